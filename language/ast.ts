@@ -28,6 +28,8 @@ export interface Comment extends NodeBase {
   readonly style: "line" | "block";
   /** The comment's full text, delimiters included. */
   readonly text: string;
+  /** True when code precedes the comment on its line (`output x // why`). */
+  readonly trailing?: boolean;
 }
 
 // ---------------------------------------------------------------- expressions

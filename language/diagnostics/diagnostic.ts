@@ -1,8 +1,8 @@
 import type { Span } from "../ast.js";
 import type { Source } from "../source.js";
-import type { MessageTemplate } from "./messages.js";
+import type { MessageTemplate, Severity } from "./template.js";
 
-export type Severity = "error" | "warning" | "note";
+export type { Severity };
 
 /** A second place a diagnostic points at ("first defined here"). */
 export interface RelatedSpan {

@@ -1,4 +1,3 @@
-import type { Severity } from "./diagnostic.js";
 import { parseMessages } from "./messages/parse.js";
 import { nameMessages } from "./messages/names.js";
 import { typeMessages } from "./messages/types.js";
@@ -6,12 +5,7 @@ import { shapeMessages } from "./messages/shapes.js";
 import { pipelineMessages } from "./messages/pipeline.js";
 import { toolMessages } from "./messages/tool.js";
 
-/** One entry of the message table: a stable code and a `{placeholder}` template. */
-export interface MessageTemplate {
-  readonly code: string;
-  readonly severity: Severity;
-  readonly text: string;
-}
+export type { MessageTemplate, Severity } from "./template.js";
 
 /**
  * Every message repr can report, by name. Codes are grouped by phase:

@@ -6,4 +6,37 @@ export const parseMessages = {
   unterminatedString: { code: "RC102", severity: "error", text: "unterminated string literal" },
   unterminatedComment: { code: "RC103", severity: "error", text: "unterminated block comment" },
   unexpectedToken: { code: "RC104", severity: "error", text: "expected {expected}, found {found}" },
+  invalidEscape: {
+    code: "RC105",
+    severity: "error",
+    text: "unknown escape sequence '{escape}' (a string may use \\\", \\\\, \\n, \\t and \\u{...})",
+  },
+  expectedDeclaration: {
+    code: "RC106",
+    severity: "error",
+    text: "expected a declaration (import, block, model, data or pipeline), found {found}",
+  },
+  expectedMember: {
+    code: "RC107",
+    severity: "error",
+    text:
+      "expected a model member (input, encoder, bottleneck, decoder, head, part, mask, views, let, loss or output) or '}', found {found}",
+  },
+  expectedStep: {
+    code: "RC108",
+    severity: "error",
+    text: "expected a pipeline step (pretrain, freeze, unfreeze, replace, adapt or test) or '}', found {found}",
+  },
+  expectedExpression: { code: "RC109", severity: "error", text: "expected an expression, found {found}" },
+  expectedField: {
+    code: "RC110",
+    severity: "error",
+    text: "expected a field ('name: type') or '}', found {found}",
+  },
+  expectedBlockStatement: {
+    code: "RC111",
+    severity: "error",
+    text: "expected a block statement (input, let, output or a layer expression) or '}', found {found}",
+  },
+  expectedName: { code: "RC112", severity: "error", text: "expected {expected}, found {found}" },
 } satisfies Record<string, MessageTemplate>;

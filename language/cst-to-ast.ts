@@ -1,0 +1,410 @@
+import type { CstNode, IToken } from "chevrotain";
+import type * as A from "./ast.js";
+import { decodeString, StringTok } from "./lexer.js";
+import type { DocTable } from "./doc-comments.js";
+
+/**
+ * Builds the AST from Chevrotain's concrete syntax tree.
+ *
+ * The CST may hold partial nodes where the parser recovered from an error, so
+ * every accessor here is defensive: a missing expression becomes an
+ * `ErrorExpr`, a missing name an empty `Name`, and tokens the parser invented
+ * (`isInsertedInRecovery`, with no offsets) never contribute to a span.
+ */
+
+type Kids = Record<string, (CstNode | IToken)[] | undefined>;
+
+function kids(node: CstNode): Kids {
+  return node.children as Kids;
+}
+
+function isToken(x: CstNode | IToken): x is IToken {
+  return (x as IToken).tokenType !== undefined;
+}
+
+/** True for a token that really occurs in the text. */
+function real(t: IToken | undefined): t is IToken {
+  return t !== undefined && Number.isFinite(t.startOffset) && !t.isInsertedInRecovery;
+}
+
+const none: never[] = [];
+
+/** The tokens under a label (each label holds only tokens or only nodes). */
+function tokens(node: CstNode, label: string): readonly IToken[] {
+  return (kids(node)[label] as IToken[] | undefined) ?? none;
+}
+
+function token(node: CstNode, label: string): IToken | undefined {
+  const list = tokens(node, label);
+  for (const t of list) if (real(t)) return t;
+  return undefined;
+}
+
+function nodes(node: CstNode, label: string): readonly CstNode[] {
+  return (kids(node)[label] as CstNode[] | undefined) ?? none;
+}
+
+function node(n: CstNode, label: string): CstNode | undefined {
+  return nodes(n, label)[0];
+}
+
+function tokEnd(t: IToken): number {
+  return t.startOffset + t.image.length;
+}
+
+/**
+ * The span of the real tokens under a CST node (Chevrotain tracks it as it
+ * parses; invented tokens have no offsets and do not count); `at` if none.
+ */
+function cstSpan(n: CstNode, at: number): A.Span {
+  const loc = n.location;
+  if (!loc || !Number.isFinite(loc.startOffset) || !Number.isFinite(loc.endOffset)) return { start: at, end: at };
+  return { start: loc.startOffset, end: (loc.endOffset as number) + 1 };
+}
+
+function span(start: number, end: number): A.Span {
+  return { start, end: Math.max(start, end) };
+}
+
+/** Binding strength of a binary operator token: `->` 1, `+ -` 2, `* /` 3. */
+function rank(op: IToken): number {
+  return op.image === "->" ? 1 : op.image === "+" || op.image === "-" ? 2 : 3;
+}
+
+function errorExpr(at: number): A.ErrorExpr {
+  return { kind: "ErrorExpr", span: { start: at, end: at } };
+}
+
+function nameOf(t: IToken | undefined, at: number): A.Name {
+  if (!real(t)) return { kind: "Name", text: "", span: { start: at, end: at } };
+  return { kind: "Name", text: t.image, span: span(t.startOffset, tokEnd(t)) };
+}
+
+/** Converts CST to AST for one file; `docs` supplies and records `///` comments. */
+export class AstBuilder {
+  constructor(private readonly docs: DocTable) {}
+
+  file(root: CstNode | undefined, length: number, comments: readonly A.Comment[]): A.FileNode {
+    const items: A.Item[] = [];
+    for (const item of root ? nodes(root, "item") : []) {
+      const built = this.item(item);
+      if (built) items.push(built);
+    }
+    return { kind: "File", items, comments, span: { start: 0, end: length } };
+  }
+
+  private item(n: CstNode): A.Item | null {
+    const k = kids(n);
+    if (k["importDecl"]) return this.importDecl(nodes(n, "importDecl")[0]!);
+    if (k["blockDecl"]) return this.blockDecl(nodes(n, "blockDecl")[0]!);
+    if (k["modelDecl"]) return this.modelDecl(nodes(n, "modelDecl")[0]!);
+    if (k["dataDecl"]) return this.dataDecl(nodes(n, "dataDecl")[0]!);
+    if (k["pipelineDecl"]) return this.pipelineDecl(nodes(n, "pipelineDecl")[0]!);
+    return null;
+  }
+
+  /** Span and doc of a declaration-like node starting at its first real token. */
+  private head(n: CstNode, at: number): { span: A.Span; doc: string | null } {
+    const s = cstSpan(n, at);
+    return { span: s, doc: this.docs.take(s.start) };
+  }
+
+  private importDecl(n: CstNode): A.ImportDecl {
+    const { span: s, doc } = this.head(n, 0);
+    const pathTok = token(n, "path");
+    const path: A.StringLit = real(pathTok)
+      ? { kind: "String", value: decodeString(pathTok.image, pathTok.tokenType === StringTok), span: span(pathTok.startOffset, tokEnd(pathTok)) }
+      : { kind: "String", value: "", span: { start: s.end, end: s.end } };
+    const braced = tokens(n, "LCurly").length > 0;
+    const names = braced ? tokens(n, "names").filter(real).map((t) => nameOf(t, t.startOffset)) : null;
+    return { kind: "Import", names, path, doc, span: s };
+  }
+
+  private blockDecl(n: CstNode): A.BlockDecl {
+    const { span: s, doc } = this.head(n, 0);
+    const name = this.nameAfter(n, "name", s.start);
+    const params = nodes(n, "param").map((p) => this.param(p, name.span.end));
+    const body: A.BlockStmt[] = [];
+    for (const st of nodes(n, "blockStmt")) {
+      const built = this.blockStmt(st, s.end);
+      if (built) body.push(built);
+    }
+    return { kind: "Block", name, params, body, doc, span: s };
+  }
+
+  private param(n: CstNode, at: number): A.Param {
+    const s = cstSpan(n, at);
+    const name = this.nameAfter(n, "name", s.start);
+    const typeNode = node(n, "type");
+    const defNode = node(n, "default");
+    const type = typeNode ? this.expr(typeNode, name.span.end) : null;
+    const def = defNode ? this.expr(defNode, type?.span.end ?? s.end) : tokens(n, "Equals").some(real) ? errorExpr(s.end) : null;
+    return { kind: "Param", name, type, default: def, span: s };
+  }
+
+  private blockStmt(n: CstNode, at: number): A.BlockStmt | null {
+    const k = kids(n);
+    if (k["inputDecl"]) return this.inputDecl(nodes(n, "inputDecl")[0]!, at);
+    if (k["letDecl"]) return this.letDecl(nodes(n, "letDecl")[0]!, at);
+    if (k["outputDecl"]) return this.outputDecl(nodes(n, "outputDecl")[0]!, at);
+    const e = node(n, "expr");
+    if (!e) return null;
+    const value = this.expr(e, at);
+    if (value.kind === "ErrorExpr" && value.span.start === value.span.end) return null;
+    return { kind: "ExprStmt", value, doc: this.docs.take(value.span.start), span: value.span };
+  }
+
+  private modelDecl(n: CstNode): A.ModelDecl {
+    const { span: s, doc } = this.head(n, 0);
+    const name = this.nameAfter(n, "name", s.start);
+    const members: A.ModelMember[] = [];
+    for (const m of nodes(n, "member")) {
+      const built = this.member(m, s.end);
+      if (built) members.push(built);
+    }
+    return { kind: "Model", name, members, doc, span: s };
+  }
+
+  private member(n: CstNode, at: number): A.ModelMember | null {
+    const k = kids(n);
+    if (k["inputDecl"]) return this.inputDecl(nodes(n, "inputDecl")[0]!, at);
+    if (k["partDecl"]) return this.partDecl(nodes(n, "partDecl")[0]!, at);
+    if (k["maskDecl"]) return this.maskDecl(nodes(n, "maskDecl")[0]!, at);
+    if (k["viewsDecl"]) return this.viewsDecl(nodes(n, "viewsDecl")[0]!, at);
+    if (k["letDecl"]) return this.letDecl(nodes(n, "letDecl")[0]!, at);
+    if (k["lossDecl"]) return this.lossDecl(nodes(n, "lossDecl")[0]!, at);
+    if (k["outputDecl"]) return this.outputDecl(nodes(n, "outputDecl")[0]!, at);
+    return null;
+  }
+
+  private inputDecl(n: CstNode, at: number): A.InputDecl {
+    const { span: s, doc } = this.head(n, at);
+    const name = this.nameAfter(n, "name", s.start);
+    const t = node(n, "type");
+    const type = t ? this.expr(t, name.span.end) : tokens(n, "Colon").some(real) ? errorExpr(s.end) : null;
+    return { kind: "Input", name, type, doc, span: s };
+  }
+
+  private partDecl(n: CstNode, at: number): A.PartDecl {
+    const { span: s, doc } = this.head(n, at);
+    const roleTok = token(n, "role");
+    const role = (roleTok?.image ?? "part") as A.PartRole;
+    const roleSpan = roleTok ? span(roleTok.startOffset, tokEnd(roleTok)) : { start: s.start, end: s.start };
+    const name = this.nameAfter(n, "name", roleSpan.end);
+    const value = this.valueOf(n, "value", s.end);
+    return { kind: "Part", role, roleSpan, name, value, doc, span: s };
+  }
+
+  private maskDecl(n: CstNode, at: number): A.MaskDecl {
+    const { span: s, doc } = this.head(n, at);
+    const name = this.nameAfter(n, "name", s.start);
+    return { kind: "Mask", name, value: this.valueOf(n, "value", s.end), doc, span: s };
+  }
+
+  private viewsDecl(n: CstNode, at: number): A.ViewsDecl {
+    const { span: s, doc } = this.head(n, at);
+    const names = tokens(n, "names").map((t) => nameOf(t, s.end));
+    return { kind: "Views", names, value: this.valueOf(n, "value", s.end), doc, span: s };
+  }
+
+  private letDecl(n: CstNode, at: number): A.LetDecl {
+    const { span: s, doc } = this.head(n, at);
+    const name = this.nameAfter(n, "name", s.start);
+    return { kind: "Let", name, value: this.valueOf(n, "value", s.end), doc, span: s };
+  }
+
+  private lossDecl(n: CstNode, at: number): A.LossDecl {
+    const { span: s, doc } = this.head(n, at);
+    const name = this.nameAfter(n, "name", s.start);
+    const value = this.valueOf(n, "value", s.end);
+    const onNode = node(n, "on");
+    const on = onNode ? this.expr(onNode, value.span.end) : tokens(n, "On").some(real) ? errorExpr(s.end) : null;
+    return { kind: "Loss", name, value, on, doc, span: s };
+  }
+
+  private outputDecl(n: CstNode, at: number): A.OutputDecl {
+    const { span: s, doc } = this.head(n, at);
+    return { kind: "Output", value: this.valueOf(n, "value", s.end), doc, span: s };
+  }
+
+  private dataDecl(n: CstNode): A.DataDecl {
+    const { span: s, doc } = this.head(n, 0);
+    const name = this.nameAfter(n, "name", s.start);
+    const fields = nodes(n, "field").map((f) => {
+      const fs = cstSpan(f, s.end);
+      const fname = this.nameAfter(f, "name", fs.start);
+      const field: A.FieldDecl = {
+        kind: "Field",
+        name: fname,
+        type: this.valueOf(f, "type", fs.end),
+        doc: this.docs.take(fs.start),
+        span: fs,
+      };
+      return field;
+    });
+    return { kind: "Data", name, fields, doc, span: s };
+  }
+
+  private pipelineDecl(n: CstNode): A.PipelineDecl {
+    const { span: s, doc } = this.head(n, 0);
+    const name = this.nameAfter(n, "name", s.start);
+    const steps: A.PipelineStep[] = [];
+    for (const st of nodes(n, "step")) {
+      const built = this.step(st, s.end);
+      if (built) steps.push(built);
+    }
+    return { kind: "Pipeline", name, steps, doc, span: s };
+  }
+
+  private step(wrapper: CstNode, at: number): A.PipelineStep | null {
+    const inner = Object.values(kids(wrapper))[0]?.[0];
+    if (!inner || isToken(inner)) return null;
+    const n = inner;
+    const { span: s, doc } = this.head(n, at);
+    const config = (): A.MapExpr | null => {
+      const c = node(n, "config");
+      return c ? this.map(c, s.end) : null;
+    };
+    switch (n.name) {
+      case "pretrainStep":
+        return { kind: "Pretrain", model: this.nameAfter(n, "name", s.start), data: this.valueOf(n, "data", s.end), config: config(), doc, span: s };
+      case "freezeStep":
+      case "unfreezeStep": {
+        const parts = tokens(n, "names").filter(real).map((t) => nameOf(t, s.end));
+        const kind = n.name === "freezeStep" ? "Freeze" : "Unfreeze";
+        return { kind, parts, config: config(), doc, span: s };
+      }
+      case "replaceStep":
+        return { kind: "Replace", part: this.nameAfter(n, "name", s.start), value: this.valueOf(n, "value", s.end), doc, span: s };
+      case "adaptStep":
+        return { kind: "Adapt", data: this.valueOf(n, "data", s.end), config: config(), doc, span: s };
+      case "testStep":
+        return { kind: "Test", data: this.valueOf(n, "data", s.end), config: config(), doc, span: s };
+      default:
+        return null;
+    }
+  }
+
+  private nameAfter(n: CstNode, label: string, at: number): A.Name {
+    return nameOf(token(n, label), at);
+  }
+
+  private valueOf(n: CstNode, label: string, at: number): A.Expr {
+    const e = node(n, label);
+    return e ? this.expr(e, at) : errorExpr(at);
+  }
+
+  // ------------------------------------------------------------ expressions
+
+  /**
+   * Expr: operands joined by operators, built by precedence climbing.
+   * `->` binds loosest and its chains stay flat; `+ -` and `* /` associate left.
+   */
+  expr(n: CstNode, at: number): A.Expr {
+    const operands = nodes(n, "operands").map((o) => this.operand(o, at));
+    const ops = tokens(n, "ops");
+    if (operands.length === 0) return errorExpr(at);
+    let i = 0;
+    let k = 0;
+    const climb = (min: number, from: number): A.Expr => {
+      // A missing operand (after a trailing operator) becomes an ErrorExpr.
+      let left = operands[k++] ?? errorExpr(from);
+      let pipe: A.Expr[] | null = null;
+      while (i < ops.length && rank(ops[i]!) >= min) {
+        const op = ops[i++]!;
+        const r = rank(op);
+        const right = climb(r + 1, real(op) ? tokEnd(op) : left.span.end);
+        if (r === 1) {
+          pipe ??= [left];
+          pipe.push(right);
+          left = { kind: "Pipe", stages: pipe, span: span(pipe[0]!.span.start, right.span.end) };
+        } else {
+          const binary: A.BinaryExpr = { kind: "Binary", op: op.image as A.BinaryOp, left, right, span: span(left.span.start, right.span.end) };
+          left = binary;
+        }
+      }
+      return left;
+    };
+    return climb(1, at);
+  }
+
+  /** Operand: leading minus signs, a primary, then calls, members and indexes. */
+  private operand(n: CstNode, at: number): A.Expr {
+    const minus = tokens(n, "minus").filter(real);
+    let e: A.Expr = this.primary(n, minus.length ? tokEnd(minus[minus.length - 1]!) : at);
+    for (const s of nodes(n, "suffixes")) e = this.suffix(s, e);
+    for (let j = minus.length - 1; j >= 0; j--) {
+      e = { kind: "Unary", op: "-", operand: e, span: span(minus[j]!.startOffset, e.span.end) };
+    }
+    return e;
+  }
+
+  private suffix(n: CstNode, target: A.Expr): A.Expr {
+    const start = target.span.start;
+    const end = (fallback: number) => Math.max(cstSpan(n, fallback).end, fallback);
+    if (tokens(n, "LParen").length > 0) {
+      const args = nodes(n, "args").map((a) => this.arg(a, target.span.end));
+      const last = args[args.length - 1]?.span.end ?? target.span.end;
+      return { kind: "Call", callee: target, args, span: span(start, end(last)) };
+    }
+    if (tokens(n, "Dot").length > 0) {
+      const nameTok = token(n, "name");
+      if (!nameTok) return { kind: "ErrorExpr", span: span(start, end(target.span.end)) };
+      return { kind: "Member", target, name: nameOf(nameTok, target.span.end), span: span(start, tokEnd(nameTok)) };
+    }
+    const indices = nodes(n, "indices").map((i) => this.expr(i, target.span.end));
+    const last = indices[indices.length - 1]?.span.end ?? target.span.end;
+    return { kind: "Index", target, indices, span: span(start, end(last)) };
+  }
+
+  private arg(n: CstNode, at: number): A.Arg {
+    const s = cstSpan(n, at);
+    const nameTok = token(n, "name");
+    const name = nameTok ? nameOf(nameTok, at) : null;
+    const value = this.valueOf(n, "value", s.end);
+    return { kind: "Arg", name, value, span: span(s.start, Math.max(s.end, value.span.end)) };
+  }
+
+  private primary(n: CstNode, at: number): A.Expr {
+    const num = token(n, "number");
+    if (num) return { kind: "Number", value: Number(num.image), raw: num.image, span: span(num.startOffset, tokEnd(num)) };
+    const str = token(n, "string");
+    if (str) {
+      const value = decodeString(str.image, str.tokenType === StringTok);
+      return { kind: "String", value, span: span(str.startOffset, tokEnd(str)) };
+    }
+    const bool = token(n, "bool");
+    if (bool) return { kind: "Bool", value: bool.image === "true", span: span(bool.startOffset, tokEnd(bool)) };
+    const name = token(n, "name");
+    if (name) return { kind: "Ident", name: name.image, span: span(name.startOffset, tokEnd(name)) };
+    const list = node(n, "list");
+    if (list) {
+      const s = cstSpan(list, at);
+      return { kind: "List", items: nodes(list, "items").map((i) => this.expr(i, s.start)), span: s };
+    }
+    const map = node(n, "map");
+    if (map) return this.map(map, at);
+    const inner = node(n, "inner");
+    if (inner) {
+      // Parentheses leave no node of their own; the inner node's span covers them.
+      const e = this.expr(inner, at);
+      const open = token(n, "LParen");
+      const close = token(n, "RParen");
+      const start = open ? Math.min(open.startOffset, e.span.start) : e.span.start;
+      const end = close ? Math.max(tokEnd(close), e.span.end) : e.span.end;
+      return { ...e, span: span(start, end) };
+    }
+    return errorExpr(at);
+  }
+
+  private map(n: CstNode, at: number): A.MapExpr {
+    const s = cstSpan(n, at);
+    const entries = nodes(n, "entries").map((e): A.MapEntry => {
+      const es = cstSpan(e, s.start);
+      const name = this.nameAfter(e, "name", es.start);
+      const value = this.valueOf(e, "value", es.end);
+      return { kind: "Entry", name, value, span: es };
+    });
+    return { kind: "Map", entries, span: s };
+  }
+}

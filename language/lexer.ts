@@ -1,0 +1,279 @@
+import { createToken, Lexer, type IToken, type TokenType } from "chevrotain";
+import type { Comment, Span } from "./ast.js";
+import type { Source } from "./source.js";
+import { diagnostic, type Diagnostic } from "./diagnostics/diagnostic.js";
+import { messages } from "./diagnostics/messages.js";
+
+/**
+ * The tokens of repr and the lexer that produces them.
+ *
+ * Comments are not skipped: they go to the `comments` group so the formatter can
+ * put them back. Lexing never fails: an unterminated string or block comment is
+ * still a token (plus a diagnostic), and characters no token matches are dropped
+ * with a diagnostic.
+ */
+
+// ------------------------------------------------------------ abstract tokens
+
+/** Any token usable as a name: identifiers and every keyword but `true`/`false`. */
+export const AnyName = createToken({ name: "AnyName", pattern: Lexer.NA });
+/** A string literal, closed or not (the unclosed one was already reported). */
+export const StringLiteral = createToken({ name: "StringLiteral", pattern: Lexer.NA });
+/** A binary operator: `->`, `+`, `-`, `*` or `/`. */
+export const BinaryOp = createToken({ name: "BinaryOp", pattern: Lexer.NA });
+
+// ---------------------------------------------------------- trivia, comments
+
+export const WhiteSpace = createToken({
+  name: "WhiteSpace",
+  pattern: /[ \t\r\n\f\v\uFEFF]+/,
+  group: Lexer.SKIPPED,
+  line_breaks: true,
+});
+export const DocComment = createToken({
+  name: "DocComment",
+  pattern: /\/\/\/(?!\/)[^\n\r]*/,
+  group: "comments",
+});
+export const LineComment = createToken({
+  name: "LineComment",
+  pattern: /\/\/[^\n\r]*/,
+  group: "comments",
+});
+export const BlockComment = createToken({
+  name: "BlockComment",
+  pattern: /\/\*[\s\S]*?\*\//,
+  group: "comments",
+  line_breaks: true,
+});
+export const UnterminatedBlockComment = createToken({
+  name: "UnterminatedBlockComment",
+  pattern: /\/\*[\s\S]*/,
+  group: "comments",
+  line_breaks: true,
+});
+
+// ------------------------------------------------------------------ literals
+
+export const StringTok = createToken({
+  name: "String",
+  pattern: /"(?:[^"\\\n\r]|\\[^\n\r])*"/,
+  categories: [StringLiteral],
+});
+export const UnterminatedString = createToken({
+  name: "UnterminatedString",
+  pattern: /"(?:[^"\\\n\r]|\\[^\n\r])*\\?/,
+  categories: [StringLiteral],
+});
+export const NumberTok = createToken({
+  name: "Number",
+  pattern: /\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/,
+});
+export const Ident = createToken({
+  name: "Ident",
+  pattern: /[A-Za-z_][A-Za-z0-9_]*/,
+  categories: [AnyName],
+});
+
+// --------------------------------------------------------------- punctuation
+
+export const Arrow = createToken({ name: "Arrow", pattern: "->", categories: [BinaryOp] });
+export const Plus = createToken({ name: "Plus", pattern: "+", categories: [BinaryOp] });
+export const Minus = createToken({ name: "Minus", pattern: "-", categories: [BinaryOp] });
+export const Star = createToken({ name: "Star", pattern: "*", categories: [BinaryOp] });
+export const Slash = createToken({ name: "Slash", pattern: "/", categories: [BinaryOp] });
+export const LCurly = createToken({ name: "LCurly", pattern: "{" });
+export const RCurly = createToken({ name: "RCurly", pattern: "}" });
+export const LParen = createToken({ name: "LParen", pattern: "(" });
+export const RParen = createToken({ name: "RParen", pattern: ")" });
+export const LBracket = createToken({ name: "LBracket", pattern: "[" });
+export const RBracket = createToken({ name: "RBracket", pattern: "]" });
+export const Comma = createToken({ name: "Comma", pattern: "," });
+export const Colon = createToken({ name: "Colon", pattern: ":" });
+export const Equals = createToken({ name: "Equals", pattern: "=" });
+export const Dot = createToken({ name: "Dot", pattern: "." });
+
+// ------------------------------------------------------------------ keywords
+
+function keyword(word: string, usableAsName = true): TokenType {
+  return createToken({
+    name: word[0]!.toUpperCase() + word.slice(1),
+    pattern: word,
+    longer_alt: Ident,
+    categories: usableAsName ? [AnyName] : [],
+  });
+}
+
+export const Import = keyword("import");
+export const From = keyword("from");
+export const Block = keyword("block");
+export const Model = keyword("model");
+export const Data = keyword("data");
+export const Pipeline = keyword("pipeline");
+export const Input = keyword("input");
+export const Let = keyword("let");
+export const Output = keyword("output");
+export const Encoder = keyword("encoder");
+export const Bottleneck = keyword("bottleneck");
+export const Decoder = keyword("decoder");
+export const Head = keyword("head");
+export const Part = keyword("part");
+export const Mask = keyword("mask");
+export const Views = keyword("views");
+export const Loss = keyword("loss");
+export const On = keyword("on");
+export const Pretrain = keyword("pretrain");
+export const Freeze = keyword("freeze");
+export const Unfreeze = keyword("unfreeze");
+export const Replace = keyword("replace");
+export const With = keyword("with");
+export const Adapt = keyword("adapt");
+export const Test = keyword("test");
+export const True = keyword("true", false);
+export const False = keyword("false", false);
+
+/** Every keyword, in the contract's order. */
+export const keywordTokens: readonly TokenType[] = [
+  Import, From, Block, Model, Data, Pipeline, Input, Let, Output, Encoder, Bottleneck,
+  Decoder, Head, Part, Mask, Views, Loss, On, Pretrain, Freeze, Unfreeze, Replace, With,
+  Adapt, Test, True, False,
+];
+
+/** The spelling of every keyword, for printers and generators that must avoid them. */
+export const keywords: ReadonlySet<string> = new Set(keywordTokens.map((t) => t.PATTERN as string));
+
+/** All token types, in matching order (keywords before identifiers, `->` before `-`). */
+export const allTokens: readonly TokenType[] = [
+  WhiteSpace,
+  DocComment,
+  LineComment,
+  BlockComment,
+  UnterminatedBlockComment,
+  StringTok,
+  UnterminatedString,
+  NumberTok,
+  Arrow,
+  ...keywordTokens,
+  Ident,
+  Plus,
+  Minus,
+  Star,
+  Slash,
+  LCurly,
+  RCurly,
+  LParen,
+  RParen,
+  LBracket,
+  RBracket,
+  Comma,
+  Colon,
+  Equals,
+  Dot,
+  AnyName,
+  StringLiteral,
+  BinaryOp,
+];
+
+const lexer = new Lexer(allTokens as TokenType[], {
+  positionTracking: "onlyOffset",
+  ensureOptimizations: true,
+});
+
+/** What lexing a file produces: tokens for the parser, comments, and problems. */
+export interface LexResult {
+  readonly tokens: IToken[];
+  /** Ordinary and doc comments, in source order (doc comments start with `///`). */
+  readonly comments: IToken[];
+  readonly diagnostics: Diagnostic[];
+}
+
+/** Splits a source into tokens. Never throws on any input. */
+export function tokenize(source: Source): LexResult {
+  const result = lexer.tokenize(source.text);
+  // "onlyOffset" tracking records starts only; the parser's node spans need ends.
+  for (const t of result.tokens) t.endOffset = t.startOffset + t.image.length - 1;
+  const diagnostics: Diagnostic[] = [];
+  for (const error of result.errors) {
+    const ch = String.fromCodePoint(source.text.codePointAt(error.offset) ?? 0xfffd);
+    diagnostics.push(
+      diagnostic(
+        messages.unexpectedCharacter,
+        source,
+        { start: error.offset, end: error.offset + error.length },
+        { char: displayChar(ch) },
+      ),
+    );
+  }
+  const comments = (result.groups["comments"] ?? []) as IToken[];
+  for (const c of comments) {
+    if (c.tokenType === UnterminatedBlockComment) {
+      diagnostics.push(diagnostic(messages.unterminatedComment, source, { start: c.startOffset, end: c.startOffset + 2 }));
+    }
+  }
+  for (const t of result.tokens) {
+    if (t.tokenType === UnterminatedString) {
+      diagnostics.push(diagnostic(messages.unterminatedString, source, tokenSpan(t)));
+    } else if (t.tokenType === StringTok) {
+      checkEscapes(source, t, diagnostics);
+    }
+  }
+  return { tokens: result.tokens, comments, diagnostics };
+}
+
+/** How a stray character is named in a message: quoted if printable, else by code point. */
+function displayChar(ch: string): string {
+  const cp = ch.codePointAt(0) ?? 0;
+  const hex = `U+${cp.toString(16).toUpperCase().padStart(4, "0")}`;
+  if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0) || cp === 0xfffd || (cp >= 0xd800 && cp <= 0xdfff)) {
+    return hex;
+  }
+  return `'${ch}' (${hex})`;
+}
+
+/** The half-open span of a token. */
+export function tokenSpan(t: IToken): Span {
+  return { start: t.startOffset, end: t.startOffset + t.image.length };
+}
+
+const ESCAPE = /\\(u\{[0-9A-Fa-f]{1,6}\}|.)/g;
+
+/** Reports escape sequences other than `\" \\ \n \t \u{...}`. */
+function checkEscapes(source: Source, t: IToken, out: Diagnostic[]): void {
+  for (const m of t.image.matchAll(ESCAPE)) {
+    const body = m[1]!;
+    if (body === '"' || body === "\\" || body === "n" || body === "t") continue;
+    if (body.startsWith("u{") && Number.parseInt(body.slice(2, -1), 16) <= 0x10ffff) continue;
+    const start = t.startOffset + m.index;
+    out.push(diagnostic(messages.invalidEscape, source, { start, end: start + m[0].length }, { escape: m[0] }));
+  }
+}
+
+/** The value of a string literal token (closed or not): quotes removed, escapes resolved. */
+export function decodeString(image: string, closed: boolean): string {
+  const body = image.slice(1, closed ? -1 : undefined);
+  return body.replace(ESCAPE, (whole, e: string) => {
+    switch (e) {
+      case "n":
+        return "\n";
+      case "t":
+        return "\t";
+      case '"':
+        return '"';
+      case "\\":
+        return "\\";
+      default: {
+        if (e.startsWith("u{")) {
+          const cp = Number.parseInt(e.slice(2, -1), 16);
+          if (cp <= 0x10ffff) return String.fromCodePoint(cp);
+        }
+        return whole;
+      }
+    }
+  });
+}
+
+/** Turns comment tokens into AST comments (doc comments included, as line comments). */
+export function toComment(t: IToken): Comment {
+  const block = t.tokenType === BlockComment || t.tokenType === UnterminatedBlockComment;
+  return { kind: "Comment", style: block ? "block" : "line", text: t.image, span: tokenSpan(t) };
+}
