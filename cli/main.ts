@@ -1,0 +1,61 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from "commander";
+import { checkCommand } from "./commands/check.js";
+import { fmtCommand } from "./commands/fmt.js";
+import { ExitCode, UserError } from "./errors.js";
+
+/** Runs a command, mapping outcomes to repr's exit codes; never shows a stack trace to a user. */
+function run(action: () => number): void {
+  try {
+    process.exitCode = action();
+  } catch (err) {
+    if (err instanceof UserError) {
+      process.stderr.write(`repr: error: ${err.message}\n`);
+      process.exitCode = ExitCode.userError;
+      return;
+    }
+    const detail = err instanceof Error ? err.message : String(err);
+    process.stderr.write(
+      `repr: internal error: ${detail}\n` +
+        "This is a bug in repr, not in your program. Set REPR_DEBUG=1 to see the stack trace.\n",
+    );
+    if (process.env.REPR_DEBUG && err instanceof Error && err.stack) process.stderr.write(err.stack + "\n");
+    process.exitCode = ExitCode.internalError;
+  }
+}
+
+const program = new Command()
+  .name("repr")
+  .description("Check, format, compile and train representation-learning models written in .repr")
+  .version("0.1.0")
+  .showHelpAfterError("(run with --help for usage)")
+  .exitOverride();
+
+program
+  .command("check")
+  .description("parse, resolve names and check shapes of .repr files")
+  .argument("<files...>", ".repr files to check")
+  .option("--shapes", "print each model's inferred shapes and parameter counts")
+  .option("--json", "print diagnostics as JSON on stdout")
+  .action((files: string[], options: { shapes?: boolean; json?: boolean }) =>
+    run(() => checkCommand(files, options)),
+  );
+
+program
+  .command("fmt")
+  .description("rewrite .repr files in canonical layout")
+  .argument("<files...>", ".repr files to format")
+  .option("--check", "change nothing; list files that would change and exit 1 if any")
+  .action((files: string[], options: { check?: boolean }) => run(() => fmtCommand(files, options)));
+
+try {
+  program.parse(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    // Commander has already printed its message; `--help` and `--version` exit 0, usage errors 1.
+    process.exitCode = err.exitCode === 0 ? ExitCode.ok : ExitCode.userError;
+  } else {
+    process.stderr.write(`repr: internal error: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = ExitCode.internalError;
+  }
+}

@@ -1,0 +1,80 @@
+import { describe, expect, it } from "vitest";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { dirname, join, normalize, relative } from "node:path";
+
+/**
+ * Architecture invariants: the layers depend one way only
+ * (language → compiler → runtime is the data flow; cli sits on top),
+ * and no module imports itself through a cycle.
+ */
+const root = join(import.meta.dirname, "..");
+const layers = ["language", "compiler", "runtime", "cli"] as const;
+/** What each layer may import from the project (besides itself). */
+const allowed: Record<(typeof layers)[number], readonly string[]> = {
+  language: [],
+  compiler: ["language"],
+  runtime: [],
+  cli: ["language", "compiler", "runtime"],
+};
+
+function tsFiles(dir: string): string[] {
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return entries.flatMap((e) => {
+    const p = join(dir, e);
+    return statSync(p).isDirectory() ? tsFiles(p) : p.endsWith(".ts") ? [p] : [];
+  });
+}
+
+function importsOf(file: string): string[] {
+  const text = readFileSync(file, "utf8");
+  const specs = [...text.matchAll(/(?:import|export)\s[^;]*?from\s+"(\.[^"]+)"/g)].map((m) => m[1]!);
+  return specs.map((s) => normalize(join(dirname(file), s.replace(/\.js$/, ".ts"))));
+}
+
+const files = layers.flatMap((l) => tsFiles(join(root, l)));
+const graph = new Map(files.map((f) => [f, importsOf(f)]));
+
+describe("architecture", () => {
+  it("has code in every layer that exists so far", () => {
+    expect(files.length).toBeGreaterThan(10);
+  });
+
+  it("keeps the layers one-way", () => {
+    const violations: string[] = [];
+    for (const [file, deps] of graph) {
+      const layer = relative(root, file).split(/[\\/]/)[0] as (typeof layers)[number];
+      for (const dep of deps) {
+        const depLayer = relative(root, dep).split(/[\\/]/)[0]!;
+        if (depLayer !== layer && !allowed[layer].includes(depLayer)) {
+          violations.push(`${relative(root, file)} imports ${relative(root, dep)}`);
+        }
+      }
+    }
+    expect(violations).toEqual([]);
+  });
+
+  it("has no import cycles", () => {
+    const state = new Map<string, "visiting" | "done">();
+    const cycles: string[] = [];
+    const visit = (file: string, path: string[]): void => {
+      if (state.get(file) === "done") return;
+      if (state.get(file) === "visiting") {
+        cycles.push([...path.slice(path.indexOf(file)), file].map((f) => relative(root, f)).join(" -> "));
+        return;
+      }
+      state.set(file, "visiting");
+      for (const dep of graph.get(file) ?? []) {
+        // `import type` cycles are harmless at run time but still a smell; we count them too.
+        if (graph.has(dep)) visit(dep, [...path, file]);
+      }
+      state.set(file, "done");
+    };
+    for (const file of graph.keys()) visit(file, []);
+    expect(cycles).toEqual([]);
+  });
+});

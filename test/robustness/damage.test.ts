@@ -1,0 +1,38 @@
+import { describe, expect, it } from "vitest";
+import fc from "fast-check";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { Source } from "../../language/source.js";
+import { checkProgram } from "../../compiler/check.js";
+import { nodeFileHost } from "../../compiler/file-host.js";
+import { format } from "../../language/format.js";
+import { applyDamage, damages } from "./damage.js";
+
+const examplesDir = join(import.meta.dirname, "..", "..", "examples");
+const examples = readdirSync(examplesDir)
+  .filter((f) => f.endsWith(".repr"))
+  .map((f) => ({ path: join(examplesDir, f), text: readFileSync(join(examplesDir, f), "utf8") }));
+
+describe("damaged programs", () => {
+  it("always give positioned diagnostics, never an exception", () => {
+    expect(examples.length).toBeGreaterThan(0);
+    fc.assert(
+      fc.property(fc.constantFrom(...examples), damages, (example, list) => {
+        const text = applyDamage(example.text, list);
+        const source = new Source(example.path, text);
+        const { diagnostics } = checkProgram(source, nodeFileHost);
+        for (const d of diagnostics) {
+          expect(d.code).toMatch(/^RC[1-8]\d\d$/);
+          expect(d.message.length).toBeGreaterThan(0);
+          expect(d.span.start).toBeGreaterThanOrEqual(0);
+          expect(d.span.end).toBeGreaterThanOrEqual(d.span.start);
+          expect(d.span.end).toBeLessThanOrEqual(text.length);
+        }
+        // The formatter either formats or refuses with diagnostics; never throws.
+        const formatted = format(source);
+        if (formatted.text === null) expect(formatted.diagnostics.length).toBeGreaterThan(0);
+      }),
+      { numRuns: 400 },
+    );
+  });
+});
