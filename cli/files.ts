@@ -1,5 +1,6 @@
 import { readFileSync, renameSync, writeFileSync, unlinkSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
+import { messages } from "../language/diagnostics/messages.js";
 import { UserError } from "./errors.js";
 
 /** Reads a UTF-8 text file, turning file-system failures into a user error that names the file. */
@@ -7,7 +8,7 @@ export function readTextFile(path: string): string {
   try {
     return readFileSync(path, "utf8");
   } catch (err) {
-    throw new UserError(`cannot read '${path}': ${describeFsError(err)}`);
+    throw UserError.from(messages.cannotRead, { path, reason: describeFsError(err) });
   }
 }
 
@@ -26,7 +27,7 @@ export function writeFileAtomic(path: string, text: string): void {
     } catch {
       // The temporary file may not exist; nothing to clean up then.
     }
-    throw new UserError(`cannot write '${path}': ${describeFsError(err)}`);
+    throw UserError.from(messages.cannotWrite, { path, reason: describeFsError(err) });
   }
 }
 

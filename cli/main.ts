@@ -10,7 +10,7 @@ function run(action: () => number): void {
     process.exitCode = action();
   } catch (err) {
     if (err instanceof UserError) {
-      process.stderr.write(`repr: error: ${err.message}\n`);
+      process.stderr.write(`repr: error${err.code ? ` ${err.code}` : ""}: ${err.message}\n`);
       process.exitCode = ExitCode.userError;
       return;
     }

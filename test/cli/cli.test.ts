@@ -58,7 +58,7 @@ describe("repr CLI", () => {
     expect(r.status).toBe(1);
     const report = JSON.parse(r.stdout) as { ok: boolean; diagnostics: { code: string; line: number; column: number }[] };
     expect(report.ok).toBe(false);
-    expect(report.diagnostics[0]).toMatchObject({ line: 4, column: 20 });
+    expect(report.diagnostics[0]).toMatchObject({ line: 4, column: 21 });
     expect(report.diagnostics[0]!.code).toMatch(/^RC2\d\d$/);
   });
 

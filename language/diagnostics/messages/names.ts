@@ -1,4 +1,4 @@
-import type { MessageTemplate } from "../messages.js";
+import type { MessageTemplate } from "../template.js";
 
 /** RC2xx: name resolution and imports. */
 export const nameMessages = {
@@ -7,7 +7,7 @@ export const nameMessages = {
   importCycle: { code: "RC203", severity: "error", text: "importing '{path}' forms an import cycle" },
   importNotFound: { code: "RC204", severity: "error", text: "cannot find the file '{path}' (looked for {resolved})" },
   importedNameMissing: { code: "RC205", severity: "error", text: "'{path}' does not declare '{name}'" },
-  shadowsBuiltin: { code: "RC206", severity: "error", text: "'{name}' is the name of a built-in {category}; a declaration cannot reuse it" },
+  shadowsBuiltin: { code: "RC206", severity: "error", text: "'{name}' is the name of a {category}; a declaration cannot reuse it" },
   selfReference: { code: "RC207", severity: "error", text: "'{name}' is defined in terms of itself" },
   unknownMember: { code: "RC208", severity: "error", text: "{construct} has no member '{member}'; it has {members}" },
   unknownPart: { code: "RC209", severity: "error", text: "model '{model}' has no part '{name}'" },

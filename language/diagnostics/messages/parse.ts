@@ -1,4 +1,4 @@
-import type { MessageTemplate } from "../messages.js";
+import type { MessageTemplate } from "../template.js";
 
 /** RC1xx: lexing and parsing. */
 export const parseMessages = {

@@ -1,4 +1,4 @@
-import type { MessageTemplate } from "../messages.js";
+import type { MessageTemplate } from "../template.js";
 
 /** RC5xx: models, masks, objectives and pipelines. */
 export const pipelineMessages = {
@@ -27,11 +27,10 @@ export const pipelineMessages = {
   blockBody: { code: "RC523", severity: "error", text: "block '{name}' must be either one layer expression or inputs, lets and one output" },
   alreadyFrozen: { code: "RC524", severity: "warning", text: "part '{name}' is already {state}" },
   nothingToTrain: { code: "RC525", severity: "error", text: "every part that '{step}' trains is frozen" },
-  metricNeeds: { code: "RC526", severity: "error", text: "metric '{metric}' needs {needs}" },
+  stepNeeds: { code: "RC526", severity: "error", text: "{what} needs {needs}" },
   unusedPart: { code: "RC527", severity: "warning", text: "{role} '{name}' is never applied, so its shapes are unknown" },
   duplicateLabel: { code: "RC528", severity: "error", text: "label {label} is listed twice" },
   maskValue: { code: "RC529", severity: "error", text: "mask '{name}' must be made by a masking strategy ({expected}), got {actual}" },
   viewsValue: { code: "RC530", severity: "error", text: "views '{names}' must be made by an augmentation (augment(x, ...)), got {actual}" },
-  predictionLabels: { code: "RC531", severity: "error", text: "{step} compares the prediction of model '{model}', {actual}, with the labels of {data}, {expected}" },
-  lossOnNotPositionwise: { code: "RC532", severity: "error", text: "loss '{name}' uses 'on', which needs one position-wise objective (mse, bce or cross_entropy), got {actual}" },
+  lossOnNotPositionwise: { code: "RC532", severity: "error", text: "loss '{name}' uses 'on', so its objectives must compare position by position (mse, bce, cross_entropy, kl), but {actual} does not" },
 } satisfies Record<string, MessageTemplate>;

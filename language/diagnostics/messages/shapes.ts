@@ -1,4 +1,4 @@
-import type { MessageTemplate } from "../messages.js";
+import type { MessageTemplate } from "../template.js";
 
 /** RC4xx: tensor shapes. */
 export const shapeMessages = {

@@ -2,4 +2,6 @@ import type { MessageTemplate } from "../template.js";
 
 /** RC8xx: files, options and the command line. */
 export const toolMessages = {
+  cannotRead: { code: "RC801", severity: "error", text: "cannot read '{path}': {reason}" },
+  cannotWrite: { code: "RC802", severity: "error", text: "cannot write '{path}': {reason}" },
 } satisfies Record<string, MessageTemplate>;

@@ -1,4 +1,4 @@
-import type { MessageTemplate } from "../messages.js";
+import type { MessageTemplate } from "../template.js";
 
 /** RC3xx: arguments, parameters and value types. */
 export const typeMessages = {

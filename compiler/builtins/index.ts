@@ -1,0 +1,61 @@
+/**
+ * The built-in catalogue: every layer, bottleneck, value function, objective,
+ * mask, augmentation, optimizer, schedule, metric and data type, by name.
+ */
+import { augments } from "./augments.js";
+import { bottlenecks } from "./bottlenecks.js";
+import { dataTypes, elementTypes } from "./data-types.js";
+import { valueFunctions } from "./functions.js";
+import { featureLayers } from "./layers.js";
+import { masks } from "./masks.js";
+import { objectives } from "./objectives.js";
+import { metrics, optimizers, schedules } from "./optimizers.js";
+import { sequenceLayers } from "./sequence-layers.js";
+import type { Builtin, BuiltinCategory, DataTypeDef } from "./spec.js";
+
+const all: readonly Builtin[] = [
+  ...featureLayers,
+  ...sequenceLayers,
+  ...bottlenecks,
+  ...valueFunctions,
+  ...objectives,
+  ...masks,
+  ...augments,
+  ...optimizers,
+  ...schedules,
+  ...metrics,
+  ...dataTypes,
+  ...elementTypes,
+];
+
+// Metrics and data types have their own namespaces: `mse` is both an objective
+// and a metric, `tokens` both a mask strategy and a data type.
+const byName = new Map<string, Builtin>();
+for (const b of all) {
+  if (b.category === "metric" || b.category === "datatype") continue;
+  if (byName.has(b.name)) throw new Error(`internal: built-in '${b.name}' is defined twice`);
+  byName.set(b.name, b);
+}
+
+/** Every built-in, in catalogue order. */
+export const builtins: readonly Builtin[] = all;
+
+/** A built-in by name (metrics excepted: see `metricByName`). */
+export function builtinByName(name: string): Builtin | undefined {
+  return byName.get(name);
+}
+
+/** A data type by name (`label`, `tokens`, `token`): only meaningful where a type is expected. */
+export function dataTypeByName(name: string): DataTypeDef | undefined {
+  return dataTypes.find((d) => d.name === name);
+}
+
+/** Names of the built-ins that may be referred to by name in expressions. */
+export function builtinNames(): string[] {
+  return [...byName.keys()];
+}
+
+/** Built-ins of some categories, by name. */
+export function builtinsOf(...categories: BuiltinCategory[]): Map<string, Builtin> {
+  return new Map(all.filter((b) => categories.includes(b.category)).map((b) => [b.name, b]));
+}
