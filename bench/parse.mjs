@@ -1,9 +1,11 @@
-// Parser and checker throughput on a generated 5,000-line program. Prints JSON.
+// Parser, formatter and checker throughput on a generated 5,000-line program. Prints JSON.
 // Run after `npm run build`: `npm run bench`.
 import { performance } from "node:perf_hooks";
 import { Source } from "../dist/language/source.js";
 import { parse } from "../dist/language/parser.js";
 import { format } from "../dist/language/format.js";
+import { checkProgram } from "../dist/compiler/check.js";
+import { nodeFileHost } from "../dist/compiler/file-host.js";
 
 function program(models) {
   const parts = [];
@@ -41,6 +43,7 @@ const lines = text.split("\n").length;
 parse(source); // warm up the parser's one-time self-analysis
 const parseTime = time(() => parse(source), 9);
 const formatTime = time(() => format(source), 5);
+const checkTime = time(() => checkProgram(source, nodeFileHost), 5);
 console.log(
   JSON.stringify(
     {
@@ -48,6 +51,7 @@ console.log(
       lines,
       parse: { ...parseTime, lines_per_s: Math.round(lines / (parseTime.median_ms / 1000)) },
       format: formatTime,
+      check: checkTime,
       node: process.version,
       date: new Date().toISOString(),
     },
