@@ -69,6 +69,15 @@ describe("repr CLI", () => {
     expect(hasStackTrace(r.stderr)).toBe(false);
   });
 
+  it("names a file that is not UTF-8 and exits 1", () => {
+    const dir = tempDir();
+    const file = join(dir, "latin1.repr");
+    writeFileSync(file, Buffer.from([0x2f, 0x2f, 0x20, 0xe9, 0x0a]));
+    const r = runCli(["check", file]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`error RC803: '${file}' is not UTF-8 text (invalid byte at offset 3)`);
+  });
+
   it("rejects an unknown option with exit 1", () => {
     const r = runCli(["check", "--frobnicate", examples[0]!]);
     expect(r.status).toBe(1);
