@@ -12,7 +12,7 @@ const layers = ["language", "compiler", "runtime", "cli"] as const;
 /** What each layer may import from the project (besides itself). */
 const allowed: Record<(typeof layers)[number], readonly string[]> = {
   language: [],
-  compiler: ["language"],
+  compiler: ["language", "runtime"],
   runtime: [],
   cli: ["language", "compiler", "runtime"],
 };
