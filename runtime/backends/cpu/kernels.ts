@@ -1,0 +1,562 @@
+/**
+ * The CPU backend's kernels: for each op, a maker that runs once, at compile
+ * time, and returns the step that runs on every run. A maker receives the
+ * typed-array views of the kernel's output and operands (fixed for the life
+ * of the executable: buffers are reused across runs) and precomputes what it
+ * can (strides, offset tables, scratch space), so a step allocates nothing.
+ *
+ * f32 values are Float32Arrays, i32 values Int32Arrays. Arithmetic runs in
+ * JavaScript numbers (float64) and rounds to float32 on store; i32 arithmetic
+ * wraps to 32 bits exactly as the reference backend defines it.
+ */
+import type { DType, Op, OpAttrs, Shape } from "../../ir/ops.js";
+import { broadcastShapes, sizeOf, stridesOf } from "../../ir/shape.js";
+import { fillNormal, fillUniform } from "../../rng/index.js";
+import { erf } from "../reference/elementwise.js";
+import { matmulInto, matmulScratch } from "./matmul.js";
+
+/** A value's storage on the CPU. */
+export type Arr = Float32Array | Int32Array;
+
+/** One step of an executable: computes one kernel's output in place. */
+export type Step = () => void;
+
+/** What a maker knows about one operand or the output. */
+export interface Slot {
+  readonly data: Arr;
+  readonly shape: Shape;
+  readonly dtype: DType;
+}
+
+const f32 = (s: Slot): Float32Array => s.data as Float32Array;
+const i32 = (s: Slot): Int32Array => s.data as Int32Array;
+
+/** f32 → i32: toward zero, clamped to [−2^31, 2^31 − 1], NaN to 0 (the reference's rule). */
+function toI32(v: number): number {
+  if (v !== v) return 0;
+  if (v >= 2147483647) return 2147483647;
+  if (v <= -2147483648) return -2147483648;
+  return Math.trunc(v);
+}
+
+/** A step applying `f` elementwise (the general path of unary ops). */
+function map1(o: Arr, x: Arr, f: (v: number) => number): Step {
+  const n = o.length;
+  return () => {
+    for (let i = 0; i < n; i++) o[i] = f(x[i]!);
+  };
+}
+
+/** A step applying `f` elementwise to two operands. */
+function map2(o: Arr, x: Arr, y: Arr, f: (a: number, b: number) => number): Step {
+  const n = o.length;
+  return () => {
+    for (let i = 0; i < n; i++) o[i] = f(x[i]!, y[i]!);
+  };
+}
+
+function copy(o: Arr, x: Arr): Step {
+  if (o.constructor === x.constructor) return () => (o as Float32Array).set(x as Float32Array);
+  return map1(o, x, (v) => v);
+}
+
+function unary(op: Op, out: Slot, args: readonly Slot[]): Step {
+  const o = out.data;
+  const x = args[0]!.data;
+  const n = o.length;
+  const int = out.dtype === "i32";
+  switch (op) {
+    case "neg":
+      return int
+        ? () => {
+            for (let i = 0; i < n; i++) o[i] = -x[i]! | 0;
+          }
+        : () => {
+            for (let i = 0; i < n; i++) o[i] = -x[i]!;
+          };
+    case "exp":
+      return () => {
+        for (let i = 0; i < n; i++) o[i] = Math.exp(x[i]!);
+      };
+    case "relu":
+      return () => {
+        for (let i = 0; i < n; i++) {
+          const v = x[i]!;
+          o[i] = v > 0 ? v : v === v ? 0 : v;
+        }
+      };
+    case "detach":
+      return copy(o, x);
+    case "log":
+      return map1(o, x, Math.log);
+    case "sqrt":
+      return map1(o, x, Math.sqrt);
+    case "recip":
+      return map1(o, x, (v) => 1 / v);
+    case "tanh":
+      return map1(o, x, Math.tanh);
+    case "sigmoid":
+      return () => {
+        for (let i = 0; i < n; i++) o[i] = 1 / (1 + Math.exp(-x[i]!));
+      };
+    case "erf":
+      return map1(o, x, erf);
+    case "abs":
+      return int ? map1(o, x, (v) => Math.abs(v) | 0) : map1(o, x, Math.abs);
+    case "sign":
+      return map1(o, x, Math.sign);
+    case "sin":
+      return map1(o, x, Math.sin);
+    case "cos":
+      return map1(o, x, Math.cos);
+  }
+  throw new Error(`cpu: ${op} is not a unary op`);
+}
+
+function binary(op: Op, out: Slot, args: readonly Slot[]): Step {
+  const o = out.data;
+  const x = args[0]!.data;
+  const y = args[1]!.data;
+  const n = o.length;
+  const int = args[0]!.dtype === "i32";
+  switch (op) {
+    case "add":
+      return int
+        ? () => {
+            for (let i = 0; i < n; i++) o[i] = (x[i]! + y[i]!) | 0;
+          }
+        : () => {
+            for (let i = 0; i < n; i++) o[i] = x[i]! + y[i]!;
+          };
+    case "sub":
+      return int
+        ? () => {
+            for (let i = 0; i < n; i++) o[i] = (x[i]! - y[i]!) | 0;
+          }
+        : () => {
+            for (let i = 0; i < n; i++) o[i] = x[i]! - y[i]!;
+          };
+    case "mul":
+      return int
+        ? () => {
+            for (let i = 0; i < n; i++) o[i] = Math.imul(x[i]!, y[i]!);
+          }
+        : () => {
+            for (let i = 0; i < n; i++) o[i] = x[i]! * y[i]!;
+          };
+    case "div":
+      return int
+        ? map2(o, x, y, (a, b) => (b === 0 ? a : Math.trunc(a / b) | 0))
+        : () => {
+            for (let i = 0; i < n; i++) o[i] = x[i]! / y[i]!;
+          };
+    case "maximum":
+      return () => {
+        for (let i = 0; i < n; i++) o[i] = Math.max(x[i]!, y[i]!);
+      };
+    case "minimum":
+      return () => {
+        for (let i = 0; i < n; i++) o[i] = Math.min(x[i]!, y[i]!);
+      };
+    case "pow":
+      return map2(o, x, y, Math.pow);
+    case "cmplt":
+      return () => {
+        for (let i = 0; i < n; i++) o[i] = x[i]! < y[i]! ? 1 : 0;
+      };
+    case "cmpeq":
+      return () => {
+        for (let i = 0; i < n; i++) o[i] = x[i]! === y[i]! ? 1 : 0;
+      };
+  }
+  throw new Error(`cpu: ${op} is not a binary op`);
+}
+
+/**
+ * sum or max over axes. The shape is simplified first (size-1 axes dropped,
+ * neighbouring axes of the same kind merged); when the reduced axes then form
+ * one block [outer, r, inner], a direct loop runs (a last-axis reduction is
+ * inner = 1); otherwise a precomputed table maps each input element to its
+ * output element.
+ */
+function reduce(kind: "sum" | "max", out: Slot, x: Slot, axes: readonly number[]): Step {
+  const o = out.data;
+  const src = x.data;
+  const int = x.dtype === "i32";
+  const init = kind === "sum" ? 0 : int ? -2147483648 : -Infinity;
+  const groups: { size: number; reduced: boolean }[] = [];
+  x.shape.forEach((d, i) => {
+    if (d === 1) return;
+    const reduced = axes.includes(i);
+    const last = groups[groups.length - 1];
+    if (last !== undefined && last.reduced === reduced) last.size *= d;
+    else groups.push({ size: d, reduced });
+  });
+  const nIn = src.length;
+  if (nIn === 0) return () => o.fill(init);
+  const r = groups.filter((g) => g.reduced);
+  if (r.length === 0) return copy(o, src);
+  if (r.length === 1) {
+    const at = groups.findIndex((g) => g.reduced);
+    const outer = sizeOf(groups.slice(0, at).map((g) => g.size));
+    const size = groups[at]!.size;
+    const inner = sizeOf(groups.slice(at + 1).map((g) => g.size));
+    if (inner === 1) {
+      if (kind === "sum") {
+        return int
+          ? () => {
+              for (let q = 0; q < outer; q++) {
+                let s = 0;
+                const base = q * size;
+                for (let j = 0; j < size; j++) s = (s + src[base + j]!) | 0;
+                o[q] = s;
+              }
+            }
+          : () => {
+              for (let q = 0; q < outer; q++) {
+                let s = 0;
+                const base = q * size;
+                for (let j = 0; j < size; j++) s += src[base + j]!;
+                o[q] = s;
+              }
+            };
+      }
+      return () => {
+        for (let q = 0; q < outer; q++) {
+          let s = init;
+          const base = q * size;
+          for (let j = 0; j < size; j++) {
+            const v = src[base + j]!;
+            if (v > s || v !== v) s = v;
+          }
+          o[q] = s;
+        }
+      };
+    }
+    const acc = new Float64Array(inner);
+    return () => {
+      for (let q = 0; q < outer; q++) {
+        acc.fill(init);
+        for (let j = 0; j < size; j++) {
+          const base = (q * size + j) * inner;
+          if (kind === "sum") {
+            if (int) for (let i = 0; i < inner; i++) acc[i] = (acc[i]! + src[base + i]!) | 0;
+            else for (let i = 0; i < inner; i++) acc[i] += src[base + i]!;
+          } else {
+            for (let i = 0; i < inner; i++) {
+              const v = src[base + i]!;
+              if (v > acc[i]! || v !== v) acc[i] = v;
+            }
+          }
+        }
+        const ob = q * inner;
+        for (let i = 0; i < inner; i++) o[ob + i] = acc[i]!;
+      }
+    };
+  }
+  // General: a table from input element to output element.
+  const outShape = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
+  const outStrides = stridesOf(outShape).map((s, i) => (axes.includes(i) ? 0 : s));
+  const table = offsetTable(x.shape, outStrides, 0);
+  const acc = new Float64Array(o.length);
+  return () => {
+    acc.fill(init);
+    for (let f = 0; f < nIn; f++) {
+      const t = table[f]!;
+      const v = src[f]!;
+      if (kind === "sum") acc[t] = int ? (acc[t]! + v) | 0 : acc[t]! + v;
+      else if (v > acc[t]! || v !== v) acc[t] = v;
+    }
+    for (let i = 0; i < acc.length; i++) o[i] = acc[i]!;
+  };
+}
+
+/** For every multi-index of `shape` in row-major order, base + Σ index·strides. */
+function offsetTable(shape: Shape, strides: readonly number[], base: number): Int32Array {
+  const n = sizeOf(shape);
+  const table = new Int32Array(n);
+  const rank = shape.length;
+  const index = new Array<number>(rank).fill(0);
+  let offset = base;
+  for (let f = 0; f < n; f++) {
+    table[f] = offset;
+    for (let a = rank - 1; a >= 0; a--) {
+      offset += strides[a]!;
+      if (++index[a]! < shape[a]!) break;
+      offset -= strides[a]! * shape[a]!;
+      index[a] = 0;
+    }
+  }
+  return table;
+}
+
+/**
+ * out[flat] = src[base + Σ index·strides] over `shape`: permute, expand and
+ * slice. The offsets of each row (all axes but the last) are tabled at
+ * compile time; the last axis is a loop with a fixed stride.
+ */
+function strided(o: Arr, src: Arr, shape: Shape, strides: readonly number[], base: number): Step {
+  const n = o.length;
+  if (n === 0) return () => {};
+  if (shape.length === 0) return () => void (o[0] = src[base]!);
+  const inner = shape[shape.length - 1]!;
+  const step = strides[strides.length - 1]!;
+  const rows = offsetTable(shape.slice(0, -1), strides.slice(0, -1), base);
+  const count = rows.length;
+  if (step === 1) {
+    return () => {
+      for (let q = 0; q < count; q++) {
+        const s = rows[q]!;
+        const d = q * inner;
+        for (let j = 0; j < inner; j++) o[d + j] = src[s + j]!;
+      }
+    };
+  }
+  return () => {
+    for (let q = 0; q < count; q++) {
+      const s = rows[q]!;
+      const d = q * inner;
+      for (let j = 0; j < inner; j++) o[d + j] = src[s + j * step]!;
+    }
+  };
+}
+
+/** The [outer, size, inner] view of a shape around `axis`. */
+function around(shape: Shape, axis: number): [outer: number, size: number, inner: number] {
+  return [sizeOf(shape.slice(0, axis)), shape[axis]!, sizeOf(shape.slice(axis + 1))];
+}
+
+function indexError(op: string, k: number, size: number, axis: number): RangeError {
+  return new RangeError(`${op}: index ${k} is out of range 0..${size - 1} of axis ${axis}`);
+}
+
+/** Compiles one primitive of op `O`: its attributes, output and operands, to a step. */
+export type Maker<O extends Op> = (attrs: OpAttrs[O], out: Slot, args: readonly Slot[]) => Step;
+
+/** The maker of every op (the type demands one per op; a test checks it at run time too). */
+export const MAKERS: { readonly [O in Op]: Maker<O> } = {
+  input: () => {
+    throw new Error("cpu: inputs are fed, not computed");
+  },
+  param: () => {
+    throw new Error("cpu: params are fed, not computed");
+  },
+  const: (a, out) => () => out.data.fill(a.value),
+  literal: (a, out) => {
+    const data = out.dtype === "f32" ? Float32Array.from(a.data) : Int32Array.from(a.data);
+    return copy(out.data, data);
+  },
+  iota: (a, out) => {
+    const stride = stridesOf(a.shape)[a.axis]!;
+    const dim = a.shape[a.axis]!;
+    const n = out.data.length;
+    const table = out.dtype === "f32" ? new Float32Array(n) : new Int32Array(n);
+    for (let i = 0; i < n; i++) table[i] = Math.floor(i / stride) % dim;
+    return copy(out.data, table);
+  },
+  uniform: (a, out, [seed, step]) => () => void fillUniform(f32(out), i32(seed!)[0]! >>> 0, a.stream, 0, i32(step!)[0]! >>> 0),
+  normal: (a, out, [seed, step]) => () => void fillNormal(f32(out), i32(seed!)[0]! >>> 0, a.stream, 0, i32(step!)[0]! >>> 0),
+
+  neg: (_a, out, args) => unary("neg", out, args),
+  exp: (_a, out, args) => unary("exp", out, args),
+  log: (_a, out, args) => unary("log", out, args),
+  sqrt: (_a, out, args) => unary("sqrt", out, args),
+  recip: (_a, out, args) => unary("recip", out, args),
+  tanh: (_a, out, args) => unary("tanh", out, args),
+  sigmoid: (_a, out, args) => unary("sigmoid", out, args),
+  erf: (_a, out, args) => unary("erf", out, args),
+  abs: (_a, out, args) => unary("abs", out, args),
+  sign: (_a, out, args) => unary("sign", out, args),
+  relu: (_a, out, args) => unary("relu", out, args),
+  sin: (_a, out, args) => unary("sin", out, args),
+  cos: (_a, out, args) => unary("cos", out, args),
+  detach: (_a, out, args) => unary("detach", out, args),
+
+  add: (_a, out, args) => binary("add", out, args),
+  sub: (_a, out, args) => binary("sub", out, args),
+  mul: (_a, out, args) => binary("mul", out, args),
+  div: (_a, out, args) => binary("div", out, args),
+  maximum: (_a, out, args) => binary("maximum", out, args),
+  minimum: (_a, out, args) => binary("minimum", out, args),
+  pow: (_a, out, args) => binary("pow", out, args),
+  cmplt: (_a, out, args) => binary("cmplt", out, args),
+  cmpeq: (_a, out, args) => binary("cmpeq", out, args),
+
+  where: (_a, out, [c, x, y]) => {
+    const o = out.data;
+    const cond = i32(c!);
+    const [a, b] = [x!.data, y!.data];
+    const n = o.length;
+    return () => {
+      for (let i = 0; i < n; i++) o[i] = cond[i] !== 0 ? a[i]! : b[i]!;
+    };
+  },
+
+  sum: (a, out, [x]) => reduce("sum", out, x!, a.axes),
+  max: (a, out, [x]) => reduce("max", out, x!, a.axes),
+
+  matmul: (_a, out, [x, y]) => {
+    const [aShape, bShape] = [x!.shape, y!.shape];
+    const [m, k] = aShape.slice(-2) as [number, number];
+    const n = bShape[bShape.length - 1]!;
+    const batch = broadcastShapes(aShape.slice(0, -2), bShape.slice(0, -2))!;
+    const aOff = batchOffsets(aShape.slice(0, -2), batch, m * k);
+    const bOff = batchOffsets(bShape.slice(0, -2), batch, k * n);
+    const pack = matmulScratch(k, n);
+    const [A, B, C] = [f32(x!), f32(y!), f32(out)];
+    const count = aOff.length;
+    return () => {
+      for (let t = 0; t < count; t++) matmulInto(A, aOff[t]!, B, bOff[t]!, C, t * m * n, m, k, n, pack);
+    };
+  },
+
+  reshape: (_a, out, [x]) => copy(out.data, x!.data),
+  permute: (a, out, [x]) => {
+    const strides = stridesOf(x!.shape);
+    return strided(
+      out.data,
+      x!.data,
+      out.shape,
+      a.perm.map((p) => strides[p]!),
+      0,
+    );
+  },
+  expand: (_a, out, [x]) => {
+    const strides = stridesOf(x!.shape).map((s, i) => (x!.shape[i] === 1 && out.shape[i] !== 1 ? 0 : s));
+    return strided(out.data, x!.data, out.shape, strides, 0);
+  },
+  slice: (a, out, [x]) => {
+    const strides = stridesOf(x!.shape);
+    const base = a.starts.reduce((s, st, i) => s + st * strides[i]!, 0);
+    return strided(
+      out.data,
+      x!.data,
+      out.shape,
+      strides.map((s, i) => s * a.steps[i]!),
+      base,
+    );
+  },
+  pad: (a, out, [x]) => {
+    const o = out.data;
+    const src = x!.data;
+    const inShape = x!.shape;
+    const outStrides = stridesOf(out.shape);
+    const base = a.lo.reduce((s, l, i) => s + l * outStrides[i]!, 0);
+    const steps = outStrides.map((s, i) => s * (a.interior[i]! + 1));
+    const value = a.value;
+    if (src.length === 0) return () => o.fill(value);
+    const rank = inShape.length;
+    const inner = rank === 0 ? 1 : inShape[rank - 1]!;
+    const st = rank === 0 ? 1 : steps[rank - 1]!;
+    const rows = offsetTable(inShape.slice(0, -1), steps.slice(0, -1), base);
+    const count = rows.length;
+    return () => {
+      o.fill(value);
+      for (let q = 0; q < count; q++) {
+        const d = rows[q]!;
+        const s = q * inner;
+        for (let j = 0; j < inner; j++) o[d + j * st] = src[s + j]!;
+      }
+    };
+  },
+  concat: (a, out, args) => {
+    const o = out.data;
+    const inner = sizeOf(out.shape.slice(a.axis + 1));
+    const outer = sizeOf(out.shape.slice(0, a.axis));
+    const rowLength = out.shape[a.axis]! * inner;
+    let column = 0;
+    const parts = args.map((s) => {
+      const block = s.shape[a.axis]! * inner;
+      const part = { src: s.data, block, column };
+      column += block;
+      return part;
+    });
+    return () => {
+      for (let k = 0; k < parts.length; k++) {
+        const { src, block, column: c } = parts[k]!;
+        for (let r = 0; r < outer; r++) {
+          const d = r * rowLength + c;
+          const s = r * block;
+          for (let j = 0; j < block; j++) o[d + j] = src[s + j]!;
+        }
+      }
+    };
+  },
+
+  gather: (a, out, [x, idx]) => {
+    const [outer, size] = around(x!.shape, a.axis);
+    const [, count, inner] = around(idx!.shape, a.axis);
+    const [o, src, ix] = [out.data, x!.data, i32(idx!)];
+    return () => {
+      for (let q = 0; q < outer; q++) {
+        for (let j = 0; j < count; j++) {
+          const at = (q * count + j) * inner;
+          for (let i = 0; i < inner; i++) {
+            const k = ix[at + i]!;
+            if (k < 0 || k >= size) throw indexError("gather", k, size, a.axis);
+            o[at + i] = src[(q * size + k) * inner + i]!;
+          }
+        }
+      }
+    };
+  },
+  scatter_add: (a, out, [target, idx, updates]) => {
+    const [outer, size] = around(target!.shape, a.axis);
+    const [, count, inner] = around(idx!.shape, a.axis);
+    const [o, ix, up] = [out.data, i32(idx!), updates!.data];
+    const int = out.dtype === "i32";
+    const init = copy(o, target!.data);
+    return () => {
+      init();
+      for (let q = 0; q < outer; q++) {
+        for (let j = 0; j < count; j++) {
+          const at = (q * count + j) * inner;
+          for (let i = 0; i < inner; i++) {
+            const k = ix[at + i]!;
+            if (k < 0 || k >= size) throw indexError("scatter_add", k, size, a.axis);
+            const t = (q * size + k) * inner + i;
+            o[t] = int ? (o[t]! + up[at + i]!) | 0 : o[t]! + up[at + i]!;
+          }
+        }
+      }
+    };
+  },
+
+  argsort: (a, out, [x]) => {
+    const [outer, size, inner] = around(x!.shape, a.axis);
+    const [o, src] = [i32(out), x!.data];
+    const keys = new Float64Array(size);
+    const order = new Array<number>(size).fill(0);
+    const sign = a.descending ? -1 : 1;
+    // The reference's order: NaN above +∞; ties keep their original order.
+    const compare = (p: number, q: number): number => {
+      const u = keys[p]!;
+      const v = keys[q]!;
+      const c = (u !== u ? Infinity : u) - (v !== v ? Infinity : v) || (u !== u ? 1 : 0) - (v !== v ? 1 : 0);
+      return sign * c || p - q;
+    };
+    return () => {
+      for (let q = 0; q < outer; q++) {
+        for (let i = 0; i < inner; i++) {
+          const base = q * size * inner + i;
+          for (let j = 0; j < size; j++) {
+            keys[j] = src[base + j * inner]!;
+            order[j] = j;
+          }
+          order.sort(compare);
+          for (let j = 0; j < size; j++) o[base + j * inner] = order[j]!;
+        }
+      }
+    };
+  },
+
+  cast: (a, out, [x]) => (a.dtype === "i32" && x!.dtype === "f32" ? map1(out.data, x!.data, toI32) : copy(out.data, x!.data)),
+};
+
+/** For each batch index of the broadcast batch shape, the offset of an operand's matrix (right-aligned batch axes). */
+function batchOffsets(own: Shape, batch: Shape, matrixSize: number): Int32Array {
+  const lead = batch.length - own.length;
+  const ownStrides = stridesOf(own);
+  const strides = batch.map((_, a) => (a < lead || own[a - lead] === 1 ? 0 : ownStrides[a - lead]! * matrixSize));
+  return offsetTable(batch, strides, 0);
+}

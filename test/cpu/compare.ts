@@ -1,0 +1,68 @@
+/**
+ * Runs one IR graph on the reference and CPU backends (both through the
+ * kernel graph) and compares: i32 outputs exactly, f32 outputs within a
+ * float32 tolerance relative to the output's scale.
+ */
+import { expect } from "vitest";
+import type { TensorFeeds, TensorValue } from "../../runtime/backends/backend.js";
+import { compileCpu } from "../../runtime/backends/cpu/index.js";
+import { compileReference } from "../../runtime/backends/reference/executor.js";
+import type { Graph } from "../../runtime/ir/node.js";
+import { planKernelGraph } from "../../runtime/kernel/plan.js";
+import type { KernelGraph } from "../../runtime/kernel/graph.js";
+
+/** The worst error of `got` against `want`, relative to 1 + the largest |want|; NaN and ±∞ must match exactly. */
+export function relativeError(got: ArrayLike<number>, want: ArrayLike<number>): number {
+  let scale = 1;
+  for (let i = 0; i < want.length; i++) if (Number.isFinite(want[i]!)) scale = Math.max(scale, Math.abs(want[i]!));
+  let worst = 0;
+  for (let i = 0; i < want.length; i++) {
+    const [g, w] = [got[i]!, want[i]!];
+    if (!Number.isFinite(w) || !Number.isFinite(g)) {
+      if (!Object.is(g, w) && !(Number.isNaN(g) && Number.isNaN(w))) return Infinity;
+    } else worst = Math.max(worst, Math.abs(g - w) / scale);
+  }
+  return worst;
+}
+
+export interface Compared {
+  readonly kg: KernelGraph;
+  readonly ref: Record<string, TensorValue>;
+  readonly cpu: Record<string, TensorValue>;
+}
+
+/** Runs `graph` on both backends and expects agreement (`tol` relative, f32 outputs). */
+export function expectAgree(graph: Graph, feeds: TensorFeeds = {}, tol = 1e-6, params: TensorFeeds = {}): Compared {
+  const kg = planKernelGraph(graph);
+  const ref = compileReference(kg).run(feeds, params);
+  const cpu = compileCpu(kg).run(feeds, params);
+  for (const o of graph.outputs) {
+    const [r, c] = [ref[o.name]!, cpu[o.name]!];
+    expect(c.shape, o.name).toEqual(r.shape);
+    expect(c.dtype, o.name).toBe(r.dtype);
+    expect(c.data.length, o.name).toBe(r.data.length);
+    // i32 has no −0: the reference may hold one (cast of −0.5), the CPU cannot.
+    if (r.dtype === "i32") expect([...c.data], o.name).toEqual([...r.data].map((v) => v + 0));
+    else {
+      const err = relativeError(c.data, r.data);
+      if (!(err <= tol)) expect.fail(`${o.name}: relative error ${err} > ${tol}\ncpu ${[...c.data].slice(0, 12)}\nref ${[...r.data].slice(0, 12)}`);
+    }
+  }
+  return { kg, ref, cpu };
+}
+
+/** Deterministic numbers in [lo, hi). */
+export function numbers(n: number, seed: number, lo = -2, hi = 2): number[] {
+  let s = seed >>> 0 || 1;
+  return Array.from({ length: n }, () => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return lo + ((s >>> 0) / 2 ** 32) * (hi - lo);
+  });
+}
+
+/** Deterministic integers in [lo, hi). */
+export function integers(n: number, seed: number, lo: number, hi: number): number[] {
+  return numbers(n, seed, lo, hi).map(Math.floor);
+}
