@@ -2,6 +2,7 @@
 import { Command, CommanderError } from "commander";
 import { checkCommand } from "./commands/check.js";
 import { fmtCommand } from "./commands/fmt.js";
+import { graphCommand } from "./commands/graph.js";
 import { ExitCode, UserError } from "./errors.js";
 
 /** Runs a command, mapping outcomes to repr's exit codes; never shows a stack trace to a user. */
@@ -47,6 +48,20 @@ program
   .argument("<files...>", ".repr files to format")
   .option("--check", "change nothing; list files that would change and exit 1 if any")
   .action((files: string[], options: { check?: boolean }) => run(() => fmtCommand(files, options)));
+
+program
+  .command("graph")
+  .description("print the tensor IR of a model's forward pass, or of one step of a pipeline")
+  .argument("<file>", "a .repr file")
+  .option("--model <name>", "the model to lower (default: the first in the file)")
+  .option("--batch <n>", "examples per batch (default: 32)")
+  .option("--mode <mode>", "train or eval: the mode of dropout, batch norm and noise (default: train)")
+  .option("--format <format>", "text, or dot for Graphviz (default: text)")
+  .option("--pipeline <name>", "lower a step of this pipeline instead: a training step with gradients and updates")
+  .option("--step <n>", "the pipeline step to lower, counted from 1 (default: 1)")
+  .action((file: string, options: { model?: string; batch?: string; mode?: string; format?: string; pipeline?: string; step?: string }) =>
+    run(() => graphCommand(file, options)),
+  );
 
 try {
   program.parse(process.argv);

@@ -147,6 +147,7 @@ function applyRepeat(ev: Evaluator, layer: Extract<LayerValue, { kind: "builtin"
  * later one may differ only where no weight depends on it (sequence length).
  */
 export function applyPart(ev: Evaluator, part: PartState, x: Typed, site: Location): Applied | null {
+  part.used = true;
   const layer = part.define();
   if (!layer) return null;
   if (part.applying) {

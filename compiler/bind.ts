@@ -7,7 +7,7 @@ import type { Expr, Name, Span } from "../language/ast.js";
 import { messages } from "../language/diagnostics/messages.js";
 import { describeParamType, inRange, type ParamSpec, type ParamType } from "./builtins/spec.js";
 import type { Evaluator } from "./evaluator.js";
-import { didYouMean } from "./suggest.js";
+import { didYouMean, suggest } from "./suggest.js";
 import { ERROR, describeValue, type Value } from "./values.js";
 
 /** An argument as written: `256`, `ratio: 0.75`, or a settings entry. */
@@ -45,6 +45,8 @@ export function bindArgs(
   const positionalParams = params.filter((p) => !p.namedOnly);
   const variadic = positionalParams.find((p) => p.variadic);
   const variadicItems: Value[] = [];
+  // Parameters an unknown argument's name suggests: its misspelling is the one problem to report.
+  const suggested = new Set<string>();
 
   for (const arg of args) {
     if (arg.name === null) {
@@ -78,7 +80,9 @@ export function bindArgs(
     const name = arg.name.text;
     const param = params.find((p) => p.name === name);
     if (!param || param.variadic) {
-      const notes = didYouMean(name, params.filter((p) => !p.variadic).map((p) => p.name));
+      const candidates = params.filter((p) => !p.variadic).map((p) => p.name);
+      suggest(name, candidates).forEach((s) => suggested.add(s));
+      const notes = didYouMean(name, candidates);
       if (options.unknownMessage === "setting") ev.report(messages.unknownSetting, arg.name.span, { step: options.step ?? callee, name }, { notes });
       else ev.report(messages.unknownArgument, arg.name.span, { callee, name }, { notes });
       ok = false;
@@ -99,6 +103,10 @@ export function bindArgs(
   for (const p of params) {
     if (p.default !== undefined || p.optional) continue;
     if (p.variadic ? variadicItems.length > 0 : values.has(p.name)) continue;
+    if (suggested.has(p.name)) {
+      ok = false;
+      continue;
+    }
     ev.report(messages.missingArgument, callSpan, { callee, name: p.name, expected: describeParamType(p.type) });
     ok = false;
   }

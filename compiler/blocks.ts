@@ -1,29 +1,28 @@
 /**
  * Blocks: reusable, parametric layers written in repr. A block's body is
  * checked where the block is applied, with concrete arguments and a concrete
- * input type, so `4 * dim` and shapes are known there.
+ * input type, so `4 * dim` and shapes are known there (what can be checked
+ * without a use is in block-decls.ts).
  */
 import type { BlockDecl } from "../language/ast.js";
 import { messages } from "../language/diagnostics/messages.js";
 import { toArgValue } from "./arg-values.js";
 import { evaluateArg } from "./bind.js";
 import { blockBody, blockSpecs } from "./block-params.js";
-import { builtinByName } from "./builtins/index.js";
-import { categoryNoun } from "./builtins/spec.js";
-import type { CheckEnv } from "./env.js";
 import type { Applied, Evaluator, Typed } from "./evaluator.js";
 import { GraphBuilder } from "./graph.js";
 import type { ArgValue, Location } from "./program.js";
 import { Scope, fixed, lazy, moduleScope } from "./scope.js";
 import { describeType, formatType, sameType } from "./types.js";
-import { ERROR, type BlockRef, type LayerValue, type TensorValue } from "./values.js";
+import { ERROR, type LayerValue, type TensorValue, type Value } from "./values.js";
 
 /** Instantiates a block for one input: evaluates its body with the arguments bound. */
 export function instantiateBlock(ev: Evaluator, layer: Extract<LayerValue, { kind: "block" }>, x: Typed, site: Location): Applied | null {
   const decl = layer.block.decl;
   const name = decl.name.text;
   if (ev.sites.some((s) => s.decl === decl)) {
-    ev.reportAt(messages.recursiveBlock, site, { name });
+    // A cycle written in the blocks' bodies was reported at their declarations.
+    if (!ev.env.recursiveBlocks.has(decl)) ev.reportAt(messages.recursiveBlock, site, { name });
     return null;
   }
   const module = layer.block.module;
@@ -68,7 +67,12 @@ export function instantiateBlock(ev: Evaluator, layer: Extract<LayerValue, { kin
       define(body, input.name.text, fixed({ kind: "tensor", type, node: id, graph, origin: `input '${input.name.text}'` }, { source, span: input.name.span }));
     });
     for (const l of lets) {
-      define(body, l.name.text, lazy({ source, span: l.name.span }, () => body.evaluate(l.value), (span) => body.report(messages.selfReference, span, { name: l.name.text })));
+      // A let's value is named after the let in messages.
+      const value = (): Value => {
+        const v = body.evaluate(l.value);
+        return v.kind === "tensor" ? { ...v, origin: `let '${l.name.text}'` } : v;
+      };
+      define(body, l.name.text, lazy({ source, span: l.name.span }, value, (span) => body.report(messages.selfReference, span, { name: l.name.text })));
     }
     const out = outputs[0];
     result = out ? body.evaluateTensor(out.value) : null;
@@ -99,41 +103,5 @@ function checkDeclaredInput(body: Evaluator, block: string, typeExpr: NonNullabl
   if (!declared) return;
   if (!sameType({ ...declared, batched: x.type.batched }, x.type)) {
     body.report(messages.layerInput, typeExpr.span, { layer: `block '${block}'`, expected: formatType(declared), origin: x.origin, actual: describeType(x.type) });
-  }
-}
-
-/**
- * Checks what can be checked of a block without using it: parameter types and
- * the body's form (one layer expression, or inputs, lets and one output).
- */
-export function checkBlockDecl(env: CheckEnv, block: BlockRef): void {
-  blockSpecs(env, block);
-  const { decl, module } = block;
-  const { inputs, lets, outputs, exprs } = blockBody(decl);
-  const name = decl.name.text;
-  const source = module.source;
-  if (exprs.length > 1 || (exprs.length > 0 && inputs.length + lets.length + outputs.length > 0)) {
-    env.report(messages.blockBody, { source, span: (exprs.length > 1 && inputs.length === 0 ? exprs[1]! : exprs[0]!).span }, { name });
-  } else if (exprs.length === 0 && outputs.length === 0) {
-    env.report(messages.blockWithoutOutput, { source, span: decl.name.span }, { name });
-  }
-  if (outputs.length > 1) env.report(messages.outputCount, { source, span: outputs[1]!.span }, { construct: `block '${name}'` });
-  if (outputs.length > 0 && inputs.length === 0) {
-    env.report(messages.blockBody, { source, span: outputs[0]!.span }, { name });
-  }
-  const seen = new Map<string, { span: BlockDecl["span"] }>();
-  for (const p of decl.params) seen.set(p.name.text, p.name);
-  for (const stmt of [...inputs, ...lets]) {
-    const builtin = builtinByName(stmt.name.text);
-    if (builtin) {
-      env.report(messages.shadowsBuiltin, { source, span: stmt.name.span }, { name: stmt.name.text, category: `built-in ${categoryNoun[builtin.category]}` });
-      continue;
-    }
-    const first = seen.get(stmt.name.text);
-    if (first) {
-      env.report(messages.duplicateDefinition, { source, span: stmt.name.span }, { name: stmt.name.text, scope: "block" }, {
-        related: [{ source, span: first.span, message: "first defined here" }],
-      });
-    } else seen.set(stmt.name.text, stmt.name);
   }
 }

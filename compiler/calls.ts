@@ -9,6 +9,7 @@ import { messages } from "../language/diagnostics/messages.js";
 import { applyPart, reportFailure } from "./apply.js";
 import { toArgs } from "./arg-values.js";
 import { bindArgs, type BoundValues } from "./bind.js";
+import { builtinByName } from "./builtins/index.js";
 import { blockSpecs } from "./block-params.js";
 import {
   categoryNoun,
@@ -26,7 +27,7 @@ import { ERROR, describeValue, type BlockRef, type LayerValue, type SplitValue, 
 
 /** Evaluates a call expression. */
 export function evaluateCall(ev: Evaluator, call: CallExpr): Value {
-  const callee = ev.evaluate(call.callee);
+  const callee = hiddenCallee(ev, call) ?? ev.evaluate(call.callee);
   switch (callee.kind) {
     case "builtin":
       return callBuiltin(ev, callee.def, call);
@@ -40,10 +41,30 @@ export function evaluateCall(ev: Evaluator, call: CallExpr): Value {
       return selectSplit(ev, callee, call);
     case "error":
       return ERROR;
-    default:
-      ev.report(messages.notCallable, call.callee.span, { actual: describeValue(callee) });
+    default: {
+      // A member named like a built-in (`input tokens`) hides it in its model: say so.
+      const hidden = call.callee.kind === "Ident" ? builtinByName(call.callee.name) : undefined;
+      const notes = hidden ? [`the declared '${hidden.name}' hides the built-in ${categoryNoun[hidden.category]} '${hidden.name}' here`] : [];
+      ev.report(messages.notCallable, call.callee.span, { actual: describeValue(callee) }, { notes });
       return ERROR;
+    }
   }
+}
+
+/**
+ * A member that reuses a reserved name (RC206, already reported) stays the
+ * value it declares, but a call of that name means what the member hides:
+ * `views noisy, other = ...` next to `bottleneck z = noisy(dim: 4, sigma: 0.1)` is one
+ * mistake, not two.
+ */
+function hiddenCallee(ev: Evaluator, call: CallExpr): Value | null {
+  if (call.callee.kind !== "Ident") return null;
+  const binding = ev.scope.lookup(call.callee.name);
+  if (!binding?.reservedName) return null;
+  const v = binding.get(call.callee.span);
+  if (v.kind === "layer" || v.kind === "error") return null;
+  const hidden = ev.scope.parent?.lookup(call.callee.name);
+  return hidden ? hidden.get(call.callee.span) : null;
 }
 
 /** `f(x)`: applying a layer or part to one value. */
@@ -204,7 +225,9 @@ function sameGraph(ev: Evaluator, args: BoundArgs, span: Span, construct: string
 
 /** `mask m = random_patches(...)` and `views a, b = augment(...)`. */
 function callMaskOrAugment(ev: Evaluator, def: Extract<Builtin, { category: "mask" | "augment" }>, call: CallExpr): Value {
-  const bound = bindBuiltinArgs(ev, def.name, def.params, call.args, call.span);
+  // Messages name the mask the user declared, with its strategy: `mask 'm' (tokens)`.
+  const label = def.category === "mask" ? (ev.memberName !== undefined ? `mask '${ev.memberName}' (${def.name})` : `mask '${def.name}'`) : def.name;
+  const bound = bindBuiltinArgs(ev, label, def.params, call.args, call.span);
   if (!bound || !ev.graph) return ERROR;
   const x = bound.args["x"] as { kind: "tensor"; node: number; type: TensorValue["type"]; origin: string };
   const location = ev.loc(call.span);
@@ -214,16 +237,18 @@ function callMaskOrAugment(ev: Evaluator, def: Extract<Builtin, { category: "mas
       reportFailure(ev, failure, { layer: def.name }, location, bound.spans, null);
       return ERROR;
     }
-    const id = ev.graph.add({ op: "views", names: ["first", "second"], strategy: def.name, args: toArgs(bound.args), input: x.node, type: x.type, location });
+    const [first, second] = (ev.memberName ?? "").split(",");
+    const names: [string, string] = [first || "first", second || "second"];
+    const id = ev.graph.add({ op: "views", names, strategy: def.name, args: toArgs(bound.args), input: x.node, type: x.type, location });
     const graph = ev.graph;
     const views = (["first", "second"] as const).map((field) =>
       ev.tensor(x.type, graph.add({ op: "select", source: id, field, type: x.type, location }), `the ${field} view`),
     );
     return { kind: "list", items: views };
   }
-  const fields = def.fields(x.type, bound.args);
+  const fields = def.fields(x.type, bound.args, label);
   if (isFailure(fields)) {
-    reportFailure(ev, fields, { layer: `mask '${def.name}'`, origin: x.origin, actual: describeType(x.type) }, location, bound.spans, null);
+    reportFailure(ev, fields, { layer: label, origin: x.origin, actual: describeType(x.type) }, location, bound.spans, null);
     return ERROR;
   }
   const id = ev.graph.add({

@@ -6,7 +6,7 @@
 import type { DataDecl, ModelDecl } from "../language/ast.js";
 import { sortDiagnostics, type Diagnostic } from "../language/diagnostics/diagnostic.js";
 import type { Source } from "../language/source.js";
-import { checkBlockDecl } from "./blocks.js";
+import { checkBlockDecls } from "./block-decls.js";
 import { checkData } from "./data.js";
 import { CheckEnv } from "./env.js";
 import type { FileHost } from "./file-host.js";
@@ -47,6 +47,8 @@ export function checkProgram(entry: Source, host: FileHost): CheckResult {
       diagnostics: sortDiagnostics(syntaxErrors),
     };
   }
+  // Blocks first: a cycle of blocks is then reported once, at the declarations, not at each use.
+  checkBlockDecls(env, modules);
   const models = new Map<ModelDecl, ModelCheck>();
   const datas = new Map<DataDecl, CheckedData>();
   const deps: PipelineDeps = {
@@ -74,9 +76,6 @@ export function checkProgram(entry: Source, host: FileHost): CheckResult {
     const isEntry = module === modules[0];
     for (const item of module.ast.items) {
       switch (item.kind) {
-        case "Block":
-          checkBlockDecl(env, { decl: item, module });
-          break;
         case "Model": {
           const r = deps.model(item, module);
           if (isEntry) entryModels.push(r.model);
@@ -93,6 +92,7 @@ export function checkProgram(entry: Source, host: FileHost): CheckResult {
           break;
         }
         case "Import":
+        case "Block":
           break;
       }
     }

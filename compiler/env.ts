@@ -29,6 +29,8 @@ export class CheckEnv {
   private readonly seen = new Set<string>();
   private capturing: Diagnostic[][] = [];
   readonly stdSources = new Set<Source>();
+  /** Block declarations on a cycle of uses, already reported at their declarations (RC212). */
+  readonly recursiveBlocks = new Set<object>();
   private readonly memos = new Map<string, WeakMap<object, unknown>>();
 
   /** Computes something once per key for this run (e.g. a block's parameter types). */

@@ -8,14 +8,14 @@ import type { BinaryExpr, Expr, IndexExpr, MemberExpr, PipeExpr, Span } from "..
 import type { MessageArgs } from "../language/diagnostics/diagnostic.js";
 import { messages, type MessageTemplate } from "../language/diagnostics/messages.js";
 import { applyLayer, applyPart } from "./apply.js";
-import { dataTypeByName } from "./builtins/index.js";
+import { builtinByName, dataTypeByName } from "./builtins/index.js";
 import { asBareLayer, bindBuiltinArgs, evaluateCall } from "./calls.js";
 import type { CheckEnv, ReportExtra, Site } from "./env.js";
 import type { Allowance, EvalContext, Evaluator } from "./evaluator.js";
 import type { GraphBuilder } from "./graph.js";
 import type { ModuleInfo } from "./modules.js";
 import type { LayerNode, Location, NodeId } from "./program.js";
-import type { Scope } from "./scope.js";
+import type { Binding, Scope } from "./scope.js";
 import { didYouMean } from "./suggest.js";
 import { formatShape, sameShape, type TensorType } from "./types.js";
 import { ERROR, describeLayer, describeValue, type LayerValue, type MaskValue, type TensorValue, type Value } from "./values.js";
@@ -125,8 +125,17 @@ export class ExpressionEvaluator implements Evaluator {
   lookup(name: string, span: Span): Value {
     const binding = this.scope.lookup(name);
     if (binding) return binding.get(span);
-    this.report(messages.unknownName, span, { name }, { notes: didYouMean(name, this.scope.names()) });
+    this.report(messages.unknownName, span, { name }, { notes: didYouMean(name, this.scope.names((b) => this.couldStandHere(b))) });
     return ERROR;
+  }
+
+  /**
+   * Whether a name could replace a misspelt one here: values and layers. Models,
+   * pipelines, losses and step settings never can; data declarations only in a
+   * pipeline step (where there is no graph).
+   */
+  private couldStandHere(b: Binding): boolean {
+    return b.sort === undefined || (b.sort === "data" && this.graph === null);
   }
 
   /**
@@ -142,7 +151,9 @@ export class ExpressionEvaluator implements Evaluator {
       const bound = bindBuiltinArgs(this, def.name, def.params, e.args, e.span);
       return bound ? def.type(bound.args) : null;
     }
-    const v = this.with({ graph: null }).evaluate(e);
+    // Likewise `f32` and `i32` always name the element types in a type.
+    const element = e.kind === "Index" && e.target.kind === "Ident" ? builtinByName(e.target.name) : undefined;
+    const v = element?.category === "dtype" && e.kind === "Index" ? this.index(e, { kind: "builtin", def: element }) : this.with({ graph: null }).evaluate(e);
     if (v.kind === "type") return v.type;
     if (v.kind !== "error") this.report(messages.invalidInputType, e.span, { construct, actual: describeValue(v) });
     return null;
@@ -264,8 +275,8 @@ export class ExpressionEvaluator implements Evaluator {
   }
 
   /** `f32[1, 28, 28]`. */
-  private index(e: IndexExpr): Value {
-    const target = this.evaluate(e.target);
+  private index(e: IndexExpr, resolved?: Value): Value {
+    const target = resolved ?? this.evaluate(e.target);
     if (target.kind === "builtin" && target.def.category === "dtype") {
       const dims: number[] = [];
       for (const index of e.indices) {

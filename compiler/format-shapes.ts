@@ -1,6 +1,7 @@
 /**
  * `repr check --shapes`: a readable table of every model's inputs, parts,
- * losses and parameter counts, and of every pipeline's steps.
+ * losses and parameter counts, and of every pipeline's steps. The first line
+ * of a model's or a part's doc comment follows it as `# ...`.
  */
 import type { CheckedModel, CheckedPipeline, CheckedProgram, CheckedStep, DataRef } from "./program.js";
 import { formatShape, formatType } from "./types.js";
@@ -10,21 +11,33 @@ function count(n: number): string {
   return n.toLocaleString("en-US");
 }
 
-/** Lays rows out in columns: label, description, parameter count (right-aligned). */
-function table(rows: readonly (readonly [string, string, string])[]): string[] {
+/** A table row: label, description, parameter count, and an optional doc line. */
+type Row = readonly [string, string, string, string?];
+
+/** Lays rows out in columns: label, description, parameter count (right-aligned), then `# doc`. */
+function table(rows: readonly Row[]): string[] {
   const w0 = Math.max(0, ...rows.map((r) => r[0].length));
   // Rows without a count (masks, losses) may run long without widening the table.
   const w1 = Math.max(0, ...rows.filter((r) => r[2]).map((r) => r[1].length));
   const w2 = Math.max(0, ...rows.map((r) => r[2].length));
-  return rows.map(([a, b, c]) => {
+  return rows.map(([a, b, c, doc]) => {
     if (!b && !c) return `  ${a}`;
-    const line = `  ${a.padEnd(w0)}  ${c ? b.padEnd(w1) : b}${c ? `  ${c.padStart(w2)}` : ""}`;
+    const line = `  ${a.padEnd(w0)}  ${c ? b.padEnd(w1) : b}${c ? `  ${c.padStart(w2)}` : ""}${doc ? `  # ${doc}` : ""}`;
     return line.trimEnd();
   });
 }
 
+/** The first line of a doc comment, cut at a word to keep the table readable. */
+function firstLine(doc: string | null, limit = 64): string {
+  const line = (doc ?? "").split("\n")[0]!.trim();
+  if (line.length <= limit) return line;
+  const cut = line.slice(0, limit);
+  const space = cut.lastIndexOf(" ");
+  return `${(space > limit / 2 ? cut.slice(0, space) : cut).replace(/[\s,;:]+$/, "")}…`;
+}
+
 function formatModel(model: CheckedModel): string {
-  const rows: [string, string, string][] = [];
+  const rows: Row[] = [];
   for (const input of model.inputs) rows.push([`input ${input.name}`, formatType(input.type), ""]);
   for (const node of model.graph.nodes) {
     if (node.op !== "mask") continue;
@@ -33,7 +46,7 @@ function formatModel(model: CheckedModel): string {
   }
   for (const part of model.parts) {
     const shapes = part.input && part.output ? `${formatShape(part.input)} -> ${formatShape(part.output)}` : "(never applied)";
-    rows.push([`${part.role} ${part.name}`, shapes, `${count(part.params)} params`]);
+    rows.push([`${part.role} ${part.name}`, shapes, `${count(part.params)} params`, firstLine(part.doc)]);
   }
   for (const l of model.lets) rows.push([`let ${l.name}`, formatType(l.type), ""]);
   for (const loss of model.losses) {
@@ -43,11 +56,12 @@ function formatModel(model: CheckedModel): string {
   }
   if (model.prediction) {
     const p = model.prediction;
-    const path = p.output !== null ? "output" : [p.input, ...p.parts].join(" -> ");
+    const path = p.output !== null ? "output" : [p.source, ...p.parts].join(" -> ");
     rows.push(["predict", `${path}: ${formatShape(p.type)}`, ""]);
   }
   rows.push(["total", "", `${count(model.totalParams)} params`]);
-  return [`model ${model.name}`, ...table(rows)].join("\n");
+  const doc = firstLine(model.doc);
+  return [`model ${model.name}${doc ? `  # ${doc}` : ""}`, ...table(rows)].join("\n");
 }
 
 function describeOn(model: CheckedModel, id: number): string {
@@ -62,7 +76,7 @@ function formatData(ref: DataRef): string {
   return `${ref.data}.${ref.split}${options.length ? `(${options.join(", ")})` : ""}`;
 }
 
-function formatStep(step: CheckedStep): [string, string, string] {
+function formatStep(step: CheckedStep): Row {
   switch (step.kind) {
     case "pretrain":
       return [`pretrain ${step.model}`, `on ${formatData(step.data)}; trains ${step.trainable.join(", ") || "nothing"}; objectives ${step.settings.objectives.join(", ") || "none"}`, ""];

@@ -5,7 +5,7 @@
  */
 import type { Expr, ModelDecl, ModelMember, Name } from "../language/ast.js";
 import { messages } from "../language/diagnostics/messages.js";
-import { builtinByName, builtinsOf } from "./builtins/index.js";
+import { builtinsOf, reservedBuiltin } from "./builtins/index.js";
 import { categoryNoun } from "./builtins/spec.js";
 import type { CheckEnv } from "./env.js";
 import { ExpressionEvaluator } from "./evaluate.js";
@@ -52,8 +52,9 @@ export function checkModel(env: CheckEnv, module: ModuleInfo, decl: ModelDecl, o
   const seen = new Map<string, Name>();
 
   const define = (name: Name, binding: Binding | null): void => {
-    // A reused built-in name is reported, then bound anyway so its uses do not cascade.
-    reusesReservedName(ev, name);
+    // A reused built-in name is reported, then bound anyway so its uses do not cascade;
+    // a call of the name still reaches the built-in (see evaluateCall).
+    if (reusesReservedName(ev, name) && binding) binding = { ...binding, reservedName: true };
     const first = seen.get(name.text);
     if (first) {
       ev.report(messages.duplicateDefinition, name.span, { name: name.text, scope: "model" }, {
@@ -97,11 +98,11 @@ export function checkModel(env: CheckEnv, module: ModuleInfo, decl: ModelDecl, o
         return;
       }
       case "Let":
-        define(member.name, lazy(loc(member.name), () => ev.evaluateTensor(member.value) ?? ERROR, cycle(member.name.text)));
+        define(member.name, lazy(loc(member.name), () => named(ev.evaluateTensor(member.value), `let '${member.name.text}'`), cycle(member.name.text)));
         return;
       case "Loss":
         // Decision (spec): a loss name is not a value; a weighted sum is written inside one loss.
-        define(member.name, fixed({ kind: "loss", name: member.name.text }, loc(member.name)));
+        define(member.name, fixed({ kind: "loss", name: member.name.text }, loc(member.name), "loss"));
         return;
       case "Output":
         return;
@@ -121,25 +122,35 @@ export function checkModel(env: CheckEnv, module: ModuleInfo, decl: ModelDecl, o
     return ev.tensor(type, id, `input '${name}'`);
   }
 
+  // Parts whose definitions are being evaluated, outermost first (to name a cycle).
+  const defining: string[] = [];
+
   function makePart(member: Extract<ModelMember, { kind: "Part" }>): PartState {
     let state: "new" | "busy" | "done" = "new";
     let layer: LayerValue | null = null;
+    const name = member.name.text;
     const allow = new Set(member.role === "bottleneck" ? (["bottleneck"] as const) : []);
     return {
       decl: member,
       location: loc(member.name),
       first: null,
       applying: false,
+      used: false,
       define() {
         const replaced = overrides.parts?.get(member.name.text);
         if (replaced) return replaced;
         if (state === "done") return layer;
         if (state === "busy") {
-          ev.report(messages.selfReference, member.name.span, { name: member.name.text });
+          const path = [...defining.slice(defining.indexOf(name)), name];
+          ev.report(messages.selfReference, member.name.span, { name }, { notes: path.length > 2 ? [`the cycle: ${path.join(" -> ")}`] : [] });
           return null;
         }
         state = "busy";
+        defining.push(name);
         layer = startsFromValue(member.value) ? null : ev.with({ allow }).evaluateLayer(member.value);
+        // The parts it uses are defined now, so a cycle of parts is found even when none is applied.
+        if (layer && !usedPartsDefine(layer)) layer = null;
+        defining.pop();
         state = "done";
         return layer;
       },
@@ -171,7 +182,8 @@ export function checkModel(env: CheckEnv, module: ModuleInfo, decl: ModelDecl, o
   }
 
   function evaluateViews(member: Extract<ModelMember, { kind: "Views" }>): Value {
-    const v = ev.with({ allow: new Set(["augment"]) }).evaluate(member.value);
+    // The view names travel as the member name, so the graph's views node can carry them.
+    const v = ev.with({ allow: new Set(["augment"]), memberName: member.names.map((n) => n.text).join(",") }).evaluate(member.value);
     if (v.kind === "list" && v.items.length === 2 && v.items.every((i) => i.kind === "tensor")) {
       return { kind: "list", items: v.items.map((item, i) => ({ ...item, origin: `view '${member.names[i]?.text}'` })) };
     }
@@ -208,8 +220,16 @@ export function checkModel(env: CheckEnv, module: ModuleInfo, decl: ModelDecl, o
     }
   }
 
-  const prediction = computePrediction(ev, decl, parts, output, inputNodes);
   const lets = decl.members.flatMap((m) => (m.kind === "Let" ? [{ decl: m, value: scope.lookup(m.name.text)?.get(m.name.span) ?? ERROR }] : []));
+  // Values the model names (lets and views), so the prediction path is written as the model writes it.
+  const names = new Map<number, string>();
+  for (const m of decl.members) {
+    for (const name of m.kind === "Let" ? [m.name] : m.kind === "Views" ? m.names : []) {
+      const v = scope.lookup(name.text)?.get(name.span);
+      if (v?.kind === "tensor" && !names.has(v.node)) names.set(v.node, name.text);
+    }
+  }
+  const prediction = computePrediction(ev, decl, parts, output, inputNodes, names, env.errorCount() > errorsBefore);
   const facts: ModelFacts = {
     decl,
     source,
@@ -226,12 +246,31 @@ export function checkModel(env: CheckEnv, module: ModuleInfo, decl: ModelDecl, o
   return { model: buildModel(decl, module, facts, prediction, output), facts, hadErrors: facts.hadErrors() };
 }
 
+/** A let's value, named after the let in messages. */
+function named(v: Value | null, origin: string): Value {
+  return v?.kind === "tensor" ? { ...v, origin } : ERROR;
+}
+
+/** Defines every part a layer uses; false when one of them cannot be defined (a cycle, an error). */
+function usedPartsDefine(layer: LayerValue): boolean {
+  switch (layer.kind) {
+    case "part":
+      return layer.part.define() !== null;
+    case "sequence":
+      return layer.layers.every(usedPartsDefine);
+    case "builtin":
+      return layer.layerArgs.every(usedPartsDefine);
+    case "block":
+      return [...layer.args.values()].every((v) => v.kind !== "layer" || usedPartsDefine(v.layer));
+  }
+}
+
 /**
  * A member may not reuse a built-in's name, nor a block's in scope (models,
  * data and pipelines are never referenced inside a model, so their names may be reused).
  */
 export function reusesReservedName(ev: Evaluator, name: Name): boolean {
-  const builtin = builtinByName(name.text);
+  const builtin = reservedBuiltin(name.text);
   const top = ev.module.scope.get(name.text);
   if (!builtin && top?.kind !== "block") return false;
   ev.report(messages.shadowsBuiltin, name.span, { name: name.text, category: builtin ? `built-in ${categoryNoun[builtin.category]}` : "block in scope" });

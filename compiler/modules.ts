@@ -8,7 +8,7 @@ import type { FileNode } from "../language/ast.js";
 import { Source } from "../language/source.js";
 import { parse } from "../language/parser.js";
 import { messages } from "../language/diagnostics/messages.js";
-import { builtinByName } from "./builtins/index.js";
+import { reservedBuiltin } from "./builtins/index.js";
 import { categoryNoun } from "./builtins/spec.js";
 import type { CheckEnv } from "./env.js";
 import type { FileHost } from "./file-host.js";
@@ -35,6 +35,8 @@ export interface ModuleInfo {
   readonly own: Map<string, TopDecl>;
   /** Everything visible at its top level: own declarations and imported ones. */
   readonly scope: Map<string, TopDecl>;
+  /** Names it imports that the target does not declare (RC205): they stand for the error value. */
+  readonly unresolved: Set<string>;
 }
 
 /** The entry file's key: its path as the host resolves it. */
@@ -70,6 +72,7 @@ export function loadModules(entry: Source, host: FileHost, env: CheckEnv): Modul
       imports: [],
       own: new Map(),
       scope: new Map(),
+      unresolved: new Set(),
     };
     if (module.isStd) env.stdSources.add(source);
     loaded.set(path, module);
@@ -132,7 +135,7 @@ function collectOwn(module: ModuleInfo, env: CheckEnv): void {
         break;
     }
     const name = item.name;
-    const builtin = builtinByName(name.text);
+    const builtin = reservedBuiltin(name.text);
     if (builtin) {
       env.report(messages.shadowsBuiltin, { source: module.source, span: name.span }, { name: name.text, category: `built-in ${categoryNoun[builtin.category]}` });
       continue;
@@ -149,34 +152,53 @@ function collectOwn(module: ModuleInfo, env: CheckEnv): void {
   }
 }
 
-/** Adds imported declarations to a file's scope. */
+/**
+ * Adds imported declarations to a file's scope. A name imported by name twice
+ * is RC202; a wildcard import adds only what is not already in scope, so it
+ * may overlap an explicit import of the same declaration. Pipelines are never
+ * imported (RC213).
+ */
 function bindImports(module: ModuleInfo, env: CheckEnv): void {
-  const bind = (name: string, decl: TopDecl, span: Name["span"]): void => {
+  // Where each declaration was first imported by name.
+  const named = new Map<object, { readonly span: Name["span"] }>();
+  const bind = (name: string, decl: TopDecl, at: Name | ImportDecl["path"], byName: boolean): void => {
     const existing = module.scope.get(name);
-    if (existing && existing.decl === decl.decl) return;
+    const first = byName ? named.get(decl.decl) : undefined;
+    if (existing?.decl === decl.decl && !first) {
+      if (byName) named.set(decl.decl, at);
+      return;
+    }
     if (existing) {
-      env.report(messages.duplicateDefinition, { source: module.source, span }, { name, scope: "file" }, {
-        related: [{ source: existing.module.source, span: declName(existing).span, message: "first defined here" }],
-      });
+      const related = first
+        ? { source: module.source, span: first.span, message: "first imported here" }
+        : { source: existing.module.source, span: declName(existing).span, message: "first defined here" };
+      env.report(messages.duplicateDefinition, { source: module.source, span: at.span }, { name, scope: "file" }, { related: [related] });
       return;
     }
     module.scope.set(name, decl);
+    if (byName) named.set(decl.decl, at);
   };
   for (const { decl: imp, target } of module.imports) {
     if (!target) continue;
     if (imp.names === null) {
-      for (const [name, decl] of target.own) bind(name, decl, imp.path.span);
+      for (const [name, decl] of target.own) if (decl.kind !== "pipeline") bind(name, decl, imp.path, false);
       continue;
     }
     for (const name of imp.names) {
       const decl = target.own.get(name.text);
       if (!decl) {
         env.report(messages.importedNameMissing, { source: module.source, span: name.span }, { path: imp.path.value, name: name.text }, {
-          notes: didYouMean(name.text, target.own.keys()),
+          notes: didYouMean(name.text, [...target.own.values()].filter((d) => d.kind !== "pipeline").map((d) => d.decl.name.text)),
         });
+        module.unresolved.add(name.text);
         continue;
       }
-      bind(name.text, decl, name.span);
+      if (decl.kind === "pipeline") {
+        env.report(messages.importedPipeline, { source: module.source, span: name.span }, { path: imp.path.value, name: name.text });
+        module.unresolved.add(name.text);
+        continue;
+      }
+      bind(name.text, decl, name, true);
     }
   }
 }

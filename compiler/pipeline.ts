@@ -49,6 +49,7 @@ export function checkPipeline(env: CheckEnv, module: ModuleInfo, decl: PipelineD
   const replacements = new Map<string, LayerValue>();
   const relocated = new Set<string>();
   const steps: CheckedStep[] = [];
+  let replaceFailed = false;
 
   /**
    * The model as this step sees it. New problems are reported at `span`, except
@@ -130,6 +131,7 @@ export function checkPipeline(env: CheckEnv, module: ModuleInfo, decl: PipelineD
       predictionParts: prediction?.parts ?? [],
       pretrainedAt,
       modelHadErrors: b?.check.hadErrors ?? false,
+      replaceFailed,
       report,
     });
 
@@ -157,7 +159,7 @@ export function checkPipeline(env: CheckEnv, module: ModuleInfo, decl: PipelineD
         if (replacements.has(step.part.text) && part?.layer) {
           frozen.delete(step.part.text);
           steps.push({ kind: "replace", part: part.name, layer: part.layer, params: part.params, location });
-        }
+        } else replaceFailed = true;
         break;
       }
       case "Adapt":
@@ -215,6 +217,8 @@ function resolveModel(ev: Evaluator, step: Extract<PipelineStep, { kind: "Pretra
   const name = step.model.text;
   const top = ev.module.scope.get(name);
   if (top?.kind === "model") return { decl: top.decl, module: top.module };
+  // A name whose import failed was reported there (RC205).
+  if (!top && ev.module.unresolved.has(name)) return null;
   const models = [...ev.module.scope.values()].filter((t) => t.kind === "model").map((t) => t.decl.name.text);
   ev.report(messages.unknownModel, step.model.span, { name }, { notes: didYouMean(name, models) });
   return null;

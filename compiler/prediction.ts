@@ -11,7 +11,7 @@ import type { ModelDecl } from "../language/ast.js";
 import { applyPart } from "./apply.js";
 import type { Evaluator, Typed } from "./evaluator.js";
 import { ancestors } from "./graph.js";
-import type { GraphNode, NodeId, Prediction } from "./program.js";
+import type { GraphNode, LayerNode, NodeId, Prediction } from "./program.js";
 import type { TensorType } from "./types.js";
 import type { PartState } from "./values.js";
 
@@ -22,6 +22,8 @@ export function computePrediction(
   parts: ReadonlyMap<string, PartState>,
   output: NodeId | null,
   inputNodes: ReadonlyMap<string, NodeId>,
+  names: ReadonlyMap<NodeId, string>,
+  hadErrors: boolean,
 ): Prediction | null {
   const graph = ev.graph!;
   const nodes: GraphNode[] = [];
@@ -37,6 +39,7 @@ export function computePrediction(
     });
     return {
       input: root?.op === "input" ? root.name : "",
+      source: "output",
       inputType: root?.type ?? graph.node(output).type,
       parts: [...new Set(used)],
       output,
@@ -50,7 +53,7 @@ export function computePrediction(
   const applications = (p: PartState) => nodes.filter((n): n is Extract<GraphNode, { op: "apply" }> => n.op === "apply" && n.part === p.decl.name.text);
 
   const encoder = [...parts.values()].find((p) => p.decl.role === "encoder" && applications(p).length > 0);
-  let start: Typed & { input: string };
+  let start: Typed & { input: string; source: string };
   const path: string[] = [];
   let type: TensorType | null;
   let origin: string;
@@ -61,7 +64,7 @@ export function computePrediction(
     const app = applications(encoder)[0]!;
     const root = rootInput(app.input);
     const input = root?.op === "input" ? root.name : "";
-    start = { type: inferenceType(graph, graph.node(app.input)), origin: input ? `input '${input}'` : "the model input", input };
+    start = { type: inferenceType(graph, graph.node(app.input)), origin: input ? `input '${input}'` : "the model input", input, source: writeValue(graph, app.input, names) };
     type = applyPart(ev, encoder, start, site(encoder))?.output ?? null;
     origin = label(encoder);
     path.push(encoder.decl.name.text);
@@ -73,12 +76,14 @@ export function computePrediction(
     }
   } else {
     const firstUse = applications(head)[0];
+    // An encoder or head that is not applied because of an error already reported leaves the path unknown.
+    if (hadErrors && (!firstUse || [...parts.values()].some((p) => p.decl.role === "encoder"))) return null;
     const firstInput = decl.members.find((m) => m.kind === "Input");
     const id = firstUse ? firstUse.input : firstInput ? inputNodes.get(firstInput.name.text) : undefined;
     if (id === undefined) return null;
     const root = rootInput(id);
     const input = root?.op === "input" ? root.name : "";
-    start = { type: inferenceType(graph, graph.node(id)), origin: input ? `input '${input}'` : "the model input", input };
+    start = { type: inferenceType(graph, graph.node(id)), origin: input ? `input '${input}'` : "the model input", input, source: writeValue(graph, id, names) };
     type = start.type;
     origin = start.origin;
   }
@@ -86,7 +91,35 @@ export function computePrediction(
   const h = applyPart(ev, head, { type, origin }, site(head));
   if (!h) return null;
   path.push(head.decl.name.text);
-  return { input: start.input, inputType: start.type, parts: path, output: null, type: h.output };
+  return { input: start.input, source: start.source, inputType: start.type, parts: path, output: null, type: h.output };
+}
+
+/**
+ * How the model writes a value, with masks and views off: `image`, a let's
+ * name, `image -> patchify`, `m.input (masks off)`, `a (views off)`.
+ * `names` holds the lets and views.
+ */
+function writeValue(graph: { node(id: NodeId): GraphNode }, id: NodeId, names: ReadonlyMap<NodeId, string>): string {
+  const n = graph.node(id);
+  const named = names.get(id);
+  if (named !== undefined) return n.op === "select" ? `${named} (views off)` : named;
+  switch (n.op) {
+    case "input":
+      return n.name;
+    case "select": {
+      const source = graph.node(n.source);
+      return source.op === "mask" ? `${source.name}.${n.field} (masks off)` : n.field;
+    }
+    case "apply":
+      return `${writeValue(graph, n.input, names)} -> ${n.part ?? layerName(n.layer)}`;
+    default:
+      return n.location.source.slice(n.location.span);
+  }
+}
+
+/** A layer's name as written: `dense`, `mlp`, `flatten -> dense`. */
+function layerName(layer: LayerNode): string {
+  return layer.kind === "sequence" ? layer.layers.map(layerName).join(" -> ") : layer.name;
 }
 
 /** What a value is with masking off: all patches for a patch mask, the source for views. */

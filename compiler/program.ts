@@ -215,6 +215,12 @@ export interface CheckedLoss {
 export interface Prediction {
   /** The model input the path starts from. */
   readonly input: string;
+  /**
+   * How the model writes what the first part receives, with masks and views
+   * off: `image`, a let, `image -> patchify`, `m.input (masks off)`; `output`
+   * for a model with an `output`.
+   */
+  readonly source: string;
   /** The type the first part receives with masking off (e.g. all patches). */
   readonly inputType: TensorType;
   /** Part names on the path in order, e.g. `["f", "z", "W"]` (for an `output`, the parts it applies). */

@@ -9,11 +9,26 @@ import type { Location } from "./program.js";
 import type { ModuleInfo } from "./modules.js";
 import { ERROR, type Value } from "./values.js";
 
+/**
+ * What a name stands for when an expression cannot use it as a value or a
+ * layer: a model, a data declaration, a pipeline, a loss, or a step setting
+ * (optimizer, schedule). Such names are not offered as suggestions in
+ * expressions.
+ */
+export type NameSort = "model" | "data" | "pipeline" | "loss" | "setting";
+
 /** What a name is bound to. Values are computed on first use. */
 export interface Binding {
   get(at: Span): Value;
   /** Where the name is declared (null for built-ins). */
   readonly location: Location | null;
+  /** Set for names an expression cannot use (see `NameSort`). */
+  readonly sort?: NameSort;
+  /**
+   * True for a member that reuses a reserved name (already reported, RC206):
+   * it is still the value it declares, but a call of the name reaches what it hides.
+   */
+  readonly reservedName?: boolean;
 }
 
 /** A level of names with a parent level. */
@@ -35,15 +50,17 @@ export class Scope {
     return this.entries.get(name) ?? this.parent?.lookup(name);
   }
 
-  /** Every name visible here (for suggestions). */
-  names(): string[] {
-    return [...this.entries.keys(), ...(this.parent?.names() ?? [])];
+  /** Every name visible here whose (innermost) binding passes `keep` (for suggestions). */
+  names(keep: (binding: Binding) => boolean = () => true): string[] {
+    const inner = [...this.entries].filter(([, b]) => keep(b)).map(([name]) => name);
+    const outer = (this.parent?.names(keep) ?? []).filter((name) => !this.entries.has(name));
+    return [...inner, ...outer];
   }
 }
 
 /** A binding to a value known up front. */
-export function fixed(value: Value, location: Location | null = null): Binding {
-  return { get: () => value, location };
+export function fixed(value: Value, location: Location | null = null, sort?: NameSort): Binding {
+  return { get: () => value, location, ...(sort ? { sort } : {}) };
 }
 
 /**
@@ -76,7 +93,9 @@ export function builtinsScope(): Scope {
   if (builtinScope) return builtinScope;
   const scope = new Scope(null);
   for (const def of builtins) {
-    if (def.category !== "metric" && def.category !== "datatype") scope.define(def.name, fixed({ kind: "builtin", def }));
+    if (def.category === "metric" || def.category === "datatype") continue;
+    const setting = def.category === "optimizer" || def.category === "schedule";
+    scope.define(def.name, fixed({ kind: "builtin", def }, null, setting ? "setting" : undefined));
   }
   builtinScope = scope;
   return scope;
@@ -99,7 +118,11 @@ export function moduleScope(module: ModuleInfo): Scope {
           : top.kind === "data"
             ? { kind: "data", data: top.decl, module: top.module }
             : { kind: "pipeline", decl: top.decl };
-    scope.define(name, fixed(value, location));
+    scope.define(name, fixed(value, location, top.kind === "block" ? undefined : top.kind));
+  }
+  // A name whose import failed (RC205) stands for the error value, so its uses stay quiet.
+  for (const name of module.unresolved) {
+    if (!module.scope.has(name)) scope.define(name, fixed(ERROR));
   }
   moduleScopes.set(module, scope);
   return scope;

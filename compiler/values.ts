@@ -33,6 +33,8 @@ export interface PartState {
   define(): LayerValue | null;
   /** True while the part is being applied (a part inside its own definition would never end). */
   applying: boolean;
+  /** True once something applied the part, even when that failed (a problem already reported). */
+  used: boolean;
   first: { readonly input: TensorType; readonly node: LayerNode; readonly location: Location } | null;
 }
 

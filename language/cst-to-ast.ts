@@ -1,7 +1,11 @@
 import type { CstNode, IToken } from "chevrotain";
 import type * as A from "./ast.js";
+import type { Source } from "./source.js";
 import { decodeString, StringTok } from "./lexer.js";
 import type { DocTable } from "./doc-comments.js";
+import { ExpressionLevels } from "./nesting.js";
+import { diagnostic, type Diagnostic } from "./diagnostics/diagnostic.js";
+import { messages } from "./diagnostics/messages.js";
 
 /**
  * Builds the AST from Chevrotain's concrete syntax tree.
@@ -10,6 +14,10 @@ import type { DocTable } from "./doc-comments.js";
  * every accessor here is defensive: a missing expression becomes an
  * `ErrorExpr`, a missing name an empty `Name`, and tokens the parser invented
  * (`isInsertedInRecovery`, with no offsets) never contribute to a span.
+ *
+ * Two problems are found here rather than in the grammar: an int literal
+ * beyond 2^53 - 1 (RC115) and an expression tree deeper than
+ * `MAX_EXPRESSION_LEVELS` (RC113); both become an `ErrorExpr`.
  */
 
 type Kids = Record<string, (CstNode | IToken)[] | undefined>;
@@ -75,6 +83,15 @@ function errorExpr(at: number): A.ErrorExpr {
   return { kind: "ErrorExpr", span: { start: at, end: at } };
 }
 
+function tokenSpanOf(t: IToken | undefined, fallback: A.Span): A.Span {
+  return real(t) ? span(t.startOffset, tokEnd(t)) : fallback;
+}
+
+/** An int literal (no `.`, no exponent) whose value is not exactly representable. */
+function unsafeInteger(raw: string): boolean {
+  return /^\d+$/.test(raw) && !Number.isSafeInteger(Number(raw));
+}
+
 function nameOf(t: IToken | undefined, at: number): A.Name {
   if (!real(t)) return { kind: "Name", text: "", span: { start: at, end: at } };
   return { kind: "Name", text: t.image, span: span(t.startOffset, tokEnd(t)) };
@@ -82,7 +99,16 @@ function nameOf(t: IToken | undefined, at: number): A.Name {
 
 /** Converts CST to AST for one file; `docs` supplies and records `///` comments. */
 export class AstBuilder {
-  constructor(private readonly docs: DocTable) {}
+  /** Problems found while building: unsafe integers, expressions nested too deeply. */
+  readonly diagnostics: Diagnostic[] = [];
+  private readonly levels: ExpressionLevels;
+
+  constructor(
+    private readonly docs: DocTable,
+    private readonly source: Source,
+  ) {
+    this.levels = new ExpressionLevels(source, this.diagnostics);
+  }
 
   file(root: CstNode | undefined, length: number, comments: readonly A.Comment[]): A.FileNode {
     const items: A.Item[] = [];
@@ -310,17 +336,23 @@ export class AstBuilder {
       // A missing operand (after a trailing operator) becomes an ErrorExpr.
       let left = operands[k++] ?? errorExpr(from);
       let pipe: A.Expr[] | null = null;
+      let deepestStage = 0;
       while (i < ops.length && rank(ops[i]!) >= min) {
         const op = ops[i++]!;
         const r = rank(op);
         const right = climb(r + 1, real(op) ? tokEnd(op) : left.span.end);
+        const at = tokenSpanOf(op, left.span);
         if (r === 1) {
-          pipe ??= [left];
+          if (!pipe) {
+            pipe = [left];
+            deepestStage = this.levels.of(left);
+          }
           pipe.push(right);
-          left = { kind: "Pipe", stages: pipe, span: span(pipe[0]!.span.start, right.span.end) };
+          deepestStage = Math.max(deepestStage, this.levels.of(right));
+          left = this.levels.nested({ kind: "Pipe", stages: pipe, span: span(pipe[0]!.span.start, right.span.end) }, deepestStage, at);
         } else {
           const binary: A.BinaryExpr = { kind: "Binary", op: op.image as A.BinaryOp, left, right, span: span(left.span.start, right.span.end) };
-          left = binary;
+          left = this.levels.nested(binary, Math.max(this.levels.of(left), this.levels.of(right)), at);
         }
       }
       return left;
@@ -334,7 +366,8 @@ export class AstBuilder {
     let e: A.Expr = this.primary(n, minus.length ? tokEnd(minus[minus.length - 1]!) : at);
     for (const s of nodes(n, "suffixes")) e = this.suffix(s, e);
     for (let j = minus.length - 1; j >= 0; j--) {
-      e = { kind: "Unary", op: "-", operand: e, span: span(minus[j]!.startOffset, e.span.end) };
+      const m = minus[j]!;
+      e = this.levels.nested({ kind: "Unary", op: "-", operand: e, span: span(m.startOffset, e.span.end) }, this.levels.of(e), tokenSpanOf(m, e.span));
     }
     return e;
   }
@@ -342,19 +375,24 @@ export class AstBuilder {
   private suffix(n: CstNode, target: A.Expr): A.Expr {
     const start = target.span.start;
     const end = (fallback: number) => Math.max(cstSpan(n, fallback).end, fallback);
+    const targetLevel = this.levels.of(target);
     if (tokens(n, "LParen").length > 0) {
       const args = nodes(n, "args").map((a) => this.arg(a, target.span.end));
       const last = args[args.length - 1]?.span.end ?? target.span.end;
-      return { kind: "Call", callee: target, args, span: span(start, end(last)) };
+      const call: A.CallExpr = { kind: "Call", callee: target, args, span: span(start, end(last)) };
+      const deepest = Math.max(targetLevel, this.levels.deepest(args.map((a) => a.value)));
+      return this.levels.nested(call, deepest, tokenSpanOf(token(n, "LParen"), call.span));
     }
     if (tokens(n, "Dot").length > 0) {
       const nameTok = token(n, "name");
-      if (!nameTok) return { kind: "ErrorExpr", span: span(start, end(target.span.end)) };
-      return { kind: "Member", target, name: nameOf(nameTok, target.span.end), span: span(start, tokEnd(nameTok)) };
+      if (!nameTok) return this.levels.keep({ kind: "ErrorExpr", span: span(start, end(target.span.end)) }, targetLevel);
+      const member: A.MemberExpr = { kind: "Member", target, name: nameOf(nameTok, target.span.end), span: span(start, tokEnd(nameTok)) };
+      return this.levels.nested(member, targetLevel, tokenSpanOf(token(n, "Dot"), member.span));
     }
     const indices = nodes(n, "indices").map((i) => this.expr(i, target.span.end));
     const last = indices[indices.length - 1]?.span.end ?? target.span.end;
-    return { kind: "Index", target, indices, span: span(start, end(last)) };
+    const index: A.IndexExpr = { kind: "Index", target, indices, span: span(start, end(last)) };
+    return this.levels.nested(index, Math.max(targetLevel, this.levels.deepest(indices)), tokenSpanOf(token(n, "LBracket"), index.span));
   }
 
   private arg(n: CstNode, at: number): A.Arg {
@@ -367,7 +405,15 @@ export class AstBuilder {
 
   private primary(n: CstNode, at: number): A.Expr {
     const num = token(n, "number");
-    if (num) return { kind: "Number", value: Number(num.image), raw: num.image, span: span(num.startOffset, tokEnd(num)) };
+    if (num) {
+      const s = span(num.startOffset, tokEnd(num));
+      if (unsafeInteger(num.image)) {
+        const raw = num.image.length > 24 ? `${num.image.slice(0, 21)}...` : num.image;
+        this.diagnostics.push(diagnostic(messages.unsafeInteger, this.source, s, { raw }));
+        return { kind: "ErrorExpr", span: s };
+      }
+      return { kind: "Number", value: Number(num.image), raw: num.image, span: s };
+    }
     const str = token(n, "string");
     if (str) {
       const value = decodeString(str.image, str.tokenType === StringTok);
@@ -380,10 +426,14 @@ export class AstBuilder {
     const list = node(n, "list");
     if (list) {
       const s = cstSpan(list, at);
-      return { kind: "List", items: nodes(list, "items").map((i) => this.expr(i, s.start)), span: s };
+      const items = nodes(list, "items").map((i) => this.expr(i, s.start));
+      return this.levels.nested({ kind: "List", items, span: s }, this.levels.deepest(items), { start: s.start, end: s.start + 1 });
     }
     const map = node(n, "map");
-    if (map) return this.map(map, at);
+    if (map) {
+      const m = this.map(map, at);
+      return this.levels.nested(m, this.levels.deepest(m.entries.map((e) => e.value)), { start: m.span.start, end: m.span.start + 1 });
+    }
     const inner = node(n, "inner");
     if (inner) {
       // Parentheses leave no node of their own; the inner node's span covers them.
@@ -392,8 +442,10 @@ export class AstBuilder {
       const close = token(n, "RParen");
       const start = open ? Math.min(open.startOffset, e.span.start) : e.span.start;
       const end = close ? Math.max(tokEnd(close), e.span.end) : e.span.end;
-      return { ...e, span: span(start, end) };
+      return this.levels.keep({ ...e, span: span(start, end) }, this.levels.of(e));
     }
+    const elided = token(n, "elided");
+    if (elided) return { kind: "ErrorExpr", span: span(elided.startOffset, tokEnd(elided)) };
     return errorExpr(at);
   }
 

@@ -69,11 +69,39 @@ export const NumberTok = createToken({
   name: "Number",
   pattern: /\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/,
 });
+/**
+ * `.5`: a number written without its leading digit. It is an error (RC114)
+ * but lexes as one number, so the parser goes on as if `0.5` were written.
+ * Right after a name, a digit or a closing bracket the `.` is member access
+ * (`m.5` is a missing member name, not a number).
+ */
+export const DotNumber = createToken({
+  name: "DotNumber",
+  pattern: { exec: matchDotNumber },
+  start_chars_hint: ["."],
+  line_breaks: false,
+  categories: [NumberTok],
+});
+
+const DOT_NUMBER = /\.\d+(?:[eE][+-]?\d+)?/y;
+
+function matchDotNumber(text: string, offset: number): RegExpExecArray | null {
+  if (offset > 0 && /[\w)\]}]/.test(text[offset - 1]!)) return null;
+  DOT_NUMBER.lastIndex = offset;
+  return DOT_NUMBER.exec(text);
+}
+
 export const Ident = createToken({
   name: "Ident",
   pattern: /[A-Za-z_][A-Za-z0-9_]*/,
   categories: [AnyName],
 });
+
+/**
+ * Stands for the contents of a bracket nested too deeply (see `nesting.ts`).
+ * The lexer never produces it; the parser reads it as an expression.
+ */
+export const Elided = createToken({ name: "Elided", pattern: Lexer.NA });
 
 // --------------------------------------------------------------- punctuation
 
@@ -152,6 +180,7 @@ export const allTokens: readonly TokenType[] = [
   StringTok,
   UnterminatedString,
   NumberTok,
+  DotNumber,
   Arrow,
   ...keywordTokens,
   Ident,
@@ -172,6 +201,7 @@ export const allTokens: readonly TokenType[] = [
   AnyName,
   StringLiteral,
   BinaryOp,
+  Elided,
 ];
 
 const lexer = new Lexer(allTokens as TokenType[], {
@@ -215,6 +245,8 @@ export function tokenize(source: Source): LexResult {
       diagnostics.push(diagnostic(messages.unterminatedString, source, tokenSpan(t)));
     } else if (t.tokenType === StringTok) {
       checkEscapes(source, t, diagnostics);
+    } else if (t.tokenType === DotNumber) {
+      diagnostics.push(diagnostic(messages.leadingDotNumber, source, tokenSpan(t), { fixed: `0${t.image}` }));
     }
   }
   return { tokens: result.tokens, comments, diagnostics };

@@ -1,4 +1,12 @@
-import { EOF, type IParserErrorMessageProvider, type IRecognitionException, type IToken, type TokenType } from "chevrotain";
+import {
+  EOF,
+  tokenMatcher,
+  type IParserErrorMessageProvider,
+  type IRecognitionException,
+  type IToken,
+  type TokenType,
+} from "chevrotain";
+import * as T from "./lexer.js";
 import type { Span } from "./ast.js";
 import type { Source } from "./source.js";
 import { diagnostic, type Diagnostic } from "./diagnostics/diagnostic.js";
@@ -170,17 +178,46 @@ function foundSpan(source: Source, t: IToken): Span {
   return { start: t.startOffset, end: t.startOffset + t.image.length };
 }
 
-/** Converts one Chevrotain error into a diagnostic. */
-export function toDiagnostic(source: Source, error: IRecognitionException): Diagnostic {
-  const [rawName, expected = ""] = error.message.split(SEP);
-  const name: MessageName = rawName && rawName in messages ? (rawName as MessageName) : "unexpectedToken";
+/**
+ * Converts one Chevrotain error into a diagnostic; `tokens` are those the
+ * parser read, for messages that depend on what came before the error.
+ */
+export function toDiagnostic(source: Source, error: IRecognitionException, tokens: readonly IToken[] = []): Diagnostic {
+  const [rawName, encodedExpected = ""] = error.message.split(SEP);
+  let name: MessageName = rawName && rawName in messages ? (rawName as MessageName) : "unexpectedToken";
+  let expected = encodedExpected;
   const found = foundName(error.token);
+  const input = name === "expectedMember" || name === "expectedBlockStatement" ? untypedInputBefore(error.token, tokens) : null;
+  if (input !== null) {
+    // `input x f32[16]`: the rest of the statement is the type, missing its ':'.
+    name = "unexpectedToken";
+    expected = `':' before the type of input '${input}'`;
+  }
   const notes: string[] = [];
   if (error.token.image === "true" || error.token.image === "false") {
     if (name === "expectedName") notes.push(`'${error.token.image}' is a keyword and cannot be used as a name`);
   }
   const template = pickTemplate(name);
   return diagnostic(template, source, foundSpan(source, error.token), { expected: expected || "something else", found }, { notes });
+}
+
+/**
+ * The name of the input declared by the two tokens before `t` (`input x`),
+ * or null. A member or statement cannot start right after them, so the
+ * author most likely left out the ':' of the input's type.
+ */
+function untypedInputBefore(t: IToken, tokens: readonly IToken[]): string | null {
+  let lo = 0;
+  let hi = tokens.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (tokens[mid]!.startOffset < t.startOffset) lo = mid + 1;
+    else hi = mid;
+  }
+  const name = tokens[lo - 1];
+  const keyword = tokens[lo - 2];
+  if (!name || !keyword || keyword.tokenType !== T.Input || !tokenMatcher(name, T.AnyName)) return null;
+  return name.image;
 }
 
 /** Message names map to templates by name, so each template is referenced in code. */

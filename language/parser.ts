@@ -7,6 +7,7 @@ import { ReprGrammar } from "./grammar.js";
 import { toDiagnostic } from "./parse-errors.js";
 import { AstBuilder } from "./cst-to-ast.js";
 import { DocTable } from "./doc-comments.js";
+import { limitBracketNesting } from "./nesting.js";
 import { messages } from "./diagnostics/messages.js";
 
 /** What parsing produces: always a tree, plus every problem found. */
@@ -25,13 +26,15 @@ let grammar: ReprGrammar | null = null;
  */
 export function parse(source: Source): ParseResult {
   const lexed = tokenize(source);
+  // Checked before parsing: the parser recurses once per bracket.
+  const nesting = limitBracketNesting(source, lexed.tokens);
   const g = (grammar ??= new ReprGrammar());
   let cst: CstNode | undefined;
   let parseErrors: Diagnostic[];
   try {
-    g.input = lexed.tokens;
+    g.input = nesting.tokens;
     cst = g.file();
-    parseErrors = g.errors.map((e) => toDiagnostic(source, e));
+    parseErrors = g.errors.map((e) => toDiagnostic(source, e, nesting.tokens));
     g.input = [];
   } catch (error) {
     // A broken invariant: do not reuse a parser left in an unknown state.
@@ -40,9 +43,15 @@ export function parse(source: Source): ParseResult {
   }
 
   const docs = new DocTable(source.text, lexed.comments);
-  const ast = new AstBuilder(docs).file(cst, source.text.length, []);
+  const builder = new AstBuilder(docs, source);
+  const ast = builder.file(cst, source.text.length, []);
   const comments = ordinaryComments(source.text, lexed.tokens, lexed.comments, docs.leftovers());
-  const diagnostics = dedupe([...lexed.diagnostics, ...withoutEchoes(parseErrors, lexed.diagnostics, lexed.tokens)]);
+  const diagnostics = dedupe([
+    ...lexed.diagnostics,
+    ...nesting.diagnostics,
+    ...withoutEchoes(parseErrors, lexed.diagnostics, nesting.tokens),
+    ...builder.diagnostics,
+  ]);
   return { ast: { ...ast, comments }, diagnostics };
 }
 

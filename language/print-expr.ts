@@ -94,6 +94,18 @@ export function quote(value: string): string {
   return out + '"';
 }
 
+/** Statement keywords that would be read as a statement if an expression began with them. */
+const statementWords = new Set(["input", "let", "output"]);
+
+/**
+ * True when a bare expression statement must be printed in parentheses:
+ * it starts with `input`, `let` or `output`, and would read as a statement.
+ */
+export function startsLikeStatement(e: A.Expr): boolean {
+  const word = leadingIdent(e);
+  return word !== null && statementWords.has(word);
+}
+
 /** The leftmost identifier an expression prints, if it starts with one. */
 export function leadingIdent(e: A.Expr): string | null {
   switch (e.kind) {

@@ -1,6 +1,6 @@
 import type * as A from "./ast.js";
 import { placeComments, type CommentPlacement } from "./comment-attach.js";
-import { leadingIdent, printExpr, printMapFlat, printStage } from "./print-expr.js";
+import { printExpr, printMapFlat, printStage, startsLikeStatement } from "./print-expr.js";
 
 /**
  * Prints a tree as canonical repr source: two-space indent, one statement per
@@ -9,6 +9,11 @@ import { leadingIdent, printExpr, printMapFlat, printStage } from "./print-expr.
  *
  * The printer is dumb on purpose: it decides nothing about meaning and prints
  * whatever tree it is given, so `print(parse(text))` is the formatter.
+ *
+ * *Invariant:* printing never changes the tree a text parses to, docs
+ * included. So a `///` comment that documents nothing is never printed right
+ * before a declaration, where it would document it: there it is printed as
+ * `//` (see `leadingLines`).
  */
 
 /** Lines longer than this break a pipe before each `->`, and a map after each entry. */
@@ -25,7 +30,7 @@ export function print(
   comments: readonly A.Comment[] = file.comments,
   originalText: string | null = null,
 ): string {
-  return new Printer(placeComments(file, comments), originalText).file(file);
+  return new Printer(placeComments(file, comments, originalText), originalText).file(file);
 }
 
 /** True when the line after `prev` (and after any comment on its line) is blank in `text`. */
@@ -34,9 +39,6 @@ function blankLineAfter(text: string, prev: A.Node, next: A.Node): boolean {
   const eol = gap.indexOf("\n");
   return eol >= 0 && /^[ \t\r]*\n/.test(gap.slice(eol + 1));
 }
-
-/** Statement keywords that would be read as a statement if an expression began with them. */
-const statementWords = new Set(["input", "let", "output"]);
 
 class Printer {
   private readonly out: string[] = [];
@@ -64,34 +66,50 @@ class Printer {
         this.line(item, "", `import ${names}${printExpr(item.path)}`);
         return;
       }
-      case "Block": {
-        const params = item.params.map(printParam).join(", ");
-        this.body(item, `block ${item.name.text}(${params})`, item.body, (s) => this.blockStmt(s));
+      case "Block":
+        this.body(item, this.blockHead(item), item.body, (s) => this.blockStmt(s));
         return;
-      }
       case "Model":
-        this.body(item, `model ${item.name.text}`, item.members, (m) => this.member(m));
+        this.body(item, [`model ${item.name.text}`], item.members, (m) => this.member(m));
         return;
       case "Data":
-        this.body(item, `data ${item.name.text}`, item.fields, (f) =>
+        this.body(item, [`data ${item.name.text}`], item.fields, (f) =>
           this.valueLine(f, INDENT, `${f.name.text}: `, f.type, ""),
         );
         return;
       case "Pipeline":
-        this.body(item, `pipeline ${item.name.text}`, item.steps, (s) => this.step(s));
+        this.body(item, [`pipeline ${item.name.text}`], item.steps, (s) => this.step(s));
         return;
     }
   }
 
-  /** `head {` children `}`, or `head {}` when there is nothing inside. */
-  private body<T extends A.Node>(item: A.Item, head: string, children: readonly T[], each: (c: T) => void): void {
+  /**
+   * `block name(params)` on one line; one parameter per line (each with a
+   * trailing comma) when comments sit among the parameters.
+   */
+  private blockHead(b: A.BlockDecl): string[] {
+    const end = this.comments.paramsEnd.get(b) ?? [];
+    const commented = end.length > 0 || b.params.some((p) => this.comments.leading.has(p) || this.comments.trailing.has(p));
+    if (!commented) return [`block ${b.name.text}(${b.params.map(printParam).join(", ")})`];
+    const lines = [`block ${b.name.text}(`];
+    for (const p of b.params) {
+      lines.push(...this.leadingLines(p, INDENT), `${INDENT}${printParam(p)},${this.trailing(p)}`);
+    }
+    for (const c of end) lines.push(INDENT + commentText(c));
+    lines.push(")");
+    return lines;
+  }
+
+  /** `head {` children `}`, or `head {}` when there is nothing inside; the head may span lines. */
+  private body<T extends A.Node>(item: A.Item, head: readonly string[], children: readonly T[], each: (c: T) => void): void {
     const end = this.comments.end.get(item) ?? [];
-    this.leading(item, "");
+    this.out.push(...this.leadingLines(item, ""), ...head.slice(0, -1));
+    const last = head[head.length - 1]!;
     if (children.length === 0 && end.length === 0) {
-      this.out.push(`${head} {}${this.trailing(item)}`);
+      this.out.push(`${last} {}${this.trailing(item)}`);
       return;
     }
-    this.out.push(`${head} {`);
+    this.out.push(`${last} {`);
     children.forEach((c, i) => {
       const prev = children[i - 1];
       if (prev && this.originalText !== null && blankLineAfter(this.originalText, prev, c)) this.out.push("");
@@ -104,8 +122,7 @@ class Printer {
   private blockStmt(s: A.BlockStmt): void {
     if (s.kind === "ExprStmt") {
       // A bare expression starting with `input`/`let`/`output` would read as a statement.
-      const word = leadingIdent(s.value);
-      if (word !== null && statementWords.has(word)) {
+      if (startsLikeStatement(s.value)) {
         this.line(s, INDENT, `(${printExpr(s.value)})`);
       } else {
         this.valueLine(s, INDENT, "", s.value, "");
@@ -162,49 +179,97 @@ class Printer {
   /** A step with optional settings: the map stays on the line if it fits. */
   private configLine(s: A.PipelineStep, head: string, config: A.MapExpr | null): void {
     if (!config) return this.line(s, INDENT, head);
-    this.leading(s, INDENT);
-    const lines = printMap(config, INDENT, INDENT.length + head.length + 1);
+    this.out.push(...this.leadingLines(s, INDENT));
+    const lines = this.mapLines(config, INDENT, INDENT.length + head.length + 1);
     lines[0] = `${INDENT}${head} ${lines[0]}`;
     lines[lines.length - 1] += this.trailing(s);
     this.out.push(...lines);
   }
 
   /**
-   * `prefix value suffix` at `indent`. A top-level pipe too long for one line
-   * breaks before each `->`; a map too long for one line puts one entry per line.
+   * `prefix value suffix` at `indent`. A top-level pipe breaks before each
+   * `->` when it is too long for one line or comments sit among its stages;
+   * a map puts one entry per line on the same conditions.
    */
   private valueLine(node: A.Node, indent: string, prefix: string, value: A.Expr, suffix: string): void {
     const flat = printExpr(value);
-    const width = indent.length + prefix.length + flat.length + suffix.length;
-    if (width <= MAX_WIDTH || (value.kind !== "Pipe" && value.kind !== "Map")) {
-      return this.line(node, indent, `${prefix}${flat}${suffix}`);
-    }
-    this.leading(node, indent);
+    const tooWide = indent.length + prefix.length + flat.length + suffix.length > MAX_WIDTH;
+    const breaks =
+      (value.kind === "Pipe" && (tooWide || value.stages.some((st) => this.comments.leading.has(st) || this.comments.trailing.has(st)))) ||
+      (value.kind === "Map" && (tooWide || this.mapHasComments(value)));
+    if (!breaks) return this.line(node, indent, `${prefix}${flat}${suffix}`);
+    this.out.push(...this.leadingLines(node, indent));
     let lines: string[];
     if (value.kind === "Pipe") {
       const inner = indent + INDENT;
-      lines = [`${indent}${prefix}${printStage(value.stages[0]!)}`];
-      for (const stage of value.stages.slice(1)) lines.push(`${inner}-> ${printStage(stage)}`);
+      const [first, ...rest] = value.stages;
+      lines = [`${indent}${prefix}${printStage(first!)}${this.trailing(first!)}`];
+      for (const stage of rest) lines.push(...this.leadingLines(stage, inner), `${inner}-> ${printStage(stage)}${this.trailing(stage)}`);
     } else {
-      lines = printMap(value, indent, indent.length + prefix.length);
+      lines = this.mapLines(value as A.MapExpr, indent, indent.length + prefix.length);
       lines[0] = `${indent}${prefix}${lines[0]}`;
     }
     lines[lines.length - 1] += suffix + this.trailing(node);
     this.out.push(...lines);
   }
 
-  /** One-line statement with its leading comments, doc and trailing comments. */
-  private line(node: A.Node, indent: string, text: string): void {
-    this.leading(node, indent);
-    this.out.push(`${indent}${text}${this.trailing(node)}`);
+  /**
+   * A map whose first line continues a line already `column` wide: flat if it
+   * fits and holds no comment, else one `key: value` per line, each entry with
+   * its comments (nested maps break the same way).
+   */
+  private mapLines(m: A.MapExpr, indent: string, column: number): string[] {
+    const flat = printMapFlat(m);
+    if (!this.mapHasComments(m) && (column + flat.length <= MAX_WIDTH || m.entries.length === 0)) return [flat];
+    const inner = indent + INDENT;
+    const lines = ["{"];
+    for (const en of m.entries) {
+      lines.push(...this.leadingLines(en, inner));
+      const head = `${inner}${en.name.text}: `;
+      let entry: string[];
+      if (en.value.kind === "Map") {
+        entry = this.mapLines(en.value, inner, head.length);
+        entry[0] = head + entry[0];
+      } else entry = [head + printExpr(en.value)];
+      entry[entry.length - 1] += this.trailing(en);
+      lines.push(...entry);
+    }
+    for (const c of this.comments.end.get(m) ?? []) lines.push(inner + commentText(c));
+    lines.push(`${indent}}`);
+    return lines;
   }
 
-  private leading(node: A.Node, indent: string): void {
-    for (const c of this.comments.leading.get(node) ?? []) this.out.push(indent + commentText(c));
-    const doc = "doc" in node ? node.doc : null;
+  private mapHasComments(m: A.MapExpr): boolean {
+    if (this.comments.end.has(m)) return true;
+    return m.entries.some(
+      (en) =>
+        this.comments.leading.has(en) ||
+        this.comments.trailing.has(en) ||
+        (en.value.kind === "Map" && this.mapHasComments(en.value)),
+    );
+  }
+
+  /** One-line statement with its leading comments, doc and trailing comments. */
+  private line(node: A.Node, indent: string, text: string): void {
+    this.out.push(...this.leadingLines(node, indent), `${indent}${text}${this.trailing(node)}`);
+  }
+
+  /**
+   * The lines before a node: its leading comments, then its doc. A `///`
+   * comment here documents nothing (else it would be the doc), but the
+   * `///` lines right before a declaration would become its doc when the
+   * output is parsed again, so those are printed as `//` comments.
+   */
+  private leadingLines(node: A.Node, indent: string): string[] {
+    const comments = this.comments.leading.get(node) ?? [];
+    const doc = "doc" in node ? node.doc : undefined;
+    let free = comments.length;
+    if (doc !== undefined) while (free > 0 && isDocComment(comments[free - 1]!)) free--;
+    const lines = comments.map((c, i) => indent + (i < free ? commentText(c) : `//${c.text.slice(3).trimEnd()}`));
     if (doc !== null && doc !== undefined) {
-      for (const l of doc.split("\n")) this.out.push(l === "" ? `${indent}///` : `${indent}/// ${l}`);
+      for (const l of doc.split("\n")) lines.push(l === "" ? `${indent}///` : `${indent}/// ${l}`);
     }
+    return lines;
   }
 
   private trailing(node: A.Node): string {
@@ -219,25 +284,9 @@ function printParam(p: A.Param): string {
   return `${p.name.text}${type}${def}`;
 }
 
-/**
- * A map whose first line continues a line already `column` wide: flat if it
- * fits, else one `key: value` per line (nested maps break the same way).
- */
-function printMap(m: A.MapExpr, indent: string, column: number): string[] {
-  const flat = printMapFlat(m);
-  if (column + flat.length <= MAX_WIDTH || m.entries.length === 0) return [flat];
-  const inner = indent + INDENT;
-  const lines = ["{"];
-  for (const en of m.entries) {
-    const head = `${inner}${en.name.text}: `;
-    if (en.value.kind === "Map") {
-      const sub = printMap(en.value, inner, head.length);
-      sub[0] = head + sub[0];
-      lines.push(...sub);
-    } else lines.push(head + printExpr(en.value));
-  }
-  lines.push(`${indent}}`);
-  return lines;
+/** A `///` line comment (not `////`), which documents what follows it. */
+function isDocComment(c: A.Comment): boolean {
+  return c.style === "line" && /^\/\/\/(?!\/)/.test(c.text);
 }
 
 /** A comment as printed: line comments lose trailing blanks. */

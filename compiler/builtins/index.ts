@@ -45,6 +45,22 @@ export function builtinByName(name: string): Builtin | undefined {
   return byName.get(name);
 }
 
+/** Built-ins a model's expressions can name: declarations may not reuse their names. */
+const reservedCategories: ReadonlySet<BuiltinCategory> = new Set(["layer", "bottleneck", "function", "objective", "mask", "augment", "dtype"]);
+
+/**
+ * The built-in a declared name would hide, when that is not allowed (RC206):
+ * layers, bottlenecks, value functions, objectives, masking strategies,
+ * `augment` and the element types. Data type names (`label`, `token`,
+ * `tokens`) are allowed, as are optimizer, schedule and metric names, which
+ * only mean something in step settings.
+ */
+export function reservedBuiltin(name: string): Builtin | undefined {
+  if (dataTypeByName(name)) return undefined;
+  const builtin = byName.get(name);
+  return builtin && reservedCategories.has(builtin.category) ? builtin : undefined;
+}
+
 /** A data type by name (`label`, `tokens`, `token`): only meaningful where a type is expected. */
 export function dataTypeByName(name: string): DataTypeDef | undefined {
   return dataTypes.find((d) => d.name === name);

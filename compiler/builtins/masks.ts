@@ -29,23 +29,23 @@ const ratioParam: ParamSpec = { name: "ratio", type: RATIO, doc: "Fraction hidde
  * Masks hide exactly round(ratio·N) of N positions (round half up); at least one
  * must be hidden (else no training signal) and one visible (else nothing to see).
  */
-function hiddenCount(strategy: string, args: BoundArgs, n: number, shape: readonly number[]): number | ShapeFailure {
+function hiddenCount(label: string, args: BoundArgs, n: number, shape: readonly number[]): number | ShapeFailure {
   const ratio = num(args, "ratio");
   const hidden = Math.floor(ratio * n + 0.5);
   if (hidden < 1) {
-    return fail(messages.argumentOutOfRange, { name: "ratio", callee: strategy, expected: `large enough to hide one of ${n} positions (>= ${(0.5 / n).toPrecision(2)})`, actual: ratio }, { arg: "ratio" });
+    return fail(messages.argumentOutOfRange, { name: "ratio", callee: label, expected: `large enough to hide one of ${n} positions (>= ${(0.5 / n).toPrecision(2)})`, actual: ratio }, { arg: "ratio" });
   }
-  if (hidden > n - 1) return fail(messages.emptyOutput, { layer: `mask '${strategy}' with ratio ${ratio}`, actual: formatDims(shape) }, { arg: "ratio" });
+  if (hidden > n - 1) return fail(messages.emptyOutput, { layer: `${label} with ratio ${ratio}`, actual: formatDims(shape) }, { arg: "ratio" });
   return hidden;
 }
 
 const bool = (t: TensorType, shape: readonly number[] = t.shape): TensorType => ({ dtype: "bool", shape, batched: t.batched });
 
 /** Refuses a value of the wrong element type or rank. */
-function expectX(strategy: string, args: BoundArgs, dtype: "f32" | "i32", rank: number | null, expected: string): ShapeFailure | null {
+function expectX(label: string, args: BoundArgs, dtype: "f32" | "i32", rank: number | null, expected: string): ShapeFailure | null {
   const x = tensor(args, "x");
   if (x.type.dtype !== dtype || (rank !== null && x.type.shape.length !== rank) || (rank === null && x.type.shape.length === 0)) {
-    return fail(messages.layerInput, { layer: `mask '${strategy}'`, expected, origin: x.origin, actual: describeType(x.type) }, { arg: "x" });
+    return fail(messages.layerInput, { layer: label, expected, origin: x.origin, actual: describeType(x.type) }, { arg: "x" });
   }
   return null;
 }
@@ -61,14 +61,14 @@ const randomPatches: MaskDef = {
     // Decision (spec): encoder_sees defaults to visible, as in the MAE paper.
     { name: "encoder_sees", type: { kind: "enum", values: ["visible", "mask_token"] }, default: "visible", doc: "Whether the encoder sees only visible patches or all patches with hidden ones replaced by a learned token." },
   ],
-  fields(x, args): MaskFields | ShapeFailure {
-    const bad = expectX("random_patches", args, "f32", 3, "an image f32[C, H, W]");
+  fields(x, args, label): MaskFields | ShapeFailure {
+    const bad = expectX(label, args, "f32", 3, "an image f32[C, H, W]");
     if (bad) return bad;
     const size = num(args, "size");
     const n = patchCount(x, size);
     if (n === null) return fail(messages.patchDivides, { size, height: x.shape[1]!, width: x.shape[2]! }, { arg: "size" });
     const patch = x.shape[0]! * size * size;
-    const hidden = hiddenCount("random_patches", args, n, x.shape);
+    const hidden = hiddenCount(label, args, n, x.shape);
     if (typeof hidden !== "number") return hidden;
     const visible = n - hidden;
     const all: TensorType = { dtype: "f32", shape: [n, patch], batched: x.batched };
@@ -88,8 +88,8 @@ const channels: MaskDef = {
   name: "channels",
   doc: "Shows the kept channels and asks for the others (e.g. colour from grayscale).",
   params: [xParam, { name: "keep", type: { kind: "list", item: "int", minItems: 1 }, doc: "Channel indices the model sees." }],
-  fields(x, args) {
-    const bad = expectX("channels", args, "f32", null, "a value with channels first f32[C, ...]");
+  fields(x, args, label) {
+    const bad = expectX(label, args, "f32", null, "a value with channels first f32[C, ...]");
     if (bad) return bad;
     const count = x.shape[0]!;
     const keep = args["keep"] as readonly number[];
@@ -97,10 +97,10 @@ const channels: MaskDef = {
       if (c < 0 || c >= count) return fail(messages.channelIndex, { channel: c, count, max: count - 1 }, { arg: "keep" });
     }
     if (new Set(keep).size !== keep.length) {
-      return fail(messages.argumentOutOfRange, { name: "keep", callee: "channels", expected: "distinct channel indices", actual: formatDims(keep) }, { arg: "keep" });
+      return fail(messages.argumentOutOfRange, { name: "keep", callee: label, expected: "distinct channel indices", actual: formatDims(keep) }, { arg: "keep" });
     }
     const rest = x.shape.slice(1);
-    if (keep.length === count) return fail(messages.emptyOutput, { layer: "mask 'channels'", actual: formatDims(x.shape) }, { arg: "keep" });
+    if (keep.length === count) return fail(messages.emptyOutput, { layer: label, actual: formatDims(x.shape) }, { arg: "keep" });
     const input: TensorType = { ...x, shape: [keep.length, ...rest] };
     const target: TensorType = { ...x, shape: [count - keep.length, ...rest] };
     return { input, target, masked: bool(target), inference: input, params: 0 };
@@ -112,14 +112,14 @@ const tokens: MaskDef = {
   name: "tokens",
   doc: "Replaces a random `ratio` of the tokens with `mask_token` and asks for the originals.",
   params: [xParam, ratioParam, { name: "mask_token", type: NONNEG_INT, doc: "The id that stands for a hidden token." }],
-  fields(x, args) {
-    const bad = expectX("tokens", args, "i32", 1, "token ids i32[L]");
+  fields(x, args, label) {
+    const bad = expectX(label, args, "i32", 1, "token ids i32[L]");
     if (bad) return bad;
     const id = num(args, "mask_token");
     if (x.vocab !== undefined && id >= x.vocab) {
-      return fail(messages.argumentOutOfRange, { name: "mask_token", callee: "tokens", expected: `an id in [0, ${x.vocab - 1}]`, actual: id }, { arg: "mask_token" });
+      return fail(messages.argumentOutOfRange, { name: "mask_token", callee: label, expected: `an id in [0, ${x.vocab - 1}]`, actual: id }, { arg: "mask_token" });
     }
-    const hidden = hiddenCount("tokens", args, x.shape[0]!, x.shape);
+    const hidden = hiddenCount(label, args, x.shape[0]!, x.shape);
     if (typeof hidden !== "number") return hidden;
     return { input: x, target: x, masked: bool(x), inference: x, params: 0 };
   },
@@ -130,10 +130,10 @@ const nextToken: MaskDef = {
   name: "next_token",
   doc: "Shows tokens 0..L-2 and asks for tokens 1..L-1.",
   params: [xParam],
-  fields(x) {
+  fields(x, _args, label) {
     const length = x.shape[0] ?? 0;
     if (x.dtype !== "i32" || x.shape.length !== 1 || length < 2) {
-      return fail(messages.layerInput, { layer: "mask 'next_token'", expected: "token ids i32[L] with L >= 2", actual: describeType(x) }, { arg: "x" });
+      return fail(messages.layerInput, { layer: label, expected: "token ids i32[L] with L >= 2", actual: describeType(x) }, { arg: "x" });
     }
     const shifted: TensorType = { ...x, shape: [length - 1] };
     return { input: shifted, target: shifted, masked: bool(shifted), inference: shifted, params: 0 };
@@ -145,10 +145,10 @@ const features: MaskDef = {
   name: "features",
   doc: "Zeroes a random `ratio` of the features and asks for them.",
   params: [xParam, ratioParam],
-  fields(x, args) {
-    const bad = expectX("features", args, "f32", null, "features f32[D, ...]");
+  fields(x, args, label) {
+    const bad = expectX(label, args, "f32", null, "features f32[D, ...]");
     if (bad) return bad;
-    const hidden = hiddenCount("features", args, elementCount(x.shape), x.shape);
+    const hidden = hiddenCount(label, args, elementCount(x.shape), x.shape);
     if (typeof hidden !== "number") return hidden;
     return { input: x, target: x, masked: bool(x), inference: x, params: 0 };
   },

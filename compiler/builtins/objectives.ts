@@ -32,7 +32,7 @@ function pairwise(name: string, doc: string, a: string, b: string, positions: "e
       const bad = needsFloat(name, x, a) ?? needsFloat(name, y, b);
       if (bad) return bad;
       if (!sameShape(x.type.shape, y.type.shape)) {
-        return fail(messages.objectiveShapes, { objective: name, left: formatShape(x.type), right: formatShape(y.type) });
+        return fail(messages.objectiveShapes, { objective: name, expected: "two values of the same shape", actual: `${formatShape(x.type)} and ${formatShape(y.type)}` });
       }
       return SCALAR_LOSS;
     },
@@ -58,11 +58,16 @@ const crossEntropy: FunctionDef = {
     }
     const expectedShape = logits.type.shape.slice(0, -1);
     if (logits.type.shape.length === 0 || !sameShape(expectedShape, labels.type.shape)) {
-      return fail(messages.objectiveShapes, {
-        objective: "cross_entropy (logits [..., C] and labels [...])",
-        left: formatShape(logits.type),
-        right: formatShape(labels.type),
-      });
+      const labelDims = labels.type.shape.join(", ");
+      const wanted = labels.type.shape.length === 0
+        ? "logits [B, K] (one score per class) for labels [B], or [B, L, K] for labels [B, L]"
+        : `logits [B, ${labelDims}, K] (one score per class) for labels [B, ${labelDims}]`;
+      const extra = logits.type.shape.length - labels.type.shape.length - 1;
+      return fail(
+        messages.objectiveShapes,
+        { objective: "cross_entropy", expected: wanted, actual: `logits ${formatShape(logits.type)} and labels ${formatShape(labels.type)}` },
+        { notes: extra > 0 ? [`the logits have ${extra} ${extra === 1 ? "axis" : "axes"} too many: put 'flatten' (or a pooling layer such as mean_pool) before the layer that makes them`] : [] },
+      );
     }
     const classes = labels.type.classes ?? labels.type.vocab;
     const got = logits.type.shape[logits.type.shape.length - 1]!;
@@ -89,7 +94,12 @@ const infoNce: FunctionDef = {
     const bad = needsFloat("info_nce", a, "a") ?? needsFloat("info_nce", b, "b");
     if (bad) return bad;
     if (a.type.shape.length !== 1 || !sameShape(a.type.shape, b.type.shape)) {
-      return fail(messages.objectiveShapes, { objective: "info_nce (embeddings [D])", left: formatShape(a.type), right: formatShape(b.type) });
+      const tooMany = a.type.shape.length > 1 || b.type.shape.length > 1;
+      return fail(
+        messages.objectiveShapes,
+        { objective: "info_nce", expected: "one embedding vector per example ([B, D] and [B, D])", actual: `${formatShape(a.type)} and ${formatShape(b.type)}` },
+        { notes: tooMany ? ["make each example one vector before comparing: pool or flatten it, e.g. '-> mean_pool' or '-> flatten'"] : [] },
+      );
     }
     return SCALAR_LOSS;
   },
@@ -131,9 +141,9 @@ const skipgram: FunctionDef = {
     const c = center.type.shape;
     if (c.length === 0 || c[c.length - 1] !== dim || !sameShape(c.slice(0, -1), context.type.shape)) {
       return fail(messages.objectiveShapes, {
-        objective: `skipgram (center [..., ${dim}] and context ids [...])`,
-        left: formatShape(center.type),
-        right: formatShape(context.type),
+        objective: "skipgram",
+        expected: `center embeddings [..., ${dim}] and context ids shaped like them without the last axis [...]`,
+        actual: `${formatShape(center.type)} and ${formatShape(context.type)}`,
       });
     }
     return SCALAR_LOSS;

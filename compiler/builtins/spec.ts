@@ -173,7 +173,8 @@ export interface MaskFields {
 /** A masking strategy; its first parameter is the value masked. */
 export interface MaskDef extends BuiltinBase {
   readonly category: "mask";
-  fields(x: TensorType, args: BoundArgs): MaskFields | ShapeFailure;
+  /** `label` is how messages name the mask: `mask 'm' (tokens)`. */
+  fields(x: TensorType, args: BoundArgs, label: string): MaskFields | ShapeFailure;
 }
 
 /** A way of making two views of one example; its first parameter is the value. */

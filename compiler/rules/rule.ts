@@ -69,6 +69,8 @@ export interface StepFacts {
   readonly predictionParts: readonly string[];
   /** True when checking the model reported errors: facts derived from it may be incomplete. */
   readonly modelHadErrors: boolean;
+  /** True when an earlier `replace` step failed: the head is not the one the pipeline meant. */
+  readonly replaceFailed: boolean;
   /** Where the pipeline's model was first pretrained (for related spans). */
   readonly pretrainedAt: Location | null;
   readonly report: Report;

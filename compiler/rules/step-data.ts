@@ -68,7 +68,8 @@ function checkSupervised(facts: StepFacts, what: string): number | null {
     }, { notes: ["a head turns a representation into one vector of class scores, e.g. 'head W = mean_pool -> classifier(classes: 10)'"] });
     return null;
   }
-  if (classes !== null && p.shape[0] !== classes) {
+  // After a failed replace (already reported), the head's class count is not the one meant.
+  if (classes !== null && p.shape[0] !== classes && !facts.replaceFailed) {
     report(messages.headClasses, step.data.span, { model: model.name, actual: p.shape[0]!, data: `'${data.name}.${facts.dataRef!.split}'`, expected: classes }, {
       notes: ["replace the head first: replace W with classifier(classes: ...)"],
     });

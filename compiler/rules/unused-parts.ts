@@ -12,7 +12,7 @@ export const unusedParts: Rule = {
   model({ parts, hadErrors, report }) {
     if (hadErrors()) return;
     for (const part of parts.values()) {
-      if (part.first || part.define() === null) continue;
+      if (part.first || part.used || part.define() === null) continue;
       report(messages.unusedPart, part.decl.name.span, { role: part.decl.role, name: part.decl.name.text });
     }
   },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { applied, check, expectErrors, modelOf } from "./harness.js";
+import { applied, check, expectErrors, expectValid, modelOf } from "./harness.js";
 
 describe("blocks", () => {
   it("sequential blocks evaluate parameter arithmetic", () => {
@@ -69,5 +69,55 @@ describe("blocks", () => {
   it("a block used twice reports a body problem once", () => {
     const r = check("block b() {\n  conv2d(2)\n}\nmodel T {\n  input x: f32[8]\n  let a = x -> b\n  output x -> b\n}");
     expect(r.diagnostics.map((d) => d.code)).toEqual(["RC401"]);
+  });
+
+  it("a recursive block is reported once, at the use that closes the cycle, with the cycle in a note", () => {
+    const src = "block a(n: int) {\n  dense(n) -> b(n)\n}\nblock b(n: int) {\n  input x\n  output x -> a(n)\n}\nmodel T {\n  input x: f32[4]\n  part p = b(4)\n  output p(x)\n}";
+    const [d] = expectErrors(src, [{ code: "RC212", line: 6, column: 15 }]);
+    expect(d!.message).toBe("block 'a' uses itself, so it would never end");
+    expect(d!.notes).toEqual(["the cycle: a -> b -> a"]);
+  });
+});
+
+describe("blocks nothing uses", () => {
+  it("every name must resolve, with suggestions", () => {
+    const [d] = expectErrors("block b(n: int) {\n  dense(n) -> rleu\n}\n", [{ code: "RC201", line: 2, column: 15 }]);
+    expect(d!.notes).toEqual(["did you mean 'relu'?"]);
+    expectErrors("block b(n: int) {\n  input x\n  let h = x -> dense(m)\n  output hh\n}\n", [
+      { code: "RC201", line: 3, column: 22 },
+      { code: "RC201", line: 4, column: 10 },
+    ]);
+  });
+
+  it("parameters, inputs, lets, declarations, built-ins, enum values and data types resolve", () => {
+    const src =
+      "block inner() {\n  relu\n}\n" +
+      "block b(n: int, act: layer = gelu) {\n  input x: f32[4]\n  input k: label(classes: 3)\n  let h = x -> conv2d(n, padding: same) -> act -> inner\n  output h + x\n}\n";
+    expectValid(src);
+  });
+
+  it("a misspelt enum value is reported", () => {
+    const [d] = expectErrors("block b() {\n  conv2d(4, padding: sam)\n}\n", [{ code: "RC308", line: 2, column: 22 }]);
+    expect(d!.notes).toEqual(["did you mean 'same'?"]);
+  });
+
+  it("a default must have its parameter's type", () => {
+    const [d] = expectErrors("block b(m: int = 2.5) {\n  dense(m)\n}\n", [{ code: "RC306", line: 1, column: 18 }]);
+    expect(d!.message).toBe("argument 'm' of block 'b' expects an int, got 2.5 (a float)");
+    expectErrors("block b(act: layer = 3) {\n  act\n}\n", [{ code: "RC310", line: 1, column: 22 }]);
+    // A default that uses an earlier parameter is checked where the block is used.
+    expectValid("block b(n: int, m: int = n / 2) {\n  dense(m)\n}\n");
+    expectErrors("block b(n: int, m: int = nn / 2) {\n  dense(m)\n}\n", [{ code: "RC201", line: 1, column: 26 }]);
+  });
+
+  it("recursion, direct and through other blocks and defaults", () => {
+    expectErrors("block b(n: int) {\n  dense(n) -> b(n)\n}\n", [{ code: "RC212", line: 2, column: 15 }]);
+    const [d] = expectErrors("block a() {\n  b\n}\nblock b() {\n  input x\n  let y = x -> a\n  output y\n}\n", [{ code: "RC212", line: 6, column: 16 }]);
+    expect(d!.notes).toEqual(["the cycle: a -> b -> a"]);
+    expectErrors("block b(act: layer = b) {\n  act\n}\n", [{ code: "RC212", line: 1, column: 22 }]);
+  });
+
+  it("a parameter hides the block of its name", () => {
+    expectValid("block mlp(n: int) {\n  dense(n)\n}\nblock b(mlp: layer) {\n  mlp -> relu\n}\n");
   });
 });

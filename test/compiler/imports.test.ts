@@ -51,6 +51,32 @@ describe("imports", () => {
     expect(d!.related[0]!.message).toBe("first defined here");
   });
 
+  it("a name imported twice by name is RC202, at the second import", () => {
+    const [d] = expectErrors(use('import { enc, enc } from "./lib"'), [{ code: "RC202", line: 1, column: 15 }], { "lib.repr": lib });
+    expect(d!.related.map((r) => r.message)).toEqual(["first imported here"]);
+    expectErrors(use('import { enc } from "./lib"\nimport { enc } from "./lib"'), [{ code: "RC202", line: 2, column: 10 }], { "lib.repr": lib });
+  });
+
+  it("a wildcard import may overlap an explicit import of the same declarations", () => {
+    expectValid(use('import { enc } from "./lib"\nimport "./lib"'), { "lib.repr": lib });
+    expectValid(use('import "./lib"\nimport { enc } from "./lib"'), { "lib.repr": lib });
+    expectValid(use('import "./lib"\nimport "./lib"'), { "lib.repr": lib });
+  });
+
+  it("pipelines are not imported", () => {
+    const withPipeline = `${lib}data d { x: f32[1, 4, 4] }\nmodel N {\n  input x: f32[1, 4, 4]\n  encoder f = enc(2)\n  loss l = mse(f(x), f(x))\n}\npipeline P {\n  pretrain N on d.train\n}\n`;
+    const [d] = expectErrors(use('import { enc, P } from "./lib"'), [{ code: "RC213", line: 1, column: 15 }], { "lib.repr": withPipeline });
+    expect(d!.message).toBe("'P' in './lib' is a pipeline, and pipelines cannot be imported: a pipeline runs from the file that declares it");
+    // A wildcard import brings blocks, models and data, never pipelines: a local P does not clash.
+    expectValid(`${use('import "./lib"')}pipeline P {\n  pretrain N on d.train\n}\n`, { "lib.repr": withPipeline });
+  });
+
+  it("a name whose import failed is quiet where it is used", () => {
+    expectErrors(use('import { encc } from "./lib"').replace("enc(8)", "encc(8)"), [{ code: "RC205", line: 1, column: 10 }], { "lib.repr": lib });
+    const models = "model N {\n  input x: f32[4]\n  encoder f = dense(4)\n  loss l = mse(f(x), x)\n}\ndata d { x: f32[4] }\n";
+    expectErrors('import { M, d } from "./lib"\npipeline P {\n  pretrain M on d.train\n}\n', [{ code: "RC205", line: 1, column: 10 }], { "lib.repr": models });
+  });
+
   it("errors inside an imported file are reported in that file", () => {
     const r = check(use('import { enc } from "./lib"'), { "lib.repr": "block enc(dim: int) {\n  flatten -> dense(dimm)\n}\n" });
     expect(r.diagnostics.map((d) => [d.code, d.source.name, d.notes])).toEqual([["RC201", "lib.repr", ["did you mean 'dim'?"]]]);

@@ -76,9 +76,9 @@ describe("the checked program", () => {
     const { program } = expectValid(src);
     expect(formatShapes(program)).toBe(
       [
-        "model DigitsAE",
+        "model DigitsAE  # Digits in, digits out.",
         "  input image   f32[B, 1, 28, 28]",
-        "  encoder f     [B, 1, 28, 28] -> [B, 64]  217,408 params",
+        "  encoder f     [B, 1, 28, 28] -> [B, 64]  217,408 params  # The encoder.",
         "  bottleneck z  [B, 64] -> [B, 16]           2,080 params",
         "  decoder g     [B, 16] -> [B, 1, 28, 28]   13,328 params",
         "  head W        [B, 16] -> [B, 10]             170 params",
@@ -94,5 +94,28 @@ describe("the checked program", () => {
         "  test               on digits.test(labels: [1, 2, 3]); metrics accuracy",
       ].join("\n"),
     );
+  });
+
+  it("writes the prediction from what the encoder receives, with masks and views off", () => {
+    const mlm = `/// A masked language model, whose doc comment is long enough to be cut at a word in the table.
+model M {
+  input text: tokens(length: 16, vocab: 100)
+  mask m = tokens(text, ratio: 0.25, mask_token: 0)
+  /// Token vectors.
+  encoder f = embedding(vocab: 100, dim: 8) -> mean_pool
+  head W = dense(100)
+  loss l = mse(W(f(m.input)), W(f(m.input)))
+}`;
+    const m = modelOf(mlm);
+    expect(m.prediction).toMatchObject({ input: "text", source: "m.input (masks off)", parts: ["f", "W"] });
+    const shapes = formatShapes(expectValid(mlm).program).split("\n");
+    expect(shapes[0]).toBe("model M  # A masked language model, whose doc comment is long enough to be…");
+    expect(shapes).toContain("  encoder f   [B, 16] -> [B, 8]     800 params  # Token vectors.");
+    expect(shapes).toContain("  predict     m.input (masks off) -> f -> W: [B, 100]");
+
+    const piped = "model P {\n  input image: f32[1, 4, 4]\n  encoder f = dense(8)\n  head W = dense(10)\n  let h = image -> flatten\n  views a, b = augment(h, noise: 0.1)\n  loss l = mse(W(f(a)), W(f(b)))\n}";
+    expect(modelOf(piped).prediction).toMatchObject({ source: "a (views off)", parts: ["f", "W"] });
+    const direct = "model P {\n  input image: f32[1, 4, 4]\n  encoder f = dense(8)\n  head W = dense(10)\n  loss l = mse(W(f(image -> flatten)), W(f(image -> flatten)))\n}";
+    expect(modelOf(direct).prediction).toMatchObject({ source: "image -> flatten", parts: ["f", "W"] });
   });
 });

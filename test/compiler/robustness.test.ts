@@ -3,6 +3,7 @@ import fc from "fast-check";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { check } from "./harness.js";
+import { MAX_BRACKET_DEPTH } from "../../language/nesting.js";
 
 /** Valid programs to damage: the diagnostic cases with their first line, and the examples. */
 const corpus = [join(import.meta.dirname, "..", "diagnostics", "cases"), join(import.meta.dirname, "..", "..", "examples")].flatMap((dir) =>
@@ -45,9 +46,12 @@ describe("the checker on damaged programs", () => {
     );
   });
 
-  it("handles deep nesting and long chains", () => {
-    const deep = `model T {\n  input x: f32[4]\n  output ${"(".repeat(200)}x${")".repeat(200)}\n}`;
+  it("handles deep nesting up to the parser's limit, and long chains", () => {
+    const depth = MAX_BRACKET_DEPTH;
+    const deep = `model T {\n  input x: f32[4]\n  output ${"(".repeat(depth)}x${")".repeat(depth)}\n}`;
     expect(check(deep).diagnostics).toEqual([]);
+    const calls = `model T {\n  input x: f32[4]\n  part f = relu\n  output ${"f(".repeat(depth)}x${")".repeat(depth)}\n}`;
+    expect(check(calls).diagnostics).toEqual([]);
     const chain = `model T {\n  input x: f32[4]\n  output x${" -> relu".repeat(500)}\n}`;
     expect(check(chain).diagnostics).toEqual([]);
   });

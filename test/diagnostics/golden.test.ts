@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { Source } from "../../language/source.js";
 import { renderDiagnostics } from "../../language/diagnostics/render.js";
 import { sortDiagnostics } from "../../language/diagnostics/diagnostic.js";
 import { checkProgram } from "../../compiler/check.js";
-import { nodeFileHost } from "../../compiler/file-host.js";
+import { nodeFileHost, type FileHost } from "../../compiler/file-host.js";
 
 /**
  * The catalogue of wrong programs. Each `cases/*.repr` starts with
@@ -14,6 +14,13 @@ import { nodeFileHost } from "../../compiler/file-host.js";
  * `.expected` golden file. A missing golden is written locally (and fails on CI); REPR_BLESS=1 rewrites all.
  */
 const dir = join(import.meta.dirname, "cases");
+
+/** Files as on disk: imports in a case resolve from the cases folder, which diagnostics call `cases/`. */
+const host: FileHost = {
+  ...nodeFileHost,
+  resolve: (from, path) => nodeFileHost.resolve(from.startsWith("cases/") ? join(dir, from.slice("cases/".length)) : from, path),
+  displayName: (path) => (path.startsWith(dir) ? `cases/${relative(dir, path)}` : nodeFileHost.displayName!(path)),
+};
 const bless = process.env.REPR_BLESS === "1";
 const cases = readdirSync(dir).filter((f) => f.endsWith(".repr")).sort();
 
@@ -31,7 +38,7 @@ describe("diagnostic catalogue", () => {
       const [, code, line, column] = expectLine!;
 
       const source = new Source(`cases/${name}`, text);
-      const { diagnostics } = checkProgram(source, nodeFileHost);
+      const { diagnostics } = checkProgram(source, host);
       const errors = diagnostics.filter((d) => d.severity === "error");
       const rendered = renderDiagnostics(sortDiagnostics(diagnostics)) + "\n";
       expect(errors.length, rendered).toBe(1);

@@ -10,6 +10,16 @@ import { nodeFileHost } from "../../compiler/file-host.js";
 const dir = join(import.meta.dirname, "..", "..", "examples");
 const files = readdirSync(dir).filter((f) => f.endsWith(".repr")).sort();
 
+describe("standard library", () => {
+  const stdDir = join(import.meta.dirname, "..", "..", "compiler", "std");
+  for (const file of readdirSync(stdDir).filter((f) => f.endsWith(".repr"))) {
+    it(`${file} is in canonical format`, () => {
+      const text = readFileSync(join(stdDir, file), "utf8");
+      expect(format(new Source(file, text)).text).toBe(text);
+    });
+  }
+});
+
 describe("examples", () => {
   it("include every use named in the mission", () => {
     for (const name of [

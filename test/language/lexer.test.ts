@@ -19,6 +19,20 @@ describe("lexer", () => {
     ]);
   });
 
+  it("reads a number without its leading digit as one number, with an error", () => {
+    const r = lex("(.5) [.25e-3] x.5 f(1).5 a .5");
+    expect(r.tokens.map((t) => `${t.tokenType.name}:${t.image}`)).toEqual([
+      "LParen:(", "DotNumber:.5", "RParen:)", "LBracket:[", "DotNumber:.25e-3", "RBracket:]",
+      "Ident:x", "Dot:.", "Number:5", "Ident:f", "LParen:(", "Number:1", "RParen:)", "Dot:.", "Number:5",
+      "Ident:a", "DotNumber:.5",
+    ]);
+    expect(r.diagnostics.map((d) => `${d.code} ${d.message} ${d.span.start}`)).toEqual([
+      "RC114 a number must start with a digit: write 0.5 1",
+      "RC114 a number must start with a digit: write 0.25e-3 6",
+      "RC114 a number must start with a digit: write 0.5 27",
+    ]);
+  });
+
   it("recognises keywords only as whole words (longer_alt)", () => {
     expect(kinds("model models input_ _input true truex")).toEqual([
       "Model:model", "Ident:models", "Ident:input_", "Ident:_input", "True:true", "Ident:truex",

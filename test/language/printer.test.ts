@@ -119,9 +119,110 @@ model M {
 
   it("moves a comment inside an expression before its statement", () => {
     check(
-      `model M {\n  encoder f = dense(3) -> // why\n    relu\n}\n`,
-      `model M {\n  // why\n  encoder f = dense(3) -> relu\n}\n`,
+      `model M {\n  encoder f = dense(3, // why\n    4) -> relu\n}\n`,
+      `model M {\n  // why\n  encoder f = dense(3, 4) -> relu\n}\n`,
     );
+  });
+
+  it("keeps comments among the stages of a pipe, which then breaks before each '->'", () => {
+    check(
+      `model M {\n  encoder f = dense(3) -> // why\n    relu\n}\n`,
+      `model M {\n  encoder f = dense(3) // why\n    -> relu\n}\n`,
+    );
+    const broken = `model M {
+  decoder g = dense(64) // widen
+    // then squash
+    -> relu /* c */
+    /// not a doc: nothing follows it but '->'
+    -> sigmoid // last
+  output g
+}
+`;
+    check(broken, broken);
+    // A comment inside the first stage still goes before the statement.
+    check(`model M {\n  encoder f = dense(/* c */ 3) -> relu\n}\n`, `model M {\n  /* c */\n  encoder f = dense(3) -> relu\n}\n`);
+  });
+
+  it("keeps comments among a block's parameters, one parameter per line", () => {
+    const text = `block b(
+  /// the width
+  dim: int, // trailing
+  rate: float = 0.1,
+  // at the end
+) {
+  relu
+}
+`;
+    check(text, text);
+    check(`block b(dim: int /* c */, rate: float) { relu }`, `block b(
+  dim: int, /* c */
+  rate: float,
+) {
+  relu
+}
+`);
+    check(`block b( // none yet
+) { relu }`, `block b(
+  // none yet
+) {
+  relu
+}
+`);
+  });
+
+  it("keeps comments among a map's entries, one entry per line", () => {
+    const text = `pipeline P {
+  /// The only step.
+  pretrain M on d {
+    /// number of passes
+    epochs: 10
+    batch: 128 // per step
+    lr_scale: {
+      f: 0.1 // slower
+    }
+    // more to come
+  }
+  test on d { metrics: [mse] }
+}
+`;
+    check(text, text);
+    check(`pipeline P {
+  pretrain M on d { epochs: 10, /* c */ batch: 2 }
+}
+`, `pipeline P {
+  pretrain M on d {
+    epochs: 10 /* c */
+    batch: 2
+  }
+}
+`);
+  });
+
+  it("never lets a '///' comment that documents nothing become a doc", () => {
+    // Inside an expression it moves before the statement, printed as '//'.
+    const text = `model M {
+  /// the encoder
+  encoder f = dense(/// inner
+  3)
+  let y = f(x /// after
+  )
+}
+`;
+    const out = `model M {
+  // inner
+  /// the encoder
+  encoder f = dense(3)
+  // after
+  let y = f(x)
+}
+`;
+    check(text, out);
+    const docs = (t: string) => {
+      const m = parse(new Source("t.repr", t)).ast.items[0]!;
+      return m.kind === "Model" ? m.members.map((x) => x.doc) : [];
+    };
+    expect(docs(out)).toEqual(docs(text));
+    expect(docs(out)).toEqual(["the encoder", null]);
   });
 
   it("moves a comment after an opening brace into the body", () => {

@@ -21,6 +21,15 @@ describe("error messages", () => {
     ["model M { output \"s\" x = }", "1:22 RC107 expected a model member (input, encoder, bottleneck, decoder, head, part, mask, views, let, loss or output) or '}', found 'x'"],
     ["data D { x: f32[1] 3 }", "1:20 RC110 expected a field ('name: type') or '}', found '3'"],
     ["block b() { relu = }", "1:18 RC111 expected a block statement (input, let, output or a layer expression) or '}', found '='"],
+    ["model M { input x f32[16] output x }", "1:19 RC104 expected ':' before the type of input 'x', found 'f32'"],
+    ["model M {\n  input x f32[16]\n  output x\n}", "2:11 RC104 expected ':' before the type of input 'x', found 'f32'"],
+    ["model M { input x = f32[16] }", "1:19 RC104 expected ':' before the type of input 'x', found '='"],
+    ["block b() { input x = f32[16] output x }", "1:21 RC104 expected ':' before the type of input 'x', found '='"],
+    ["model M { output dropout(.5) }", "1:26 RC114 a number must start with a digit: write 0.5"],
+    ["model M { output [.25e-3, 1] }", "1:19 RC114 a number must start with a digit: write 0.25e-3"],
+    ["model M { output m.5 }", "1:20 RC112 expected a member name after '.', found '5'"],
+    ["model M { output dense(9007199254740993) }", "1:24 RC115 the integer 9007199254740993 is too large: an int literal must be at most 9007199254740991 (2^53 - 1)"],
+    [`model M { output ${"9".repeat(40)} }`, "1:18 RC115 the integer 999999999999999999999... is too large: an int literal must be at most 9007199254740991 (2^53 - 1)"],
   ])("%s", (text, expected) => {
     expect(errorsOf(text)).toEqual([expected]);
   });
@@ -63,6 +72,31 @@ data D { x: }
     expect(m.kind === "Model" && m.members.map((x) => x.kind)).toEqual(["Part", "Let"]);
     const z = m.kind === "Model" ? m.members[1] : undefined;
     expect(z?.kind === "Let" && z.value.kind).toBe("ErrorExpr");
+  });
+
+  it("keeps parsing after a number written without its leading digit", () => {
+    const { ast, diagnostics } = parse(new Source("t.repr", "model M {\n  encoder f = dropout(.5) -> dense(4)\n  output f\n}"));
+    expect(diagnostics.map((d) => d.code)).toEqual(["RC114"]);
+    const m = ast.items[0]!;
+    expect(m.kind === "Model" && m.members.map((x) => x.kind)).toEqual(["Part", "Output"]);
+  });
+
+  it("keeps the declarations around an unsafe integer, which becomes an error expression", () => {
+    const { ast, diagnostics } = parse(new Source("t.repr", "model M {\n  encoder f = dense(9007199254740992)\n  let n = 9007199254740991\n}"));
+    expect(diagnostics.map((d) => d.code)).toEqual(["RC115"]);
+    const m = ast.items[0]!;
+    if (m.kind !== "Model") throw new Error("expected a model");
+    const f = m.members[0]!;
+    expect(f.kind === "Part" && f.value.kind === "Call" && f.value.args[0]!.value).toEqual({ kind: "ErrorExpr", span: { start: 30, end: 46 } });
+    const n = m.members[1]!;
+    expect(n.kind === "Let" && n.value).toMatchObject({ kind: "Number", value: 9007199254740991 });
+  });
+
+  it("keeps the type of an input missing its ':' out of the next member", () => {
+    const { ast, diagnostics } = parse(new Source("t.repr", "model M {\n  input x f32[16]\n  encoder f = dense(4)\n}"));
+    expect(diagnostics).toHaveLength(1);
+    const m = ast.items[0]!;
+    expect(m.kind === "Model" && m.members.map((x) => x.kind)).toEqual(["Input", "Part"]);
   });
 
   it("does not echo a stray character as a syntax error", () => {

@@ -14,4 +14,5 @@ export const nameMessages = {
   unknownModel: { code: "RC210", severity: "error", text: "'{name}' is not a model" },
   notData: { code: "RC211", severity: "error", text: "{step} expects a data set split such as 'digits.train', got {actual}" },
   recursiveBlock: { code: "RC212", severity: "error", text: "block '{name}' uses itself, so it would never end" },
+  importedPipeline: { code: "RC213", severity: "error", text: "'{name}' in '{path}' is a pipeline, and pipelines cannot be imported: a pipeline runs from the file that declares it" },
 } satisfies Record<string, MessageTemplate>;

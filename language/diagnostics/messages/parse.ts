@@ -39,4 +39,19 @@ export const parseMessages = {
     text: "expected a block statement (input, let, output or a layer expression) or '}', found {found}",
   },
   expectedName: { code: "RC112", severity: "error", text: "expected {expected}, found {found}" },
+  nestingTooDeep: {
+    code: "RC113",
+    severity: "error",
+    text: "expression nested too deeply: more than {limit} levels of {what}",
+  },
+  leadingDotNumber: {
+    code: "RC114",
+    severity: "error",
+    text: "a number must start with a digit: write {fixed}",
+  },
+  unsafeInteger: {
+    code: "RC115",
+    severity: "error",
+    text: "the integer {raw} is too large: an int literal must be at most 9007199254740991 (2^53 - 1)",
+  },
 } satisfies Record<string, MessageTemplate>;

@@ -9,7 +9,7 @@ export const shapeMessages = {
   notSquare: { code: "RC405", severity: "error", text: "unpatchify needs a square number of patches, got {count}" },
   headsDivide: { code: "RC406", severity: "error", text: "attention with {heads} heads needs a feature size divisible by {heads}, got {dim}" },
   reshapeCount: { code: "RC407", severity: "error", text: "cannot reshape {actual} ({count} elements) to {target} ({targetCount} elements)" },
-  objectiveShapes: { code: "RC408", severity: "error", text: "{objective} compares values of the same shape, got {left} and {right}" },
+  objectiveShapes: { code: "RC408", severity: "error", text: "{objective} needs {expected}, got {actual}" },
   classCount: { code: "RC409", severity: "error", text: "{objective} gets logits for {actual} classes, but the labels have {expected} classes" },
   lossNotScalar: { code: "RC410", severity: "error", text: "loss '{name}' must be a scalar, but it is {actual}; losses are computed by objectives such as mse(...)" },
   emptyOutput: { code: "RC411", severity: "error", text: "{layer} would produce an empty output from {actual}" },

@@ -35,7 +35,7 @@ describe("objectives produce scalars", () => {
 describe("objective errors", () => {
   it("shapes must agree", () => {
     const [d] = expectErrors(model("  input x: f32[784]\n  input y: f32[1, 28, 28]", "mse(x, y)"), [{ code: "RC408", line: 4, column: 12 }]);
-    expect(d!.message).toBe("mse compares values of the same shape, got [B, 784] and [B, 1, 28, 28]");
+    expect(d!.message).toBe("mse needs two values of the same shape, got [B, 784] and [B, 1, 28, 28]");
   });
 
   it("cross_entropy needs integer labels with the logits' class count", () => {

@@ -1,0 +1,103 @@
+import { Source } from "../../language/source.js";
+import { hasErrors } from "../../language/diagnostics/diagnostic.js";
+import { renderDiagnostics } from "../../language/diagnostics/render.js";
+import { checkProgram } from "../../compiler/check.js";
+import { nodeFileHost } from "../../compiler/file-host.js";
+import { learnedCount, LowerError, lowerModel, type LoweredModel, type Mode } from "../../compiler/lower/index.js";
+import { stepLowering } from "../../compiler/lower/steps.js";
+import { lowerTrainStep } from "../../compiler/lower/step-graph.js";
+import type { Graph } from "../../runtime/ir/node.js";
+import { printDot, printGraph } from "../../runtime/ir/print.js";
+import { formatShape } from "../../runtime/ir/shape.js";
+import { readTextFile } from "../files.js";
+import { ExitCode, UserError } from "../errors.js";
+
+/** The options of `repr graph`, as commander gives them (strings, checked here). */
+export interface GraphOptions {
+  readonly model?: string;
+  readonly batch?: string;
+  readonly format?: string;
+  readonly mode?: string;
+  readonly pipeline?: string;
+  readonly step?: string;
+}
+
+/** Reads a whole-number option ≥ 1, or `fallback` when absent. */
+function parseCount(option: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n < 1) {
+    throw new UserError(`${option} must be a whole number of at least 1, got '${text}'`);
+  }
+  return n;
+}
+
+function oneOf<T extends string>(option: string, value: string | undefined, allowed: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback;
+  if (!(allowed as readonly string[]).includes(value)) throw new UserError(`${option} must be ${allowed.join(" or ")}, got '${value}'`);
+  return value as T;
+}
+
+/** The text form's header: what was lowered, its inputs and tensors, as comments. */
+function header(title: string, lowered: LoweredModel, graph: Graph): string {
+  const lines = [`// ${title}`];
+  const inputs = new Set(graph.outputs.length > 0 ? lowered.inputs.map((i) => i.name) : []);
+  for (const i of lowered.inputs) if (inputs.has(i.name)) lines.push(`// input ${i.name}: ${i.dtype}${formatShape(i.shape)}`);
+  const used = lowered.params.filter((p) => p.used);
+  lines.push(`// ${used.length} tensors read, ${learnedCount(used).toLocaleString("en-US")} learned numbers`);
+  const frozen = [...new Set(lowered.params.filter((p) => p.kind === "weight" && !p.trainable && p.part !== null).map((p) => p.part))];
+  if (frozen.length > 0) lines.push(`// frozen (no gradient, no update): ${frozen.join(", ")}`);
+  return lines.join("\n");
+}
+
+/** Lowers what the options ask for: a model's forward pass, or a pipeline step (a training step with its update). */
+function lower(program: Parameters<typeof lowerModel>[0], file: string, options: GraphOptions): { lowered: LoweredModel; graph: Graph; title: string } {
+  const mode = oneOf("--mode", options.mode, ["train", "eval"] as const, "train");
+  if (options.pipeline === undefined) {
+    if (options.step !== undefined) throw new UserError("--step needs --pipeline");
+    const batch = parseCount("--batch", options.batch, 32);
+    const name = options.model ?? program.models[0]?.name;
+    if (name === undefined) throw new UserError(`'${file}' declares no model`);
+    const lowered = lowerModel(program, name, { batch, mode });
+    return { lowered, graph: lowered.graph, title: `model ${name}, batch ${batch}, ${describeMode(mode)}: forward pass` };
+  }
+  const index = parseCount("--step", options.step, 1) - 1;
+  const s = stepLowering(program, options.pipeline, index);
+  const batch = parseCount("--batch", options.batch, s.options.batch);
+  const lowered = lowerModel(program, s.model, { ...s.options, batch });
+  const what = `pipeline ${options.pipeline}, step ${index + 1} (${s.step.kind}), model ${s.model}, batch ${batch}`;
+  if (s.step.kind === "test") return { lowered, graph: lowered.graph, title: `${what}, ${describeMode("eval")}: forward pass` };
+  const step = lowerTrainStep(lowered, s.settings, s.options.frozen ?? new Set());
+  return { lowered, graph: step.graph, title: `${what}: training step (forward, backward, update)` };
+}
+
+function describeMode(mode: Mode): string {
+  return mode === "train" ? "training mode" : "inference mode";
+}
+
+/**
+ * `repr graph FILE`: prints the tensor IR of a model's forward pass (its
+ * losses and its prediction), or with `--pipeline P --step N` one step of a
+ * pipeline — for `pretrain` and `adapt` the whole training step, in which
+ * frozen parts have no gradient and no update — as text, or as Graphviz with
+ * `--format dot`.
+ */
+export function graphCommand(file: string, options: GraphOptions): number {
+  const format = oneOf("--format", options.format, ["text", "dot"] as const, "text");
+  oneOf("--mode", options.mode, ["train", "eval"] as const, "train");
+  const source = new Source(file, readTextFile(file));
+  const { program, diagnostics } = checkProgram(source, nodeFileHost);
+  if (diagnostics.length > 0) process.stderr.write(renderDiagnostics(diagnostics) + "\n\n");
+  if (hasErrors(diagnostics)) return ExitCode.userError;
+  let result: ReturnType<typeof lower>;
+  try {
+    result = lower(program, file, options);
+  } catch (err) {
+    if (err instanceof LowerError && !err.message.startsWith("internal")) throw new UserError(`${file}: ${err.message}`);
+    throw err;
+  }
+  const { lowered, graph, title } = result;
+  const text = format === "dot" ? printDot(graph, { renumber: true }) : `${header(title, lowered, graph)}\n${printGraph(graph, { renumber: true })}`;
+  process.stdout.write(text + "\n");
+  return ExitCode.ok;
+}

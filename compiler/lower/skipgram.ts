@@ -1,0 +1,97 @@
+/**
+ * Skip-gram with negative sampling (spec/objectives.md, `skipgram`):
+ *
+ *     mean over the batch of  −log σ(u_context · v) − Σₖ log σ(−u_wₖ · v)
+ *
+ * Negatives wₖ are drawn from P(w) ∝ count(w)^¾, which depends on the step's
+ * data, so the distribution is fed at run time as an alias table (Walker,
+ * Vose): two inputs, `prob` f32 [V'] and `alias` i32 [V'], with V' the
+ * smallest power of two ≥ V (padding columns have probability 0). A draw
+ * takes two uniforms from the stream `negatives/<loss>`: column
+ * c = floor(u₁·V') (exact in float32, V' being a power of two) and the id
+ * c if u₂ < prob[c], else alias[c]. `negativeTable` builds the table from
+ * counts, with probabilities on the 2^−24 grid so that every backend decides
+ * alike.
+ */
+import type { IRBuilder } from "../../runtime/ir/builder.js";
+import type { Node } from "../../runtime/ir/node.js";
+import { quantizeProbability } from "../../runtime/rng/index.js";
+import type { Session } from "./context.js";
+import { logSigmoid, lookupRows } from "./ops.js";
+
+/** The smallest power of two ≥ n (at least 1). */
+export function tableSize(vocab: number): number {
+  let n = 1;
+  while (n < vocab) n *= 2;
+  return n;
+}
+
+/** The names of the inputs that carry a skip-gram loss's noise distribution. */
+export function negativeInputs(loss: string): { readonly prob: string; readonly alias: string } {
+  return { prob: `negatives.${loss}.prob`, alias: `negatives.${loss}.alias` };
+}
+
+/**
+ * The alias table of P(w) ∝ count(w)^¾ over `counts.length` ids, padded to a
+ * power of two. With no counts at all, every id is equally likely.
+ */
+export function negativeTable(counts: ArrayLike<number>): { prob: Float64Array; alias: Int32Array } {
+  const vocab = counts.length;
+  const size = tableSize(vocab);
+  const weights = Array.from({ length: size }, (_, i) => (i < vocab ? Math.pow(Math.max(counts[i]!, 0), 0.75) : 0));
+  let total = weights.reduce((s, w) => s + w, 0);
+  if (total === 0) {
+    for (let i = 0; i < vocab; i++) weights[i] = 1;
+    total = vocab;
+  }
+  const scaled = weights.map((w) => (w * size) / total);
+  const prob = new Float64Array(size);
+  const alias = new Int32Array(size);
+  const heaviest = weights.indexOf(Math.max(...weights));
+  const small: number[] = [];
+  const large: number[] = [];
+  scaled.forEach((p, i) => (p < 1 ? small : large).push(i));
+  while (small.length > 0 && large.length > 0) {
+    const l = small.pop()!;
+    const g = large.pop()!;
+    prob[l] = scaled[l]!;
+    alias[l] = g;
+    scaled[g] = scaled[g]! + scaled[l]! - 1;
+    (scaled[g]! < 1 ? small : large).push(g);
+  }
+  // What rounding leaves over is (up to rounding) a full column: its own id, unless it has no weight.
+  for (const i of [...small, ...large]) {
+    prob[i] = weights[i]! > 0 ? 1 : 0;
+    alias[i] = weights[i]! > 0 ? i : heaviest;
+  }
+  for (let i = 0; i < size; i++) prob[i] = quantizeProbability(Math.min(Math.max(prob[i]!, 0), 1));
+  return { prob, alias };
+}
+
+/** Elements of a vector `table` [V] at integer `ids` of any shape. */
+function take(b: IRBuilder, table: Node, ids: Node): Node {
+  return b.reshape(b.gather(table, b.reshape(ids, [-1]), 0), ids.shape);
+}
+
+/**
+ * Draws `negatives` ids per position of `context` (i32 [B, ...]) from the
+ * alias table: i32 [B, ..., negatives].
+ */
+export function drawNegatives(s: Session, context: Node, negatives: number, tables: { prob: Node; alias: Node }, stream: string): Node {
+  const b = s.b;
+  const size = tables.prob.shape[0]!;
+  const u = b.uniform([...context.shape, negatives, 2], s.key("negatives", stream));
+  const last = u.shape.length - 1;
+  const u1 = b.squeeze(b.sliceAxis(u, last, 0, 1), last);
+  const u2 = b.squeeze(b.sliceAxis(u, last, 1, 2), last);
+  const column = b.cast(b.mul(u1, size), "i32");
+  return b.where(b.cmplt(u2, take(b, tables.prob, column)), column, take(b, tables.alias, column));
+}
+
+/** The skip-gram loss of center vectors v [B, ..., D] with context ids [B, ...] and context table [V, D]. */
+export function skipgramLoss(b: IRBuilder, center: Node, context: Node, table: Node, negativeIds: Node): Node {
+  const positive = b.sum(b.mul(lookupRows(b, table, context), center), -1);
+  const negative = b.sum(b.mul(lookupRows(b, table, negativeIds), b.unsqueeze(center, -2)), -1);
+  const loss = b.sub(b.neg(logSigmoid(b, positive)), b.sum(logSigmoid(b, b.neg(negative)), -1));
+  return b.mean(loss);
+}

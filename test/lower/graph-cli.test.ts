@@ -1,0 +1,64 @@
+/**
+ * `repr graph FILE`: the forward IR as text or Graphviz, and clear errors for
+ * a bad model name, bad options and a file with errors.
+ */
+import { describe, expect, it } from "vitest";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { hasStackTrace, runCli } from "../cli/run-cli.js";
+
+describe("repr graph", () => {
+  it("prints the forward IR of a model with its inputs and tensors", () => {
+    const r = runCli(["graph", "examples/mnist-autoencoder.repr", "--batch", "4"]);
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain("// model Autoencoder, batch 4, training mode");
+    expect(r.stdout).toContain("// input image: f32[4, 1, 28, 28]");
+    expect(r.stdout).toContain("439,728 learned numbers");
+    expect(r.stdout).toMatch(/%\d+ = param "f\.1\.weight" : f32\[256, 784\]/);
+    expect(r.stdout).toMatch(/return loss = %\d+, loss\/reconstruction = %\d+, prediction = %\d+\n$/);
+  });
+
+  it("writes Graphviz with --format dot, and picks a model and a mode", () => {
+    const r = runCli(["graph", "examples/transfer.repr", "--model", "Classifier", "--format", "dot", "--mode", "eval", "--batch", "2"]);
+    expect(r.status).toBe(0);
+    expect(r.stdout.startsWith("digraph ir {")).toBe(true);
+    expect(r.stdout).toContain('param \\"W.weight\\"');
+    expect(r.stdout.trimEnd().endsWith("}")).toBe(true);
+  });
+
+  it("prints a pipeline step's training step, where frozen parts get no gradient and no update", () => {
+    const r = runCli(["graph", "examples/transfer.repr", "--pipeline", "Transfer", "--step", "4", "--batch", "2"]);
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain("// pipeline Transfer, step 4 (adapt), model Classifier, batch 2: training step (forward, backward, update)");
+    expect(r.stdout).toContain("// frozen (no gradient, no update): f");
+    expect(r.stdout).toMatch(/return loss = %\d+, new:W\.weight = %\d+, new:W\.bias = %\d+\n$/);
+    // A frozen weight is read by the forward pass only; a trained one by its update too.
+    const users = (name: string) => {
+      const id = new RegExp(`(%\\d+) = param "${name}"`).exec(r.stdout)![1]!;
+      return r.stdout.split("\n").filter((l) => /^%\d+ = \w+ ([^:]*) :/.exec(l)?.[1]!.split(/[ ,]+/).includes(id)).length;
+    };
+    expect(users("f.1.weight")).toBe(1);
+    expect(users("W.weight")).toBeGreaterThan(1);
+  });
+
+  it("reports an unknown model, a bad option and a bad file as user errors", () => {
+    const model = runCli(["graph", "examples/transfer.repr", "--model", "Nope"]);
+    expect(model.status).toBe(1);
+    expect(model.stderr).toContain("there is no model 'Nope' (models: Classifier)");
+    for (const args of [["--batch", "2x"], ["--format", "svg"]]) {
+      const r = runCli(["graph", "examples/transfer.repr", ...args]);
+      expect(r.status, args.join(" ")).toBe(1);
+      expect(r.stderr).toMatch(/^repr: error: --(batch|format) must be/);
+    }
+    const dir = mkdtempSync(join(tmpdir(), "repr-graph-"));
+    const file = join(dir, "bad.repr");
+    writeFileSync(file, "model M {\n  input x: f32[4]\n  loss l = mse(x -> g, x)\n}\n");
+    const bad = runCli(["graph", file]);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/error RC\d+/);
+    expect(hasStackTrace(bad.stderr + model.stderr)).toBe(false);
+  });
+});
