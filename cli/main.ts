@@ -59,7 +59,8 @@ program
   .option("--format <format>", "text, or dot for Graphviz (default: text)")
   .option("--pipeline <name>", "lower a step of this pipeline instead: a training step with gradients and updates")
   .option("--step <n>", "the pipeline step to lower, counted from 1 (default: 1)")
-  .action((file: string, options: { model?: string; batch?: string; mode?: string; format?: string; pipeline?: string; step?: string }) =>
+  .option("--train", "print the model's training step (every loss, default optimizer) instead of its forward pass")
+  .action((file: string, options: { model?: string; batch?: string; mode?: string; format?: string; pipeline?: string; step?: string; train?: boolean }) =>
     run(() => graphCommand(file, options)),
   );
 

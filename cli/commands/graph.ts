@@ -20,6 +20,8 @@ export interface GraphOptions {
   readonly mode?: string;
   readonly pipeline?: string;
   readonly step?: string;
+  /** Print the model's whole training step (default optimizer settings) instead of its forward pass. */
+  readonly train?: boolean;
 }
 
 /** Reads a whole-number option ≥ 1, or `fallback` when absent. */
@@ -58,7 +60,13 @@ function lower(program: Parameters<typeof lowerModel>[0], file: string, options:
     const batch = parseCount("--batch", options.batch, 32);
     const name = options.model ?? program.models[0]?.name;
     if (name === undefined) throw new UserError(`'${file}' declares no model`);
+    if (options.train && options.mode === "eval") throw new UserError("--train lowers a training step, which runs in train mode; drop --mode eval");
     const lowered = lowerModel(program, name, { batch, mode });
+    if (options.train) {
+      const step = lowerTrainStep(lowered, null);
+      const title = `model ${name}, batch ${batch}: training step of every loss (forward, backward, update; default settings: adam(lr: 1e-3))`;
+      return { lowered, graph: step.graph, title };
+    }
     return { lowered, graph: lowered.graph, title: `model ${name}, batch ${batch}, ${describeMode(mode)}: forward pass` };
   }
   const index = parseCount("--step", options.step, 1) - 1;

@@ -20,6 +20,20 @@ describe("repr graph", () => {
     expect(r.stdout).toMatch(/return loss = %\d+, loss\/reconstruction = %\d+, prediction = %\d+\n$/);
   });
 
+  it("prints a model's whole training step with --train: every parameter gets an update", () => {
+    const r = runCli(["graph", "examples/mnist-autoencoder.repr", "--batch", "4", "--train"]);
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain("// model Autoencoder, batch 4: training step of every loss");
+    for (const name of ["f.1.weight", "f.1.bias", "z.weight", "g.4.bias"]) {
+      expect(r.stdout).toMatch(new RegExp(`new:${name.replace(/\./g, "\\.")} = %\\d+`));
+      expect(r.stdout).toContain(`param "${name}.adam.m"`);
+    }
+    const refused = runCli(["graph", "examples/mnist-autoencoder.repr", "--train", "--mode", "eval"]);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain("--train");
+  });
+
   it("writes Graphviz with --format dot, and picks a model and a mode", () => {
     const r = runCli(["graph", "examples/transfer.repr", "--model", "Classifier", "--format", "dot", "--mode", "eval", "--batch", "2"]);
     expect(r.status).toBe(0);
