@@ -11,29 +11,14 @@ Every module loads with strict=True, so a name or shape that differs from
 PyTorch's is an error. Needs only torch (Debian's python3-torch is enough).
 """
 import json
-import struct
+import os
 import sys
 
 import torch
 from torch import nn
 
-KINDS = {"F32": torch.float32, "F64": torch.float64, "I32": torch.int32, "I64": torch.int64}
-
-
-def load(path):
-    with open(path, "rb") as file:
-        blob = bytearray(file.read())
-    (n,) = struct.unpack("<Q", blob[:8])
-    header = json.loads(bytes(blob[8 : 8 + n]))
-    header.pop("__metadata__", None)
-    state = {}
-    for name, t in header.items():
-        begin, end = t["data_offsets"]
-        kind = KINDS[t["dtype"]]
-        raw = blob[8 + n + begin : 8 + n + end]
-        flat = torch.frombuffer(raw, dtype=kind) if raw else torch.zeros(0, dtype=kind)
-        state[name] = flat.reshape(t["shape"])
-    return state
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "torch"))
+from safetensors_torch import load_safetensors as load  # noqa: E402
 
 
 def part(state, prefix):

@@ -20,23 +20,12 @@ import sys
 import torch
 from torch import nn
 
-KINDS = {"F32": torch.float32, "F64": torch.float64, "I32": torch.int32, "I64": torch.int64}
+from safetensors_torch import load_safetensors
 
 
 def load(path):
-    with open(path, "rb") as file:
-        blob = bytearray(file.read())
-    (n,) = struct.unpack("<Q", blob[:8])
-    header = json.loads(bytes(blob[8 : 8 + n]))
-    header.pop("__metadata__", None)
-    out = {}
-    for name, t in header.items():
-        begin, end = t["data_offsets"]
-        raw = blob[8 + n + begin : 8 + n + end]
-        kind = KINDS[t["dtype"]]
-        flat = torch.frombuffer(raw, dtype=kind) if raw else torch.zeros(0, dtype=kind)
-        out[name] = flat.reshape(t["shape"]).to(torch.float64).clone()
-    return out
+    """The file's tensors as float64 copies (the models run in float64)."""
+    return {name: t.to(torch.float64).clone() for name, t in load_safetensors(path).items()}
 
 
 def save(path, tensors):
