@@ -1,0 +1,91 @@
+import { join } from "node:path";
+import { PNG } from "pngjs";
+import { describe, expect, it } from "vitest";
+import { loadDataset } from "../../runtime/data/load.js";
+import { expectDataError, f32, label, spec, tempDir, write } from "./helpers.js";
+
+const dir = tempDir();
+
+/** A w x h PNG whose pixel (x, y) is [r, g, b] = value(x, y); colorType 0 (grey) or 2 (RGB) as written. */
+function png(w: number, h: number, value: (x: number, y: number) => [number, number, number], colorType: 0 | 2 | 6 = 2): Uint8Array {
+  const image = new PNG({ width: w, height: h });
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const [r, g, b] = value(x, y);
+      image.data.set([r, g, b, 255], 4 * (y * w + x));
+    }
+  }
+  return PNG.sync.write(image, { colorType, inputColorType: 6 });
+}
+
+/** A grey image whose every pixel is `v`. */
+const grey = (v: number): Uint8Array => png(3, 2, () => [v, v, v], 0);
+
+describe("PNG folders", () => {
+  it("take labels from class folders, split each class 80/20, in sorted order", async () => {
+    const root = join(dir, "classes");
+    for (let c = 0; c < 2; c++) for (let i = 0; i < 5; i++) write(join(root, String(c), `img${i}.png`), grey(c * 100 + i));
+    write(join(root, "0", "notes.txt"), "ignored");
+    const d = await loadDataset(spec("d", f32("image", [1, 2, 3]), label("label", 2)), [{ source: root }]);
+    expect(d.train.length).toBe(8);
+    expect(d.test.length).toBe(2);
+    expect([...d.train.columns.get("label")!.data]).toEqual([0, 0, 0, 0, 1, 1, 1, 1]);
+    expect([...d.test.columns.get("label")!.data]).toEqual([0, 1]);
+    const test = d.test.columns.get("image")!.data;
+    expect(test[0]).toBeCloseTo(4 / 255, 7); // class 0's fifth image
+    expect(test[6]).toBeCloseTo(104 / 255, 7); // class 1's fifth image
+    expect([...test.subarray(0, 6)].every((v) => v === test[0])).toBe(true); // grey is exact
+  });
+
+  it("use train/ and test/ folders as the splits, and read RGB into three channels or luminance", async () => {
+    const root = join(dir, "splits");
+    const rgb = png(2, 2, (x, y) => [10 * x, 20 * y, 255], 2);
+    write(join(root, "train", "a.png"), rgb);
+    write(join(root, "train", "b.png"), rgb);
+    write(join(root, "test", "c.png"), rgb);
+    const colour = await loadDataset(spec("d", f32("image", [3, 2, 2])), [{ source: root }]);
+    expect(colour.train.length).toBe(2);
+    expect(colour.test.length).toBe(1);
+    const c = colour.test.columns.get("image")!.data;
+    // Channel-first: R plane, G plane, B plane; pixel (x=1, y=0) is index 1.
+    expect(c[1]).toBeCloseTo(10 / 255, 7);
+    expect(c[4 + 2]).toBeCloseTo(20 / 255, 7);
+    expect(c[8 + 3]).toBeCloseTo(1, 7);
+    const grey1 = await loadDataset(spec("d", f32("image", [2, 2])), [{ source: root }]);
+    expect(grey1.test.columns.get("image")!.data[3]).toBeCloseTo((0.299 * 10 + 0.587 * 20 + 0.114 * 255) / 255, 6);
+  });
+
+  it("fill an image-only declaration from a folder of loose images", async () => {
+    const root = join(dir, "loose");
+    for (let i = 0; i < 5; i++) write(join(root, `${i}.png`), grey(i));
+    const d = await loadDataset(spec("d", f32("image", [1, 2, 3])), [{ source: root }]);
+    expect(d.train.length).toBe(4);
+    expect(d.test.columns.get("image")!.data[0]).toBeCloseTo(4 / 255, 7);
+    await expectDataError(() => loadDataset(spec("d", f32("image", [1, 2, 3]), label("label", 2)), [{ source: root }]), "missing", "no class folders", "'label'");
+  });
+
+  it("name the file and both shapes on a size mismatch", async () => {
+    const root = join(dir, "sizes");
+    write(join(root, "0", "a.png"), grey(1));
+    write(join(root, "0", "b.png"), png(4, 4, () => [0, 0, 0], 0));
+    const error = await expectDataError(() => loadDataset(spec("d", f32("image", [1, 2, 3]), label("label", 1)), [{ source: root }]), "shape", join(root, "0", "b.png"), "3x2 pixels", "4x4 pixels");
+    expect(error.expected).toBe("f32[1, 2, 3]");
+  });
+
+  it("report class folders beyond the classes, odd folders, unreadable PNGs and image fields a PNG cannot fill", async () => {
+    const root = join(dir, "range");
+    write(join(root, "0", "a.png"), grey(1));
+    write(join(root, "5", "b.png"), grey(1));
+    await expectDataError(() => loadDataset(spec("d", f32("image", [1, 2, 3]), label("label", 3)), [{ source: root }]), "value", join(root, "5", "b.png"), "holds 5, outside 0..2");
+    const odd = join(dir, "odd");
+    write(join(odd, "cats", "a.png"), grey(1));
+    await expectDataError(() => loadDataset(spec("d", f32("image", [1, 2, 3])), [{ source: odd }]), "format", "'cats'");
+    const broken = join(dir, "broken");
+    write(join(broken, "x.png"), "not a png");
+    await expectDataError(() => loadDataset(spec("d", f32("image", [1, 2, 3])), [{ source: broken }]), "format", join(broken, "x.png"), "not a readable PNG");
+    await expectDataError(() => loadDataset(spec("d", f32("image", [2, 2, 3])), [{ source: join(dir, "loose") }]), "shape", "f32[C, H, W]");
+    const half = join(dir, "half");
+    write(join(half, "train", "a.png"), grey(1));
+    await expectDataError(() => loadDataset(spec("d", f32("image", [1, 2, 3])), [{ source: half }]), "format", "no test/");
+  });
+});
