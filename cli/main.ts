@@ -3,12 +3,16 @@ import { Command, CommanderError } from "commander";
 import { checkCommand } from "./commands/check.js";
 import { fmtCommand } from "./commands/fmt.js";
 import { graphCommand } from "./commands/graph.js";
+import { trainCommand } from "./commands/train.js";
+import { testCommand } from "./commands/test.js";
+import type { RawTrainOptions } from "./train/options.js";
+import { VERSION } from "./version.js";
 import { ExitCode, UserError } from "./errors.js";
 
 /** Runs a command, mapping outcomes to repr's exit codes; never shows a stack trace to a user. */
-function run(action: () => number): void {
+async function run(action: () => number | Promise<number>): Promise<void> {
   try {
-    process.exitCode = action();
+    process.exitCode = await action();
   } catch (err) {
     if (err instanceof UserError) {
       process.stderr.write(`repr: error${err.code ? ` ${err.code}` : ""}: ${err.message}\n`);
@@ -28,7 +32,7 @@ function run(action: () => number): void {
 const program = new Command()
   .name("repr")
   .description("Check, format, compile and train representation-learning models written in .repr")
-  .version("0.1.0")
+  .version(VERSION)
   .showHelpAfterError("(run with --help for usage)")
   .exitOverride();
 
@@ -64,8 +68,53 @@ program
     run(() => graphCommand(file, options)),
   );
 
+/** Collects a repeatable option's values. */
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+const DATA_HELP = `bind a data declaration to a source: NAME=SOURCE or NAME.FIELD=SOURCE (repeatable).
+SOURCE is 'mnist' (the digits embedded in the mnist package, the default for MNIST-shaped data),
+a folder of IDX files (train-images-idx3-ubyte[.gz] ...), a folder of PNG images (class
+subfolders 0/, 1/, ... give labels; train/ and test/ give splits), a .npy or .csv file, or a
+UTF-8 text file (character or word tokens, by the data's fields). See spec/data.md`;
+
+program
+  .command("train")
+  .description("train a pipeline (pretrain, freeze, replace, adapt, test) or a model's objective on real data")
+  .argument("<file>", "a .repr file")
+  .option("--pipeline <name>", "the pipeline to run (default: the first in the file)")
+  .option("--model <name>", "train this model's losses on the first data declaration that provides its inputs, then test")
+  .option("--data <binding>", DATA_HELP, collect)
+  .option("--backend <name>", "cpu or reference (float64, slow; for checking) (default: cpu)")
+  .option("--seed <n>", "the seed of every step, instead of their own seed settings")
+  .option("--steps <n>", "updates per training step, instead of their settings")
+  .option("--epochs <n>", "passes over the data per training step, instead of their settings")
+  .option("--batch <n>", "examples per batch for every step, instead of their settings")
+  .option("--limit <n>", "use only the first n examples of every split (a quick trial run)")
+  .option("--out <dir>", "where checkpoints, metrics.json and pictures go (default: runs/latest)")
+  .option("--resume", "continue the run stopped in --out (after Ctrl-C, SIGTERM or a crash) exactly where it stopped")
+  .option("--init <weights.safetensors>", "start from these weights (all or some of the model's tensors, by name)")
+  .option("--start-at <step>", "start the pipeline at this step (counted from 1), e.g. adapt with --init weights")
+  .option("--checkpoint-every <seconds>", "write a resume checkpoint this often while training (default: 60)")
+  .option("--plain", "plain log lines instead of a progress bar (the default when output is not a terminal)")
+  .action((file: string, options: RawTrainOptions) => run(() => trainCommand(file, options)));
+
+program
+  .command("test")
+  .alias("eval")
+  .description("evaluate trained weights: the test steps of a pipeline, or a model's losses on its test data")
+  .argument("<file>", "a .repr file")
+  .requiredOption("--weights <file>", "a checkpoint written by repr train (.safetensors)")
+  .option("--pipeline <name>", "the pipeline whose test steps to run (default: the first in the file)")
+  .option("--model <name>", "evaluate this model's losses on the test split of the first data that provides its inputs")
+  .option("--data <binding>", DATA_HELP, collect)
+  .option("--backend <name>", "cpu or reference (default: cpu)")
+  .option("--batch <n>", "examples per batch")
+  .option("--limit <n>", "use only the first n examples of the split")
+  .option("--json", "print the results as JSON")
+  .action((file: string, options: RawTrainOptions & { weights: string; json?: boolean }) => run(() => testCommand(file, options)));
+
 try {
-  program.parse(process.argv);
+  await program.parseAsync(process.argv);
 } catch (err) {
   if (err instanceof CommanderError) {
     // Commander has already printed its message; `--help` and `--version` exit 0, usage errors 1.

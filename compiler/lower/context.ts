@@ -49,6 +49,18 @@ export interface Term {
   readonly node: Node;
 }
 
+/** A position-wise objective of a loss: what it compares, its `on` weights and its value. */
+export interface LoweredObjective {
+  readonly loss: string;
+  /** `mse`, `bce`, `cross_entropy` or `kl`. */
+  readonly name: string;
+  readonly pred: Node;
+  readonly target: Node;
+  readonly on: Node | null;
+  /** The objective's scalar value. */
+  readonly value: Node;
+}
+
 /** What the whole lowering shares. */
 export class Session {
   readonly b = new IRBuilder();
@@ -61,6 +73,8 @@ export class Session {
   readonly terms: Term[] = [];
   /** True while lowering the objective: state updates and bottleneck terms are recorded only then. */
   recording = false;
+  /** Every position-wise objective of the losses, in lowering order (see `LowerOptions.pictures`). */
+  readonly objectives: LoweredObjective[] = [];
 
   constructor(
     readonly batch: number,

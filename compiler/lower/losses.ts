@@ -32,7 +32,7 @@ export function lowerLoss(m: ModelLowerer, loss: CheckedLoss): Node {
       case "call":
         if (n.category !== "objective") break;
         if (n.name === "skipgram") return skipgram(m, n, skipgrams++ === 0 ? loss.name : `${loss.name}#${skipgrams}`);
-        return objective(m, n, on);
+        return objective(m, n, on, loss.name);
       case "binary": {
         const side = (o: NodeId | { readonly constant: number }): Node | number => (typeof o === "number" ? value(o) : o.constant);
         const ops = { "+": "add", "-": "sub", "*": "mul", "/": "div" } as const;
@@ -49,14 +49,17 @@ export function lowerLoss(m: ModelLowerer, loss: CheckedLoss): Node {
 }
 
 /** mse, bce, cross_entropy, kl and info_nce. */
-function objective(m: ModelLowerer, n: CallNode, on: Node | null): Node {
+function objective(m: ModelLowerer, n: CallNode, on: Node | null, loss: string): Node {
   const b = m.s.b;
   const arg = (name: string): Node => m.worlds.masked.value(nodeArg(n, name)!).x;
   if (n.name === "info_nce") return infoNce(b, arg("a"), arg("b"), numArg(n, "temperature", 0.1));
   const perPosition = POSITIONWISE[n.name];
   const names = ARGUMENTS[n.name];
   if (!perPosition || !names) throw new LowerError(`the objective '${n.name}' cannot be lowered yet`);
-  return reducePositions(b, perPosition(b, arg(names[0]), arg(names[1])), on);
+  const [pred, target] = [arg(names[0]), arg(names[1])];
+  const value = reducePositions(b, perPosition(b, pred, target), on);
+  m.s.objectives.push({ loss, name: n.name, pred, target, on, value });
+  return value;
 }
 
 /** skipgram: the table part's weight, negatives drawn with the fed alias table. */

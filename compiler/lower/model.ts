@@ -11,6 +11,9 @@
  *     term/<name>        each bottleneck term (`z.kl`, `z.l1`)
  *     prediction         the prediction, when asked for and the model has one
  *     value/<let>        named values asked for (masks and views on)
+ *     features           the encoder's flattened output, when asked for
+ *     picture/<loss>/... the sides of a loss's objective, when asked for
+ *     objective/<loss>/mse  a loss's mse objective, when asked for
  *     state/<tensor>     new running statistics, in training mode
  *
  * and its inputs are the model inputs it reads, `seed` and `step` (i32
@@ -29,7 +32,7 @@ import type { ParamInfo } from "./init.js";
 import { lowerLoss } from "./losses.js";
 import { ModelLowerer } from "./model-scope.js";
 import { softmaxCrossEntropy } from "./objectives.js";
-import { lowerPrediction } from "./prediction.js";
+import { lowerFeatures, lowerPrediction } from "./prediction.js";
 
 /** What to lower: one step's view of a model. */
 export interface LowerOptions {
@@ -49,6 +52,16 @@ export interface LowerOptions {
   readonly values?: readonly string[];
   /** Whether to compute the prediction (default: when the model has one). */
   readonly prediction?: boolean;
+  /** Compute `features`: the representation `nearest_neighbors` compares (see `lowerFeatures`). */
+  readonly features?: boolean;
+  /**
+   * Compute, for each loss with an `mse` or `bce` objective, its first such
+   * objective's two sides as `picture/<loss>/pred` and `picture/<loss>/target`,
+   * and its `on` weights as `picture/<loss>/on`: what `repr train` draws.
+   */
+  readonly pictures?: boolean;
+  /** Compute each `mse` objective of the losses as `objective/<loss>/mse` (the `mse` metric). */
+  readonly objectiveValues?: boolean;
   /** Frozen parts: inference mode (unless `partModes` says otherwise), not trainable. */
   readonly frozen?: ReadonlySet<string>;
   /** Per-part modes, from `freeze ... { train_mode }` and `unfreeze ... { train_mode }`. */
@@ -90,6 +103,8 @@ export interface LoweredModel {
     readonly losses: Readonly<Record<string, Node>>;
     readonly terms: Readonly<Record<string, Node>>;
     readonly prediction?: Node;
+    /** The encoder's flattened output, when asked for (`LowerOptions.features`). */
+    readonly features?: Node;
     readonly values: Readonly<Record<string, Node>>;
     readonly state: Readonly<Record<string, Node>>;
   };
@@ -159,6 +174,25 @@ export function lowerCheckedModel(model: CheckedModel, options: LowerOptions): L
     if (!let_) throw new LowerError(`model '${model.name}' has no value '${name}' (lets: ${model.lets.map((l) => l.name).join(", ") || "none"})`);
     outputs[`value/${name}`] = values[name] = m.worlds.masked.value(let_.node).x;
   }
+  if (options.features) {
+    const features = lowerFeatures(m);
+    if (!features) throw new LowerError(`model '${model.name}' has no encoder whose output nearest_neighbors could compare`);
+    outputs["features"] = features.x;
+  }
+  if (options.pictures) {
+    for (const o of s.objectives) {
+      if ((o.name !== "mse" && o.name !== "bce") || `picture/${o.loss}/pred` in outputs) continue;
+      outputs[`picture/${o.loss}/pred`] = o.pred;
+      outputs[`picture/${o.loss}/target`] = o.target;
+      if (o.on) outputs[`picture/${o.loss}/on`] = o.on;
+    }
+  }
+  if (options.objectiveValues) {
+    // A loss with several mse objectives reports their mean.
+    const byLoss = new Map<string, Node[]>();
+    for (const o of s.objectives) if (o.name === "mse") byLoss.set(o.loss, [...(byLoss.get(o.loss) ?? []), o.value]);
+    for (const [loss, values] of byLoss) outputs[`objective/${loss}/mse`] = b.div(values.reduce((x, y) => b.add(x, y)), values.length);
+  }
   const state: Record<string, Node> = {};
   for (const [name, node] of s.updates()) outputs[`state/${name}`] = state[name] = node;
   if (Object.keys(outputs).length === 0) throw new LowerError(`model '${model.name}': nothing to compute (no loss selected and no prediction)`);
@@ -177,6 +211,7 @@ export function lowerCheckedModel(model: CheckedModel, options: LowerOptions): L
       losses,
       terms: options.supervised ? {} : terms,
       ...(prediction ? { prediction: prediction.x } : {}),
+      ...(outputs["features"] ? { features: outputs["features"] } : {}),
       values,
       state,
     },

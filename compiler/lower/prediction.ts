@@ -4,7 +4,7 @@
  * first head applied along the first applied encoder and the bottleneck after
  * it — the path the checker worked out (`CheckedModel.prediction`).
  */
-import { LowerError, type Val } from "./context.js";
+import { LowerError, val, type Val } from "./context.js";
 import type { ModelLowerer } from "./model-scope.js";
 
 /** The prediction's value, or null when the model has none. */
@@ -40,4 +40,22 @@ export function lowerPrediction(m: ModelLowerer): Val | null {
     throw new LowerError(`internal: the prediction goes through ${path.join(", ")}, the checker says ${p.parts.join(", ")}`);
   }
   return m.applyPart(head.name, x, 0, "plain");
+}
+
+/**
+ * The representation `nearest_neighbors` compares (spec/pipelines.md,
+ * "Metrics"): the output of the first encoder on the prediction's path (or the
+ * model's first applied encoder), at its first application, with masks and
+ * views off, flattened to [B, n]. Null when the model has no applied encoder.
+ */
+export function lowerFeatures(m: ModelLowerer): Val | null {
+  const onPath = new Set(m.model.prediction?.parts ?? []);
+  const encoders = m.model.parts.filter((part) => part.role === "encoder" && m.applicationsOf(part.name).length > 0);
+  const encoder = encoders.find((part) => onPath.has(part.name)) ?? encoders[0];
+  if (!encoder) return null;
+  const app = m.applicationsOf(encoder.name)[0]!;
+  const x = m.applyPart(encoder.name, m.worlds.plain.value(app.input), 0, "plain").x;
+  const b = m.s.b;
+  const width = x.shape.slice(1).reduce((p, d) => p * d, 1);
+  return val(b.reshape(x, [x.shape[0]!, width]));
 }

@@ -73,8 +73,12 @@ function trainParams(lowered: LoweredModel, frozen: ReadonlySet<string>): { para
   return { params, layers: Math.max(layers, 1) };
 }
 
-/** The whole training step: forward, loss, backward, update, and the new running statistics. */
-export function lowerTrainStep(lowered: LoweredModel, settings: StepSettings | null, frozen: ReadonlySet<string> = new Set()): TrainStep {
+/**
+ * The whole training step: forward, loss, backward, update, and the new
+ * running statistics. `updates` is `T`, the number of updates the step runs
+ * (what `cosine` decays over); by default the step's `steps` setting, else 1.
+ */
+export function lowerTrainStep(lowered: LoweredModel, settings: StepSettings | null, frozen: ReadonlySet<string> = new Set(), updates?: number): TrainStep {
   const loss = lowered.outputs.loss;
   if (!loss) throw new LowerError("the step has no objective to train");
   const { params, layers } = trainParams(lowered, frozen);
@@ -88,7 +92,7 @@ export function lowerTrainStep(lowered: LoweredModel, settings: StepSettings | n
     ...(settings?.weightDecay != null ? { weightDecay: settings.weightDecay } : {}),
     lrScale: settings?.lrScale ?? {},
     ...(settings?.layerDecay != null ? { layerDecay: settings.layerDecay, layers } : {}),
-    totalSteps: settings?.steps ?? 1,
+    totalSteps: updates ?? settings?.steps ?? 1,
   });
   const outputs: Record<string, Node> = Object.fromEntries(step.graph.outputs.map((o) => [o.name, o.node]));
   for (const [name, node] of Object.entries(lowered.outputs.state)) outputs[newName(name)] = node;

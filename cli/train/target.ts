@@ -1,0 +1,107 @@
+/**
+ * What a `repr train` or `repr test` run works on: the checked program and
+ * one pipeline of it — the one named by `--pipeline`, the file's first, or,
+ * for `--model M`, a pipeline made for it: pretrain M on the first data
+ * declaration that provides its inputs, then test on that data's test split.
+ */
+import { readFileSync } from "node:fs";
+import { Source } from "../../language/source.js";
+import { hasErrors } from "../../language/diagnostics/diagnostic.js";
+import { renderDiagnostics } from "../../language/diagnostics/render.js";
+import { checkProgram } from "../../compiler/check.js";
+import { nodeFileHost } from "../../compiler/file-host.js";
+import { labelField } from "../../compiler/data.js";
+import type { CheckedData, CheckedModel, CheckedPipeline, CheckedProgram, StepSettings } from "../../compiler/program.js";
+import { sameType } from "../../compiler/types.js";
+import { readTextFile } from "../files.js";
+import { UserError } from "../errors.js";
+
+/** A checked program, or null after its diagnostics were printed. */
+export function loadProgram(file: string): { program: CheckedProgram; texts: string[] } | null {
+  const source = new Source(file, readTextFile(file));
+  const { program, diagnostics } = checkProgram(source, nodeFileHost);
+  if (diagnostics.length > 0) process.stderr.write(renderDiagnostics(diagnostics) + "\n\n");
+  if (hasErrors(diagnostics)) return null;
+  // The texts of every file the program read: the run's fingerprint covers imports too.
+  const texts = program.files.map((f) => {
+    try {
+      return readFileSync(f, "utf8");
+    } catch {
+      return f;
+    }
+  });
+  return { program, texts };
+}
+
+/** Settings with every value left to its default. */
+export const DEFAULT_SETTINGS: StepSettings = {
+  epochs: null,
+  steps: null,
+  batch: null,
+  seed: null,
+  optimizer: null,
+  weightDecay: null,
+  clip: null,
+  schedule: null,
+  objectives: [],
+  lrScale: {},
+  layerDecay: null,
+  metrics: [],
+  trainMode: false,
+};
+
+/** The pipeline a run follows, and the program that holds it. */
+export function chooseTarget(program: CheckedProgram, file: string, options: { pipeline: string | null; model: string | null }): { program: CheckedProgram; pipeline: CheckedPipeline } {
+  if (options.model !== null) return modelPipeline(program, file, options.model);
+  if (options.pipeline !== null) {
+    const pipeline = program.pipelines.find((p) => p.name === options.pipeline);
+    if (!pipeline) throw new UserError(`${file} has no pipeline '${options.pipeline}' (pipelines: ${program.pipelines.map((p) => p.name).join(", ") || "none"})`);
+    return { program, pipeline };
+  }
+  const first = program.pipelines[0];
+  if (first) return { program, pipeline: first };
+  const model = program.models[0];
+  if (!model) throw new UserError(`${file} declares no model and no pipeline to train`);
+  return modelPipeline(program, file, model.name);
+}
+
+/** `pretrain M on D.train`, then `test on D.test`, for the first data D that provides M's inputs. */
+function modelPipeline(program: CheckedProgram, file: string, name: string): { program: CheckedProgram; pipeline: CheckedPipeline } {
+  const model = program.models.find((m) => m.name === name);
+  if (!model) throw new UserError(`${file} has no model '${name}' (models: ${program.models.map((m) => m.name).join(", ") || "none"})`);
+  const data = program.data.find((d) => provides(d.fields, model));
+  if (!data) {
+    const inputs = model.inputs.map((i) => i.name).join(", ");
+    throw new UserError(`${file}: no data declaration provides every input of model '${name}' (${inputs}); declare one whose fields have these names and types`);
+  }
+  const labels = labelField(data);
+  const classes = labels?.type.classes ?? null;
+  const ref = { data: data.name, perClass: null, labels: null, classes };
+  const metrics = [
+    ...(model.prediction && labels ? [{ name: "accuracy", args: {} }] : []),
+    ...(model.losses.some((l) => l.objectives.includes("mse")) ? [{ name: "mse", args: {} }] : []),
+  ];
+  const location = model.location;
+  const pipeline: CheckedPipeline = {
+    name: `train ${name}`,
+    doc: null,
+    model: name,
+    steps: [
+      { kind: "pretrain", model: name, data: { ...ref, split: "train" }, settings: DEFAULT_SETTINGS, trainable: model.parts.map((p) => p.name), location },
+      { kind: "test", data: { ...ref, split: "test" }, settings: { ...DEFAULT_SETTINGS, metrics }, location },
+    ],
+    location,
+  };
+  return { program: { ...program, pipelines: [...program.pipelines, pipeline] }, pipeline };
+}
+
+/** Whether data fields provide every input of the model, by name and type. */
+function provides(fields: CheckedData["fields"], model: CheckedModel): boolean {
+  return model.inputs.every((i) => {
+    const f = fields.find((x) => x.name === i.name);
+    if (!f) return false;
+    // Label inputs take their class count from the data (spec/data.md).
+    if (i.type.classes !== undefined) return f.type.classes !== undefined;
+    return sameType(f.type, i.type);
+  });
+}

@@ -1,0 +1,82 @@
+/**
+ * Helpers for the end-to-end training tests: temporary folders, reading a
+ * run's outputs back (safetensors, metrics.json, PNG), and starting the CLI
+ * as a child process that a test can interrupt.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PNG } from "pngjs";
+import { afterAll } from "vitest";
+import { decodeSafetensors, type Tensor } from "../../runtime/checkpoint/index.js";
+import { repoRoot } from "../cli/run-cli.js";
+
+/** A temporary folder removed after the file's tests. */
+export function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `repr-${prefix}-`));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** A checkpoint's tensors. */
+export function readTensors(path: string): Map<string, Tensor> {
+  return decodeSafetensors(new Uint8Array(readFileSync(path)), path).tensors;
+}
+
+/** The metrics.json of a run. */
+export interface Metrics {
+  readonly steps: readonly { step: number; kind: string; losses?: Record<string, number>; metrics?: Record<string, number>; updates?: number; checkpoint?: string; examples?: number }[];
+  readonly losses: readonly { step: number; name: string; first_update: number; values: number[] }[];
+}
+
+export function readMetrics(dir: string): Metrics {
+  return JSON.parse(readFileSync(join(dir, "metrics.json"), "utf8")) as Metrics;
+}
+
+/** A decoded PNG's size. */
+export function pngSize(path: string): { width: number; height: number } {
+  const png = PNG.sync.read(readFileSync(path));
+  return { width: png.width, height: png.height };
+}
+
+/** The mean of the first and of the last `k` values. */
+export function ends(values: readonly number[], k: number): { first: number; last: number } {
+  const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  return { first: mean(values.slice(0, k)), last: mean(values.slice(-k)) };
+}
+
+/** The CLI as a child process, with its output collected as it comes. */
+export interface Running {
+  readonly child: ChildProcess;
+  stdout: string;
+  stderr: string;
+  /** Resolves with the exit code (or 128 + signal number when killed). */
+  readonly exited: Promise<number>;
+  /** Resolves once stderr contains `text`. */
+  waitFor(text: string | RegExp): Promise<void>;
+}
+
+export function startCli(args: readonly string[]): Running {
+  const child = spawn(process.execPath, ["--import", "tsx", join(repoRoot, "cli", "main.ts"), ...args], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
+  const waiters: { test: (s: string) => boolean; resolve: () => void }[] = [];
+  const running: Running = {
+    child,
+    stdout: "",
+    stderr: "",
+    exited: new Promise((resolve) => {
+      child.on("exit", (code, signal) => resolve(code ?? (signal === "SIGKILL" ? 137 : signal === "SIGINT" ? 130 : 143)));
+    }),
+    waitFor(text) {
+      const test = (s: string) => (typeof text === "string" ? s.includes(text) : text.test(s));
+      if (test(running.stderr)) return Promise.resolve();
+      return new Promise((resolve) => waiters.push({ test, resolve }));
+    },
+  };
+  child.stdout!.on("data", (d: Buffer) => (running.stdout += d.toString()));
+  child.stderr!.on("data", (d: Buffer) => {
+    running.stderr += d.toString();
+    for (const w of waiters.splice(0)) if (w.test(running.stderr)) w.resolve(); else waiters.push(w);
+  });
+  return running;
+}
