@@ -88,6 +88,8 @@ export class PipelineRun {
         continue;
       }
       if (this.interrupted !== null) return this.stop(i, 0);
+      // `--init` weights go in where the pipeline starts: after the skipped steps (a pretrain applies them itself).
+      if (i === this.options.startAt && i > 0 && from.store === null) this.applyInit(modelParams(this.model, this.replacedAfter(i - 1)));
       const resumedHere = from.store !== null && i === from.stepIndex;
       const outcome = await this.runStep(i, resumedHere ? from.next : 0, resumedHere);
       if (outcome !== null) return outcome;
@@ -182,8 +184,10 @@ export class PipelineRun {
     const programs = new StepPrograms(this.program, lowering.model, { ...lowering.options, batch, prediction: false }, this.backend, { settings, updates });
 
     if (!resumed) {
-      if (step.kind === "pretrain") this.store = initialStore(programs.lowered.params, seed);
-      this.applyInit(programs);
+      if (step.kind === "pretrain") {
+        this.store = initialStore(programs.lowered.params, seed);
+        this.applyInit(programs.lowered.params);
+      }
       for (const s of programs.state) this.store!.set(s.name, { shape: s.shape, data: new Float32Array(s.shape.reduce((p, d) => p * d, 1)) });
     }
     const store = this.store!;
@@ -260,9 +264,9 @@ export class PipelineRun {
   }
 
   /** `--init`: the given tensors replace the initial ones, before the first step that runs. */
-  private applyInit(programs: StepPrograms): void {
+  private applyInit(params: readonly { name: string; shape: readonly number[] }[]): void {
     if (this.initTensors === null) return;
-    const expected = new Map(programs.lowered.params.map((p) => [p.name, p]));
+    const expected = new Map(params.map((p) => [p.name, p]));
     for (const [name, t] of this.initTensors) {
       const p = expected.get(name);
       if (!p) throw new UserError(`--init: the model at step ${this.options.startAt + 1} has no tensor '${name}'`);

@@ -110,4 +110,15 @@ describe("repr train examples/transfer.repr (pretrain, freeze, replace, adapt, t
     const head = [...before.keys()].filter((n) => n.startsWith("W."));
     for (const name of head) expect(Array.from(after.get(name)!.data as Float32Array)).not.toEqual(Array.from(before.get(name)!.data as Float32Array));
   });
+
+  it("--init with the pretrained weights and --start-at 2 adapts to the same weights as the whole pipeline", () => {
+    const again = join(out, "..", "from-init");
+    const r = runCli(["train", "examples/transfer.repr", "--steps", "15", "--limit", "400", "--out", again, "--plain", "--init", join(out, "1-pretrain.safetensors"), "--start-at", "2"]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(existsSync(join(again, "1-pretrain.safetensors"))).toBe(false);
+    const [whole, resumed] = [readTensors(join(out, "4-adapt.safetensors")), readTensors(join(again, "4-adapt.safetensors"))];
+    for (const [name, t] of whole) {
+      expect(Buffer.from((resumed.get(name)!.data as Float32Array).buffer).equals(Buffer.from((t.data as Float32Array).buffer)), name).toBe(true);
+    }
+  });
 });
