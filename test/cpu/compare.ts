@@ -5,7 +5,7 @@
  */
 import { expect } from "vitest";
 import type { TensorFeeds, TensorValue } from "../../runtime/backends/backend.js";
-import { compileCpu } from "../../runtime/backends/cpu/index.js";
+import { compileCpu, type CpuOptions } from "../../runtime/backends/cpu/index.js";
 import { compileReference } from "../../runtime/backends/reference/executor.js";
 import type { Graph } from "../../runtime/ir/node.js";
 import { planKernelGraph } from "../../runtime/kernel/plan.js";
@@ -31,11 +31,11 @@ export interface Compared {
   readonly cpu: Record<string, TensorValue>;
 }
 
-/** Runs `graph` on both backends and expects agreement (`tol` relative, f32 outputs). */
-export function expectAgree(graph: Graph, feeds: TensorFeeds = {}, tol = 1e-6, params: TensorFeeds = {}): Compared {
+/** Runs `graph` on both backends and expects agreement (`tol` relative, f32 outputs); `options` choose the CPU's kernels. */
+export function expectAgree(graph: Graph, feeds: TensorFeeds = {}, tol = 1e-6, params: TensorFeeds = {}, options: CpuOptions = {}): Compared {
   const kg = planKernelGraph(graph);
   const ref = compileReference(kg).run(feeds, params);
-  const cpu = compileCpu(kg).run(feeds, params);
+  const cpu = compileCpu(kg, options).run(feeds, params);
   for (const o of graph.outputs) {
     const [r, c] = [ref[o.name]!, cpu[o.name]!];
     expect(c.shape, o.name).toEqual(r.shape);

@@ -2,21 +2,44 @@
  * The CPU backend: executes kernel graphs in float32 (and exact i32) with
  * typed arrays.
  *
- * `compile` allocates one ArrayBuffer per buffer of the memory plan, makes a
- * Float32Array or Int32Array view for each value (values that share a buffer
- * share its memory, one at a time), and turns each kernel into a step with
- * everything precomputed (see `kernels.ts`). A run copies the feeds into their
- * buffers, runs the steps in order and returns views of the output buffers:
- * no allocation per run or per element.
+ * `compile` allocates the buffers of the memory plan (`arena.ts`: all in one
+ * WebAssembly memory where WebAssembly SIMD runs, so the SIMD kernels of
+ * `simd.ts` work on them in place; one ArrayBuffer each otherwise, with
+ * JavaScript kernels only), makes a Float32Array or Int32Array view for each
+ * value (values that share a buffer share its memory, one at a time), and
+ * turns each kernel into a step with everything precomputed (`kernels.ts`,
+ * `elementwise.ts`). Two rewrites of the plan's execution keep the result
+ * the same: transposes feeding a matmul are folded into it (`fold.ts`), and
+ * runs of elementwise kernels go a chunk at a time (`chunked.ts`). A run
+ * copies the feeds into their buffers, runs the steps in order and returns
+ * views of the output buffers: no allocation per run or per element.
  */
 import { formatShape, sameShape } from "../../ir/shape.js";
 import type { KernelGraph, NamedValue } from "../../kernel/graph.js";
 import { assertValidKernelGraph } from "../../kernel/validate.js";
 import { lookupFeed, RunError, type Backend, type Executable, type TensorFeeds, type TensorValue } from "../backend.js";
-import { MAKERS, type Arr, type Slot, type Step } from "./kernels.js";
+import { allocateArena } from "./arena.js";
+import { chunkedSteps, type CompiledKernel } from "./chunked.js";
+import { elementwise, whole } from "./elementwise.js";
+import { foldedTransposes, type FoldedMatmul, type Folds } from "./fold.js";
+import type { SimdKernels } from "./simd.js";
+import { MAKERS, type Arr, type MakerContext, type Slot, type Step } from "./kernels.js";
 
 export { MAKERS } from "./kernels.js";
 export { matmulInto, matmulScratch } from "./matmul.js";
+export { simdAvailable } from "./simd.js";
+
+/** How to compile for the CPU. */
+export interface CpuOptions {
+  /** Use the WebAssembly SIMD kernels where the engine supports it (default true); false forces the JavaScript fallback. */
+  readonly simd?: boolean;
+}
+
+/** A CPU executable, which also says which kernels it runs. */
+export interface CpuExecutable extends Executable {
+  /** Whether its matmuls and main float32 elementwise ops run on the WebAssembly SIMD kernels (false: the JavaScript fallback). */
+  readonly simd: boolean;
+}
 
 /** The CPU backend. */
 export const cpuBackend: Backend = {
@@ -25,26 +48,43 @@ export const cpuBackend: Backend = {
 };
 
 /** Compiles a kernel graph for the CPU. */
-export function compileCpu(graph: KernelGraph): Executable {
+export function compileCpu(graph: KernelGraph, options: CpuOptions = {}): CpuExecutable {
   assertValidKernelGraph(graph);
-  const memory = graph.buffers.map((b) => new ArrayBuffer(b.bytes));
+  const arena = allocateArena(
+    graph.buffers.map((b) => b.bytes),
+    options.simd ?? true,
+  );
+  const context: MakerContext = { simd: arena.simd };
   const slots: Slot[] = graph.values.map((v) => {
     const size = v.shape.reduce((p, d) => p * d, 1);
-    const data: Arr = v.dtype === "f32" ? new Float32Array(memory[v.buffer]!, 0, size) : new Int32Array(memory[v.buffer]!, 0, size);
+    const { buffer, offset } = arena.buffers[v.buffer]!;
+    const data: Arr = v.dtype === "f32" ? new Float32Array(buffer, offset, size) : new Int32Array(buffer, offset, size);
     return { data, shape: v.shape, dtype: v.dtype };
   });
-  const steps: Step[] = graph.kernels.map((k) => {
+  const folds: Folds = arena.simd !== undefined ? foldedTransposes(graph) : { skipped: new Set(), products: new Map() };
+  const compiled: CompiledKernel[] = graph.kernels.map((k) => {
     if (k.ops.length !== 1) throw new Error(`cpu: kernel k${k.id} fuses ${k.ops.length} ops; fused kernels are not supported yet`);
     const op = k.ops[0]!;
     if (op.args.some((a, i) => !("input" in a) || a.input !== i)) throw new Error(`cpu: kernel k${k.id} has unexpected operands`);
-    const maker = MAKERS[op.op] as ((attrs: unknown, out: Slot, args: readonly Slot[]) => Step) | undefined;
+    const maker = MAKERS[op.op] as ((attrs: unknown, out: Slot, args: readonly Slot[], context: MakerContext) => Step) | undefined;
     if (maker === undefined) throw new Error(`cpu: no kernel for op ${op.op}`);
-    return maker(
-      op.attrs,
-      slots[k.output]!,
-      k.inputs.map((v) => slots[v]!),
-    );
+    const [out, args] = [slots[k.output]!, k.inputs.map((v) => slots[v]!)];
+    const fold = folds.products.get(k.id);
+    const skip = folds.skipped.has(k.id);
+    const ew = skip || fold !== undefined ? undefined : elementwise(op.op, op.attrs, out, args, arena.simd);
+    let step: Step | undefined;
+    if (fold !== undefined) step = foldedMatmul(arena.simd!, out, slots[fold.a.value]!, slots[fold.b.value]!, fold);
+    else if (ew !== undefined) step = whole(ew.step, out.data.length);
+    else if (!skip) step = maker(op.attrs, out, args, context);
+    return {
+      outputBuffer: graph.values[k.output]!.buffer,
+      inputBuffers: k.inputs.map((v) => graph.values[v]!.buffer),
+      size: out.data.length,
+      step,
+      elementwise: ew,
+    };
   });
+  const steps = chunkedSteps(compiled);
   const leaves = [
     ...graph.inputs.map((n) => ({ n, kind: "input", from: "feeds" as const })),
     ...graph.params.map((n) => ({ n, kind: "param", from: "params" as const })),
@@ -56,6 +96,7 @@ export function compileCpu(graph: KernelGraph): Executable {
   const count = steps.length;
   return {
     graph,
+    simd: arena.simd !== undefined,
     run(feeds: TensorFeeds, params: TensorFeeds = {}): Record<string, TensorValue> {
       for (let i = 0; i < leaves.length; i++) {
         const { n, kind, from } = leaves[i]!;
@@ -65,6 +106,16 @@ export function compileCpu(graph: KernelGraph): Executable {
       return outputs;
     },
   };
+}
+
+/** out = A · B on the SIMD kernel, each operand read as stored or transposed: a product that folds transposes in (see `fold.ts`). */
+function foldedMatmul(simd: SimdKernels, out: Slot, a: Slot, b: Slot, fold: FoldedMatmul): Step {
+  const [m, n] = out.shape as [number, number];
+  const k = a.shape[fold.a.transposed ? 0 : 1]!;
+  const [ab, bb, cb] = [a.data.byteOffset, b.data.byteOffset, out.data.byteOffset];
+  const [at, bt] = [fold.a.transposed, fold.b.transposed];
+  const matmul = simd.matmul;
+  return () => matmul(ab, bb, cb, m, k, n, at, bt);
 }
 
 /** Checks a feed against its input or param and copies it into the value's buffer. */

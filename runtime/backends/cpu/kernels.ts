@@ -7,169 +7,28 @@
  *
  * f32 values are Float32Arrays, i32 values Int32Arrays. Arithmetic runs in
  * JavaScript numbers (float64) and rounds to float32 on store; i32 arithmetic
- * wraps to 32 bits exactly as the reference backend defines it.
+ * wraps to 32 bits exactly as the reference backend defines it. The
+ * elementwise ops' loops live in `elementwise.ts` (`compileCpu` prefers their
+ * range form, which also runs on the SIMD kernels); matmuls run on the SIMD
+ * kernel when the executable has one (`MakerContext`).
  */
 import type { DType, Op, OpAttrs, Shape } from "../../ir/ops.js";
 import { broadcastShapes, sizeOf, stridesOf } from "../../ir/shape.js";
 import { fillNormal, fillUniform } from "../../rng/index.js";
-import { erf } from "../reference/elementwise.js";
+import { binaryRange, castRange, copyRange, unaryRange, whereRange, whole } from "./elementwise.js";
 import { matmulInto, matmulScratch } from "./matmul.js";
+import type { Arr, Slot, Step } from "./slots.js";
 
-/** A value's storage on the CPU. */
-export type Arr = Float32Array | Int32Array;
-
-/** One step of an executable: computes one kernel's output in place. */
-export type Step = () => void;
-
-/** What a maker knows about one operand or the output. */
-export interface Slot {
-  readonly data: Arr;
-  readonly shape: Shape;
-  readonly dtype: DType;
-}
+export type { Arr, Slot, Step } from "./slots.js";
+import type { SimdKernels } from "./simd.js";
 
 const f32 = (s: Slot): Float32Array => s.data as Float32Array;
 const i32 = (s: Slot): Int32Array => s.data as Int32Array;
 
-/** f32 → i32: toward zero, clamped to [−2^31, 2^31 − 1], NaN to 0 (the reference's rule). */
-function toI32(v: number): number {
-  if (v !== v) return 0;
-  if (v >= 2147483647) return 2147483647;
-  if (v <= -2147483648) return -2147483648;
-  return Math.trunc(v);
-}
-
-/** A step applying `f` elementwise (the general path of unary ops). */
-function map1(o: Arr, x: Arr, f: (v: number) => number): Step {
-  const n = o.length;
-  return () => {
-    for (let i = 0; i < n; i++) o[i] = f(x[i]!);
-  };
-}
-
-/** A step applying `f` elementwise to two operands. */
-function map2(o: Arr, x: Arr, y: Arr, f: (a: number, b: number) => number): Step {
-  const n = o.length;
-  return () => {
-    for (let i = 0; i < n; i++) o[i] = f(x[i]!, y[i]!);
-  };
-}
-
+/** Copies x into o: with `set` when both have one element type, converting by assignment otherwise. */
 function copy(o: Arr, x: Arr): Step {
   if (o.constructor === x.constructor) return () => (o as Float32Array).set(x as Float32Array);
-  return map1(o, x, (v) => v);
-}
-
-function unary(op: Op, out: Slot, args: readonly Slot[]): Step {
-  const o = out.data;
-  const x = args[0]!.data;
-  const n = o.length;
-  const int = out.dtype === "i32";
-  switch (op) {
-    case "neg":
-      return int
-        ? () => {
-            for (let i = 0; i < n; i++) o[i] = -x[i]! | 0;
-          }
-        : () => {
-            for (let i = 0; i < n; i++) o[i] = -x[i]!;
-          };
-    case "exp":
-      return () => {
-        for (let i = 0; i < n; i++) o[i] = Math.exp(x[i]!);
-      };
-    case "relu":
-      return () => {
-        for (let i = 0; i < n; i++) {
-          const v = x[i]!;
-          o[i] = v > 0 ? v : v === v ? 0 : v;
-        }
-      };
-    case "detach":
-      return copy(o, x);
-    case "log":
-      return map1(o, x, Math.log);
-    case "sqrt":
-      return map1(o, x, Math.sqrt);
-    case "recip":
-      return map1(o, x, (v) => 1 / v);
-    case "tanh":
-      return map1(o, x, Math.tanh);
-    case "sigmoid":
-      return () => {
-        for (let i = 0; i < n; i++) o[i] = 1 / (1 + Math.exp(-x[i]!));
-      };
-    case "erf":
-      return map1(o, x, erf);
-    case "abs":
-      return int ? map1(o, x, (v) => Math.abs(v) | 0) : map1(o, x, Math.abs);
-    case "sign":
-      return map1(o, x, Math.sign);
-    case "sin":
-      return map1(o, x, Math.sin);
-    case "cos":
-      return map1(o, x, Math.cos);
-  }
-  throw new Error(`cpu: ${op} is not a unary op`);
-}
-
-function binary(op: Op, out: Slot, args: readonly Slot[]): Step {
-  const o = out.data;
-  const x = args[0]!.data;
-  const y = args[1]!.data;
-  const n = o.length;
-  const int = args[0]!.dtype === "i32";
-  switch (op) {
-    case "add":
-      return int
-        ? () => {
-            for (let i = 0; i < n; i++) o[i] = (x[i]! + y[i]!) | 0;
-          }
-        : () => {
-            for (let i = 0; i < n; i++) o[i] = x[i]! + y[i]!;
-          };
-    case "sub":
-      return int
-        ? () => {
-            for (let i = 0; i < n; i++) o[i] = (x[i]! - y[i]!) | 0;
-          }
-        : () => {
-            for (let i = 0; i < n; i++) o[i] = x[i]! - y[i]!;
-          };
-    case "mul":
-      return int
-        ? () => {
-            for (let i = 0; i < n; i++) o[i] = Math.imul(x[i]!, y[i]!);
-          }
-        : () => {
-            for (let i = 0; i < n; i++) o[i] = x[i]! * y[i]!;
-          };
-    case "div":
-      return int
-        ? map2(o, x, y, (a, b) => (b === 0 ? a : Math.trunc(a / b) | 0))
-        : () => {
-            for (let i = 0; i < n; i++) o[i] = x[i]! / y[i]!;
-          };
-    case "maximum":
-      return () => {
-        for (let i = 0; i < n; i++) o[i] = Math.max(x[i]!, y[i]!);
-      };
-    case "minimum":
-      return () => {
-        for (let i = 0; i < n; i++) o[i] = Math.min(x[i]!, y[i]!);
-      };
-    case "pow":
-      return map2(o, x, y, Math.pow);
-    case "cmplt":
-      return () => {
-        for (let i = 0; i < n; i++) o[i] = x[i]! < y[i]! ? 1 : 0;
-      };
-    case "cmpeq":
-      return () => {
-        for (let i = 0; i < n; i++) o[i] = x[i]! === y[i]! ? 1 : 0;
-      };
-  }
-  throw new Error(`cpu: ${op} is not a binary op`);
+  return whole(copyRange(o, x), o.length);
 }
 
 /**
@@ -321,6 +180,33 @@ function strided(o: Arr, src: Arr, shape: Shape, strides: readonly number[], bas
   };
 }
 
+/** The side of a transpose tile: 32 rows of the source (32 cache lines) stay in L1 while its columns are read. */
+const TILE = 32;
+
+/**
+ * out[t][j][i] = src[t][i][j] for `batch` matrices [rows, cols]: a permute
+ * that swaps the last two axes (a weight's transpose), tiled so that the
+ * strided reads of the source hit cache lines still in L1.
+ */
+function transpose(o: Arr, src: Arr, batch: number, rows: number, cols: number): Step {
+  const size = rows * cols;
+  return () => {
+    for (let t = 0; t < batch; t++) {
+      const base = t * size;
+      for (let i0 = 0; i0 < rows; i0 += TILE) {
+        const i1 = Math.min(i0 + TILE, rows);
+        for (let j0 = 0; j0 < cols; j0 += TILE) {
+          const j1 = Math.min(j0 + TILE, cols);
+          for (let j = j0; j < j1; j++) {
+            const d = base + j * rows;
+            for (let i = i0; i < i1; i++) o[d + i] = src[base + i * cols + j]!;
+          }
+        }
+      }
+    }
+  };
+}
+
 /** The [outer, size, inner] view of a shape around `axis`. */
 function around(shape: Shape, axis: number): [outer: number, size: number, inner: number] {
   return [sizeOf(shape.slice(0, axis)), shape[axis]!, sizeOf(shape.slice(axis + 1))];
@@ -330,8 +216,14 @@ function indexError(op: string, k: number, size: number, axis: number): RangeErr
   return new RangeError(`${op}: index ${k} is out of range 0..${size - 1} of axis ${axis}`);
 }
 
+/** What an executable offers every maker beyond its slots. */
+export interface MakerContext {
+  /** The WebAssembly SIMD kernels over the memory holding every slot; undefined on the JavaScript fallback. */
+  readonly simd: SimdKernels | undefined;
+}
+
 /** Compiles one primitive of op `O`: its attributes, output and operands, to a step. */
-export type Maker<O extends Op> = (attrs: OpAttrs[O], out: Slot, args: readonly Slot[]) => Step;
+export type Maker<O extends Op> = (attrs: OpAttrs[O], out: Slot, args: readonly Slot[], context: MakerContext) => Step;
 
 /** The maker of every op (the type demands one per op; a test checks it at run time too). */
 export const MAKERS: { readonly [O in Op]: Maker<O> } = {
@@ -357,54 +249,55 @@ export const MAKERS: { readonly [O in Op]: Maker<O> } = {
   uniform: (a, out, [seed, step]) => () => void fillUniform(f32(out), i32(seed!)[0]! >>> 0, a.stream, 0, i32(step!)[0]! >>> 0),
   normal: (a, out, [seed, step]) => () => void fillNormal(f32(out), i32(seed!)[0]! >>> 0, a.stream, 0, i32(step!)[0]! >>> 0),
 
-  neg: (_a, out, args) => unary("neg", out, args),
-  exp: (_a, out, args) => unary("exp", out, args),
-  log: (_a, out, args) => unary("log", out, args),
-  sqrt: (_a, out, args) => unary("sqrt", out, args),
-  recip: (_a, out, args) => unary("recip", out, args),
-  tanh: (_a, out, args) => unary("tanh", out, args),
-  sigmoid: (_a, out, args) => unary("sigmoid", out, args),
-  erf: (_a, out, args) => unary("erf", out, args),
-  abs: (_a, out, args) => unary("abs", out, args),
-  sign: (_a, out, args) => unary("sign", out, args),
-  relu: (_a, out, args) => unary("relu", out, args),
-  sin: (_a, out, args) => unary("sin", out, args),
-  cos: (_a, out, args) => unary("cos", out, args),
-  detach: (_a, out, args) => unary("detach", out, args),
+  neg: (_a, out, [x]) => whole(unaryRange("neg", out, x!), out.data.length),
+  exp: (_a, out, [x]) => whole(unaryRange("exp", out, x!), out.data.length),
+  log: (_a, out, [x]) => whole(unaryRange("log", out, x!), out.data.length),
+  sqrt: (_a, out, [x]) => whole(unaryRange("sqrt", out, x!), out.data.length),
+  recip: (_a, out, [x]) => whole(unaryRange("recip", out, x!), out.data.length),
+  tanh: (_a, out, [x]) => whole(unaryRange("tanh", out, x!), out.data.length),
+  sigmoid: (_a, out, [x]) => whole(unaryRange("sigmoid", out, x!), out.data.length),
+  erf: (_a, out, [x]) => whole(unaryRange("erf", out, x!), out.data.length),
+  abs: (_a, out, [x]) => whole(unaryRange("abs", out, x!), out.data.length),
+  sign: (_a, out, [x]) => whole(unaryRange("sign", out, x!), out.data.length),
+  relu: (_a, out, [x]) => whole(unaryRange("relu", out, x!), out.data.length),
+  sin: (_a, out, [x]) => whole(unaryRange("sin", out, x!), out.data.length),
+  cos: (_a, out, [x]) => whole(unaryRange("cos", out, x!), out.data.length),
+  detach: (_a, out, [x]) => whole(unaryRange("detach", out, x!), out.data.length),
 
-  add: (_a, out, args) => binary("add", out, args),
-  sub: (_a, out, args) => binary("sub", out, args),
-  mul: (_a, out, args) => binary("mul", out, args),
-  div: (_a, out, args) => binary("div", out, args),
-  maximum: (_a, out, args) => binary("maximum", out, args),
-  minimum: (_a, out, args) => binary("minimum", out, args),
-  pow: (_a, out, args) => binary("pow", out, args),
-  cmplt: (_a, out, args) => binary("cmplt", out, args),
-  cmpeq: (_a, out, args) => binary("cmpeq", out, args),
+  add: (_a, out, [x, y]) => whole(binaryRange("add", out, x!, y!), out.data.length),
+  sub: (_a, out, [x, y]) => whole(binaryRange("sub", out, x!, y!), out.data.length),
+  mul: (_a, out, [x, y]) => whole(binaryRange("mul", out, x!, y!), out.data.length),
+  div: (_a, out, [x, y]) => whole(binaryRange("div", out, x!, y!), out.data.length),
+  maximum: (_a, out, [x, y]) => whole(binaryRange("maximum", out, x!, y!), out.data.length),
+  minimum: (_a, out, [x, y]) => whole(binaryRange("minimum", out, x!, y!), out.data.length),
+  pow: (_a, out, [x, y]) => whole(binaryRange("pow", out, x!, y!), out.data.length),
+  cmplt: (_a, out, [x, y]) => whole(binaryRange("cmplt", out, x!, y!), out.data.length),
+  cmpeq: (_a, out, [x, y]) => whole(binaryRange("cmpeq", out, x!, y!), out.data.length),
 
-  where: (_a, out, [c, x, y]) => {
-    const o = out.data;
-    const cond = i32(c!);
-    const [a, b] = [x!.data, y!.data];
-    const n = o.length;
-    return () => {
-      for (let i = 0; i < n; i++) o[i] = cond[i] !== 0 ? a[i]! : b[i]!;
-    };
-  },
+  where: (_a, out, [c, x, y]) => whole(whereRange(out, c!, x!, y!), out.data.length),
 
   sum: (a, out, [x]) => reduce("sum", out, x!, a.axes),
   max: (a, out, [x]) => reduce("max", out, x!, a.axes),
 
-  matmul: (_a, out, [x, y]) => {
+  matmul: (_a, out, [x, y], context) => {
     const [aShape, bShape] = [x!.shape, y!.shape];
     const [m, k] = aShape.slice(-2) as [number, number];
     const n = bShape[bShape.length - 1]!;
     const batch = broadcastShapes(aShape.slice(0, -2), bShape.slice(0, -2))!;
     const aOff = batchOffsets(aShape.slice(0, -2), batch, m * k);
     const bOff = batchOffsets(bShape.slice(0, -2), batch, k * n);
-    const pack = matmulScratch(k, n);
     const [A, B, C] = [f32(x!), f32(y!), f32(out)];
     const count = aOff.length;
+    const simd = context.simd;
+    if (simd !== undefined && [A, B, C].every((v) => v.buffer === simd.buffer)) {
+      const matmul = simd.matmul;
+      // Byte addresses in the WebAssembly memory.
+      const [ab, bb, cb] = [A.byteOffset, B.byteOffset, C.byteOffset];
+      return () => {
+        for (let t = 0; t < count; t++) matmul(ab + 4 * aOff[t]!, bb + 4 * bOff[t]!, cb + 4 * t * m * n, m, k, n, false, false);
+      };
+    }
+    const pack = matmulScratch(k, n);
     return () => {
       for (let t = 0; t < count; t++) matmulInto(A, aOff[t]!, B, bOff[t]!, C, t * m * n, m, k, n, pack);
     };
@@ -412,6 +305,11 @@ export const MAKERS: { readonly [O in Op]: Maker<O> } = {
 
   reshape: (_a, out, [x]) => copy(out.data, x!.data),
   permute: (a, out, [x]) => {
+    const rank = a.perm.length;
+    if (rank >= 2 && a.perm.every((p, i) => p === (i < rank - 2 ? i : 2 * rank - 3 - i))) {
+      const [rows, cols] = x!.shape.slice(-2) as [number, number];
+      return transpose(out.data, x!.data, sizeOf(x!.shape.slice(0, -2)), rows, cols);
+    }
     const strides = stridesOf(x!.shape);
     return strided(
       out.data,
@@ -550,7 +448,7 @@ export const MAKERS: { readonly [O in Op]: Maker<O> } = {
     };
   },
 
-  cast: (a, out, [x]) => (a.dtype === "i32" && x!.dtype === "f32" ? map1(out.data, x!.data, toI32) : copy(out.data, x!.data)),
+  cast: (_a, out, [x]) => (out.dtype === x!.dtype ? copy(out.data, x!.data) : whole(castRange(out, x!), out.data.length)),
 };
 
 /** For each batch index of the broadcast batch shape, the offset of an operand's matrix (right-aligned batch axes). */

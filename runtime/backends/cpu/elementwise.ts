@@ -1,0 +1,286 @@
+/**
+ * The CPU backend's elementwise kernels as range steps: `step(from, to)`
+ * computes output elements from ‥ to − 1, where element e of the output reads
+ * element e of each operand (or, for broadcasts, a fixed place of a small
+ * operand). Running over ranges is what lets `chunked.ts` run a chain of
+ * these kernels a cache-sized chunk at a time.
+ *
+ * Each op has its own loop rather than a shared loop calling a function: a
+ * shared loop's call site sees every op and the engine cannot inline any.
+ * f32 arithmetic runs in JavaScript numbers (float64) and rounds to float32
+ * on store; i32 arithmetic wraps to 32 bits as the reference defines it.
+ */
+import type { Op } from "../../ir/ops.js";
+import { sizeOf } from "../../ir/shape.js";
+import { erf } from "../reference/elementwise.js";
+import type { Arr, Slot, Step } from "./slots.js";
+import { SIMD_BINARY, SIMD_UNARY, type SimdElementwiseOp } from "./simd-elementwise.js";
+import type { SimdKernels } from "./simd.js";
+
+/** Computes output elements from ‥ to − 1. */
+export type RangeStep = (from: number, to: number) => void;
+
+/** An elementwise kernel: its range step and which operands it reads at places other than the element's own. */
+export interface Elementwise {
+  readonly step: RangeStep;
+  /** Operand positions read through a broadcast (at a fixed place, or repeating with a period). */
+  readonly broadcast: readonly number[];
+}
+
+/** The step running `step` over all n elements. */
+export function whole(step: RangeStep, n: number): Step {
+  return () => step(0, n);
+}
+
+/** f32 → i32: toward zero, clamped to [−2^31, 2^31 − 1], NaN to 0 (the reference's rule). */
+export function toI32(v: number): number {
+  if (v !== v) return 0;
+  if (v >= 2147483647) return 2147483647;
+  if (v <= -2147483648) return -2147483648;
+  return Math.trunc(v);
+}
+
+/** Applies `f` elementwise: the path of rare ops, where a call per element is acceptable. */
+function map1(o: Arr, x: Arr, f: (v: number) => number): RangeStep {
+  return (from, to) => {
+    for (let i = from; i < to; i++) o[i] = f(x[i]!);
+  };
+}
+
+function map2(o: Arr, x: Arr, y: Arr, f: (a: number, b: number) => number): RangeStep {
+  return (from, to) => {
+    for (let i = from; i < to; i++) o[i] = f(x[i]!, y[i]!);
+  };
+}
+
+/** Copies elements, converting between f32 and i32 storage by plain assignment. */
+export function copyRange(o: Arr, x: Arr): RangeStep {
+  return (from, to) => {
+    for (let i = from; i < to; i++) o[i] = x[i]!;
+  };
+}
+
+/** The range step of a unary op. */
+export function unaryRange(op: Op, out: Slot, x: Slot): RangeStep {
+  const o = out.data;
+  const s = x.data;
+  const int = out.dtype === "i32";
+  switch (op) {
+    case "neg":
+      return int
+        ? (from, to) => {
+            for (let i = from; i < to; i++) o[i] = -s[i]! | 0;
+          }
+        : (from, to) => {
+            for (let i = from; i < to; i++) o[i] = -s[i]!;
+          };
+    case "exp":
+      return (from, to) => {
+        for (let i = from; i < to; i++) o[i] = Math.exp(s[i]!);
+      };
+    case "log":
+      return (from, to) => {
+        for (let i = from; i < to; i++) o[i] = Math.log(s[i]!);
+      };
+    case "sqrt":
+      return (from, to) => {
+        for (let i = from; i < to; i++) o[i] = Math.sqrt(s[i]!);
+      };
+    case "recip":
+      return (from, to) => {
+        for (let i = from; i < to; i++) o[i] = 1 / s[i]!;
+      };
+    case "tanh":
+      return (from, to) => {
+        for (let i = from; i < to; i++) o[i] = Math.tanh(s[i]!);
+      };
+    case "sigmoid":
+      return (from, to) => {
+        for (let i = from; i < to; i++) o[i] = 1 / (1 + Math.exp(-s[i]!));
+      };
+    case "relu":
+      return (from, to) => {
+        for (let i = from; i < to; i++) {
+          const v = s[i]!;
+          o[i] = v > 0 ? v : v === v ? 0 : v;
+        }
+      };
+    case "detach":
+      return copyRange(o, s);
+    case "erf":
+      return map1(o, s, erf);
+    case "abs":
+      return int ? map1(o, s, (v) => Math.abs(v) | 0) : map1(o, s, Math.abs);
+    case "sign":
+      return map1(o, s, Math.sign);
+    case "sin":
+      return map1(o, s, Math.sin);
+    case "cos":
+      return map1(o, s, Math.cos);
+  }
+  throw new Error(`cpu: ${op} is not a unary op`);
+}
+
+/** The range step of a binary op. */
+export function binaryRange(op: Op, out: Slot, a: Slot, b: Slot): RangeStep {
+  const o = out.data;
+  const x = a.data;
+  const y = b.data;
+  const int = a.dtype === "i32";
+  switch (op) {
+    case "add":
+      return int
+        ? (from, to) => {
+            for (let i = from; i < to; i++) o[i] = (x[i]! + y[i]!) | 0;
+          }
+        : (from, to) => {
+            for (let i = from; i < to; i++) o[i] = x[i]! + y[i]!;
+          };
+    case "sub":
+      return int
+        ? (from, to) => {
+            for (let i = from; i < to; i++) o[i] = (x[i]! - y[i]!) | 0;
+          }
+        : (from, to) => {
+            for (let i = from; i < to; i++) o[i] = x[i]! - y[i]!;
+          };
+    case "mul":
+      return int
+        ? (from, to) => {
+            for (let i = from; i < to; i++) o[i] = Math.imul(x[i]!, y[i]!);
+          }
+        : (from, to) => {
+            for (let i = from; i < to; i++) o[i] = x[i]! * y[i]!;
+          };
+    case "div":
+      return int
+        ? map2(o, x, y, (p, q) => (q === 0 ? p : Math.trunc(p / q) | 0))
+        : (from, to) => {
+            for (let i = from; i < to; i++) o[i] = x[i]! / y[i]!;
+          };
+    case "maximum":
+      return (from, to) => {
+        for (let i = from; i < to; i++) o[i] = Math.max(x[i]!, y[i]!);
+      };
+    case "minimum":
+      return (from, to) => {
+        for (let i = from; i < to; i++) o[i] = Math.min(x[i]!, y[i]!);
+      };
+    case "pow":
+      return map2(o, x, y, Math.pow);
+    case "cmplt":
+      return (from, to) => {
+        for (let i = from; i < to; i++) o[i] = x[i]! < y[i]! ? 1 : 0;
+      };
+    case "cmpeq":
+      return (from, to) => {
+        for (let i = from; i < to; i++) o[i] = x[i]! === y[i]! ? 1 : 0;
+      };
+  }
+  throw new Error(`cpu: ${op} is not a binary op`);
+}
+
+/** where(c, a, b) over a range. */
+export function whereRange(out: Slot, c: Slot, a: Slot, b: Slot): RangeStep {
+  const [o, cond, x, y] = [out.data, c.data as Int32Array, a.data, b.data];
+  return (from, to) => {
+    for (let i = from; i < to; i++) o[i] = cond[i] !== 0 ? x[i]! : y[i]!;
+  };
+}
+
+/** The cast op over a range: f32 → i32 by the reference's rule, anything else by assignment. */
+export function castRange(out: Slot, x: Slot): RangeStep {
+  return out.dtype === "i32" && x.dtype === "f32" ? map1(out.data, x.data, toI32) : copyRange(out.data, x.data);
+}
+
+/**
+ * An expand that repeats its whole source along leading axes (a bias [n] →
+ * [b, n], a scalar [1, 1] → [m, n]): output element e is source element
+ * e mod the source's size. Undefined for other expands.
+ */
+export function repeatRange(out: Slot, x: Slot): RangeStep | undefined {
+  const period = sizeOf(x.shape);
+  const core = x.shape.slice(x.shape.findIndex((d) => d !== 1));
+  const tail = out.shape.slice(out.shape.length - core.length);
+  if (period === 0 || (period > 1 && core.some((d, i) => d !== tail[i]))) return undefined;
+  const [o, s] = [out.data, x.data];
+  if (period === 1) {
+    return (from, to) => {
+      const v = s[0]!;
+      for (let i = from; i < to; i++) o[i] = v;
+    };
+  }
+  return (from, to) => {
+    for (let i = from, j = from % period; i < to; i++) {
+      o[i] = s[j]!;
+      if (++j === period) j = 0;
+    }
+  };
+}
+
+/** The WebAssembly SIMD range step of a float32 op, where there is a kernel for it and its arrays live in the kernels' memory. */
+function simdRange(op: Op, out: Slot, args: readonly Slot[], simd: SimdKernels | undefined): RangeStep | undefined {
+  if (simd === undefined || out.dtype !== "f32" || !(Object.hasOwn(SIMD_BINARY, op) || Object.hasOwn(SIMD_UNARY, op))) return undefined;
+  const arrays = [out, ...args].map((s) => s.data);
+  if (arrays.some((d) => d.buffer !== simd.buffer)) return undefined;
+  const kernel = simd.elementwise[op as SimdElementwiseOp];
+  const [o, x, y] = arrays.map((d) => d.byteOffset);
+  // Byte addresses: element e is 4·e bytes past each array's start.
+  return args.length === 2
+    ? (from, to) => kernel(o! + 4 * from, x! + 4 * from, y! + 4 * from, to - from)
+    : (from, to) => kernel(o! + 4 * from, x! + 4 * from, to - from);
+}
+
+/**
+ * The range form of a kernel's op (on the SIMD kernels where `simd` has
+ * one), or undefined where element e of its output is not computed from
+ * element e of its operands (or a broadcast).
+ */
+export function elementwise(op: Op, attrs: unknown, out: Slot, args: readonly Slot[], simd?: SimdKernels): Elementwise | undefined {
+  const [a, b, c] = args;
+  const fast = simdRange(op, out, args, simd);
+  if (fast !== undefined) return { step: fast, broadcast: [] };
+  switch (op) {
+    case "neg":
+    case "exp":
+    case "log":
+    case "sqrt":
+    case "recip":
+    case "tanh":
+    case "sigmoid":
+    case "erf":
+    case "abs":
+    case "sign":
+    case "relu":
+    case "sin":
+    case "cos":
+    case "detach":
+      return { step: unaryRange(op, out, a!), broadcast: [] };
+    case "add":
+    case "sub":
+    case "mul":
+    case "div":
+    case "maximum":
+    case "minimum":
+    case "pow":
+    case "cmplt":
+    case "cmpeq":
+      return { step: binaryRange(op, out, a!, b!), broadcast: [] };
+    case "where":
+      return { step: whereRange(out, a!, b!, c!), broadcast: [] };
+    case "cast":
+      return { step: castRange(out, a!), broadcast: [] };
+    case "reshape":
+      return { step: copyRange(out.data, a!.data), broadcast: [] };
+    case "const": {
+      const value = (attrs as { value: number }).value;
+      const o = out.data;
+      return { step: (from, to) => void o.fill(value, from, to), broadcast: [] };
+    }
+    case "expand": {
+      const step = repeatRange(out, a!);
+      return step && { step, broadcast: [0] };
+    }
+  }
+  return undefined;
+}
