@@ -50,7 +50,7 @@ export function reportTable(history: RunHistory): string {
   row("data", (s) => ("data" in s ? s.data : ""));
   row("examples", (s) => ("examples" in s ? s.examples : ""));
   row("updates", (s) => (s.kind === "pretrain" || s.kind === "adapt" ? s.updates : ""));
-  row("seconds", (s) => ("seconds" in s ? Number(s.seconds.toFixed(1)) : ""));
+  row("seconds", (s) => ("seconds" in s ? s.seconds.toFixed(1) : ""));
   row("train loss (last pass)", (s) => (s.kind === "pretrain" || s.kind === "adapt" ? s.loss : ""));
   const lossNames = [...new Set(columns.flatMap((s) => (s.kind === "test" ? Object.keys(s.losses) : [])))];
   for (const name of lossNames) row(`test loss ${name}`, (s) => (s.kind === "test" && name in s.losses ? s.losses[name]! : ""));
