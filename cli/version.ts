@@ -1,2 +1,2 @@
-/** repr's version, as `repr --version` prints it and checkpoints record it. */
-export const VERSION = "0.1.0";
+/** repr's version, as `repr --version` prints it and checkpoints record it: the runtime's. */
+export { REPR_VERSION as VERSION } from "../runtime/api/version.js";

@@ -59,7 +59,8 @@ export function bindSettings(ev: Evaluator, step: string, map: MapExpr | null): 
     clip: null as number | null,
     schedule: null as StepSettings["schedule"],
     objectives: [] as string[],
-    lrScale: {} as Record<string, number>,
+    // No prototype: a part may be called `__proto__` or `constructor`.
+    lrScale: Object.create(null) as Record<string, number>,
     layerDecay: null as number | null,
     metrics: [] as { name: string; args: Args }[],
     trainMode: false,

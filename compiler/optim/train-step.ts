@@ -139,7 +139,8 @@ export function clipByGlobalNorm(b: IRBuilder, grads: readonly Node[], c: number
 
 /** `lr_scale[part] · layer_decay^(L − layer)`, a build-time number. */
 export function rateMultiplier(p: TrainParam, options: Pick<TrainStepOptions, "lrScale" | "layerDecay" | "layers">): number {
-  const scale = p.part !== null ? (options.lrScale?.[p.part] ?? 1) : 1;
+  // Own keys only: a part called `constructor` must not find Object.prototype's.
+  const scale = p.part !== null && options.lrScale && Object.hasOwn(options.lrScale, p.part) ? options.lrScale[p.part]! : 1;
   const decay = options.layerDecay ?? 1;
   if (decay === 1) return scale;
   const L = options.layers!;

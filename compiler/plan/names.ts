@@ -1,0 +1,90 @@
+/**
+ * Method names of a plan's functions. A generated module exposes each
+ * function as a method of the runtime's `Model`, so a name must be a plain
+ * identifier that is no keyword and no member the `Model` already has.
+ *
+ * The rule for a head (the only functions named by the user):
+ *
+ * 1. its own name, when it matches `[A-Za-z_][A-Za-z0-9_]*` and is neither a
+ *    reserved word of JavaScript/TypeScript nor in `RESERVED_METHOD_NAMES`;
+ * 2. otherwise `head_` followed by the name with every character outside
+ *    `[A-Za-z0-9_]` replaced by `_` (so `encode` → `head_encode`,
+ *    `a-b` → `head_a_b`, `` → `head_`);
+ * 3. a name from rule 2 that is already taken (by a function, by a head
+ *    that keeps its own name under rule 1, or by an earlier head) gets `_2`,
+ *    `_3`, ... appended, the first free one, so heads never share a method.
+ *
+ * Rule 1 is applied to every head before rule 2, so a head's method name does
+ * not change when another head is added or renamed.
+ */
+
+/** Members of the runtime's `Model` and the fixed function names: no head may take them. */
+export const RESERVED_METHOD_NAMES: ReadonlySet<string> = new Set([
+  "create",
+  "load",
+  "save",
+  "dispose",
+  "fit",
+  "trainStep",
+  "evaluate",
+  "freeze",
+  "unfreeze",
+  "replaceHead",
+  "encode",
+  "decode",
+  "forward",
+  "constructor",
+  // Names every object has: shadowing them breaks printing, comparison and prototype lookups.
+  "prototype",
+  "toString",
+  "toLocaleString",
+  "valueOf",
+  "hasOwnProperty",
+  "isPrototypeOf",
+  "propertyIsEnumerable",
+  "__proto__",
+  "__defineGetter__",
+  "__defineSetter__",
+  "__lookupGetter__",
+  "__lookupSetter__",
+  "then",
+]);
+
+/** Reserved words of JavaScript (strict mode) and TypeScript's contextual keywords that may not name a binding. */
+const KEYWORDS: ReadonlySet<string> = new Set(
+  (
+    "break case catch class const continue debugger default delete do else enum export extends false finally for function if import in " +
+    "instanceof new null return super switch this throw true try typeof var void while with yield let static implements interface package " +
+    "private protected public await arguments eval undefined NaN Infinity any boolean number string symbol never unknown object type declare " +
+    "namespace module abstract as async readonly keyof infer is asserts satisfies accessor override out of get set require global bigint"
+  ).split(" "),
+);
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Whether `name` can be a method of the generated module as it is. */
+export function isSafeMethodName(name: string): boolean {
+  return IDENTIFIER.test(name) && !KEYWORDS.has(name) && !RESERVED_METHOD_NAMES.has(name);
+}
+
+/**
+ * The method name of each head, in order, given the names already taken by
+ * the other functions: the rule at the top of this file.
+ */
+export function headMethodNames(heads: readonly string[], taken: Iterable<string>): string[] {
+  const used = new Set(taken);
+  // First every safe name as it is, so that a head called `head_W` keeps its name whatever other heads are called.
+  const names: (string | null)[] = heads.map((head) => {
+    if (!isSafeMethodName(head) || used.has(head)) return null;
+    used.add(head);
+    return head;
+  });
+  return heads.map((head, i) => {
+    if (names[i]) return names[i]!;
+    const base = isSafeMethodName(head) ? head : `head_${head.replace(/[^A-Za-z0-9_]/g, "_")}`;
+    let name = base;
+    for (let k = 2; used.has(name) || RESERVED_METHOD_NAMES.has(name); k++) name = `${base}_${k}`;
+    used.add(name);
+    return name;
+  });
+}

@@ -1,0 +1,131 @@
+/**
+ * The training steps of a plan: the model's own objective (`train`), or the
+ * `pretrain` and `adapt` steps of a pipeline, each one graph (forward,
+ * backward, update) from `lowerTrainStep`, planned into a kernel graph.
+ *
+ * The runtime feeds what is not data: `seed` (from its options) and `step`
+ * (its update counter, from 0). A step is left out of the plan when the
+ * runtime could not run it from the plan alone:
+ *
+ * - it draws `skipgram` negatives, which need alias tables made from the
+ *   corpus (not supported in plans yet);
+ * - its schedule decays over the step's number of updates (`cosine`) and the
+ *   step sets `epochs` rather than `steps`, so that number depends on the data.
+ */
+import type { PlanInput, PlanTraining } from "../../runtime/api/plan.js";
+import { planKernelGraph } from "../../runtime/kernel/plan.js";
+import { labelField } from "../data.js";
+import { DEFAULT_BATCH, findPipeline, stepLowering } from "../lower/steps.js";
+import { LowerError } from "../lower/context.js";
+import { lowerModel, type LowerOptions } from "../lower/model.js";
+import { lowerTrainStep } from "../lower/step-graph.js";
+import type { CheckedModel, CheckedProgram, CheckedStep, LayerNode, StepSettings } from "../program.js";
+import { exampleType } from "./functions.js";
+
+/** One training entry before lowering: its name, lowering options and settings. */
+interface TrainingSpec {
+  readonly name: string;
+  readonly options: LowerOptions;
+  readonly settings: StepSettings | null;
+  readonly step: CheckedStep | null;
+}
+
+/** The model's own training step: every loss, default settings, `batch` examples per update. */
+export function modelTraining(program: CheckedProgram, model: CheckedModel, batch: number = DEFAULT_BATCH): PlanTraining[] {
+  if (model.losses.length === 0) return [];
+  const entry = lowerTraining(program, model, { name: "train", options: { batch, mode: "train" }, settings: null, step: null });
+  return entry ? [entry] : [];
+}
+
+/**
+ * One entry per `pretrain` and `adapt` step of pipeline `name`, in order,
+ * named `pretrain`, `adapt`, then `pretrain2`, `adapt2`, ... for later steps
+ * of the same kind. Also returns the heads the pipeline replaces, with their
+ * last replacement (what the model is after the pipeline).
+ */
+export function pipelineTraining(program: CheckedProgram, model: CheckedModel, name: string): { training: PlanTraining[]; replaced: Map<string, LayerNode> } {
+  const pipeline = findPipeline(program, name);
+  if (pipeline.model !== model.name) {
+    throw new LowerError(`pipeline '${name}' trains ${pipeline.model === null ? "no model" : `model '${pipeline.model}'`}, not '${model.name}'`);
+  }
+  const counts = new Map<string, number>();
+  const training: PlanTraining[] = [];
+  const replaced = new Map<string, LayerNode>();
+  pipeline.steps.forEach((step, index) => {
+    if (step.kind === "replace" && step.layer) replaced.set(step.part, step.layer);
+    if (step.kind !== "pretrain" && step.kind !== "adapt") return;
+    const k = (counts.get(step.kind) ?? 0) + 1;
+    counts.set(step.kind, k);
+    const lowering = stepLowering(program, name, index);
+    const entry = lowerTraining(program, model, { name: k === 1 ? step.kind : `${step.kind}${k}`, options: lowering.options, settings: lowering.settings, step });
+    if (entry) training.push(entry);
+  });
+  return { training, replaced };
+}
+
+/** Lowers one training entry; null when the plan cannot carry it (see the top of this file). */
+function lowerTraining(program: CheckedProgram, model: CheckedModel, spec: TrainingSpec): PlanTraining | null {
+  const { options, settings } = spec;
+  if (settings?.schedule?.name === "cosine" && settings.steps === null) return null;
+  const lowered = lowerModel(program, model.name, { ...options, prediction: false });
+  if (lowered.inputs.some((i) => i.kind === "negatives")) return null;
+  const frozen = options.frozen ?? new Set<string>();
+  const step = lowerTrainStep(lowered, withPlainLrScale(settings), frozen, settings?.steps ?? undefined);
+  const inputs: PlanInput[] = lowered.inputs
+    .filter((i) => i.kind === "data")
+    .map((i) => {
+      const declared = model.inputs.find((m) => m.name === i.name);
+      if (declared) return { name: i.name, ...exampleType(declared.type) };
+      // The label field of a supervised `adapt`: its classes after the step's selection.
+      const classes = labelClasses(program, spec.step, i.name);
+      return { name: i.name, dtype: i.dtype, shape: i.shape.slice(1), ...(classes !== undefined ? { classes } : {}) };
+    });
+  const trained = new Set(step.trainable.map((p) => p.part).filter((p): p is string => p !== null));
+  return {
+    name: spec.name,
+    doc: null,
+    inputs,
+    batch: options.batch,
+    graph: planKernelGraph(step.graph),
+    trainable: model.parts.filter((p) => trained.has(p.name)).map((p) => p.name),
+    frozen: model.parts.filter((p) => frozen.has(p.name)).map((p) => p.name),
+    state: step.state.map((s) => ({ name: s.name, shape: [...s.node.shape] })),
+    updates: settings?.steps ?? 0,
+  };
+}
+
+/** The settings of a step that names none: every one at its default. */
+const DEFAULT_SETTINGS: StepSettings = {
+  epochs: null,
+  steps: null,
+  batch: null,
+  seed: null,
+  optimizer: null,
+  weightDecay: null,
+  clip: null,
+  schedule: null,
+  objectives: [],
+  lrScale: {},
+  layerDecay: null,
+  metrics: [],
+  trainMode: false,
+};
+
+/**
+ * The settings with `lr_scale` in an object without a prototype. The
+ * optimizer lowering looks a part's scale up by name, and in a plain object a
+ * part called `constructor` or `toString` would find `Object`'s members.
+ */
+function withPlainLrScale(settings: StepSettings | null): StepSettings {
+  const s = settings ?? DEFAULT_SETTINGS;
+  return { ...s, lrScale: Object.assign(Object.create(null) as Record<string, number>, s.lrScale) };
+}
+
+/** The number of classes of a step's label field `name`, after the step's label selection. */
+function labelClasses(program: CheckedProgram, step: CheckedStep | null, name: string): number | undefined {
+  if (step === null || !("data" in step)) return undefined;
+  const data = program.data.find((d) => d.name === step.data.data);
+  const field = data ? labelField(data) : null;
+  if (!field || field.name !== name) return undefined;
+  return step.data.classes ?? field.type.classes;
+}

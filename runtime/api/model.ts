@@ -1,0 +1,390 @@
+/**
+ * `Model`: a compiled model (a `ModelPlan`) with its weights, on a backend —
+ * what a generated module wraps and what an app calls. It runs the plan's
+ * functions on any number of examples, trains with the plan's training
+ * steps, and saves and loads its weights as safetensors. It knows nothing of
+ * `.repr` files: everything it runs comes from the plan.
+ */
+import { shuffledOrder } from "../data/shuffle.js";
+import type { Backend } from "../backends/backend.js";
+import { suggestName } from "../checkpoint/match.js";
+import { resolveBackend, type BackendChoice } from "./backends.js";
+import { ReprError } from "./errors.js";
+import { FunctionRunner } from "./function.js";
+import { checkInputs, type Inputs } from "./inputs.js";
+import { initialTensors, zeroTensor } from "./init.js";
+import { checkPlan } from "./plan-check.js";
+import type { ModelPlan } from "./plan.js";
+import { StepRunner } from "./trainer.js";
+import { REPR_VERSION } from "./version.js";
+import { encodeWeights, readWeights, type ModelTensor, type Weights } from "./weights.js";
+
+/** How to make a model. */
+export interface ModelOptions {
+  /** The backend (default `auto`: WebGPU where this build has it and `navigator.gpu` exists, else the CPU). */
+  readonly backend?: BackendChoice;
+  /** Initial weights: safetensors bytes (as `repr train` or `save` writes them) or tensors by name. Without them, the plan's initialization with `seed`. */
+  readonly weights?: Weights;
+  /** The seed of the initial weights, of `replaceHead` and of the training steps' random draws (default 0); a whole number in [0, 2^32). */
+  readonly seed?: number;
+}
+
+/** How `fit` runs. */
+export interface FitOptions {
+  /** Passes over the data; each takes ⌊N / batch⌋ updates. */
+  readonly epochs?: number;
+  /** Updates to run (instead of `epochs`); by default the step's own setting (`PlanTraining.updates`). */
+  readonly updates?: number;
+  /** The seed of the shuffles (default: the model's seed). */
+  readonly seed?: number;
+  /** Called after each update with its number (from 0, within this `fit`) and loss; returning `false` stops training. */
+  readonly onUpdate?: (update: number, loss: number) => void | boolean;
+  /** Aborting it stops training after the update in progress, like `onUpdate` returning `false`. */
+  readonly signal?: AbortSignal;
+}
+
+/** What `fit` did. */
+export interface FitResult {
+  /** The updates applied. */
+  readonly updates: number;
+  /** The loss of each. */
+  readonly losses: Float32Array;
+}
+
+/** A copy of one of the model's tensors. */
+export interface TensorCopy {
+  readonly dtype: "f32" | "i32";
+  readonly shape: readonly number[];
+  readonly data: Float32Array | Int32Array;
+}
+
+/** How often `fit` lets the event loop run, in milliseconds. */
+const YIELD_EVERY_MS = 50;
+
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
+
+/** `Symbol.dispose`, where the engine has it; the registered symbol that polyfills use otherwise. */
+const disposeSymbol: symbol = (Symbol as { dispose?: symbol }).dispose ?? Symbol.for("Symbol.dispose");
+
+function checkSeed(what: string, seed: number): number {
+  if (!Number.isSafeInteger(seed) || seed < 0 || seed >= 2 ** 32) throw new ReprError(`${what} must be a whole number in [0, 2^32), got ${seed}`);
+  return seed;
+}
+
+function checkCount(what: string, n: number): number {
+  if (!Number.isSafeInteger(n) || n < 0) throw new ReprError(`${what} must be a whole number ≥ 0, got ${n}`);
+  return n;
+}
+
+/**
+ * A model ready to run: `call` its functions, train it with `trainStep` and
+ * `fit`, `save` and `load` its weights. Make one with `Model.create`; release
+ * it with `dispose()` (or `using`).
+ */
+export class Model implements Disposable {
+  /** The plan it runs. */
+  readonly plan: ModelPlan;
+  /** The backend it runs on: `cpu`, `reference`, ... */
+  readonly backend: string;
+  /** The seed of its initial weights, `replaceHead` and its training steps' random draws. */
+  readonly seed: number;
+  private readonly device: Backend;
+  private readonly tensors: Map<string, ModelTensor>;
+  private readonly frozenParts = new Set<string>();
+  private readonly functionRunners = new Map<string, FunctionRunner>();
+  private readonly stepRunners = new Map<string, StepRunner>();
+  /** Updates applied since the weights were initialized (counting those of a loaded checkpoint). */
+  private updates = 0;
+  /** The training step that last ran (or the loaded checkpoint's phase). */
+  private phase = "init";
+  /** The seed that fixed the initial weights (a loaded checkpoint's `repr.seed`), which `save` records. */
+  private initSeed = 0;
+  private disposed = false;
+
+  private constructor(plan: ModelPlan, device: Backend, tensors: Map<string, ModelTensor>, seed: number) {
+    this.plan = plan;
+    this.device = device;
+    this.backend = device.name;
+    this.tensors = tensors;
+    this.seed = seed;
+  }
+
+  /**
+   * Makes a model from a plan: checks the plan's format, picks the backend,
+   * and sets its tensors from `weights` (every tensor of the plan must be
+   * there with its shape and dtype) or else from the plan's initialization
+   * with `seed`. Graphs are compiled on first use.
+   */
+  static async create(plan: ModelPlan, options: ModelOptions = {}): Promise<Model> {
+    checkPlan(plan);
+    const device = resolveBackend(options.backend ?? "auto");
+    const seed = checkSeed("the seed", options.seed ?? 0);
+    let tensors: Map<string, ModelTensor>;
+    let info: { step?: number; phase?: string; seed?: number } = {};
+    if (options.weights !== undefined) {
+      const read = readWeights(plan.tensors, options.weights);
+      info = read.info;
+      tensors = new Map();
+      // Tensors the weights may leave out (`num_batches_tracked`) start at zero.
+      for (const t of plan.tensors) {
+        tensors.set(t.name, read.tensors.get(t.name) ?? zeroTensor(t));
+      }
+    } else tensors = initialTensors(plan, seed);
+    const model = new Model(plan, device, tensors, seed);
+    model.updates = info.step ?? 0;
+    model.phase = info.phase ?? (options.weights !== undefined ? "weights" : "init");
+    model.initSeed = info.seed ?? seed;
+    return model;
+  }
+
+  /** The names of the functions `call` runs. */
+  get functions(): readonly string[] {
+    return this.plan.functions.map((f) => f.name);
+  }
+
+  /** The names of the training steps `trainStep`, `fit` and `evaluate` run. */
+  get trainingSteps(): readonly string[] {
+    return this.plan.training.map((t) => t.name);
+  }
+
+  /** The names of the model's tensors, in plan order. */
+  get tensorNames(): readonly string[] {
+    return this.plan.tensors.map((t) => t.name);
+  }
+
+  /** The parts `freeze` has frozen. */
+  get frozen(): readonly string[] {
+    return [...this.frozenParts];
+  }
+
+  /**
+   * Runs function `fn` on `count` examples (default: as many as the first
+   * input's length holds). Each input is flat and row-major, its examples one
+   * after another. Full batches run on the function's batch graph, the rest
+   * one example at a time. Returns a new array, `count × output size`
+   * numbers, that the caller owns.
+   */
+  call(fn: string, inputs: Inputs, count?: number): Float32Array | Int32Array {
+    this.alive();
+    let runner = this.functionRunners.get(fn);
+    if (runner === undefined) {
+      const plan = this.plan.functions.find((f) => f.name === fn);
+      if (plan === undefined) throw new ReprError(this.unknown("function", fn, this.functions));
+      runner = new FunctionRunner(plan, this.device);
+      this.functionRunners.set(fn, runner);
+    }
+    return runner.call(inputs, count, this.tensors);
+  }
+
+  /**
+   * One update of training step `step` on exactly its batch size of
+   * examples; returns the loss. A non-finite loss is a `ReprError` and
+   * leaves every tensor as it was. Parts frozen with `freeze` are not
+   * updated (see `freeze`).
+   */
+  trainStep(step: string, batch: Inputs): number {
+    const runner = this.stepRunner(step);
+    checkInputs(`training step '${step}'`, runner.step.inputs, batch, runner.step.batch);
+    runner.fill(batch);
+    return this.applied(runner, runner.run(true, this.frozenParts));
+  }
+
+  /**
+   * Trains with step `step` on `data` (N examples per input): `updates`
+   * updates (or `epochs` passes, or the step's own setting), each pass over
+   * the data in its own shuffled order (Philox stream `shuffle/<step>`, pass
+   * number as the step), in full batches only: when the batch does not divide
+   * N, the N mod batch examples left at the end of a pass's order wait for a
+   * later pass (each pass shuffles anew). Lets the event loop run every
+   * 50 ms. A non-finite loss rejects with a `ReprError`, keeping the weights
+   * of the last good update.
+   */
+  async fit(step: string, data: Inputs, options: FitOptions = {}): Promise<FitResult> {
+    const runner = this.stepRunner(step);
+    const where = `training step '${step}'`;
+    const batch = runner.step.batch;
+    const n = checkInputs(where, runner.step.inputs, data);
+    if (n < batch) throw new ReprError(`${where} trains on batches of ${batch} examples, but the data has ${n}`);
+    if (options.epochs !== undefined && options.updates !== undefined) throw new ReprError(`fit: give epochs or updates, not both`);
+    const perPass = Math.floor(n / batch);
+    const updates =
+      options.updates !== undefined
+        ? checkCount("fit: updates", options.updates)
+        : options.epochs !== undefined
+          ? checkCount("fit: epochs", options.epochs) * perPass
+          : runner.step.updates;
+    const seed = checkSeed("fit: the seed", options.seed ?? this.seed);
+    const losses = new Float32Array(updates);
+    let done = 0;
+    let pass = -1;
+    let order: Int32Array = new Int32Array(0);
+    let lastYield = Date.now();
+    const aborted = (): boolean => options.signal?.aborted === true;
+    while (done < updates && !aborted()) {
+      if (Date.now() - lastYield >= YIELD_EVERY_MS) {
+        await yieldToEventLoop();
+        lastYield = Date.now();
+        this.alive();
+        if (aborted()) break;
+      }
+      const p = Math.floor(done / perPass);
+      if (p !== pass) order = shuffledOrder(n, seed, (pass = p), step);
+      const begin = (done % perPass) * batch;
+      runner.gather(data, order.subarray(begin, begin + batch));
+      const loss = this.applied(runner, runner.run(true, this.frozenParts));
+      losses[done++] = loss;
+      if (options.onUpdate?.(done - 1, loss) === false) break;
+    }
+    return { updates: done, losses: losses.slice(0, done) };
+  }
+
+  /**
+   * The mean loss of training step `step` over `data`, computed by the step's
+   * own graph without applying its update: the training objective exactly as
+   * an update sees it (layers in training mode, masks and noise drawn with
+   * the model's seed at the step's current update counter). The graph runs
+   * at the step's batch size only, so the examples are taken in order in
+   * full batches and the N mod batch left at the end are not counted.
+   */
+  evaluate(step: string, data: Inputs): number {
+    const runner = this.stepRunner(step);
+    const where = `training step '${step}'`;
+    const batch = runner.step.batch;
+    const n = checkInputs(where, runner.step.inputs, data);
+    const full = Math.floor(n / batch);
+    if (full === 0) throw new ReprError(`${where} evaluates batches of ${batch} examples, but the data has ${n}`);
+    const indices = new Int32Array(batch);
+    let sum = 0;
+    for (let b = 0; b < full; b++) {
+      for (let i = 0; i < batch; i++) indices[i] = b * batch + i;
+      runner.gather(data, indices);
+      sum += runner.run(false, this.frozenParts);
+    }
+    return sum / full;
+  }
+
+  /**
+   * Freezes parts: training steps leave their tensors (and their optimizer
+   * state) exactly as they are. A step whose plan freezes the same parts
+   * computes no gradient for them at all; a step whose plan trains them
+   * still computes their update (and, for layers whose behaviour depends on
+   * it, runs them in training mode), but the update is not written back after
+   * each update, so they stay bit-identical.
+   */
+  freeze(...parts: string[]): void {
+    this.alive();
+    for (const p of parts) this.frozenParts.add(this.checkPart(p));
+  }
+
+  /**
+   * Unfreezes parts frozen with `freeze`. It cannot train a part that a
+   * step's plan freezes: that step's graph computes no update for it.
+   */
+  unfreeze(...parts: string[]): void {
+    this.alive();
+    for (const p of parts) this.frozenParts.delete(this.checkPart(p));
+  }
+
+  /**
+   * Gives part `part` fresh tensors of the same shapes: the plan's
+   * initialization with `seed` (default: the model's seed). Resets every
+   * training step's optimizer state and update counter, since they describe
+   * the old weights.
+   */
+  replaceHead(part: string, seed?: number): void {
+    this.alive();
+    this.checkPart(part);
+    const fresh = initialTensors(this.plan, checkSeed("the seed", seed ?? this.seed));
+    for (const t of this.plan.tensors) if (t.owner === part) this.tensors.get(t.name)!.data.set(fresh.get(t.name)!.data);
+    for (const r of this.stepRunners.values()) r.reset();
+  }
+
+  /**
+   * The model's tensors as safetensors bytes (`F32`, and `I64` for integer
+   * tensors) with repr's metadata: `repr.step` counts the updates since the
+   * weights were initialized (a loaded checkpoint's count included),
+   * `repr.phase` names the training step that ran last, `repr.seed` the seed
+   * of the initial weights (a loaded checkpoint's, else the model's).
+   */
+  save(): Uint8Array {
+    this.alive();
+    return encodeWeights(this.tensors, { version: REPR_VERSION, model: this.plan.model, step: this.updates, phase: this.phase, seed: this.initSeed });
+  }
+
+  /**
+   * Replaces the model's tensors with `weights` (checked as in `create`;
+   * nothing changes if they do not fit) and resets every training step's
+   * optimizer state and update counter.
+   */
+  load(weights: Weights): void {
+    this.alive();
+    const read = readWeights(this.plan.tensors, weights);
+    for (const [name, t] of read.tensors) this.tensors.get(name)!.data.set(t.data);
+    for (const r of this.stepRunners.values()) r.reset();
+    this.updates = read.info.step ?? 0;
+    this.phase = read.info.phase ?? "weights";
+    this.initSeed = read.info.seed ?? this.seed;
+  }
+
+  /** A copy of tensor `name`. */
+  tensor(name: string): TensorCopy {
+    this.alive();
+    const t = this.tensors.get(name);
+    if (t === undefined) throw new ReprError(this.unknown("tensor", name, this.tensorNames));
+    return { dtype: t.data instanceof Int32Array ? "i32" : "f32", shape: [...t.shape], data: t.data.slice() };
+  }
+
+  /** Releases the compiled graphs and the tensors; any later use is a `ReprError`. Calling it again does nothing. */
+  dispose(): void {
+    this.disposed = true;
+    this.functionRunners.clear();
+    this.stepRunners.clear();
+    this.tensors.clear();
+  }
+
+  /** The same as `dispose()`, for `using model = await Model.create(plan)`. */
+  declare [Symbol.dispose]: () => void;
+
+  private alive(): void {
+    if (this.disposed) throw new ReprError("the model was disposed");
+  }
+
+  private stepRunner(step: string): StepRunner {
+    this.alive();
+    let runner = this.stepRunners.get(step);
+    if (runner === undefined) {
+      const plan = this.plan.training.find((t) => t.name === step);
+      if (plan === undefined) throw new ReprError(this.unknown("training step", step, this.trainingSteps));
+      runner = new StepRunner(plan, this.device, this.tensors, this.plan.tensors, this.seed);
+      this.stepRunners.set(step, runner);
+    }
+    return runner;
+  }
+
+  private applied(runner: StepRunner, loss: number): number {
+    this.updates++;
+    this.phase = runner.step.name;
+    return loss;
+  }
+
+  private checkPart(part: string): string {
+    const owners = new Set([...this.plan.parts.map((p) => p.name), ...this.plan.tensors.map((t) => t.owner)]);
+    if (!owners.has(part)) throw new ReprError(this.unknown("part", part, [...owners]));
+    return part;
+  }
+
+  private unknown(what: string, name: string, known: readonly string[]): string {
+    const suggestion = suggestName(name, known);
+    const hint = suggestion !== undefined ? `; did you mean '${suggestion}'?` : ` (${what === "training step" ? "training steps" : `${what}s`}: ${known.join(", ") || "none"})`;
+    return `model '${this.plan.model}' has no ${what} '${name}'${hint}`;
+  }
+}
+
+
+Object.defineProperty(Model.prototype, disposeSymbol, {
+  value: function (this: Model): void {
+    this.dispose();
+  },
+  writable: true,
+  configurable: true,
+});

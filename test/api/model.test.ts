@@ -1,0 +1,371 @@
+/**
+ * The runtime's `Model` (runtime/api/model.ts) on plans built from real
+ * models: calls against the reference backend, batching, input checks with
+ * their exact messages, weights in and out, training, freezing, replacing a
+ * head, and disposal.
+ */
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { initialValues, modelParams } from "../../compiler/lower/index.js";
+import { findModel } from "../../compiler/lower/index.js";
+import { decodeSafetensors } from "../../runtime/checkpoint/safetensors.js";
+import { encodeSafetensors } from "../../runtime/checkpoint/safetensors.js";
+import { Model, ReprError, PLAN_FORMAT, REPR_VERSION, type ModelPlan } from "../../runtime/index.js";
+import { VERSION } from "../../cli/version.js";
+import { runCli } from "../cli/run-cli.js";
+import { relativeError } from "../cpu/compare.js";
+import { autoencoderPlan, embedPlan, exampleProgram, tinyPlan } from "./plans.js";
+
+/** Deterministic pixels in [0, 1]. */
+function pixels(examples: number): Float32Array {
+  return Float32Array.from({ length: examples * 784 }, (_, i) => ((i * 7919) % 1000) / 1000);
+}
+
+/** Deterministic tiny-model examples: x in [−1, 1), labels 0..2 that depend on x. */
+function tinyData(n: number, offset = 0): { x: Float32Array; label: Int32Array } {
+  const x = Float32Array.from({ length: 4 * n }, (_, i) => Math.sin((i + offset * 4 + 1) * 12.9898) % 1);
+  const label = Int32Array.from({ length: n }, (_, r) => (x[4 * r]! > 0 ? (x[4 * r + 1]! > 0 ? 2 : 1) : 0));
+  return { x, label };
+}
+
+/** Asserts two arrays hold the same numbers bit for bit (fast for large arrays). */
+function expectSame(got: Float32Array | Int32Array, want: Float32Array | Int32Array): void {
+  expect(got.length).toBe(want.length);
+  const a = new Uint32Array(got.buffer, got.byteOffset, got.length);
+  const b = new Uint32Array(want.buffer, want.byteOffset, want.length);
+  let first = -1;
+  for (let i = 0; i < a.length && first < 0; i++) if (a[i] !== b[i]) first = i;
+  expect(first, first < 0 ? "" : `element ${first}: ${got[first]} ≠ ${want[first]}`).toBe(-1);
+}
+
+function expectReprError(f: () => unknown, message: string): void {
+  let error: unknown;
+  try {
+    f();
+  } catch (e) {
+    error = e;
+  }
+  expect(error).toBeInstanceOf(ReprError);
+  expect((error as Error).message).toBe(message);
+}
+
+async function expectRejects(p: Promise<unknown>, message: string): Promise<void> {
+  const error = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(ReprError);
+  expect((error as Error).message).toBe(message);
+}
+
+let auto: ModelPlan;
+beforeAll(() => {
+  auto = autoencoderPlan(4, 8);
+});
+
+describe("Model.create", () => {
+  it("refuses another plan format, unknown backends and WebGPU", async () => {
+    await expectRejects(
+      Model.create({ ...auto, format: 2 as typeof PLAN_FORMAT }),
+      "this model plan has format 2, but this runtime runs format 1; compile the model again with this version of repr",
+    );
+    await expectRejects(Model.create(auto, { backend: "webgpu" }), "the WebGPU backend is not available in this build");
+    await expectRejects(Model.create(auto, { backend: "gpu" as "cpu" }), "there is no backend 'gpu'; choose auto, cpu, reference or webgpu");
+    await expectRejects(Model.create(auto, { seed: -1 }), "the seed must be a whole number in [0, 2^32), got -1");
+  });
+
+  it("picks the CPU for auto, and starts from the plan's initialization (seed 0 by default)", async () => {
+    const model = await Model.create(auto);
+    expect(model.backend).toBe("cpu");
+    expect(model.functions).toEqual(["encode", "reconstruct"]);
+    const params = modelParams(findModel(exampleProgram("mnist-autoencoder.repr"), "Autoencoder"));
+    for (const p of params) {
+      const t = model.tensor(p.name);
+      expect(t.shape).toEqual(p.shape);
+      expectSame(t.data, initialValues(p, 0, new Float32Array(t.data.length)));
+    }
+  });
+});
+
+describe("call", () => {
+  it("agrees with the reference backend, for counts the batch does not divide", async () => {
+    const cpu = await Model.create(auto, { backend: "cpu" });
+    const ref = await Model.create(auto, { backend: "reference" });
+    for (const count of [1, 4, 7]) {
+      const image = pixels(count);
+      for (const fn of ["encode", "reconstruct"]) {
+        const got = cpu.call(fn, { image });
+        const want = ref.call(fn, { image });
+        expect(got).toBeInstanceOf(Float32Array);
+        expect(got.length).toBe(count * (fn === "encode" ? 32 : 784));
+        expect(relativeError(got, want)).toBeLessThan(1e-5);
+      }
+    }
+  });
+
+  it("gives each example the same result in a full batch as alone", async () => {
+    const model = await Model.create(auto);
+    const image = pixels(7);
+    const all = model.call("encode", { image });
+    for (let e = 0; e < 7; e++) {
+      const one = model.call("encode", { image: image.subarray(e * 784, (e + 1) * 784) });
+      expect(relativeError(one, all.subarray(e * 32, (e + 1) * 32))).toBeLessThan(1e-6);
+    }
+    expect(model.call("encode", { image: new Float32Array(0) })).toEqual(new Float32Array(0));
+    expect(model.call("encode", { image: Array.from(image.subarray(0, 784 * 2)) }, 2)).toEqual(all.subarray(0, 64));
+  });
+
+  it("returns a new array the caller owns on every call", async () => {
+    const model = await Model.create(auto);
+    const image = pixels(5);
+    const a = model.call("encode", { image });
+    const b = model.call("encode", { image });
+    expect(a).not.toBe(b);
+    expect(a.buffer).not.toBe(b.buffer);
+    const copy = a.slice();
+    b.fill(123);
+    expect(model.call("encode", { image })).toEqual(copy);
+    expect(a).toEqual(copy);
+  });
+
+  it("says exactly what is wrong with the inputs", async () => {
+    const model = await Model.create(auto);
+    expectReprError(() => model.call("encdoe", { image: pixels(1) }), "model 'Autoencoder' has no function 'encdoe'; did you mean 'encode'?");
+    expectReprError(() => model.call("predict", { image: pixels(1) }), "model 'Autoencoder' has no function 'predict' (functions: encode, reconstruct)");
+    expectReprError(() => model.call("encode", {}), "function 'encode': input 'image' was not given (inputs: image)");
+    expectReprError(() => model.call("encode", { image: pixels(1), label: [1] }), "function 'encode' has no input 'label' (inputs: image)");
+    expectReprError(
+      () => model.call("encode", { image: new Float32Array(1000) }),
+      "function 'encode': input 'image' has 1000 numbers, not a whole number of examples of 784 (f32[1, 28, 28])",
+    );
+    expectReprError(
+      () => model.call("encode", { image: pixels(2) }, 3),
+      "function 'encode': input 'image' (f32[1, 28, 28]) takes 784 numbers per example, so 3 examples take 2352, but it has 1568",
+    );
+    const bad = pixels(2);
+    bad[900] = NaN;
+    expectReprError(
+      () => model.call("encode", { image: bad }),
+      "function 'encode': input 'image' is f32[1, 28, 28], but its element 900 is NaN; inputs must be finite numbers",
+    );
+    expectReprError(() => model.call("encode", { image: pixels(1) }, 0.5), "function 'encode': the number of examples must be a whole number ≥ 0, got 0.5");
+
+    const embed = await Model.create(embedPlan());
+    expect(embed.call("embed", { t: Int32Array.of(1, 2, 3, 9, 0) }).length).toBe(20);
+    expect(embed.call("embed", { t: [3] })).toEqual(embed.call("embed", { t: Int32Array.of(1, 2, 3, 9, 0) }).subarray(8, 12));
+    expectReprError(() => embed.call("embed", { t: [1, 10] }), "function 'embed': input 't' is i32[] (vocab 10), but its element 1 is 10, outside 0 … 9");
+    expectReprError(() => embed.call("embed", { t: [1.5] }), "function 'embed': input 't' is i32[] (vocab 10), but its element 0 is 1.5, not an integer");
+    expectReprError(() => embed.call("embed", { t: [NaN] }), "function 'embed': input 't' is i32[] (vocab 10), but its element 0 is NaN, not an integer");
+  });
+});
+
+describe("weights", () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), "repr-api-"));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("round-trips through save and load bit-identically", async () => {
+    const a = await Model.create(auto, { seed: 3 });
+    const bytes = a.save();
+    const b = await Model.create(auto, { seed: 4 });
+    expect(b.tensor("f.1.weight").data[0]).not.toBe(a.tensor("f.1.weight").data[0]);
+    b.load(bytes);
+    for (const name of a.tensorNames) expectSame(b.tensor(name).data, a.tensor(name).data);
+    const c = await Model.create(auto, { weights: bytes.slice().buffer });
+    expect(Buffer.compare(c.save(), bytes)).toBe(0);
+    const metadata = decodeSafetensors(bytes, "saved").metadata;
+    expect(metadata).toEqual({ format: "pt", "repr.model": "Autoencoder", "repr.phase": "init", "repr.seed": "3", "repr.step": "0", "repr.version": REPR_VERSION });
+    expect(REPR_VERSION).toBe(VERSION);
+  });
+
+  it("reads the weights `repr train` writes", async () => {
+    const out = join(dir, "run");
+    const result = runCli(["train", "examples/mnist-autoencoder.repr", "--steps", "2", "--limit", "64", "--out", out, "--plain"]);
+    expect(result.status, result.stderr).toBe(0);
+    const file = new Uint8Array(readFileSync(join(out, "1-pretrain.safetensors")));
+    const model = await Model.create(auto, { weights: file });
+    const stored = decodeSafetensors(file, "file").tensors;
+    for (const name of model.tensorNames) expectSame(model.tensor(name).data, stored.get(name)!.data as Float32Array);
+    expect(model.call("reconstruct", { image: pixels(2) }).length).toBe(2 * 784);
+    const saved = decodeSafetensors(model.save(), "saved").metadata;
+    expect(saved["repr.step"]).toBe("2");
+    expect(saved["repr.phase"]).toBe("pretrain");
+  }, 60_000);
+
+  it("lists everything that does not fit the plan, and changes nothing", async () => {
+    const model = await Model.create(auto);
+    const tensors = decodeSafetensors(model.save(), "x").tensors;
+    tensors.delete("g.0.bias");
+    const w = tensors.get("f.1.weight")!;
+    tensors.delete("f.1.weight");
+    tensors.set("f.1.wieght", w);
+    tensors.set("z.weight", { dtype: "F32", shape: [64, 32], data: new Float32Array(64 * 32) });
+    const before = model.tensor("z.weight").data;
+    expectReprError(
+      () => model.load(encodeSafetensors(tensors)),
+      [
+        "weights: the checkpoint does not fit the model: 2 missing, 1 unexpected, 1 tensor with the wrong shape",
+        "  missing: 'f.1.weight', F32 [256, 784]",
+        "  missing: 'g.0.bias', F32 [64]",
+        "  unexpected: 'f.1.wieght', F32 [256, 784]; did you mean 'f.1.weight'?",
+        "  wrong shape: 'z.weight' is [64, 32] in the file, the model expects [32, 64] (transposed? repr stores a dense weight as [out, in])",
+      ].join("\n"),
+    );
+    expect(model.tensor("z.weight").data).toEqual(before);
+    await expectRejects(
+      Model.create(auto, { weights: new Uint8Array(3) }),
+      "weights: the file is 3 bytes long, too short for the 8-byte header length a safetensors file starts with",
+    );
+  });
+
+  it("takes tensors by name", async () => {
+    const tiny = tinyPlan();
+    const a = await Model.create(tiny, { seed: 5 });
+    const map = new Map(a.tensorNames.map((n) => [n, a.tensor(n)]));
+    const b = await Model.create(tiny, { weights: map });
+    for (const n of a.tensorNames) expect(b.tensor(n).data).toEqual(a.tensor(n).data);
+    map.set("W.bias", { dtype: "f32", shape: [3], data: Float32Array.of(1, 2) });
+    await expectRejects(Model.create(tiny, { weights: map }), "weights: tensor 'W.bias' has shape [3] of 3 elements, but 2 numbers");
+  });
+
+  it("copies tensors out, and names unknown ones", async () => {
+    const model = await Model.create(tinyPlan());
+    const t = model.tensor("W.bias");
+    t.data.fill(9);
+    expect(model.tensor("W.bias").data).not.toEqual(t.data);
+    expectReprError(() => model.tensor("W.bais"), "model 'Tiny' has no tensor 'W.bais'; did you mean 'W.bias'?");
+  });
+});
+
+describe("training", () => {
+  const plan = tinyPlan(4);
+  const batch = tinyData(4);
+
+  it("lowers the loss over updates on a fixed batch, and evaluate sees the same loss without updating", async () => {
+    const model = await Model.create(plan);
+    const before = model.tensor("W.weight").data;
+    const evaluated = model.evaluate("train", batch);
+    expect(model.tensor("W.weight").data).toEqual(before);
+    const losses: number[] = [];
+    for (let i = 0; i < 150; i++) losses.push(model.trainStep("train", batch));
+    expect(losses[0]).toBeCloseTo(evaluated, 6);
+    expect(losses[149]!).toBeLessThan(losses[0]! * 0.8);
+    for (let i = 1; i < 150; i++) expect(losses[i]!).toBeLessThan(losses[i - 1]!);
+    expect(model.evaluate("train", batch)).toBeLessThan(evaluated);
+  });
+
+  it("checks the batch and refuses a non-finite loss without changing a tensor", async () => {
+    const model = await Model.create(plan);
+    expectReprError(
+      () => model.trainStep("train", tinyData(3)),
+      "training step 'train': input 'x' (f32[4]) takes 4 numbers per example, so 4 examples take 16, but it has 12",
+    );
+    expectReprError(
+      () => model.trainStep("train", { x: batch.x, label: [0, 1, 3, 0] }),
+      "training step 'train': input 'label' is i32[] (classes 3), but its element 2 is 3, outside 0 … 2",
+    );
+    expectReprError(() => model.trainStep("tran", batch), "model 'Tiny' has no training step 'tran'; did you mean 'train'?");
+    const saved = model.save();
+    expectReprError(
+      () => model.trainStep("train", { x: new Float32Array(16).fill(3e38), label: batch.label }),
+      "training step 'train': the loss is NaN at update 1; the update was not applied, so the weights are as they were before it (a smaller learning rate or `clip` may help)",
+    );
+    expect(Buffer.compare(model.save(), saved)).toBe(0);
+  });
+
+  it("fits in shuffled full batches, and stops when onUpdate says so or the signal aborts", async () => {
+    const model = await Model.create(plan);
+    const data = tinyData(10);
+    const seen: number[] = [];
+    const result = await model.fit("train", data, { epochs: 3, onUpdate: (t) => void seen.push(t) });
+    expect(result.updates).toBe(6);
+    expect(seen).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(result.losses.length).toBe(6);
+    const stopped = await model.fit("train", data, { updates: 100, onUpdate: (t) => t < 2 });
+    expect(stopped.updates).toBe(3);
+    const controller = new AbortController();
+    const aborted = await model.fit("train", data, { updates: 100, signal: controller.signal, onUpdate: (t) => (t === 4 ? controller.abort() : undefined) });
+    expect(aborted.updates).toBe(5);
+    expect((await model.fit("train", data, { updates: 0 })).updates).toBe(0);
+    expect((await model.fit("train", data)).updates).toBe(10);
+    await expectRejects(model.fit("train", tinyData(3)), "training step 'train' trains on batches of 4 examples, but the data has 3");
+    await expectRejects(model.fit("train", data, { epochs: 1, updates: 1 }), "fit: give epochs or updates, not both");
+  });
+
+  it("is deterministic: the same seed and data give the same weights", async () => {
+    const runs = await Promise.all([0, 1].map(async () => {
+      const model = await Model.create(plan, { seed: 2 });
+      await model.fit("train", tinyData(12), { epochs: 4 });
+      return model.save();
+    }));
+    expect(Buffer.compare(runs[0]!, runs[1]!)).toBe(0);
+  });
+
+  it("keeps frozen parts bit-identical, whether the plan or the model freezes them", async () => {
+    const model = await Model.create(plan);
+    const f = model.tensor("f.0.weight").data;
+    const w = model.tensor("W.weight").data;
+    model.freeze("f");
+    expect(model.frozen).toEqual(["f"]);
+    await model.fit("train", tinyData(12), { epochs: 3 });
+    expect(model.tensor("f.0.weight").data).toEqual(f);
+    expect(model.tensor("f.0.bias").data).toEqual(model.tensor("f.0.bias").data);
+    expect(model.tensor("W.weight").data).not.toEqual(w);
+    model.unfreeze("f");
+    await model.fit("head", tinyData(12), { epochs: 3 });
+    expect(model.tensor("f.0.weight").data).toEqual(f);
+    await model.fit("train", tinyData(12), { epochs: 1 });
+    expect(model.tensor("f.0.weight").data).not.toEqual(f);
+    expectReprError(() => model.freeze("encoder"), "model 'Tiny' has no part 'encoder' (parts: f, W)");
+  });
+
+  it("replaces a head with the initial values of another seed, leaving the rest", async () => {
+    const model = await Model.create(plan);
+    await model.fit("train", tinyData(12), { epochs: 5 });
+    const f = model.tensor("f.0.weight").data;
+    model.replaceHead("W", 7);
+    const fresh = await Model.create(plan, { seed: 7 });
+    expect(model.tensor("W.weight").data).toEqual(fresh.tensor("W.weight").data);
+    expect(model.tensor("W.bias").data).toEqual(fresh.tensor("W.bias").data);
+    expect(model.tensor("f.0.weight").data).toEqual(f);
+    // The optimizer starts again: the first update after the replacement is update 1.
+    const error = (() => {
+      try {
+        model.trainStep("train", { x: new Float32Array(16).fill(3e38), label: tinyData(4).label });
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return "";
+    })();
+    expect(error).toContain("at update 1;");
+  });
+});
+
+describe("dispose", () => {
+  it("releases the model; any later use throws", async () => {
+    const model = await Model.create(tinyPlan());
+    model.call("predict", { x: new Float32Array(4) });
+    model.dispose();
+    expectReprError(() => model.call("predict", { x: new Float32Array(4) }), "the model was disposed");
+    expectReprError(() => model.save(), "the model was disposed");
+    expectReprError(() => model.trainStep("train", tinyData(4)), "the model was disposed");
+    model.dispose();
+    const other = await Model.create(tinyPlan());
+    other[Symbol.dispose]();
+    expectReprError(() => other.tensor("W.bias"), "the model was disposed");
+  });
+});
+
+describe("plans", () => {
+  it("refuses a plan whose graphs read what the plan does not describe", async () => {
+    const plan = tinyPlan();
+    const broken: ModelPlan = { ...plan, functions: [{ ...plan.functions[0]!, inputs: [] }] };
+    const model = await Model.create(broken);
+    expectReprError(() => model.call("predict", {}), "function 'predict' has no inputs, so the number of examples must be given");
+    expectReprError(() => model.call("predict", {}, 1), "function 'predict': its graph reads the input 'x', which the plan does not describe");
+  });
+});

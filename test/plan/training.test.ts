@@ -1,0 +1,167 @@
+/**
+ * The training entries of the examples' plans: one step of each runs on the
+ * reference backend and updates exactly the tensors of its trainable parts;
+ * which steps a plan carries, their names and settings; option errors.
+ */
+import { describe, expect, test } from "vitest";
+import { buildModelPlan } from "../../compiler/plan/index.js";
+import { LowerError } from "../../compiler/lower/context.js";
+import { initialize } from "../../compiler/lower/init.js";
+import { modelParams } from "../../compiler/lower/declare.js";
+import { lowerModel } from "../../compiler/lower/model.js";
+import { stepLowering } from "../../compiler/lower/steps.js";
+import type { TensorFeed } from "../../runtime/backends/backend.js";
+import { checkedSource, examplePlans, inputData, runGraph } from "./harness.js";
+
+const plans = examplePlans();
+const planOf = (model: string, pipeline: string | null) => plans.find((c) => c.model.name === model && c.pipeline === pipeline)!.plan;
+
+/**
+ * The plans whose steps run here: every model alone (at batch 2) and the small
+ * models' pipelines. The other pipelines train at their own batches (up to
+ * 256), which the float64 interpreter takes minutes over; their structure is
+ * checked in graphs.test.ts.
+ */
+const SMALL = new Set(["Classifier", "Autoencoder"]);
+const running = plans.filter((c) => c.plan.training.length > 0 && (c.pipeline === null || SMALL.has(c.model.name)));
+
+describe.each(running.map((c) => [c.label, c] as const))("%s", (_label, c) => {
+  test("each training step runs once, updating the tensors of its trainable parts only", () => {
+    const params = modelParams(c.model);
+    const kinds = new Map(params.map((p) => [p.name, p]));
+    const values = initialize(params, 1);
+    for (const t of c.plan.training) {
+      const weights = new Map<string, TensorFeed>(params.map((p) => [p.name, { shape: p.shape, data: values.get(p.name)! }]));
+      for (const s of t.state) weights.set(s.name, { shape: s.shape, data: new Float64Array(s.shape.reduce((a, d) => a * d, 1)) });
+      const feeds = { ...Object.fromEntries(t.inputs.map((i) => [i.name, inputData(i, t.batch)])), seed: { shape: [], data: [5] }, step: { shape: [], data: [0] } };
+      const out = runGraph(t.graph, feeds, weights);
+      expect(Number.isFinite(out["loss"]!.data[0]), `${t.name}: loss`).toBe(true);
+      const read = new Set(t.graph.params.map((p) => p.name));
+      const learned = [...read].filter((n) => kinds.get(n)?.kind === "weight");
+      expect(t.trainable.length, t.name).toBeGreaterThan(0);
+      for (const name of learned) {
+        const owner = kinds.get(name)!.owner;
+        const updated = `new:${name}` in out;
+        if (t.trainable.includes(owner)) expect(updated, `${t.name}: new:${name}`).toBe(true);
+        if (t.frozen.includes(owner)) expect(updated, `${t.name}: frozen ${name} is updated`).toBe(false);
+      }
+      // One step moves the weights it updates.
+      const moved = learned.filter((n) => out[`new:${n}`]?.data.some((v, k) => v !== values.get(n)![k]));
+      expect(moved.length, t.name).toBeGreaterThan(0);
+      for (const s of t.state) expect(out[`new:${s.name}`]?.shape, s.name).toEqual(s.shape);
+    }
+  });
+});
+
+describe("the training entries a plan carries", () => {
+  test("the model alone: one step `train` over every loss, updates left to the caller", () => {
+    const plan = planOf("Classifier", null);
+    expect(plan.training.map((t) => [t.name, t.batch, t.updates, t.frozen])).toEqual([["train", 2, 0, []]]);
+    expect(plan.training[0]!.trainable).toEqual(["f", "W"]);
+    expect(plan.training[0]!.inputs).toEqual([
+      { name: "image", dtype: "f32", shape: [1, 28, 28] },
+      { name: "label", dtype: "i32", shape: [], classes: 5 },
+    ]);
+  });
+
+  test("a pipeline: its pretrain and adapt steps, with their batches, frozen parts and updates", () => {
+    const transfer = planOf("Classifier", "Transfer").training;
+    expect(transfer.map((t) => [t.name, t.batch, t.trainable, t.frozen])).toEqual([
+      ["pretrain", 128, ["f", "W"], []],
+      ["adapt", 50, ["W"], ["f"]],
+    ]);
+    expect(planOf("Contrastive", "LinearProbe").training.map((t) => [t.name, t.inputs.map((i) => i.name), t.frozen])).toEqual([
+      ["pretrain", ["image"], []],
+      ["adapt", ["image", "label"], ["f"]],
+    ]);
+    const gpt = planOf("TinyGPT", "Train").training;
+    expect(gpt.map((t) => [t.name, t.updates])).toEqual([["pretrain", 5000]]);
+  });
+
+  test("the state of a step is its optimizer's, as lowerTrainStep makes it", () => {
+    const adapt = planOf("Classifier", "Transfer").training[1]!;
+    expect(adapt.state.map((s) => s.name).sort()).toEqual(["W.bias.adam.m", "W.bias.adam.v", "W.weight.adam.m", "W.weight.adam.v"]);
+  });
+
+  test("a step that draws skipgram negatives is left out", () => {
+    const c = plans.find((p) => p.model.name === "SkipGram" && p.pipeline === null)!;
+    expect(lowerModel(c.program, "SkipGram", { batch: 2, mode: "train" }).inputs.some((i) => i.kind === "negatives")).toBe(true);
+    expect(c.plan.training).toEqual([]);
+    expect(planOf("SkipGram", "Train").training).toEqual([]);
+    // Its functions are still there.
+    expect(c.plan.functions.map((f) => f.name)).toEqual(["encode", "forward"]);
+  });
+
+  test("a cosine schedule over epochs (the number of updates depends on the data) is left out", () => {
+    const c = plans.find((p) => p.model.name === "MAE" && p.pipeline === "LinearProbe")!;
+    expect(stepLowering(c.program, "LinearProbe", 0).settings?.schedule?.name).toBe("cosine");
+    expect(c.plan.training.map((t) => t.name)).toEqual(["adapt"]);
+    expect(planOf("MAE", "FromScratch").training.map((t) => t.name)).toEqual(["pretrain"]);
+  });
+
+  test("later steps of one kind are numbered: adapt, adapt2", () => {
+    const program = checkedSource(`
+model M {
+  input x: f32[4]
+  input y: label(classes: 3)
+  encoder f = dense(8) -> relu
+  head W = classifier(classes: 3)
+  loss l = cross_entropy(W(f(x)), y)
+}
+data d {
+  x: f32[4]
+  y: label(classes: 3)
+}
+pipeline P {
+  pretrain M on d.train { steps: 3, batch: 4 }
+  freeze f
+  adapt on d.train { steps: 2, batch: 5 }
+  unfreeze f
+  adapt on d.train { batch: 6 }
+  test on d.test
+}
+`);
+    const plan = buildModelPlan(program, "M", { pipeline: "P" });
+    expect(plan.training.map((t) => [t.name, t.batch, t.updates, t.trainable, t.frozen])).toEqual([
+      ["pretrain", 4, 3, ["f", "W"], []],
+      ["adapt", 5, 2, ["W"], ["f"]],
+      ["adapt2", 6, 0, ["f", "W"], []],
+    ]);
+    expect(plan.functions.map((f) => f.name)).toEqual(["encode", "forward", "W"]);
+  });
+});
+
+describe("errors", () => {
+  const { program } = plans.find((p) => p.model.name === "Classifier")!;
+  test.each([
+    ["an unknown model", () => buildModelPlan(program, "Nope"), /no model 'Nope'/],
+    ["an unknown pipeline", () => buildModelPlan(program, "Classifier", { pipeline: "Nope" }), /no pipeline 'Nope'/],
+    ["a batch of 0", () => buildModelPlan(program, "Classifier", { batch: 0 }), /'batch' must be an integer ≥ 1/],
+    ["a fractional train batch", () => buildModelPlan(program, "Classifier", { trainBatch: 2.5 }), /'trainBatch' must be an integer ≥ 1/],
+  ])("%s is a LowerError", (_what, f, message) => {
+    expect(f).toThrow(LowerError);
+    expect(f).toThrow(message);
+  });
+
+  test("a pipeline over another model is a LowerError", () => {
+    const src = `
+model A {
+  input x: f32[4]
+  encoder f = dense(4)
+  loss l = mse(f(x), x)
+}
+model B {
+  input x: f32[4]
+  encoder g = dense(4)
+  loss l = mse(g(x), x)
+}
+data d {
+  x: f32[4]
+}
+pipeline P {
+  pretrain A on d.train { steps: 1 }
+}
+`;
+    expect(() => buildModelPlan(checkedSource(src), "B", { pipeline: "P" })).toThrow(/pipeline 'P' trains model 'A', not 'B'/);
+  });
+});
