@@ -5,6 +5,7 @@ import { fmtCommand } from "./commands/fmt.js";
 import { graphCommand } from "./commands/graph.js";
 import { trainCommand } from "./commands/train.js";
 import { testCommand } from "./commands/test.js";
+import { compileCommand, type CompileOptions } from "./commands/compile.js";
 import type { RawTrainOptions } from "./train/options.js";
 import { VERSION } from "./version.js";
 import { ExitCode, UserError } from "./errors.js";
@@ -112,6 +113,20 @@ program
   .option("--limit <n>", "use only the first n examples of the split")
   .option("--json", "print the results as JSON")
   .action((file: string, options: RawTrainOptions & { weights: string; json?: boolean }) => run(() => testCommand(file, options)));
+
+program
+  .command("compile")
+  .description("compile a model into a TypeScript module that apps import (a typed class over the repr runtime)")
+  .argument("<file>", "a .repr file")
+  .option("-o, --output <file.ts>", "the module to write (default: next to the .repr file)")
+  .option("--model <name>", "the model to compile (default: the file's only model, or the pipeline's)")
+  .option("--pipeline <name>", "include this pipeline's pretrain and adapt steps as training methods")
+  .option("--batch <n>", "examples per batch the functions are compiled for, besides 1 (default: 64)")
+  .option("--train-batch <n>", "examples per update of the model's own training step (default: 32)")
+  .option("--runtime <specifier>", "where the module imports the runtime from (default: repr/runtime)")
+  .option("--class-name <name>", "the generated class's name (default: the model's name)")
+  .option("--emit <what>", "also write: graph (every kernel graph as JSON and text, in OUT.graphs/)", collect)
+  .action((file: string, options: CompileOptions) => run(() => compileCommand(file, options)));
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,208 @@
+/**
+ * The decisions behind a generated module, made once: the class name, every
+ * method's name, parameters, types and documentation, as plain data. The
+ * printer (`print.ts`) only writes this description out.
+ */
+import type { ExampleType, ModelPlan, PlanFunction, PlanInput, PlanTraining } from "../../runtime/api/plan.js";
+import { docInline, docLines, formatExampleType, plainLine } from "./docs.js";
+import { planToJson } from "../../runtime/api/plan-json.js";
+import { FIXED_MEMBER_NAMES, classNameFor, pascalCase, uniqueIdentifiers } from "./names.js";
+
+/** How a generated module is made. */
+export interface EmitOptions {
+  /** The module specifier the generated module imports the runtime from (`repr/runtime`). */
+  readonly runtimeImport: string;
+  /** The class name; by default the model name in PascalCase. */
+  readonly className?: string;
+}
+
+/** The typed array that holds one dtype's numbers. */
+export type ArrayType = "Float32Array" | "Int32Array";
+
+/** A doc comment: its text lines, `@param` tags and `@returns` tag, all comment-safe. */
+export interface DocDescription {
+  readonly lines: readonly string[];
+  readonly params: readonly { readonly name: string; readonly text: string }[];
+  readonly returns: string | null;
+}
+
+/** A function method: its parameters, each the array one input's examples are fed from. */
+export interface CallMethod {
+  readonly kind: "call";
+  readonly name: string;
+  readonly doc: DocDescription;
+  /** The plan function it runs. */
+  readonly fn: string;
+  /** `name`: the parameter; `key`: the input name the runtime expects. */
+  readonly params: readonly { readonly name: string; readonly key: string; readonly type: ArrayType }[];
+  readonly returns: ArrayType;
+}
+
+/** A training method: `trainStep` (one update on one batch), `fit` (a run) or `evaluate` (the loss without updates). */
+export interface TrainingMethod {
+  readonly kind: "trainStep" | "fit" | "evaluate";
+  readonly name: string;
+  readonly doc: DocDescription;
+  /** The plan training step it runs. */
+  readonly step: string;
+  /** The fields of one batch (for `trainStep`): input names and their arrays. */
+  readonly batch: readonly { readonly key: string; readonly type: ArrayType }[];
+}
+
+/** A method of the generated class. */
+export type MethodDescription = CallMethod | TrainingMethod;
+
+/** Everything a generated module says, decided. */
+export interface ModuleDescription {
+  /** The header comment's text, on one line. */
+  readonly header: string;
+  readonly runtimeImport: string;
+  /** The types the module imports from the runtime (besides the values `Model` and `planFromJson`): only those it uses. */
+  readonly runtimeTypes: readonly string[];
+  /** The plan as JSON text, for the runtime's `planFromJson`. */
+  readonly planJson: string;
+  readonly className: string;
+  readonly classDoc: readonly string[];
+  /** Static metadata: the parts, and the inputs of the functions and training steps (first occurrence of each name). */
+  readonly parts: readonly { readonly name: string; readonly role: string }[];
+  readonly inputs: readonly PlanInput[];
+  /** The names `freeze` and `unfreeze` take, and the names `replaceHead` takes (no method when empty). */
+  readonly partNames: readonly string[];
+  readonly headNames: readonly string[];
+  readonly methods: readonly MethodDescription[];
+}
+
+const arrayType = (t: ExampleType): ArrayType => (t.dtype === "i32" ? "Int32Array" : "Float32Array");
+const code = (text: string): string => `\`${docInline(text)}\``;
+
+/** The fields of one batch or example, for docs: `` `image` f32[32, 1, 28, 28], `label` i32[32] (10 classes) ``. */
+function fieldsDoc(inputs: readonly PlanInput[], batch: string | number): string {
+  return inputs.map((i) => `${code(i.name)} ${formatExampleType(i, batch)}`).join(", ") || "no fields";
+}
+
+function callDoc(fn: PlanFunction, params: readonly string[]): DocDescription {
+  const lines = fn.doc !== null ? docLines(fn.doc) : [];
+  return {
+    lines: lines.length > 0 ? lines : [`Runs the function ${code(fn.name)} on n examples.`],
+    params: [
+      ...fn.inputs.map((input, i) => ({
+        name: params[i]!,
+        text: `${params[i] === input.name ? "" : `input ${code(input.name)}: `}${formatExampleType(input, "n")}, n examples one after another`,
+      })),
+      {
+        name: "count",
+        text:
+          fn.inputs.length > 0
+            ? `the number of examples n; by default, what the length of ${code(params[0]!)} says`
+            : "the number of examples n",
+      },
+    ],
+    returns: `${formatExampleType(fn.output, "n")}, one result per example`,
+  };
+}
+
+function trainingDocs(step: PlanTraining): Record<TrainingMethod["kind"], DocDescription> {
+  const own = step.doc !== null ? docLines(step.doc) : [];
+  const about = own.length > 0 ? [...own, ""] : [];
+  const name = code(step.name);
+  return {
+    trainStep: {
+      lines: [...about, `One update of the training step ${name} on one batch of exactly ${step.batch} examples.`],
+      params: [{ name: "batch", text: `the batch by input name: ${fieldsDoc(step.inputs, step.batch)}` }],
+      returns: "the loss on the batch",
+    },
+    fit: {
+      lines: [...about, `Trains with the training step ${name} (${step.updates} updates unless options say otherwise).`],
+      params: [
+        { name: "data", text: `the examples by input name: ${fieldsDoc(step.inputs, "n")}` },
+        { name: "options", text: "epochs or updates, the shuffle seed, a progress callback, an abort signal" },
+      ],
+      returns: "the number of updates taken and their losses",
+    },
+    evaluate: {
+      lines: [...about, `The loss of the training step ${name} on data, without updating anything.`],
+      params: [{ name: "data", text: `the examples by input name: ${fieldsDoc(step.inputs, "n")}` }],
+      returns: "the mean loss over the data's full batches",
+    },
+  };
+}
+
+/** The method names a training step asks for: `trainStep`, `fit`, `evaluate` for the step `train`, else `trainPretrain`, `fitPretrain`, ... */
+function trainingNames(step: string): Record<TrainingMethod["kind"], string> {
+  if (step === "train") return { trainStep: "trainStep", fit: "fit", evaluate: "evaluate" };
+  const suffix = pascalCase(step);
+  return { trainStep: `train${suffix}`, fit: `fit${suffix}`, evaluate: `evaluate${suffix}` };
+}
+
+/** Input names are keys of one object per call, so a function or step with two inputs of one name is a broken plan. */
+function checkInputNames(plan: ModelPlan): void {
+  for (const [what, list] of [
+    ["function", plan.functions],
+    ["training step", plan.training],
+  ] as const) {
+    for (const item of list) {
+      const names = item.inputs.map((i) => i.name);
+      const twice = names.find((n, i) => names.indexOf(n) !== i);
+      if (twice !== undefined) throw new Error(`internal error: ${what} ${JSON.stringify(item.name)} has two inputs named ${JSON.stringify(twice)}`);
+    }
+  }
+}
+
+/** Decides everything about the module for `plan` (see `ModuleDescription`); throws on a plan whose input names repeat within a function or step. */
+export function describeModule(plan: ModelPlan, options: EmitOptions): ModuleDescription {
+  checkInputNames(plan);
+  const kinds = ["trainStep", "fit", "evaluate"] as const;
+  const wanted = [
+    ...plan.functions.map((f) => f.name),
+    ...plan.training.flatMap((s) => kinds.map((kind) => trainingNames(s.name)[kind])),
+  ];
+  const names = uniqueIdentifiers(wanted, FIXED_MEMBER_NAMES);
+  const methods: MethodDescription[] = plan.functions.map((fn, i) => {
+    const params = uniqueIdentifiers(
+      fn.inputs.map((input) => input.name),
+      new Set(["count"]),
+    );
+    return {
+      kind: "call",
+      name: names[i]!,
+      doc: callDoc(fn, params),
+      fn: fn.name,
+      params: fn.inputs.map((input, j) => ({ name: params[j]!, key: input.name, type: arrayType(input) })),
+      returns: arrayType(fn.output),
+    };
+  });
+  let next = plan.functions.length;
+  for (const step of plan.training) {
+    for (const kind of kinds) {
+      methods.push({
+        kind,
+        name: names[next++]!,
+        doc: trainingDocs(step)[kind],
+        step: step.name,
+        batch: step.inputs.map((input) => ({ key: input.name, type: arrayType(input) })),
+      });
+    }
+  }
+
+  const seen = new Set<string>();
+  const inputs = [...plan.functions.flatMap((f) => f.inputs), ...plan.training.flatMap((s) => s.inputs)].filter(
+    (input) => !seen.has(input.name) && seen.add(input.name),
+  );
+  const modelDoc = plan.doc !== null ? docLines(plan.doc) : [];
+  return {
+    header: `Generated by repr from ${plainLine(plan.source)} — do not edit.`,
+    runtimeImport: options.runtimeImport,
+    runtimeTypes: [...(plan.training.length > 0 ? ["FitOptions", "FitResult"] : []), "ModelOptions", "ModelPlan", "Weights"],
+    planJson: planToJson(plan),
+    className: classNameFor(plan.model, options.className),
+    classDoc: [
+      ...(modelDoc.length > 0 ? [...modelDoc, ""] : []),
+      `The model ${code(plan.model)}, compiled by repr from ${code(plan.source)}.`,
+    ],
+    parts: plan.parts.map((p) => ({ name: p.name, role: p.role })),
+    inputs,
+    partNames: plan.parts.map((p) => p.name),
+    headNames: plan.parts.filter((p) => p.role === "head").map((p) => p.name),
+    methods,
+  };
+}

@@ -1,0 +1,272 @@
+/**
+ * Prints a `ModuleDescription` as TypeScript with ts-morph's structures. It
+ * decides nothing: names, types and doc text come decided; user text enters
+ * code only through `stringLiteral` and docs only as the description's
+ * comment-safe lines.
+ */
+import {
+  type ClassDeclarationStructure,
+  type CodeBlockWriter,
+  type MethodDeclarationStructure,
+  type OptionalKind,
+  type PropertyDeclarationStructure,
+  IndentationText,
+  NewLineKind,
+  Project,
+  QuoteKind,
+  Scope,
+  StructureKind,
+  VariableDeclarationKind,
+} from "ts-morph";
+import type { PlanInput } from "../../runtime/api/plan.js";
+import type { DocDescription, MethodDescription, ModuleDescription, TrainingMethod } from "./describe.js";
+import { numberLiteral, stringLiteral } from "./literals.js";
+import { isIdentifierName } from "./names.js";
+
+type Writer = (writer: CodeBlockWriter) => void;
+
+/** A property name: bare when it is an identifier name, else a string literal; `__proto__` always computed, since a literal `__proto__` key sets the prototype instead. */
+function propertyName(key: string): string {
+  if (key === "__proto__") return `[${stringLiteral(key)}]`;
+  return isIdentifierName(key) ? key : stringLiteral(key);
+}
+
+/**
+ * A doc comment's text, tags included, as one string: ts-morph writes it
+ * inside the comment as it is. (Its tag printer would first write the text
+ * on a fresh writer that takes quotes and comment openers in it for code.)
+ */
+function jsDoc(doc: DocDescription): string {
+  return [
+    ...doc.lines,
+    ...doc.params.map((p) => `@param ${p.name} - ${p.text}`),
+    ...(doc.returns !== null ? [`@returns ${doc.returns}`] : []),
+  ].join("\n");
+}
+
+const docOf = (lines: readonly string[], params: DocDescription["params"] = [], returns: string | null = null): string =>
+  jsDoc({ lines, params, returns });
+
+/** A union of string literal types (`never` when empty). */
+function literalUnion(names: readonly string[]): string {
+  return names.length === 0 ? "never" : [...new Set(names)].map((n) => stringLiteral(n)).join(" | ");
+}
+
+function inputLiteral(input: PlanInput): Writer {
+  return (w) => {
+    w.write(`{ name: ${stringLiteral(input.name)}, dtype: ${stringLiteral(input.dtype)}, shape: [${input.shape.map(numberLiteral).join(", ")}]`);
+    if (input.classes !== undefined) w.write(`, classes: ${numberLiteral(input.classes)}`);
+    if (input.vocab !== undefined) w.write(`, vocab: ${numberLiteral(input.vocab)}`);
+    w.write(" }");
+  };
+}
+
+/** A module-level constant holding an array literal, one element per line, `as const`. */
+function constArray<T>(name: string, doc: string, items: readonly T[], item: (x: T) => Writer): Writer {
+  return (w) => {
+    w.blankLineIfLastNot().writeLine(`/** ${doc} */`).write(`const ${name} = [`);
+    if (items.length > 0) {
+      w.indent(() => {
+        for (const x of items) {
+          item(x)(w);
+          w.write(",").newLine();
+        }
+      });
+    }
+    w.write("] as const;");
+  };
+}
+
+/** The type of a batch or data set: one typed array per input, by input name. */
+function batchType(fields: TrainingMethod["batch"]): string {
+  return `{ ${fields.map((f) => `readonly ${propertyName(f.key)}: ${f.type}`).join("; ")} }`;
+}
+
+function method(m: MethodDescription): OptionalKind<MethodDeclarationStructure> {
+  const base = { name: m.name, docs: [jsDoc(m.doc)] };
+  const step = stringLiteral(m.kind === "call" ? m.fn : m.step);
+  switch (m.kind) {
+    case "call":
+      return {
+        ...base,
+        parameters: [...m.params.map((p) => ({ name: p.name, type: p.type })), { name: "count", type: "number", hasQuestionToken: true }],
+        returnType: m.returns,
+        statements: (w) => {
+          const fields = m.params.map((p) => (p.key === p.name ? p.name : `${propertyName(p.key)}: ${p.name}`));
+          w.write(`return this.#model.call(${step}, { ${fields.join(", ")} }, count) as ${m.returns};`);
+        },
+      };
+    case "trainStep":
+      return {
+        ...base,
+        parameters: [{ name: "batch", type: batchType(m.batch) }],
+        returnType: "number",
+        statements: (w) => w.write(`return this.#model.trainStep(${step}, batch);`),
+      };
+    case "fit":
+      return {
+        ...base,
+        parameters: [
+          { name: "data", type: batchType(m.batch) },
+          { name: "options", type: "FitOptions", hasQuestionToken: true },
+        ],
+        returnType: "Promise<FitResult>",
+        statements: (w) => w.write(`return this.#model.fit(${step}, data, options);`),
+      };
+    case "evaluate":
+      return {
+        ...base,
+        parameters: [{ name: "data", type: batchType(m.batch) }],
+        returnType: "number",
+        statements: (w) => w.write(`return this.#model.evaluate(${step}, data);`),
+      };
+  }
+}
+
+/** The members every generated class has. */
+function fixedMethods(d: ModuleDescription): OptionalKind<MethodDeclarationStructure>[] {
+  const union = literalUnion(d.partNames);
+  const parts = union.includes(" | ") ? `(${union})[]` : `${union}[]`;
+  const methods: OptionalKind<MethodDeclarationStructure>[] = [
+    {
+      name: "freeze",
+      docs: [docOf(["Stops training the given parts: training steps leave their tensors as they are."], [{ name: "parts", text: "part names" }])],
+      parameters: [{ name: "parts", type: parts, isRestParameter: true }],
+      returnType: "void",
+      statements: ["this.#model.freeze(...parts);"],
+    },
+    {
+      name: "unfreeze",
+      docs: [docOf(["Trains the given parts again."], [{ name: "parts", text: "part names" }])],
+      parameters: [{ name: "parts", type: parts, isRestParameter: true }],
+      returnType: "void",
+      statements: ["this.#model.unfreeze(...parts);"],
+    },
+  ];
+  if (d.headNames.length > 0) {
+    methods.push({
+      name: "replaceHead",
+      docs: [
+        docOf(
+          ["Gives a head fresh initial values, for a new task."],
+          [
+            { name: "part", text: "the head" },
+            { name: "seed", text: "the seed of its initial values" },
+          ],
+        ),
+      ],
+      parameters: [
+        { name: "part", type: literalUnion(d.headNames) },
+        { name: "seed", type: "number", hasQuestionToken: true },
+      ],
+      returnType: "void",
+      statements: ["this.#model.replaceHead(part, seed);"],
+    });
+  }
+  methods.push(
+    {
+      name: "save",
+      docs: [docOf(["The model's tensors as safetensors bytes."])],
+      returnType: "Uint8Array",
+      statements: ["return this.#model.save();"],
+    },
+    {
+      name: "load",
+      docs: [docOf(["Replaces the model's tensors with saved ones."], [{ name: "weights", text: "what `save` returned, or tensors by name" }])],
+      parameters: [{ name: "weights", type: "Weights" }],
+      returnType: "void",
+      statements: ["this.#model.load(weights);"],
+    },
+    {
+      name: "dispose",
+      docs: [docOf(["Frees what the model holds on its backend; the model cannot be used after."])],
+      returnType: "void",
+      statements: ["this.#model.dispose();"],
+    },
+    {
+      name: "[Symbol.dispose]",
+      docs: [docOf(["Disposes the model (for `using`)."])],
+      returnType: "void",
+      statements: ["this.#model.dispose();"],
+    },
+  );
+  return methods;
+}
+
+const PARTS_DOC = "The model's parts and their roles.";
+const INPUTS_DOC = "The inputs the model's functions and training steps take, with the shape of one example.";
+
+function classStructure(d: ModuleDescription): ClassDeclarationStructure {
+  const properties: OptionalKind<PropertyDeclarationStructure>[] = [
+    { name: "parts", isStatic: true, isReadonly: true, docs: [docOf([PARTS_DOC])], initializer: "PARTS" },
+    { name: "inputs", isStatic: true, isReadonly: true, docs: [docOf([INPUTS_DOC])], initializer: "INPUTS" },
+    { name: "#model", isReadonly: true, type: "Model" },
+  ];
+  return {
+    kind: StructureKind.Class,
+    name: d.className,
+    isExported: true,
+    docs: [docOf(d.classDoc)],
+    properties,
+    ctors: [{ scope: Scope.Private, parameters: [{ name: "model", type: "Model" }], statements: ["this.#model = model;"] }],
+    methods: [
+      {
+        name: "create",
+        isStatic: true,
+        isAsync: true,
+        docs: [docOf(["Creates the model on a backend, with its initial values or the given weights."], [{ name: "options", text: "backend, weights and seed" }])],
+        parameters: [{ name: "options", type: "ModelOptions", hasQuestionToken: true }],
+        returnType: `Promise<${d.className}>`,
+        statements: [`return new ${d.className}(await Model.create(PLAN, options));`],
+      },
+      ...d.methods.map(method),
+      ...fixedMethods(d),
+    ],
+  };
+}
+
+/**
+ * Where the plan's JSON literal goes. The literal (often megabytes) is put in
+ * after printing, since ts-morph's writer and parser take a second per
+ * megabyte over it. The placeholder holds a NUL, which nothing else in a
+ * printed module can: string literals escape it and comments replace it.
+ */
+const PLAN_PLACEHOLDER = "'\u0000'";
+
+let project: Project | undefined;
+
+/** The module text for `d`. */
+export function printModule(d: ModuleDescription): string {
+  project ??= new Project({
+    useInMemoryFileSystem: true,
+    manipulationSettings: { indentationText: IndentationText.TwoSpaces, newLineKind: NewLineKind.LineFeed, quoteKind: QuoteKind.Double },
+  });
+  const file = project.createSourceFile(
+    "module.ts",
+    {
+      leadingTrivia: (w) => w.write(`// ${d.header}`).newLine().newLine(),
+      statements: [
+        (w) =>
+          w
+            .write(`import { ${["Model", "planFromJson", ...d.runtimeTypes.map((t) => `type ${t}`)].join(", ")} }`)
+            .write(` from ${stringLiteral(d.runtimeImport)};`)
+            .blankLine(),
+        {
+          kind: StructureKind.VariableStatement,
+          declarationKind: VariableDeclarationKind.Const,
+          docs: [docOf(["The compiled model: kernel graphs, shapes and names."])],
+          declarations: [{ name: "PLAN", type: "ModelPlan", initializer: `planFromJson(${PLAN_PLACEHOLDER})` }],
+        },
+        constArray("PARTS", PARTS_DOC, d.parts, (p) => (w) => w.write(`{ name: ${stringLiteral(p.name)}, role: ${stringLiteral(p.role)} }`)),
+        constArray("INPUTS", INPUTS_DOC, d.inputs, inputLiteral),
+        classStructure(d),
+      ],
+    },
+    { overwrite: true },
+  );
+  const text = file.getFullText();
+  project.removeSourceFile(file);
+  const parts = text.split(PLAN_PLACEHOLDER);
+  if (parts.length !== 2) throw new Error("internal error: the plan placeholder is not in the printed module exactly once");
+  return parts[0]! + stringLiteral(d.planJson, "'") + parts[1]!;
+}

@@ -1,0 +1,46 @@
+/**
+ * A generated module on the real runtime: the class the module exports runs
+ * the plan's functions and training step through `Model` on the CPU backend
+ * and gets what `Model` itself computes from the same plan.
+ */
+import { runInThisContext } from "node:vm";
+import { describe, expect, it } from "vitest";
+import { emitModule } from "../../compiler/emit/index.js";
+import * as runtime from "../../runtime/index.js";
+import { transpile } from "./harness.js";
+import { tinyPlan } from "./plans.js";
+
+type Generated = Record<string, (...args: unknown[]) => unknown>;
+
+/** The module's class, with the runtime as `repr/runtime`. */
+function load(): Generated {
+  const { js } = transpile(emitModule(tinyPlan(), { runtimeImport: "repr/runtime" }));
+  const exports: Record<string, unknown> = {};
+  const run = runInThisContext(`(function (exports, require) {${js}\n})`) as (e: unknown, r: (spec: string) => unknown) => void;
+  run(exports, () => runtime);
+  return exports.TinyClassifier as Generated;
+}
+
+describe("a generated module on the real runtime", () => {
+  it("computes what Model computes from the same plan", async () => {
+    const cls = load();
+    const model = (await cls.create!({ backend: "cpu", seed: 1 })) as Generated;
+    const direct = await runtime.Model.create(tinyPlan(), { backend: "cpu", seed: 1 });
+    const image = new Float32Array([1, 2, 3, -1, -2, -3, 0.5, 0, 2]);
+    expect(model.encode!(image)).toEqual(direct.call("encode", { image }));
+    expect(model.classify!(image, 3)).toEqual(direct.call("classify", { image }, 3));
+    const batch = { image: new Float32Array(12).fill(1), label: new Int32Array(4) };
+    expect(model.trainStep!(batch)).toBe(direct.trainStep("train", batch));
+    const data = { image: new Float32Array(24).fill(0.5), label: new Int32Array(8) };
+    expect(model.evaluate!(data)).toBe(direct.evaluate("train", data));
+    const fitted = (await model.fit!(data, { updates: 2 })) as runtime.FitResult;
+    expect(fitted.updates).toBe(2);
+    const bytes = model.save!() as Uint8Array;
+    model.freeze!("f");
+    model.replaceHead!("h", 3);
+    model.load!(bytes);
+    expect(model.save!()).toEqual(bytes);
+    (model as unknown as Disposable)[Symbol.dispose]();
+    direct.dispose();
+  });
+});
