@@ -4,5 +4,7 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     testTimeout: 60_000,
+    // beforeAll hooks of the end-to-end tests train small models through the CLI.
+    hookTimeout: 180_000,
   },
 });

@@ -14,7 +14,7 @@ export function runCli(args: readonly string[], options: { cwd?: string; input?:
   const result = spawnSync(
     process.execPath,
     ["--import", "tsx", join(repoRoot, "cli", "main.ts"), ...args],
-    { cwd: options.cwd ?? repoRoot, encoding: "utf8", input: options.input ?? "", timeout: 60_000 },
+    { cwd: options.cwd ?? repoRoot, encoding: "utf8", input: options.input ?? "", timeout: 180_000 },
   );
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }

@@ -48,7 +48,9 @@ describe("repr graph", () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toContain("// pipeline Transfer, step 4 (adapt), model Classifier, batch 2: training step (forward, backward, update)");
     expect(r.stdout).toContain("// frozen (no gradient, no update): f");
-    expect(r.stdout).toMatch(/return loss = %\d+, new:W\.weight = %\d+, new:W\.bias = %\d+\n$/);
+    // Only the new head is updated (with its adam moments); the frozen encoder has no new: output.
+    expect(r.stdout).toMatch(/return loss = %\d+, new:W\.weight = %\d+, new:W\.weight\.adam\.m = %\d+, new:W\.weight\.adam\.v = %\d+, new:W\.bias = %\d+, new:W\.bias\.adam\.m = %\d+, new:W\.bias\.adam\.v = %\d+\n$/);
+    expect(r.stdout).not.toMatch(/new:f\./);
     // A frozen weight is read by the forward pass only; a trained one by its update too.
     const users = (name: string) => {
       const id = new RegExp(`(%\\d+) = param "${name}"`).exec(r.stdout)![1]!;

@@ -175,9 +175,19 @@ describe("the masked autoencoder (examples/masked-autoencoder.repr)", () => {
     expect(Math.abs(all - value)).toBeGreaterThan(1e-6);
   });
 
-  test("features is the encoded image the probe reads: all 49 patches through f, flattened", () => {
+  test("features is all 49 patches through f, flattened; the probe reads their mean", () => {
     expect(out["features"]!.shape).toEqual([2, 49 * 64]);
-    expect(out["features"]!.data).toEqual(out["value/encoded"]!.data);
+    // `encoded` is f's output averaged over the patches: the mean of the features' 49 rows of 64.
+    const features = out["features"]!.data;
+    const encoded = out["value/encoded"]!.data;
+    expect(encoded.length).toBe(2 * 64);
+    for (let b = 0; b < 2; b++) {
+      for (let d = 0; d < 64; d++) {
+        let sum = 0;
+        for (let p = 0; p < 49; p++) sum += features[b * 49 * 64 + p * 64 + d]!;
+        expect(encoded[b * 64 + d]!).toBeCloseTo(sum / 49, 12);
+      }
+    }
     // No mask: other seeds do not change it.
     expect(evaluate(lowered, feeds(lowered, 6))["features"]!.data).toEqual(out["features"]!.data);
   });
