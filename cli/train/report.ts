@@ -56,5 +56,6 @@ export function reportTable(history: RunHistory): string {
   for (const name of lossNames) row(`test loss ${name}`, (s) => (s.kind === "test" && name in s.losses ? s.losses[name]! : ""));
   const metricNames = [...new Set(columns.flatMap((s) => (s.kind === "test" ? Object.keys(s.metrics) : [])))];
   for (const name of metricNames) row(name, (s) => (s.kind === "test" && name in s.metrics ? s.metrics[name]! : ""));
-  return formatTable(header, rows);
+  // `repr test` has no training columns: leave out rows with nothing in them.
+  return formatTable(header, rows.filter((r) => r.slice(1).some((cell) => cell !== "")));
 }
