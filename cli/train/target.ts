@@ -12,7 +12,7 @@ import { checkProgram } from "../../compiler/check.js";
 import { nodeFileHost } from "../../compiler/file-host.js";
 import { labelField } from "../../compiler/data.js";
 import type { CheckedData, CheckedModel, CheckedPipeline, CheckedProgram, StepSettings } from "../../compiler/program.js";
-import { sameType } from "../../compiler/types.js";
+import { formatType, sameType } from "../../compiler/types.js";
 import { readTextFile } from "../files.js";
 import { UserError } from "../errors.js";
 
@@ -71,14 +71,15 @@ function modelPipeline(program: CheckedProgram, file: string, name: string): { p
   if (!model) throw new UserError(`${file} has no model '${name}' (models: ${program.models.map((m) => m.name).join(", ") || "none"})`);
   const data = program.data.find((d) => provides(d.fields, model));
   if (!data) {
-    const inputs = model.inputs.map((i) => i.name).join(", ");
-    throw new UserError(`${file}: no data declaration provides every input of model '${name}' (${inputs}); declare one whose fields have these names and types`);
+    const types = model.inputs.map((i) => `${i.name}: ${formatType(i.type)}`).join(", ");
+    throw new UserError(`${file}: no data declaration provides every input of model '${name}' with its type (${types}); declare one, or train it in a pipeline, where a step may select labels`);
   }
   const labels = labelField(data);
   const classes = labels?.type.classes ?? null;
   const ref = { data: data.name, perClass: null, labels: null, classes };
   const metrics = [
-    ...(model.prediction && labels ? [{ name: "accuracy", args: {} }] : []),
+    // Accuracy where the prediction is one score per class of the data's labels (spec/pipelines.md, "Metrics").
+    ...(model.prediction && labels && model.prediction.type.shape.join() === String(classes) ? [{ name: "accuracy", args: {} }] : []),
     ...(model.losses.some((l) => l.objectives.includes("mse")) ? [{ name: "mse", args: {} }] : []),
   ];
   const location = model.location;
@@ -87,7 +88,8 @@ function modelPipeline(program: CheckedProgram, file: string, name: string): { p
     doc: null,
     model: name,
     steps: [
-      { kind: "pretrain", model: name, data: { ...ref, split: "train" }, settings: DEFAULT_SETTINGS, trainable: model.parts.map((p) => p.name), location },
+      // As the checker resolves a step that names no objective: every loss of the model.
+      { kind: "pretrain", model: name, data: { ...ref, split: "train" }, settings: { ...DEFAULT_SETTINGS, objectives: model.losses.map((l) => l.name) }, trainable: model.parts.map((p) => p.name), location },
       { kind: "test", data: { ...ref, split: "test" }, settings: { ...DEFAULT_SETTINGS, metrics }, location },
     ],
     location,
@@ -100,8 +102,7 @@ function provides(fields: CheckedData["fields"], model: CheckedModel): boolean {
   return model.inputs.every((i) => {
     const f = fields.find((x) => x.name === i.name);
     if (!f) return false;
-    // Label inputs take their class count from the data (spec/data.md).
-    if (i.type.classes !== undefined) return f.type.classes !== undefined;
+    // Without a pipeline's checks (RC515), a label field must have exactly the model's classes.
     return sameType(f.type, i.type);
   });
 }

@@ -103,6 +103,7 @@ describe("bad options name the option", () => {
     [["--data", "digits.pixels=mnist"], "no field 'pixels'"],
     [["--steps", "2", "--epochs", "2"], "--steps or --epochs"],
     [["--pipeline", "Nope"], "no pipeline 'Nope'"],
+    [["--model", "Nope"], "no model 'Nope'"],
   ])("%j", (extra, expected) => {
     expect(fails(extra)).toContain(expected);
   });
@@ -117,5 +118,23 @@ describe("nothing already written is destroyed", () => {
     fails(["--data", `digits=${join(dir, "missing-folder")}`], out);
     for (const [f, bytes] of before) expect(readFileSync(join(out, f)).equals(bytes), f).toBe(true);
     expect(readdirSync(out).sort()).toEqual([...before.keys()].sort());
+  });
+});
+
+describe("--model without a pipeline", () => {
+  it("trains a model's losses on the data that provides its inputs, then tests", () => {
+    const out = join(dir, "model");
+    const r = runCli(["train", AE, "--model", "Autoencoder", "--steps", "3", "--limit", "64", "--out", out, "--plain"]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/test loss reconstruction\s+\d/);
+    // A reconstruction has no class scores: no accuracy, but the mse metric.
+    expect(r.stdout).not.toContain("accuracy");
+    expect(r.stdout).toMatch(/\nmse\s+\d/);
+  });
+
+  it("refuses data whose label field has another class count, naming the types", () => {
+    const r = runCli(["train", "examples/transfer.repr", "--model", "Classifier", "--steps", "3", "--out", join(dir, "classifier"), "--plain"]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("label: i32[B] (5 classes)");
   });
 });
