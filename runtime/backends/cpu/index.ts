@@ -8,8 +8,9 @@
  * JavaScript kernels only), makes a Float32Array or Int32Array view for each
  * value (values that share a buffer share its memory, one at a time), and
  * turns each kernel into a step with everything precomputed (`kernels.ts`,
- * `elementwise.ts`). Two rewrites of the plan's execution keep the result
- * the same: transposes feeding a matmul are folded into it (`fold.ts`), and
+ * `elementwise.ts`). Three rewrites of the plan's execution keep the result
+ * the same: reshapes become views of their operands where the plan allows
+ * (`alias.ts`), transposes feeding a matmul are folded into it (`fold.ts`), and
  * runs of elementwise kernels go a chunk at a time (`chunked.ts`). A run
  * copies the feeds into their buffers, runs the steps in order and returns
  * views of the output buffers: no allocation per run or per element.
@@ -18,6 +19,7 @@ import { formatShape, sameShape } from "../../ir/shape.js";
 import type { KernelGraph, NamedValue } from "../../kernel/graph.js";
 import { assertValidKernelGraph } from "../../kernel/validate.js";
 import { lookupFeed, RunError, type Backend, type Executable, type TensorFeeds, type TensorValue } from "../backend.js";
+import { aliasedReshapes } from "./alias.js";
 import { allocateArena } from "./arena.js";
 import { chunkedSteps, type CompiledKernel } from "./chunked.js";
 import { elementwise, whole } from "./elementwise.js";
@@ -33,12 +35,16 @@ export { simdAvailable } from "./simd.js";
 export interface CpuOptions {
   /** Use the WebAssembly SIMD kernels where the engine supports it (default true); false forces the JavaScript fallback. */
   readonly simd?: boolean;
+  /** Time every kernel (each on its own, no chunking) and sum the times by op and shape into `profile`: for finding hot spots. */
+  readonly profile?: boolean;
 }
 
 /** A CPU executable, which also says which kernels it runs. */
 export interface CpuExecutable extends Executable {
   /** Whether its matmuls and main float32 elementwise ops run on the WebAssembly SIMD kernels (false: the JavaScript fallback). */
   readonly simd: boolean;
+  /** With `{ profile: true }`: milliseconds and calls summed by op and output shape over all runs. */
+  readonly profile?: Map<string, { ms: number; n: number }>;
 }
 
 /** The CPU backend. */
@@ -48,8 +54,10 @@ export const cpuBackend: Backend = {
 };
 
 /** Compiles a kernel graph for the CPU. */
-export function compileCpu(graph: KernelGraph, options: CpuOptions = {}): CpuExecutable {
-  assertValidKernelGraph(graph);
+export function compileCpu(given: KernelGraph, options: CpuOptions = {}): CpuExecutable {
+  assertValidKernelGraph(given);
+  // Reshapes become views where they can (`alias.ts`); the rest of compilation sees their outputs' new buffers.
+  const { graph, skipped: views } = aliasedReshapes(given);
   const arena = allocateArena(
     graph.buffers.map((b) => b.bytes),
     options.simd ?? true,
@@ -70,7 +78,7 @@ export function compileCpu(graph: KernelGraph, options: CpuOptions = {}): CpuExe
     if (maker === undefined) throw new Error(`cpu: no kernel for op ${op.op}`);
     const [out, args] = [slots[k.output]!, k.inputs.map((v) => slots[v]!)];
     const fold = folds.products.get(k.id);
-    const skip = folds.skipped.has(k.id);
+    const skip = folds.skipped.has(k.id) || views.has(k.id);
     const ew = skip || fold !== undefined ? undefined : elementwise(op.op, op.attrs, out, args, arena.simd);
     let step: Step | undefined;
     if (fold !== undefined) step = foldedMatmul(arena.simd!, out, slots[fold.a.value]!, slots[fold.b.value]!, fold);
@@ -84,7 +92,8 @@ export function compileCpu(graph: KernelGraph, options: CpuOptions = {}): CpuExe
       elementwise: ew,
     };
   });
-  const steps = chunkedSteps(compiled);
+  const profile = options.profile === true ? new Map<string, { ms: number; n: number }>() : undefined;
+  const steps = profile === undefined ? chunkedSteps(compiled) : profiledSteps(graph, compiled, profile, new Set(folds.products.keys()));
   const leaves = [
     ...graph.inputs.map((n) => ({ n, kind: "input", from: "feeds" as const })),
     ...graph.params.map((n) => ({ n, kind: "param", from: "params" as const })),
@@ -95,8 +104,9 @@ export function compileCpu(graph: KernelGraph, options: CpuOptions = {}): CpuExe
   );
   const count = steps.length;
   return {
-    graph,
+    graph: given,
     simd: arena.simd !== undefined,
+    ...(profile === undefined ? {} : { profile }),
     run(feeds: TensorFeeds, params: TensorFeeds = {}): Record<string, TensorValue> {
       for (let i = 0; i < leaves.length; i++) {
         const { n, kind, from } = leaves[i]!;
@@ -106,6 +116,28 @@ export function compileCpu(graph: KernelGraph, options: CpuOptions = {}): CpuExe
       return outputs;
     },
   };
+}
+
+/** Each kernel's step on its own, timed into `profile` under its op (a matmul where a product was folded into it), output shape and operand shapes. */
+function profiledSteps(graph: KernelGraph, compiled: readonly CompiledKernel[], profile: Map<string, { ms: number; n: number }>, products: ReadonlySet<number>): Step[] {
+  const steps: Step[] = [];
+  compiled.forEach((c, i) => {
+    const step = c.step;
+    if (step === undefined) return;
+    const k = graph.kernels[i]!;
+    const shapes = k.inputs.map((v) => formatShape(graph.values[v]!.shape)).join(",");
+    const op = products.has(k.id) && k.ops[0]!.op !== "matmul" ? `matmul (folded into ${k.ops[0]!.op})` : k.ops[0]!.op;
+    const key = `${op} ${formatShape(graph.values[k.output]!.shape)} <- ${shapes}`;
+    const entry = profile.get(key) ?? { ms: 0, n: 0 };
+    profile.set(key, entry);
+    steps.push(() => {
+      const t0 = performance.now();
+      step();
+      entry.ms += performance.now() - t0;
+      entry.n++;
+    });
+  });
+  return steps;
 }
 
 /** out = A · B on the SIMD kernel, each operand read as stored or transposed: a product that folds transposes in (see `fold.ts`). */

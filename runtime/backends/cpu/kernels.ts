@@ -17,6 +17,7 @@ import { broadcastShapes, sizeOf, stridesOf } from "../../ir/shape.js";
 import { fillNormal, fillUniform } from "../../rng/index.js";
 import { binaryRange, castRange, copyRange, unaryRange, whereRange, whole } from "./elementwise.js";
 import { matmulInto, matmulScratch } from "./matmul.js";
+import { offsetTable, simplifyPermute, stridedCopy } from "./movement.js";
 import type { Arr, Slot, Step } from "./slots.js";
 
 export type { Arr, Slot, Step } from "./slots.js";
@@ -113,6 +114,51 @@ function reduce(kind: "sum" | "max", out: Slot, x: Slot, axes: readonly number[]
       }
     };
   }
+  const last = groups[groups.length - 1]!;
+  if (last.reduced) {
+    // Several reduced blocks, the last one innermost: each contiguous run of it is reduced on
+    // its own, then added (or compared) into its output element, found in a table of runs.
+    const run = last.size;
+    const kept = groups.slice(0, -1);
+    let stride = 1;
+    const strides = kept.map(() => 0);
+    for (let g = kept.length - 1; g >= 0; g--) {
+      if (kept[g]!.reduced) continue;
+      strides[g] = stride;
+      stride *= kept[g]!.size;
+    }
+    const runs = offsetTable(kept.map((g) => g.size), strides, 0);
+    const count = runs.length;
+    const acc = new Float64Array(o.length);
+    if (kind === "sum") {
+      return () => {
+        acc.fill(0);
+        for (let q = 0; q < count; q++) {
+          const base = q * run;
+          let t = 0;
+          if (int) for (let j = 0; j < run; j++) t = (t + src[base + j]!) | 0;
+          else for (let j = 0; j < run; j++) t += src[base + j]!;
+          const at = runs[q]!;
+          acc[at] = int ? (acc[at]! + t) | 0 : acc[at]! + t;
+        }
+        for (let i = 0; i < acc.length; i++) o[i] = acc[i]!;
+      };
+    }
+    return () => {
+      acc.fill(init);
+      for (let q = 0; q < count; q++) {
+        const base = q * run;
+        const at = runs[q]!;
+        let m = acc[at]!;
+        for (let j = 0; j < run; j++) {
+          const v = src[base + j]!;
+          if (v > m || v !== v) m = v;
+        }
+        acc[at] = m;
+      }
+      for (let i = 0; i < acc.length; i++) o[i] = acc[i]!;
+    };
+  }
   // General: a table from input element to output element.
   const outShape = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
   const outStrides = stridesOf(outShape).map((s, i) => (axes.includes(i) ? 0 : s));
@@ -130,77 +176,36 @@ function reduce(kind: "sum" | "max", out: Slot, x: Slot, axes: readonly number[]
   };
 }
 
-/** For every multi-index of `shape` in row-major order, base + Σ index·strides. */
-function offsetTable(shape: Shape, strides: readonly number[], base: number): Int32Array {
-  const n = sizeOf(shape);
-  const table = new Int32Array(n);
-  const rank = shape.length;
-  const index = new Array<number>(rank).fill(0);
-  let offset = base;
-  for (let f = 0; f < n; f++) {
-    table[f] = offset;
-    for (let a = rank - 1; a >= 0; a--) {
-      offset += strides[a]!;
-      if (++index[a]! < shape[a]!) break;
-      offset -= strides[a]! * shape[a]!;
-      index[a] = 0;
-    }
-  }
-  return table;
-}
-
-/**
- * out[flat] = src[base + Σ index·strides] over `shape`: permute, expand and
- * slice. The offsets of each row (all axes but the last) are tabled at
- * compile time; the last axis is a loop with a fixed stride.
- */
-function strided(o: Arr, src: Arr, shape: Shape, strides: readonly number[], base: number): Step {
-  const n = o.length;
-  if (n === 0) return () => {};
-  if (shape.length === 0) return () => void (o[0] = src[base]!);
-  const inner = shape[shape.length - 1]!;
-  const step = strides[strides.length - 1]!;
-  const rows = offsetTable(shape.slice(0, -1), strides.slice(0, -1), base);
-  const count = rows.length;
-  if (step === 1) {
-    return () => {
-      for (let q = 0; q < count; q++) {
-        const s = rows[q]!;
-        const d = q * inner;
-        for (let j = 0; j < inner; j++) o[d + j] = src[s + j]!;
-      }
-    };
-  }
-  return () => {
-    for (let q = 0; q < count; q++) {
-      const s = rows[q]!;
-      const d = q * inner;
-      for (let j = 0; j < inner; j++) o[d + j] = src[s + j * step]!;
-    }
-  };
-}
-
-/** The side of a transpose tile: 32 rows of the source (32 cache lines) stay in L1 while its columns are read. */
-const TILE = 32;
+/** The columns of a transpose block: their rows of the output (block × rows elements) stay in L2 while panels of rows pass. */
+const BLOCK = 128;
 
 /**
  * out[t][j][i] = src[t][i][j] for `batch` matrices [rows, cols]: a permute
- * that swaps the last two axes (a weight's transpose), tiled so that the
- * strided reads of the source hit cache lines still in L1.
+ * that swaps the last two axes (a weight's transpose). Within a block of
+ * columns, panels of four source rows are read at once, so each output row
+ * gets four neighbouring elements per visit rather than one.
  */
 function transpose(o: Arr, src: Arr, batch: number, rows: number, cols: number): Step {
   const size = rows * cols;
+  const panels = rows - (rows % 4);
   return () => {
     for (let t = 0; t < batch; t++) {
       const base = t * size;
-      for (let i0 = 0; i0 < rows; i0 += TILE) {
-        const i1 = Math.min(i0 + TILE, rows);
-        for (let j0 = 0; j0 < cols; j0 += TILE) {
-          const j1 = Math.min(j0 + TILE, cols);
+      for (let j0 = 0; j0 < cols; j0 += BLOCK) {
+        const j1 = Math.min(j0 + BLOCK, cols);
+        for (let i = 0; i < panels; i += 4) {
+          const s = base + i * cols;
           for (let j = j0; j < j1; j++) {
-            const d = base + j * rows;
-            for (let i = i0; i < i1; i++) o[d + i] = src[base + i * cols + j]!;
+            const d = base + j * rows + i;
+            const r = s + j;
+            o[d] = src[r]!;
+            o[d + 1] = src[r + cols]!;
+            o[d + 2] = src[r + 2 * cols]!;
+            o[d + 3] = src[r + 3 * cols]!;
           }
+        }
+        for (let i = panels; i < rows; i++) {
+          for (let j = j0; j < j1; j++) o[base + j * rows + i] = src[base + i * cols + j]!;
         }
       }
     }
@@ -305,79 +310,58 @@ export const MAKERS: { readonly [O in Op]: Maker<O> } = {
 
   reshape: (_a, out, [x]) => copy(out.data, x!.data),
   permute: (a, out, [x]) => {
-    const rank = a.perm.length;
-    if (rank >= 2 && a.perm.every((p, i) => p === (i < rank - 2 ? i : 2 * rank - 3 - i))) {
-      const [rows, cols] = x!.shape.slice(-2) as [number, number];
-      return transpose(out.data, x!.data, sizeOf(x!.shape.slice(0, -2)), rows, cols);
+    // Simplified first, so that e.g. [B, h, w, f, k, k] → [B, f, k, k, h, w] is one batched transpose.
+    const { shape, perm } = simplifyPermute(x!.shape, a.perm);
+    const rank = perm.length;
+    if (perm.every((p, i) => p === i)) return copy(out.data, x!.data);
+    if (rank >= 2 && perm.every((p, i) => p === (i < rank - 2 ? i : 2 * rank - 3 - i))) {
+      const [rows, cols] = shape.slice(-2) as [number, number];
+      return transpose(out.data, x!.data, sizeOf(shape.slice(0, -2)), rows, cols);
     }
-    const strides = stridesOf(x!.shape);
-    return strided(
-      out.data,
-      x!.data,
-      out.shape,
-      a.perm.map((p) => strides[p]!),
-      0,
-    );
+    const strides = stridesOf(shape);
+    const outShape = perm.map((p) => shape[p]!);
+    return stridedCopy(out.data, x!.data, outShape, perm.map((p) => strides[p]!), 0, stridesOf(outShape), 0);
   },
   expand: (_a, out, [x]) => {
     const strides = stridesOf(x!.shape).map((s, i) => (x!.shape[i] === 1 && out.shape[i] !== 1 ? 0 : s));
-    return strided(out.data, x!.data, out.shape, strides, 0);
+    return stridedCopy(out.data, x!.data, out.shape, strides, 0, stridesOf(out.shape), 0);
   },
   slice: (a, out, [x]) => {
     const strides = stridesOf(x!.shape);
     const base = a.starts.reduce((s, st, i) => s + st * strides[i]!, 0);
-    return strided(
-      out.data,
-      x!.data,
-      out.shape,
-      strides.map((s, i) => s * a.steps[i]!),
-      base,
-    );
+    const steps = strides.map((s, i) => s * a.steps[i]!);
+    return stridedCopy(out.data, x!.data, out.shape, steps, base, stridesOf(out.shape), 0);
   },
   pad: (a, out, [x]) => {
     const o = out.data;
-    const src = x!.data;
-    const inShape = x!.shape;
     const outStrides = stridesOf(out.shape);
     const base = a.lo.reduce((s, l, i) => s + l * outStrides[i]!, 0);
     const steps = outStrides.map((s, i) => s * (a.interior[i]! + 1));
     const value = a.value;
-    if (src.length === 0) return () => o.fill(value);
-    const rank = inShape.length;
-    const inner = rank === 0 ? 1 : inShape[rank - 1]!;
-    const st = rank === 0 ? 1 : steps[rank - 1]!;
-    const rows = offsetTable(inShape.slice(0, -1), steps.slice(0, -1), base);
-    const count = rows.length;
+    // Negative padding crops: only the part of the input that lands inside the output is copied.
+    const from = x!.shape.map((_, i) => Math.max(0, Math.ceil(-a.lo[i]! / (a.interior[i]! + 1))));
+    const to = x!.shape.map((d, i) => Math.min(d, Math.floor((out.shape[i]! - 1 - a.lo[i]!) / (a.interior[i]! + 1)) + 1));
+    const shape = from.map((f, i) => Math.max(0, to[i]! - f));
+    const inStrides = stridesOf(x!.shape);
+    const sBase = from.reduce((s, f, i) => s + f * inStrides[i]!, 0);
+    const dBase = base + from.reduce((s, f, i) => s + f * steps[i]!, 0);
+    const place = stridedCopy(o, x!.data, shape, inStrides, sBase, steps, dBase);
     return () => {
       o.fill(value);
-      for (let q = 0; q < count; q++) {
-        const d = rows[q]!;
-        const s = q * inner;
-        for (let j = 0; j < inner; j++) o[d + j * st] = src[s + j]!;
-      }
+      place();
     };
   },
   concat: (a, out, args) => {
-    const o = out.data;
-    const inner = sizeOf(out.shape.slice(a.axis + 1));
-    const outer = sizeOf(out.shape.slice(0, a.axis));
-    const rowLength = out.shape[a.axis]! * inner;
-    let column = 0;
+    const outStrides = stridesOf(out.shape);
+    let at = 0;
     const parts = args.map((s) => {
-      const block = s.shape[a.axis]! * inner;
-      const part = { src: s.data, block, column };
-      column += block;
+      const part = stridedCopy(out.data, s.data, s.shape, stridesOf(s.shape), 0, outStrides, at * outStrides[a.axis]!);
+      at += s.shape[a.axis]!;
       return part;
     });
+    const count = parts.length;
     return () => {
-      for (let k = 0; k < parts.length; k++) {
-        const { src, block, column: c } = parts[k]!;
-        for (let r = 0; r < outer; r++) {
-          const d = r * rowLength + c;
-          const s = r * block;
-          for (let j = 0; j < block; j++) o[d + j] = src[s + j]!;
-        }
-      }
+      for (let k = 0; k < count; k++) parts[k]!();
     };
   },
 
