@@ -45,26 +45,34 @@ const bySteps: Record<string, Record<string, Handler>> = {
   unfreeze: { train_mode: spec("train_mode", { kind: "bool" }, "Keep dropout and batch statistics in training mode.") },
 };
 
+/** The settings of a step that names none: every one at its default (spec/pipelines.md, "Step settings"). */
+export const DEFAULT_STEP_SETTINGS: StepSettings = {
+  epochs: null,
+  steps: null,
+  batch: null,
+  seed: null,
+  optimizer: null,
+  weightDecay: null,
+  clip: null,
+  schedule: null,
+  objectives: [],
+  lrScale: {},
+  layerDecay: null,
+  metrics: [],
+  trainMode: false,
+};
+
 /** Binds a step's settings; unknown or ill-typed settings are reported and left out. */
 export function bindSettings(ev: Evaluator, step: string, map: MapExpr | null): { settings: StepSettings; entries: ReadonlyMap<string, MapEntry> } {
   const allowed = bySteps[step] ?? {};
   const entries = new Map<string, MapEntry>();
   const out = {
-    epochs: null as number | null,
-    steps: null as number | null,
-    batch: null as number | null,
-    seed: null as number | null,
-    optimizer: null as StepSettings["optimizer"],
-    weightDecay: null as number | null,
-    clip: null as number | null,
-    schedule: null as StepSettings["schedule"],
+    ...DEFAULT_STEP_SETTINGS,
     objectives: [] as string[],
     // No prototype: a part may be called `__proto__` or `constructor`.
     lrScale: Object.create(null) as Record<string, number>,
-    layerDecay: null as number | null,
     metrics: [] as { name: string; args: Args }[],
-    trainMode: false,
-  };
+  } as { -readonly [K in keyof StepSettings]: StepSettings[K] } & { objectives: string[]; lrScale: Record<string, number>; metrics: { name: string; args: Args }[] };
   for (const entry of map?.entries ?? []) {
     const key = entry.name.text;
     const handler = allowed[key];

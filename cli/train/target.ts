@@ -4,6 +4,7 @@
  * for `--model M`, a pipeline made for it: pretrain M on the first data
  * declaration that provides its inputs, then test on that data's test split.
  */
+import { DEFAULT_STEP_SETTINGS } from "../../compiler/settings.js";
 import { readFileSync } from "node:fs";
 import { Source } from "../../language/source.js";
 import { hasErrors } from "../../language/diagnostics/diagnostic.js";
@@ -33,22 +34,6 @@ export function loadProgram(file: string): { program: CheckedProgram; texts: str
   return { program, texts };
 }
 
-/** Settings with every value left to its default. */
-export const DEFAULT_SETTINGS: StepSettings = {
-  epochs: null,
-  steps: null,
-  batch: null,
-  seed: null,
-  optimizer: null,
-  weightDecay: null,
-  clip: null,
-  schedule: null,
-  objectives: [],
-  lrScale: {},
-  layerDecay: null,
-  metrics: [],
-  trainMode: false,
-};
 
 /** The pipeline a run follows, and the program that holds it. */
 export function chooseTarget(program: CheckedProgram, file: string, options: { pipeline: string | null; model: string | null }): { program: CheckedProgram; pipeline: CheckedPipeline } {
@@ -89,8 +74,8 @@ function modelPipeline(program: CheckedProgram, file: string, name: string): { p
     model: name,
     steps: [
       // As the checker resolves a step that names no objective: every loss of the model.
-      { kind: "pretrain", model: name, data: { ...ref, split: "train" }, settings: { ...DEFAULT_SETTINGS, objectives: model.losses.map((l) => l.name) }, trainable: model.parts.map((p) => p.name), location },
-      { kind: "test", data: { ...ref, split: "test" }, settings: { ...DEFAULT_SETTINGS, metrics }, location },
+      { kind: "pretrain", model: name, data: { ...ref, split: "train" }, settings: { ...DEFAULT_STEP_SETTINGS, objectives: model.losses.map((l) => l.name) }, trainable: model.parts.map((p) => p.name), location },
+      { kind: "test", data: { ...ref, split: "test" }, settings: { ...DEFAULT_STEP_SETTINGS, metrics }, location },
     ],
     location,
   };

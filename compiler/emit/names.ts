@@ -18,17 +18,9 @@
  * gets a leading `Model`, and one that the module itself uses
  * (`MODULE_SCOPE_NAMES`) gets a trailing `_`.
  */
+import { KEYWORDS, OBJECT_MEMBER_NAMES } from "../identifiers.js";
 
-/** Reserved words of JavaScript (strict mode, modules) and names TypeScript will not bind or that would shadow a value the module uses. */
-export const KEYWORDS: ReadonlySet<string> = new Set(
-  (
-    "break case catch class const continue debugger default delete do else enum export extends false finally for function if import in " +
-    "instanceof new null return super switch this throw true try typeof var void while with yield let static implements interface package " +
-    "private protected public await arguments eval undefined NaN Infinity async get set declare abstract readonly override accessor " +
-    "constructor type namespace module as of satisfies keyof infer is asserts unique any unknown never object string number boolean " +
-    "symbol bigint global require"
-  ).split(" "),
-);
+export { KEYWORDS } from "../identifiers.js";
 
 /**
  * The names the generated module refers to at its top level: its imports, its
@@ -64,20 +56,7 @@ export const FIXED_MEMBER_NAMES: ReadonlySet<string> = new Set([
   "save",
   "load",
   "dispose",
-  "constructor",
-  "prototype",
-  "toString",
-  "toLocaleString",
-  "valueOf",
-  "hasOwnProperty",
-  "isPrototypeOf",
-  "propertyIsEnumerable",
-  "__proto__",
-  "__defineGetter__",
-  "__defineSetter__",
-  "__lookupGetter__",
-  "__lookupSetter__",
-  "then",
+  ...OBJECT_MEMBER_NAMES,
 ]);
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;

@@ -17,6 +17,7 @@
  * Rule 1 is applied to every head before rule 2, so a head's method name does
  * not change when another head is added or renamed.
  */
+import { KEYWORDS, OBJECT_MEMBER_NAMES } from "../identifiers.js";
 
 /** Members of the runtime's `Model` and the fixed function names: no head may take them. */
 export const RESERVED_METHOD_NAMES: ReadonlySet<string> = new Set([
@@ -33,32 +34,9 @@ export const RESERVED_METHOD_NAMES: ReadonlySet<string> = new Set([
   "encode",
   "decode",
   "forward",
-  "constructor",
-  // Names every object has: shadowing them breaks printing, comparison and prototype lookups.
-  "prototype",
-  "toString",
-  "toLocaleString",
-  "valueOf",
-  "hasOwnProperty",
-  "isPrototypeOf",
-  "propertyIsEnumerable",
-  "__proto__",
-  "__defineGetter__",
-  "__defineSetter__",
-  "__lookupGetter__",
-  "__lookupSetter__",
-  "then",
+  ...OBJECT_MEMBER_NAMES,
 ]);
 
-/** Reserved words of JavaScript (strict mode) and TypeScript's contextual keywords that may not name a binding. */
-const KEYWORDS: ReadonlySet<string> = new Set(
-  (
-    "break case catch class const continue debugger default delete do else enum export extends false finally for function if import in " +
-    "instanceof new null return super switch this throw true try typeof var void while with yield let static implements interface package " +
-    "private protected public await arguments eval undefined NaN Infinity any boolean number string symbol never unknown object type declare " +
-    "namespace module abstract as async readonly keyof infer is asserts satisfies accessor override out of get set require global bigint"
-  ).split(" "),
-);
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 

@@ -12,6 +12,7 @@
  * - its schedule decays over the step's number of updates (`cosine`) and the
  *   step sets `epochs` rather than `steps`, so that number depends on the data.
  */
+import { DEFAULT_STEP_SETTINGS } from "../settings.js";
 import type { PlanInput, PlanTraining } from "../../runtime/api/plan.js";
 import { planKernelGraph } from "../../runtime/kernel/plan.js";
 import { labelField } from "../data.js";
@@ -94,22 +95,6 @@ function lowerTraining(program: CheckedProgram, model: CheckedModel, spec: Train
   };
 }
 
-/** The settings of a step that names none: every one at its default. */
-const DEFAULT_SETTINGS: StepSettings = {
-  epochs: null,
-  steps: null,
-  batch: null,
-  seed: null,
-  optimizer: null,
-  weightDecay: null,
-  clip: null,
-  schedule: null,
-  objectives: [],
-  lrScale: {},
-  layerDecay: null,
-  metrics: [],
-  trainMode: false,
-};
 
 /**
  * The settings with `lr_scale` in an object without a prototype. The
@@ -117,7 +102,7 @@ const DEFAULT_SETTINGS: StepSettings = {
  * part called `constructor` or `toString` would find `Object`'s members.
  */
 function withPlainLrScale(settings: StepSettings | null): StepSettings {
-  const s = settings ?? DEFAULT_SETTINGS;
+  const s = settings ?? DEFAULT_STEP_SETTINGS;
   return { ...s, lrScale: Object.assign(Object.create(null) as Record<string, number>, s.lrScale) };
 }
 
