@@ -1,0 +1,70 @@
+/// <reference types="@webgpu/types" />
+/**
+ * Acquiring a WebGPU device: `navigator.gpu` in a browser, the `webgpu`
+ * package (Dawn for Node) elsewhere. Device creation is asynchronous, so the
+ * backend comes from `await createWebGpuBackend()`; its `compile` is then
+ * synchronous like every backend's, and its executables run with `runAsync`.
+ */
+import type { Backend } from "../backend.js";
+import { compileWebGpu, type WebGpuExecutable } from "./executor.js";
+
+/** The WebGPU backend: a `Backend` whose executables also have `runAsync` (and whose `run` throws). */
+export interface WebGpuBackend extends Backend {
+  readonly device: GPUDevice;
+  compile(graph: Parameters<Backend["compile"]>[0]): WebGpuExecutable;
+  /** Destroys the device. */
+  destroy(): void;
+}
+
+/** Options of `createWebGpuBackend`. */
+export interface WebGpuOptions {
+  /** Use this device rather than requesting one. */
+  readonly device?: GPUDevice;
+  /** Dawn's options in Node (`create(options)` of the `webgpu` package), e.g. `["backend=vulkan"]`. */
+  readonly dawnOptions?: readonly string[];
+}
+
+/**
+ * Every Dawn instance made here. Dawn's adapters and devices do not keep their
+ * instance alive, and a collected instance leaves them pointing at freed
+ * memory (the process then dies in `ProcessEvents`), so instances live as long
+ * as the process.
+ */
+const dawnInstances: GPU[] = [];
+
+/** The WebGPU entry point: `navigator.gpu` where it exists, else the `webgpu` package's, or null when neither loads. */
+async function findGpu(dawnOptions: readonly string[]): Promise<GPU | null> {
+  const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
+  if (nav?.gpu !== undefined) return nav.gpu;
+  // A computed specifier, so that browser bundlers leave the Node-only package alone.
+  const name = "webgpu";
+  try {
+    const dawn = (await import(name)) as { create: (options: string[]) => GPU; globals: object };
+    Object.assign(globalThis, dawn.globals);
+    const gpu = dawn.create([...dawnOptions]);
+    dawnInstances.push(gpu);
+    return gpu;
+  } catch {
+    return null;
+  }
+}
+
+/** Creates the WebGPU backend, or null when no adapter is available. */
+export async function createWebGpuBackend(options: WebGpuOptions = {}): Promise<WebGpuBackend | null> {
+  let device = options.device;
+  if (device === undefined) {
+    const gpu = await findGpu(options.dawnOptions ?? []);
+    const adapter = gpu === null ? null : await gpu.requestAdapter();
+    if (adapter === null) return null;
+    // The adapter's own limits where they matter: bindings per kernel (concat) and buffer sizes.
+    const { maxStorageBuffersPerShaderStage, maxStorageBufferBindingSize, maxBufferSize } = adapter.limits;
+    device = await adapter.requestDevice({ requiredLimits: { maxStorageBuffersPerShaderStage, maxStorageBufferBindingSize, maxBufferSize } });
+  }
+  const dev = device;
+  return {
+    name: "webgpu",
+    device: dev,
+    compile: (graph) => compileWebGpu(dev, graph),
+    destroy: () => dev.destroy(),
+  };
+}

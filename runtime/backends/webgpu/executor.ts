@@ -1,0 +1,202 @@
+/// <reference types="@webgpu/types" />
+/**
+ * The WebGPU executable: one compute pipeline per kernel (WGSL from
+ * `wgsl.ts`), one GPU buffer per buffer of the memory plan, and bind groups
+ * made once at compile time, so a run only writes feeds, encodes and reads
+ * back.
+ *
+ * A run encodes every kernel as one dispatch in one compute pass of one
+ * command encoder, then copies the outputs to map-readable buffers and waits
+ * for them. WebGPU reads back asynchronously, so the synchronous
+ * `Executable.run` cannot be honoured: it throws, and `runAsync` is the way to
+ * run (the one deliberate difference from the other backends).
+ */
+import { sizeOf } from "../../ir/shape.js";
+import type { KernelGraph, NamedValue } from "../../kernel/graph.js";
+import { assertValidKernelGraph } from "../../kernel/validate.js";
+import { lookupFeed, RunError, type Executable, type TensorFeeds, type TensorValue } from "../backend.js";
+import { renderKernel } from "./wgsl.js";
+
+// GPUBufferUsage and GPUMapMode flags, spelled out so that no global is needed.
+const STORAGE = 0x80;
+const COPY_SRC = 0x04;
+const COPY_DST = 0x08;
+const MAP_READ = 0x01;
+const MAP_MODE_READ = 0x1;
+const COMPUTE = 0x4; // GPUShaderStage.COMPUTE
+
+/** A compiled kernel graph on a WebGPU device. */
+export interface WebGpuExecutable extends Executable {
+  /** Runs the graph: feeds are written, every kernel is dispatched, the outputs are read back (fresh arrays the caller owns). */
+  runAsync(feeds: TensorFeeds, params?: TensorFeeds): Promise<Record<string, TensorValue>>;
+  /** Releases the GPU buffers; the executable cannot run afterwards. */
+  destroy(): void;
+}
+
+interface CompiledKernel {
+  readonly pipeline: GPUComputePipeline;
+  readonly bindGroup: GPUBindGroup;
+  readonly workgroups: readonly [number, number, number];
+}
+
+/**
+ * Compiles a kernel graph for `device`. Throws `Error("webgpu: op X is not
+ * supported yet")` for an op the renderer lacks; shader and pipeline errors
+ * surface on the first `runAsync`.
+ */
+export function compileWebGpu(device: GPUDevice, graph: KernelGraph): WebGpuExecutable {
+  assertValidKernelGraph(graph);
+  const rendered = graph.kernels.map((k) => renderKernel(k, k.inputs.map((v) => graph.values[v]!)));
+  const maxStorage = device.limits.maxStorageBuffersPerShaderStage;
+  for (const k of graph.kernels) {
+    if (k.inputs.length + 1 > maxStorage) {
+      throw new Error(`webgpu: kernel k${k.id} (${k.ops[0]!.op}) binds ${k.inputs.length + 1} buffers, more than the device's ${maxStorage}`);
+    }
+  }
+
+  device.pushErrorScope("validation");
+  const buffers = graph.buffers.map((b) => device.createBuffer({ size: Math.max(16, Math.ceil(b.bytes / 4) * 4), usage: STORAGE | COPY_SRC | COPY_DST }));
+  const shaders = shaderCache(device);
+  const used = new Set<CompiledShader>();
+  const kernels: CompiledKernel[] = graph.kernels.map((k, n) => {
+    const { wgsl, workgroups } = rendered[n]!;
+    let compiled = shaders.get(wgsl);
+    if (compiled === undefined) shaders.set(wgsl, (compiled = compileShader(device, wgsl, k.inputs.length)));
+    used.add(compiled);
+    const { layout, pipeline } = compiled;
+    const bound = [...k.inputs, k.output].map((v) => buffers[graph.values[v]!.buffer]!);
+    const bindGroup = device.createBindGroup({
+      layout,
+      entries: bound.map((buffer, binding) => ({ binding, resource: { buffer } })),
+    });
+    return { pipeline, bindGroup, workgroups };
+  });
+  const readbacks = graph.outputs.map((o) => device.createBuffer({ size: Math.max(16, sizeOf(o.shape) * 4), usage: MAP_READ | COPY_DST }));
+  let compileErrors: Promise<void> | null = Promise.all([device.popErrorScope(), ...[...used].map((c) => c.errors)]).then(([error, ...messages]) => {
+    if (error !== null) throw new Error(`webgpu: compiling the kernel graph failed: ${(error as GPUError).message}`);
+    const failed = (messages as string[]).filter((m) => m !== "");
+    if (failed.length > 0) throw new Error(`webgpu: a generated shader does not compile:\n${failed.join("\n")}`);
+  });
+  // Reported by the first runAsync; until then, not an unhandled rejection.
+  compileErrors.catch(() => undefined);
+  let destroyed = false;
+  let running = false;
+
+  const leaves = [...graph.inputs.map((n) => ({ n, from: "feeds" as const })), ...graph.params.map((n) => ({ n, from: "params" as const }))];
+
+  return {
+    graph,
+    run(): Record<string, TensorValue> {
+      throw new Error("webgpu: run is synchronous, but WebGPU reads results back asynchronously: use `await executable.runAsync(feeds, params)`");
+    },
+    async runAsync(feeds: TensorFeeds, params: TensorFeeds = {}): Promise<Record<string, TensorValue>> {
+      if (destroyed) throw new Error("webgpu: the executable was destroyed");
+      if (running) throw new Error("webgpu: runAsync was called again before the previous run finished");
+      running = true;
+      try {
+        if (compileErrors !== null) {
+          await compileErrors;
+          compileErrors = null;
+        }
+        for (const { n, from } of leaves) {
+          const data = feedData(n, lookupFeed(from === "feeds" ? feeds : params, n.name), from === "feeds" ? "input" : "param");
+          if (data.length > 0) device.queue.writeBuffer(buffers[graph.values[n.value]!.buffer]!, 0, data);
+        }
+        device.pushErrorScope("validation");
+        const encoder = device.createCommandEncoder();
+        const pass = encoder.beginComputePass();
+        for (const k of kernels) {
+          if (k.workgroups[0] === 0) continue;
+          pass.setPipeline(k.pipeline);
+          pass.setBindGroup(0, k.bindGroup);
+          pass.dispatchWorkgroups(k.workgroups[0], k.workgroups[1], k.workgroups[2]);
+        }
+        pass.end();
+        graph.outputs.forEach((o, j) => {
+          const bytes = sizeOf(o.shape) * 4;
+          if (bytes > 0) encoder.copyBufferToBuffer(buffers[graph.values[o.value]!.buffer]!, 0, readbacks[j]!, 0, bytes);
+        });
+        device.queue.submit([encoder.finish()]);
+        const error = await device.popErrorScope();
+        if (error !== null) throw new Error(`webgpu: running the kernel graph failed: ${error.message}`);
+        await Promise.all(readbacks.map((b) => b.mapAsync(MAP_MODE_READ)));
+        const outputs: Record<string, TensorValue> = {};
+        graph.outputs.forEach((o, j) => {
+          const n = sizeOf(o.shape);
+          const range = readbacks[j]!.getMappedRange(0, Math.max(16, n * 4));
+          const data = o.dtype === "f32" ? new Float32Array(range, 0, n).slice() : new Int32Array(range, 0, n).slice();
+          readbacks[j]!.unmap();
+          outputs[o.name] = { shape: o.shape, dtype: o.dtype, data };
+        });
+        return outputs;
+      } finally {
+        running = false;
+      }
+    },
+    destroy(): void {
+      destroyed = true;
+      for (const b of [...buffers, ...readbacks]) b.destroy();
+    },
+  };
+}
+
+/** A shader's pipeline and bind group layout, and its compile errors ("" when none). */
+interface CompiledShader {
+  readonly layout: GPUBindGroupLayout;
+  readonly pipeline: GPUComputePipeline;
+  readonly errors: Promise<string>;
+}
+
+/** Compiled shaders by source, per device: kernels (of any executable) that compute alike share one. */
+const shaderCaches = new WeakMap<GPUDevice, Map<string, CompiledShader>>();
+
+function shaderCache(device: GPUDevice): Map<string, CompiledShader> {
+  let cache = shaderCaches.get(device);
+  if (cache === undefined) shaderCaches.set(device, (cache = new Map()));
+  return cache;
+}
+
+/** Compiles one shader with `inputs` read-only bindings and one read-write output binding. */
+function compileShader(device: GPUDevice, wgsl: string, inputs: number): CompiledShader {
+  device.pushErrorScope("validation");
+  const module = device.createShaderModule({ code: wgsl });
+  // An explicit layout: "auto" would drop the bindings a shader never reads (an empty kernel's).
+  const layout = device.createBindGroupLayout({
+    entries: Array.from({ length: inputs + 1 }, (_, binding) => ({
+      binding,
+      visibility: COMPUTE,
+      buffer: { type: binding < inputs ? ("read-only-storage" as const) : ("storage" as const) },
+    })),
+  });
+  const pipeline = device.createComputePipeline({
+    layout: device.createPipelineLayout({ bindGroupLayouts: [layout] }),
+    compute: { module, entryPoint: "main" },
+  });
+  const errors = Promise.all([device.popErrorScope(), module.getCompilationInfo()]).then(([error, info]) =>
+    [
+      ...info.messages.filter((m) => m.type === "error").map((m) => `${m.lineNum}:${m.linePos}: ${m.message}`),
+      ...(error === null ? [] : [error.message]),
+    ].join("\n"),
+  );
+  return { layout, pipeline, errors };
+}
+
+/** Checks a feed against its input or param and converts it to the dtype's 32-bit array. */
+function feedData(n: NamedValue, fed: { readonly shape: readonly number[]; readonly data: ArrayLike<number> } | undefined, kind: string): Float32Array | Int32Array {
+  const what = `${kind} "${n.name}"`;
+  const expected = `${n.dtype}[${n.shape.join(", ")}]`;
+  if (fed === undefined) throw new RunError(`${what} (${expected}) was not fed`);
+  if (fed.shape.length !== n.shape.length || fed.shape.some((d, i) => d !== n.shape[i])) {
+    throw new RunError(`${what} expects shape [${n.shape.join(", ")}], was fed [${fed.shape.join(", ")}]`);
+  }
+  const count = sizeOf(n.shape);
+  if (fed.data.length !== count) throw new RunError(`${what} of shape [${n.shape.join(", ")}] was fed ${fed.data.length} numbers, not ${count}`);
+  if (n.dtype === "f32") return fed.data instanceof Float32Array ? fed.data : Float32Array.from(fed.data);
+  const out = new Int32Array(count);
+  for (let i = 0; i < count; i++) {
+    const v = fed.data[i]!;
+    if (!Number.isInteger(v) || v < -(2 ** 31) || v >= 2 ** 31) throw new RunError(`${what} is i32 but element ${i} is ${v}`);
+    out[i] = v;
+  }
+  return out;
+}

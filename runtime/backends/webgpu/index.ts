@@ -1,0 +1,7 @@
+/**
+ * The WebGPU backend: WGSL generated per kernel (`wgsl.ts`), run on a device
+ * from `device.ts`. See runtime/README.md.
+ */
+export { createWebGpuBackend, type WebGpuBackend, type WebGpuOptions } from "./device.js";
+export { compileWebGpu, type WebGpuExecutable } from "./executor.js";
+export { kernelWgsl, renderKernel, OP_RENDERERS, type RenderedKernel, type TensorType } from "./wgsl.js";
