@@ -125,7 +125,7 @@ program
   .option("--train-batch <n>", "examples per update of the model's own training step (default: 32)")
   .option("--runtime <specifier>", "where the module imports the runtime from (default: repr/runtime)")
   .option("--class-name <name>", "the generated class's name (default: the model's name)")
-  .option("--emit <what>", "also write: graph (every kernel graph as JSON and text, in OUT.graphs/)", collect)
+  .option("--emit <what>", "also write, in OUT.graphs/: graph (every kernel graph as JSON and text), wgsl (every kernel's WebGPU shader); repeatable", collect)
   .action((file: string, options: CompileOptions) => run(() => compileCommand(file, options)));
 
 try {

@@ -4,7 +4,8 @@
  * step as a kernel graph, the tensors and their initialization — as data, and
  * a typed class generated from the model. `--emit graph` also writes each
  * kernel graph as JSON and in its text form, so people can read what the
- * compiler did.
+ * compiler did; `--emit wgsl` the WebGPU backend's compute shader of every
+ * kernel.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
@@ -13,6 +14,7 @@ import { buildModelPlan } from "../../compiler/plan/index.js";
 import { emitModule } from "../../compiler/emit/index.js";
 import type { ModelPlan } from "../../runtime/api/plan.js";
 import { kernelGraphToJson, printKernelGraph } from "../../runtime/kernel/graph.js";
+import { kernelWgsl } from "../../runtime/backends/webgpu/wgsl.js";
 import { ExitCode, UserError } from "../errors.js";
 import { writeFileAtomic } from "../files.js";
 import { wholeNumber } from "../train/options.js";
@@ -31,14 +33,14 @@ export interface CompileOptions {
 }
 
 /** What `--emit` can write besides the module. */
-const EMITS = ["graph"] as const;
+const EMITS = ["graph", "wgsl"] as const;
 
 /** `repr compile FILE -o OUT.ts [options]`. */
 export function compileCommand(file: string, options: CompileOptions): number {
   const emits = options.emit ?? [];
   for (const e of emits) {
     if (!(EMITS as readonly string[]).includes(e)) {
-      throw new UserError(`--emit takes ${EMITS.join(", ")}, got '${e}' (WGSL arrives with the WebGPU backend; the CPU backend runs precompiled kernels and a WebAssembly matmul it generates at load time)`);
+      throw new UserError(`--emit takes ${EMITS.join(" or ")}, got '${e}' (the CPU backend has no kernel sources to write: it runs precompiled kernels and a WebAssembly matmul it generates at load time)`);
     }
   }
   const loaded = loadProgram(file);
@@ -72,7 +74,7 @@ export function compileCommand(file: string, options: CompileOptions): number {
   mkdirSync(dirname(output), { recursive: true });
   writeFileAtomic(output, text);
   const written = [output];
-  if (emits.includes("graph")) {
+  if (emits.length > 0) {
     const folder = output.replace(/\.ts$/, ".graphs");
     mkdirSync(folder, { recursive: true });
     const graphs = [
@@ -83,10 +85,17 @@ export function compileCommand(file: string, options: CompileOptions): number {
     for (const [name, graph] of graphs) {
       // File names come from method names, which the plan made identifiers; keep them to a safe alphabet anyway.
       const safe = name.replace(/[^A-Za-z0-9_.-]/g, "_");
-      writeFileSync(join(folder, `${safe}.json`), kernelGraphToJson(graph, 1) + "\n");
-      writeFileSync(join(folder, `${safe}.txt`), printKernelGraph(graph) + "\n");
+      if (emits.includes("graph")) {
+        writeFileSync(join(folder, `${safe}.json`), kernelGraphToJson(graph, 1) + "\n");
+        writeFileSync(join(folder, `${safe}.txt`), printKernelGraph(graph) + "\n");
+      }
+      if (emits.includes("wgsl")) {
+        const shaders = kernelWgsl(graph).map((k) => `// kernel k${k.kernel}\n${k.wgsl}`);
+        writeFileSync(join(folder, `${safe}.wgsl`), shaders.join("\n") + "\n");
+      }
     }
-    written.push(`${folder}/ (${graphs.length} kernel graphs as .json and .txt)`);
+    const kinds = [emits.includes("graph") ? "kernel graphs as .json and .txt" : "", emits.includes("wgsl") ? "WGSL compute shaders, one per kernel, as .wgsl" : ""].filter(Boolean);
+    written.push(`${folder}/ (${graphs.length} graphs: ${kinds.join("; ")})`);
   }
   process.stdout.write(`compiled model ${model} from ${file}: ${plan.functions.map((f) => f.name).join(", ")}${plan.training.length ? `; training: ${plan.training.map((t) => t.name).join(", ")}` : ""}\nwrote ${written.join(", ")}\n`);
   return ExitCode.ok;
