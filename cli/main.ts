@@ -116,15 +116,15 @@ program
 
 program
   .command("compile")
-  .description("compile a model into a TypeScript module that apps import (a typed class over the repr runtime)")
+  .description("compile a model, or every model of the file, into one TypeScript module that apps import (a typed class per model over the repr runtime)")
   .argument("<file>", "a .repr file")
   .option("-o, --output <file.ts>", "the module to write (default: next to the .repr file)")
-  .option("--model <name>", "the model to compile (default: the file's only model, or the pipeline's)")
+  .option("--model <name>", "the model to compile (default: the pipeline's, or without --pipeline every model of the file, a class each)")
   .option("--pipeline <name>", "include this pipeline's pretrain and adapt steps as training methods")
   .option("--batch <n>", "examples per batch the functions are compiled for, besides 1 (default: 64)")
   .option("--train-batch <n>", "examples per update of the model's own training step (default: 32)")
   .option("--runtime <specifier>", "where the module imports the runtime from (default: repr/runtime)")
-  .option("--class-name <name>", "the generated class's name (default: the model's name)")
+  .option("--class-name <name>", "the generated class's name, for a module of one model (default: the model's name)")
   .option("--emit <what>", "also write, in OUT.graphs/: graph (every kernel graph as JSON and text), wgsl (every kernel's WebGPU shader); repeatable", collect)
   .action((file: string, options: CompileOptions) => run(() => compileCommand(file, options)));
 

@@ -1,6 +1,7 @@
 /**
- * `repr compile FILE -o OUT.ts`: compiles a model into a TypeScript module
- * that applications import (issue 5): the plan — every function and training
+ * `repr compile FILE -o OUT.ts`: compiles a model — or, without `--model` or
+ * `--pipeline`, every model of the file — into one TypeScript module that
+ * applications import (issue 5): for each model, the plan — every function and training
  * step as a kernel graph, the tensors and their initialization — as data, and
  * a typed class generated from the model. `--emit graph` also writes each
  * kernel graph as JSON and in its text form, so people can read what the
@@ -50,53 +51,71 @@ export function compileCommand(file: string, options: CompileOptions): number {
   if (options.pipeline !== undefined && !pipeline) {
     throw new UserError(`${file} has no pipeline '${options.pipeline}' (pipelines: ${program.pipelines.map((p) => p.name).join(", ") || "none"})`);
   }
-  const model = options.model ?? pipeline?.model ?? (program.models.length === 1 ? program.models[0]!.name : undefined);
-  if (model === undefined) {
-    if (program.models.length === 0) throw new UserError(`${file} declares no model to compile`);
-    throw new UserError(`${file} declares ${program.models.length} models (${program.models.map((m) => m.name).join(", ")}); choose one with --model`);
+  // Without --model or --pipeline, every model of the file goes into the one module.
+  const one = options.model ?? pipeline?.model ?? (pipeline && program.models.length === 1 ? program.models[0]!.name : undefined);
+  const models = one !== undefined ? [one] : pipeline ? [] : program.models.map((m) => m.name);
+  if (program.models.length === 0) throw new UserError(`${file} declares no model to compile`);
+  if (models.length === 0) throw new UserError(`${file} declares ${program.models.length} models (${program.models.map((m) => m.name).join(", ")}); choose one with --model`);
+  if (one !== undefined && !program.models.some((m) => m.name === one)) throw new UserError(`${file} has no model '${one}' (models: ${program.models.map((m) => m.name).join(", ")})`);
+  if (models.length > 1 && options.className !== undefined) {
+    throw new UserError(`--class-name names one class, but ${file} declares ${models.length} models (${models.join(", ")}); choose one with --model`);
   }
-  if (!program.models.some((m) => m.name === model)) throw new UserError(`${file} has no model '${model}' (models: ${program.models.map((m) => m.name).join(", ")})`);
   const output = options.output ?? join(dirname(file), `${basename(file, ".repr")}.ts`);
   if (!output.endsWith(".ts")) throw new UserError(`-o/--output must name a .ts file, got '${output}'`);
 
-  let plan: ModelPlan;
+  const plans: ModelPlan[] = [];
   try {
-    plan = buildModelPlan(program, model, {
-      ...(options.batch !== undefined ? { batch: wholeNumber("--batch", options.batch, 1, 1 << 16)! } : {}),
-      ...(options.trainBatch !== undefined ? { trainBatch: wholeNumber("--train-batch", options.trainBatch, 1, 1 << 16)! } : {}),
-      ...(pipeline ? { pipeline: pipeline.name } : {}),
-    });
+    for (const model of models) {
+      plans.push(
+        buildModelPlan(program, model, {
+          ...(options.batch !== undefined ? { batch: wholeNumber("--batch", options.batch, 1, 1 << 16)! } : {}),
+          ...(options.trainBatch !== undefined ? { trainBatch: wholeNumber("--train-batch", options.trainBatch, 1, 1 << 16)! } : {}),
+          ...(pipeline ? { pipeline: pipeline.name } : {}),
+        }),
+      );
+    }
   } catch (err) {
     if (err instanceof LowerError && !err.message.startsWith("internal")) throw new UserError(`${file}: ${err.message}`);
     throw err;
   }
-  const text = emitModule(plan, { runtimeImport: options.runtime ?? "repr/runtime", ...(options.className ? { className: options.className } : {}) });
+  const text = emitModule(plans, { runtimeImport: options.runtime ?? "repr/runtime", ...(options.className ? { className: options.className } : {}) });
   mkdirSync(dirname(output), { recursive: true });
   writeFileAtomic(output, text);
   const written = [output];
   if (emits.length > 0) {
     const folder = output.replace(/\.ts$/, ".graphs");
-    mkdirSync(folder, { recursive: true });
-    const graphs = [
-      ["init", plan.init] as const,
-      ...plan.functions.flatMap((f) => [[`${f.name}`, f.graph] as const, [`${f.name}.single`, f.single] as const]),
-      ...plan.training.map((t) => [`train.${t.name}`, t.graph] as const),
-    ];
-    for (const [name, graph] of graphs) {
-      // File names come from method names, which the plan made identifiers; keep them to a safe alphabet anyway.
-      const safe = name.replace(/[^A-Za-z0-9_.-]/g, "_");
-      if (emits.includes("graph")) {
-        writeFileSync(join(folder, `${safe}.json`), kernelGraphToJson(graph, 1) + "\n");
-        writeFileSync(join(folder, `${safe}.txt`), printKernelGraph(graph) + "\n");
-      }
-      if (emits.includes("wgsl")) {
-        const shaders = kernelWgsl(graph).map((k) => `// kernel k${k.kernel}\n${k.wgsl}`);
-        writeFileSync(join(folder, `${safe}.wgsl`), shaders.join("\n") + "\n");
-      }
-    }
-    const kinds = [emits.includes("graph") ? "kernel graphs as .json and .txt" : "", emits.includes("wgsl") ? "WGSL compute shaders, one per kernel, as .wgsl" : ""].filter(Boolean);
-    written.push(`${folder}/ (${graphs.length} graphs: ${kinds.join("; ")})`);
+    // One model's graphs go in the folder itself; several models' each in a subfolder named after the model.
+    for (const plan of plans) written.push(writeGraphs(plans.length === 1 ? folder : join(folder, safeFileName(plan.model)), plan, emits));
   }
-  process.stdout.write(`compiled model ${model} from ${file}: ${plan.functions.map((f) => f.name).join(", ")}${plan.training.length ? `; training: ${plan.training.map((t) => t.name).join(", ")}` : ""}\nwrote ${written.join(", ")}\n`);
+  const summary = (plan: ModelPlan): string =>
+    `${plan.functions.map((f) => f.name).join(", ")}${plan.training.length ? `; training: ${plan.training.map((t) => t.name).join(", ")}` : ""}`;
+  for (const plan of plans) process.stdout.write(`compiled model ${plan.model} from ${file}: ${summary(plan)}\n`);
+  process.stdout.write(`wrote ${written.join(", ")}\n`);
   return ExitCode.ok;
+}
+
+// File names come from model and method names, which are identifiers; keep them to a safe alphabet anyway.
+const safeFileName = (name: string): string => name.replace(/[^A-Za-z0-9_.-]/g, "_");
+
+/** Writes `--emit`'s files for `plan` into `folder`; says what it wrote. */
+function writeGraphs(folder: string, plan: ModelPlan, emits: readonly string[]): string {
+  mkdirSync(folder, { recursive: true });
+  const graphs = [
+    ["init", plan.init] as const,
+    ...plan.functions.flatMap((f) => [[`${f.name}`, f.graph] as const, [`${f.name}.single`, f.single] as const]),
+    ...plan.training.map((t) => [`train.${t.name}`, t.graph] as const),
+  ];
+  for (const [name, graph] of graphs) {
+    const safe = safeFileName(name);
+    if (emits.includes("graph")) {
+      writeFileSync(join(folder, `${safe}.json`), kernelGraphToJson(graph, 1) + "\n");
+      writeFileSync(join(folder, `${safe}.txt`), printKernelGraph(graph) + "\n");
+    }
+    if (emits.includes("wgsl")) {
+      const shaders = kernelWgsl(graph).map((k) => `// kernel k${k.kernel}\n${k.wgsl}`);
+      writeFileSync(join(folder, `${safe}.wgsl`), shaders.join("\n") + "\n");
+    }
+  }
+  const kinds = [emits.includes("graph") ? "kernel graphs as .json and .txt" : "", emits.includes("wgsl") ? "WGSL compute shaders, one per kernel, as .wgsl" : ""].filter(Boolean);
+  return `${folder}/ (${graphs.length} graphs: ${kinds.join("; ")})`;
 }

@@ -6,13 +6,13 @@
 import type { ExampleType, ModelPlan, PlanFunction, PlanInput, PlanTraining } from "../../runtime/api/plan.js";
 import { docInline, docLines, formatExampleType, plainLine } from "./docs.js";
 import { planToJson } from "../../runtime/api/plan-json.js";
-import { FIXED_MEMBER_NAMES, classNameFor, pascalCase, uniqueIdentifiers } from "./names.js";
+import { FIXED_MEMBER_NAMES, MODULE_SCOPE_NAMES, classNameFor, pascalCase, uniqueIdentifiers } from "./names.js";
 
 /** How a generated module is made. */
 export interface EmitOptions {
   /** The module specifier the generated module imports the runtime from (`repr/runtime`). */
   readonly runtimeImport: string;
-  /** The class name; by default the model name in PascalCase. */
+  /** The class name, for a module of one plan; by default the model name in PascalCase. */
   readonly className?: string;
 }
 
@@ -52,13 +52,12 @@ export interface TrainingMethod {
 /** A method of the generated class. */
 export type MethodDescription = CallMethod | TrainingMethod;
 
-/** Everything a generated module says, decided. */
-export interface ModuleDescription {
-  /** The header comment's text, on one line. */
-  readonly header: string;
-  readonly runtimeImport: string;
-  /** The types the module imports from the runtime (besides the values `Model` and `planFromJson`): only those it uses. */
-  readonly runtimeTypes: readonly string[];
+/** One model of a generated module, decided: its class and the module-level constants the class reads. */
+export interface ClassDescription {
+  /** The module-level constants' names: the plan, the parts and the inputs (`PLAN`, `PARTS`, `INPUTS` in a one-model module). */
+  readonly planName: string;
+  readonly partsName: string;
+  readonly inputsName: string;
   /** The plan as JSON text, for the runtime's `planFromJson`. */
   readonly planJson: string;
   readonly className: string;
@@ -70,6 +69,16 @@ export interface ModuleDescription {
   readonly partNames: readonly string[];
   readonly headNames: readonly string[];
   readonly methods: readonly MethodDescription[];
+}
+
+/** Everything a generated module says, decided: one import, then each model's constants and class. */
+export interface ModuleDescription {
+  /** The header comment's text, on one line. */
+  readonly header: string;
+  readonly runtimeImport: string;
+  /** The types the module imports from the runtime (besides the values `Model` and `planFromJson`): only those it uses. */
+  readonly runtimeTypes: readonly string[];
+  readonly classes: readonly ClassDescription[];
 }
 
 const arrayType = (t: ExampleType): ArrayType => (t.dtype === "i32" ? "Int32Array" : "Float32Array");
@@ -148,9 +157,8 @@ function checkInputNames(plan: ModelPlan): void {
   }
 }
 
-/** Decides everything about the module for `plan` (see `ModuleDescription`); throws on a plan whose input names repeat within a function or step. */
-export function describeModule(plan: ModelPlan, options: EmitOptions): ModuleDescription {
-  checkInputNames(plan);
+/** The methods of the class for `plan`, named. */
+function describeMethods(plan: ModelPlan): MethodDescription[] {
   const kinds = ["trainStep", "fit", "evaluate"] as const;
   const wanted = [
     ...plan.functions.map((f) => f.name),
@@ -183,18 +191,59 @@ export function describeModule(plan: ModelPlan, options: EmitOptions): ModuleDes
       });
     }
   }
+  return methods;
+}
 
+/**
+ * The class and constant names of a module for `plans`. One model keeps
+ * `PLAN`, `PARTS` and `INPUTS`; several take `PLAN_<Class>`, ... . Class names
+ * that come out equal (`a-b` and `a_b` are both `AB`) get `_2`, `_3`, ... in
+ * order, and no constant takes a class's name.
+ */
+function moduleNames(plans: readonly ModelPlan[], className: string | undefined): { className: string; planName: string; partsName: string; inputsName: string }[] {
+  const classes = uniqueIdentifiers(
+    plans.map((p) => classNameFor(p.model, className)),
+    MODULE_SCOPE_NAMES,
+  );
+  if (plans.length === 1) return [{ className: classes[0]!, planName: "PLAN", partsName: "PARTS", inputsName: "INPUTS" }];
+  const consts = uniqueIdentifiers(
+    classes.flatMap((c) => [`PLAN_${c}`, `PARTS_${c}`, `INPUTS_${c}`]),
+    MODULE_SCOPE_NAMES,
+    classes,
+  );
+  return classes.map((c, i) => ({ className: c, planName: consts[3 * i]!, partsName: consts[3 * i + 1]!, inputsName: consts[3 * i + 2]! }));
+}
+
+/**
+ * Decides everything about the module for one plan or several (see
+ * `ModuleDescription`): one class per plan, in order. Throws on no plans, on
+ * `className` with several plans, and on a plan whose input names repeat
+ * within a function or step.
+ */
+export function describeModule(plans: ModelPlan | readonly ModelPlan[], options: EmitOptions): ModuleDescription {
+  const list: readonly ModelPlan[] = Array.isArray(plans) ? plans : [plans as ModelPlan];
+  if (list.length === 0) throw new Error("internal error: a module needs at least one plan");
+  if (list.length > 1 && options.className !== undefined) throw new Error("internal error: a class name is for a module of one plan");
+  list.forEach(checkInputNames);
+  const names = moduleNames(list, options.className);
+  const sources = [...new Set(list.map((p) => plainLine(p.source)))];
+  return {
+    header: `Generated by repr from ${sources.join(", ")} — do not edit.`,
+    runtimeImport: options.runtimeImport,
+    runtimeTypes: [...(list.some((p) => p.training.length > 0) ? ["FitOptions", "FitResult"] : []), "ModelOptions", "ModelPlan", "Weights"],
+    classes: list.map((plan, i) => describeClass(plan, names[i]!)),
+  };
+}
+
+function describeClass(plan: ModelPlan, names: ReturnType<typeof moduleNames>[number]): ClassDescription {
   const seen = new Set<string>();
   const inputs = [...plan.functions.flatMap((f) => f.inputs), ...plan.training.flatMap((s) => s.inputs)].filter(
     (input) => !seen.has(input.name) && seen.add(input.name),
   );
   const modelDoc = plan.doc !== null ? docLines(plan.doc) : [];
   return {
-    header: `Generated by repr from ${plainLine(plan.source)} — do not edit.`,
-    runtimeImport: options.runtimeImport,
-    runtimeTypes: [...(plan.training.length > 0 ? ["FitOptions", "FitResult"] : []), "ModelOptions", "ModelPlan", "Weights"],
+    ...names,
     planJson: planToJson(plan),
-    className: classNameFor(plan.model, options.className),
     classDoc: [
       ...(modelDoc.length > 0 ? [...modelDoc, ""] : []),
       `The model ${code(plan.model)}, compiled by repr from ${code(plan.source)}.`,
@@ -203,6 +252,6 @@ export function describeModule(plan: ModelPlan, options: EmitOptions): ModuleDes
     inputs,
     partNames: plan.parts.map((p) => p.name),
     headNames: plan.parts.filter((p) => p.role === "head").map((p) => p.name),
-    methods,
+    methods: describeMethods(plan),
   };
 }

@@ -10,6 +10,7 @@ import {
   type MethodDeclarationStructure,
   type OptionalKind,
   type PropertyDeclarationStructure,
+  type VariableStatementStructure,
   IndentationText,
   NewLineKind,
   Project,
@@ -19,7 +20,7 @@ import {
   VariableDeclarationKind,
 } from "ts-morph";
 import type { PlanInput } from "../../runtime/api/plan.js";
-import type { DocDescription, MethodDescription, ModuleDescription, TrainingMethod } from "./describe.js";
+import type { ClassDescription, DocDescription, MethodDescription, ModuleDescription, TrainingMethod } from "./describe.js";
 import { numberLiteral, stringLiteral } from "./literals.js";
 import { isIdentifierName } from "./names.js";
 
@@ -124,7 +125,7 @@ function method(m: MethodDescription): OptionalKind<MethodDeclarationStructure> 
 }
 
 /** The members every generated class has. */
-function fixedMethods(d: ModuleDescription): OptionalKind<MethodDeclarationStructure>[] {
+function fixedMethods(d: ClassDescription): OptionalKind<MethodDeclarationStructure>[] {
   const union = literalUnion(d.partNames);
   const parts = union.includes(" | ") ? `(${union})[]` : `${union}[]`;
   const methods: OptionalKind<MethodDeclarationStructure>[] = [
@@ -196,10 +197,10 @@ function fixedMethods(d: ModuleDescription): OptionalKind<MethodDeclarationStruc
 const PARTS_DOC = "The model's parts and their roles.";
 const INPUTS_DOC = "The inputs the model's functions and training steps take, with the shape of one example.";
 
-function classStructure(d: ModuleDescription): ClassDeclarationStructure {
+function classStructure(d: ClassDescription): ClassDeclarationStructure {
   const properties: OptionalKind<PropertyDeclarationStructure>[] = [
-    { name: "parts", isStatic: true, isReadonly: true, docs: [docOf([PARTS_DOC])], initializer: "PARTS" },
-    { name: "inputs", isStatic: true, isReadonly: true, docs: [docOf([INPUTS_DOC])], initializer: "INPUTS" },
+    { name: "parts", isStatic: true, isReadonly: true, docs: [docOf([PARTS_DOC])], initializer: d.partsName },
+    { name: "inputs", isStatic: true, isReadonly: true, docs: [docOf([INPUTS_DOC])], initializer: d.inputsName },
     { name: "#model", isReadonly: true, type: "Model" },
   ];
   return {
@@ -217,7 +218,7 @@ function classStructure(d: ModuleDescription): ClassDeclarationStructure {
         docs: [docOf(["Creates the model on a backend, with its initial values or the given weights."], [{ name: "options", text: "backend, weights and seed" }])],
         parameters: [{ name: "options", type: "ModelOptions", hasQuestionToken: true }],
         returnType: `Promise<${d.className}>`,
-        statements: [`return new ${d.className}(await Model.create(PLAN, options));`],
+        statements: [`return new ${d.className}(await Model.create(${d.planName}, options));`],
       },
       ...d.methods.map(method),
       ...fixedMethods(d),
@@ -226,12 +227,27 @@ function classStructure(d: ModuleDescription): ClassDeclarationStructure {
 }
 
 /**
- * Where the plan's JSON literal goes. The literal (often megabytes) is put in
- * after printing, since ts-morph's writer and parser take a second per
- * megabyte over it. The placeholder holds a NUL, which nothing else in a
- * printed module can: string literals escape it and comments replace it.
+ * Where each plan's JSON literal goes. The literals (often megabytes) are put
+ * in after printing, since ts-morph's writer and parser take a second per
+ * megabyte over them. A placeholder holds NULs, which nothing else in a
+ * printed module can: string literals escape them and comments replace them.
  */
-const PLAN_PLACEHOLDER = "'\u0000'";
+const planPlaceholder = (i: number): string => `'\u0000${i}\u0000'`;
+
+/** The statements of one model: its plan, parts and inputs constants, and its class. */
+function modelStatements(d: ClassDescription, i: number): (Writer | VariableStatementStructure | ClassDeclarationStructure)[] {
+  return [
+    {
+      kind: StructureKind.VariableStatement,
+      declarationKind: VariableDeclarationKind.Const,
+      docs: [docOf(["The compiled model: kernel graphs, shapes and names."])],
+      declarations: [{ name: d.planName, type: "ModelPlan", initializer: `planFromJson(${planPlaceholder(i)})` }],
+    },
+    constArray(d.partsName, PARTS_DOC, d.parts, (p) => (w) => w.write(`{ name: ${stringLiteral(p.name)}, role: ${stringLiteral(p.role)} }`)),
+    constArray(d.inputsName, INPUTS_DOC, d.inputs, inputLiteral),
+    classStructure(d),
+  ];
+}
 
 let project: Project | undefined;
 
@@ -251,22 +267,17 @@ export function printModule(d: ModuleDescription): string {
             .write(`import { ${["Model", "planFromJson", ...d.runtimeTypes.map((t) => `type ${t}`)].join(", ")} }`)
             .write(` from ${stringLiteral(d.runtimeImport)};`)
             .blankLine(),
-        {
-          kind: StructureKind.VariableStatement,
-          declarationKind: VariableDeclarationKind.Const,
-          docs: [docOf(["The compiled model: kernel graphs, shapes and names."])],
-          declarations: [{ name: "PLAN", type: "ModelPlan", initializer: `planFromJson(${PLAN_PLACEHOLDER})` }],
-        },
-        constArray("PARTS", PARTS_DOC, d.parts, (p) => (w) => w.write(`{ name: ${stringLiteral(p.name)}, role: ${stringLiteral(p.role)} }`)),
-        constArray("INPUTS", INPUTS_DOC, d.inputs, inputLiteral),
-        classStructure(d),
+        ...d.classes.flatMap(modelStatements),
       ],
     },
     { overwrite: true },
   );
-  const text = file.getFullText();
+  let text = file.getFullText();
   project.removeSourceFile(file);
-  const parts = text.split(PLAN_PLACEHOLDER);
-  if (parts.length !== 2) throw new Error("internal error: the plan placeholder is not in the printed module exactly once");
-  return parts[0]! + stringLiteral(d.planJson, "'") + parts[1]!;
+  d.classes.forEach((c, i) => {
+    const parts = text.split(planPlaceholder(i));
+    if (parts.length !== 2) throw new Error("internal error: a plan placeholder is not in the printed module exactly once");
+    text = parts[0]! + stringLiteral(c.planJson, "'") + parts[1]!;
+  });
+  return text;
 }

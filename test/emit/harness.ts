@@ -75,8 +75,8 @@ export function typeCheck(modules: readonly string[]): string[] {
 /** A call the fake runtime saw: the method and its arguments. */
 export type Call = readonly [string, ...unknown[]];
 
-/** A runtime that records every call, and the generated class the module exports, its first export. */
-export function runModule(js: string, runtimeImport = "repr/runtime"): { cls: Record<string, (...args: unknown[]) => unknown>; exports: Record<string, unknown>; calls: Call[] } {
+/** A runtime that records every call, and the generated class the module exports, its first export (`classes`: how many classes it must export). */
+export function runModule(js: string, runtimeImport = "repr/runtime", classes = 1): { cls: Record<string, (...args: unknown[]) => unknown>; exports: Record<string, unknown>; calls: Call[] } {
   const calls: Call[] = [];
   const record =
     (name: string, result?: unknown) =>
@@ -109,6 +109,6 @@ export function runModule(js: string, runtimeImport = "repr/runtime"): { cls: Re
   const fn = runInThisContext(`(function (exports, require) {${js}\n})`) as (e: unknown, r: unknown) => void;
   fn(exports, require);
   const names = Object.keys(exports).filter((k) => k !== "__esModule");
-  if (names.length !== 1) throw new Error(`expected one export, got ${names.join(", ")}`);
+  if (names.length !== classes) throw new Error(`expected ${classes} exports, got ${names.join(", ")}`);
   return { cls: exports[names[0]!] as Record<string, (...args: unknown[]) => unknown>, exports, calls };
 }

@@ -103,8 +103,8 @@ describe("a module's names", () => {
       inputs: ["x y", "x_y", "count", "class"].map((n) => ({ ...input, name: n })),
     }));
     const d = describeModule({ ...plan, functions }, { runtimeImport: "repr/runtime" });
-    expect(d.methods.map((m) => m.name)).toEqual(["a_b_2", "a_b", "save_", "trainStep", "fit", "trainStep_2", "fit_2", "evaluate"]);
-    const first = d.methods[0]!;
+    expect(d.classes[0]!.methods.map((m) => m.name)).toEqual(["a_b_2", "a_b", "save_", "trainStep", "fit", "trainStep_2", "fit_2", "evaluate"]);
+    const first = d.classes[0]!.methods[0]!;
     expect(first.kind === "call" && first.params.map((p) => [p.name, p.key])).toEqual([
       ["x_y_2", "x y"],
       ["x_y", "x_y"],

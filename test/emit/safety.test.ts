@@ -18,29 +18,35 @@ import { tinyPlan } from "./plans.js";
 const FORBIDDEN = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u061C\u200E\u200F\u2028\u2029\u202A-\u202E\u2066-\u2069]/;
 
 /** The shape the module must have: its statements, class members and comments. */
-function checkStructure(text: string, plan: ModelPlan, runtimeImport: string): void {
-  const d = describeModule(plan, { runtimeImport });
+function checkStructure(text: string, plans: readonly ModelPlan[], runtimeImport: string): void {
+  const d = describeModule(plans, { runtimeImport });
   const sf = ts.createSourceFile("module.ts", text, ts.ScriptTarget.ES2022, true);
   expect(sf.statements.map((s) => (ts.isImportDeclaration(s) ? "import" : ts.isVariableStatement(s) ? "const" : ts.isClassDeclaration(s) ? "class" : "other"))).toEqual([
     "import",
-    "const",
-    "const",
-    "const",
-    "class",
+    ...plans.flatMap(() => ["const", "const", "const", "class"]),
   ]);
-  const [imp, , , , cls] = sf.statements as unknown as [ts.ImportDeclaration, ts.Node, ts.Node, ts.Node, ts.ClassDeclaration];
+  const imp = sf.statements[0] as ts.ImportDeclaration;
   expect((imp.moduleSpecifier as ts.StringLiteral).text).toBe(runtimeImport);
-  expect(cls.name!.text).toBe(d.className);
-  const fixed = ["freeze", "unfreeze", ...(d.headNames.length > 0 ? ["replaceHead"] : []), "save", "load", "dispose", "[Symbol.dispose]"];
-  expect(cls.members.map((m) => (m.name === undefined ? "constructor" : m.name.getText(sf)))).toEqual([
-    "parts",
-    "inputs",
-    "#model",
-    "constructor",
-    "create",
-    ...d.methods.map((m) => m.name),
-    ...fixed,
-  ]);
+  // Every module-scope name is declared once.
+  const declared = d.classes.flatMap((c) => [c.planName, c.partsName, c.inputsName, c.className]);
+  expect(new Set(declared).size).toBe(declared.length);
+  let docs = 0;
+  d.classes.forEach((c, i) => {
+    const [plan, parts, inputs, cls] = sf.statements.slice(1 + 4 * i, 5 + 4 * i) as unknown as [ts.VariableStatement, ts.VariableStatement, ts.VariableStatement, ts.ClassDeclaration];
+    expect([plan, parts, inputs].map((s) => (s.declarationList.declarations[0]!.name as ts.Identifier).text)).toEqual([c.planName, c.partsName, c.inputsName]);
+    expect(cls.name!.text).toBe(c.className);
+    const fixed = ["freeze", "unfreeze", ...(c.headNames.length > 0 ? ["replaceHead"] : []), "save", "load", "dispose", "[Symbol.dispose]"];
+    expect(cls.members.map((m) => (m.name === undefined ? "constructor" : m.name.getText(sf)))).toEqual([
+      "parts",
+      "inputs",
+      "#model",
+      "constructor",
+      "create",
+      ...c.methods.map((m) => m.name),
+      ...fixed,
+    ]);
+    docs += 3 + 1 + 3 + c.methods.length + fixed.length;
+  });
   // Every comment is one the printer wrote: the header and one doc per declaration.
   const scanner = ts.createScanner(ts.ScriptTarget.ES2022, false, ts.LanguageVariant.Standard, text);
   const comments: string[] = [];
@@ -48,7 +54,6 @@ function checkStructure(text: string, plan: ModelPlan, runtimeImport: string): v
     if (t === ts.SyntaxKind.SingleLineCommentTrivia) comments.push("line");
     if (t === ts.SyntaxKind.MultiLineCommentTrivia) comments.push("block");
   }
-  const docs = 3 + 1 + 3 + d.methods.length + fixed.length;
   expect(comments).toEqual(["line", ...Array<string>(docs).fill("block")]);
   // No doc text became a tag.
   const visit = (node: ts.Node): void => {
@@ -58,52 +63,63 @@ function checkStructure(text: string, plan: ModelPlan, runtimeImport: string): v
   visit(sf);
 }
 
-/** Runs the module against the recording runtime: the plan, the metadata and every method's arguments arrive unchanged. */
-async function checkBehaviour(js: string, plan: ModelPlan, runtimeImport: string): Promise<void> {
-  const d = describeModule(plan, { runtimeImport });
-  const { cls, calls } = runModule(js, runtimeImport);
-  expect(cls.parts).toEqual(plan.parts.map((p) => ({ name: p.name, role: p.role })));
-  expect(cls.inputs).toEqual(d.inputs);
-  const model = (await cls.create!({ seed: 3 })) as Record<string, (...args: unknown[]) => unknown>;
-  expect(calls[0]![0]).toBe("create");
-  expect(calls[0]![1]).toEqual(plan);
-  expect(calls[0]![2]).toEqual({ seed: 3 });
-  const last = (): readonly unknown[] => calls[calls.length - 1]!;
-  for (const m of d.methods) {
-    if (m.kind === "call") {
-      const arrays = m.params.map((p) => (p.type === "Int32Array" ? new Int32Array(1) : new Float32Array(1)));
-      model[m.name]!(...arrays, 7);
-      const [what, fn, inputs, count] = last();
-      expect([what, fn, count]).toEqual(["call", m.fn, 7]);
-      const expected = Object.fromEntries(m.params.map((p, i) => [p.key, arrays[i]]));
-      expect(Object.entries(inputs as object)).toEqual(Object.entries(expected));
-      for (const [k, v] of Object.entries(inputs as object)) expect(v).toBe(expected[k]);
-    } else {
-      const data = {};
-      model[m.name]!(data, m.kind === "fit" ? { epochs: 1 } : undefined);
-      expect(last()[0]).toBe(m.kind);
-      expect(last()[1]).toBe(m.step);
-      expect(last()[2]).toBe(data);
+/** Runs the module against the recording runtime: each class's plan, metadata and every method's arguments arrive unchanged. */
+async function checkBehaviour(js: string, plans: readonly ModelPlan[], runtimeImport: string): Promise<void> {
+  const d = describeModule(plans, { runtimeImport });
+  const { exports, calls } = runModule(js, runtimeImport, plans.length);
+  for (const [i, c] of d.classes.entries()) {
+    const plan = plans[i]!;
+    const cls = exports[c.className] as Record<string, (...args: unknown[]) => unknown>;
+    expect(cls.parts).toEqual(plan.parts.map((p) => ({ name: p.name, role: p.role })));
+    expect(cls.inputs).toEqual(c.inputs);
+    const before = calls.length;
+    const model = (await cls.create!({ seed: 3 })) as Record<string, (...args: unknown[]) => unknown>;
+    expect(calls[before]![0]).toBe("create");
+    expect(calls[before]![1]).toEqual(plan);
+    expect(calls[before]![2]).toEqual({ seed: 3 });
+    const last = (): readonly unknown[] => calls[calls.length - 1]!;
+    for (const m of c.methods) {
+      if (m.kind === "call") {
+        const arrays = m.params.map((p) => (p.type === "Int32Array" ? new Int32Array(1) : new Float32Array(1)));
+        model[m.name]!(...arrays, 7);
+        const [what, fn, inputs, count] = last();
+        expect([what, fn, count]).toEqual(["call", m.fn, 7]);
+        const expected = Object.fromEntries(m.params.map((p, i) => [p.key, arrays[i]]));
+        expect(Object.entries(inputs as object)).toEqual(Object.entries(expected));
+        for (const [k, v] of Object.entries(inputs as object)) expect(v).toBe(expected[k]);
+      } else {
+        const data = {};
+        model[m.name]!(data, m.kind === "fit" ? { epochs: 1 } : undefined);
+        expect(last()[0]).toBe(m.kind);
+        expect(last()[1]).toBe(m.step);
+        expect(last()[2]).toBe(data);
+      }
     }
-  }
-  model.freeze!(...d.partNames);
-  expect(last()).toEqual(["freeze", ...d.partNames]);
-  if (d.headNames.length > 0) {
-    model.replaceHead!(d.headNames[0], 5);
-    expect(last()).toEqual(["replaceHead", d.headNames[0], 5]);
+    model.freeze!(...c.partNames);
+    expect(last()).toEqual(["freeze", ...c.partNames]);
+    if (c.headNames.length > 0) {
+      model.replaceHead!(c.headNames[0], 5);
+      expect(last()).toEqual(["replaceHead", c.headNames[0], 5]);
+    }
   }
 }
 
-/** Syntax, structure, clean text and behaviour of the module for one plan. */
-async function checkModule(plan: ModelPlan, runtimeImport: string): Promise<void> {
-  const text = emitModule(plan, { runtimeImport });
+/** Syntax, structure, clean text and behaviour of the module for one plan or several. */
+async function checkModule(plans: ModelPlan | readonly ModelPlan[], runtimeImport: string): Promise<void> {
+  const list: readonly ModelPlan[] = Array.isArray(plans) ? plans : [plans as ModelPlan];
+  const text = emitModule(plans, { runtimeImport });
   const { diagnostics, js } = transpile(text);
   expect(diagnostics).toEqual([]);
   expect(text).not.toMatch(LONE_SURROGATE);
   expect(text).not.toMatch(FORBIDDEN);
-  checkStructure(text, plan, runtimeImport);
-  await checkBehaviour(js, plan, runtimeImport);
+  checkStructure(text, list, runtimeImport);
+  await checkBehaviour(js, list, runtimeImport);
 }
+
+/** Two to three hostile plans, two of them for models whose class names come out the same (`a-b`, `a b` → `AB`). */
+const nastyPlans: fc.Arbitrary<ModelPlan[]> = fc
+  .tuple(nastyPlan, nastyPlan, fc.option(nastyPlan, { nil: undefined }), fc.constantFrom(["a-b", "a b"], ["Model", "model"], ["PLAN", "P-L-A-N"], ["x", "X"]), fc.boolean())
+  .map(([a, b, c, [m, n], clash]) => [clash ? { ...a, model: m } : a, clash ? { ...b, model: n } : b, ...(c !== undefined ? [c] : [])]);
 
 describe("emitModule on hostile plans", () => {
   it("parses, keeps its shape and passes everything through unchanged", async () => {
@@ -128,6 +144,36 @@ describe("emitModule on hostile plans", () => {
       };
       await checkModule(hostile, piece);
     }
+  });
+
+  it("gives several plans one module with a class each, all names distinct", async () => {
+    await fc.assert(
+      fc.asyncProperty(nastyPlans, nastyString, async (plans, runtimeImport) => checkModule(plans, runtimeImport)),
+      { numRuns: 60 },
+    );
+  });
+
+  it("names the constants after the classes, and class names that come out the same apart", () => {
+    const plan = tinyPlan();
+    const d = describeModule(["a-b", "a b", "PLAN", "P-L-A-N", "PLAN_AB"].map((model) => ({ ...plan, model })), { runtimeImport: "r" });
+    expect(d.classes.map((c) => [c.className, c.planName, c.partsName, c.inputsName])).toEqual([
+      ["AB", "PLAN_AB", "PARTS_AB", "INPUTS_AB"],
+      ["AB_2", "PLAN_AB_2", "PARTS_AB_2", "INPUTS_AB_2"],
+      ["PLAN_", "PLAN_PLAN_", "PARTS_PLAN_", "INPUTS_PLAN_"],
+      ["PLAN__2", "PLAN_PLAN__2", "PARTS_PLAN__2", "INPUTS_PLAN__2"],
+      ["PLANAB", "PLAN_PLANAB", "PARTS_PLANAB", "INPUTS_PLANAB"],
+    ]);
+    expect(describeModule(tinyPlan(), { runtimeImport: "r" }).classes.map((c) => [c.className, c.planName, c.partsName, c.inputsName])).toEqual([["TinyClassifier", "PLAN", "PARTS", "INPUTS"]]);
+  });
+
+  it("prints one plan alone and in a list of one the same", () => {
+    expect(emitModule([tinyPlan()], { runtimeImport: "r" })).toBe(emitModule(tinyPlan(), { runtimeImport: "r" }));
+  });
+
+  it("type-checks several plans in one module under strict against the runtime API", () => {
+    const modules = fc.sample(nastyPlans, { numRuns: 20, seed: 20261127 }).map((plans) => emitModule([tinyPlan(), ...plans], { runtimeImport: RUNTIME_IMPORT }));
+    modules.push(emitModule(["a-b", "a b", "Model", "model", "PLAN", "P-L-A-N"].map((model) => ({ ...tinyPlan(), model })), { runtimeImport: RUNTIME_IMPORT }));
+    expect(typeCheck(modules)).toEqual([]);
   });
 
   it("type-checks under strict against the runtime API", () => {
