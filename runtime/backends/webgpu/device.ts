@@ -28,9 +28,12 @@ export interface WebGpuOptions {
  * Every Dawn instance made here. Dawn's adapters and devices do not keep their
  * instance alive, and a collected instance leaves them pointing at freed
  * memory (the process then dies in `ProcessEvents`), so instances live as long
- * as the process.
+ * as the process: on `globalThis`, because a module can be evaluated more than
+ * once in one process (a test runner isolating test files does so) and a
+ * module-level list would be collected with its module.
  */
-const dawnInstances: GPU[] = [];
+const DAWN_INSTANCES = Symbol.for("repr.webgpu.dawnInstances");
+const dawnInstances: GPU[] = ((globalThis as Record<symbol, GPU[] | undefined>)[DAWN_INSTANCES] ??= []);
 
 /** The WebGPU entry point: `navigator.gpu` where it exists, else the `webgpu` package's, or null when neither loads. */
 async function findGpu(dawnOptions: readonly string[]): Promise<GPU | null> {
