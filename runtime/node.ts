@@ -44,7 +44,7 @@ export async function loadModel(plan: ModelPlan, path: string, options: Omit<Mod
 
 /** Writes the model's weights to `path` as a safetensors file, atomically: a reader sees the old file or the new one, never part of one. */
 export async function saveModel(model: Model, path: string): Promise<void> {
-  const bytes = model.save();
+  const bytes = await model.save();
   await fileErrors(() => writeCheckpointAtomic(path, bytes));
 }
 

@@ -50,6 +50,7 @@ export const MODULE_SCOPE_NAMES: ReadonlySet<string> = new Set([
  * has: no function or training step method may take them.
  */
 export const FIXED_MEMBER_NAMES: ReadonlySet<string> = new Set([
+  "backend",
   "freeze",
   "unfreeze",
   "replaceHead",

@@ -91,17 +91,17 @@ function method(m: MethodDescription): OptionalKind<MethodDeclarationStructure> 
       return {
         ...base,
         parameters: [...m.params.map((p) => ({ name: p.name, type: p.type })), { name: "count", type: "number", hasQuestionToken: true }],
-        returnType: m.returns,
+        returnType: `Promise<${m.returns}>`,
         statements: (w) => {
           const fields = m.params.map((p) => (p.key === p.name ? p.name : `${propertyName(p.key)}: ${p.name}`));
-          w.write(`return this.#model.call(${step}, { ${fields.join(", ")} }, count) as ${m.returns};`);
+          w.write(`return this.#model.call(${step}, { ${fields.join(", ")} }, count) as Promise<${m.returns}>;`);
         },
       };
     case "trainStep":
       return {
         ...base,
         parameters: [{ name: "batch", type: batchType(m.batch) }],
-        returnType: "number",
+        returnType: "Promise<number>",
         statements: (w) => w.write(`return this.#model.trainStep(${step}, batch);`),
       };
     case "fit":
@@ -118,7 +118,7 @@ function method(m: MethodDescription): OptionalKind<MethodDeclarationStructure> 
       return {
         ...base,
         parameters: [{ name: "data", type: batchType(m.batch) }],
-        returnType: "number",
+        returnType: "Promise<number>",
         statements: (w) => w.write(`return this.#model.evaluate(${step}, data);`),
       };
   }
@@ -160,23 +160,23 @@ function fixedMethods(d: ClassDescription): OptionalKind<MethodDeclarationStruct
         { name: "part", type: literalUnion(d.headNames) },
         { name: "seed", type: "number", hasQuestionToken: true },
       ],
-      returnType: "void",
-      statements: ["this.#model.replaceHead(part, seed);"],
+      returnType: "Promise<void>",
+      statements: ["return this.#model.replaceHead(part, seed);"],
     });
   }
   methods.push(
     {
       name: "save",
-      docs: [docOf(["The model's tensors as safetensors bytes."])],
-      returnType: "Uint8Array",
+      docs: [docOf(["The model's tensors as safetensors bytes, once the operations asked for before have run."])],
+      returnType: "Promise<Uint8Array>",
       statements: ["return this.#model.save();"],
     },
     {
       name: "load",
       docs: [docOf(["Replaces the model's tensors with saved ones."], [{ name: "weights", text: "what `save` returned, or tensors by name" }])],
       parameters: [{ name: "weights", type: "Weights" }],
-      returnType: "void",
-      statements: ["this.#model.load(weights);"],
+      returnType: "Promise<void>",
+      statements: ["return this.#model.load(weights);"],
     },
     {
       name: "dispose",
@@ -203,12 +203,19 @@ function classStructure(d: ClassDescription): ClassDeclarationStructure {
     { name: "inputs", isStatic: true, isReadonly: true, docs: [docOf([INPUTS_DOC])], initializer: d.inputsName },
     { name: "#model", isReadonly: true, type: "Model" },
   ];
+  const backend = {
+    name: "backend",
+    docs: [docOf(["The backend the model runs on: `webgpu`, `cpu` or `reference`."])],
+    returnType: "string",
+    statements: ["return this.#model.backend;"],
+  };
   return {
     kind: StructureKind.Class,
     name: d.className,
     isExported: true,
     docs: [docOf(d.classDoc)],
     properties,
+    getAccessors: [backend],
     ctors: [{ scope: Scope.Private, parameters: [{ name: "model", type: "Model" }], statements: ["this.#model = model;"] }],
     methods: [
       {

@@ -25,7 +25,7 @@ export async function runApp(fetchBytes: FetchBytes, print: (line: string) => vo
   const [weights, train, test] = await Promise.all([fetchBytes("weights.safetensors"), digitsFrom(fetchBytes, "train"), digitsFrom(fetchBytes, "test")]);
   const model = await Autoencoder.create({ weights });
   try {
-    for (const line of describeSearch(searchNeighbours(model, train, test, 5), test, train, 8)) print(line);
+    for (const line of describeSearch(await searchNeighbours(model, train, test, 5), test, train, 8)) print(line);
   } finally {
     model.dispose();
   }

@@ -24,6 +24,6 @@ try {
 const digits = await mnistDigits();
 {
   using model = await Autoencoder.create({ weights });
-  const search = searchNeighbours(model, digits.train, digits.test, 5);
+  const search = await searchNeighbours(model, digits.train, digits.test, 5);
   for (const line of describeSearch(search, digits.test, digits.train, 8)) process.stdout.write(line + "\n");
 }

@@ -23,10 +23,10 @@ export interface Search {
 const PIXELS = 28 * 28;
 
 /** Encodes both sets and finds the `k` nearest reference digits of every query digit. */
-export function searchNeighbours(model: Autoencoder, reference: Digits, queries: Digits, k: number): Search {
+export async function searchNeighbours(model: Autoencoder, reference: Digits, queries: Digits, k: number): Promise<Search> {
   const width = 32;
-  const refCodes = model.encode(reference.images, reference.images.length / PIXELS);
-  const queryCodes = model.encode(queries.images, queries.images.length / PIXELS);
+  const refCodes = await model.encode(reference.images, reference.images.length / PIXELS);
+  const queryCodes = await model.encode(queries.images, queries.images.length / PIXELS);
   const found = nearest(
     { rows: queries.labels.length, width, data: queryCodes },
     { rows: reference.labels.length, width, data: refCodes },

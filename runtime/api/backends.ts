@@ -1,54 +1,66 @@
 /**
- * Which backend a `Model` runs on. Each backend the build has is one entry of
- * `BACKENDS`: a name, whether it can run here, and how to make it. A future
- * WebGPU backend plugs in by giving its entry a `make`; `"auto"` then picks it
- * wherever `navigator.gpu` exists, and the CPU everywhere else.
+ * Which backend a `Model` runs on, and the home of its tensors there.
+ * `"auto"` takes WebGPU where a GPU adapter is available (`navigator.gpu` in a
+ * browser, Dawn through the `webgpu` package in Node) and the CPU everywhere
+ * else. A software adapter (SwiftShader) counts as none for `"auto"`: the
+ * CPU backend is faster than a GPU emulated on the same CPU. Asked for by
+ * name, `"webgpu"` takes any adapter, software ones included.
  */
-import type { Backend } from "../backends/backend.js";
 import { cpuBackend } from "../backends/cpu/index.js";
 import { referenceBackend } from "../backends/reference/executor.js";
+import { createWebGpuBackend, type WebGpuBackend } from "../backends/webgpu/index.js";
 import { ReprError } from "./errors.js";
+import type { TensorHome } from "./home.js";
+import { hostHome } from "./host-home.js";
+import { webGpuHome } from "./webgpu-home.js";
 
 /** The backends a model can ask for: `auto` picks the best one available. */
 export type BackendChoice = "auto" | "cpu" | "reference" | "webgpu";
 
-/** One backend the runtime knows of. */
-interface BackendEntry {
-  /** Whether it can run in this environment (a GPU backend needs `navigator.gpu`). */
-  readonly available: () => boolean;
-  /** Makes the backend; null when this build has none. */
-  readonly make: (() => Backend) | null;
+const CHOICES: readonly BackendChoice[] = ["auto", "cpu", "reference", "webgpu"];
+
+/** The WebGPU backend of this process (one device, shared by every model), or null without an adapter. */
+let sharedWebGpu: Promise<WebGpuBackend | null> | undefined;
+
+function webGpu(): Promise<WebGpuBackend | null> {
+  return (sharedWebGpu ??= createWebGpuBackend().catch(() => null));
 }
 
-const hasWebGpu = (): boolean => {
-  const nav = (globalThis as { navigator?: { gpu?: unknown } }).navigator;
-  return nav?.gpu !== undefined && nav.gpu !== null;
-};
-
-/** The backends of this build. */
-const BACKENDS: Readonly<Record<Exclude<BackendChoice, "auto">, BackendEntry>> = {
-  webgpu: { available: hasWebGpu, make: null },
-  cpu: { available: () => true, make: () => cpuBackend },
-  reference: { available: () => true, make: () => referenceBackend },
-};
-
-/** What `"auto"` tries, best first. */
-const AUTO_ORDER = ["webgpu", "cpu"] as const;
-
-/** The backend `choice` names; `"auto"`: WebGPU where this build has it and `navigator.gpu` exists, else the CPU. */
-export function resolveBackend(choice: BackendChoice = "auto"): Backend {
-  if (choice === "auto") {
-    for (const name of AUTO_ORDER) {
-      const entry = BACKENDS[name];
-      if (entry.make !== null && entry.available()) return entry.make();
+/** The home of a model's tensors on the backend `choice` names. */
+export async function openHome(choice: BackendChoice = "auto"): Promise<TensorHome> {
+  if (!CHOICES.includes(choice)) throw new ReprError(`there is no backend '${String(choice)}'; choose ${CHOICES.join(", ")}`);
+  switch (choice) {
+    case "cpu":
+      return hostHome(cpuBackend);
+    case "reference":
+      return hostHome(referenceBackend);
+    case "webgpu": {
+      const gpu = await webGpu();
+      if (gpu === null) throw new ReprError("the webgpu backend cannot run here: no WebGPU adapter is available (use backend 'auto' or 'cpu')");
+      return webGpuHome(gpu);
     }
-    throw new Error("internal error: no backend is available");
+    case "auto": {
+      const gpu = (await mayHaveGpu()) ? await webGpu() : null;
+      return gpu !== null && !gpu.adapter.isFallback ? webGpuHome(gpu) : hostHome(cpuBackend);
+    }
   }
-  if (!Object.prototype.hasOwnProperty.call(BACKENDS, choice)) {
-    throw new ReprError(`there is no backend '${String(choice)}'; choose auto, cpu, reference or webgpu`);
-  }
-  const entry = BACKENDS[choice];
-  if (entry.make === null) throw new ReprError(`the ${choice === "webgpu" ? "WebGPU" : choice} backend is not available in this build`);
-  if (!entry.available()) throw new ReprError(`the ${choice} backend cannot run here`);
-  return entry.make();
+}
+
+/**
+ * Whether asking for a GPU adapter can succeed: in a browser, where
+ * `navigator.gpu` exists; in Node on Linux, where a Vulkan loader is
+ * installed (without one Dawn finds no adapter and prints a warning);
+ * elsewhere in Node (Metal, D3D12), always.
+ */
+async function mayHaveGpu(): Promise<boolean> {
+  const nav = (globalThis as { navigator?: { gpu?: unknown } }).navigator;
+  if (nav?.gpu !== undefined && nav.gpu !== null) return true;
+  const proc = (globalThis as { process?: { versions?: { node?: string }; platform?: string; env?: Record<string, string | undefined> } }).process;
+  if (proc?.versions?.node === undefined) return false;
+  if (proc.platform !== "linux") return true;
+  // A computed specifier, so that browser bundlers leave the Node-only module alone.
+  const fsName = "node:fs";
+  const { existsSync } = (await import(fsName)) as { existsSync: (path: string) => boolean };
+  const dirs = [...(proc.env?.LD_LIBRARY_PATH ?? "").split(":").filter(Boolean), "/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib64", "/usr/lib", "/lib/x86_64-linux-gnu", "/lib64", "/usr/local/lib"];
+  return dirs.some((d) => existsSync(`${d}/libvulkan.so.1`));
 }

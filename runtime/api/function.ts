@@ -4,16 +4,18 @@
  * the rest, each compiled on first use, each with input arrays of its own
  * that are refilled on every run. A call allocates only its result.
  */
-import type { Backend, Executable, TensorFeed } from "../backends/backend.js";
+import type { TensorFeed } from "../backends/backend.js";
 import type { KernelGraph } from "../kernel/graph.js";
+import type { HomeGraph, HomeTensor, TensorHome } from "./home.js";
 import { checkInputs, copyExamples, exampleSize, inputScratch, type InputScratch, type Inputs } from "./inputs.js";
 import type { PlanFunction } from "./plan.js";
 import { checkGraph } from "./plan-check.js";
-import type { ModelTensor } from "./weights.js";
+
+const OUTPUT = ["output"] as const;
 
 /** A compiled graph of a function and the feeds it runs from. */
 interface Compiled {
-  readonly exe: Executable;
+  readonly exe: HomeGraph;
   readonly inputs: readonly InputScratch[];
   readonly feeds: ReadonlyMap<string, TensorFeed>;
 }
@@ -26,42 +28,44 @@ export class FunctionRunner {
 
   constructor(
     readonly fn: PlanFunction,
-    private readonly backend: Backend,
+    private readonly home: TensorHome,
+    private readonly params: ReadonlyMap<string, HomeTensor>,
   ) {
     this.outputSize = exampleSize(fn.output);
   }
 
   /** Runs the function on `count` examples (inferred when not given) and returns a new array of its outputs. */
-  call(inputs: Inputs, count: number | undefined, params: ReadonlyMap<string, ModelTensor>): Float32Array | Int32Array {
+  async call(inputs: Inputs, count: number | undefined): Promise<Float32Array | Int32Array> {
     const fn = this.fn;
     const n = checkInputs(`function '${fn.name}'`, fn.inputs, inputs, count);
     const result = fn.output.dtype === "i32" ? new Int32Array(n * this.outputSize) : new Float32Array(n * this.outputSize);
     const full = Math.floor(n / fn.batch);
     let at = 0;
     if (full > 0) {
-      const c = (this.batched ??= this.compile(fn.graph, fn.batch, params));
-      for (let b = 0; b < full; b++, at += fn.batch) this.runInto(c, inputs, at, params, result);
+      const c = (this.batched ??= this.compile(fn.graph, fn.batch));
+      for (let b = 0; b < full; b++, at += fn.batch) await this.runInto(c, inputs, at, result);
     }
     if (at < n) {
-      const c = (this.single ??= this.compile(fn.single, 1, params));
-      for (; at < n; at++) this.runInto(c, inputs, at, params, result);
+      const c = (this.single ??= this.compile(fn.single, 1));
+      for (; at < n; at++) await this.runInto(c, inputs, at, result);
     }
     return result;
   }
 
   /** Runs one graph on the examples from `first` and copies its output into `result`. */
-  private runInto(c: Compiled, inputs: Inputs, first: number, params: ReadonlyMap<string, ModelTensor>, result: Float32Array | Int32Array): void {
+  private async runInto(c: Compiled, inputs: Inputs, first: number, result: Float32Array | Int32Array): Promise<void> {
     for (let i = 0; i < c.inputs.length; i++) {
       const s = c.inputs[i]!;
       copyExamples(inputs[s.name]!, first, s.size, s.feed.data);
     }
-    const out = c.exe.run(c.feeds, params)["output"]!;
-    result.set(out.data, first * this.outputSize);
+    const out = (await c.exe.run(c.feeds, OUTPUT))["output"]!;
+    result.set(out, first * this.outputSize);
   }
 
-  private compile(graph: KernelGraph, examples: number, params: ReadonlyMap<string, ModelTensor>): Compiled {
-    checkGraph(`function '${this.fn.name}'`, graph, this.fn.inputs.map((i) => i.name), ["output"], params);
+  private compile(graph: KernelGraph, examples: number): Compiled {
+    checkGraph(`function '${this.fn.name}'`, graph, this.fn.inputs.map((i) => i.name), OUTPUT, this.params);
     const inputs = inputScratch(this.fn.inputs, examples);
-    return { exe: this.backend.compile(graph), inputs, feeds: new Map(inputs.map((s) => [s.name, s.feed])) };
+    const params = new Map(graph.params.map((p) => [p.name, this.params.get(p.name)!]));
+    return { exe: this.home.compile(graph, params), inputs, feeds: new Map(inputs.map((s) => [s.name, s.feed])) };
   }
 }

@@ -4,14 +4,18 @@
  * functions on any number of examples, trains with the plan's training
  * steps, and saves and loads its weights as safetensors. It knows nothing of
  * `.repr` files: everything it runs comes from the plan.
+ *
+ * Everything that runs a graph or reads weights returns a promise, because
+ * a GPU answers asynchronously; a model runs one such operation at a time,
+ * in the order they were asked for, so calls need not be awaited one by one.
  */
 import { shuffledOrder } from "../data/shuffle.js";
-import type { Backend } from "../backends/backend.js";
 import { suggestName } from "../checkpoint/match.js";
-import { resolveBackend, type BackendChoice } from "./backends.js";
+import { openHome, type BackendChoice } from "./backends.js";
 import { ReprError } from "./errors.js";
 import { FunctionRunner } from "./function.js";
 import { checkInputs, type Inputs } from "./inputs.js";
+import type { HomeTensor, TensorHome } from "./home.js";
 import { initialTensors, zeroTensor } from "./init.js";
 import { checkPlan } from "./plan-check.js";
 import type { ModelPlan } from "./plan.js";
@@ -21,7 +25,7 @@ import { encodeWeights, readWeights, type ModelTensor, type Weights } from "./we
 
 /** How to make a model. */
 export interface ModelOptions {
-  /** The backend (default `auto`: WebGPU where this build has it and `navigator.gpu` exists, else the CPU). */
+  /** The backend (default `auto`: WebGPU where a GPU adapter is available, else the CPU). */
   readonly backend?: BackendChoice;
   /** Initial weights: safetensors bytes (as `repr train` or `save` writes them) or tensors by name. Without them, the plan's initialization with `seed`. */
   readonly weights?: Weights;
@@ -84,12 +88,12 @@ function checkCount(what: string, n: number): number {
 export class Model implements Disposable {
   /** The plan it runs. */
   readonly plan: ModelPlan;
-  /** The backend it runs on: `cpu`, `reference`, ... */
+  /** The backend it runs on: `webgpu`, `cpu` or `reference`. */
   readonly backend: string;
   /** The seed of its initial weights, `replaceHead` and its training steps' random draws. */
   readonly seed: number;
-  private readonly device: Backend;
-  private readonly tensors: Map<string, ModelTensor>;
+  private readonly home: TensorHome;
+  private readonly tensors: Map<string, HomeTensor>;
   private readonly frozenParts = new Set<string>();
   private readonly functionRunners = new Map<string, FunctionRunner>();
   private readonly stepRunners = new Map<string, StepRunner>();
@@ -100,11 +104,13 @@ export class Model implements Disposable {
   /** The seed that fixed the initial weights (a loaded checkpoint's `repr.seed`), which `save` records. */
   private initSeed = 0;
   private disposed = false;
+  /** The operations asked for so far, settled or not: each new one runs after them. */
+  private queue: Promise<unknown> = Promise.resolve();
 
-  private constructor(plan: ModelPlan, device: Backend, tensors: Map<string, ModelTensor>, seed: number) {
+  private constructor(plan: ModelPlan, home: TensorHome, tensors: Map<string, HomeTensor>, seed: number) {
     this.plan = plan;
-    this.device = device;
-    this.backend = device.name;
+    this.home = home;
+    this.backend = home.backend;
     this.tensors = tensors;
     this.seed = seed;
   }
@@ -117,20 +123,21 @@ export class Model implements Disposable {
    */
   static async create(plan: ModelPlan, options: ModelOptions = {}): Promise<Model> {
     checkPlan(plan);
-    const device = resolveBackend(options.backend ?? "auto");
     const seed = checkSeed("the seed", options.seed ?? 0);
-    let tensors: Map<string, ModelTensor>;
+    let values: Map<string, ModelTensor>;
     let info: { step?: number; phase?: string; seed?: number } = {};
     if (options.weights !== undefined) {
       const read = readWeights(plan.tensors, options.weights);
       info = read.info;
-      tensors = new Map();
+      values = new Map();
       // Tensors the weights may leave out (`num_batches_tracked`) start at zero.
       for (const t of plan.tensors) {
-        tensors.set(t.name, read.tensors.get(t.name) ?? zeroTensor(t));
+        values.set(t.name, read.tensors.get(t.name) ?? zeroTensor(t));
       }
-    } else tensors = initialTensors(plan, seed);
-    const model = new Model(plan, device, tensors, seed);
+    } else values = initialTensors(plan, seed);
+    const home = await openHome(options.backend ?? "auto");
+    const tensors = new Map(plan.tensors.map((t) => [t.name, home.create(t.shape, t.dtype === "i32" ? "i32" : "f32", values.get(t.name)!.data)]));
+    const model = new Model(plan, home, tensors, seed);
     model.updates = info.step ?? 0;
     model.phase = info.phase ?? (options.weights !== undefined ? "weights" : "init");
     model.initSeed = info.seed ?? seed;
@@ -161,32 +168,35 @@ export class Model implements Disposable {
    * Runs function `fn` on `count` examples (default: as many as the first
    * input's length holds). Each input is flat and row-major, its examples one
    * after another. Full batches run on the function's batch graph, the rest
-   * one example at a time. Returns a new array, `count × output size`
+   * one example at a time. Resolves with a new array, `count × output size`
    * numbers, that the caller owns.
    */
-  call(fn: string, inputs: Inputs, count?: number): Float32Array | Int32Array {
-    this.alive();
-    let runner = this.functionRunners.get(fn);
-    if (runner === undefined) {
-      const plan = this.plan.functions.find((f) => f.name === fn);
-      if (plan === undefined) throw new ReprError(this.unknown("function", fn, this.functions));
-      runner = new FunctionRunner(plan, this.device);
-      this.functionRunners.set(fn, runner);
-    }
-    return runner.call(inputs, count, this.tensors);
+  call(fn: string, inputs: Inputs, count?: number): Promise<Float32Array | Int32Array> {
+    return this.serial(() => {
+      let runner = this.functionRunners.get(fn);
+      if (runner === undefined) {
+        const plan = this.plan.functions.find((f) => f.name === fn);
+        if (plan === undefined) throw new ReprError(this.unknown("function", fn, this.functions));
+        runner = new FunctionRunner(plan, this.home, this.tensors);
+        this.functionRunners.set(fn, runner);
+      }
+      return runner.call(inputs, count);
+    });
   }
 
   /**
    * One update of training step `step` on exactly its batch size of
-   * examples; returns the loss. A non-finite loss is a `ReprError` and
-   * leaves every tensor as it was. Parts frozen with `freeze` are not
-   * updated (see `freeze`).
+   * examples; resolves with the loss. A non-finite loss rejects with a
+   * `ReprError` and leaves every tensor as it was. Parts frozen with
+   * `freeze` are not updated (see `freeze`).
    */
-  trainStep(step: string, batch: Inputs): number {
-    const runner = this.stepRunner(step);
-    checkInputs(`training step '${step}'`, runner.step.inputs, batch, runner.step.batch);
-    runner.fill(batch);
-    return this.applied(runner, runner.run(true, this.frozenParts));
+  trainStep(step: string, batch: Inputs): Promise<number> {
+    return this.serial(async () => {
+      const runner = this.stepRunner(step);
+      checkInputs(`training step '${step}'`, runner.step.inputs, batch, runner.step.batch);
+      runner.fill(batch);
+      return this.applied(runner, await runner.run(true, this.frozenParts));
+    });
   }
 
   /**
@@ -200,6 +210,7 @@ export class Model implements Disposable {
    * of the last good update.
    */
   async fit(step: string, data: Inputs, options: FitOptions = {}): Promise<FitResult> {
+    this.alive();
     const runner = this.stepRunner(step);
     const where = `training step '${step}'`;
     const batch = runner.step.batch;
@@ -230,8 +241,12 @@ export class Model implements Disposable {
       const p = Math.floor(done / perPass);
       if (p !== pass) order = shuffledOrder(n, seed, (pass = p), step);
       const begin = (done % perPass) * batch;
-      runner.gather(data, order.subarray(begin, begin + batch));
-      const loss = this.applied(runner, runner.run(true, this.frozenParts));
+      const indices = order.subarray(begin, begin + batch);
+      // Each update is one operation of the queue, so other calls may run between updates.
+      const loss = await this.serial(async () => {
+        runner.gather(data, indices);
+        return this.applied(runner, await runner.run(true, this.frozenParts));
+      });
       losses[done++] = loss;
       if (options.onUpdate?.(done - 1, loss) === false) break;
     }
@@ -246,21 +261,23 @@ export class Model implements Disposable {
    * at the step's batch size only, so the examples are taken in order in
    * full batches and the N mod batch left at the end are not counted.
    */
-  evaluate(step: string, data: Inputs): number {
-    const runner = this.stepRunner(step);
-    const where = `training step '${step}'`;
-    const batch = runner.step.batch;
-    const n = checkInputs(where, runner.step.inputs, data);
-    const full = Math.floor(n / batch);
-    if (full === 0) throw new ReprError(`${where} evaluates batches of ${batch} examples, but the data has ${n}`);
-    const indices = new Int32Array(batch);
-    let sum = 0;
-    for (let b = 0; b < full; b++) {
-      for (let i = 0; i < batch; i++) indices[i] = b * batch + i;
-      runner.gather(data, indices);
-      sum += runner.run(false, this.frozenParts);
-    }
-    return sum / full;
+  evaluate(step: string, data: Inputs): Promise<number> {
+    return this.serial(async () => {
+      const runner = this.stepRunner(step);
+      const where = `training step '${step}'`;
+      const batch = runner.step.batch;
+      const n = checkInputs(where, runner.step.inputs, data);
+      const full = Math.floor(n / batch);
+      if (full === 0) throw new ReprError(`${where} evaluates batches of ${batch} examples, but the data has ${n}`);
+      const indices = new Int32Array(batch);
+      let sum = 0;
+      for (let b = 0; b < full; b++) {
+        for (let i = 0; i < batch; i++) indices[i] = b * batch + i;
+        runner.gather(data, indices);
+        sum += await runner.run(false, this.frozenParts);
+      }
+      return sum / full;
+    });
   }
 
   /**
@@ -289,14 +306,16 @@ export class Model implements Disposable {
    * Gives part `part` fresh tensors of the same shapes: the plan's
    * initialization with `seed` (default: the model's seed). Resets every
    * training step's optimizer state and update counter, since they describe
-   * the old weights.
+   * the old weights. Runs after the operations asked for before it.
    */
-  replaceHead(part: string, seed?: number): void {
-    this.alive();
-    this.checkPart(part);
-    const fresh = initialTensors(this.plan, checkSeed("the seed", seed ?? this.seed));
-    for (const t of this.plan.tensors) if (t.owner === part) this.tensors.get(t.name)!.data.set(fresh.get(t.name)!.data);
-    for (const r of this.stepRunners.values()) r.reset();
+  replaceHead(part: string, seed?: number): Promise<void> {
+    return this.serial(() => {
+      this.checkPart(part);
+      const fresh = initialTensors(this.plan, checkSeed("the seed", seed ?? this.seed));
+      for (const t of this.plan.tensors) if (t.owner === part) this.home.write(this.tensors.get(t.name)!, fresh.get(t.name)!.data);
+      for (const r of this.stepRunners.values()) r.reset();
+      return Promise.resolve();
+    });
   }
 
   /**
@@ -305,38 +324,53 @@ export class Model implements Disposable {
    * weights were initialized (a loaded checkpoint's count included),
    * `repr.phase` names the training step that ran last, `repr.seed` the seed
    * of the initial weights (a loaded checkpoint's, else the model's).
+   * Resolves after the operations asked for before it.
    */
-  save(): Uint8Array {
-    this.alive();
-    return encodeWeights(this.tensors, { version: REPR_VERSION, model: this.plan.model, step: this.updates, phase: this.phase, seed: this.initSeed });
+  save(): Promise<Uint8Array> {
+    return this.serial(async () => {
+      const values = new Map<string, ModelTensor>();
+      for (const [name, t] of this.tensors) values.set(name, { shape: [...t.shape], data: await this.home.read(t) });
+      return encodeWeights(values, { version: REPR_VERSION, model: this.plan.model, step: this.updates, phase: this.phase, seed: this.initSeed });
+    });
   }
 
   /**
    * Replaces the model's tensors with `weights` (checked as in `create`;
-   * nothing changes if they do not fit) and resets every training step's
-   * optimizer state and update counter.
+   * nothing changes if they do not fit; a `ReprError` says why, at once)
+   * and resets every training step's optimizer state and update counter.
+   * Runs after the operations asked for before it.
    */
-  load(weights: Weights): void {
-    this.alive();
-    const read = readWeights(this.plan.tensors, weights);
-    for (const [name, t] of read.tensors) this.tensors.get(name)!.data.set(t.data);
-    for (const r of this.stepRunners.values()) r.reset();
-    this.updates = read.info.step ?? 0;
-    this.phase = read.info.phase ?? "weights";
-    this.initSeed = read.info.seed ?? this.seed;
+  load(weights: Weights): Promise<void> {
+    return this.serial(() => {
+      const read = readWeights(this.plan.tensors, weights);
+      for (const [name, t] of read.tensors) this.home.write(this.tensors.get(name)!, t.data);
+      for (const r of this.stepRunners.values()) r.reset();
+      this.updates = read.info.step ?? 0;
+      this.phase = read.info.phase ?? "weights";
+      this.initSeed = read.info.seed ?? this.seed;
+      return Promise.resolve();
+    });
   }
 
-  /** A copy of tensor `name`. */
-  tensor(name: string): TensorCopy {
-    this.alive();
-    const t = this.tensors.get(name);
-    if (t === undefined) throw new ReprError(this.unknown("tensor", name, this.tensorNames));
-    return { dtype: t.data instanceof Int32Array ? "i32" : "f32", shape: [...t.shape], data: t.data.slice() };
+  /** A copy of tensor `name`, after the operations asked for before it. */
+  tensor(name: string): Promise<TensorCopy> {
+    return this.serial(async () => {
+      const t = this.tensors.get(name);
+      if (t === undefined) throw new ReprError(this.unknown("tensor", name, this.tensorNames));
+      return { dtype: t.dtype, shape: [...t.shape], data: await this.home.read(t) };
+    });
   }
 
-  /** Releases the compiled graphs and the tensors; any later use is a `ReprError`. Calling it again does nothing. */
+  /**
+   * Releases the compiled graphs and the tensors (GPU memory on WebGPU), once
+   * the operations already asked for have finished; any later use is a
+   * `ReprError`. Calling it again does nothing.
+   */
   dispose(): void {
+    if (this.disposed) return;
     this.disposed = true;
+    const home = this.home;
+    void this.queue.then(() => home.release());
     this.functionRunners.clear();
     this.stepRunners.clear();
     this.tensors.clear();
@@ -349,13 +383,27 @@ export class Model implements Disposable {
     if (this.disposed) throw new ReprError("the model was disposed");
   }
 
+  /**
+   * Runs `work` after every operation asked for before it. Fails (without
+   * running it) if the model is or gets disposed; never throws, it rejects.
+   */
+  private serial<T>(work: () => Promise<T>): Promise<T> {
+    if (this.disposed) return Promise.reject(new ReprError("the model was disposed"));
+    const run = this.queue.then(() => {
+      this.alive();
+      return work();
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
   private stepRunner(step: string): StepRunner {
     this.alive();
     let runner = this.stepRunners.get(step);
     if (runner === undefined) {
       const plan = this.plan.training.find((t) => t.name === step);
       if (plan === undefined) throw new ReprError(this.unknown("training step", step, this.trainingSteps));
-      runner = new StepRunner(plan, this.device, this.tensors, this.plan.tensors, this.seed);
+      runner = new StepRunner(plan, this.home, this.tensors, this.plan.tensors, this.seed);
       this.stepRunners.set(step, runner);
     }
     return runner;

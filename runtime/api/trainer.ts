@@ -8,12 +8,12 @@
  * `new:<tensor>` output back unless that tensor belongs to a part the model
  * has frozen (`Model.freeze`), so such a part stays exactly as it was.
  */
-import type { Backend, Executable, TensorFeed } from "../backends/backend.js";
+import type { TensorFeed } from "../backends/backend.js";
 import { ReprError } from "./errors.js";
+import type { HomeGraph, HomeTensor, TensorHome } from "./home.js";
 import { gatherExamples, copyExamples, inputScratch, type InputScratch, type Inputs } from "./inputs.js";
 import type { PlanTensor, PlanTraining } from "./plan.js";
 import { checkGraph } from "./plan-check.js";
-import type { ModelTensor } from "./weights.js";
 
 /** The graph inputs a training step reads besides its data: the update counter and the seed. */
 const STEP_INPUT = "step";
@@ -21,20 +21,21 @@ const SEED_INPUT = "seed";
 /** The prefix of a training graph's outputs that are a tensor's next value. */
 const NEW_PREFIX = "new:";
 
+const LOSS = ["loss"] as const;
+
 /** One `new:` output and where it goes. */
 interface Write {
   readonly output: string;
-  readonly target: Float32Array | Int32Array;
+  readonly tensor: HomeTensor;
   /** The part owning the tensor (or, for optimizer state, the tensor it belongs to). */
   readonly part: string;
 }
 
 interface Compiled {
-  readonly exe: Executable;
+  readonly exe: HomeGraph;
   readonly inputs: readonly InputScratch[];
   readonly feeds: Map<string, TensorFeed>;
   readonly stepFeed: { readonly shape: readonly number[]; readonly data: Int32Array };
-  readonly params: ReadonlyMap<string, ModelTensor>;
   readonly writes: readonly Write[];
 }
 
@@ -43,21 +44,21 @@ export class StepRunner {
   /** Updates this step has applied since the model was made, loaded or its head replaced: the graph's `step` input. */
   counter = 0;
   private compiled: Compiled | undefined;
-  private readonly state = new Map<string, ModelTensor>();
+  private readonly state = new Map<string, HomeTensor>();
 
   constructor(
     readonly step: PlanTraining,
-    private readonly backend: Backend,
-    private readonly tensors: ReadonlyMap<string, ModelTensor>,
+    private readonly home: TensorHome,
+    private readonly tensors: ReadonlyMap<string, HomeTensor>,
     private readonly planTensors: readonly PlanTensor[],
     private readonly seed: number,
   ) {
-    for (const s of step.state) this.state.set(s.name, { shape: [...s.shape], data: new Float32Array(s.shape.reduce((p, d) => p * d, 1)) });
+    for (const s of step.state) this.state.set(s.name, home.create(s.shape, "f32"));
   }
 
   /** Zeroes the optimizer state and the update counter. */
   reset(): void {
-    for (const s of this.state.values()) s.data.fill(0);
+    for (const s of this.state.values()) this.home.zero(s);
     this.counter = 0;
   }
 
@@ -77,11 +78,10 @@ export class StepRunner {
    * `frozen` holds) and the counter advances; a non-finite loss is a
    * `ReprError` and changes nothing.
    */
-  run(apply: boolean, frozen: ReadonlySet<string>): number {
+  async run(apply: boolean, frozen: ReadonlySet<string>): Promise<number> {
     const c = this.get();
     c.stepFeed.data[0] = this.counter;
-    const outputs = c.exe.run(c.feeds, c.params);
-    const loss = outputs["loss"]!.data[0]!;
+    const loss = (await c.exe.run(c.feeds, LOSS))["loss"]![0]!;
     if (!apply) return loss;
     if (!Number.isFinite(loss)) {
       throw new ReprError(
@@ -89,7 +89,7 @@ export class StepRunner {
           `so the weights are as they were before it (a smaller learning rate or \`clip\` may help)`,
       );
     }
-    for (const w of c.writes) if (!frozen.has(w.part)) w.target.set(outputs[w.output]!.data);
+    c.exe.commit(frozen.size === 0 ? c.writes : c.writes.filter((w) => !frozen.has(w.part)));
     this.counter++;
     return loss;
   }
@@ -101,8 +101,8 @@ export class StepRunner {
   private compile(): Compiled {
     const step = this.step;
     const where = `training step '${step.name}'`;
-    const params = new Map<string, ModelTensor>([...this.tensors, ...this.state]);
-    checkGraph(where, step.graph, [...step.inputs.map((i) => i.name), STEP_INPUT, SEED_INPUT], ["loss"], params);
+    const params = new Map<string, HomeTensor>([...this.tensors, ...this.state]);
+    checkGraph(where, step.graph, [...step.inputs.map((i) => i.name), STEP_INPUT, SEED_INPUT], LOSS, params);
     const inputs = inputScratch(step.inputs, step.batch);
     const feeds = new Map<string, TensorFeed>(inputs.map((s) => [s.name, s.feed]));
     const stepFeed = { shape: [] as number[], data: new Int32Array(1) };
@@ -117,8 +117,9 @@ export class StepRunner {
       if (target === undefined) throw new ReprError(`${where}: its graph updates '${name}', which is neither a tensor of the model nor optimizer state of the step`);
       // Optimizer state is named after its tensor (`f.0.weight.adam.m`), so it goes with that tensor's part.
       const owner = owners.get(name) ?? [...owners].find(([t]) => name.startsWith(`${t}.`))?.[1] ?? name.split(".")[0]!;
-      writes.push({ output: o.name, target: target.data, part: owner });
+      writes.push({ output: o.name, tensor: target, part: owner });
     }
-    return { exe: this.backend.compile(step.graph), inputs, feeds, stepFeed, params, writes };
+    const bound = new Map(step.graph.params.map((p) => [p.name, params.get(p.name)!]));
+    return { exe: this.home.compile(step.graph, bound), inputs, feeds, stepFeed, writes };
   }
 }

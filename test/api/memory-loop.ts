@@ -24,13 +24,13 @@ const inputs = { x };
 let sum = 0;
 for (let i = 0; i < 10_000; i++) {
   x[0] = i % 7;
-  sum += model.call("predict", inputs)[0]!;
+  sum += (await model.call("predict", inputs))[0]!;
 }
 const before = used();
 const started = performance.now();
 for (let i = 0; i < calls; i++) {
   x[0] = i % 7;
-  sum += model.call("predict", inputs)[0]!;
+  sum += (await model.call("predict", inputs))[0]!;
 }
 const seconds = (performance.now() - started) / 1000;
 const after = used();

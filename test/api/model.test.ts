@@ -66,12 +66,11 @@ beforeAll(() => {
 });
 
 describe("Model.create", () => {
-  it("refuses another plan format, unknown backends and WebGPU", async () => {
+  it("refuses another plan format, unknown backends and bad seeds", async () => {
     await expectRejects(
-      Model.create({ ...auto, format: 2 as typeof PLAN_FORMAT }),
-      "this model plan has format 2, but this runtime runs format 1; compile the model again with this version of repr",
+      Model.create({ ...auto, format: (PLAN_FORMAT + 1) as typeof PLAN_FORMAT }),
+      `this model plan has format ${PLAN_FORMAT + 1}, but this runtime runs format ${PLAN_FORMAT}; compile the model again with this version of repr`,
     );
-    await expectRejects(Model.create(auto, { backend: "webgpu" }), "the WebGPU backend is not available in this build");
     await expectRejects(Model.create(auto, { backend: "gpu" as "cpu" }), "there is no backend 'gpu'; choose auto, cpu, reference or webgpu");
     await expectRejects(Model.create(auto, { seed: -1 }), "the seed must be a whole number in [0, 2^32), got -1");
   });
@@ -82,7 +81,7 @@ describe("Model.create", () => {
     expect(model.functions).toEqual(["encode", "reconstruct"]);
     const params = modelParams(findModel(exampleProgram("mnist-autoencoder.repr"), "Autoencoder"));
     for (const p of params) {
-      const t = model.tensor(p.name);
+      const t = (await model.tensor(p.name));
       expect(t.shape).toEqual(p.shape);
       expectSame(t.data, initialValues(p, 0, new Float32Array(t.data.length)));
     }
@@ -96,8 +95,8 @@ describe("call", () => {
     for (const count of [1, 4, 7]) {
       const image = pixels(count);
       for (const fn of ["encode", "reconstruct"]) {
-        const got = cpu.call(fn, { image });
-        const want = ref.call(fn, { image });
+        const got = await cpu.call(fn, { image });
+        const want = await ref.call(fn, { image });
         expect(got).toBeInstanceOf(Float32Array);
         expect(got.length).toBe(count * (fn === "encode" ? 32 : 784));
         expect(relativeError(got, want)).toBeLessThan(1e-5);
@@ -108,56 +107,53 @@ describe("call", () => {
   it("gives each example the same result in a full batch as alone", async () => {
     const model = await Model.create(auto);
     const image = pixels(7);
-    const all = model.call("encode", { image });
+    const all = await model.call("encode", { image });
     for (let e = 0; e < 7; e++) {
-      const one = model.call("encode", { image: image.subarray(e * 784, (e + 1) * 784) });
+      const one = await model.call("encode", { image: image.subarray(e * 784, (e + 1) * 784) });
       expect(relativeError(one, all.subarray(e * 32, (e + 1) * 32))).toBeLessThan(1e-6);
     }
-    expect(model.call("encode", { image: new Float32Array(0) })).toEqual(new Float32Array(0));
-    expect(model.call("encode", { image: Array.from(image.subarray(0, 784 * 2)) }, 2)).toEqual(all.subarray(0, 64));
+    expect(await model.call("encode", { image: new Float32Array(0) })).toEqual(new Float32Array(0));
+    expect(await model.call("encode", { image: Array.from(image.subarray(0, 784 * 2)) }, 2)).toEqual(all.subarray(0, 64));
   });
 
   it("returns a new array the caller owns on every call", async () => {
     const model = await Model.create(auto);
     const image = pixels(5);
-    const a = model.call("encode", { image });
-    const b = model.call("encode", { image });
+    const a = await model.call("encode", { image });
+    const b = await model.call("encode", { image });
     expect(a).not.toBe(b);
     expect(a.buffer).not.toBe(b.buffer);
     const copy = a.slice();
     b.fill(123);
-    expect(model.call("encode", { image })).toEqual(copy);
+    expect(await model.call("encode", { image })).toEqual(copy);
     expect(a).toEqual(copy);
   });
 
   it("says exactly what is wrong with the inputs", async () => {
     const model = await Model.create(auto);
-    expectReprError(() => model.call("encdoe", { image: pixels(1) }), "model 'Autoencoder' has no function 'encdoe'; did you mean 'encode'?");
-    expectReprError(() => model.call("predict", { image: pixels(1) }), "model 'Autoencoder' has no function 'predict' (functions: encode, reconstruct)");
-    expectReprError(() => model.call("encode", {}), "function 'encode': input 'image' was not given (inputs: image)");
-    expectReprError(() => model.call("encode", { image: pixels(1), label: [1] }), "function 'encode' has no input 'label' (inputs: image)");
-    expectReprError(
-      () => model.call("encode", { image: new Float32Array(1000) }),
+    await expectRejects(model.call("encdoe", { image: pixels(1) }), "model 'Autoencoder' has no function 'encdoe'; did you mean 'encode'?");
+    await expectRejects(model.call("predict", { image: pixels(1) }), "model 'Autoencoder' has no function 'predict' (functions: encode, reconstruct)");
+    await expectRejects(model.call("encode", {}), "function 'encode': input 'image' was not given (inputs: image)");
+    await expectRejects(model.call("encode", { image: pixels(1), label: [1] }), "function 'encode' has no input 'label' (inputs: image)");
+    await expectRejects(model.call("encode", { image: new Float32Array(1000) }),
       "function 'encode': input 'image' has 1000 numbers, not a whole number of examples of 784 (f32[1, 28, 28])",
     );
-    expectReprError(
-      () => model.call("encode", { image: pixels(2) }, 3),
+    await expectRejects(model.call("encode", { image: pixels(2) }, 3),
       "function 'encode': input 'image' (f32[1, 28, 28]) takes 784 numbers per example, so 3 examples take 2352, but it has 1568",
     );
     const bad = pixels(2);
     bad[900] = NaN;
-    expectReprError(
-      () => model.call("encode", { image: bad }),
+    await expectRejects(model.call("encode", { image: bad }),
       "function 'encode': input 'image' is f32[1, 28, 28], but its element 900 is NaN; inputs must be finite numbers",
     );
-    expectReprError(() => model.call("encode", { image: pixels(1) }, 0.5), "function 'encode': the number of examples must be a whole number ≥ 0, got 0.5");
+    await expectRejects(model.call("encode", { image: pixels(1) }, 0.5), "function 'encode': the number of examples must be a whole number ≥ 0, got 0.5");
 
     const embed = await Model.create(embedPlan());
-    expect(embed.call("embed", { t: Int32Array.of(1, 2, 3, 9, 0) }).length).toBe(20);
-    expect(embed.call("embed", { t: [3] })).toEqual(embed.call("embed", { t: Int32Array.of(1, 2, 3, 9, 0) }).subarray(8, 12));
-    expectReprError(() => embed.call("embed", { t: [1, 10] }), "function 'embed': input 't' is i32[] (vocab 10), but its element 1 is 10, outside 0 … 9");
-    expectReprError(() => embed.call("embed", { t: [1.5] }), "function 'embed': input 't' is i32[] (vocab 10), but its element 0 is 1.5, not an integer");
-    expectReprError(() => embed.call("embed", { t: [NaN] }), "function 'embed': input 't' is i32[] (vocab 10), but its element 0 is NaN, not an integer");
+    expect((await embed.call("embed", { t: Int32Array.of(1, 2, 3, 9, 0) })).length).toBe(20);
+    expect(await embed.call("embed", { t: [3] })).toEqual((await embed.call("embed", { t: Int32Array.of(1, 2, 3, 9, 0) })).subarray(8, 12));
+    await expectRejects(embed.call("embed", { t: [1, 10] }), "function 'embed': input 't' is i32[] (vocab 10), but its element 1 is 10, outside 0 … 9");
+    await expectRejects(embed.call("embed", { t: [1.5] }), "function 'embed': input 't' is i32[] (vocab 10), but its element 0 is 1.5, not an integer");
+    await expectRejects(embed.call("embed", { t: [NaN] }), "function 'embed': input 't' is i32[] (vocab 10), but its element 0 is NaN, not an integer");
   });
 });
 
@@ -170,13 +166,13 @@ describe("weights", () => {
 
   it("round-trips through save and load bit-identically", async () => {
     const a = await Model.create(auto, { seed: 3 });
-    const bytes = a.save();
+    const bytes = await a.save();
     const b = await Model.create(auto, { seed: 4 });
-    expect(b.tensor("f.1.weight").data[0]).not.toBe(a.tensor("f.1.weight").data[0]);
-    b.load(bytes);
-    for (const name of a.tensorNames) expectSame(b.tensor(name).data, a.tensor(name).data);
+    expect((await b.tensor("f.1.weight")).data[0]).not.toBe((await a.tensor("f.1.weight")).data[0]);
+    await b.load(bytes);
+    for (const name of a.tensorNames) expectSame((await b.tensor(name)).data, (await a.tensor(name)).data);
     const c = await Model.create(auto, { weights: bytes.slice().buffer });
-    expect(Buffer.compare(c.save(), bytes)).toBe(0);
+    expect(Buffer.compare(await c.save(), bytes)).toBe(0);
     const metadata = decodeSafetensors(bytes, "saved").metadata;
     expect(metadata).toEqual({ format: "pt", "repr.model": "Autoencoder", "repr.phase": "init", "repr.seed": "3", "repr.step": "0", "repr.version": REPR_VERSION });
     expect(REPR_VERSION).toBe(VERSION);
@@ -189,24 +185,23 @@ describe("weights", () => {
     const file = new Uint8Array(readFileSync(join(out, "1-pretrain.safetensors")));
     const model = await Model.create(auto, { weights: file });
     const stored = decodeSafetensors(file, "file").tensors;
-    for (const name of model.tensorNames) expectSame(model.tensor(name).data, stored.get(name)!.data as Float32Array);
-    expect(model.call("reconstruct", { image: pixels(2) }).length).toBe(2 * 784);
-    const saved = decodeSafetensors(model.save(), "saved").metadata;
+    for (const name of model.tensorNames) expectSame((await model.tensor(name)).data, stored.get(name)!.data as Float32Array);
+    expect((await model.call("reconstruct", { image: pixels(2) })).length).toBe(2 * 784);
+    const saved = decodeSafetensors(await model.save(), "saved").metadata;
     expect(saved["repr.step"]).toBe("2");
     expect(saved["repr.phase"]).toBe("pretrain");
   }, 60_000);
 
   it("lists everything that does not fit the plan, and changes nothing", async () => {
     const model = await Model.create(auto);
-    const tensors = decodeSafetensors(model.save(), "x").tensors;
+    const tensors = decodeSafetensors(await model.save(), "x").tensors;
     tensors.delete("g.0.bias");
     const w = tensors.get("f.1.weight")!;
     tensors.delete("f.1.weight");
     tensors.set("f.1.wieght", w);
     tensors.set("z.weight", { dtype: "F32", shape: [64, 32], data: new Float32Array(64 * 32) });
-    const before = model.tensor("z.weight").data;
-    expectReprError(
-      () => model.load(encodeSafetensors(tensors)),
+    const before = (await model.tensor("z.weight")).data;
+    await expectRejects(model.load(encodeSafetensors(tensors)),
       [
         "weights: the checkpoint does not fit the model: 2 missing, 1 unexpected, 1 tensor with the wrong shape",
         "  missing: 'f.1.weight', F32 [256, 784]",
@@ -215,7 +210,7 @@ describe("weights", () => {
         "  wrong shape: 'z.weight' is [64, 32] in the file, the model expects [32, 64] (transposed? repr stores a dense weight as [out, in])",
       ].join("\n"),
     );
-    expect(model.tensor("z.weight").data).toEqual(before);
+    expect((await model.tensor("z.weight")).data).toEqual(before);
     await expectRejects(
       Model.create(auto, { weights: new Uint8Array(3) }),
       "weights: the file is 3 bytes long, too short for the 8-byte header length a safetensors file starts with",
@@ -225,19 +220,19 @@ describe("weights", () => {
   it("takes tensors by name", async () => {
     const tiny = tinyPlan();
     const a = await Model.create(tiny, { seed: 5 });
-    const map = new Map(a.tensorNames.map((n) => [n, a.tensor(n)]));
+    const map = new Map(await Promise.all(a.tensorNames.map(async (n) => [n, await a.tensor(n)] as const)));
     const b = await Model.create(tiny, { weights: map });
-    for (const n of a.tensorNames) expect(b.tensor(n).data).toEqual(a.tensor(n).data);
+    for (const n of a.tensorNames) expect((await b.tensor(n)).data).toEqual((await a.tensor(n)).data);
     map.set("W.bias", { dtype: "f32", shape: [3], data: Float32Array.of(1, 2) });
     await expectRejects(Model.create(tiny, { weights: map }), "weights: tensor 'W.bias' has shape [3] of 3 elements, but 2 numbers");
   });
 
   it("copies tensors out, and names unknown ones", async () => {
     const model = await Model.create(tinyPlan());
-    const t = model.tensor("W.bias");
+    const t = (await model.tensor("W.bias"));
     t.data.fill(9);
-    expect(model.tensor("W.bias").data).not.toEqual(t.data);
-    expectReprError(() => model.tensor("W.bais"), "model 'Tiny' has no tensor 'W.bais'; did you mean 'W.bias'?");
+    expect((await model.tensor("W.bias")).data).not.toEqual(t.data);
+    await expectRejects(model.tensor("W.bais"), "model 'Tiny' has no tensor 'W.bais'; did you mean 'W.bias'?");
   });
 });
 
@@ -247,34 +242,31 @@ describe("training", () => {
 
   it("lowers the loss over updates on a fixed batch, and evaluate sees the same loss without updating", async () => {
     const model = await Model.create(plan);
-    const before = model.tensor("W.weight").data;
-    const evaluated = model.evaluate("train", batch);
-    expect(model.tensor("W.weight").data).toEqual(before);
+    const before = (await model.tensor("W.weight")).data;
+    const evaluated = await model.evaluate("train", batch);
+    expect((await model.tensor("W.weight")).data).toEqual(before);
     const losses: number[] = [];
-    for (let i = 0; i < 150; i++) losses.push(model.trainStep("train", batch));
+    for (let i = 0; i < 150; i++) losses.push(await model.trainStep("train", batch));
     expect(losses[0]).toBeCloseTo(evaluated, 6);
     expect(losses[149]!).toBeLessThan(losses[0]! * 0.8);
     for (let i = 1; i < 150; i++) expect(losses[i]!).toBeLessThan(losses[i - 1]!);
-    expect(model.evaluate("train", batch)).toBeLessThan(evaluated);
+    expect(await model.evaluate("train", batch)).toBeLessThan(evaluated);
   });
 
   it("checks the batch and refuses a non-finite loss without changing a tensor", async () => {
     const model = await Model.create(plan);
-    expectReprError(
-      () => model.trainStep("train", tinyData(3)),
+    await expectRejects(model.trainStep("train", tinyData(3)),
       "training step 'train': input 'x' (f32[4]) takes 4 numbers per example, so 4 examples take 16, but it has 12",
     );
-    expectReprError(
-      () => model.trainStep("train", { x: batch.x, label: [0, 1, 3, 0] }),
+    await expectRejects(model.trainStep("train", { x: batch.x, label: [0, 1, 3, 0] }),
       "training step 'train': input 'label' is i32[] (classes 3), but its element 2 is 3, outside 0 … 2",
     );
-    expectReprError(() => model.trainStep("tran", batch), "model 'Tiny' has no training step 'tran'; did you mean 'train'?");
-    const saved = model.save();
-    expectReprError(
-      () => model.trainStep("train", { x: new Float32Array(16).fill(3e38), label: batch.label }),
+    await expectRejects(model.trainStep("tran", batch), "model 'Tiny' has no training step 'tran'; did you mean 'train'?");
+    const saved = await model.save();
+    await expectRejects(model.trainStep("train", { x: new Float32Array(16).fill(3e38), label: batch.label }),
       "training step 'train': the loss is NaN at update 1; the update was not applied, so the weights are as they were before it (a smaller learning rate or `clip` may help)",
     );
-    expect(Buffer.compare(model.save(), saved)).toBe(0);
+    expect(Buffer.compare(await model.save(), saved)).toBe(0);
   });
 
   it("fits in shuffled full batches, and stops when onUpdate says so or the signal aborts", async () => {
@@ -300,63 +292,55 @@ describe("training", () => {
     const runs = await Promise.all([0, 1].map(async () => {
       const model = await Model.create(plan, { seed: 2 });
       await model.fit("train", tinyData(12), { epochs: 4 });
-      return model.save();
+      return await model.save();
     }));
     expect(Buffer.compare(runs[0]!, runs[1]!)).toBe(0);
   });
 
   it("keeps frozen parts bit-identical, whether the plan or the model freezes them", async () => {
     const model = await Model.create(plan);
-    const f = model.tensor("f.0.weight").data;
-    const w = model.tensor("W.weight").data;
+    const f = (await model.tensor("f.0.weight")).data;
+    const w = (await model.tensor("W.weight")).data;
     model.freeze("f");
     expect(model.frozen).toEqual(["f"]);
     await model.fit("train", tinyData(12), { epochs: 3 });
-    expect(model.tensor("f.0.weight").data).toEqual(f);
-    expect(model.tensor("f.0.bias").data).toEqual(model.tensor("f.0.bias").data);
-    expect(model.tensor("W.weight").data).not.toEqual(w);
+    expect((await model.tensor("f.0.weight")).data).toEqual(f);
+    expect((await model.tensor("f.0.bias")).data).toEqual((await model.tensor("f.0.bias")).data);
+    expect((await model.tensor("W.weight")).data).not.toEqual(w);
     model.unfreeze("f");
     await model.fit("head", tinyData(12), { epochs: 3 });
-    expect(model.tensor("f.0.weight").data).toEqual(f);
+    expect((await model.tensor("f.0.weight")).data).toEqual(f);
     await model.fit("train", tinyData(12), { epochs: 1 });
-    expect(model.tensor("f.0.weight").data).not.toEqual(f);
+    expect((await model.tensor("f.0.weight")).data).not.toEqual(f);
     expectReprError(() => model.freeze("encoder"), "model 'Tiny' has no part 'encoder' (parts: f, W)");
   });
 
   it("replaces a head with the initial values of another seed, leaving the rest", async () => {
     const model = await Model.create(plan);
     await model.fit("train", tinyData(12), { epochs: 5 });
-    const f = model.tensor("f.0.weight").data;
-    model.replaceHead("W", 7);
+    const f = (await model.tensor("f.0.weight")).data;
+    await model.replaceHead("W", 7);
     const fresh = await Model.create(plan, { seed: 7 });
-    expect(model.tensor("W.weight").data).toEqual(fresh.tensor("W.weight").data);
-    expect(model.tensor("W.bias").data).toEqual(fresh.tensor("W.bias").data);
-    expect(model.tensor("f.0.weight").data).toEqual(f);
+    expect((await model.tensor("W.weight")).data).toEqual((await fresh.tensor("W.weight")).data);
+    expect((await model.tensor("W.bias")).data).toEqual((await fresh.tensor("W.bias")).data);
+    expect((await model.tensor("f.0.weight")).data).toEqual(f);
     // The optimizer starts again: the first update after the replacement is update 1.
-    const error = (() => {
-      try {
-        model.trainStep("train", { x: new Float32Array(16).fill(3e38), label: tinyData(4).label });
-      } catch (e) {
-        return (e as Error).message;
-      }
-      return "";
-    })();
-    expect(error).toContain("at update 1;");
+    await expect(model.trainStep("train", { x: new Float32Array(16).fill(3e38), label: tinyData(4).label })).rejects.toThrow("at update 1;");
   });
 });
 
 describe("dispose", () => {
   it("releases the model; any later use throws", async () => {
     const model = await Model.create(tinyPlan());
-    model.call("predict", { x: new Float32Array(4) });
+    await model.call("predict", { x: new Float32Array(4) });
     model.dispose();
-    expectReprError(() => model.call("predict", { x: new Float32Array(4) }), "the model was disposed");
-    expectReprError(() => model.save(), "the model was disposed");
-    expectReprError(() => model.trainStep("train", tinyData(4)), "the model was disposed");
+    await expectRejects(model.call("predict", { x: new Float32Array(4) }), "the model was disposed");
+    await expectRejects(model.save(), "the model was disposed");
+    await expectRejects(model.trainStep("train", tinyData(4)), "the model was disposed");
     model.dispose();
     const other = await Model.create(tinyPlan());
     other[Symbol.dispose]();
-    expectReprError(() => other.tensor("W.bias"), "the model was disposed");
+    await expectRejects(other.tensor("W.bias"), "the model was disposed");
   });
 });
 
@@ -365,7 +349,7 @@ describe("plans", () => {
     const plan = tinyPlan();
     const broken: ModelPlan = { ...plan, functions: [{ ...plan.functions[0]!, inputs: [] }] };
     const model = await Model.create(broken);
-    expectReprError(() => model.call("predict", {}), "function 'predict' has no inputs, so the number of examples must be given");
-    expectReprError(() => model.call("predict", {}, 1), "function 'predict': its graph reads the input 'x', which the plan does not describe");
+    await expectRejects(model.call("predict", {}), "function 'predict' has no inputs, so the number of examples must be given");
+    await expectRejects(model.call("predict", {}, 1), "function 'predict': its graph reads the input 'x', which the plan does not describe");
   });
 });

@@ -59,7 +59,7 @@ describe("every example model compiles to a module that type-checks under strict
           const bound = input.classes ?? input.vocab ?? 2;
           return input.dtype === "i32" ? Int32Array.from({ length: n }, (_, i) => i % bound) : Float32Array.from({ length: n }, (_, i) => Math.sin(i) * 0.5 + 0.5);
         });
-        const result = instance[f.name]!.call(instance, ...args, 5) as Float32Array | Int32Array;
+        const result = (await instance[f.name]!.call(instance, ...args, 5)) as Float32Array | Int32Array;
         expect(result.length, `${model}.${f.name}`).toBe(5 * f.output.shape.reduce((p, d) => p * d, 1));
         expect(Array.from(result).every(Number.isFinite), `${model}.${f.name}`).toBe(true);
       }
@@ -82,7 +82,7 @@ describe("a compiled model gives what repr test reports for the same weights", (
     const Cls = await load(path);
     const model = await Cls.create({ weights: readFileSync(join(run, "1-pretrain.safetensors")) });
     const images = (await mnistDigits()).test.images.subarray(0, 256 * 784);
-    const output = model["forward"]!.call(model, images, 256) as Float32Array;
+    const output = (await model["forward"]!.call(model, images, 256)) as Float32Array;
     let sum = 0;
     for (let i = 0; i < images.length; i++) sum += (output[i]! - images[i]!) ** 2;
     expect(sum / images.length).toBeCloseTo(cliMse, 6);
@@ -102,7 +102,7 @@ describe("a compiled model gives what repr test reports for the same weights", (
     const columns = new Map([["image", { dtype: "f32" as const, shape: [1, 28, 28], data: digits.test.images }], ["label", { dtype: "i32" as const, shape: [], data: digits.test.labels }]]);
     const split = selectSplit({ origin: "mnist", length: digits.test.labels.length, columns }, "label", { labels: [5, 6, 7, 8, 9] });
     const n = split.length;
-    const scores = model["forward"]!.call(model, split.columns.get("image")!.data, n) as Float32Array;
+    const scores = (await model["forward"]!.call(model, split.columns.get("image")!.data, n)) as Float32Array;
     const labels = split.columns.get("label")!.data;
     let hits = 0;
     for (let r = 0; r < n; r++) {

@@ -55,7 +55,7 @@ describe("repr compile of a file with two models", () => {
     for (const [name, width, outWidth] of [["Squeeze", 6, 6], ["Score", 3, 2]] as const) {
       const model = await module[name]!.create({ seed: 3 });
       const x = Float32Array.from({ length: 5 * width }, (_, i) => Math.sin(i));
-      const y = model["forward"]!.call(model, x, 5) as Float32Array;
+      const y = (await model["forward"]!.call(model, x, 5)) as Float32Array;
       expect(y.length, name).toBe(5 * outWidth);
       expect(Array.from(y).every(Number.isFinite), name).toBe(true);
       model["dispose"]!.call(model);

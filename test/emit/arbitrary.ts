@@ -5,7 +5,7 @@
  * generated module itself uses.
  */
 import fc from "fast-check";
-import type { ModelPlan, PlanInput } from "../../runtime/api/plan.js";
+import { PLAN_FORMAT, type ModelPlan, type PlanInput } from "../../runtime/api/plan.js";
 import type { KernelGraph } from "../../runtime/kernel/graph.js";
 
 /** Pieces that have broken code generators. */
@@ -80,7 +80,7 @@ export const nastyString: fc.Arbitrary<string> = fc
 
 /** A name: mostly plain identifiers (so that collisions happen), sometimes hostile. */
 export const nastyName: fc.Arbitrary<string> = fc.oneof(
-  { weight: 2, arbitrary: fc.constantFrom("x", "image", "a_b", "a-b", "a b", "encode", "train", "fit", "freeze", "save", "constructor", "count", "_") },
+  { weight: 2, arbitrary: fc.constantFrom("x", "image", "a_b", "a-b", "a b", "encode", "train", "fit", "freeze", "save", "backend", "constructor", "count", "_") },
   { weight: 3, arbitrary: nastyString },
 );
 
@@ -114,7 +114,7 @@ const role = fc.oneof(fc.constantFrom("encoder", "bottleneck", "decoder", "head"
 
 /** A whole plan with hostile text everywhere text can be. */
 export const nastyPlan: fc.Arbitrary<ModelPlan> = fc.record({
-  format: fc.constant(1 as const),
+  format: fc.constant(PLAN_FORMAT),
   model: nastyName,
   doc,
   source: nastyString,
@@ -144,6 +144,8 @@ export const nastyPlan: fc.Arbitrary<ModelPlan> = fc.record({
       frozen: fc.array(nastyName, { maxLength: 2 }),
       state: fc.array(fc.record({ name: nastyString, shape }), { maxLength: 2 }),
       updates: fc.nat({ max: 10_000 }),
+      noise: fc.array(fc.record({ prob: nastyString, alias: nastyString, fields: fc.array(nastyName, { maxLength: 2 }), vocab: fc.nat({ max: 10_000 }) }), { maxLength: 2 }),
+      updatesInput: fc.option(nastyString, { nil: null }),
     }),
     { maxLength: 3 },
   ),

@@ -89,15 +89,16 @@ export function runModule(js: string, runtimeImport = "repr/runtime", classes = 
       calls.push(["create", ...args]);
       return Promise.resolve(new Model());
     }
-    call = record("call", new Float32Array(0));
-    trainStep = record("trainStep", 0.5);
+    backend = "cpu";
+    call = record("call", Promise.resolve(new Float32Array(0)));
+    trainStep = record("trainStep", Promise.resolve(0.5));
     fit = record("fit", Promise.resolve({ updates: 0, losses: new Float32Array(0) }));
-    evaluate = record("evaluate", 0.25);
+    evaluate = record("evaluate", Promise.resolve(0.25));
     freeze = record("freeze");
     unfreeze = record("unfreeze");
-    replaceHead = record("replaceHead");
-    save = record("save", new Uint8Array(0));
-    load = record("load");
+    replaceHead = record("replaceHead", Promise.resolve());
+    save = record("save", Promise.resolve(new Uint8Array(0)));
+    load = record("load", Promise.resolve());
     dispose = record("dispose");
   }
   const runtime = { Model, planFromJson };

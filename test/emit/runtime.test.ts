@@ -10,7 +10,7 @@ import * as runtime from "../../runtime/index.js";
 import { transpile } from "./harness.js";
 import { tinyPlan } from "./plans.js";
 
-type Generated = Record<string, (...args: unknown[]) => unknown>;
+type Generated = Record<string, (...args: unknown[]) => unknown> & { readonly backend?: string };
 
 /** The module's class, with the runtime as `repr/runtime`. */
 function load(): Generated {
@@ -27,19 +27,20 @@ describe("a generated module on the real runtime", () => {
     const model = (await cls.create!({ backend: "cpu", seed: 1 })) as Generated;
     const direct = await runtime.Model.create(tinyPlan(), { backend: "cpu", seed: 1 });
     const image = new Float32Array([1, 2, 3, -1, -2, -3, 0.5, 0, 2]);
-    expect(model.encode!(image)).toEqual(direct.call("encode", { image }));
-    expect(model.classify!(image, 3)).toEqual(direct.call("classify", { image }, 3));
+    expect(model.backend).toBe("cpu");
+    expect(await model.encode!(image)).toEqual(await direct.call("encode", { image }));
+    expect(await model.classify!(image, 3)).toEqual(await direct.call("classify", { image }, 3));
     const batch = { image: new Float32Array(12).fill(1), label: new Int32Array(4) };
-    expect(model.trainStep!(batch)).toBe(direct.trainStep("train", batch));
+    expect(await model.trainStep!(batch)).toBe(await direct.trainStep("train", batch));
     const data = { image: new Float32Array(24).fill(0.5), label: new Int32Array(8) };
-    expect(model.evaluate!(data)).toBe(direct.evaluate("train", data));
+    expect(await model.evaluate!(data)).toBe(await direct.evaluate("train", data));
     const fitted = (await model.fit!(data, { updates: 2 })) as runtime.FitResult;
     expect(fitted.updates).toBe(2);
-    const bytes = model.save!() as Uint8Array;
+    const bytes = (await model.save!()) as Uint8Array;
     model.freeze!("f");
-    model.replaceHead!("h", 3);
-    model.load!(bytes);
-    expect(model.save!()).toEqual(bytes);
+    await model.replaceHead!("h", 3);
+    await model.load!(bytes);
+    expect(await model.save!()).toEqual(bytes);
     (model as unknown as Disposable)[Symbol.dispose]();
     direct.dispose();
   });

@@ -41,11 +41,12 @@ function checkStructure(text: string, plans: readonly ModelPlan[], runtimeImport
       "inputs",
       "#model",
       "constructor",
+      "backend",
       "create",
       ...c.methods.map((m) => m.name),
       ...fixed,
     ]);
-    docs += 3 + 1 + 3 + c.methods.length + fixed.length;
+    docs += 3 + 1 + 4 + c.methods.length + fixed.length;
   });
   // Every comment is one the printer wrote: the header and one doc per declaration.
   const scanner = ts.createScanner(ts.ScriptTarget.ES2022, false, ts.LanguageVariant.Standard, text);

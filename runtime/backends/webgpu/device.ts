@@ -6,12 +6,14 @@
  * synchronous like every backend's, and its executables run with `runAsync`.
  */
 import type { Backend } from "../backend.js";
-import { compileWebGpu, type WebGpuExecutable } from "./executor.js";
+import { compileWebGpu, type WebGpuCompileOptions, type WebGpuExecutable } from "./executor.js";
 
 /** The WebGPU backend: a `Backend` whose executables also have `runAsync` (and whose `run` throws). */
 export interface WebGpuBackend extends Backend {
   readonly device: GPUDevice;
-  compile(graph: Parameters<Backend["compile"]>[0]): WebGpuExecutable;
+  /** What the adapter says of itself: vendor, architecture, and whether it is a software fallback (SwiftShader). */
+  readonly adapter: { readonly vendor: string; readonly architecture: string; readonly description: string; readonly isFallback: boolean };
+  compile(graph: Parameters<Backend["compile"]>[0], options?: WebGpuCompileOptions): WebGpuExecutable;
   /** Destroys the device. */
   destroy(): void;
 }
@@ -55,10 +57,19 @@ async function findGpu(dawnOptions: readonly string[]): Promise<GPU | null> {
 /** Creates the WebGPU backend, or null when no adapter is available. */
 export async function createWebGpuBackend(options: WebGpuOptions = {}): Promise<WebGpuBackend | null> {
   let device = options.device;
+  let about: WebGpuBackend["adapter"] = { vendor: "", architecture: "", description: "a device given by the caller", isFallback: false };
   if (device === undefined) {
     const gpu = await findGpu(options.dawnOptions ?? []);
-    const adapter = gpu === null ? null : await gpu.requestAdapter();
+    const adapter = gpu === null ? null : await gpu.requestAdapter({ powerPreference: "high-performance" });
     if (adapter === null) return null;
+    const info = adapter.info as GPUAdapterInfo & { readonly isFallbackAdapter?: boolean };
+    const legacy = (adapter as GPUAdapter & { readonly isFallbackAdapter?: boolean }).isFallbackAdapter;
+    about = {
+      vendor: info.vendor,
+      architecture: info.architecture,
+      description: info.description,
+      isFallback: info.isFallbackAdapter === true || legacy === true,
+    };
     // The adapter's own limits where they matter: bindings per kernel (concat) and buffer sizes.
     const { maxStorageBuffersPerShaderStage, maxStorageBufferBindingSize, maxBufferSize } = adapter.limits;
     device = await adapter.requestDevice({ requiredLimits: { maxStorageBuffersPerShaderStage, maxStorageBufferBindingSize, maxBufferSize } });
@@ -67,7 +78,8 @@ export async function createWebGpuBackend(options: WebGpuOptions = {}): Promise<
   return {
     name: "webgpu",
     device: dev,
-    compile: (graph) => compileWebGpu(dev, graph),
+    adapter: about,
+    compile: (graph, compileOptions) => compileWebGpu(dev, graph, compileOptions),
     destroy: () => dev.destroy(),
   };
 }

@@ -10,6 +10,11 @@
  * for them. WebGPU reads back asynchronously, so the synchronous
  * `Executable.run` cannot be honoured: it throws, and `runAsync` is the way to
  * run (the one deliberate difference from the other backends).
+ *
+ * Tensors that live on the GPU across runs (a model's weights and optimizer
+ * state) are bound in place of their plan buffers (`bound`): they are never
+ * uploaded, and `commit` copies outputs into them on the GPU, so a training
+ * step moves only its batch in and its loss out.
  */
 import { sizeOf } from "../../ir/shape.js";
 import type { KernelGraph, NamedValue } from "../../kernel/graph.js";
@@ -27,8 +32,18 @@ const COMPUTE = 0x4; // GPUShaderStage.COMPUTE
 
 /** A compiled kernel graph on a WebGPU device. */
 export interface WebGpuExecutable extends Executable {
-  /** Runs the graph: feeds are written, every kernel is dispatched, the outputs are read back (fresh arrays the caller owns). */
-  runAsync(feeds: TensorFeeds, params?: TensorFeeds): Promise<Record<string, TensorValue>>;
+  /**
+   * Runs the graph: feeds are written, every kernel is dispatched, and the
+   * outputs (those named in `read`, by default all) are read back as fresh
+   * arrays the caller owns. Params bound at compile time are not fed.
+   */
+  runAsync(feeds: TensorFeeds, params?: TensorFeeds, read?: readonly string[]): Promise<Record<string, TensorValue>>;
+  /**
+   * Copies outputs of the last run into GPU buffers (a bound param's next
+   * value), on the GPU. Call it after `runAsync` resolved and before the next
+   * run, which would overwrite the outputs.
+   */
+  commit(copies: readonly { readonly output: string; readonly target: GPUBuffer }[]): void;
   /** Releases the GPU buffers; the executable cannot run afterwards. */
   destroy(): void;
 }
@@ -39,12 +54,18 @@ interface CompiledKernel {
   readonly workgroups: readonly [number, number, number];
 }
 
+/** Options of `compileWebGpu`. */
+export interface WebGpuCompileOptions {
+  /** GPU buffers that hold params by name, bound in place of their plan buffers; each must hold the param's bytes. */
+  readonly bound?: ReadonlyMap<string, GPUBuffer>;
+}
+
 /**
  * Compiles a kernel graph for `device`. Throws `Error("webgpu: op X is not
  * supported yet")` for an op the renderer lacks; shader and pipeline errors
  * surface on the first `runAsync`.
  */
-export function compileWebGpu(device: GPUDevice, graph: KernelGraph): WebGpuExecutable {
+export function compileWebGpu(device: GPUDevice, graph: KernelGraph, options: WebGpuCompileOptions = {}): WebGpuExecutable {
   assertValidKernelGraph(graph);
   const rendered = graph.kernels.map((k) => renderKernel(k, k.inputs.map((v) => graph.values[v]!)));
   const maxStorage = device.limits.maxStorageBuffersPerShaderStage;
@@ -56,6 +77,15 @@ export function compileWebGpu(device: GPUDevice, graph: KernelGraph): WebGpuExec
 
   device.pushErrorScope("validation");
   const buffers = graph.buffers.map((b) => device.createBuffer({ size: Math.max(16, Math.ceil(b.bytes / 4) * 4), usage: STORAGE | COPY_SRC | COPY_DST }));
+  const boundAt = new Map<number, GPUBuffer>();
+  for (const p of graph.params) {
+    const buffer = options.bound?.get(p.name);
+    if (buffer === undefined) continue;
+    if (buffer.size < sizeOf(p.shape) * 4) throw new Error(`webgpu: the buffer bound to param "${p.name}" holds ${buffer.size} bytes, fewer than its ${sizeOf(p.shape) * 4}`);
+    boundAt.set(p.value, buffer);
+  }
+  /** The GPU buffer that holds value `v`: its bound buffer, else its plan buffer. */
+  const bufferOf = (v: number): GPUBuffer => boundAt.get(v) ?? buffers[graph.values[v]!.buffer]!;
   const shaders = shaderCache(device);
   const used = new Set<CompiledShader>();
   const kernels: CompiledKernel[] = graph.kernels.map((k, n) => {
@@ -64,7 +94,7 @@ export function compileWebGpu(device: GPUDevice, graph: KernelGraph): WebGpuExec
     if (compiled === undefined) shaders.set(wgsl, (compiled = compileShader(device, wgsl, k.inputs.length)));
     used.add(compiled);
     const { layout, pipeline } = compiled;
-    const bound = [...k.inputs, k.output].map((v) => buffers[graph.values[v]!.buffer]!);
+    const bound = [...k.inputs, k.output].map(bufferOf);
     const bindGroup = device.createBindGroup({
       layout,
       entries: bound.map((buffer, binding) => ({ binding, resource: { buffer } })),
@@ -82,14 +112,15 @@ export function compileWebGpu(device: GPUDevice, graph: KernelGraph): WebGpuExec
   let destroyed = false;
   let running = false;
 
-  const leaves = [...graph.inputs.map((n) => ({ n, from: "feeds" as const })), ...graph.params.map((n) => ({ n, from: "params" as const }))];
+  const leaves = [...graph.inputs.map((n) => ({ n, from: "feeds" as const })), ...graph.params.filter((n) => !boundAt.has(n.value)).map((n) => ({ n, from: "params" as const }))];
+  const outputIndex = new Map(graph.outputs.map((o, j) => [o.name, j]));
 
   return {
     graph,
     run(): Record<string, TensorValue> {
       throw new Error("webgpu: run is synchronous, but WebGPU reads results back asynchronously: use `await executable.runAsync(feeds, params)`");
     },
-    async runAsync(feeds: TensorFeeds, params: TensorFeeds = {}): Promise<Record<string, TensorValue>> {
+    async runAsync(feeds: TensorFeeds, params: TensorFeeds = {}, read?: readonly string[]): Promise<Record<string, TensorValue>> {
       if (destroyed) throw new Error("webgpu: the executable was destroyed");
       if (running) throw new Error("webgpu: runAsync was called again before the previous run finished");
       running = true;
@@ -100,7 +131,7 @@ export function compileWebGpu(device: GPUDevice, graph: KernelGraph): WebGpuExec
         }
         for (const { n, from } of leaves) {
           const data = feedData(n, lookupFeed(from === "feeds" ? feeds : params, n.name), from === "feeds" ? "input" : "param");
-          if (data.length > 0) device.queue.writeBuffer(buffers[graph.values[n.value]!.buffer]!, 0, data);
+          if (data.length > 0) device.queue.writeBuffer(bufferOf(n.value), 0, data);
         }
         device.pushErrorScope("validation");
         const encoder = device.createCommandEncoder();
@@ -112,16 +143,23 @@ export function compileWebGpu(device: GPUDevice, graph: KernelGraph): WebGpuExec
           pass.dispatchWorkgroups(k.workgroups[0], k.workgroups[1], k.workgroups[2]);
         }
         pass.end();
-        graph.outputs.forEach((o, j) => {
-          const bytes = sizeOf(o.shape) * 4;
-          if (bytes > 0) encoder.copyBufferToBuffer(buffers[graph.values[o.value]!.buffer]!, 0, readbacks[j]!, 0, bytes);
+        const reading = read === undefined ? graph.outputs.map((_, j) => j) : read.map((name) => {
+          const j = outputIndex.get(name);
+          if (j === undefined) throw new RunError(`the graph has no output "${name}"`);
+          return j;
         });
+        for (const j of reading) {
+          const o = graph.outputs[j]!;
+          const bytes = sizeOf(o.shape) * 4;
+          if (bytes > 0) encoder.copyBufferToBuffer(bufferOf(o.value), 0, readbacks[j]!, 0, bytes);
+        }
         device.queue.submit([encoder.finish()]);
         const error = await device.popErrorScope();
         if (error !== null) throw new Error(`webgpu: running the kernel graph failed: ${error.message}`);
-        await Promise.all(readbacks.map((b) => b.mapAsync(MAP_MODE_READ)));
+        await Promise.all(reading.map((j) => readbacks[j]!.mapAsync(MAP_MODE_READ)));
         const outputs: Record<string, TensorValue> = {};
-        graph.outputs.forEach((o, j) => {
+        reading.forEach((j) => {
+          const o = graph.outputs[j]!;
           const n = sizeOf(o.shape);
           const range = readbacks[j]!.getMappedRange(0, Math.max(16, n * 4));
           const data = o.dtype === "f32" ? new Float32Array(range, 0, n).slice() : new Int32Array(range, 0, n).slice();
@@ -132,6 +170,21 @@ export function compileWebGpu(device: GPUDevice, graph: KernelGraph): WebGpuExec
       } finally {
         running = false;
       }
+    },
+    commit(copies: readonly { readonly output: string; readonly target: GPUBuffer }[]): void {
+      if (destroyed) throw new Error("webgpu: the executable was destroyed");
+      if (running) throw new Error("webgpu: commit was called while a run was in progress");
+      const encoder = device.createCommandEncoder();
+      for (const { output, target } of copies) {
+        const j = outputIndex.get(output);
+        if (j === undefined) throw new RunError(`the graph has no output "${output}"`);
+        const o = graph.outputs[j]!;
+        const source = bufferOf(o.value);
+        const bytes = sizeOf(o.shape) * 4;
+        // An output that is its bound param unchanged needs no copy (and a buffer cannot be copied onto itself).
+        if (bytes > 0 && source !== target) encoder.copyBufferToBuffer(source, 0, target, 0, bytes);
+      }
+      device.queue.submit([encoder.finish()]);
     },
     destroy(): void {
       destroyed = true;
