@@ -52,7 +52,7 @@ export async function openHome(choice: BackendChoice = "auto"): Promise<TensorHo
  * installed (without one Dawn finds no adapter and prints a warning);
  * elsewhere in Node (Metal, D3D12), always.
  */
-async function mayHaveGpu(): Promise<boolean> {
+export async function mayHaveGpu(): Promise<boolean> {
   const nav = (globalThis as { navigator?: { gpu?: unknown } }).navigator;
   if (nav?.gpu !== undefined && nav.gpu !== null) return true;
   const proc = (globalThis as { process?: { versions?: { node?: string }; platform?: string; env?: Record<string, string | undefined> } }).process;
