@@ -125,7 +125,11 @@ program
   .option("--train-batch <n>", "examples per update of the model's own training step (default: 32)")
   .option("--runtime <specifier>", "where the module imports the runtime from (default: repr/runtime)")
   .option("--class-name <name>", "the generated class's name, for a module of one model (default: the model's name)")
-  .option("--emit <what>", "also write, in OUT.graphs/: graph (every kernel graph as JSON and text), wgsl (every kernel's WebGPU shader); repeatable", collect)
+  .option(
+    "--emit <what>",
+    "also write, in OUT.graphs/: graph (every kernel graph as JSON and text), wgsl (every kernel's WebGPU shader), cpu (the CPU backend's routine for every kernel, and its WebAssembly as cpu-simd.wat); repeatable",
+    collect,
+  )
   .action((file: string, options: CompileOptions) => run(() => compileCommand(file, options)));
 
 try {

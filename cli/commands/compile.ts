@@ -6,7 +6,8 @@
  * a typed class generated from the model. `--emit graph` also writes each
  * kernel graph as JSON and in its text form, so people can read what the
  * compiler did; `--emit wgsl` the WebGPU backend's compute shader of every
- * kernel.
+ * kernel; `--emit cpu` what the CPU backend runs for every kernel (its own
+ * account from compiling the graph) and its WebAssembly module as text.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
@@ -16,10 +17,12 @@ import { emitModule } from "../../compiler/emit/index.js";
 import type { ModelPlan } from "../../runtime/api/plan.js";
 import { kernelGraphToJson, printKernelGraph } from "../../runtime/kernel/graph.js";
 import { kernelWgsl } from "../../runtime/backends/webgpu/wgsl.js";
+import { compileCpu, printCpuAccount } from "../../runtime/backends/cpu/index.js";
 import { ExitCode, UserError } from "../errors.js";
 import { writeFileAtomic } from "../files.js";
 import { wholeNumber } from "../train/options.js";
 import { loadProgram } from "../train/target.js";
+import { wasmText } from "../wasm-text.js";
 
 /** The options of `repr compile`, as commander gives them. */
 export interface CompileOptions {
@@ -34,15 +37,16 @@ export interface CompileOptions {
 }
 
 /** What `--emit` can write besides the module. */
-const EMITS = ["graph", "wgsl"] as const;
+const EMITS = ["graph", "wgsl", "cpu"] as const;
+
+/** The file `--emit cpu` writes the CPU backend's WebAssembly module to, once per folder: every graph's kernels share it. */
+const CPU_WAT = "cpu-simd.wat";
 
 /** `repr compile FILE -o OUT.ts [options]`. */
-export function compileCommand(file: string, options: CompileOptions): number {
+export async function compileCommand(file: string, options: CompileOptions): Promise<number> {
   const emits = options.emit ?? [];
   for (const e of emits) {
-    if (!(EMITS as readonly string[]).includes(e)) {
-      throw new UserError(`--emit takes ${EMITS.join(" or ")}, got '${e}' (the CPU backend has no kernel sources to write: it runs precompiled kernels and a WebAssembly matmul it generates at load time)`);
-    }
+    if (!(EMITS as readonly string[]).includes(e)) throw new UserError(`--emit takes ${EMITS.slice(0, -1).join(", ")} or ${EMITS.at(-1)}, got '${e}'`);
   }
   const loaded = loadProgram(file);
   if (!loaded) return ExitCode.userError;
@@ -85,7 +89,7 @@ export function compileCommand(file: string, options: CompileOptions): number {
   if (emits.length > 0) {
     const folder = output.replace(/\.ts$/, ".graphs");
     // One model's graphs go in the folder itself; several models' each in a subfolder named after the model.
-    for (const plan of plans) written.push(writeGraphs(plans.length === 1 ? folder : join(folder, safeFileName(plan.model)), plan, emits));
+    for (const plan of plans) written.push(await writeGraphs(plans.length === 1 ? folder : join(folder, safeFileName(plan.model)), plan, emits));
   }
   const summary = (plan: ModelPlan): string =>
     `${plan.functions.map((f) => f.name).join(", ")}${plan.training.length ? `; training: ${plan.training.map((t) => t.name).join(", ")}` : ""}`;
@@ -98,13 +102,15 @@ export function compileCommand(file: string, options: CompileOptions): number {
 const safeFileName = (name: string): string => name.replace(/[^A-Za-z0-9_.-]/g, "_");
 
 /** Writes `--emit`'s files for `plan` into `folder`; says what it wrote. */
-function writeGraphs(folder: string, plan: ModelPlan, emits: readonly string[]): string {
+async function writeGraphs(folder: string, plan: ModelPlan, emits: readonly string[]): Promise<string> {
   mkdirSync(folder, { recursive: true });
   const graphs = [
     ["init", plan.init] as const,
     ...plan.functions.flatMap((f) => [[`${f.name}`, f.graph] as const, [`${f.name}.single`, f.single] as const]),
     ...plan.training.map((t) => [`train.${t.name}`, t.graph] as const),
   ];
+  // The one WebAssembly module every CPU executable instantiates; undefined where this engine runs the JavaScript fallback.
+  let wasm: Uint8Array | undefined;
   for (const [name, graph] of graphs) {
     const safe = safeFileName(name);
     if (emits.includes("graph")) {
@@ -115,7 +121,18 @@ function writeGraphs(folder: string, plan: ModelPlan, emits: readonly string[]):
       const shaders = kernelWgsl(graph).map((k) => `// kernel k${k.kernel}\n${k.wgsl}`);
       writeFileSync(join(folder, `${safe}.wgsl`), shaders.join("\n") + "\n");
     }
+    if (emits.includes("cpu")) {
+      // Compiled for real, as the runtime compiles it: the account is the executable's own.
+      const { account } = compileCpu(graph);
+      wasm ??= account.wasm;
+      writeFileSync(join(folder, `${safe}.cpu.txt`), printCpuAccount(graph, account, account.wasm !== undefined ? CPU_WAT : undefined));
+    }
   }
-  const kinds = [emits.includes("graph") ? "kernel graphs as .json and .txt" : "", emits.includes("wgsl") ? "WGSL compute shaders, one per kernel, as .wgsl" : ""].filter(Boolean);
+  if (wasm !== undefined) writeFileSync(join(folder, CPU_WAT), await wasmText(wasm, CPU_WAT));
+  const kinds = [
+    emits.includes("graph") ? "kernel graphs as .json and .txt" : "",
+    emits.includes("wgsl") ? "WGSL compute shaders, one per kernel, as .wgsl" : "",
+    emits.includes("cpu") ? `the CPU backend's routine for every kernel as .cpu.txt${wasm !== undefined ? `, its WebAssembly module as ${CPU_WAT}` : ""}` : "",
+  ].filter(Boolean);
   return `${folder}/ (${graphs.length} graphs: ${kinds.join("; ")})`;
 }

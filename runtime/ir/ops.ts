@@ -237,6 +237,15 @@ export function opsIn(group: OpGroup): Op[] {
   return ALL_OPS.filter((op) => OPS[op].group === group);
 }
 
+/**
+ * Whether `op` is in `group`: code that handles a whole family asks this
+ * rather than listing the family's ops, so an op added to the table cannot be
+ * missed there.
+ */
+export function isOpOf<G extends OpGroup>(op: Op, group: G): op is OpOfGroup<G> {
+  return OPS[op].group === group;
+}
+
 /** The ops of group `G`, as a type. */
 export type OpOfGroup<G extends OpGroup> = { [O in Op]: (typeof OPS)[O]["group"] extends G ? O : never }[Op];
 /** Unary elementwise op names. */

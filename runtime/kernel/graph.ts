@@ -149,6 +149,17 @@ function formatAttrs(attrs: unknown): string {
   return ` {${entries.map(([k, v]) => `${k}=${show(v)}`).join(", ")}}`;
 }
 
+/** One kernel as text: `v7 = add(v5, v6) : f32[64, 256]` (ops of a fused kernel as `t0 = …; t1 = …`). */
+export function printKernel(k: Kernel): string {
+  const body = k.ops
+    .map((o, i) => {
+      const args = o.args.map((a) => ("input" in a ? `v${k.inputs[a.input]!}` : `t${a.op}`)).join(", ");
+      return `${k.ops.length > 1 ? `t${i} = ` : ""}${o.op}(${args})${formatAttrs(o.attrs)}`;
+    })
+    .join("; ");
+  return `v${k.output} = ${body} : ${k.dtype}${formatShape(k.shape)}`;
+}
+
 /** The text form of a kernel graph: one line per kernel with its buffer and live range, then the memory summary. */
 export function printKernelGraph(graph: KernelGraph): string {
   const lines: string[] = [];
@@ -162,13 +173,7 @@ export function printKernelGraph(graph: KernelGraph): string {
   named("param", graph.params);
   for (const k of graph.kernels) {
     const v = graph.values[k.output]!;
-    const body = k.ops
-      .map((o, i) => {
-        const args = o.args.map((a) => ("input" in a ? val(k.inputs[a.input]!) : `t${a.op}`)).join(", ");
-        return `${k.ops.length > 1 ? `t${i} = ` : ""}${o.op}(${args})${formatAttrs(o.attrs)}`;
-      })
-      .join("; ");
-    lines.push(`k${k.id}: ${val(k.output)} = ${body} : ${type(k)} @b${v.buffer} live ${v.def}..${v.lastUse}`);
+    lines.push(`k${k.id}: ${printKernel(k)} @b${v.buffer} live ${v.def}..${v.lastUse}`);
   }
   named("output", graph.outputs);
   const m = graph.memory;

@@ -1,11 +1,15 @@
 /**
  * `repr compile --emit` (issue 5, item 6): every kernel graph of the module
- * as JSON and text, and every kernel's WGSL compute shader, so people can
- * read what the compiler did.
+ * as JSON and text, every kernel's WGSL compute shader, and what the CPU
+ * backend runs for every kernel with its WebAssembly module as text, so
+ * people can read what the compiler did.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import initWabt from "wabt";
+import { beforeAll, describe, expect, it } from "vitest";
+import { compileCpu, printCpuAccount } from "../../runtime/backends/cpu/index.js";
+import { simdModuleBytes } from "../../runtime/backends/cpu/simd.js";
 import { kernelGraphFromJson } from "../../runtime/kernel/graph.js";
 import { assertValidKernelGraph } from "../../runtime/kernel/validate.js";
 import { runCli } from "../cli/run-cli.js";
@@ -13,12 +17,22 @@ import { tempDir } from "../train/helpers.js";
 
 const dir = tempDir("emit");
 
+const folder = join(dir, "ae.graphs");
+
+/** The graphs written, by file name (without extension), as the JSON read back. */
+function writtenGraphs() {
+  const graphs = readdirSync(folder).filter((f) => f.endsWith(".json")).map((f) => f.slice(0, -5));
+  return graphs.sort().map((name) => ({ name, graph: kernelGraphFromJson(readFileSync(join(folder, `${name}.json`), "utf8")) }));
+}
+
 describe("repr compile --emit", () => {
-  it("writes each graph as valid kernel-graph JSON, its text form and one WGSL shader per kernel", () => {
-    const out = join(dir, "ae.ts");
-    const r = runCli(["compile", "examples/mnist-autoencoder.repr", "-o", out, "--emit", "graph", "--emit", "wgsl"]);
+  beforeAll(() => {
+    const r = runCli(["compile", "examples/mnist-autoencoder.repr", "-o", join(dir, "ae.ts"), "--emit", "graph", "--emit", "wgsl", "--emit", "cpu"]);
     expect(r.status, r.stderr).toBe(0);
-    const folder = join(dir, "ae.graphs");
+    expect(r.stdout).toContain("the CPU backend's routine for every kernel as .cpu.txt, its WebAssembly module as cpu-simd.wat");
+  });
+
+  it("writes each graph as valid kernel-graph JSON, its text form and one WGSL shader per kernel", () => {
     const files = readdirSync(folder).sort();
     // init, encode, decode, forward (each at the batch and at 1) and the training step.
     const graphs = files.filter((f) => f.endsWith(".json")).map((f) => f.slice(0, -5));
@@ -33,9 +47,30 @@ describe("repr compile --emit", () => {
     }
   });
 
+  it("writes, per graph, the CPU backend's own account of compiling it, and the WebAssembly it runs as text that assembles back to its bytes", async () => {
+    let wasm: Uint8Array | undefined;
+    for (const { name, graph } of writtenGraphs()) {
+      // The file is what the backend says when it compiles the graph: every kernel, with the routine chosen for it.
+      const { account } = compileCpu(graph);
+      const text = readFileSync(join(folder, `${name}.cpu.txt`), "utf8");
+      expect(text, name).toBe(printCpuAccount(graph, account, "cpu-simd.wat"));
+      expect([...text.matchAll(/^\s*k(\d+): /gm)].map((m) => Number(m[1])), name).toEqual(graph.kernels.map((k) => k.id));
+      wasm = account.wasm;
+    }
+    expect(readFileSync(join(folder, "train.train.cpu.txt"), "utf8")).toMatch(/WebAssembly SIMD kernel "matmul": m=32 k=784 n=256/);
+    // The module the executables were instantiated from, and the one the backend generates, are what the text assembles to.
+    const wabt = await initWabt();
+    const parsed = wabt.parseWat("cpu-simd.wat", readFileSync(join(folder, "cpu-simd.wat"), "utf8"), { simd: true });
+    const assembled = parsed.toBinary({}).buffer;
+    parsed.destroy();
+    expect(wasm).toEqual(simdModuleBytes());
+    expect(new Uint8Array(assembled)).toEqual(wasm);
+    expect(readFileSync(join(folder, "cpu-simd.wat"), "utf8")).toContain('(func (;0;) (export "matmul")');
+  });
+
   it("names what it can write when asked for something else", () => {
-    const r = runCli(["compile", "examples/mnist-autoencoder.repr", "-o", join(dir, "x.ts"), "--emit", "cpu"]);
+    const r = runCli(["compile", "examples/mnist-autoencoder.repr", "-o", join(dir, "x.ts"), "--emit", "asm"]);
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain("--emit takes graph or wgsl, got 'cpu'");
+    expect(r.stderr).toContain("--emit takes graph, wgsl or cpu, got 'asm'");
   });
 });

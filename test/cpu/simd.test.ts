@@ -170,7 +170,8 @@ describe("cpu WebAssembly SIMD kernels", () => {
       inputBuffers,
       size: 10,
       step: () => ran.push(`${name}:whole`),
-      elementwise: { step: (from, to) => ran.push(`${name}:${from}-${to}`), broadcast },
+      elementwise: { step: (from, to) => ran.push(`${name}:${from}-${to}`), broadcast, account: name },
+      account: name,
     });
     // b broadcasts buffer 7; c writes buffer 7 and so must not join b's chain; d may join c's.
     const steps = chunkedSteps([kernel("a", 1, [0], []), kernel("b", 2, [7], [0]), kernel("c", 7, [2], []), kernel("d", 3, [7], [])]);

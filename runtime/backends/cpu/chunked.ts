@@ -24,7 +24,7 @@ import type { Step } from "./slots.js";
 /** Elements per chunk: 8 KiB per f32 array, so a kernel's operands and output stay in L1. */
 export const CHUNK = 2048;
 
-/** A compiled kernel: its whole-tensor step, and its range form where it is elementwise. */
+/** A compiled kernel: its whole-tensor step, its range form where it is elementwise, and what it runs. */
 export interface CompiledKernel {
   /** The planned buffer of its output, and of each operand. */
   readonly outputBuffer: number;
@@ -34,35 +34,45 @@ export interface CompiledKernel {
   /** Undefined when there is nothing to run (a transpose folded into its matmul): it neither joins nor breaks a chain. */
   readonly step: Step | undefined;
   readonly elementwise: Elementwise | undefined;
+  /** The routine its step runs, in words, or why it has no step. */
+  readonly account: string;
 }
 
 /**
- * The steps of an executable: consecutive elementwise kernels of one output
- * size become one chunked step; other kernels keep their own.
+ * The steps of an executable, as positions in `kernels`: consecutive
+ * elementwise kernels of one output size form one chain, run chunk by chunk;
+ * other kernels are steps of their own; kernels without a step are left out.
  */
-export function chunkedSteps(kernels: readonly CompiledKernel[]): Step[] {
-  const steps: Step[] = [];
-  let chain: CompiledKernel[] = [];
+export function stepKernels(kernels: readonly CompiledKernel[]): number[][] {
+  const steps: number[][] = [];
+  let chain: number[] = [];
   let broadcastBuffers = new Set<number>();
   const close = () => {
-    if (chain.length === 1) steps.push(chain[0]!.step!);
-    else if (chain.length > 1) steps.push(chunk(chain.map((c) => c.elementwise!.step), chain[0]!.size));
+    if (chain.length > 0) steps.push(chain);
     chain = [];
     broadcastBuffers = new Set();
   };
-  for (const c of kernels) {
-    if (c.step === undefined) continue;
-    const joins = c.elementwise !== undefined && c.size > 0 && chain.length > 0 && c.size === chain[0]!.size && !broadcastBuffers.has(c.outputBuffer);
+  kernels.forEach((c, i) => {
+    if (c.step === undefined) return;
+    const first = chain.length > 0 ? kernels[chain[0]!] : undefined;
+    const joins = c.elementwise !== undefined && c.size > 0 && first !== undefined && c.size === first.size && !broadcastBuffers.has(c.outputBuffer);
     if (!joins) close();
     if (c.elementwise === undefined) {
-      steps.push(c.step);
-      continue;
+      steps.push([i]);
+      return;
     }
-    chain.push(c);
-    for (const i of c.elementwise.broadcast) broadcastBuffers.add(c.inputBuffers[i]!);
-  }
+    chain.push(i);
+    for (const b of c.elementwise.broadcast) broadcastBuffers.add(c.inputBuffers[b]!);
+  });
   close();
   return steps;
+}
+
+/** The steps of `stepKernels(kernels)`: a chain of one runs its kernel's whole step, a longer chain chunk by chunk. */
+export function chunkedSteps(kernels: readonly CompiledKernel[]): Step[] {
+  return stepKernels(kernels).map((chain) =>
+    chain.length === 1 ? kernels[chain[0]!]!.step! : chunk(chain.map((i) => kernels[i]!.elementwise!.step), kernels[chain[0]!]!.size),
+  );
 }
 
 /** One step running `steps` over n elements, chunk by chunk. */

@@ -10,7 +10,7 @@
  * f32 arithmetic runs in JavaScript numbers (float64) and rounds to float32
  * on store; i32 arithmetic wraps to 32 bits as the reference defines it.
  */
-import type { Op } from "../../ir/ops.js";
+import { isOpOf, type BinaryOp, type Op, type UnaryOp } from "../../ir/ops.js";
 import { sizeOf } from "../../ir/shape.js";
 import type { Arr, Slot, Step } from "./slots.js";
 import { SIMD_BINARY, SIMD_UNARY, type SimdElementwiseOp } from "./simd-elementwise.js";
@@ -19,11 +19,18 @@ import type { SimdKernels } from "./simd.js";
 /** Computes output elements from ‥ to − 1. */
 export type RangeStep = (from: number, to: number) => void;
 
-/** An elementwise kernel: its range step and which operands it reads at places other than the element's own. */
+/** An elementwise kernel: its range step, which operands it reads at places other than the element's own, and what the step runs. */
 export interface Elementwise {
   readonly step: RangeStep;
   /** Operand positions read through a broadcast (at a fixed place, or repeating with a period). */
   readonly broadcast: readonly number[];
+  /** The routine in words (see `Routine`). */
+  readonly account: string;
+}
+
+/** The account of a JavaScript elementwise loop computing `what` into `out`. */
+export function loopAccount(what: string, out: Slot): string {
+  return `JavaScript loop: ${what}, ${out.data.length} ${out.dtype} elements`;
 }
 
 /** The step running `step` over all n elements. */
@@ -90,7 +97,7 @@ export function copyRange(o: Arr, x: Arr): RangeStep {
 }
 
 /** The range step of a unary op. */
-export function unaryRange(op: Op, out: Slot, x: Slot): RangeStep {
+export function unaryRange(op: UnaryOp, out: Slot, x: Slot): RangeStep {
   const o = out.data;
   const s = x.data;
   const int = out.dtype === "i32";
@@ -149,11 +156,13 @@ export function unaryRange(op: Op, out: Slot, x: Slot): RangeStep {
     case "cos":
       return map1(o, s, Math.cos);
   }
-  throw new Error(`cpu: ${op} is not a unary op`);
+  // Every unary op of the op table has a case above: one added there fails to type-check here.
+  const missing: never = op;
+  throw new Error(`cpu: no loop for unary op ${String(missing)}`);
 }
 
 /** The range step of a binary op. */
-export function binaryRange(op: Op, out: Slot, a: Slot, b: Slot): RangeStep {
+export function binaryRange(op: BinaryOp, out: Slot, a: Slot, b: Slot): RangeStep {
   const o = out.data;
   const x = a.data;
   const y = b.data;
@@ -208,7 +217,8 @@ export function binaryRange(op: Op, out: Slot, a: Slot, b: Slot): RangeStep {
         for (let i = from; i < to; i++) o[i] = x[i]! === y[i]! ? 1 : 0;
       };
   }
-  throw new Error(`cpu: ${op} is not a binary op`);
+  const missing: never = op;
+  throw new Error(`cpu: no loop for binary op ${String(missing)}`);
 }
 
 /** where(c, a, b) over a range. */
@@ -270,47 +280,27 @@ function simdRange(op: Op, out: Slot, args: readonly Slot[], simd: SimdKernels |
 export function elementwise(op: Op, attrs: unknown, out: Slot, args: readonly Slot[], simd?: SimdKernels): Elementwise | undefined {
   const [a, b, c] = args;
   const fast = simdRange(op, out, args, simd);
-  if (fast !== undefined) return { step: fast, broadcast: [] };
+  if (fast !== undefined) {
+    return { step: fast, broadcast: [], account: `WebAssembly SIMD kernel "${op}": 4 lanes at a time, then one at a time, ${out.data.length} elements` };
+  }
+  const loop = (step: RangeStep, what: string, broadcast: readonly number[] = []): Elementwise => ({ step, broadcast, account: loopAccount(what, out) });
+  if (isOpOf(op, "unary")) return loop(unaryRange(op, out, a!), op);
+  if (isOpOf(op, "binary")) return loop(binaryRange(op, out, a!, b!), op);
   switch (op) {
-    case "neg":
-    case "exp":
-    case "log":
-    case "sqrt":
-    case "recip":
-    case "tanh":
-    case "sigmoid":
-    case "erf":
-    case "abs":
-    case "sign":
-    case "relu":
-    case "sin":
-    case "cos":
-    case "detach":
-      return { step: unaryRange(op, out, a!), broadcast: [] };
-    case "add":
-    case "sub":
-    case "mul":
-    case "div":
-    case "maximum":
-    case "minimum":
-    case "pow":
-    case "cmplt":
-    case "cmpeq":
-      return { step: binaryRange(op, out, a!, b!), broadcast: [] };
     case "where":
-      return { step: whereRange(out, a!, b!, c!), broadcast: [] };
+      return loop(whereRange(out, a!, b!, c!), "where");
     case "cast":
-      return { step: castRange(out, a!), broadcast: [] };
+      return loop(castRange(out, a!), `cast ${a!.dtype} to ${out.dtype}`);
     case "reshape":
-      return { step: copyRange(out.data, a!.data), broadcast: [] };
+      return loop(copyRange(out.data, a!.data), "copy (reshape)");
     case "const": {
       const value = (attrs as { value: number }).value;
       const o = out.data;
-      return { step: (from, to) => void o.fill(value, from, to), broadcast: [] };
+      return loop((from, to) => void o.fill(value, from, to), `fill with ${value}`);
     }
     case "expand": {
       const step = repeatRange(out, a!);
-      return step && { step, broadcast: [0] };
+      return step && loop(step, `repeat a source of ${sizeOf(a!.shape)} element(s)`, [0]);
     }
   }
   return undefined;

@@ -38,9 +38,9 @@ export interface FoldedMatmul {
   readonly b: Operand;
 }
 
-/** What folding does to a graph: kernels to skip, and the products some kernels (matmuls or transposes) compute instead. */
+/** What folding does to a graph: kernels to skip (with why, in words), and the products some kernels (matmuls or transposes) compute instead. */
 export interface Folds {
-  readonly skipped: ReadonlySet<number>;
+  readonly skipped: ReadonlyMap<number, string>;
   readonly products: ReadonlyMap<number, FoldedMatmul>;
 }
 
@@ -82,14 +82,14 @@ export function foldedTransposes(graph: KernelGraph): Folds {
     const p = products.get(k.id);
     return p === undefined ? k.inputs : [p.a.value, p.b.value];
   };
-  const readers = (skipped: ReadonlySet<number>): Map<number, number[]> => {
+  const readers = (skipped: ReadonlyMap<number, string>): Map<number, number[]> => {
     const map = new Map<number, number[]>();
     for (const k of kernels) if (!skipped.has(k.id)) for (const v of reads(k)) map.set(v, [...(map.get(v) ?? []), k.id]);
     return map;
   };
 
   // 2. A transpose that is a matmul's only reader computes the transposed product.
-  const skipped = new Set<number>();
+  const skipped = new Map<number, string>();
   let current = readers(skipped);
   for (const t of kernels) {
     if (!isTranspose(t)) continue;
@@ -100,7 +100,7 @@ export function foldedTransposes(graph: KernelGraph): Folds {
     if (!intact(a!.value, m.id, t.id) || !intact(b!.value, m.id, t.id)) continue;
     products.set(t.id, { a: { value: b!.value, transposed: !b!.transposed }, b: { value: a!.value, transposed: !a!.transposed } });
     products.delete(m.id);
-    skipped.add(m.id);
+    skipped.set(m.id, `no step: k${t.id} computes this product transposed, (A·B)ᵀ = Bᵀ·Aᵀ`);
   }
 
   // 3. Transposes read by nobody, until none is left (skipping one drops its own read).
@@ -109,7 +109,7 @@ export function foldedTransposes(graph: KernelGraph): Folds {
     current = readers(skipped);
     for (const t of kernels) {
       if (skipped.has(t.id) || products.has(t.id) || !isTranspose(t) || outputs.has(t.output) || current.has(t.output)) continue;
-      skipped.add(t.id);
+      skipped.set(t.id, "no step: a transpose nothing reads any more (the products that read it read its source transposed)");
       changed = true;
     }
   }

@@ -13,20 +13,25 @@
  * (`alias.ts`), transposes feeding a matmul are folded into it (`fold.ts`), and
  * runs of elementwise kernels go a chunk at a time (`chunked.ts`). A run
  * copies the feeds into their buffers, runs the steps in order and returns
- * views of the output buffers: no allocation per run or per element.
+ * views of the output buffers: no allocation per run or per element. Every
+ * step is chosen together with its account in words, which the executable
+ * keeps (`account.ts`).
  */
 import { formatShape, sameShape } from "../../ir/shape.js";
 import type { KernelGraph, NamedValue } from "../../kernel/graph.js";
 import { assertValidKernelGraph } from "../../kernel/validate.js";
 import { lookupFeed, RunError, type Backend, type Executable, type TensorFeeds, type TensorValue } from "../backend.js";
+import type { CpuAccount } from "./account.js";
 import { aliasedReshapes } from "./alias.js";
 import { allocateArena } from "./arena.js";
-import { chunkedSteps, type CompiledKernel } from "./chunked.js";
+import { chunkedSteps, stepKernels, type CompiledKernel } from "./chunked.js";
 import { elementwise, whole } from "./elementwise.js";
 import { foldedTransposes, type FoldedMatmul, type Folds } from "./fold.js";
+import { simdMatmulAccount } from "./simd-matmul.js";
 import type { SimdKernels } from "./simd.js";
-import { MAKERS, type Arr, type MakerContext, type Slot, type Step } from "./kernels.js";
+import { MAKERS, type Arr, type MakerContext, type Routine, type Slot, type Step } from "./kernels.js";
 
+export { printCpuAccount, type CpuAccount } from "./account.js";
 export { MAKERS } from "./kernels.js";
 export { matmulInto, matmulScratch } from "./matmul.js";
 export { simdAvailable } from "./simd.js";
@@ -45,6 +50,8 @@ export interface CpuExecutable extends Executable {
   readonly simd: boolean;
   /** With `{ profile: true }`: milliseconds and calls summed by op and output shape over all runs. */
   readonly profile?: Map<string, { ms: number; n: number }>;
+  /** What it runs for each kernel, step by step, in the backend's own words. */
+  readonly account: CpuAccount;
 }
 
 /** The CPU backend. */
@@ -69,31 +76,38 @@ export function compileCpu(given: KernelGraph, options: CpuOptions = {}): CpuExe
     const data: Arr = v.dtype === "f32" ? new Float32Array(buffer, offset, size) : new Int32Array(buffer, offset, size);
     return { data, shape: v.shape, dtype: v.dtype };
   });
-  const folds: Folds = arena.simd !== undefined ? foldedTransposes(graph) : { skipped: new Set(), products: new Map() };
+  const folds: Folds = arena.simd !== undefined ? foldedTransposes(graph) : { skipped: new Map(), products: new Map() };
   const compiled: CompiledKernel[] = graph.kernels.map((k) => {
     if (k.ops.length !== 1) throw new Error(`cpu: kernel k${k.id} fuses ${k.ops.length} ops; fused kernels are not supported yet`);
     const op = k.ops[0]!;
     if (op.args.some((a, i) => !("input" in a) || a.input !== i)) throw new Error(`cpu: kernel k${k.id} has unexpected operands`);
-    const maker = MAKERS[op.op] as ((attrs: unknown, out: Slot, args: readonly Slot[], context: MakerContext) => Step) | undefined;
+    const maker = MAKERS[op.op] as ((attrs: unknown, out: Slot, args: readonly Slot[], context: MakerContext) => Routine) | undefined;
     if (maker === undefined) throw new Error(`cpu: no kernel for op ${op.op}`);
     const [out, args] = [slots[k.output]!, k.inputs.map((v) => slots[v]!)];
     const fold = folds.products.get(k.id);
     const skip = folds.skipped.has(k.id) || views.has(k.id);
     const ew = skip || fold !== undefined ? undefined : elementwise(op.op, op.attrs, out, args, arena.simd);
-    let step: Step | undefined;
-    if (fold !== undefined) step = foldedMatmul(arena.simd!, out, slots[fold.a.value]!, slots[fold.b.value]!, fold);
-    else if (ew !== undefined) step = whole(ew.step, out.data.length);
-    else if (!skip) step = maker(op.attrs, out, args, context);
+    let chosen: Routine | undefined;
+    if (fold !== undefined) chosen = foldedMatmul(arena.simd!, out, slots[fold.a.value]!, slots[fold.b.value]!, fold);
+    else if (ew !== undefined) chosen = { step: whole(ew.step, out.data.length), account: ew.account };
+    else if (!skip) chosen = maker(op.attrs, out, args, context);
     return {
       outputBuffer: graph.values[k.output]!.buffer,
       inputBuffers: k.inputs.map((v) => graph.values[v]!.buffer),
       size: out.data.length,
-      step,
+      step: chosen?.step,
       elementwise: ew,
+      account: chosen?.account ?? folds.skipped.get(k.id) ?? `no step: a view of v${k.inputs[0]} (both in buffer b${graph.values[k.output]!.buffer}), nothing copied`,
     };
   });
   const profile = options.profile === true ? new Map<string, { ms: number; n: number }>() : undefined;
   const steps = profile === undefined ? chunkedSteps(compiled) : profiledSteps(graph, compiled, profile, new Set(folds.products.keys()));
+  const account: CpuAccount = {
+    wasm: arena.simd?.bytes,
+    kernels: compiled.map((c) => c.account),
+    // Profiling times each kernel on its own, so there are no chains then.
+    steps: profile === undefined ? stepKernels(compiled) : compiled.flatMap((c, i) => (c.step === undefined ? [] : [[i]])),
+  };
   const leaves = [
     ...graph.inputs.map((n) => ({ n, kind: "input", from: "feeds" as const })),
     ...graph.params.map((n) => ({ n, kind: "param", from: "params" as const })),
@@ -107,6 +121,7 @@ export function compileCpu(given: KernelGraph, options: CpuOptions = {}): CpuExe
     graph: given,
     simd: arena.simd !== undefined,
     ...(profile === undefined ? {} : { profile }),
+    account,
     run(feeds: TensorFeeds, params: TensorFeeds = {}): Record<string, TensorValue> {
       for (let i = 0; i < leaves.length; i++) {
         const { n, kind, from } = leaves[i]!;
@@ -141,13 +156,14 @@ function profiledSteps(graph: KernelGraph, compiled: readonly CompiledKernel[], 
 }
 
 /** out = A · B on the SIMD kernel, each operand read as stored or transposed: a product that folds transposes in (see `fold.ts`). */
-function foldedMatmul(simd: SimdKernels, out: Slot, a: Slot, b: Slot, fold: FoldedMatmul): Step {
+function foldedMatmul(simd: SimdKernels, out: Slot, a: Slot, b: Slot, fold: FoldedMatmul): Routine {
   const [m, n] = out.shape as [number, number];
   const k = a.shape[fold.a.transposed ? 0 : 1]!;
   const [ab, bb, cb] = [a.data.byteOffset, b.data.byteOffset, out.data.byteOffset];
   const [at, bt] = [fold.a.transposed, fold.b.transposed];
   const matmul = simd.matmul;
-  return () => matmul(ab, bb, cb, m, k, n, at, bt);
+  const account = `the product v${fold.a.value}${at ? "ᵀ" : ""} · v${fold.b.value}${bt ? "ᵀ" : ""}, the transposes around it folded in; ${simdMatmulAccount(1, m, k, n, at, bt)}`;
+  return { step: () => matmul(ab, bb, cb, m, k, n, at, bt), account };
 }
 
 /** Checks a feed against its input or param and copies it into the value's buffer. */

@@ -1,180 +1,34 @@
 /**
  * The CPU backend's kernels: for each op, a maker that runs once, at compile
- * time, and returns the step that runs on every run. A maker receives the
- * typed-array views of the kernel's output and operands (fixed for the life
- * of the executable: buffers are reused across runs) and precomputes what it
- * can (strides, offset tables, scratch space), so a step allocates nothing.
+ * time, and returns the step that runs on every run with its account (see
+ * `Routine`). A maker receives the typed-array views of the kernel's output
+ * and operands (fixed for the life of the executable: buffers are reused
+ * across runs) and precomputes what it can (strides, offset tables, scratch
+ * space), so a step allocates nothing.
  *
  * f32 values are Float32Arrays, i32 values Int32Arrays. Arithmetic runs in
  * JavaScript numbers (float64) and rounds to float32 on store; i32 arithmetic
  * wraps to 32 bits exactly as the reference backend defines it. The
  * elementwise ops' loops live in `elementwise.ts` (`compileCpu` prefers their
- * range form, which also runs on the SIMD kernels); matmuls run on the SIMD
- * kernel when the executable has one (`MakerContext`).
+ * range form, which also runs on the SIMD kernels), the reductions' in
+ * `reduce.ts`; matmuls run on the SIMD kernel when the executable has one
+ * (`MakerContext`).
  */
-import type { DType, Op, OpAttrs, Shape } from "../../ir/ops.js";
+import type { BinaryOp, DType, Op, OpAttrs, Shape, UnaryOp } from "../../ir/ops.js";
 import { broadcastShapes, sizeOf, stridesOf } from "../../ir/shape.js";
 import { fillNormal, fillUniform } from "../../rng/index.js";
-import { binaryRange, castRange, copyRange, unaryRange, whereRange, whole } from "./elementwise.js";
-import { matmulInto, matmulScratch } from "./matmul.js";
-import { offsetTable, simplifyPermute, stridedCopy } from "./movement.js";
-import type { Arr, Slot, Step } from "./slots.js";
+import { binaryRange, castRange, loopAccount, unaryRange, whereRange, whole } from "./elementwise.js";
+import { matmulAccount, matmulInto, matmulScratch } from "./matmul.js";
+import { copy, offsetTable, simplifyPermute, stridedCopy } from "./movement.js";
+import { reduce } from "./reduce.js";
+import { routine, type Arr, type Routine, type Slot } from "./slots.js";
 
-export type { Arr, Slot, Step } from "./slots.js";
+export type { Arr, Routine, Slot, Step } from "./slots.js";
+import { simdMatmulAccount } from "./simd-matmul.js";
 import type { SimdKernels } from "./simd.js";
 
 const f32 = (s: Slot): Float32Array => s.data as Float32Array;
 const i32 = (s: Slot): Int32Array => s.data as Int32Array;
-
-/** Copies x into o: with `set` when both have one element type, converting by assignment otherwise. */
-function copy(o: Arr, x: Arr): Step {
-  if (o.constructor === x.constructor) return () => (o as Float32Array).set(x as Float32Array);
-  return whole(copyRange(o, x), o.length);
-}
-
-/**
- * sum or max over axes. The shape is simplified first (size-1 axes dropped,
- * neighbouring axes of the same kind merged); when the reduced axes then form
- * one block [outer, r, inner], a direct loop runs (a last-axis reduction is
- * inner = 1); otherwise a precomputed table maps each input element to its
- * output element.
- */
-function reduce(kind: "sum" | "max", out: Slot, x: Slot, axes: readonly number[]): Step {
-  const o = out.data;
-  const src = x.data;
-  const int = x.dtype === "i32";
-  const init = kind === "sum" ? 0 : int ? -2147483648 : -Infinity;
-  const groups: { size: number; reduced: boolean }[] = [];
-  x.shape.forEach((d, i) => {
-    if (d === 1) return;
-    const reduced = axes.includes(i);
-    const last = groups[groups.length - 1];
-    if (last !== undefined && last.reduced === reduced) last.size *= d;
-    else groups.push({ size: d, reduced });
-  });
-  const nIn = src.length;
-  if (nIn === 0) return () => o.fill(init);
-  const r = groups.filter((g) => g.reduced);
-  if (r.length === 0) return copy(o, src);
-  if (r.length === 1) {
-    const at = groups.findIndex((g) => g.reduced);
-    const outer = sizeOf(groups.slice(0, at).map((g) => g.size));
-    const size = groups[at]!.size;
-    const inner = sizeOf(groups.slice(at + 1).map((g) => g.size));
-    if (inner === 1) {
-      if (kind === "sum") {
-        return int
-          ? () => {
-              for (let q = 0; q < outer; q++) {
-                let s = 0;
-                const base = q * size;
-                for (let j = 0; j < size; j++) s = (s + src[base + j]!) | 0;
-                o[q] = s;
-              }
-            }
-          : () => {
-              for (let q = 0; q < outer; q++) {
-                let s = 0;
-                const base = q * size;
-                for (let j = 0; j < size; j++) s += src[base + j]!;
-                o[q] = s;
-              }
-            };
-      }
-      return () => {
-        for (let q = 0; q < outer; q++) {
-          let s = init;
-          const base = q * size;
-          for (let j = 0; j < size; j++) {
-            const v = src[base + j]!;
-            if (v > s || v !== v) s = v;
-          }
-          o[q] = s;
-        }
-      };
-    }
-    const acc = new Float64Array(inner);
-    return () => {
-      for (let q = 0; q < outer; q++) {
-        acc.fill(init);
-        for (let j = 0; j < size; j++) {
-          const base = (q * size + j) * inner;
-          if (kind === "sum") {
-            if (int) for (let i = 0; i < inner; i++) acc[i] = (acc[i]! + src[base + i]!) | 0;
-            else for (let i = 0; i < inner; i++) acc[i] += src[base + i]!;
-          } else {
-            for (let i = 0; i < inner; i++) {
-              const v = src[base + i]!;
-              if (v > acc[i]! || v !== v) acc[i] = v;
-            }
-          }
-        }
-        const ob = q * inner;
-        for (let i = 0; i < inner; i++) o[ob + i] = acc[i]!;
-      }
-    };
-  }
-  const last = groups[groups.length - 1]!;
-  if (last.reduced) {
-    // Several reduced blocks, the last one innermost: each contiguous run of it is reduced on
-    // its own, then added (or compared) into its output element, found in a table of runs.
-    const run = last.size;
-    const kept = groups.slice(0, -1);
-    let stride = 1;
-    const strides = kept.map(() => 0);
-    for (let g = kept.length - 1; g >= 0; g--) {
-      if (kept[g]!.reduced) continue;
-      strides[g] = stride;
-      stride *= kept[g]!.size;
-    }
-    const runs = offsetTable(kept.map((g) => g.size), strides, 0);
-    const count = runs.length;
-    const acc = new Float64Array(o.length);
-    if (kind === "sum") {
-      return () => {
-        acc.fill(0);
-        for (let q = 0; q < count; q++) {
-          const base = q * run;
-          let t = 0;
-          if (int) for (let j = 0; j < run; j++) t = (t + src[base + j]!) | 0;
-          else for (let j = 0; j < run; j++) t += src[base + j]!;
-          const at = runs[q]!;
-          acc[at] = int ? (acc[at]! + t) | 0 : acc[at]! + t;
-        }
-        for (let i = 0; i < acc.length; i++) o[i] = acc[i]!;
-      };
-    }
-    return () => {
-      acc.fill(init);
-      for (let q = 0; q < count; q++) {
-        const base = q * run;
-        const at = runs[q]!;
-        let m = acc[at]!;
-        for (let j = 0; j < run; j++) {
-          const v = src[base + j]!;
-          if (v > m || v !== v) m = v;
-        }
-        acc[at] = m;
-      }
-      for (let i = 0; i < acc.length; i++) o[i] = acc[i]!;
-    };
-  }
-  // General: a table from input element to output element.
-  const outShape = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
-  const outStrides = stridesOf(outShape).map((s, i) => (axes.includes(i) ? 0 : s));
-  const table = offsetTable(x.shape, outStrides, 0);
-  const acc = new Float64Array(o.length);
-  return () => {
-    acc.fill(init);
-    for (let f = 0; f < nIn; f++) {
-      const t = table[f]!;
-      const v = src[f]!;
-      if (kind === "sum") acc[t] = int ? (acc[t]! + v) | 0 : acc[t]! + v;
-      else if (v > acc[t]! || v !== v) acc[t] = v;
-    }
-    for (let i = 0; i < acc.length; i++) o[i] = acc[i]!;
-  };
-}
 
 /** The columns of a transpose block: their rows of the output (block × rows elements) stay in L2 while panels of rows pass. */
 const BLOCK = 128;
@@ -185,10 +39,11 @@ const BLOCK = 128;
  * columns, panels of four source rows are read at once, so each output row
  * gets four neighbouring elements per visit rather than one.
  */
-function transpose(o: Arr, src: Arr, batch: number, rows: number, cols: number): Step {
+function transpose(o: Arr, src: Arr, batch: number, rows: number, cols: number): Routine {
   const size = rows * cols;
   const panels = rows - (rows % 4);
-  return () => {
+  const account = `JavaScript transpose of ${batch} matri${batch === 1 ? "x" : "ces"} [${rows}, ${cols}], columns in blocks of ${BLOCK}, rows in panels of 4`;
+  return routine(account, () => {
     for (let t = 0; t < batch; t++) {
       const base = t * size;
       for (let j0 = 0; j0 < cols; j0 += BLOCK) {
@@ -209,7 +64,7 @@ function transpose(o: Arr, src: Arr, batch: number, rows: number, cols: number):
         }
       }
     }
-  };
+  });
 }
 
 /** The [outer, size, inner] view of a shape around `axis`. */
@@ -227,8 +82,20 @@ export interface MakerContext {
   readonly simd: SimdKernels | undefined;
 }
 
-/** Compiles one primitive of op `O`: its attributes, output and operands, to a step. */
-export type Maker<O extends Op> = (attrs: OpAttrs[O], out: Slot, args: readonly Slot[], context: MakerContext) => Step;
+/** Compiles one primitive of op `O`: its attributes, output and operands, to a routine. */
+export type Maker<O extends Op> = (attrs: OpAttrs[O], out: Slot, args: readonly Slot[], context: MakerContext) => Routine;
+
+/** The maker of a unary op: its JavaScript loop (`compileCpu` prefers `elementwise`, which may pick a SIMD kernel). */
+const unary =
+  (op: UnaryOp): Maker<UnaryOp> =>
+  (_a, out, [x]) =>
+    routine(loopAccount(op, out), whole(unaryRange(op, out, x!), out.data.length));
+
+/** The maker of a binary op: its JavaScript loop. */
+const binary =
+  (op: BinaryOp): Maker<BinaryOp> =>
+  (_a, out, [x, y]) =>
+    routine(loopAccount(op, out), whole(binaryRange(op, out, x!, y!), out.data.length));
 
 /** The maker of every op (the type demands one per op; a test checks it at run time too). */
 export const MAKERS: { readonly [O in Op]: Maker<O> } = {
@@ -238,7 +105,7 @@ export const MAKERS: { readonly [O in Op]: Maker<O> } = {
   param: () => {
     throw new Error("cpu: params are fed, not computed");
   },
-  const: (a, out) => () => out.data.fill(a.value),
+  const: (a, out) => routine(`fill with ${a.value}`, () => out.data.fill(a.value)),
   literal: (a, out) => {
     const data = out.dtype === "f32" ? Float32Array.from(a.data) : Int32Array.from(a.data);
     return copy(out.data, data);
@@ -251,35 +118,37 @@ export const MAKERS: { readonly [O in Op]: Maker<O> } = {
     for (let i = 0; i < n; i++) table[i] = Math.floor(i / stride) % dim;
     return copy(out.data, table);
   },
-  uniform: (a, out, [seed, step]) => () => void fillUniform(f32(out), i32(seed!)[0]! >>> 0, a.stream, 0, i32(step!)[0]! >>> 0),
-  normal: (a, out, [seed, step]) => () => void fillNormal(f32(out), i32(seed!)[0]! >>> 0, a.stream, 0, i32(step!)[0]! >>> 0),
+  uniform: (a, out, [seed, step]) =>
+    routine(`Philox uniforms of stream ${a.stream} (fillUniform), ${out.data.length} elements`, () => void fillUniform(f32(out), i32(seed!)[0]! >>> 0, a.stream, 0, i32(step!)[0]! >>> 0)),
+  normal: (a, out, [seed, step]) =>
+    routine(`Philox normals of stream ${a.stream} (fillNormal), ${out.data.length} elements`, () => void fillNormal(f32(out), i32(seed!)[0]! >>> 0, a.stream, 0, i32(step!)[0]! >>> 0)),
 
-  neg: (_a, out, [x]) => whole(unaryRange("neg", out, x!), out.data.length),
-  exp: (_a, out, [x]) => whole(unaryRange("exp", out, x!), out.data.length),
-  log: (_a, out, [x]) => whole(unaryRange("log", out, x!), out.data.length),
-  sqrt: (_a, out, [x]) => whole(unaryRange("sqrt", out, x!), out.data.length),
-  recip: (_a, out, [x]) => whole(unaryRange("recip", out, x!), out.data.length),
-  tanh: (_a, out, [x]) => whole(unaryRange("tanh", out, x!), out.data.length),
-  sigmoid: (_a, out, [x]) => whole(unaryRange("sigmoid", out, x!), out.data.length),
-  erf: (_a, out, [x]) => whole(unaryRange("erf", out, x!), out.data.length),
-  abs: (_a, out, [x]) => whole(unaryRange("abs", out, x!), out.data.length),
-  sign: (_a, out, [x]) => whole(unaryRange("sign", out, x!), out.data.length),
-  relu: (_a, out, [x]) => whole(unaryRange("relu", out, x!), out.data.length),
-  sin: (_a, out, [x]) => whole(unaryRange("sin", out, x!), out.data.length),
-  cos: (_a, out, [x]) => whole(unaryRange("cos", out, x!), out.data.length),
-  detach: (_a, out, [x]) => whole(unaryRange("detach", out, x!), out.data.length),
+  neg: unary("neg"),
+  exp: unary("exp"),
+  log: unary("log"),
+  sqrt: unary("sqrt"),
+  recip: unary("recip"),
+  tanh: unary("tanh"),
+  sigmoid: unary("sigmoid"),
+  erf: unary("erf"),
+  abs: unary("abs"),
+  sign: unary("sign"),
+  relu: unary("relu"),
+  sin: unary("sin"),
+  cos: unary("cos"),
+  detach: unary("detach"),
 
-  add: (_a, out, [x, y]) => whole(binaryRange("add", out, x!, y!), out.data.length),
-  sub: (_a, out, [x, y]) => whole(binaryRange("sub", out, x!, y!), out.data.length),
-  mul: (_a, out, [x, y]) => whole(binaryRange("mul", out, x!, y!), out.data.length),
-  div: (_a, out, [x, y]) => whole(binaryRange("div", out, x!, y!), out.data.length),
-  maximum: (_a, out, [x, y]) => whole(binaryRange("maximum", out, x!, y!), out.data.length),
-  minimum: (_a, out, [x, y]) => whole(binaryRange("minimum", out, x!, y!), out.data.length),
-  pow: (_a, out, [x, y]) => whole(binaryRange("pow", out, x!, y!), out.data.length),
-  cmplt: (_a, out, [x, y]) => whole(binaryRange("cmplt", out, x!, y!), out.data.length),
-  cmpeq: (_a, out, [x, y]) => whole(binaryRange("cmpeq", out, x!, y!), out.data.length),
+  add: binary("add"),
+  sub: binary("sub"),
+  mul: binary("mul"),
+  div: binary("div"),
+  maximum: binary("maximum"),
+  minimum: binary("minimum"),
+  pow: binary("pow"),
+  cmplt: binary("cmplt"),
+  cmpeq: binary("cmpeq"),
 
-  where: (_a, out, [c, x, y]) => whole(whereRange(out, c!, x!, y!), out.data.length),
+  where: (_a, out, [c, x, y]) => routine(loopAccount("where", out), whole(whereRange(out, c!, x!, y!), out.data.length)),
 
   sum: (a, out, [x]) => reduce("sum", out, x!, a.axes),
   max: (a, out, [x]) => reduce("max", out, x!, a.axes),
@@ -298,14 +167,14 @@ export const MAKERS: { readonly [O in Op]: Maker<O> } = {
       const matmul = simd.matmul;
       // Byte addresses in the WebAssembly memory.
       const [ab, bb, cb] = [A.byteOffset, B.byteOffset, C.byteOffset];
-      return () => {
+      return routine(simdMatmulAccount(count, m, k, n, false, false), () => {
         for (let t = 0; t < count; t++) matmul(ab + 4 * aOff[t]!, bb + 4 * bOff[t]!, cb + 4 * t * m * n, m, k, n, false, false);
-      };
+      });
     }
     const pack = matmulScratch(k, n);
-    return () => {
+    return routine(matmulAccount(count, m, k, n), () => {
       for (let t = 0; t < count; t++) matmulInto(A, aOff[t]!, B, bOff[t]!, C, t * m * n, m, k, n, pack);
-    };
+    });
   },
 
   reshape: (_a, out, [x]) => copy(out.data, x!.data),
@@ -346,10 +215,11 @@ export const MAKERS: { readonly [O in Op]: Maker<O> } = {
     const sBase = from.reduce((s, f, i) => s + f * inStrides[i]!, 0);
     const dBase = base + from.reduce((s, f, i) => s + f * steps[i]!, 0);
     const place = stridedCopy(o, x!.data, shape, inStrides, sBase, steps, dBase);
-    return () => {
+    const copyIn = place.step;
+    return routine(`fill with ${value}, then ${place.account}`, () => {
       o.fill(value);
-      place();
-    };
+      copyIn();
+    });
   },
   concat: (a, out, args) => {
     const outStrides = stridesOf(out.shape);
@@ -359,17 +229,18 @@ export const MAKERS: { readonly [O in Op]: Maker<O> } = {
       at += s.shape[a.axis]!;
       return part;
     });
-    const count = parts.length;
-    return () => {
-      for (let k = 0; k < count; k++) parts[k]!();
-    };
+    const steps = parts.map((p) => p.step);
+    const count = steps.length;
+    return routine(`${count} part(s) along axis ${a.axis}: ${parts.map((p) => p.account).join("; ")}`, () => {
+      for (let k = 0; k < count; k++) steps[k]!();
+    });
   },
 
   gather: (a, out, [x, idx]) => {
     const [outer, size] = around(x!.shape, a.axis);
     const [, count, inner] = around(idx!.shape, a.axis);
     const [o, src, ix] = [out.data, x!.data, i32(idx!)];
-    return () => {
+    return routine(`JavaScript loop: gather along axis ${a.axis}, [outer ${outer}, indices ${count}, inner ${inner}] from ${size}, bounds checked`, () => {
       for (let q = 0; q < outer; q++) {
         for (let j = 0; j < count; j++) {
           const at = (q * count + j) * inner;
@@ -380,15 +251,15 @@ export const MAKERS: { readonly [O in Op]: Maker<O> } = {
           }
         }
       }
-    };
+    });
   },
   scatter_add: (a, out, [target, idx, updates]) => {
     const [outer, size] = around(target!.shape, a.axis);
     const [, count, inner] = around(idx!.shape, a.axis);
     const [o, ix, up] = [out.data, i32(idx!), updates!.data];
     const int = out.dtype === "i32";
-    const init = copy(o, target!.data);
-    return () => {
+    const init = copy(o, target!.data).step;
+    return routine(`copy of the target, then JavaScript loop: scatter_add along axis ${a.axis}, [outer ${outer}, indices ${count}, inner ${inner}] into ${size}, bounds checked`, () => {
       init();
       for (let q = 0; q < outer; q++) {
         for (let j = 0; j < count; j++) {
@@ -401,7 +272,7 @@ export const MAKERS: { readonly [O in Op]: Maker<O> } = {
           }
         }
       }
-    };
+    });
   },
 
   argsort: (a, out, [x]) => {
@@ -417,7 +288,7 @@ export const MAKERS: { readonly [O in Op]: Maker<O> } = {
       const c = (u !== u ? Infinity : u) - (v !== v ? Infinity : v) || (u !== u ? 1 : 0) - (v !== v ? 1 : 0);
       return sign * c || p - q;
     };
-    return () => {
+    return routine(`JavaScript stable sort (Array.prototype.sort) of ${outer * inner} line(s) of ${size} along axis ${a.axis}, ${a.descending ? "descending" : "ascending"}`, () => {
       for (let q = 0; q < outer; q++) {
         for (let i = 0; i < inner; i++) {
           const base = q * size * inner + i;
@@ -429,10 +300,11 @@ export const MAKERS: { readonly [O in Op]: Maker<O> } = {
           for (let j = 0; j < size; j++) o[base + j * inner] = order[j]!;
         }
       }
-    };
+    });
   },
 
-  cast: (_a, out, [x]) => (out.dtype === x!.dtype ? copy(out.data, x!.data) : whole(castRange(out, x!), out.data.length)),
+  cast: (_a, out, [x]) =>
+    out.dtype === x!.dtype ? copy(out.data, x!.data) : routine(loopAccount(`cast ${x!.dtype} to ${out.dtype}`, out), whole(castRange(out, x!), out.data.length)),
 };
 
 /** For each batch index of the broadcast batch shape, the offset of an operand's matrix (right-aligned batch axes). */

@@ -27,6 +27,14 @@ export function matmulScratch(k: number, n: number): Float32Array {
   return new Float32Array(Math.min(KC, Math.max(k, 1)) * (Math.ceil(Math.min(NC, Math.max(n, 1)) / 4) * 4));
 }
 
+/** The account of `count` products [m, k] · [k, n] on `matmulInto`. */
+export function matmulAccount(count: number, m: number, k: number, n: number): string {
+  return (
+    `JavaScript matmul${count > 1 ? `, ${count} products (batch)` : ""}: m=${m} k=${k} n=${n}; ` +
+    `B packed in panels of 4 columns, 4×4 tiles summed in float64; k in blocks of ${KC}, n in blocks of ${NC}`
+  );
+}
+
 /**
  * C[co ..] = A[ao ..] · B[bo ..], with A [m, k], B [k, n] and C [m, n] row-major
  * at the given offsets; C is overwritten.

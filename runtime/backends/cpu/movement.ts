@@ -8,11 +8,19 @@
  * the longest run possible, and the start of every run is tabled. Runs that
  * are contiguous on both sides and long go through `copyWithin` on one view
  * of the WebAssembly memory when both operands live in it (a memmove, no
- * allocation); other runs are plain loops.
+ * allocation); other runs are plain loops. `copy` copies a whole value
+ * (a reshape that is not a view, a cast to its own type).
  */
 import type { Shape } from "../../ir/ops.js";
 import { sizeOf } from "../../ir/shape.js";
-import type { Arr, Step } from "./slots.js";
+import { copyRange, whole } from "./elementwise.js";
+import { routine, type Arr, type Routine } from "./slots.js";
+
+/** Copies x into o: with `set` when both have one element type, converting by assignment otherwise. */
+export function copy(o: Arr, x: Arr): Routine {
+  if (o.constructor === x.constructor) return routine(`copy of ${o.length} elements (TypedArray.set)`, () => (o as Float32Array).set(x as Float32Array));
+  return routine(`JavaScript loop: copy of ${o.length} elements, converting by assignment`, whole(copyRange(o, x), o.length));
+}
 
 /** Runs at least this long are copied with `copyWithin`; shorter ones by a loop, which beats the call. */
 const RUN = 48;
@@ -60,14 +68,14 @@ export function offsetTable(sizes: readonly number[], strides: readonly number[]
 }
 
 /**
- * The step copying src[sBase + Σ index·sStrides] to o[dBase + Σ index·dStrides]
+ * The routine copying src[sBase + Σ index·sStrides] to o[dBase + Σ index·dStrides]
  * for every index of `shape` (o and src of one element type when they share
  * memory; converting by assignment otherwise).
  */
-export function stridedCopy(o: Arr, src: Arr, shape: Shape, sStrides: readonly number[], sBase: number, dStrides: readonly number[], dBase: number): Step {
-  if (sizeOf(shape) === 0) return () => {};
+export function stridedCopy(o: Arr, src: Arr, shape: Shape, sStrides: readonly number[], sBase: number, dStrides: readonly number[], dBase: number): Routine {
+  if (sizeOf(shape) === 0) return routine("strided copy of nothing (empty shape)", () => {});
   const axes = simplifyAxes(shape, sStrides, dStrides);
-  if (axes.length === 0) return () => void (o[dBase] = src[sBase]!);
+  if (axes.length === 0) return routine("copy of one element", () => void (o[dBase] = src[sBase]!));
   const { size: inner, s: ss, d: ds } = axes[axes.length - 1]!;
   const outer = axes.slice(0, -1);
   const sRows = offsetTable(outer.map((a) => a.size), outer.map((a) => a.s), sBase);
@@ -78,36 +86,36 @@ export function stridedCopy(o: Arr, src: Arr, shape: Shape, sStrides: readonly n
       // One view of the whole memory; element indices of o and src in it.
       const memory = new (o.constructor as Float32ArrayConstructor)(o.buffer);
       const [od, sd] = [o.byteOffset >> 2, src.byteOffset >> 2];
-      return () => {
+      return routine(`strided copy: ${count} run(s) of ${inner} contiguous elements, each by copyWithin on the WebAssembly memory`, () => {
         for (let q = 0; q < count; q++) {
           const s = sd + sRows[q]!;
           memory.copyWithin(od + dRows[q]!, s, s + inner);
         }
-      };
+      });
     }
-    return () => {
+    return routine(`strided copy: ${count} run(s) of ${inner} contiguous elements, by a JavaScript loop`, () => {
       for (let q = 0; q < count; q++) {
         const s = sRows[q]!;
         const d = dRows[q]!;
         for (let j = 0; j < inner; j++) o[d + j] = src[s + j]!;
       }
-    };
+    });
   }
   if (ss === 0 && ds === 1) {
-    return () => {
+    return routine(`strided fill: ${count} run(s) of ${inner} elements, each run one source element repeated`, () => {
       for (let q = 0; q < count; q++) {
         const d = dRows[q]!;
         o.fill(src[sRows[q]!]!, d, d + inner);
       }
-    };
+    });
   }
-  return () => {
+  return routine(`strided copy: ${count} run(s) of ${inner} elements, source stride ${ss}, destination stride ${ds}, by a JavaScript loop`, () => {
     for (let q = 0; q < count; q++) {
       const s = sRows[q]!;
       const d = dRows[q]!;
       for (let j = 0; j < inner; j++) o[d + j * ds] = src[s + j * ss]!;
     }
-  };
+  });
 }
 
 /**

@@ -121,6 +121,18 @@ export function matmulCode(): Code {
   return f;
 }
 
+/** The account of `count` products [m, k] · [k, n] on `blockedMatmul`, each operand read as stored or transposed. */
+export function simdMatmulAccount(count: number, m: number, k: number, n: number, aTransposed: boolean, bTransposed: boolean): string {
+  const blocks = (size: number, block: number) => `${Math.ceil(size / block)} block(s) of ${block}`;
+  return [
+    `WebAssembly SIMD kernel "matmul"${count > 1 ? `, ${count} products (batch)` : ""}: m=${m} k=${k} n=${n}`,
+    `A ${aTransposed ? "read transposed (stored [k, m], through its strides)" : "as stored [m, k]"}`,
+    `B ${bTransposed ? "read transposed (stored [n, k], each block packed transposed first)" : "as stored [k, n]"}`,
+    `${TILE_ROWS}×8 tiles in f32x4 accumulators (edges 4×4, 4×1, single rows)`,
+    `k in ${blocks(k, KC)}, n in ${blocks(n, NC)}`,
+  ].join("; ");
+}
+
 /** Bytes of packing space a product with a transposed B needs in the memory (one KC × NC block of B). */
 export const PACK_BYTES = KC * NC * 4;
 

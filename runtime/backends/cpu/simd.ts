@@ -22,6 +22,8 @@ export type SimdElementwise = (...args: number[]) => void;
 export interface SimdKernels {
   /** The memory's buffer: kernels apply only to typed arrays on it. */
   readonly buffer: ArrayBuffer;
+  /** The bytes of the module these kernels were instantiated from (what `repr compile --emit cpu` disassembles). */
+  readonly bytes: Uint8Array;
   readonly matmul: SimdMatmul;
   readonly elementwise: Readonly<Record<SimdElementwiseOp, SimdElementwise>>;
 }
@@ -35,16 +37,16 @@ export function simdModuleBytes(): Uint8Array {
   ]);
 }
 
-/** The compiled module: undefined until first asked for, null where WebAssembly SIMD is unavailable. */
-let compiled: object | null | undefined;
+/** The compiled module and its bytes: undefined until first asked for, null where WebAssembly SIMD is unavailable. */
+let compiled: { readonly module: object; readonly bytes: Uint8Array } | null | undefined;
 
-function simdModule(): object | null {
+function simdModule(): { readonly module: object; readonly bytes: Uint8Array } | null {
   if (compiled !== undefined) return compiled;
   const api = wasmApi();
   const bytes = simdModuleBytes();
   compiled = null;
   try {
-    if (api !== undefined && api.validate(bytes)) compiled = new api.Module(bytes);
+    if (api !== undefined && api.validate(bytes)) compiled = { module: new api.Module(bytes), bytes };
   } catch {
     // An engine that validates but will not compile is treated as one without SIMD.
   }
@@ -64,11 +66,12 @@ export function simdKernels(memory: { readonly buffer: ArrayBuffer }, scratch: n
   const module = simdModule();
   const api = wasmApi();
   if (module === null || api === undefined) return undefined;
-  const { exports } = new api.Instance(module, { env: { memory } });
+  const { exports } = new api.Instance(module.module, { env: { memory } });
   const fn = (name: string) => exports[name] as (...args: number[]) => void;
   const ops = [...Object.keys(SIMD_BINARY), ...Object.keys(SIMD_UNARY)] as SimdElementwiseOp[];
   return {
     buffer: memory.buffer,
+    bytes: module.bytes,
     matmul: blockedMatmul(fn("matmul"), new Float32Array(memory.buffer), scratch),
     elementwise: Object.fromEntries(ops.map((op) => [op, fn(op)])) as Record<SimdElementwiseOp, SimdElementwise>,
   };

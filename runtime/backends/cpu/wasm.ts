@@ -94,7 +94,15 @@ export class Code {
 
   /** The body as it goes into the code section: local declarations, instructions, `end`. */
   body(): number[] {
-    const groups = this.locals.map((t) => [...uleb(1), t]);
+    // Consecutive locals of one type are declared as one run, as the text format's assembler does,
+    // so the module's disassembly (`repr compile --emit cpu`) assembles back to these very bytes.
+    const runs: { count: number; type: ValType }[] = [];
+    for (const t of this.locals) {
+      const last = runs[runs.length - 1];
+      if (last !== undefined && last.type === t) last.count++;
+      else runs.push({ count: 1, type: t });
+    }
+    const groups = runs.map((r) => [...uleb(r.count), r.type]);
     const code = [...vec(groups), ...this.bytes, 0x0b];
     return [...uleb(code.length), ...code];
   }

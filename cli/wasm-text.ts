@@ -1,0 +1,30 @@
+/**
+ * A WebAssembly module as text (the WebAssembly text format), by wabt's
+ * disassembler: `repr compile --emit cpu` writes the CPU backend's SIMD
+ * module this way. The text is assembled back and must give the very bytes
+ * it came from, so what people read is exactly what the backend runs.
+ */
+
+/** The text of the module `bytes`; throws (an internal error) if the text does not assemble back to `bytes`. */
+export async function wasmText(bytes: Uint8Array, fileName: string): Promise<string> {
+  // Loaded only here: wabt is megabytes of JavaScript that no other command needs.
+  const { default: initWabt } = await import("wabt");
+  const wabt = await initWabt();
+  const read = wabt.readWasm(bytes, { readDebugNames: false, simd: true });
+  let text: string;
+  try {
+    text = read.toText({ foldExprs: false, inlineExport: true });
+  } finally {
+    read.destroy();
+  }
+  const parsed = wabt.parseWat(fileName, text, { simd: true });
+  try {
+    const back = parsed.toBinary({ log: false, write_debug_names: false }).buffer;
+    if (back.length !== bytes.length || back.some((b, i) => b !== bytes[i])) {
+      throw new Error(`the text of ${fileName} does not assemble back to the module's bytes`);
+    }
+  } finally {
+    parsed.destroy();
+  }
+  return text;
+}
