@@ -29,6 +29,7 @@ export {
   type ModelPlan,
   type PlanFunction,
   type PlanTraining,
+  type PlanNoiseTable,
   type PlanTensor,
   type PlanPart,
   type PlanInput,

@@ -4,20 +4,14 @@
  * training store (f32 and i32 arrays) and checkpoint tensors, where
  * `num_batches_tracked` is `I64` as PyTorch keeps it (spec/checkpoints.md).
  */
-import { initialValues, type ParamInfo } from "../../compiler/lower/index.js";
+import { initialTensor, type ParamInfo } from "../../compiler/lower/index.js";
 import type { Tensor } from "../../runtime/checkpoint/index.js";
 import { TensorStore, type StoredTensor } from "../../runtime/train/store.js";
-
-/** A tensor's initial value as the store holds it: float32, or int32 for i32 tensors. */
-function initial(p: ParamInfo, seed: number): StoredTensor {
-  const values = initialValues(p, seed);
-  return { shape: [...p.shape], data: p.dtype === "i32" ? Int32Array.from(values) : Float32Array.from(values) };
-}
 
 /** Every tensor of the model, initialized from `seed` (spec/layers.md, "Initialization"). */
 export function initialStore(params: readonly ParamInfo[], seed: number): TensorStore {
   const store = new TensorStore();
-  for (const p of params) store.set(p.name, initial(p, seed));
+  for (const p of params) store.set(p.name, initialTensor(p, seed));
   return store;
 }
 
@@ -28,7 +22,7 @@ export function initialStore(params: readonly ParamInfo[], seed: number): Tensor
  */
 export function replaceHead(store: TensorStore, part: string, params: readonly ParamInfo[], seed: number): void {
   for (const name of store.names()) if (name.startsWith(`${part}.`)) store.delete(name);
-  for (const p of params) if (p.name.startsWith(`${part}.`)) store.set(p.name, initial(p, seed));
+  for (const p of params) if (p.name.startsWith(`${part}.`)) store.set(p.name, initialTensor(p, seed));
 }
 
 /** The store's tensors named in `names`, as checkpoint tensors. */

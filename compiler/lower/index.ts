@@ -6,11 +6,11 @@
 export { lowerModel, lowerCheckedModel, findModel } from "./model.js";
 export type { LowerOptions, LoweredModel, LoweredParam, LoweredInput, InputKind } from "./model.js";
 export { modelParams, learnedCount } from "./declare.js";
-export { initialValues, initialize, initGraph, initStream } from "./init.js";
-export type { Init, ParamInfo, ParamKind } from "./init.js";
+export { initialValues, initialTensor, initialize, initGraph, initStream } from "./init.js";
+export type { Init, InitialTensor, ParamInfo, ParamKind } from "./init.js";
 export { LowerError, SEED_INPUT, STEP_INPUT } from "./context.js";
 export type { Mode } from "./context.js";
-export { negativeTable, negativeInputs, tableSize } from "./skipgram.js";
+export { negativeInputs } from "./skipgram.js";
 export { LAYER_RULES } from "./layers.js";
 export { stepLowering, findPipeline, DEFAULT_BATCH } from "./steps.js";
 export type { StepLowering } from "./steps.js";

@@ -103,6 +103,22 @@ export function initialValues<T extends Float32Array | Float64Array>(param: Para
   }
 }
 
+/** A tensor's initial value as training feeds it: rounded once to float32, or int32 for an i32 tensor. */
+export interface InitialTensor {
+  readonly shape: readonly number[];
+  readonly data: Float32Array | Int32Array;
+}
+
+/**
+ * A parameter's initial value for `seed` as training holds it: the float64
+ * values of `initialValues`, rounded once to float32 (or to int32 for an i32
+ * tensor). `repr train` and the benches start from it.
+ */
+export function initialTensor(param: ParamInfo, seed: number): InitialTensor {
+  const values = initialValues(param, seed);
+  return { shape: [...param.shape], data: param.dtype === "i32" ? Int32Array.from(values) : Float32Array.from(values) };
+}
+
 /** Every parameter's initial values, by name. */
 export function initialize(params: readonly ParamInfo[], seed: number): Map<string, Float64Array> {
   return new Map(params.map((p) => [p.name, initialValues(p, seed)]));

@@ -5,13 +5,14 @@
  * loss to the hidden positions.
  */
 import type { Node } from "../../runtime/ir/node.js";
+import { tableSize } from "../../runtime/sampling/negative-table.js";
 import type { CallNode, CheckedLoss, NodeId } from "../program.js";
 import { LowerError } from "./context.js";
 import { builtinParams } from "./layers.js";
 import type { ModelLowerer } from "./model-scope.js";
 import { infoNce, POSITIONWISE, reducePositions } from "./objectives.js";
 import { nodeArg, numArg } from "./rule.js";
-import { drawNegatives, negativeInputs, skipgramLoss, tableSize } from "./skipgram.js";
+import { drawNegatives, negativeInputs, skipgramLoss } from "./skipgram.js";
 
 /** The two value arguments of each position-wise objective, in order. */
 const ARGUMENTS: Readonly<Record<string, readonly [string, string]>> = {

@@ -9,63 +9,17 @@
  * smallest power of two ≥ V (padding columns have probability 0). A draw
  * takes two uniforms from the stream `negatives/<loss>`: column
  * c = floor(u₁·V') (exact in float32, V' being a power of two) and the id
- * c if u₂ < prob[c], else alias[c]. `negativeTable` builds the table from
- * counts, with probabilities on the 2^−24 grid so that every backend decides
- * alike.
+ * c if u₂ < prob[c], else alias[c]. The host builds the table from the
+ * data's token counts with `negativeTable` (runtime/sampling/negative-table.ts).
  */
 import type { IRBuilder } from "../../runtime/ir/builder.js";
 import type { Node } from "../../runtime/ir/node.js";
-import { quantizeProbability } from "../../runtime/rng/index.js";
 import type { Session } from "./context.js";
 import { logSigmoid, lookupRows } from "./ops.js";
-
-/** The smallest power of two ≥ n (at least 1). */
-export function tableSize(vocab: number): number {
-  let n = 1;
-  while (n < vocab) n *= 2;
-  return n;
-}
 
 /** The names of the inputs that carry a skip-gram loss's noise distribution. */
 export function negativeInputs(loss: string): { readonly prob: string; readonly alias: string } {
   return { prob: `negatives.${loss}.prob`, alias: `negatives.${loss}.alias` };
-}
-
-/**
- * The alias table of P(w) ∝ count(w)^¾ over `counts.length` ids, padded to a
- * power of two. With no counts at all, every id is equally likely.
- */
-export function negativeTable(counts: ArrayLike<number>): { prob: Float64Array; alias: Int32Array } {
-  const vocab = counts.length;
-  const size = tableSize(vocab);
-  const weights = Array.from({ length: size }, (_, i) => (i < vocab ? Math.pow(Math.max(counts[i]!, 0), 0.75) : 0));
-  let total = weights.reduce((s, w) => s + w, 0);
-  if (total === 0) {
-    for (let i = 0; i < vocab; i++) weights[i] = 1;
-    total = vocab;
-  }
-  const scaled = weights.map((w) => (w * size) / total);
-  const prob = new Float64Array(size);
-  const alias = new Int32Array(size);
-  const heaviest = weights.indexOf(Math.max(...weights));
-  const small: number[] = [];
-  const large: number[] = [];
-  scaled.forEach((p, i) => (p < 1 ? small : large).push(i));
-  while (small.length > 0 && large.length > 0) {
-    const l = small.pop()!;
-    const g = large.pop()!;
-    prob[l] = scaled[l]!;
-    alias[l] = g;
-    scaled[g] = scaled[g]! + scaled[l]! - 1;
-    (scaled[g]! < 1 ? small : large).push(g);
-  }
-  // What rounding leaves over is (up to rounding) a full column: its own id, unless it has no weight.
-  for (const i of [...small, ...large]) {
-    prob[i] = weights[i]! > 0 ? 1 : 0;
-    alias[i] = weights[i]! > 0 ? i : heaviest;
-  }
-  for (let i = 0; i < size; i++) prob[i] = quantizeProbability(Math.min(Math.max(prob[i]!, 0), 1));
-  return { prob, alias };
 }
 
 /** Elements of a vector `table` [V] at integer `ids` of any shape. */

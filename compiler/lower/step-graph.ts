@@ -9,7 +9,7 @@
 import type { Graph, Node } from "../../runtime/ir/node.js";
 import type { Args, StepSettings } from "../program.js";
 import type { Optimizer } from "../optim/optimizers.js";
-import type { Schedule } from "../optim/schedules.js";
+import type { Schedule, TotalSteps } from "../optim/schedules.js";
 import { buildTrainStep, newName, type TrainParam, type TrainStep } from "../optim/train-step.js";
 import { LowerError } from "./context.js";
 import type { LoweredModel } from "./model.js";
@@ -77,8 +77,11 @@ function trainParams(lowered: LoweredModel, frozen: ReadonlySet<string>): { para
  * The whole training step: forward, loss, backward, update, and the new
  * running statistics. `updates` is `T`, the number of updates the step runs
  * (what `cosine` decays over); by default the step's `steps` setting, else 1.
+ * `"input"` leaves it to the host: a `cosine` schedule then reads the graph's
+ * i32 scalar input `updates` (`UPDATES_INPUT`), for a compiled plan whose
+ * number of updates depends on the data it will be given.
  */
-export function lowerTrainStep(lowered: LoweredModel, settings: StepSettings | null, frozen: ReadonlySet<string> = new Set(), updates?: number): TrainStep {
+export function lowerTrainStep(lowered: LoweredModel, settings: StepSettings | null, frozen: ReadonlySet<string> = new Set(), updates?: TotalSteps): TrainStep {
   const loss = lowered.outputs.loss;
   if (!loss) throw new LowerError("the step has no objective to train");
   const { params, layers } = trainParams(lowered, frozen);

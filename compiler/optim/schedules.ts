@@ -3,8 +3,11 @@
  *
  * A schedule turns the optimizer's `lr` into `lrₜ` for update `t = 0 .. T − 1`
  * of a training step. `t` is the graph's i32 scalar input `step` (the same
- * input random draws are keyed on), cast to f32; `T` (the step's number of
- * updates) is known when the graph is built, so it is a constant.
+ * input random draws are keyed on), cast to f32. `T` (the step's number of
+ * updates) is a constant when it is known as the graph is built (a `steps`
+ * setting, or a host that knows its data); when it depends on data the graph
+ * does not know yet (`epochs` in a compiled plan), it is the graph's i32 scalar
+ * input `updates`, which the host feeds with the updates of its run.
  *
  * | schedule | `lrₜ` |
  * |---|---|
@@ -24,15 +27,29 @@ export type Schedule =
 /** The name of the graph input that counts updates within a training step, from 0. */
 export const STEP_INPUT = "step";
 
+/** The name of the graph input that carries `T`, when the graph does not fix it. */
+export const UPDATES_INPUT = "updates";
+
+/**
+ * `T`, the number of updates of a training step: a number known when the
+ * graph is built, or `"input"` for the graph's i32 scalar input `updates`.
+ */
+export type TotalSteps = number | "input";
+
 /**
  * The i32 scalar input `step`: the builder's existing one if lowering already
  * made it (random draws use it too), else a new one.
  */
 export function stepInput(b: IRBuilder): Node {
-  const found = b.leaf(STEP_INPUT);
-  if (found === undefined) return b.input(STEP_INPUT, [], "i32");
+  return scalarInput(b, STEP_INPUT);
+}
+
+/** The builder's i32 scalar input `name`, made on first use. */
+function scalarInput(b: IRBuilder, name: string): Node {
+  const found = b.leaf(name);
+  if (found === undefined) return b.input(name, [], "i32");
   if (found.op !== "input" || found.dtype !== "i32" || found.shape.length !== 0) {
-    throw new IRError(`the leaf "${STEP_INPUT}" must be an i32 scalar input, not a ${found.dtype} ${found.op}`);
+    throw new IRError(`the leaf "${name}" must be an i32 scalar input, not a ${found.dtype} ${found.op}`);
   }
   return found;
 }
@@ -40,8 +57,9 @@ export function stepInput(b: IRBuilder): Node {
 /**
  * `lrₜ` as an f32 scalar node: `lr` under `schedule` at update `step` (an i32
  * scalar node, counted from 0) of a training step of `totalSteps` updates.
+ * Only `cosine` reads `T`, so only it makes the input `updates`.
  */
-export function scheduledRate(b: IRBuilder, lr: number, schedule: Schedule, step: Node, totalSteps: number): Node {
+export function scheduledRate(b: IRBuilder, lr: number, schedule: Schedule, step: Node, totalSteps: TotalSteps): Node {
   checkSchedule(schedule, totalSteps);
   const t = b.cast(step, "f32");
   switch (schedule.kind) {
@@ -52,7 +70,8 @@ export function scheduledRate(b: IRBuilder, lr: number, schedule: Schedule, step
     case "cosine": {
       const w = schedule.warmup ?? 0;
       // T − warmup ≥ 1 keeps the division finite; when T ≤ warmup the cosine branch is never selected.
-      const span = Math.max(totalSteps - w, 1);
+      // Fed or constant, the span is the same whole number in f32 (exact below 2^24), so both divide alike.
+      const span = totalSteps === "input" ? b.maximum(b.sub(b.cast(scalarInput(b, UPDATES_INPUT), "f32"), w), 1) : Math.max(totalSteps - w, 1);
       const phase = b.div(b.mul(b.sub(t, w), Math.PI), span);
       const decayed = b.mul(b.add(b.cos(phase), 1), lr / 2);
       return w === 0 ? decayed : warmed(b, lr, w, t, decayed);
@@ -82,8 +101,8 @@ export function scheduledRateValue(lr: number, schedule: Schedule, t: number, to
   }
 }
 
-function checkSchedule(schedule: Schedule, totalSteps: number): void {
-  if (!Number.isInteger(totalSteps) || totalSteps < 1) throw new IRError(`schedule: totalSteps must be an integer ≥ 1, got ${totalSteps}`);
+function checkSchedule(schedule: Schedule, totalSteps: TotalSteps): void {
+  if (totalSteps !== "input" && !(Number.isInteger(totalSteps) && totalSteps >= 1)) throw new IRError(`schedule: totalSteps must be an integer ≥ 1, got ${totalSteps}`);
   if (schedule.kind === "warmup" && !(Number.isInteger(schedule.steps) && schedule.steps >= 1)) {
     throw new IRError(`warmup(steps: ${schedule.steps}): steps must be an integer ≥ 1`);
   }

@@ -18,14 +18,15 @@
  * The graph's outputs are `loss`, then for each trainable parameter (in the
  * given order) `new:<name>` followed by `new:<state>` for each of its optimizer
  * state buffers. Frozen parameters have no output. The graph's inputs are the
- * forward pass's, the i32 scalar `step` (update `t`, from 0), the parameters
- * and the state buffers (zeros before the first update).
+ * forward pass's, the i32 scalar `step` (update `t`, from 0), with a `cosine`
+ * schedule over a fed `T` the i32 scalar `updates`, the parameters and the
+ * state buffers (zeros before the first update).
  */
 import { IRError, type IRBuilder } from "../../runtime/ir/builder.js";
 import type { Graph, Node } from "../../runtime/ir/node.js";
 import { grad } from "../autodiff/grad.js";
 import { applyOptimizer, checkOptimizer, type Optimizer } from "./optimizers.js";
-import { scheduledRate, stepInput, type Schedule } from "./schedules.js";
+import { scheduledRate, stepInput, type Schedule, type TotalSteps } from "./schedules.js";
 
 /** A parameter of the model, as lowering describes it. */
 export interface TrainParam {
@@ -62,8 +63,8 @@ export interface TrainStepOptions {
   readonly layerDecay?: number;
   /** `L`, the number of layers of the trainable parts; required when `layerDecay` ≠ 1. */
   readonly layers?: number;
-  /** `T`, the number of updates of the step (for `cosine`). */
-  readonly totalSteps: number;
+  /** `T`, the number of updates of the step (for `cosine`), or `"input"` to read it from the graph's input `updates`. */
+  readonly totalSteps: TotalSteps;
 }
 
 /** A built training step. */

@@ -3,14 +3,18 @@
  * `pretrain` and `adapt` steps of a pipeline, each one graph (forward,
  * backward, update) from `lowerTrainStep`, planned into a kernel graph.
  *
- * The runtime feeds what is not data: `seed` (from its options) and `step`
- * (its update counter, from 0). A step is left out of the plan when the
- * runtime could not run it from the plan alone:
+ * The runtime feeds what is not data: `seed` (from its options), `step`
+ * (its update counter, from 0), and what the entry names for it to make from
+ * the data of a run (runtime/api/step-feeds.ts):
  *
- * - it draws `skipgram` negatives, which need alias tables made from the
- *   corpus (not supported in plans yet);
- * - its schedule decays over the step's number of updates (`cosine`) and the
- *   step sets `epochs` rather than `steps`, so that number depends on the data.
+ * - `noise`: the alias tables of a `skipgram` loss's negatives, from the
+ *   token counts of the fields `noise.ts` chooses;
+ * - `updatesInput`: the number of updates of the run, when a `cosine`
+ *   schedule decays over it and the step sets `epochs` rather than `steps`,
+ *   so that the number depends on the data (`lowerTrainStep` with `"input"`).
+ *
+ * A step that draws negatives is left out only when the runtime could not
+ * count what `repr train` counts (see `noiseTables`).
  */
 import { DEFAULT_STEP_SETTINGS } from "../settings.js";
 import type { PlanInput, PlanTraining } from "../../runtime/api/plan.js";
@@ -20,8 +24,10 @@ import { DEFAULT_BATCH, findPipeline, stepLowering } from "../lower/steps.js";
 import { LowerError } from "../lower/context.js";
 import { lowerModel, type LowerOptions } from "../lower/model.js";
 import { lowerTrainStep } from "../lower/step-graph.js";
+import { UPDATES_INPUT } from "../optim/schedules.js";
 import type { CheckedModel, CheckedProgram, CheckedStep, LayerNode, StepSettings } from "../program.js";
 import { exampleType } from "./functions.js";
+import { noiseTables } from "./noise.js";
 
 /** One training entry before lowering: its name, lowering options and settings. */
 interface TrainingSpec {
@@ -64,14 +70,13 @@ export function pipelineTraining(program: CheckedProgram, model: CheckedModel, n
   return { training, replaced };
 }
 
-/** Lowers one training entry; null when the plan cannot carry it (see the top of this file). */
+/** Lowers one training entry; null when the plan cannot carry it (its negatives, see `noiseTables`). */
 function lowerTraining(program: CheckedProgram, model: CheckedModel, spec: TrainingSpec): PlanTraining | null {
   const { options, settings } = spec;
-  if (settings?.schedule?.name === "cosine" && settings.steps === null) return null;
   const lowered = lowerModel(program, model.name, { ...options, prediction: false });
-  if (lowered.inputs.some((i) => i.kind === "negatives")) return null;
   const frozen = options.frozen ?? new Set<string>();
-  const step = lowerTrainStep(lowered, withPlainLrScale(settings), frozen, settings?.steps ?? undefined);
+  // Without `steps`, the number of updates is the run's: a schedule that reads it gets it as an input.
+  const step = lowerTrainStep(lowered, withPlainLrScale(settings), frozen, settings?.steps ?? "input");
   const inputs: PlanInput[] = lowered.inputs
     .filter((i) => i.kind === "data")
     .map((i) => {
@@ -81,17 +86,23 @@ function lowerTraining(program: CheckedProgram, model: CheckedModel, spec: Train
       const classes = labelClasses(program, spec.step, i.name);
       return { name: i.name, dtype: i.dtype, shape: i.shape.slice(1), ...(classes !== undefined ? { classes } : {}) };
     });
+  const graph = planKernelGraph(step.graph);
+  const noise = noiseTables(program, spec.step, inputs, graph.inputs);
+  if (noise === null) return null;
   const trained = new Set(step.trainable.map((p) => p.part).filter((p): p is string => p !== null));
   return {
     name: spec.name,
     doc: null,
     inputs,
     batch: options.batch,
-    graph: planKernelGraph(step.graph),
+    graph,
     trainable: model.parts.filter((p) => trained.has(p.name)).map((p) => p.name),
     frozen: model.parts.filter((p) => frozen.has(p.name)).map((p) => p.name),
     state: step.state.map((s) => ({ name: s.name, shape: [...s.node.shape] })),
     updates: settings?.steps ?? 0,
+    epochs: settings?.epochs ?? 1,
+    noise,
+    updatesInput: graph.inputs.some((i) => i.name === UPDATES_INPUT) ? UPDATES_INPUT : null,
   };
 }
 

@@ -19,6 +19,7 @@ import type { HomeTensor, TensorHome } from "./home.js";
 import { initialTensors, zeroTensor } from "./init.js";
 import { checkPlan } from "./plan-check.js";
 import type { ModelPlan } from "./plan.js";
+import { noiseFeeds, stepFeeds } from "./step-feeds.js";
 import { StepRunner } from "./trainer.js";
 import { REPR_VERSION } from "./version.js";
 import { encodeWeights, readWeights, type ModelTensor, type Weights } from "./weights.js";
@@ -37,7 +38,7 @@ export interface ModelOptions {
 export interface FitOptions {
   /** Passes over the data; each takes ⌊N / batch⌋ updates. */
   readonly epochs?: number;
-  /** Updates to run (instead of `epochs`); by default the step's own setting (`PlanTraining.updates`). */
+  /** Updates to run (instead of `epochs`); by default the step's own setting: its `steps`, else its `epochs` (`PlanTraining.updates`, `.epochs`). */
   readonly updates?: number;
   /** The seed of the shuffles (default: the model's seed). */
   readonly seed?: number;
@@ -194,6 +195,7 @@ export class Model implements Disposable {
     return this.serial(async () => {
       const runner = this.stepRunner(step);
       checkInputs(`training step '${step}'`, runner.step.inputs, batch, runner.step.batch);
+      runner.ensureFeeds(batch);
       runner.fill(batch);
       return this.applied(runner, await runner.run(true, this.frozenParts));
     });
@@ -205,9 +207,14 @@ export class Model implements Disposable {
    * the data in its own shuffled order (Philox stream `shuffle/<step>`, pass
    * number as the step), in full batches only: when the batch does not divide
    * N, the N mod batch examples left at the end of a pass's order wait for a
-   * later pass (each pass shuffles anew). Lets the event loop run every
-   * 50 ms. A non-finite loss rejects with a `ReprError`, keeping the weights
-   * of the last good update.
+   * later pass (each pass shuffles anew). A step that draws `skipgram`
+   * negatives draws them from the token counts of all of `data`, and a
+   * `cosine` schedule over the step's `epochs` ends with this run's last
+   * update, as in `repr train` (a later `fit` of the same step continues
+   * the update counter and stretches the schedule to end with its own last
+   * update). Lets the event loop run every 50 ms. A
+   * non-finite loss rejects with a `ReprError`, keeping the weights of the
+   * last good update.
    */
   async fit(step: string, data: Inputs, options: FitOptions = {}): Promise<FitResult> {
     this.alive();
@@ -223,8 +230,14 @@ export class Model implements Disposable {
         ? checkCount("fit: updates", options.updates)
         : options.epochs !== undefined
           ? checkCount("fit: epochs", options.epochs) * perPass
-          : runner.step.updates;
+          : runner.step.updates > 0
+            ? runner.step.updates
+            : runner.step.epochs * perPass;
     const seed = checkSeed("fit: the seed", options.seed ?? this.seed);
+    // The noise of the whole data, and where the run ends, for every update of this run: a schedule
+    // over the run's updates ends with this run (the step counter goes on from earlier runs).
+    const feeds = stepFeeds(runner.step, data, runner.counter + updates);
+    await this.serial(() => Promise.resolve(runner.useFeeds(feeds)));
     const losses = new Float32Array(updates);
     let done = 0;
     let pass = -1;
@@ -269,6 +282,8 @@ export class Model implements Disposable {
       const n = checkInputs(where, runner.step.inputs, data);
       const full = Math.floor(n / batch);
       if (full === 0) throw new ReprError(`${where} evaluates batches of ${batch} examples, but the data has ${n}`);
+      runner.useFeeds(noiseFeeds(runner.step, data));
+      runner.ensureFeeds(data);
       const indices = new Int32Array(batch);
       let sum = 0;
       for (let b = 0; b < full; b++) {

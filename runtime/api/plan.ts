@@ -7,8 +7,12 @@
 import type { DType } from "../ir/ops.js";
 import type { KernelGraph } from "../kernel/graph.js";
 
-/** The version of the plan format; the runtime refuses any other. */
-export const PLAN_FORMAT = 1;
+/**
+ * The version of the plan format; the runtime refuses any other. 2: training
+ * steps name the feeds they need besides data, `step` and `seed` (`noise`,
+ * `updatesInput`).
+ */
+export const PLAN_FORMAT = 2;
 
 /** A tensor one example carries: its element type and per-example shape. */
 export interface ExampleType {
@@ -47,6 +51,23 @@ export interface PlanFunction {
   readonly single: KernelGraph;
 }
 
+/**
+ * A noise distribution a training step draws from (a `skipgram` loss's
+ * negatives): P(w) ∝ count(w)^¾ over ids 0 … `vocab` − 1, counted in the
+ * data the step is given, fed as an alias table (`negativeTable`,
+ * runtime/sampling/negative-table.ts) of `tableSize(vocab)` entries.
+ */
+export interface PlanNoiseTable {
+  /** The graph input of the table's probabilities (f32 [tableSize(vocab)]). */
+  readonly prob: string;
+  /** The graph input of its aliases (i32 [tableSize(vocab)]). */
+  readonly alias: string;
+  /** The token inputs of the step whose ids are counted (every one of them, over all the data of a run). */
+  readonly fields: readonly string[];
+  /** The number of ids the distribution is over. */
+  readonly vocab: number;
+}
+
 /** A training step of the model (a `pretrain` or `adapt` step of a pipeline, or the model's own objective). */
 export interface PlanTraining {
   /** Its name: `train`, or the pipeline step it comes from (`pretrain`, `adapt`). */
@@ -63,8 +84,19 @@ export interface PlanTraining {
   readonly frozen: readonly string[];
   /** Optimizer state tensors (zero at the start) and their shapes. */
   readonly state: readonly { readonly name: string; readonly shape: readonly number[] }[];
-  /** The updates one run of the step takes by default (its epochs or steps setting). */
+  /** The updates one run of the step takes by default (its `steps` setting; 0 when the step sets none). */
   readonly updates: number;
+  /** When `updates` is 0, the passes over the data one run takes by default (the step's `epochs` setting, else 1). */
+  readonly epochs: number;
+  /** The noise tables the runtime makes from the data of a run and feeds (api/step-feeds.ts). */
+  readonly noise: readonly PlanNoiseTable[];
+  /**
+   * The i32 scalar graph input the runtime feeds with the number of updates
+   * of the current run (what a `cosine` schedule decays over, when the step
+   * sets `epochs` so that the number depends on the data), or null when the
+   * graph needs none.
+   */
+  readonly updatesInput: string | null;
 }
 
 /** A tensor of the model: parameter or running statistic. */

@@ -14,6 +14,7 @@ import type { HomeGraph, HomeTensor, TensorHome } from "./home.js";
 import { gatherExamples, copyExamples, inputScratch, type InputScratch, type Inputs } from "./inputs.js";
 import type { PlanTensor, PlanTraining } from "./plan.js";
 import { checkGraph } from "./plan-check.js";
+import { stepFeedNames, stepFeeds } from "./step-feeds.js";
 
 /** The graph inputs a training step reads besides its data: the update counter and the seed. */
 const STEP_INPUT = "step";
@@ -62,6 +63,22 @@ export class StepRunner {
     this.counter = 0;
   }
 
+  /**
+   * Feeds made from a run's data (step-feeds.ts: noise tables, the run's
+   * number of updates); they replace those of the same names and stay until
+   * replaced.
+   */
+  useFeeds(feeds: ReadonlyMap<string, TensorFeed>): void {
+    const c = this.get();
+    for (const [name, feed] of feeds) c.feeds.set(name, feed);
+  }
+
+  /** Makes the run feeds from `data` if no run has given them yet (a `trainStep` or `evaluate` before any `fit`). */
+  ensureFeeds(data: Inputs): void {
+    const c = this.get();
+    if (stepFeedNames(this.step).some((name) => !c.feeds.has(name))) this.useFeeds(stepFeeds(this.step, data, Math.max(this.step.updates, 1)));
+  }
+
   /** Copies the first `batch` examples of `inputs` into the batch arrays. */
   fill(inputs: Inputs): void {
     for (const s of this.get().inputs) copyExamples(inputs[s.name]!, 0, s.size, s.feed.data);
@@ -102,7 +119,7 @@ export class StepRunner {
     const step = this.step;
     const where = `training step '${step.name}'`;
     const params = new Map<string, HomeTensor>([...this.tensors, ...this.state]);
-    checkGraph(where, step.graph, [...step.inputs.map((i) => i.name), STEP_INPUT, SEED_INPUT], LOSS, params);
+    checkGraph(where, step.graph, [...step.inputs.map((i) => i.name), STEP_INPUT, SEED_INPUT, ...stepFeedNames(step)], LOSS, params);
     const inputs = inputScratch(step.inputs, step.batch);
     const feeds = new Map<string, TensorFeed>(inputs.map((s) => [s.name, s.feed]));
     const stepFeed = { shape: [] as number[], data: new Int32Array(1) };

@@ -1,22 +1,37 @@
 /**
  * Plans as JSON (runtime/api/plan-json.ts): every number survives, the
- * non-finite ones and −0 included, and a plan of another format is refused.
+ * non-finite ones and −0 included, a compiled plan with the feeds its
+ * training steps ask for comes back equal, and a plan of another format is
+ * refused.
  */
 import { describe, expect, it } from "vitest";
+import { buildModelPlan } from "../../compiler/plan/index.js";
 import { planFromJson, planToJson } from "../../runtime/api/plan-json.js";
 import { ReprError } from "../../runtime/api/errors.js";
-import type { ModelPlan } from "../../runtime/api/plan.js";
+import { PLAN_FORMAT, type ModelPlan } from "../../runtime/api/plan.js";
+import { examplePrograms } from "../gradients/helpers.js";
 
 describe("planToJson / planFromJson", () => {
   it("round-trips NaN, ±Infinity and −0 exactly", () => {
-    const plan = { format: 1, model: "M", values: [NaN, Infinity, -Infinity, -0, 0, 1.5] } as unknown as ModelPlan;
+    const plan = { format: PLAN_FORMAT, model: "M", values: [NaN, Infinity, -Infinity, -0, 0, 1.5] } as unknown as ModelPlan;
     const back = planFromJson(planToJson(plan)) as unknown as { values: number[] };
     expect(back.values).toEqual([NaN, Infinity, -Infinity, -0, 0, 1.5]);
     expect(Object.is(back.values[3], -0)).toBe(true);
   });
 
+  it("round-trips compiled plans whose steps need noise tables and the run's number of updates", () => {
+    const programs = examplePrograms();
+    const plan = (file: string, model: string, pipeline: string): ModelPlan =>
+      buildModelPlan(programs.find((p) => p.file === file)!.program, model, { pipeline, batch: 2 });
+    const skipgram = plan("skipgram.repr", "SkipGram", "Train");
+    const mae = plan("masked-autoencoder.repr", "MAE", "LinearProbe");
+    expect(skipgram.training[0]!.noise.length).toBe(1);
+    expect(mae.training[0]!.updatesInput).toBe("updates");
+    for (const p of [skipgram, mae]) expect(planFromJson(planToJson(p))).toEqual(p);
+  });
+
   it("refuses other formats and bad JSON with a ReprError", () => {
-    expect(() => planFromJson('{"format": 2}')).toThrow(/format 2; this runtime reads format 1/);
+    expect(() => planFromJson('{"format": 1}')).toThrow(/format 1; this runtime reads format 2/);
     expect(() => planFromJson("{")).toThrow(ReprError);
   });
 });

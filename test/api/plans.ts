@@ -92,6 +92,9 @@ export function planOf(program: CheckedProgram, model: string, functions: readon
       frozen: [...frozen],
       state: step.state.map((s) => ({ name: s.name, shape: s.node.shape })),
       updates: spec.updates ?? 10,
+      noise: [],
+      updatesInput: null,
+      epochs: 1,
     };
   });
   return {

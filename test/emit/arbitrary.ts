@@ -146,6 +146,7 @@ export const nastyPlan: fc.Arbitrary<ModelPlan> = fc.record({
       updates: fc.nat({ max: 10_000 }),
       noise: fc.array(fc.record({ prob: nastyString, alias: nastyString, fields: fc.array(nastyName, { maxLength: 2 }), vocab: fc.nat({ max: 10_000 }) }), { maxLength: 2 }),
       updatesInput: fc.option(nastyString, { nil: null }),
+      epochs: fc.integer({ min: 1, max: 100 }),
     }),
     { maxLength: 3 },
   ),

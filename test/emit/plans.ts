@@ -1,5 +1,5 @@
 /** A small fixed plan for the emitter's tests: two functions, one training step, a head, a non-finite constant. */
-import type { ModelPlan, PlanFunction } from "../../runtime/api/plan.js";
+import { PLAN_FORMAT, type ModelPlan, type PlanFunction } from "../../runtime/api/plan.js";
 import { IRBuilder } from "../../runtime/ir/builder.js";
 import type { KernelGraph } from "../../runtime/kernel/graph.js";
 import { planKernelGraph } from "../../runtime/kernel/plan.js";
@@ -47,7 +47,7 @@ function fn(name: string, doc: string | null, output: PlanFunction["output"], gr
 /** The fixed plan of the golden test. */
 export function tinyPlan(): ModelPlan {
   return {
-    format: 1,
+    format: PLAN_FORMAT,
     model: "tiny_classifier",
     doc: "Classifies three numbers into two classes.\nA fixture: its graphs are hand-built.",
     source: "examples/tiny.repr",
@@ -75,6 +75,9 @@ export function tinyPlan(): ModelPlan {
         frozen: ["h"],
         state: [],
         updates: 10,
+        noise: [],
+        updatesInput: null,
+        epochs: 1,
       },
     ],
   };

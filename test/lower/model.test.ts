@@ -18,9 +18,9 @@ import {
   LowerError,
   lowerModel,
   modelParams,
-  negativeTable,
   type LoweredModel,
 } from "../../compiler/lower/index.js";
+import { negativeTable } from "../../runtime/sampling/negative-table.js";
 import { stepLowering } from "../../compiler/lower/steps.js";
 import { lowerTrainStep } from "../../compiler/lower/step-graph.js";
 import { run } from "../../runtime/backends/reference/evaluate.js";

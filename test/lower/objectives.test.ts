@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { streamOf, uniformAt } from "../../runtime/rng/index.js";
-import { negativeTable, tableSize } from "../../compiler/lower/index.js";
+import { negativeTable, tableSize } from "../../runtime/sampling/negative-table.js";
 import { at, expectClose, feedsFor, fill, lowerSrc, noise, runLowered, type T } from "./harness.js";
 
 const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;

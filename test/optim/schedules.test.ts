@@ -1,13 +1,15 @@
 /**
  * Learning-rate schedules as IR: their values at chosen updates (warmup
  * boundaries, the end of a cosine) against hand-computed numbers and the
- * plain implementation of spec/optimizers.md, and for random settings.
+ * plain implementation of spec/optimizers.md, and for random settings; `T`
+ * fed as the input `updates` gives the same numbers as `T` built in.
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { scheduledRate, scheduledRateValue, stepInput, type Schedule } from "../../compiler/optim/schedules.js";
+import { scheduledRate, scheduledRateValue, stepInput, UPDATES_INPUT, type Schedule } from "../../compiler/optim/schedules.js";
 import { run } from "../../runtime/backends/reference/evaluate.js";
 import { IRBuilder } from "../../runtime/ir/builder.js";
+import { graphNodes } from "../../runtime/ir/node.js";
 import { plainRate } from "./plain.js";
 
 /** `lrₜ` of the IR schedule at each of `ts`. */
@@ -16,6 +18,15 @@ function irRates(lr: number, s: Schedule, T: number, ts: readonly number[]): num
   const step = stepInput(b);
   const g = b.graph({ lr: scheduledRate(b, lr, s, step, T) });
   return ts.map((t) => run(g, { step: { shape: [], data: [t] } }).lr!.data[0]!);
+}
+
+/** `lrₜ` of the IR schedule with `T` fed as the input `updates`, and the graph's inputs. */
+function fedRates(lr: number, s: Schedule, T: number, ts: readonly number[]): { rates: number[]; inputs: string[] } {
+  const b = new IRBuilder();
+  const g = b.graph({ lr: scheduledRate(b, lr, s, stepInput(b), "input") });
+  const rates = ts.map((t) => run(g, { step: { shape: [], data: [t] }, [UPDATES_INPUT]: { shape: [], data: [T] } }).lr!.data[0]!);
+  const inputs = graphNodes(g).flatMap((n) => (n.op === "input" ? [`${(n.attrs as { name: string }).name} ${n.dtype}[${n.shape.join()}]`] : []));
+  return { rates, inputs };
 }
 
 const close = (a: readonly number[], e: readonly number[]): void => {
@@ -73,6 +84,17 @@ describe("schedules", () => {
       ),
       { numRuns: 150 },
     );
+  });
+
+  it("with T fed as the input `updates`, give what T built in gives; only cosine reads it", () => {
+    const ts = [0, 1, 2, 3, 7, 12, 13, 20];
+    for (const [w, T] of [[0, 10], [3, 13], [5, 4], [2, 1]] as const) {
+      const fed = fedRates(0.6, { kind: "cosine", warmup: w }, T, ts);
+      expect(fed.rates, `warmup ${w}, T ${T}`).toEqual(irRates(0.6, { kind: "cosine", warmup: w }, T, ts));
+      expect(fed.inputs.sort()).toEqual(["step i32[]", "updates i32[]"]);
+    }
+    expect(fedRates(0.6, { kind: "warmup", steps: 3 }, 10, [0]).inputs).toEqual(["step i32[]"]);
+    expect(fedRates(0.6, { kind: "constant" }, 10, [0]).inputs).toEqual([]);
   });
 
   it("reuse the step input lowering made, and reject a wrong one", () => {

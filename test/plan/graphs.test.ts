@@ -8,6 +8,7 @@ import { assertValidKernelGraph } from "../../runtime/kernel/validate.js";
 import { kernelGraphFromJson, kernelGraphToJson, type KernelGraph } from "../../runtime/kernel/graph.js";
 import type { ExampleType, PlanFunction } from "../../runtime/api/plan.js";
 import { PLAN_FORMAT } from "../../runtime/api/plan.js";
+import { stepFeedNames } from "../../runtime/api/step-feeds.js";
 import type { CheckedModel } from "../../compiler/program.js";
 import type { TensorType } from "../../compiler/types.js";
 import { modelParams } from "../../compiler/lower/declare.js";
@@ -140,9 +141,11 @@ describe.each(examplePlans().map((c) => [c.label, c] as const))("%s", (_label, c
     }
   });
 
-  test("training steps list their data inputs, state and parts", () => {
+  test("training steps list their data inputs, the inputs the runtime makes, state and parts", () => {
     for (const t of plan.training) {
-      const graphInputs = t.graph.inputs.filter((i) => i.name !== "seed" && i.name !== "step");
+      const made = stepFeedNames(t);
+      for (const name of made) expect(t.graph.inputs.map((i) => i.name), name).toContain(name);
+      const graphInputs = t.graph.inputs.filter((i) => i.name !== "seed" && i.name !== "step" && !made.includes(i.name));
       expect(graphInputs.map((i) => i.name)).toEqual(t.inputs.map((i) => i.name));
       t.inputs.forEach((input, k) => expect(graphInputs[k]!.shape).toEqual([t.batch, ...input.shape]));
       expect(t.batch).toBe(c.pipeline === null ? TRAIN_BATCH : t.batch);

@@ -1,7 +1,8 @@
 /**
  * The training entries of the examples' plans: one step of each runs on the
- * reference backend and updates exactly the tensors of its trainable parts;
- * which steps a plan carries, their names and settings; option errors.
+ * reference backend (fed what `stepFeeds` makes besides the batch) and
+ * updates exactly the tensors of its trainable parts; which steps a plan
+ * carries, their names, settings and extra feeds; option errors.
  */
 import { describe, expect, test } from "vitest";
 import { buildModelPlan } from "../../compiler/plan/index.js";
@@ -11,6 +12,8 @@ import { modelParams } from "../../compiler/lower/declare.js";
 import { lowerModel } from "../../compiler/lower/model.js";
 import { stepLowering } from "../../compiler/lower/steps.js";
 import type { TensorFeed } from "../../runtime/backends/backend.js";
+import { stepFeeds } from "../../runtime/api/step-feeds.js";
+import type { PlanTraining } from "../../runtime/api/plan.js";
 import { checkedSource, examplePlans, inputData, runGraph } from "./harness.js";
 
 const plans = examplePlans();
@@ -33,7 +36,9 @@ describe.each(running.map((c) => [c.label, c] as const))("%s", (_label, c) => {
     for (const t of c.plan.training) {
       const weights = new Map<string, TensorFeed>(params.map((p) => [p.name, { shape: p.shape, data: values.get(p.name)! }]));
       for (const s of t.state) weights.set(s.name, { shape: s.shape, data: new Float64Array(s.shape.reduce((a, d) => a * d, 1)) });
-      const feeds = { ...Object.fromEntries(t.inputs.map((i) => [i.name, inputData(i, t.batch)])), seed: { shape: [], data: [5] }, step: { shape: [], data: [0] } };
+      const batch = Object.fromEntries(t.inputs.map((i) => [i.name, inputData(i, t.batch)]));
+      const extra = stepFeeds(t, Object.fromEntries(Object.entries(batch).map(([name, x]) => [name, x.data])), 10);
+      const feeds = { ...batch, ...Object.fromEntries(extra), seed: { shape: [], data: [5] }, step: { shape: [], data: [0] } };
       const out = runGraph(t.graph, feeds, weights);
       expect(Number.isFinite(out["loss"]!.data[0]), `${t.name}: loss`).toBe(true);
       const read = new Set(t.graph.params.map((p) => p.name));
@@ -83,20 +88,54 @@ describe("the training entries a plan carries", () => {
     expect(adapt.state.map((s) => s.name).sort()).toEqual(["W.bias.adam.m", "W.bias.adam.v", "W.weight.adam.m", "W.weight.adam.v"]);
   });
 
-  test("a step that draws skipgram negatives is left out", () => {
+  test("a step that draws skipgram negatives names its noise table: the token fields counted and their vocabulary", () => {
     const c = plans.find((p) => p.model.name === "SkipGram" && p.pipeline === null)!;
     expect(lowerModel(c.program, "SkipGram", { batch: 2, mode: "train" }).inputs.some((i) => i.kind === "negatives")).toBe(true);
-    expect(c.plan.training).toEqual([]);
-    expect(planOf("SkipGram", "Train").training).toEqual([]);
-    // Its functions are still there.
+    const table = { prob: "negatives.sgns.prob", alias: "negatives.sgns.alias", fields: ["center", "context"], vocab: 5000 };
+    expect(c.plan.training.map((t) => [t.name, t.noise, t.updatesInput])).toEqual([["train", [table], null]]);
+    expect(planOf("SkipGram", "Train").training.map((t) => [t.name, t.noise, t.updatesInput])).toEqual([["pretrain", [table], null]]);
+    const inputs = graphInputs(planOf("SkipGram", "Train").training[0]!);
+    expect(inputs.get(table.prob)).toEqual("f32[8192]");
+    expect(inputs.get(table.alias)).toEqual("i32[8192]");
     expect(c.plan.functions.map((f) => f.name)).toEqual(["encode", "forward"]);
   });
 
-  test("a cosine schedule over epochs (the number of updates depends on the data) is left out", () => {
+  test("a cosine schedule over epochs reads the run's number of updates from the input `updates`", () => {
     const c = plans.find((p) => p.model.name === "MAE" && p.pipeline === "LinearProbe")!;
     expect(stepLowering(c.program, "LinearProbe", 0).settings?.schedule?.name).toBe("cosine");
-    expect(c.plan.training.map((t) => t.name)).toEqual(["adapt"]);
-    expect(planOf("MAE", "FromScratch").training.map((t) => t.name)).toEqual(["pretrain"]);
+    expect(c.plan.training.map((t) => [t.name, t.updates, t.updatesInput, t.noise])).toEqual([
+      ["pretrain", 0, "updates", []],
+      ["adapt", 0, null, []],
+    ]);
+    expect(graphInputs(c.plan.training[0]!).get("updates")).toBe("i32[]");
+    expect(graphInputs(c.plan.training[1]!).has("updates")).toBe(false);
+    // Over `steps`, the number is the setting's, baked into the graph.
+    expect(planOf("TinyGPT", "Train").training.map((t) => [t.updates, t.updatesInput])).toEqual([[5000, null]]);
+    expect(graphInputs(planOf("TinyGPT", "Train").training[0]!).has("updates")).toBe(false);
+    expect(planOf("MAE", "FromScratch").training.map((t) => [t.name, t.updatesInput])).toEqual([["pretrain", null]]);
+  });
+
+  test("a skipgram step whose data has a token field it does not read is left out: the runtime could not count it", () => {
+    const src = (extra: string) => `
+model W {
+  input center: token(vocab: 10)
+  input context: token(vocab: 10)
+  encoder f = embedding(vocab: 10, dim: 4)
+  part c = embedding(vocab: 10, dim: 4)
+  loss sgns = skipgram(f(center), context, table: c, negatives: 2)
+}
+data pairs {
+  center: token(vocab: 10)
+  context: token(vocab: 10)
+  ${extra}
+}
+pipeline P {
+  pretrain W on pairs.train { steps: 3, batch: 4 }
+}
+`;
+    const carried = buildModelPlan(checkedSource(src("")), "W", { pipeline: "P" }).training;
+    expect(carried.map((t) => [t.name, t.noise.map((n) => [n.fields, n.vocab])])).toEqual([["pretrain", [[["center", "context"], 10]]]]);
+    expect(buildModelPlan(checkedSource(src("topic: token(vocab: 10)")), "W", { pipeline: "P" }).training).toEqual([]);
   });
 
   test("later steps of one kind are numbered: adapt, adapt2", () => {
@@ -130,6 +169,11 @@ pipeline P {
     expect(plan.functions.map((f) => f.name)).toEqual(["encode", "forward", "W"]);
   });
 });
+
+/** A training step's graph inputs as `dtype[shape]` by name. */
+function graphInputs(t: PlanTraining): Map<string, string> {
+  return new Map(t.graph.inputs.map((i) => [i.name, `${i.dtype}[${i.shape.join(", ")}]`]));
+}
 
 describe("errors", () => {
   const { program } = plans.find((p) => p.model.name === "Classifier")!;

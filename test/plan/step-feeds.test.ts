@@ -1,0 +1,224 @@
+/**
+ * The feeds a plan's training step asks the runtime to make
+ * (runtime/api/step-feeds.ts): the noise tables of `skipgram` negatives and
+ * the run's number of updates. A plan's step fed with them on the CPU backend
+ * computes exactly what `repr train`'s own lowering and feeding compute for
+ * the same batch, seed, update and weights (cli/train/programs.ts,
+ * cli/train/negatives.ts): the skip-gram example's loss and updates, and the
+ * learning rate of a `cosine` schedule over `epochs`.
+ */
+import { describe, expect, test } from "vitest";
+import { buildModelPlan } from "../../compiler/plan/index.js";
+import { modelParams } from "../../compiler/lower/declare.js";
+import { findModel } from "../../compiler/lower/model.js";
+import { findPipeline, stepLowering } from "../../compiler/lower/steps.js";
+import { scheduledRateValue } from "../../compiler/optim/schedules.js";
+import type { CheckedProgram } from "../../compiler/program.js";
+import { negativeFeeds } from "../../cli/train/negatives.js";
+import { initialStore } from "../../cli/train/params.js";
+import { StepPrograms } from "../../cli/train/programs.js";
+import type { PlanTraining } from "../../runtime/api/plan.js";
+import { noiseFeeds, stepFeedNames, stepFeeds, updatesFeed } from "../../runtime/api/step-feeds.js";
+import type { Inputs } from "../../runtime/api/inputs.js";
+import { ReprError } from "../../runtime/api/errors.js";
+import type { TensorFeed, TensorValue } from "../../runtime/backends/backend.js";
+import { cpuBackend } from "../../runtime/backends/cpu/index.js";
+import type { Split } from "../../runtime/data/index.js";
+import { negativeTable, tokenCounts } from "../../runtime/sampling/negative-table.js";
+import { examplePrograms, intAt } from "../gradients/helpers.js";
+import { checkedSource } from "./harness.js";
+
+const SEED = 11;
+
+/** A small skip-gram model over a vocabulary of 10 (a table of 16), trained by pipeline P. */
+const SMALL_SKIPGRAM = `
+model W {
+  input center: token(vocab: 10)
+  input context: token(vocab: 10)
+  encoder f = embedding(vocab: 10, dim: 4)
+  part c = embedding(vocab: 10, dim: 4)
+  loss sgns = skipgram(f(center), context, table: c, negatives: 2)
+}
+data pairs {
+  center: token(vocab: 10)
+  context: token(vocab: 10)
+}
+pipeline P {
+  pretrain W on pairs.train { epochs: 2, batch: 4 }
+}
+`;
+
+/** A dense autoencoder trained with plain SGD under `cosine(warmup: 2)` for 3 epochs: its update is `lrₜ` times a gradient that does not depend on `t`. */
+const COSINE_OVER_EPOCHS = `
+model M {
+  input x: f32[4]
+  encoder f = dense(4)
+  loss l = mse(f(x), x)
+}
+data d {
+  x: f32[4]
+}
+pipeline P {
+  pretrain M on d.train { epochs: 3, batch: 5, optimizer: sgd(lr: 0.1), schedule: cosine(warmup: 2) }
+}
+`;
+
+/** `n` examples of every field of a data declaration: ids skewed towards small ones (so that counts differ), floats in [−1, 1). */
+function splitOf(program: CheckedProgram, data: string, n: number): Split {
+  const declaration = program.data.find((d) => d.name === data)!;
+  const columns = new Map(
+    declaration.fields.map((f) => {
+      const shape = f.type.shape;
+      const size = n * shape.reduce((p, d) => p * d, 1);
+      const bound = f.type.vocab ?? f.type.classes;
+      const values = Array.from({ length: size }, (_, k) => (bound !== undefined ? intAt(k, f.name, 1 + intAt(k, "range", bound)) : (intAt(k, f.name, 2000) - 1000) / 1000));
+      const column = bound !== undefined ? { dtype: "i32" as const, shape, data: Int32Array.from(values) } : { dtype: "f32" as const, shape, data: Float32Array.from(values) };
+      return [f.name, column] as const;
+    }),
+  );
+  return { origin: "test", length: n, columns };
+}
+
+/** The split's columns as the runtime's `fit` takes its data. */
+function inputsOf(split: Split): Inputs {
+  return Object.fromEntries([...split.columns].map(([name, c]) => [name, c.data]));
+}
+
+/** The first `batch` examples of every column, as graph feeds. */
+function batchFeeds(split: Split, names: readonly string[], batch: number): Map<string, TensorFeed> {
+  return new Map(
+    names.map((name) => {
+      const c = split.columns.get(name)!;
+      const per = c.shape.reduce((p, d) => p * d, 1);
+      return [name, { shape: [batch, ...c.shape], data: c.data.subarray(0, batch * per) }];
+    }),
+  );
+}
+
+/** One update of pipeline step `index` as `repr train` runs it: its graph, its negatives from the split, `updates` baked in. */
+function cliUpdate(program: CheckedProgram, pipeline: string, index: number, split: Split, t: number, updates: number): Record<string, TensorValue> {
+  const step = findPipeline(program, pipeline).steps[index]!;
+  if (step.kind !== "pretrain" && step.kind !== "adapt") throw new Error("not a training step");
+  const lowering = stepLowering(program, pipeline, index);
+  const batch = lowering.options.batch;
+  const programs = new StepPrograms(program, lowering.model, { ...lowering.options, batch, prediction: false }, cpuBackend, { settings: step.settings, updates });
+  const declaration = program.data.find((d) => d.name === step.data.data)!;
+  const feeds = new Map(Object.entries(negativeFeeds(programs.inputs, split, declaration)));
+  for (const [name, feed] of batchFeeds(split, programs.lowered.inputs.filter((i) => i.kind === "data").map((i) => i.name), batch)) feeds.set(name, feed);
+  feeds.set("seed", { shape: [], data: Int32Array.of(SEED) });
+  feeds.set("step", { shape: [], data: Int32Array.of(t) });
+  return copy(programs.executable(batch).run(feeds, weights(program, lowering.model, programs.state)));
+}
+
+/** One update of a plan's training step as the runtime runs it: the batch, `seed`, `step` and `stepFeeds` of the whole split. */
+function planUpdate(program: CheckedProgram, model: string, step: PlanTraining, split: Split, t: number, updates: number): Record<string, TensorValue> {
+  const feeds = stepFeeds(step, inputsOf(split), updates);
+  for (const [name, feed] of batchFeeds(split, step.inputs.map((i) => i.name), step.batch)) feeds.set(name, feed);
+  feeds.set("seed", { shape: [], data: Int32Array.of(SEED) });
+  feeds.set("step", { shape: [], data: Int32Array.of(t) });
+  return copy(cpuBackend.compile(step.graph).run(feeds, weights(program, model, step.state)));
+}
+
+/** The model's initial tensors (seed 3) and zero optimizer state. */
+function weights(program: CheckedProgram, model: string, state: readonly { name: string; shape: readonly number[] }[]): Map<string, TensorFeed> {
+  const store = initialStore(modelParams(findModel(program, model)), 3);
+  const out = new Map<string, TensorFeed>(store.names().map((name) => [name, store.get(name)!]));
+  for (const s of state) out.set(s.name, { shape: s.shape, data: new Float32Array(s.shape.reduce((p, d) => p * d, 1)) });
+  return out;
+}
+
+/** Outputs copied out of the executable's buffers. */
+function copy(outputs: Record<string, TensorValue>): Record<string, TensorValue> {
+  return Object.fromEntries(Object.entries(outputs).map(([name, v]) => [name, { ...v, data: v.data.slice() }]));
+}
+
+/** The first element where two outputs differ in their bits (−1 when none do); `toEqual` on a million elements takes seconds. */
+function firstDifference(a: TensorValue, b: TensorValue): number {
+  if (a.dtype !== b.dtype || a.shape.join() !== b.shape.join() || a.data.byteLength !== b.data.byteLength) return 0;
+  const x = new Uint8Array(a.data.buffer, a.data.byteOffset, a.data.byteLength);
+  const y = new Uint8Array(b.data.buffer, b.data.byteOffset, b.data.byteLength);
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return i;
+  return -1;
+}
+
+describe("noise tables", () => {
+  const program = checkedSource(SMALL_SKIPGRAM);
+  const step = buildModelPlan(program, "W", { pipeline: "P" }).training[0]!;
+
+  test("the step's extra inputs are its noise table's two", () => {
+    expect(stepFeedNames(step)).toEqual(["negatives.sgns.prob", "negatives.sgns.alias"]);
+  });
+
+  test("the table of the counts of every id in the named fields, over all the data given", () => {
+    const data = { center: [0, 0, 0, 1, 2, 2], context: [1, 1, 9, 0, 0, 0] };
+    const feeds = noiseFeeds(step, data);
+    const expected = negativeTable([6, 3, 2, 0, 0, 0, 0, 0, 0, 1]);
+    expect(feeds.get("negatives.sgns.prob")).toEqual({ shape: [16], data: Float32Array.from(expected.prob) });
+    expect(feeds.get("negatives.sgns.alias")).toEqual({ shape: [16], data: expected.alias });
+    // Only the counts matter: the same ids in another order give the same table.
+    expect(noiseFeeds(step, { center: [2, 0, 1, 0, 2, 0], context: [0, 9, 0, 1, 0, 1] })).toEqual(feeds);
+  });
+
+  test("tokenCounts counts ids in range only", () => {
+    expect([...tokenCounts([[0, 1, 1], Int32Array.of(3, 7, -1)], 4)]).toEqual([1, 2, 0, 1]);
+  });
+
+  test("a step without negatives or a data-dependent schedule needs nothing", () => {
+    const plain = buildModelPlan(checkedSource(COSINE_OVER_EPOCHS.replace("cosine(warmup: 2)", "constant")), "M", { pipeline: "P" }).training[0]!;
+    expect(stepFeedNames(plain)).toEqual([]);
+    expect(stepFeeds(plain, { x: [0, 0, 0, 0] }, 7).size).toBe(0);
+  });
+
+  test("a missing field, a plan that disagrees with its graph and a bad number of updates are ReprErrors", () => {
+    expect(() => noiseFeeds(step, { center: [0] })).toThrow(/its negatives count the input 'context', which was not given/);
+    const wrong = { ...step, noise: [{ ...step.noise[0]!, vocab: 40 }] };
+    expect(() => noiseFeeds(wrong, { center: [0], context: [0] })).toThrow(ReprError);
+    expect(() => noiseFeeds(wrong, { center: [0], context: [0] })).toThrow(/feeds 'negatives.sgns.prob' as f32\[64\], but its graph has f32\[16\]/);
+    const cosine = buildModelPlan(checkedSource(COSINE_OVER_EPOCHS), "M", { pipeline: "P" }).training[0]!;
+    expect(() => updatesFeed(cosine, 2.5)).toThrow(/a whole number in \[0, 2\^31\), got 2.5/);
+    expect(() => updatesFeed(cosine, -1)).toThrow(ReprError);
+  });
+});
+
+describe("a plan's step, fed by stepFeeds, computes what repr train computes", () => {
+  test("the skip-gram example: the same loss and updates, bit for bit", () => {
+    const { program } = examplePrograms().find((e) => e.file === "skipgram.repr")!;
+    const step = buildModelPlan(program, "SkipGram", { pipeline: "Train" }).training[0]!;
+    expect(step.noise.length).toBe(1);
+    const split = splitOf(program, "corpus", 3000);
+    const ours = planUpdate(program, "SkipGram", step, split, 7, 15);
+    const theirs = cliUpdate(program, "Train", 0, split, 7, 15);
+    expect(Number.isFinite(ours["loss"]!.data[0])).toBe(true);
+    expect(Object.keys(ours).sort()).toEqual(Object.keys(theirs).sort());
+    for (const name of Object.keys(theirs)) expect(firstDifference(ours[name]!, theirs[name]!), name).toBe(-1);
+    // The table matters: one made from other data draws other negatives.
+    const other = stepFeeds(step, inputsOf(splitOf(program, "corpus", 50)), 15);
+    const feeds = new Map([...batchFeeds(split, ["center", "context"], step.batch), ...other]);
+    feeds.set("seed", { shape: [], data: Int32Array.of(SEED) });
+    feeds.set("step", { shape: [], data: Int32Array.of(7) });
+    const elsewhere = cpuBackend.compile(step.graph).run(feeds, weights(program, "SkipGram", step.state));
+    expect(elsewhere["loss"]!.data[0]).not.toBe(ours["loss"]!.data[0]);
+  });
+
+  test("cosine over epochs: the learning rate at an update is the one repr train bakes in for the same number of updates", () => {
+    const program = checkedSource(COSINE_OVER_EPOCHS);
+    const step = buildModelPlan(program, "M", { pipeline: "P" }).training[0]!;
+    expect(stepFeedNames(step)).toEqual(["updates"]);
+    const split = splitOf(program, "d", 20);
+    const updates = 12;
+    const weight = weights(program, "M", []).get("f.weight")!.data;
+    // Plain SGD on a fixed batch and weights: the update is lrₜ · g with g the same at every t.
+    const delta = (out: Record<string, TensorValue>): number => weight[0]! - out["new:f.weight"]!.data[0]!;
+    const first = planUpdate(program, "M", step, split, 0, updates);
+    for (const t of [1, 5, 11]) {
+      const ours = planUpdate(program, "M", step, split, t, updates);
+      const theirs = cliUpdate(program, "P", 0, split, t, updates);
+      for (const name of Object.keys(theirs)) expect(firstDifference(ours[name]!, theirs[name]!), `t = ${t}: ${name}`).toBe(-1);
+      const lr0 = scheduledRateValue(0.1, { kind: "cosine", warmup: 2 }, 0, updates);
+      const rate = (delta(ours) / delta(first)) * lr0;
+      expect(Math.abs(rate - scheduledRateValue(0.1, { kind: "cosine", warmup: 2 }, t, updates)), `t = ${t}`).toBeLessThan(1e-6);
+    }
+    // Another number of updates is another schedule.
+    expect(delta(planUpdate(program, "M", step, split, 5, 30))).not.toBe(delta(planUpdate(program, "M", step, split, 5, updates)));
+  });
+});
