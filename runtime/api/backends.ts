@@ -28,7 +28,7 @@ function webGpu(): Promise<WebGpuBackend | null> {
 
 /** The home of a model's tensors on the backend `choice` names. */
 export async function openHome(choice: BackendChoice = "auto"): Promise<TensorHome> {
-  if (!CHOICES.includes(choice)) throw new ReprError(`there is no backend '${String(choice)}'; choose ${CHOICES.join(", ")}`);
+  if (!CHOICES.includes(choice)) throw new ReprError(`there is no backend '${String(choice)}'; choose ${CHOICES.slice(0, -1).join(", ")} or ${CHOICES.at(-1)!}`);
   switch (choice) {
     case "cpu":
       return hostHome(cpuBackend);
