@@ -12,45 +12,15 @@ import { gatherExamples } from "../../runtime/api/inputs.js";
 import { stepFeeds } from "../../runtime/api/step-feeds.js";
 import { cpuBackend } from "../../runtime/backends/cpu/index.js";
 import { Model, shuffledOrder } from "../../runtime/index.js";
+import { COSINE_OVER_EPOCHS, skipgramSource } from "../plan/run-feed-sources.js";
 import { programOf } from "./plans.js";
-
-const SKIPGRAM = `
-model W {
-  input center: token(vocab: 10)
-  input context: token(vocab: 10)
-  encoder f = embedding(vocab: 10, dim: 4)
-  part c = embedding(vocab: 10, dim: 4)
-  loss sgns = skipgram(f(center), context, table: c, negatives: 2)
-}
-data pairs {
-  center: token(vocab: 10)
-  context: token(vocab: 10)
-}
-pipeline P {
-  pretrain W on pairs.train { epochs: 2, batch: 4 }
-}
-`;
-
-const COSINE = `
-model M {
-  input x: f32[4]
-  encoder f = dense(4)
-  loss l = mse(f(x), x)
-}
-data d {
-  x: f32[4]
-}
-pipeline P {
-  pretrain M on d.train { epochs: 3, batch: 5, optimizer: sgd(lr: 0.1), schedule: cosine(warmup: 2) }
-}
-`;
 
 /** Token ids skewed towards small ones, so that the data's counts differ from any batch's. */
 const ids = (n: number, salt: number): Int32Array => Int32Array.from({ length: n }, (_, i) => Math.floor((((i * 7 + salt) % 13) / 13) ** 2 * 10));
 
 describe("feeds made from a run's data", () => {
   it("skipgram: fit draws negatives from the counts of all its data", async () => {
-    const plan = buildModelPlan(programOf(SKIPGRAM), "W", { pipeline: "P" });
+    const plan = buildModelPlan(programOf(skipgramSource()), "W", { pipeline: "P" });
     const step = plan.training.find((t) => t.name === "pretrain")!;
     expect(step.noise.length).toBe(1);
     const data = { center: ids(40, 1), context: ids(40, 5) };
@@ -85,7 +55,7 @@ describe("feeds made from a run's data", () => {
   });
 
   it("cosine over epochs: fit runs the step's epochs by default, over the data given", async () => {
-    const plan = buildModelPlan(programOf(COSINE), "M", { pipeline: "P" });
+    const plan = buildModelPlan(programOf(COSINE_OVER_EPOCHS), "M", { pipeline: "P" });
     const step = plan.training.find((t) => t.name === "pretrain")!;
     expect([step.updates, step.epochs, step.updatesInput]).toEqual([0, 3, "updates"]);
     const model = await Model.create(plan, { backend: "cpu" });

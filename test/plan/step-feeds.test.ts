@@ -27,41 +27,11 @@ import type { Split } from "../../runtime/data/index.js";
 import { negativeTable, tokenCounts } from "../../runtime/sampling/negative-table.js";
 import { examplePrograms, intAt } from "../gradients/helpers.js";
 import { checkedSource } from "./harness.js";
+import { COSINE_OVER_EPOCHS, skipgramSource } from "./run-feed-sources.js";
 
 const SEED = 11;
 
-/** A small skip-gram model over a vocabulary of 10 (a table of 16), trained by pipeline P. */
-const SMALL_SKIPGRAM = `
-model W {
-  input center: token(vocab: 10)
-  input context: token(vocab: 10)
-  encoder f = embedding(vocab: 10, dim: 4)
-  part c = embedding(vocab: 10, dim: 4)
-  loss sgns = skipgram(f(center), context, table: c, negatives: 2)
-}
-data pairs {
-  center: token(vocab: 10)
-  context: token(vocab: 10)
-}
-pipeline P {
-  pretrain W on pairs.train { epochs: 2, batch: 4 }
-}
-`;
-
-/** A dense autoencoder trained with plain SGD under `cosine(warmup: 2)` for 3 epochs: its update is `lrₜ` times a gradient that does not depend on `t`. */
-const COSINE_OVER_EPOCHS = `
-model M {
-  input x: f32[4]
-  encoder f = dense(4)
-  loss l = mse(f(x), x)
-}
-data d {
-  x: f32[4]
-}
-pipeline P {
-  pretrain M on d.train { epochs: 3, batch: 5, optimizer: sgd(lr: 0.1), schedule: cosine(warmup: 2) }
-}
-`;
+const SMALL_SKIPGRAM = skipgramSource();
 
 /** `n` examples of every field of a data declaration: ids skewed towards small ones (so that counts differ), floats in [−1, 1). */
 function splitOf(program: CheckedProgram, data: string, n: number): Split {

@@ -15,6 +15,7 @@ import type { TensorFeed } from "../../runtime/backends/backend.js";
 import { stepFeeds } from "../../runtime/api/step-feeds.js";
 import type { PlanTraining } from "../../runtime/api/plan.js";
 import { checkedSource, examplePlans, inputData, runGraph } from "./harness.js";
+import { skipgramSource } from "./run-feed-sources.js";
 
 const plans = examplePlans();
 const planOf = (model: string, pipeline: string | null) => plans.find((c) => c.model.name === model && c.pipeline === pipeline)!.plan;
@@ -116,23 +117,7 @@ describe("the training entries a plan carries", () => {
   });
 
   test("a skipgram step whose data has a token field it does not read is left out: the runtime could not count it", () => {
-    const src = (extra: string) => `
-model W {
-  input center: token(vocab: 10)
-  input context: token(vocab: 10)
-  encoder f = embedding(vocab: 10, dim: 4)
-  part c = embedding(vocab: 10, dim: 4)
-  loss sgns = skipgram(f(center), context, table: c, negatives: 2)
-}
-data pairs {
-  center: token(vocab: 10)
-  context: token(vocab: 10)
-  ${extra}
-}
-pipeline P {
-  pretrain W on pairs.train { steps: 3, batch: 4 }
-}
-`;
+    const src = (extra: string) => skipgramSource("steps: 3, batch: 4", extra);
     const carried = buildModelPlan(checkedSource(src("")), "W", { pipeline: "P" }).training;
     expect(carried.map((t) => [t.name, t.noise.map((n) => [n.fields, n.vocab])])).toEqual([["pretrain", [[["center", "context"], 10]]]]);
     expect(buildModelPlan(checkedSource(src("topic: token(vocab: 10)")), "W", { pipeline: "P" }).training).toEqual([]);
