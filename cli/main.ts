@@ -127,7 +127,7 @@ program
   .option("--class-name <name>", "the generated class's name, for a module of one model (default: the model's name)")
   .option(
     "--emit <what>",
-    "also write, in OUT.graphs/: graph (every kernel graph as JSON and text), wgsl (every kernel's WebGPU shader), cpu (the CPU backend's routine for every kernel, and its WebAssembly as cpu-simd.wat); repeatable",
+    "also write, in OUT.graphs/: graph (every kernel graph as JSON and text), wgsl (the WebGPU shader of every dispatch, fused kernels sharing one), cpu (the CPU backend's routine for every kernel, and its WebAssembly as cpu-simd.wat); repeatable",
     collect,
   )
   .action((file: string, options: CompileOptions) => run(() => compileCommand(file, options)));

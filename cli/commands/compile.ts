@@ -6,7 +6,7 @@
  * a typed class generated from the model. `--emit graph` also writes each
  * kernel graph as JSON and in its text form, so people can read what the
  * compiler did; `--emit wgsl` the WebGPU backend's compute shader of every
- * kernel; `--emit cpu` what the CPU backend runs for every kernel (its own
+ * dispatch, each naming the kernels it fuses; `--emit cpu` what the CPU backend runs for every kernel (its own
  * account from compiling the graph) and its WebAssembly module as text.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -118,7 +118,7 @@ async function writeGraphs(folder: string, plan: ModelPlan, emits: readonly stri
       writeFileSync(join(folder, `${safe}.txt`), printKernelGraph(graph) + "\n");
     }
     if (emits.includes("wgsl")) {
-      const shaders = kernelWgsl(graph).map((k) => `// kernel k${k.kernel}\n${k.wgsl}`);
+      const shaders = kernelWgsl(graph).map((k, i) => `// dispatch ${i}: kernels ${k.kernels.map((id) => `k${id}`).join(", ")}\n${k.wgsl}`);
       writeFileSync(join(folder, `${safe}.wgsl`), shaders.join("\n") + "\n");
     }
     if (emits.includes("cpu")) {
@@ -131,7 +131,7 @@ async function writeGraphs(folder: string, plan: ModelPlan, emits: readonly stri
   if (wasm !== undefined) writeFileSync(join(folder, CPU_WAT), await wasmText(wasm, CPU_WAT));
   const kinds = [
     emits.includes("graph") ? "kernel graphs as .json and .txt" : "",
-    emits.includes("wgsl") ? "WGSL compute shaders, one per kernel, as .wgsl" : "",
+    emits.includes("wgsl") ? "WGSL compute shaders, one per dispatch (fused kernels share one), as .wgsl" : "",
     emits.includes("cpu") ? `the CPU backend's routine for every kernel as .cpu.txt${wasm !== undefined ? `, its WebAssembly module as ${CPU_WAT}` : ""}` : "",
   ].filter(Boolean);
   return `${folder}/ (${graphs.length} graphs: ${kinds.join("; ")})`;

@@ -10,6 +10,7 @@ import initWabt from "wabt";
 import { beforeAll, describe, expect, it } from "vitest";
 import { compileCpu, printCpuAccount } from "../../runtime/backends/cpu/index.js";
 import { simdModuleBytes } from "../../runtime/backends/cpu/simd.js";
+import { kernelWgsl } from "../../runtime/backends/webgpu/wgsl.js";
 import { kernelGraphFromJson } from "../../runtime/kernel/graph.js";
 import { assertValidKernelGraph } from "../../runtime/kernel/validate.js";
 import { runCli } from "../cli/run-cli.js";
@@ -32,7 +33,7 @@ describe("repr compile --emit", () => {
     expect(r.stdout).toContain("the CPU backend's routine for every kernel as .cpu.txt, its WebAssembly module as cpu-simd.wat");
   });
 
-  it("writes each graph as valid kernel-graph JSON, its text form and one WGSL shader per kernel", () => {
+  it("writes each graph as valid kernel-graph JSON, its text form and the WGSL shader of every dispatch", () => {
     const files = readdirSync(folder).sort();
     // init, encode, decode, forward (each at the batch and at 1) and the training step.
     const graphs = files.filter((f) => f.endsWith(".json")).map((f) => f.slice(0, -5));
@@ -42,8 +43,14 @@ describe("repr compile --emit", () => {
       assertValidKernelGraph(graph);
       expect(readFileSync(join(folder, `${g}.txt`), "utf8").length).toBeGreaterThan(0);
       const wgsl = readFileSync(join(folder, `${g}.wgsl`), "utf8");
-      expect(wgsl.match(/^\/\/ kernel k\d+$/gm)!.length, g).toBe(graph.kernels.length);
-      expect(wgsl.match(/@compute @workgroup_size/g)!.length, g).toBe(graph.kernels.length);
+      // One shader per dispatch the executor runs, each naming the kernels it computes; together they compute every kernel.
+      const dispatches = kernelWgsl(graph);
+      const headers = [...wgsl.matchAll(/^\/\/ dispatch (\d+): kernels (.*)$/gm)];
+      expect(headers.map((h) => Number(h[1])), g).toEqual(dispatches.map((_, i) => i));
+      expect(wgsl.match(/@compute @workgroup_size/g)!.length, g).toBe(dispatches.length);
+      expect(dispatches.map((d) => d.wgsl).every((s) => wgsl.includes(s)), g).toBe(true);
+      const covered = new Set(headers.flatMap((h) => h[2]!.split(", ").map((k) => Number(k.slice(1)))));
+      expect([...covered].sort((a, b) => a - b), g).toEqual(graph.kernels.map((k) => k.id).sort((a, b) => a - b));
     }
   });
 

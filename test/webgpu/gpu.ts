@@ -38,9 +38,14 @@ export const gpu: WebGpuBackend | null = await createWebGpuBackend();
 export const skipReason: string | null = gpu === null ? "no WebGPU adapter (the webgpu package found no Vulkan/SwiftShader)" : null;
 if (skipReason !== null) console.warn(`test/webgpu: skipped: ${skipReason}`);
 
-/** Runs `kg` on the WebGPU backend. */
-export async function runGpu(kg: KernelGraph, feeds: TensorFeeds, params: TensorFeeds = {}): Promise<Record<string, TensorValue>> {
-  return await gpu!.compile(kg).runAsync(feeds, params);
+/** Runs `kg` on the WebGPU backend (fused unless `fuse` is false). */
+export async function runGpu(kg: KernelGraph, feeds: TensorFeeds, params: TensorFeeds = {}, fuse = true): Promise<Record<string, TensorValue>> {
+  const exe = gpu!.compile(kg, { fuse });
+  try {
+    return await exe.runAsync(feeds, params);
+  } finally {
+    exe.destroy();
+  }
 }
 
 /** Runs `graph` on the reference and WebGPU backends and expects agreement: i32 exactly, f32 within `tol` relative to the output's scale. */

@@ -24,6 +24,8 @@ export interface WebGpuOptions {
   readonly device?: GPUDevice;
   /** Dawn's options in Node (`create(options)` of the `webgpu` package), e.g. `["backend=vulkan"]`. */
   readonly dawnOptions?: readonly string[];
+  /** False: compile one dispatch per kernel, unfused (a compile's own `fuse` option wins). */
+  readonly fuse?: boolean;
 }
 
 /**
@@ -79,7 +81,7 @@ export async function createWebGpuBackend(options: WebGpuOptions = {}): Promise<
     name: "webgpu",
     device: dev,
     adapter: about,
-    compile: (graph, compileOptions) => compileWebGpu(dev, graph, compileOptions),
+    compile: (graph, compileOptions) => compileWebGpu(dev, graph, { fuse: options.fuse, ...compileOptions }),
     destroy: () => dev.destroy(),
   };
 }

@@ -1,11 +1,12 @@
 /// <reference types="@webgpu/types" />
 /**
- * The WebGPU executable: one compute pipeline per kernel (WGSL from
- * `wgsl.ts`), one GPU buffer per buffer of the memory plan, and bind groups
- * made once at compile time, so a run only writes feeds, encodes and reads
- * back.
+ * The WebGPU executable: one compute pipeline per group of fused kernels
+ * (`fuse.ts`; WGSL from `wgsl.ts`), a GPU buffer per input, param and output
+ * buffer of the graph's memory plan and per temporary buffer of
+ * `memory.ts`'s, and bind groups made once at compile time, so a run only
+ * writes feeds, encodes and reads back.
  *
- * A run encodes every kernel as one dispatch in one compute pass of one
+ * A run encodes every group as one dispatch in one compute pass of one
  * command encoder, then copies the outputs to map-readable buffers and waits
  * for them. WebGPU reads back asynchronously, so the synchronous
  * `Executable.run` cannot be honoured: it throws, and `runAsync` is the way to
@@ -20,7 +21,9 @@ import { sizeOf } from "../../ir/shape.js";
 import type { KernelGraph, NamedValue } from "../../kernel/graph.js";
 import { assertValidKernelGraph } from "../../kernel/validate.js";
 import { lookupFeed, RunError, type Executable, type TensorFeeds, type TensorValue } from "../backend.js";
-import { renderKernel } from "./wgsl.js";
+import { planFusion } from "./fuse.js";
+import { planTemporaries } from "./memory.js";
+import { renderGroup } from "./wgsl.js";
 
 // GPUBufferUsage and GPUMapMode flags, spelled out so that no global is needed.
 const STORAGE = 0x80;
@@ -58,6 +61,8 @@ interface CompiledKernel {
 export interface WebGpuCompileOptions {
   /** GPU buffers that hold params by name, bound in place of their plan buffers; each must hold the param's bytes. */
   readonly bound?: ReadonlyMap<string, GPUBuffer>;
+  /** False: one dispatch per kernel, as planned (for comparison); by default, elementwise chains are fused (`fuse.ts`). */
+  readonly fuse?: boolean;
 }
 
 /**
@@ -67,16 +72,27 @@ export interface WebGpuCompileOptions {
  */
 export function compileWebGpu(device: GPUDevice, graph: KernelGraph, options: WebGpuCompileOptions = {}): WebGpuExecutable {
   assertValidKernelGraph(graph);
-  const rendered = graph.kernels.map((k) => renderKernel(k, k.inputs.map((v) => graph.values[v]!)));
+  const groups = planFusion(graph, { fuse: options.fuse });
+  const rendered = groups.map((g) => renderGroup(graph, g));
   const maxStorage = device.limits.maxStorageBuffersPerShaderStage;
-  for (const k of graph.kernels) {
-    if (k.inputs.length + 1 > maxStorage) {
-      throw new Error(`webgpu: kernel k${k.id} (${k.ops[0]!.op}) binds ${k.inputs.length + 1} buffers, more than the device's ${maxStorage}`);
+  const written = new Set<number>();
+  rendered.forEach(({ bindings, outputs }, n) => {
+    const k = graph.kernels[groups[n]!.root]!;
+    if (bindings.length + outputs.length > maxStorage) {
+      throw new Error(`webgpu: kernel k${k.id} (${k.ops[0]!.op}) binds ${bindings.length + outputs.length} buffers, more than the device's ${maxStorage}`);
     }
-  }
+    // The fusion plan's promise, checked: every value read was written before (or comes from outside).
+    for (const v of bindings) if (graph.values[v]!.def >= 0 && !written.has(v)) throw new Error(`webgpu: internal error: the dispatch of k${k.id} reads v${v} before it is written`);
+    for (const v of outputs) written.add(v);
+  });
+  for (const o of graph.outputs) if (graph.values[o.value]!.def >= 0 && !written.has(o.value)) throw new Error(`webgpu: internal error: output "${o.name}" is never written`);
+  const temps = planTemporaries(graph, rendered.map((r) => ({ reads: r.bindings, writes: r.outputs })));
 
   device.pushErrorScope("validation");
-  const buffers = graph.buffers.map((b) => device.createBuffer({ size: Math.max(16, Math.ceil(b.bytes / 4) * 4), usage: STORAGE | COPY_SRC | COPY_DST }));
+  // The graph's buffers for inputs, params and outputs; temporaries as `planTemporaries` places them.
+  const makeBuffer = (bytes: number): GPUBuffer => device.createBuffer({ size: Math.max(16, Math.ceil(bytes / 4) * 4), usage: STORAGE | COPY_SRC | COPY_DST });
+  const buffers = graph.buffers.map((b) => (b.role === "shared" ? null : makeBuffer(b.bytes)));
+  const tempBuffers = temps.sizes.map(makeBuffer);
   const boundAt = new Map<number, GPUBuffer>();
   for (const p of graph.params) {
     const buffer = options.bound?.get(p.name);
@@ -84,17 +100,24 @@ export function compileWebGpu(device: GPUDevice, graph: KernelGraph, options: We
     if (buffer.size < sizeOf(p.shape) * 4) throw new Error(`webgpu: the buffer bound to param "${p.name}" holds ${buffer.size} bytes, fewer than its ${sizeOf(p.shape) * 4}`);
     boundAt.set(p.value, buffer);
   }
-  /** The GPU buffer that holds value `v`: its bound buffer, else its plan buffer. */
-  const bufferOf = (v: number): GPUBuffer => boundAt.get(v) ?? buffers[graph.values[v]!.buffer]!;
+  /** The GPU buffer that holds value `v`: its bound buffer, else its temporary's, else its plan buffer. */
+  const bufferOf = (v: number): GPUBuffer => {
+    const bound = boundAt.get(v);
+    if (bound !== undefined) return bound;
+    const temp = temps.bufferOf.get(v);
+    const buffer = temp === undefined ? buffers[graph.values[v]!.buffer] : tempBuffers[temp];
+    if (buffer == null) throw new Error(`webgpu: internal error: v${v} has no buffer`);
+    return buffer;
+  };
   const shaders = shaderCache(device);
   const used = new Set<CompiledShader>();
-  const kernels: CompiledKernel[] = graph.kernels.map((k, n) => {
-    const { wgsl, workgroups } = rendered[n]!;
+  const kernels: CompiledKernel[] = groups.map((_, n) => {
+    const { wgsl, workgroups, bindings, outputs } = rendered[n]!;
     let compiled = shaders.get(wgsl);
-    if (compiled === undefined) shaders.set(wgsl, (compiled = compileShader(device, wgsl, k.inputs.length)));
+    if (compiled === undefined) shaders.set(wgsl, (compiled = compileShader(device, wgsl, bindings.length, outputs.length)));
     used.add(compiled);
     const { layout, pipeline } = compiled;
-    const bound = [...k.inputs, k.output].map(bufferOf);
+    const bound = [...bindings, ...outputs].map(bufferOf);
     const bindGroup = device.createBindGroup({
       layout,
       entries: bound.map((buffer, binding) => ({ binding, resource: { buffer } })),
@@ -188,7 +211,7 @@ export function compileWebGpu(device: GPUDevice, graph: KernelGraph, options: We
     },
     destroy(): void {
       destroyed = true;
-      for (const b of [...buffers, ...readbacks]) b.destroy();
+      for (const b of [...buffers, ...tempBuffers, ...readbacks]) b?.destroy();
     },
   };
 }
@@ -209,13 +232,13 @@ function shaderCache(device: GPUDevice): Map<string, CompiledShader> {
   return cache;
 }
 
-/** Compiles one shader with `inputs` read-only bindings and one read-write output binding. */
-function compileShader(device: GPUDevice, wgsl: string, inputs: number): CompiledShader {
+/** Compiles one shader with `inputs` read-only bindings and `outputs` read-write ones after them. */
+function compileShader(device: GPUDevice, wgsl: string, inputs: number, outputs: number): CompiledShader {
   device.pushErrorScope("validation");
   const module = device.createShaderModule({ code: wgsl });
   // An explicit layout: "auto" would drop the bindings a shader never reads (an empty kernel's).
   const layout = device.createBindGroupLayout({
-    entries: Array.from({ length: inputs + 1 }, (_, binding) => ({
+    entries: Array.from({ length: inputs + outputs }, (_, binding) => ({
       binding,
       visibility: COMPUTE,
       buffer: { type: binding < inputs ? ("read-only-storage" as const) : ("storage" as const) },

@@ -3,5 +3,6 @@
  * from `device.ts`. See runtime/README.md.
  */
 export { createWebGpuBackend, type WebGpuBackend, type WebGpuOptions } from "./device.js";
-export { compileWebGpu, type WebGpuExecutable } from "./executor.js";
-export { kernelWgsl, renderKernel, OP_RENDERERS, type RenderedKernel, type TensorType } from "./wgsl.js";
+export { compileWebGpu, type WebGpuCompileOptions, type WebGpuExecutable } from "./executor.js";
+export { planFusion, type FusedGroup, type FusionOptions } from "./fuse.js";
+export { kernelWgsl, renderGroup, renderKernel, OP_RENDERERS, type RenderedKernel, type TensorType } from "./wgsl.js";

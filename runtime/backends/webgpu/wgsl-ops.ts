@@ -32,7 +32,7 @@ export type OpRenderer = (c: OpContext) => string;
  * Statements that split the flat output index `i` into coordinates `c0`, `c1`,
  * … of `shape` (row-major). Axes of size 1 get the constant 0.
  */
-function coords(shape: Shape, name = "c", flat = "i"): string {
+export function coords(shape: Shape, name = "c", flat = "i"): string {
   const strides = stridesOf(shape);
   return shape
     .map((d, a) => {
@@ -44,7 +44,7 @@ function coords(shape: Shape, name = "c", flat = "i"): string {
 }
 
 /** The sum base + Σ coordinate_a · strides_a as a u32 expression, skipping zero strides. */
-function offset(strides: readonly number[], base = 0, name = "c"): string {
+export function offset(strides: readonly number[], base = 0, name = "c"): string {
   const terms = strides.flatMap((s, a) => (s === 0 ? [] : [s === 1 ? `${name}${a}` : `${name}${a} * ${u32Lit(s)}`]));
   if (base !== 0 || terms.length === 0) terms.unshift(u32Lit(base));
   return terms.join(" + ");
@@ -57,7 +57,8 @@ function stridedRead(out: Shape, strides: readonly number[], base = 0): string {
 
 // ---- Op renderers ------------------------------------------------------------
 
-const UNARY_F32: Record<string, (x: string) => string> = {
+/** Unary ops on f32 as WGSL expressions of an operand (shared with the fused renderer). */
+export const UNARY_F32: Record<string, (x: string) => string> = {
   neg: (x) => `-${x}`,
   exp: (x) => `exp(${x})`,
   log: (x) => `log(${x})`,
@@ -74,7 +75,8 @@ const UNARY_F32: Record<string, (x: string) => string> = {
   detach: (x) => x,
 };
 
-const UNARY_I32: Record<string, (x: string) => string> = {
+/** Unary ops on i32 as WGSL expressions. */
+export const UNARY_I32: Record<string, (x: string) => string> = {
   neg: (x) => `-${x}`,
   abs: (x) => `abs(${x})`,
   sign: (x) => `sign(${x})`,
@@ -82,7 +84,8 @@ const UNARY_I32: Record<string, (x: string) => string> = {
   detach: (x) => x,
 };
 
-const HELPER_OF: Record<string, Helper> = { tanh: "ftanh", erf: "ferf", sin: "fsin", cos: "fcos", maximum: "fmax", minimum: "fmin", pow: "fpow" };
+/** The helper an op's expression calls on f32. */
+export const HELPER_OF: Record<string, Helper> = { tanh: "ftanh", erf: "ferf", sin: "fsin", cos: "fcos", maximum: "fmax", minimum: "fmin", pow: "fpow" };
 
 function unary(op: Op): OpRenderer {
   return ({ inputs, use }) => {
@@ -94,7 +97,8 @@ function unary(op: Op): OpRenderer {
   };
 }
 
-const BINARY: Record<string, (a: string, b: string, t: DType) => string> = {
+/** Binary ops as WGSL expressions of two operands of dtype `t`. */
+export const BINARY: Record<string, (a: string, b: string, t: DType) => string> = {
   add: (a, b) => `${a} + ${b}`,
   sub: (a, b) => `${a} - ${b}`,
   mul: (a, b) => `${a} * ${b}`,
@@ -151,7 +155,7 @@ function reduce(kind: "sum" | "max"): OpRenderer {
 }
 
 /** Strides of an operand's batch axes against the broadcast batch shape (0 where it repeats). */
-function batchStrides(own: Shape, batch: Shape, matrix: number): number[] {
+export function batchStrides(own: Shape, batch: Shape, matrix: number): number[] {
   const lead = batch.length - own.length;
   const ownStrides = stridesOf(own);
   return batch.map((_, a) => (a < lead || own[a - lead] === 1 ? 0 : ownStrides[a - lead]! * matrix));

@@ -1,21 +1,29 @@
 /**
- * The WGSL renderer: one kernel of a kernel graph → the source of one compute
- * shader, and the dispatch that runs it (STYLE lessons 10 and 11: a dumb
+ * The WGSL renderer: one group of kernels (`fuse.ts`) → the source of one
+ * compute shader, and the dispatch that runs it (STYLE lessons 10 and 11: a dumb
  * printer of a decided plan; it makes no decision about the graph).
  *
- * Layout: binding i (i < number of inputs) is the kernel's i-th input as a
- * read-only `array<T>`, the next binding is the output, read-write. Every
- * size, stride and attribute is baked into the source as a constant (kernel
- * graphs are static). One invocation computes one output element, found from
- * the global id; invocations past the end return at once.
+ * Layout: binding i (i < number of inputs) is the i-th input as a read-only
+ * `array<T>`, the next bindings are the outputs (`out`, `out1`, …),
+ * read-write. Every size, stride and attribute is baked into the source as a
+ * constant (kernel graphs are static). Mostly one invocation computes one
+ * output element, found from the global id, and invocations past the end
+ * return at once; tiled matmuls and tree reductions work by workgroup.
  *
- * Today a kernel holds one primitive (`planKernelGraph`); a kernel of several
- * ops, and the ops `OP_RENDERERS` (`wgsl-ops.ts`) lacks, throw
- * `Error("webgpu: op X is not supported yet")`.
+ * What runs together is decided by `fuse.ts`; `renderGroup` prints one group
+ * (`wgsl-fused.ts`, `wgsl-matmul.ts`, `wgsl-reduce.ts`), `renderKernel` one
+ * kernel on its own. A kernel graph kernel of several ops, and the ops
+ * `OP_RENDERERS` (`wgsl-ops.ts`) lacks, throw `Error("webgpu: op X is not
+ * supported yet")`.
  */
 import { sizeOf } from "../../ir/shape.js";
 import type { Kernel, KernelGraph } from "../../kernel/graph.js";
+import { planFusion, viewOfValue, type FusedGroup, type FusionOptions, type View } from "./fuse.js";
+import { fusedBody, fusedValue } from "./wgsl-fused.js";
 import { helperSource, u32Lit, type Helper } from "./wgsl-lib.js";
+import { renderMatmul } from "./wgsl-matmul.js";
+import { renderReduceTree, wantsTree } from "./wgsl-reduce.js";
+import type { OpAttrs } from "../../ir/ops.js";
 import { OP_RENDERERS, type TensorType } from "./wgsl-ops.js";
 
 export { OP_RENDERERS, type TensorType };
@@ -64,11 +72,22 @@ export function renderKernel(kernel: Kernel, inputs: readonly TensorType[]): Ren
   // An empty result computes nothing (and its sizes would divide by zero).
   const body = count === 0 ? "" : render({ attrs: op.attrs, inputs: operands, out, use: (h) => used.add(h) });
   if (body.includes("f32_bits(")) used.add("f32_bits");
+  return { wgsl: flatShader(`${op.op} → ${out.dtype}[${out.shape.join(", ")}]`, operands, out, used, body), workgroups: dispatchFor(count) };
+}
+
+/**
+ * A shader of one invocation per output element: the bindings, the helpers,
+ * and `main` running `body` for flat index `i`. No kernel id in the source:
+ * kernels that compute alike share one shader.
+ */
+function flatShader(comment: string, inputs: readonly TensorType[], out: TensorType, used: ReadonlySet<Helper>, body: string, extra: readonly TensorType[] = []): string {
+  const count = sizeOf(out.shape);
   const workgroups = dispatchFor(count);
-  // No kernel id in the source: kernels that compute alike share one shader.
-  const lines: string[] = [`// ${op.op} → ${out.dtype}[${out.shape.join(", ")}]`];
-  operands.forEach((t, i) => lines.push(`@group(0) @binding(${i}) var<storage, read> in${i}: array<${t.dtype}>;`));
-  lines.push(`@group(0) @binding(${operands.length}) var<storage, read_write> out: array<${out.dtype}>;`, "");
+  const lines: string[] = [`// ${comment}`];
+  inputs.forEach((t, i) => lines.push(`@group(0) @binding(${i}) var<storage, read> in${i}: array<${t.dtype}>;`));
+  lines.push(`@group(0) @binding(${inputs.length}) var<storage, read_write> out: array<${out.dtype}>;`);
+  extra.forEach((t, j) => lines.push(`@group(0) @binding(${inputs.length + 1 + j}) var<storage, read_write> out${j + 1}: array<${t.dtype}>;`));
+  lines.push("");
   const helpers = helperSource(used);
   if (helpers !== "") lines.push(helpers);
   lines.push(
@@ -80,12 +99,95 @@ export function renderKernel(kernel: Kernel, inputs: readonly TensorType[]): Ren
     "}",
     "",
   );
-  return { wgsl: lines.join("\n"), workgroups };
+  return lines.join("\n");
 }
 
-/** WGSL for every kernel of a graph, in execution order; throws for an op the renderer does not support. */
-export function kernelWgsl(graph: KernelGraph): { kernel: number; wgsl: string }[] {
-  return graph.kernels.map((k) => ({ kernel: k.id, wgsl: renderKernel(k, k.inputs.map((v) => graph.values[v]!)).wgsl }));
+/** A rendered group of a fusion plan: its shader, dispatch, the values bound to `in0`, `in1`, … in order, and those written (`out`, `out1`, …). */
+export interface RenderedGroup extends RenderedKernel {
+  readonly bindings: readonly number[];
+  readonly outputs: readonly number[];
+}
+
+/**
+ * WGSL for one group of `planFusion`: a group of one kernel as
+ * `renderKernel` renders it (but a matmul tiled and a long reduction as a
+ * tree where that pays), a longer one as one fused shader.
+ */
+export function renderGroup(graph: KernelGraph, group: FusedGroup): RenderedGroup {
+  const root = graph.kernels[group.root]!;
+  const types = (values: readonly number[]): TensorType[] => values.map((v) => graph.values[v]!);
+  const matmul = group.kernels.map((k) => graph.kernels[k]!).find((k) => k.ops.length === 1 && k.ops[0]!.op === "matmul");
+  if (matmul !== undefined) {
+    const rendered = renderMatmulGroup(graph, group, matmul);
+    if (rendered !== null) return rendered;
+  }
+  const op = root.ops[0]!;
+  if (root.ops.length === 1 && (op.op === "sum" || op.op === "max")) {
+    const x = graph.values[root.inputs[0]!]!;
+    const attrs = op.attrs as OpAttrs["sum"];
+    if (wantsTree(sizeOf(attrs.axes.map((a) => x.shape[a]!)))) {
+      for (const t of [root, x, ...types(group.inputs)]) checkType(t, root.id);
+      if (group.kernels.length === 1) return { ...renderReduceTree(op.op, attrs, x, root.shape), bindings: root.inputs, outputs: [root.output] };
+      // The operand's chain, computed where the reduction reads it.
+      const read = (idx: string): ReturnType<typeof fusedValue> => fusedValue(graph, group.kernels, group.inputs, root.inputs[0]!, idx);
+      return { ...renderReduceTree(op.op, attrs, x, root.shape, { inputs: types(group.inputs), read }), bindings: group.inputs, outputs: [root.output] };
+    }
+  }
+  if (group.kernels.length === 1) return { ...renderKernel(root, types(root.inputs)), bindings: root.inputs, outputs: [root.output] };
+  for (const t of [root, ...types(group.inputs), ...types(group.outputs)]) checkType(t, root.id);
+  const { body, used } = fusedBody(graph, group.kernels, group.inputs, group.outputs);
+  const ops = group.kernels.map((k) => graph.kernels[k]!.ops[0]!.op).join(", ");
+  const out: TensorType = { shape: root.shape, dtype: root.dtype };
+  const count = sizeOf(out.shape);
+  const wgsl = flatShader(`fused ${ops} → ${out.dtype}[${out.shape.join(", ")}]`, types(group.inputs), out, used, count === 0 ? "" : body, types(group.outputs.slice(1)));
+  return { wgsl, workgroups: dispatchFor(count), bindings: group.inputs, outputs: group.outputs };
+}
+
+/**
+ * A group with a matmul: the matmul reading its operands as strided views,
+ * then, where the root is elementwise, the rest of the group as its epilogue
+ * on each result in registers. Null for a lone plain matmul (`renderKernel`
+ * renders it).
+ */
+function renderMatmulGroup(graph: KernelGraph, group: FusedGroup, matmul: Kernel): RenderedGroup | null {
+  const root = graph.kernels[group.root]!;
+  const members = new Set(group.kernels);
+  const views = matmul.inputs.map((v) => viewOfValue(graph, v, members));
+  if (!views.every((w): w is View => w !== false)) throw new Error(`webgpu: kernel k${matmul.id} reads an operand that is no strided view`);
+  const types = (values: readonly number[]): TensorType[] => values.map((v) => graph.values[v]!);
+  const epilogue = matmul !== root;
+  const bindings = epilogue ? group.inputs : views.map((w) => w.value);
+  const [a, b] = views.map((w, j) => ({ binding: epilogue ? bindings.indexOf(w.value) : j, shape: graph.values[matmul.inputs[j]!]!.shape, base: w.base, strides: w.strides }));
+  let code = "out[i] = mm;";
+  let used = new Set<Helper>();
+  if (epilogue) ({ body: code, used } = fusedBody(graph, group.kernels, group.inputs, group.outputs, new Map([[matmul.output, "mm"]])));
+  const r = renderMatmul(a!, b!, matmul.shape, code);
+  if (!r.tiled && group.kernels.length === 1) return null;
+  for (const t of [root, ...types(bindings), ...types(group.outputs)]) checkType(t, root.id);
+  const out: TensorType = { shape: root.shape, dtype: root.dtype };
+  const ops = group.kernels.map((k) => graph.kernels[k]!.ops[0]!.op).join(", ");
+  const comment = `${epilogue ? `fused ${ops}` : "matmul"}${r.tiled ? " (tiled)" : ""} → ${root.dtype}[${root.shape.join(", ")}]`;
+  const extra = types(group.outputs.slice(1));
+  // An empty result computes nothing (and its sizes would divide by zero).
+  const body = sizeOf(root.shape) === 0 ? "" : r.body;
+  if (!r.tiled) return { wgsl: flatShader(comment, types(bindings), out, used, body, extra), workgroups: dispatchFor(sizeOf(root.shape)), bindings, outputs: group.outputs };
+  const lines = [`// ${comment}`];
+  bindings.forEach((v, j) => lines.push(`@group(0) @binding(${j}) var<storage, read> in${j}: array<${graph.values[v]!.dtype}>;`));
+  [out, ...extra].forEach((t, j) => lines.push(`@group(0) @binding(${bindings.length + j}) var<storage, read_write> out${j === 0 ? "" : j}: array<${t.dtype}>;`));
+  lines.push("");
+  const helpers = helperSource(used);
+  if (helpers !== "") lines.push(helpers);
+  lines.push(r.header, indent(r.body), "}", "");
+  return { wgsl: lines.join("\n"), workgroups: r.workgroups, bindings, outputs: group.outputs };
+}
+
+/**
+ * WGSL for every dispatch the executor runs on a graph, in execution order:
+ * one per group of `planFusion` (`kernel` is the group's root, `kernels` all
+ * it computes). Throws for an op the renderer does not support.
+ */
+export function kernelWgsl(graph: KernelGraph, options: FusionOptions = {}): { kernel: number; kernels: readonly number[]; wgsl: string }[] {
+  return planFusion(graph, options).map((g) => ({ kernel: g.root, kernels: g.kernels, wgsl: renderGroup(graph, g).wgsl }));
 }
 
 /** Only known dtypes and integer sizes reach the source (a kernel graph may come from JSON). */

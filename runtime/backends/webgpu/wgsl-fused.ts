@@ -1,0 +1,151 @@
+/**
+ * The renderer of a fused elementwise group (`fuse.ts`): one invocation per
+ * output element evaluates the root's whole expression in registers, reading
+ * only the group's inputs from memory, and writes the root's value and the
+ * group's other values read elsewhere (`FusedGroup.outputs`). Views (`reshape`, `permute`,
+ * `expand`, `slice`) become index arithmetic and `const` a literal. Every
+ * intermediate is a `let`, computed once per index it is read at.
+ */
+import type { OpAttrs } from "../../ir/ops.js";
+import { sizeOf, stridesOf } from "../../ir/shape.js";
+import type { Kernel, KernelGraph } from "../../kernel/graph.js";
+import { lit, u32Lit, type Helper } from "./wgsl-lib.js";
+import { BINARY, HELPER_OF, UNARY_F32, UNARY_I32 } from "./wgsl-ops.js";
+
+/** The body of a fused group's `main`: statements computing `out[i]` (and the extra outputs), and the helpers they call. */
+export function fusedBody(
+  graph: KernelGraph,
+  kernels: readonly number[],
+  inputs: readonly number[],
+  outputs: readonly number[],
+  /** Values already in a register at `i`, by name (a matmul's result, for its epilogue). */
+  preset: ReadonlyMap<number, string> = new Map(),
+): { body: string; used: Set<Helper> } {
+  const { at, lines, used } = evaluator(graph, kernels, inputs, preset);
+  // The root's value to `out`, other values written (of as many elements) to `out1`, `out2`, …
+  outputs.forEach((v, j) => {
+    const result = at(v, "i");
+    lines.push(`out${j === 0 ? "" : j}[i] = ${result};`);
+  });
+  const body = lines.join("\n");
+  if (body.includes("f32_bits(")) used.add("f32_bits");
+  return { body, used };
+}
+
+/** Statements computing value `v` of a fused group at flat index `idx` (a name), the name holding it, and the helpers they call. */
+export function fusedValue(graph: KernelGraph, kernels: readonly number[], inputs: readonly number[], v: number, idx: string): { lines: string[]; value: string; used: Set<Helper> } {
+  const { at, lines, used } = evaluator(graph, kernels, inputs, new Map());
+  const value = at(v, idx);
+  if (lines.join("\n").includes("f32_bits(")) used.add("f32_bits");
+  return { lines, value, used };
+}
+
+/** Evaluates values of a fused group at indices, appending `let`s to `lines`. */
+function evaluator(
+  graph: KernelGraph,
+  kernels: readonly number[],
+  inputs: readonly number[],
+  preset: ReadonlyMap<number, string>,
+): { at: (v: number, idx: string) => string; lines: string[]; used: Set<Helper> } {
+  const inside = new Map<number, Kernel>(kernels.map((k) => [graph.kernels[k]!.output, graph.kernels[k]!]));
+  const slot = new Map(inputs.map((v, j) => [v, j]));
+  const lines: string[] = [];
+  const memo = new Map<string, string>([...preset].map(([v, name]) => [`${v}@i`, name]));
+  const used = new Set<Helper>();
+  let fresh = 0;
+  const bind = (expr: string): string => {
+    const name = `t${fresh++}`;
+    lines.push(`let ${name} = ${expr};`);
+    return name;
+  };
+
+  /** A name holding value `v` at flat index `idx` (a u32 expression that is a name or literal). */
+  const at = (v: number, idx: string): string => {
+    const key = `${v}@${idx}`;
+    const known = memo.get(key);
+    if (known !== undefined) return known;
+    const k = inside.get(v);
+    let name: string;
+    if (k === undefined) {
+      const j = slot.get(v);
+      if (j === undefined) throw new Error(`webgpu: a fused group reads v${v}, which is not among its inputs`);
+      name = bind(`in${j}[${idx}]`);
+    } else {
+      name = evaluate(k, idx);
+    }
+    memo.set(key, name);
+    return name;
+  };
+
+  const evaluate = (k: Kernel, idx: string): string => {
+    const op = k.ops[0]!;
+    const operand = (n: number): TypeOf => graph.values[k.inputs[n]!]!;
+    switch (op.op) {
+      case "const":
+        return bind(lit((op.attrs as OpAttrs["const"]).value, k.dtype));
+      case "reshape":
+        return at(k.inputs[0]!, idx);
+      case "permute": {
+        const strides = stridesOf(operand(0).shape);
+        return at(k.inputs[0]!, index(k, (op.attrs as OpAttrs["permute"]).perm.map((p) => strides[p]!), 0, idx));
+      }
+      case "expand": {
+        const x = operand(0);
+        return at(k.inputs[0]!, index(k, stridesOf(x.shape).map((s, a) => (x.shape[a] === 1 ? 0 : s)), 0, idx));
+      }
+      case "slice": {
+        const { starts, steps } = op.attrs as OpAttrs["slice"];
+        const strides = stridesOf(operand(0).shape);
+        const base = starts.reduce((sum, s, a) => sum + s * strides[a]!, 0);
+        return at(k.inputs[0]!, index(k, strides.map((s, a) => s * steps[a]!), base, idx));
+      }
+      case "where": {
+        const [c, a, b] = k.inputs.map((u) => at(u, idx)) as [string, string, string];
+        return bind(`select(${b}, ${a}, ${c} != 0i)`);
+      }
+      case "cast": {
+        const x = at(k.inputs[0]!, idx);
+        const from = operand(0).dtype;
+        if (from === k.dtype) return x;
+        if (k.dtype === "f32") return bind(`f32(${x})`);
+        used.add("to_i32");
+        return bind(`to_i32(${x})`);
+      }
+      default: {
+        const t = operand(0).dtype;
+        if (t === "f32" && HELPER_OF[op.op] !== undefined) used.add(HELPER_OF[op.op]!);
+        if (k.inputs.length === 1) {
+          const f = (t === "f32" ? UNARY_F32 : UNARY_I32)[op.op];
+          if (f === undefined) throw new Error(`webgpu: op ${op.op} on ${t} is not supported`);
+          return bind(f(at(k.inputs[0]!, idx)));
+        }
+        const f = BINARY[op.op];
+        if (f === undefined) throw new Error(`webgpu: op ${String(op.op)} is not supported yet`);
+        return bind(f(at(k.inputs[0]!, idx), at(k.inputs[1]!, idx), t));
+      }
+    }
+  };
+
+  /** Binds the index into kernel `k`'s operand: base + Σ c_a · strides_a over `k`'s coordinates of `idx`. */
+  const index = (k: Kernel, strides: readonly number[], base: number, idx: string): string => {
+    const outStrides = stridesOf(k.shape);
+    const terms: string[] = [];
+    k.shape.forEach((d, a) => {
+      if (d === 1 || strides[a] === 0) return;
+      const q = outStrides[a] === 1 ? idx : `(${idx} / ${u32Lit(outStrides[a]!)})`;
+      const c = a === 0 || sizeOf(k.shape.slice(0, a)) === 1 ? q : `(${q} % ${u32Lit(d)})`;
+      terms.push(strides[a] === 1 ? c : `${c} * ${u32Lit(strides[a]!)}`);
+    });
+    if (base !== 0 || terms.length === 0) terms.unshift(u32Lit(base));
+    const expr = terms.join(" + ");
+    if (expr === idx) return idx;
+    if (/^\d+u$/.test(expr)) return expr;
+    const name = `j${fresh++}`;
+    lines.push(`let ${name} = ${expr};`);
+    return name;
+  };
+
+  return { at, lines, used };
+}
+
+type TypeOf = { readonly shape: readonly number[]; readonly dtype: "f32" | "i32" };

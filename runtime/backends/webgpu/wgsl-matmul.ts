@@ -1,0 +1,156 @@
+/**
+ * Matmul shaders over strided operands: a workgroup-tiled one (16 × 16
+ * invocations, each computing a T × T block (T = 1, 2 or 4) of a 16T × 16T output tile from
+ * 16-deep tiles of both operands staged in workgroup memory), and a plain one
+ * (one invocation per output element) for tiny products. Operands are strided
+ * views (`fuse.ts`), so a transposed or broadcast operand is read in place.
+ * Both sum over k in increasing order, as the plain per-kernel renderer does.
+ */
+import { broadcastShapes, sizeOf, stridesOf } from "../../ir/shape.js";
+import type { Shape } from "../../ir/ops.js";
+import { u32Lit } from "./wgsl-lib.js";
+
+/** A matmul operand: its logical shape [..., rows, cols] and where element (…, r, c) lies in its binding. */
+export interface MatmulOperand {
+  /** The binding it is read from: `in0`, `in1`, … */
+  readonly binding: number;
+  readonly shape: Shape;
+  readonly base: number;
+  readonly strides: readonly number[];
+}
+
+/** Products below this many multiply-adds use the plain shader. */
+const TINY = 4096;
+/** The depth of a k tile. */
+const BK = 16;
+/** Invocations per side of a workgroup. */
+const SIDE = 16;
+/** The most workgroups along one dispatch dimension (WebGPU's default limit). */
+const MAX_GROUPS = 65535;
+
+/**
+ * The body and dispatch of a matmul (the tiled one with its workgroup
+ * memory and `main` signature in `header`). `epilogue` is run for each output
+ * element, with `i` its flat index and `mm` its value; by default it writes
+ * `out[i] = mm`.
+ */
+export function renderMatmul(a: MatmulOperand, b: MatmulOperand, out: Shape, epilogue = "out[i] = mm;"): { body: string; header: string; workgroups: [number, number, number]; tiled: boolean } {
+  const [m, k] = a.shape.slice(-2) as [number, number];
+  const n = b.shape[b.shape.length - 1]!;
+  const batch = broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2))!;
+  const batches = sizeOf(batch);
+  const as = batchStrides(a, batch);
+  const bs = batchStrides(b, batch);
+  const [sar, sak] = a.strides.slice(-2) as [number, number];
+  const [sbk, sbn] = b.strides.slice(-2) as [number, number];
+  // Past the dispatch limit along some dimension, the plain shader (which spills into y) takes it.
+  if (m * n * k * batches < TINY || batches > MAX_GROUPS || Math.ceil(m / 32) > MAX_GROUPS || Math.ceil(n / 32) > MAX_GROUPS) {
+    return { ...plain(a, b, out, as, bs, epilogue), tiled: false };
+  }
+  // The largest block that still leaves many workgroups: small products gain more from spreading than from reuse.
+  const tiles = (side: number): number => Math.ceil(m / side) * Math.ceil(n / side) * batches;
+  const t = tiles(64) >= 64 ? 4 : tiles(32) >= 32 ? 2 : 1;
+  const tile = SIDE * t;
+  // Rows of the staged tiles are padded by one word, so that stores along k hit distinct memory banks.
+  const row = tile + 1;
+  const lines: string[] = [];
+  lines.push(`let z = wg.z;`);
+  lines.push(...batchCoords(batch, "z"));
+  lines.push(`let abase = ${sum(a.base, as)};`, `let bbase = ${sum(b.base, bs)};`);
+  lines.push(`let row0 = wg.y * ${u32Lit(tile)};`, `let col0 = wg.x * ${u32Lit(tile)};`, `let t = lid.y * ${u32Lit(SIDE)} + lid.x;`);
+  lines.push(`var acc: array<f32, ${t * t}>;`);
+  lines.push(`for (var k0 = 0u; k0 < ${u32Lit(k)}; k0 += ${u32Lit(BK)}) {`);
+  // Consecutive invocations load along the operand's unit stride, so their reads coalesce.
+  const aAlongK = sak === 1 || sar !== 1;
+  lines.push(
+    `  for (var e = t; e < ${u32Lit(tile * BK)}; e += ${u32Lit(SIDE * SIDE)}) {`,
+    aAlongK ? `    let r = e / ${u32Lit(BK)};\n    let kk = e % ${u32Lit(BK)};` : `    let kk = e / ${u32Lit(tile)};\n    let r = e % ${u32Lit(tile)};`,
+    "    let gr = row0 + r;",
+    "    let gk = k0 + kk;",
+    "    var v = 0.0f;",
+    `    if (gr < ${u32Lit(m)} && gk < ${u32Lit(k)}) { v = in${a.binding}[abase + gr * ${u32Lit(sar)} + gk * ${u32Lit(sak)}]; }`,
+    `    As[kk * ${u32Lit(row)} + r] = v;`,
+    "  }",
+  );
+  const bAlongN = sbn === 1 || sbk !== 1;
+  lines.push(
+    `  for (var e = t; e < ${u32Lit(tile * BK)}; e += ${u32Lit(SIDE * SIDE)}) {`,
+    bAlongN ? `    let kk = e / ${u32Lit(tile)};\n    let c = e % ${u32Lit(tile)};` : `    let c = e / ${u32Lit(BK)};\n    let kk = e % ${u32Lit(BK)};`,
+    "    let gc = col0 + c;",
+    "    let gk = k0 + kk;",
+    "    var v = 0.0f;",
+    `    if (gc < ${u32Lit(n)} && gk < ${u32Lit(k)}) { v = in${b.binding}[bbase + gk * ${u32Lit(sbk)} + gc * ${u32Lit(sbn)}]; }`,
+    `    Bs[kk * ${u32Lit(row)} + c] = v;`,
+    "  }",
+    "  workgroupBarrier();",
+    `  for (var kk = 0u; kk < ${u32Lit(BK)}; kk++) {`,
+  );
+  for (let i = 0; i < t; i++) lines.push(`    let a${i} = As[kk * ${u32Lit(row)} + lid.y + ${u32Lit(SIDE * i)}];`);
+  for (let j = 0; j < t; j++) lines.push(`    let b${j} = Bs[kk * ${u32Lit(row)} + lid.x + ${u32Lit(SIDE * j)}];`);
+  for (let i = 0; i < t; i++) for (let j = 0; j < t; j++) lines.push(`    acc[${i * t + j}] = acc[${i * t + j}] + a${i} * b${j};`);
+  lines.push("  }", "  workgroupBarrier();", "}");
+  lines.push(`let obase = z * ${u32Lit(m * n)};`);
+  for (let i = 0; i < t; i++) {
+    lines.push(`let r${i} = row0 + lid.y + ${u32Lit(SIDE * i)};`);
+    for (let j = 0; j < t; j++) {
+      lines.push(
+        `if (r${i} < ${u32Lit(m)} && col0 + lid.x + ${u32Lit(SIDE * j)} < ${u32Lit(n)}) {`,
+        `  let i = obase + r${i} * ${u32Lit(n)} + col0 + lid.x + ${u32Lit(SIDE * j)};`,
+        `  let mm = acc[${i * t + j}];`,
+        ...epilogue.split("\n").map((l) => `  ${l}`),
+        "}",
+      );
+    }
+  }
+  const header = [
+    `var<workgroup> As: array<f32, ${row * BK}>;`,
+    `var<workgroup> Bs: array<f32, ${row * BK}>;`,
+    "",
+    `@compute @workgroup_size(${SIDE}, ${SIDE})`,
+    "fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {",
+  ].join("\n");
+  return { header, body: lines.join("\n"), workgroups: [Math.ceil(n / tile), Math.ceil(m / tile), batches], tiled: true };
+}
+
+/** One invocation per output element: `i` is the flat output index, set by the caller's `main`. */
+function plain(a: MatmulOperand, b: MatmulOperand, out: Shape, as: readonly number[], bs: readonly number[], epilogue: string): { body: string; header: string; workgroups: [number, number, number] } {
+  const [m, k] = a.shape.slice(-2) as [number, number];
+  const n = b.shape[b.shape.length - 1]!;
+  const [sar, sak] = a.strides.slice(-2) as [number, number];
+  const [sbk, sbn] = b.strides.slice(-2) as [number, number];
+  const batch = out.slice(0, -2);
+  const lines = [
+    `let z = i / ${u32Lit(Math.max(m * n, 1))};`,
+    `let row = (i / ${u32Lit(Math.max(n, 1))}) % ${u32Lit(Math.max(m, 1))};`,
+    `let col = i % ${u32Lit(Math.max(n, 1))};`,
+    ...batchCoords(batch, "z"),
+    `let a0 = ${sum(a.base, as)} + row * ${u32Lit(sar)};`,
+    `let b0 = ${sum(b.base, bs)} + col * ${u32Lit(sbn)};`,
+    "var acc = 0.0f;",
+    `for (var p = 0u; p < ${u32Lit(k)}; p++) {`,
+    `  acc = acc + in${a.binding}[a0 + p * ${u32Lit(sak)}] * in${b.binding}[b0 + p * ${u32Lit(sbk)}];`,
+    "}",
+    "let mm = acc;",
+    epilogue,
+  ];
+  return { header: "", body: lines.join("\n"), workgroups: [0, 0, 0] };
+}
+
+/** An operand's strides along the broadcast batch axes (0 where it repeats or lacks the axis). */
+function batchStrides(x: MatmulOperand, batch: Shape): number[] {
+  const own = x.shape.slice(0, -2);
+  const lead = batch.length - own.length;
+  return batch.map((_, a) => (a < lead || own[a - lead] === 1 ? 0 : x.strides[a - lead]!));
+}
+
+/** Statements splitting the flat batch index `z` into coordinates `z0`, `z1`, … */
+function batchCoords(batch: Shape, z: string): string[] {
+  const strides = stridesOf(batch);
+  return batch.map((d, a) => `let ${z}${a} = (${z} / ${u32Lit(strides[a]!)}) % ${u32Lit(Math.max(d, 1))};`);
+}
+
+/** base + Σ z_a · strides_a as a u32 expression. */
+function sum(base: number, strides: readonly number[]): string {
+  const terms = [u32Lit(base), ...strides.flatMap((s, a) => (s === 0 ? [] : [`z${a} * ${u32Lit(s)}`]))];
+  return terms.join(" + ");
+}

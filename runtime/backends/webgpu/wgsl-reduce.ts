@@ -1,0 +1,98 @@
+/**
+ * Long reductions (`sum`, `max`) as one workgroup per output element: each of
+ * its invocations folds a strided share of the reduced elements, then the
+ * workgroup combines the partial results as a tree in workgroup memory. The
+ * plain renderer (`wgsl-ops.ts`) loops serially in one invocation per output,
+ * which leaves a GPU idle when few outputs reduce many elements (a loss).
+ */
+import type { DType, OpAttrs, Shape } from "../../ir/ops.js";
+import { sizeOf, stridesOf } from "../../ir/shape.js";
+import { f32Lit, helperSource, i32Lit, lit, u32Lit, type Helper } from "./wgsl-lib.js";
+import { isLongReduction } from "./fuse.js";
+import { coords, offset } from "./wgsl-ops.js";
+
+/** Invocations per workgroup of a tree reduction. */
+const THREADS = 256;
+/** The most workgroups along one dispatch dimension. */
+const MAX_GROUPS = 65535;
+
+/** Whether a reduction of `count` elements per output is long enough for a tree (fusion plans with this too). */
+export function wantsTree(count: number): boolean {
+  return isLongReduction(count);
+}
+
+/** How a fused reduction reads its operand: the bindings' types, and statements giving element `idx` (a name) of the operand. */
+export interface FusedOperand {
+  readonly inputs: readonly { readonly dtype: DType }[];
+  readonly read: (idx: string) => { readonly lines: readonly string[]; readonly value: string; readonly used: ReadonlySet<Helper> };
+}
+
+/**
+ * The shader and dispatch of a tree reduction of `x` over `attrs.axes` into
+ * `out`; `x` is `in0`, or computed by `fused` from its bindings.
+ */
+export function renderReduceTree(kind: "sum" | "max", attrs: OpAttrs["sum"], x: { shape: Shape; dtype: DType }, out: Shape, fused?: FusedOperand): { wgsl: string; workgroups: [number, number, number] } {
+  const t = x.dtype;
+  const axes = attrs.axes;
+  const strides = stridesOf(x.shape);
+  const keptStrides = x.shape.map((_, a) => (axes.includes(a) ? 0 : strides[a]!));
+  const reduced = axes.map((a) => x.shape[a]!);
+  const count = sizeOf(reduced);
+  const outputs = sizeOf(out);
+  const rStrides = stridesOf(reduced);
+  const inner = axes
+    .map((a, j) => {
+      const q = rStrides[j] === 1 ? "r" : `r / ${u32Lit(rStrides[j]!)}`;
+      const coordinate = j === 0 ? q : `${q === "r" ? q : `(${q})`} % ${u32Lit(reduced[j]!)}`;
+      return strides[a] === 1 ? coordinate : `(${coordinate}) * ${u32Lit(strides[a]!)}`;
+    })
+    .join(" + ");
+  const init = kind === "sum" ? lit(0, t) : t === "f32" ? f32Lit(-Infinity) : i32Lit(-(2 ** 31));
+  const combine = (a: string, b: string): string => (kind === "sum" ? `${a} + ${b}` : t === "f32" ? `fmax(${a}, ${b})` : `max(${a}, ${b})`);
+  const used = new Set<Helper>();
+  if (kind === "max" && t === "f32") used.add("fmax");
+  if (init.includes("f32_bits(")) used.add("f32_bits");
+  const x0 = Math.min(outputs, MAX_GROUPS);
+  const index = `base + ${inner === "" ? "0u" : inner}`;
+  let load = [`let v = in0[${index}];`];
+  if (fused !== undefined) {
+    const { lines: computed, value, used: helpers } = fused.read("xi");
+    load = [`let xi = ${index};`, ...computed, `let v = ${value};`];
+    for (const h of helpers) used.add(h);
+  }
+  const inputs = fused?.inputs ?? [x];
+  const lines = [
+    `// ${fused === undefined ? "" : "fused "}${kind} (tree) → ${t}[${out.join(", ")}]`,
+    ...inputs.map((b, j) => `@group(0) @binding(${j}) var<storage, read> in${j}: array<${b.dtype}>;`),
+    `@group(0) @binding(${inputs.length}) var<storage, read_write> out: array<${t}>;`,
+    "",
+    `var<workgroup> part: array<${t}, ${THREADS}>;`,
+    "",
+  ];
+  const helpers = helperSource(used);
+  if (helpers !== "") lines.push(helpers);
+  lines.push(
+    `@compute @workgroup_size(${THREADS})`,
+    "fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {",
+    // Uniform per workgroup, so returning here keeps the barriers below in uniform control flow.
+    `  let i = wg.x + wg.y * ${u32Lit(x0)};`,
+    `  if (i >= ${u32Lit(outputs)}) { return; }`,
+    ...coords(out).split("\n").map((l) => `  ${l}`),
+    `  let base = ${offset(keptStrides)};`,
+    `  var acc = ${init};`,
+    `  for (var r = lid.x; r < ${u32Lit(count)}; r += ${u32Lit(THREADS)}) {`,
+    ...load.map((l) => `    ${l}`),
+    `    acc = ${combine("acc", "v")};`,
+    "  }",
+    "  part[lid.x] = acc;",
+    "  workgroupBarrier();",
+    `  for (var s = ${u32Lit(THREADS / 2)}; s > 0u; s = s >> 1u) {`,
+    `    if (lid.x < s) { part[lid.x] = ${combine("part[lid.x]", "part[lid.x + s]")}; }`,
+    "    workgroupBarrier();",
+    "  }",
+    "  if (lid.x == 0u) { out[i] = part[0]; }",
+    "}",
+    "",
+  );
+  return { wgsl: lines.join("\n"), workgroups: outputs === 0 ? [0, 0, 0] : [x0, Math.ceil(outputs / x0), 1] };
+}

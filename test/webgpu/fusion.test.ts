@@ -1,0 +1,248 @@
+/**
+ * Fusion, the tiled matmul and tree reductions on WebGPU, against the
+ * reference backend: random elementwise chains with broadcasts, slices and
+ * transposes (fast-check) fused into few dispatches; matmuls with random
+ * epilogues; tiled matmuls of odd, batched and transposed sizes; long
+ * reductions; and the MNIST autoencoder's training step, which gives the
+ * same loss and new weights fused as unfused, in far fewer dispatches.
+ */
+import { readFileSync } from "node:fs";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { checkProgram } from "../../compiler/check.js";
+import { nodeFileHost } from "../../compiler/file-host.js";
+import { initialize, lowerModel, lowerTrainStep } from "../../compiler/lower/index.js";
+import { Source } from "../../language/source.js";
+import type { TensorFeed } from "../../runtime/backends/backend.js";
+import { kernelWgsl, planFusion } from "../../runtime/backends/webgpu/index.js";
+import { IRBuilder } from "../../runtime/ir/builder.js";
+import type { Node } from "../../runtime/ir/node.js";
+import { sizeOf } from "../../runtime/ir/shape.js";
+import { planKernelGraph } from "../../runtime/kernel/plan.js";
+import { numbers, relativeError } from "../cpu/compare.js";
+import { expectAgree, runGpu, skipReason } from "./gpu.js";
+
+const feed = (shape: readonly number[], seed: number, lo = -2, hi = 2): { shape: number[]; data: number[] } => ({ shape: [...shape], data: numbers(sizeOf(shape), seed, lo, hi) });
+
+describe.skipIf(skipReason !== null)("webgpu fusion", () => {
+  it("random elementwise chains with broadcasts agree with the reference in fewer dispatches", async () => {
+    const step = fc.record({ op: fc.nat(11), a: fc.nat(), b: fc.nat(), keep: fc.boolean() });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.integer({ min: 1, max: 6 }), { minLength: 1, maxLength: 3 }),
+        fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }),
+        fc.array(step, { minLength: 2, maxLength: 9 }),
+        fc.nat(),
+        async (shape, ones, steps, seed) => {
+          const b = new IRBuilder();
+          const x = b.input("x", shape);
+          // A broadcast operand: x's shape with some axes 1, and a scalar constant.
+          const yShape = shape.map((d, i) => (ones[i] ? 1 : d));
+          const y = b.input("y", yShape);
+          // Read through views: every other element of a longer last axis, and a transpose.
+          const last = shape.length - 1;
+          const zShape = shape.map((d, i) => (i === last ? 2 * d : d));
+          const z = b.input("z", zShape);
+          const tShape = [...shape].reverse();
+          const t = b.input("t", tShape);
+          const reversed = shape.map((_, i) => last - i);
+          const nodes: Node[] = [x, y, b.add(x, 0.5)];
+          const outputs: Record<string, Node> = {};
+          steps.forEach((s, j) => {
+            const p = nodes[s.a % nodes.length]!;
+            const q = nodes[s.b % nodes.length]!;
+            const made = [
+              () => b.add(p, q),
+              () => b.sub(p, y),
+              () => b.mul(p, q),
+              () => b.maximum(p, 1.25),
+              () => b.minimum(q, p),
+              () => b.tanh(p),
+              () => b.sigmoid(q),
+              () => b.relu(b.neg(p)),
+              () => b.where(b.cmplt(p, q), p, b.mul(q, 2)),
+              () => b.abs(b.sin(p)),
+              () => b.add(p, b.sliceAxis(z, last, 1, 2 * shape[last]!, 2)),
+              () => b.mul(q, b.permute(t, reversed)),
+            ][s.op]!();
+            nodes.push(made);
+            // Some intermediates are outputs too: they must be written although read further on.
+            if (s.keep) outputs[`o${j}`] = made;
+          });
+          outputs["last"] = nodes[nodes.length - 1]!;
+          const kg = await expectAgree(b.graph(outputs), { x: feed(shape, seed), y: feed(yShape, seed + 1), z: feed(zShape, seed + 2), t: feed(tShape, seed + 3) }, 1e-5);
+          expect(planFusion(kg).length).toBeLessThanOrEqual(kg.kernels.length);
+          expect(kernelWgsl(kg).length).toBe(planFusion(kg).length);
+        },
+      ),
+      { numRuns: 16 },
+    );
+  });
+
+  it("a bias, activation and scaling chain becomes one dispatch", async () => {
+    const b = new IRBuilder();
+    const x = b.input("x", [5, 7]);
+    const bias = b.input("bias", [7]);
+    const y = b.mul(b.relu(b.add(x, bias)), 3);
+    const kg = await expectAgree(b.graph({ y }), { x: feed([5, 7], 1), bias: feed([7], 2) });
+    expect(kg.kernels.length).toBeGreaterThan(3);
+    expect(planFusion(kg).length).toBe(1);
+    expect(planFusion(kg, { fuse: false }).length).toBe(kg.kernels.length);
+  });
+});
+
+describe.skipIf(skipReason !== null)("webgpu matmul epilogues", () => {
+  for (const [name, m, k, n] of [["tiled", 70, 33, 65], ["plain", 3, 4, 5]] as const) {
+    it(`a ${name} matmul takes its bias and activation in registers`, async () => {
+      const b = new IRBuilder();
+      const x = b.input("x", [m, k]);
+      const w = b.input("w", [n, k]);
+      const bias = b.input("bias", [n]);
+      const h = b.add(b.matmul(x, b.transpose(w)), bias);
+      // `h` is read again later (as a backward pass does): it is written too.
+      const y = b.relu(h);
+      const z = b.mul(b.sigmoid(b.sum(y, 0, true)), h);
+      const kg = await expectAgree(b.graph({ y, z }), { x: feed([m, k], 1), w: feed([n, k], 2), bias: feed([n], 3) }, 1e-5);
+      const groups = planFusion(kg);
+      const first = groups.find((g) => g.kernels.some((j) => kg.kernels[j]!.ops[0]!.op === "matmul"))!;
+      expect(first.kernels.map((j) => kg.kernels[j]!.ops[0]!.op)).toContain("relu");
+      expect(first.outputs.length).toBe(2);
+    });
+  }
+  it("random chains after random matmuls agree with the reference", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 70 }),
+        fc.integer({ min: 1, max: 40 }),
+        fc.integer({ min: 1, max: 70 }),
+        fc.boolean(),
+        fc.array(fc.nat(5), { minLength: 1, maxLength: 5 }),
+        fc.boolean(),
+        async (m, k, n, transposed, ops, keep) => {
+          const b = new IRBuilder();
+          const x = b.input("x", [m, k]);
+          const w = b.input("w", transposed ? [n, k] : [k, n]);
+          const bias = b.input("bias", [n]);
+          const h = b.matmul(x, transposed ? b.transpose(w) : w);
+          let y = h;
+          for (const op of ops) y = [() => b.add(y, bias), () => b.relu(y), () => b.mul(y, h), () => b.sigmoid(y), () => b.where(b.cmplt(h, 0), y, b.neg(y)), () => b.sub(bias, y)][op]!();
+          const outputs: Record<string, Node> = keep ? { y, h } : { y };
+          const feeds = { x: feed([m, k], m), w: feed(transposed ? [n, k] : [k, n], n), bias: feed([n], k) };
+          const kg = await expectAgree(b.graph(outputs), feeds, 1e-5);
+          expect(planFusion(kg).length).toBe(1);
+        },
+      ),
+      { numRuns: 12 },
+    );
+  });
+});
+
+describe.skipIf(skipReason !== null)("webgpu tiled matmul", () => {
+  const cases: [string, number[], number[], boolean, boolean][] = [
+    ["1×1×1", [1, 1], [1, 1], false, false],
+    ["7×5×3", [7, 5], [5, 3], false, false],
+    ["63×17×65", [63, 17], [17, 65], false, false],
+    ["65×64×63", [65, 64], [64, 63], false, false],
+    ["130×33×70", [130, 33], [33, 70], false, false],
+    ["1×130×96", [1, 130], [130, 96], false, false],
+    ["batched 3×2 of 65×20×70, b broadcast", [3, 2, 65, 20], [20, 70], false, false],
+    ["batched, both", [2, 33, 9], [2, 9, 67], false, false],
+    ["a transposed", [40, 65], [40, 30], true, false],
+    ["b transposed", [65, 40], [30, 40], false, true],
+    ["both transposed", [130, 7], [66, 130], true, true],
+    ["32 × 32 tiles", [200, 9], [9, 200], false, false],
+    ["batched, 64 × 64 tiles", [20, 65, 9], [20, 9, 130], false, false],
+  ];
+  for (const [name, aShape, bShape, ta, tb] of cases) {
+    it(name, async () => {
+      const b = new IRBuilder();
+      const a = b.input("a", aShape);
+      const c = b.input("b", bShape);
+      const y = b.matmul(ta ? b.transpose(a) : a, tb ? b.transpose(c) : c);
+      const kg = await expectAgree(b.graph({ y }), { a: feed(aShape, 3), b: feed(bShape, 4) }, 1e-5);
+      // Transposes are read in place: one dispatch.
+      expect(planFusion(kg).length).toBe(1);
+    });
+  }
+
+  it("the big cases use the tiled shader", () => {
+    const b = new IRBuilder();
+    const kg = planKernelGraph(b.graph({ y: b.matmul(b.transpose(b.input("a", [130, 7])), b.input("b", [130, 66])) }));
+    expect(kernelWgsl(kg).map((s) => s.wgsl).join("\n")).toContain("matmul (tiled)");
+  });
+});
+
+describe.skipIf(skipReason !== null)("webgpu tree reductions", () => {
+  const cases: [string, number[], number[], "sum" | "max", "f32" | "i32"][] = [
+    ["sum over a long last axis", [3, 700], [1], "sum", "f32"],
+    ["sum over a long first axis", [600, 5], [0], "sum", "f32"],
+    ["sum over two axes", [2, 300, 3], [0, 1], "sum", "f32"],
+    ["sum of everything", [517], [0], "sum", "f32"],
+    ["i32 sum", [4, 1000], [1], "sum", "i32"],
+    ["max over a long axis", [700, 3], [0], "max", "f32"],
+    ["i32 max", [2, 257], [1], "max", "i32"],
+  ];
+  for (const [name, shape, axes, kind, t] of cases) {
+    it(name, async () => {
+      const b = new IRBuilder();
+      const x = b.input("x", shape, t);
+      const y = kind === "sum" ? b.sum(x, axes, true) : b.max(x, axes, true);
+      const data = t === "f32" ? numbers(sizeOf(shape), 9, -3, 3) : numbers(sizeOf(shape), 9, -1000, 1000).map(Math.floor);
+      const kg = await expectAgree(b.graph({ y }), { x: { shape, data } }, 1e-5);
+      expect(kernelWgsl(kg).map((s) => s.wgsl).join("\n")).toContain(`${kind} (tree)`);
+    });
+  }
+});
+
+describe.skipIf(skipReason !== null)("webgpu fused reductions", () => {
+  for (const [name, shape, axes, kind] of [
+    ["a squared error summed whole", [40, 13], [0, 1], "sum"],
+    ["a column sum of a masked product", [600, 5], [0], "sum"],
+    ["a row max of a shifted exponential", [3, 300], [1], "max"],
+  ] as const) {
+    it(`${name} is one dispatch`, async () => {
+      const b = new IRBuilder();
+      const x = b.input("x", [...shape]);
+      const y = b.input("y", [shape[1]]);
+      const d = b.sub(x, y);
+      const e = kind === "max" ? b.exp(b.mul(d, 0.5)) : b.where(b.cmplt(x, 1), b.mul(d, d), b.neg(d));
+      const r = kind === "sum" ? b.sum(e, [...axes], true) : b.max(e, [...axes], true);
+      const kg = await expectAgree(b.graph({ r }), { x: feed(shape, 11), y: feed([shape[1]], 12) }, 1e-5);
+      expect(planFusion(kg).length).toBe(1);
+      expect(kernelWgsl(kg)[0]!.wgsl).toContain(`fused ${kind} (tree)`);
+    });
+  }
+});
+
+describe.skipIf(skipReason !== null)("webgpu fusion on a whole training step", () => {
+  it("the MNIST autoencoder's adam step: fused and unfused agree within 1e-5, in far fewer dispatches", async () => {
+    const path = "examples/mnist-autoencoder.repr";
+    const { program } = checkProgram(new Source(path, readFileSync(path, "utf8")), nodeFileHost);
+    const lowered = lowerModel(program!, "Autoencoder", { batch: 8, mode: "train" });
+    const step = lowerTrainStep(lowered, null);
+    const kg = planKernelGraph(lowered.builder.graph(Object.fromEntries(step.graph.outputs.map((o) => [o.name, o.node]))));
+    const dispatches = planFusion(kg).length;
+    expect(kg.kernels.length).toBeGreaterThan(300);
+    expect(dispatches).toBeLessThanOrEqual(50);
+
+    const params: Record<string, TensorFeed> = {};
+    for (const [name, data] of initialize(lowered.params, 1)) {
+      const p = lowered.params.find((q) => q.name === name)!;
+      params[name] = { shape: p.shape, data: Float32Array.from(data) };
+    }
+    // Nonzero moments, so every term of the update shows.
+    for (const s of step.state) params[s.name] = { shape: s.node.shape, data: Float32Array.from(numbers(sizeOf(s.node.shape), 7, 0, 0.01)) };
+    const feeds = Object.fromEntries(
+      kg.inputs.map((i) => [i.name, i.dtype === "i32" ? { shape: i.shape, data: [3] } : { shape: i.shape, data: Float32Array.from(numbers(sizeOf(i.shape), 5, 0, 1)) }]),
+    );
+    const [fused, unfused] = [await runGpu(kg, feeds, params, true), await runGpu(kg, feeds, params, false)];
+    expect(Object.keys(fused).sort()).toEqual(Object.keys(unfused).sort());
+    for (const [name, want] of Object.entries(unfused)) {
+      const got = fused[name]!;
+      expect(got.shape, name).toEqual(want.shape);
+      const err = relativeError(got.data, want.data);
+      if (!(err <= 1e-5)) expect.fail(`${name}: relative error ${err} between fused and unfused`);
+    }
+    expect(fused["loss"]!.data[0]).toBeCloseTo(unfused["loss"]!.data[0]!, 5);
+  });
+});
