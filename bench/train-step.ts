@@ -2,48 +2,26 @@
 //
 // The step is examples/mnist-autoencoder.repr's (784-256-64-32-64-256-784, relu, sigmoid,
 // mse, adam) at batch 128: forward, backward and the Adam update as one planned kernel
-// graph, run with its params and optimizer state fed each step (as training does). It is
-// timed on the CPU backend with the WebAssembly SIMD kernels and with the JavaScript
-// fallback, alternating rounds of both so that a busy machine slows both alike, then
-// PyTorch's steps/s for the same model and Adam step comes from bench/train_step_torch.py
-// (skipped, with the reason, when /usr/bin/python3 has no torch), run just before and just
-// after the repr rounds; the mean of the two is its number. Prints JSON.
+// graph (bench/prepare-step.ts), run with its params and optimizer state fed each step (as
+// training does). It is timed on the CPU backend with the WebAssembly SIMD kernels and
+// with the JavaScript fallback, alternating rounds of both so that a busy machine slows
+// both alike, then PyTorch's steps/s for the same model and Adam step comes from
+// bench/train_step_torch.py (skipped, with the reason, when /usr/bin/python3 has no
+// torch), run just before and just after the repr rounds; the mean of the two is its
+// number. Prints JSON.
 // Run from the repository root: `npx tsx bench/train-step.ts [seconds]`.
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
 import os from "node:os";
 import { performance } from "node:perf_hooks";
-import { checkProgram } from "../compiler/check.js";
-import { nodeFileHost } from "../compiler/file-host.js";
-import { initialize, lowerModel, lowerTrainStep } from "../compiler/lower/index.js";
-import { Source } from "../language/source.js";
-import type { TensorFeed } from "../runtime/backends/backend.js";
 import { compileCpu, type CpuExecutable } from "../runtime/backends/cpu/index.js";
-import { planKernelGraph } from "../runtime/kernel/plan.js";
+import { prepareStep } from "./prepare-step.js";
 
 const BATCH = 128;
 const SECONDS = Number(process.argv[2] ?? 6);
 const PYTHON = "/usr/bin/python3";
 
 const path = "examples/mnist-autoencoder.repr";
-const { program } = checkProgram(new Source(path, readFileSync(path, "utf8")), nodeFileHost);
-if (program === undefined) throw new Error(`${path} does not check`);
-const lowered = lowerModel(program, "Autoencoder", { batch: BATCH, mode: "train" });
-const step = lowerTrainStep(lowered, null);
-const graph = planKernelGraph(step.graph);
-
-const size = (shape: readonly number[]) => shape.reduce((a, d) => a * d, 1);
-const params: Record<string, TensorFeed> = {};
-for (const [name, data] of initialize(lowered.params, 1)) {
-  params[name] = { shape: lowered.params.find((p) => p.name === name)!.shape, data: Float32Array.from(data) };
-}
-for (const s of step.state) params[s.name] = { shape: s.node.shape, data: new Float32Array(size(s.node.shape)) };
-const feeds: Record<string, TensorFeed> = {};
-let seed = 1;
-for (const i of graph.inputs) {
-  const n = size(i.shape);
-  feeds[i.name] = { shape: i.shape, data: i.dtype === "i32" ? new Int32Array(n) : Float32Array.from({ length: n }, () => ((seed = (seed * 48271) % 2147483647) / 2147483647)) };
-}
+const { graph, params, feeds } = prepareStep({ file: path, model: "Autoencoder" }, BATCH);
 
 /** PyTorch's steps/s, or why there is none. */
 function torch(): { steps_per_s?: number; skipped?: string; [k: string]: unknown } {

@@ -1,10 +1,10 @@
 // Training-step throughput of the CPU backend on the example models, side by side.
 //
 // For each model (the autoencoder, colorization, contrastive, masked-autoencoder and
-// tiny-gpt examples) the training step (forward, backward, Adam) is lowered at the
-// batch its pipeline uses (or `--batch`), planned, compiled and run with its params and
-// optimizer state fed each step, as training does. With `--baseline DIR` a second
-// backend (a copy of an earlier runtime/backends/cpu, whose index.ts exports
+// tiny-gpt examples) the training step (forward, backward, Adam) is lowered at the batch
+// its pipeline uses (or `--batch`) and planned (bench/prepare-step.ts), compiled and run
+// with its params and optimizer state fed each step, as training does. With
+// `--baseline DIR` a second backend (a copy of an earlier runtime/backends/cpu, whose index.ts exports
 // `compileCpu`) runs the same kernel graph, rounds of both alternating so that a busy
 // machine slows both alike. Prints JSON: per model, the median and best steps/s. The
 // baseline copy must sit beside the backend (e.g. runtime/backends/cpu-before/, made with
@@ -13,25 +13,18 @@
 // operand shapes; milliseconds per step) from `compileCpu(graph, { profile: true })`.
 // Run from the repository root:
 //   npx tsx bench/train-steps.ts [--seconds 6] [--models a,b] [--batch n] [--baseline DIR] [--profile]
-import { readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { pathToFileURL } from "node:url";
-import { checkProgram } from "../compiler/check.js";
-import { nodeFileHost } from "../compiler/file-host.js";
-import { initialize, lowerModel, lowerTrainStep } from "../compiler/lower/index.js";
-import { Source } from "../language/source.js";
 import type { Executable, TensorFeed } from "../runtime/backends/backend.js";
 import { compileCpu } from "../runtime/backends/cpu/index.js";
 import type { KernelGraph } from "../runtime/kernel/graph.js";
-import { planKernelGraph } from "../runtime/kernel/plan.js";
+import { prepareStep, type StepCase } from "./prepare-step.js";
 
 /** A model of the bench: its file, model name and the batch its pipeline trains at. */
-interface Case {
+interface Case extends StepCase {
   readonly name: string;
-  readonly file: string;
-  readonly model: string;
   readonly batch: number;
 }
 
@@ -56,31 +49,6 @@ const baseline = baselineDir === undefined
   ? undefined
   : ((await import(pathToFileURL(path.resolve(baselineDir, "index.ts")).href)) as { compileCpu: (g: KernelGraph) => Executable }).compileCpu;
 
-const size = (shape: readonly number[]) => shape.reduce((a, d) => a * d, 1);
-
-/** The planned training step of a case, with params, state and a batch of inputs to feed. */
-function prepare(c: Case, batch: number) {
-  const { program } = checkProgram(new Source(c.file, readFileSync(c.file, "utf8")), nodeFileHost);
-  if (program === undefined) throw new Error(`${c.file} does not check`);
-  const lowered = lowerModel(program, c.model, { batch, mode: "train" });
-  const step = lowerTrainStep(lowered, null);
-  const graph = planKernelGraph(step.graph);
-  const params: Record<string, TensorFeed> = {};
-  for (const [name, data] of initialize(lowered.params, 1)) {
-    params[name] = { shape: lowered.params.find((p) => p.name === name)!.shape, data: Float32Array.from(data) };
-  }
-  for (const s of step.state) params[s.name] = { shape: s.node.shape, data: new Float32Array(size(s.node.shape)) };
-  const feeds: Record<string, TensorFeed> = {};
-  let seed = 1;
-  const next = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
-  for (const i of graph.inputs) {
-    const n = size(i.shape);
-    // i32 inputs are token ids or labels: small non-negative numbers valid for any vocabulary of 8 or more.
-    feeds[i.name] = { shape: i.shape, data: i.dtype === "i32" ? Int32Array.from({ length: n }, () => Math.floor(next() * 8)) : Float32Array.from({ length: n }, next) };
-  }
-  return { graph, params, feeds };
-}
-
 /** Prints the costliest kernels of a few steps, each kernel timed on its own. */
 function profile(name: string, graph: KernelGraph, feeds: Record<string, TensorFeed>, params: Record<string, TensorFeed>): void {
   const exe = compileCpu(graph, { profile: true });
@@ -97,7 +65,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 const results: Record<string, unknown> = {};
 for (const c of CASES.filter((c) => only === undefined || only.includes(c.name))) {
   const batch = batchOverride ?? c.batch;
-  const { graph, params, feeds } = prepare(c, batch);
+  const { graph, params, feeds } = prepareStep(c, batch);
   if (args.includes("--profile")) {
     profile(c.name, graph, feeds, params);
     continue;
