@@ -32,6 +32,7 @@ import { checkProgram } from "../compiler/check.js";
 import { nodeFileHost } from "../compiler/file-host.js";
 import { buildModelPlan } from "../compiler/plan/index.js";
 import { Source } from "../language/source.js";
+import { checkInputs } from "../runtime/api/inputs.js";
 import { Model, type ModelPlan } from "../runtime/index.js";
 
 const FILE = "examples/mnist-autoencoder.repr";
@@ -172,7 +173,23 @@ async function benchBatch(batch: number): Promise<Record<string, unknown>> {
     windows.push((1000 * n) / (performance.now() - w));
     steps += n;
   }
-  const train = { windows: windows.length, steps, steps_per_s: round(median(windows), 4), best_steps_per_s: round(Math.max(...windows), 4), ms_per_step: round(1000 / median(windows)) };
+  // The host's share of a step: checking the batch (every number finite) and copying it into the graph's input array.
+  const scratch = new Float32Array(batch * perExample);
+  const hostTimes: number[] = [];
+  for (let r = 0; r < 5; r++) {
+    const t = performance.now();
+    checkInputs("bench", step.inputs, next(), batch);
+    scratch.set(batches[r % batches.length]![input]!);
+    hostTimes.push(performance.now() - t);
+  }
+  const train = {
+    windows: windows.length,
+    steps,
+    steps_per_s: round(median(windows), 4),
+    best_steps_per_s: round(Math.max(...windows), 4),
+    ms_per_step: round(1000 / median(windows)),
+    host_ms_per_step: round(median(hostTimes)),
+  };
 
   // Fit: about a second of updates over the check batches' examples, shuffled by `fit`.
   const all = new Float32Array(batches.length * batch * perExample);
@@ -226,8 +243,8 @@ const keepAlive: unknown[] = [];
 
 /** A table of what this script and bench/train_step_torch_cuda.py printed, from their JSON files. */
 function table(files: readonly string[]): string {
-  type Repr = { batch: number; correctness: { loss_max_rel_diff: number; tensor_max_rel_diff: number; encode_max_rel_diff: number }; train: { steps_per_s: number }; fit?: { steps_per_s: number }; encode: { examples_per_s: number } };
-  type Torch = { batch: number; steps_per_s: number; steps_per_s_nosync: number; encode_examples_per_s: number };
+  type Repr = { batch: number; correctness: { loss_max_rel_diff: number; tensor_max_rel_diff: number; encode_max_rel_diff: number }; train: { steps_per_s: number; ms_per_step: number; host_ms_per_step?: number }; fit?: { steps_per_s: number }; encode: { examples_per_s: number } };
+  type Torch = { batch: number; steps_per_s: number; steps_per_s_nosync: number; steps_per_s_from_host?: number; encode_examples_per_s: number };
   const repr = new Map<number, Repr>();
   const torch = new Map<number, Torch>();
   const notes: string[] = [];
@@ -247,13 +264,14 @@ function table(files: readonly string[]): string {
   }
   const cells = (xs: readonly (string | number | undefined)[]) => `| ${xs.map((x) => (x === undefined ? "—" : String(x))).join(" | ")} |`;
   const rows = [
-    cells(["batch", "repr steps/s", "repr fit steps/s", "torch steps/s (loss.item)", "torch steps/s (no sync)", "repr / torch", "loss rel diff", "tensor rel diff", "encode rel diff", "repr encode ex/s", "torch encode ex/s"]),
-    cells(Array.from({ length: 11 }, () => "---")),
+    cells(["batch", "repr steps/s", "repr ms/step (host part)", "repr fit steps/s", "torch steps/s (loss.item)", "torch steps/s (no sync)", "torch steps/s (batch from host)", "repr / torch", "repr / torch from host", "loss rel diff", "tensor rel diff", "encode rel diff", "repr encode ex/s", "torch encode ex/s"]),
+    cells(Array.from({ length: 14 }, () => "---")),
   ];
   for (const batch of [...new Set([...repr.keys(), ...torch.keys()])].sort((a, b) => a - b)) {
     const [r, t] = [repr.get(batch), torch.get(batch)];
     const ratio = r && t ? round(r.train.steps_per_s / t.steps_per_s) : undefined;
-    rows.push(cells([batch, r?.train.steps_per_s, r?.fit?.steps_per_s, t?.steps_per_s, t?.steps_per_s_nosync, ratio, r?.correctness.loss_max_rel_diff, r?.correctness.tensor_max_rel_diff, r?.correctness.encode_max_rel_diff, r?.encode.examples_per_s, t?.encode_examples_per_s]));
+    const hostRatio = r && t?.steps_per_s_from_host ? round(r.train.steps_per_s / t.steps_per_s_from_host) : undefined;
+    rows.push(cells([batch, r?.train.steps_per_s, r ? `${r.train.ms_per_step} (${r.train.host_ms_per_step ?? "—"})` : undefined, r?.fit?.steps_per_s, t?.steps_per_s, t?.steps_per_s_nosync, t?.steps_per_s_from_host, ratio, hostRatio, r?.correctness.loss_max_rel_diff, r?.correctness.tensor_max_rel_diff, r?.correctness.encode_max_rel_diff, r?.encode.examples_per_s, t?.encode_examples_per_s]));
   }
   return [...new Set(notes), ...rows].join("\n");
 }

@@ -70,9 +70,10 @@ function checkInput(where: string, d: PlanInput, data: ArrayLike<number>, count:
     );
   }
   if (d.dtype === "f32") {
-    if (data instanceof Float32Array || data instanceof Float64Array) {
-      // A fast path for typed arrays: x − x is 0 exactly when x is finite.
-      for (let i = 0; i < data.length; i++) if (data[i]! - data[i]! !== 0) notFinite(where, d, i, data[i]!);
+    if (data instanceof Float32Array) {
+      if (!allFinite32(data)) notFinite(where, d, firstNotFinite(data), data[firstNotFinite(data)]!);
+    } else if (data instanceof Float64Array) {
+      if (!allFinite64(data)) notFinite(where, d, firstNotFinite(data), data[firstNotFinite(data)]!);
     } else {
       for (let i = 0; i < data.length; i++) {
         const v = data[i]!;
@@ -93,6 +94,36 @@ function checkInput(where: string, d: PlanInput, data: ArrayLike<number>, count:
       throw new ReprError(`${where}: input '${d.name}' is ${describeInput(d)}, but its element ${i} is ${v}, outside ${range}`);
     }
   }
+}
+
+/*
+ * Whether every number is finite, without a branch per element: x − x is 0
+ * for a finite x and NaN otherwise, and a NaN stays in the sum. One function
+ * per array type keeps each loop monomorphic (a batch of 8192 digits is 6.4
+ * million numbers, checked before every update).
+ */
+function allFinite32(data: Float32Array): boolean {
+  let a = 0;
+  let b = 0;
+  const n = data.length - (data.length % 2);
+  for (let i = 0; i < n; i += 2) {
+    a += data[i]! - data[i]!;
+    b += data[i + 1]! - data[i + 1]!;
+  }
+  if (n < data.length) a += data[n]! - data[n]!;
+  return a + b === 0;
+}
+
+function allFinite64(data: Float64Array): boolean {
+  let a = 0;
+  for (let i = 0; i < data.length; i++) a += data[i]! - data[i]!;
+  return a === 0;
+}
+
+/** The first element that is not finite (the slow search, once a check has failed). */
+function firstNotFinite(data: Float32Array | Float64Array): number {
+  for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i]!)) return i;
+  return -1;
 }
 
 function notFinite(where: string, d: PlanInput, i: number, v: unknown): never {
@@ -128,6 +159,11 @@ export function copyExamples(source: ArrayLike<number>, first: number, size: num
 
 /** Copies the examples `indices` (in that order) of `source` into `target`. */
 export function gatherExamples(source: ArrayLike<number>, indices: ArrayLike<number>, size: number, target: Float32Array | Int32Array): void {
+  if (source instanceof Float32Array || source instanceof Int32Array) {
+    // Whole examples as block copies.
+    for (let r = 0; r < indices.length; r++) target.set(source.subarray(indices[r]! * size, (indices[r]! + 1) * size), r * size);
+    return;
+  }
   for (let r = 0; r < indices.length; r++) {
     const from = indices[r]! * size;
     const to = r * size;

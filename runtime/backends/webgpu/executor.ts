@@ -177,9 +177,13 @@ export function compileWebGpu(device: GPUDevice, graph: KernelGraph, options: We
           if (bytes > 0) encoder.copyBufferToBuffer(bufferOf(o.value), 0, readbacks[j]!, 0, bytes);
         }
         device.queue.submit([encoder.finish()]);
-        const error = await device.popErrorScope();
-        if (error !== null) throw new Error(`webgpu: running the kernel graph failed: ${error.message}`);
-        await Promise.all(reading.map((j) => readbacks[j]!.mapAsync(MAP_MODE_READ)));
+        // The error scope and the readbacks are awaited together: one round trip to the GPU per run, not two.
+        const [error, maps] = await Promise.all([device.popErrorScope(), Promise.allSettled(reading.map((j) => readbacks[j]!.mapAsync(MAP_MODE_READ)))]);
+        if (error !== null || maps.some((m) => m.status === "rejected")) {
+          maps.forEach((m, i) => m.status === "fulfilled" && readbacks[reading[i]!]!.unmap());
+          if (error !== null) throw new Error(`webgpu: running the kernel graph failed: ${error.message}`);
+          throw (maps.find((m) => m.status === "rejected") as PromiseRejectedResult).reason;
+        }
         const outputs: Record<string, TensorValue> = {};
         reading.forEach((j) => {
           const o = graph.outputs[j]!;
