@@ -3,8 +3,9 @@
  * reference backend: random elementwise chains with broadcasts, slices and
  * transposes (fast-check) fused into few dispatches; matmuls with random
  * epilogues; tiled matmuls of odd, batched and transposed sizes; long
- * reductions; and the MNIST autoencoder's training step, which gives the
- * same loss and new weights fused as unfused, in far fewer dispatches.
+ * reductions; split-K matmuls (few output tiles, a long k); and the MNIST
+ * autoencoder's training step, which gives the same loss and new weights
+ * fused as unfused, in far fewer dispatches, and split as unsplit.
  */
 import { readFileSync } from "node:fs";
 import fc from "fast-check";
@@ -20,7 +21,7 @@ import type { Node } from "../../runtime/ir/node.js";
 import { sizeOf } from "../../runtime/ir/shape.js";
 import { planKernelGraph } from "../../runtime/kernel/plan.js";
 import { numbers, relativeError } from "../cpu/compare.js";
-import { expectAgree, runGpu, skipReason } from "./gpu.js";
+import { expectAgree, gpu, runGpu, skipReason } from "./gpu.js";
 
 const feed = (shape: readonly number[], seed: number, lo = -2, hi = 2): { shape: number[]; data: number[] } => ({ shape: [...shape], data: numbers(sizeOf(shape), seed, lo, hi) });
 
@@ -244,5 +245,81 @@ describe.skipIf(skipReason !== null)("webgpu fusion on a whole training step", (
       if (!(err <= 1e-5)) expect.fail(`${name}: relative error ${err} between fused and unfused`);
     }
     expect(fused["loss"]!.data[0]).toBeCloseTo(unfused["loss"]!.data[0]!, 5);
+  });
+});
+
+describe.skipIf(skipReason !== null)("webgpu split-K matmuls", () => {
+  // Few output tiles and a long k: the partial products over ranges of k, then their sum.
+  const cases: [string, number[], number[], boolean, boolean][] = [
+    ["[64×4096]ᵀ · [4096×96]", [4096, 64], [4096, 96], true, false],
+    ["batched 3 of 48×2048×40", [3, 48, 2048], [3, 2048, 40], false, false],
+    ["b transposed, b broadcast over a batch", [2, 64, 2048], [96, 2048], false, true],
+    ["both transposed, k not a multiple of the k tile", [1100, 40], [24, 1100], true, true],
+  ];
+  for (const [name, aShape, bShape, ta, tb] of cases) {
+    it(name, async () => {
+      const b = new IRBuilder();
+      const a = b.input("a", aShape);
+      const c = b.input("b", bShape);
+      const y = b.matmul(ta ? b.transpose(a) : a, tb ? b.transpose(c) : c);
+      const kg = await expectAgree(b.graph({ y }), { a: feed(aShape, 5), b: feed(bShape, 6) }, 1e-5);
+      const shaders = kernelWgsl(kg).map((s) => s.wgsl);
+      expect(shaders.length).toBe(2);
+      expect(shaders[0]).toContain("matmul (split-K partials)");
+      expect(shaders[1]).toContain("split-K sum of");
+      expect(kernelWgsl(kg, { splitK: false }).length).toBe(1);
+    });
+  }
+
+  it("a split matmul runs its bias and activation after the sum, and writes a value read later", async () => {
+    const b = new IRBuilder();
+    const x = b.input("x", [4096, 64]);
+    const w = b.input("w", [4096, 96]);
+    const bias = b.input("bias", [96]);
+    const h = b.add(b.matmul(b.transpose(x), w), bias);
+    const y = b.relu(h);
+    const z = b.mul(b.sigmoid(b.sum(y, 0, true)), h);
+    const kg = await expectAgree(b.graph({ y, z }), { x: feed([4096, 64], 7), w: feed([4096, 96], 8), bias: feed([96], 9) }, 1e-5);
+    const sums = kernelWgsl(kg).filter((s) => s.wgsl.includes("split-K sum of"));
+    expect(sums.length).toBe(1);
+    expect(sums[0]!.wgsl).toContain("relu");
+    expect(sums[0]!.wgsl).toContain("out1[i]");
+  });
+
+  it("a short k or many output tiles run whole", () => {
+    const b = new IRBuilder();
+    const kg = planKernelGraph(b.graph({ short: b.matmul(b.input("a", [64, 512]), b.input("b", [512, 96])), wide: b.matmul(b.input("c", [1024, 2048]), b.input("d", [2048, 1024])) }));
+    expect(kernelWgsl(kg).some((s) => s.wgsl.includes("split-K"))).toBe(false);
+  });
+
+  it("the autoencoder's adam step at batch 2048 splits its weight gradients and agrees with the unsplit run within 1e-5", { timeout: 300_000 }, async () => {
+    const path = "examples/mnist-autoencoder.repr";
+    const { program } = checkProgram(new Source(path, readFileSync(path, "utf8")), nodeFileHost);
+    const lowered = lowerModel(program!, "Autoencoder", { batch: 2048, mode: "train" });
+    const step = lowerTrainStep(lowered, null);
+    const kg = planKernelGraph(lowered.builder.graph(Object.fromEntries(step.graph.outputs.map((o) => [o.name, o.node]))));
+    // One split per weight matrix: its partials' [rows, cols] are a weight's shape.
+    const partials = kernelWgsl(kg).flatMap((s) => [...s.wgsl.matchAll(/^\/\/ matmul \(split-K partials\) → f32\[\d+, (\d+), (\d+)\]$/gm)].map((h) => `${h[1]}×${h[2]}`));
+    const weights = lowered.params.filter((p) => p.shape.length === 2).map((p) => `${p.shape[0]}×${p.shape[1]}`);
+    expect(weights.length).toBe(6);
+    expect(partials.sort()).toEqual(weights.sort());
+    expect(kernelWgsl(kg).length).toBe(planFusion(kg).length + partials.length);
+
+    const params: Record<string, TensorFeed> = {};
+    for (const [name, data] of initialize(lowered.params, 1)) {
+      const p = lowered.params.find((q) => q.name === name)!;
+      params[name] = { shape: p.shape, data: Float32Array.from(data) };
+    }
+    for (const s of step.state) params[s.name] = { shape: s.node.shape, data: Float32Array.from(numbers(sizeOf(s.node.shape), 7, 0, 0.01)) };
+    const feeds = Object.fromEntries(
+      kg.inputs.map((i) => [i.name, i.dtype === "i32" ? { shape: i.shape, data: [3] } : { shape: i.shape, data: Float32Array.from(numbers(sizeOf(i.shape), 5, 0, 1)) }]),
+    );
+    const split = await runGpu(kg, feeds, params);
+    const exe = gpu!.compile(kg, { splitK: false });
+    const whole = await exe.runAsync(feeds, params).finally(() => exe.destroy());
+    for (const [name, want] of Object.entries(whole)) {
+      const err = relativeError(split[name]!.data, want.data);
+      if (!(err <= 1e-5)) expect.fail(`${name}: relative error ${err} between split and unsplit`);
+    }
   });
 });

@@ -1,12 +1,13 @@
 /// <reference types="@webgpu/types" />
 /**
- * The WebGPU executable: one compute pipeline per group of fused kernels
- * (`fuse.ts`; WGSL from `wgsl.ts`), a GPU buffer per input, param and output
+ * The WebGPU executable: one compute pipeline per dispatch (a group of fused
+ * kernels of `fuse.ts`, or half of a split-K matmul's; `planDispatches` in
+ * `wgsl.ts`), a GPU buffer per input, param and output
  * buffer of the graph's memory plan and per temporary buffer of
- * `memory.ts`'s, and bind groups made once at compile time, so a run only
+ * `memory.ts`'s (scratch buffers included), and bind groups made once at compile time, so a run only
  * writes feeds, encodes and reads back.
  *
- * A run encodes every group as one dispatch in one compute pass of one
+ * A run encodes every dispatch in one compute pass of one
  * command encoder, then copies the outputs to map-readable buffers and waits
  * for them. WebGPU reads back asynchronously, so the synchronous
  * `Executable.run` cannot be honoured: it throws, and `runAsync` is the way to
@@ -21,9 +22,8 @@ import { sizeOf } from "../../ir/shape.js";
 import type { KernelGraph, NamedValue } from "../../kernel/graph.js";
 import { assertValidKernelGraph } from "../../kernel/validate.js";
 import { lookupFeed, RunError, type Executable, type TensorFeeds, type TensorValue } from "../backend.js";
-import { planFusion } from "./fuse.js";
 import { planTemporaries } from "./memory.js";
-import { renderGroup } from "./wgsl.js";
+import { planDispatches } from "./wgsl.js";
 
 // GPUBufferUsage and GPUMapMode flags, spelled out so that no global is needed.
 const STORAGE = 0x80;
@@ -63,6 +63,8 @@ export interface WebGpuCompileOptions {
   readonly bound?: ReadonlyMap<string, GPUBuffer>;
   /** False: one dispatch per kernel, as planned (for comparison); by default, elementwise chains are fused (`fuse.ts`). */
   readonly fuse?: boolean;
+  /** Whether matmuls with few output tiles and a long k split k over two dispatches (`splitK`); by default, where fusing. */
+  readonly splitK?: boolean;
 }
 
 /**
@@ -72,21 +74,21 @@ export interface WebGpuCompileOptions {
  */
 export function compileWebGpu(device: GPUDevice, graph: KernelGraph, options: WebGpuCompileOptions = {}): WebGpuExecutable {
   assertValidKernelGraph(graph);
-  const groups = planFusion(graph, { fuse: options.fuse });
-  const rendered = groups.map((g) => renderGroup(graph, g));
+  const { dispatches: rendered, scratch } = planDispatches(graph, { fuse: options.fuse, splitK: options.splitK });
   const maxStorage = device.limits.maxStorageBuffersPerShaderStage;
   const written = new Set<number>();
-  rendered.forEach(({ bindings, outputs }, n) => {
-    const k = graph.kernels[groups[n]!.root]!;
+  rendered.forEach(({ bindings, outputs, kernel }) => {
+    const k = graph.kernels[kernel]!;
     if (bindings.length + outputs.length > maxStorage) {
       throw new Error(`webgpu: kernel k${k.id} (${k.ops[0]!.op}) binds ${bindings.length + outputs.length} buffers, more than the device's ${maxStorage}`);
     }
     // The fusion plan's promise, checked: every value read was written before (or comes from outside).
-    for (const v of bindings) if (graph.values[v]!.def >= 0 && !written.has(v)) throw new Error(`webgpu: internal error: the dispatch of k${k.id} reads v${v} before it is written`);
+    // Scratch buffers (ids past the graph's values) are written by the dispatch before.
+    for (const v of bindings) if ((graph.values[v]?.def ?? 0) >= 0 && !written.has(v)) throw new Error(`webgpu: internal error: the dispatch of k${k.id} reads v${v} before it is written`);
     for (const v of outputs) written.add(v);
   });
   for (const o of graph.outputs) if (graph.values[o.value]!.def >= 0 && !written.has(o.value)) throw new Error(`webgpu: internal error: output "${o.name}" is never written`);
-  const temps = planTemporaries(graph, rendered.map((r) => ({ reads: r.bindings, writes: r.outputs })));
+  const temps = planTemporaries(graph, rendered.map((r) => ({ reads: r.bindings, writes: r.outputs })), scratch);
 
   device.pushErrorScope("validation");
   // The graph's buffers for inputs, params and outputs; temporaries as `planTemporaries` places them.
@@ -111,8 +113,7 @@ export function compileWebGpu(device: GPUDevice, graph: KernelGraph, options: We
   };
   const shaders = shaderCache(device);
   const used = new Set<CompiledShader>();
-  const kernels: CompiledKernel[] = groups.map((_, n) => {
-    const { wgsl, workgroups, bindings, outputs } = rendered[n]!;
+  const kernels: CompiledKernel[] = rendered.map(({ wgsl, workgroups, bindings, outputs }) => {
     let compiled = shaders.get(wgsl);
     if (compiled === undefined) shaders.set(wgsl, (compiled = compileShader(device, wgsl, bindings.length, outputs.length)));
     used.add(compiled);

@@ -5,4 +5,4 @@
 export { createWebGpuBackend, type WebGpuBackend, type WebGpuOptions } from "./device.js";
 export { compileWebGpu, type WebGpuCompileOptions, type WebGpuExecutable } from "./executor.js";
 export { planFusion, type FusedGroup, type FusionOptions } from "./fuse.js";
-export { kernelWgsl, renderGroup, renderKernel, OP_RENDERERS, type RenderedKernel, type TensorType } from "./wgsl.js";
+export { kernelWgsl, planDispatches, renderGroup, renderKernel, OP_RENDERERS, type Dispatch, type DispatchOptions, type RenderedKernel, type TensorType } from "./wgsl.js";

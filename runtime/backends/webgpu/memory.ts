@@ -4,6 +4,8 @@
  * (a fused group reads its inputs when its root runs), so the graph's own
  * plan does not fit: temporaries are placed again, over the dispatches as
  * they run. Inputs, params and outputs keep the buffers the graph gives them.
+ * Scratch buffers (a split-K matmul's partial products) are placed like
+ * temporaries, under ids from the graph's value count on.
  *
  * *Invariant*: a buffer passes to another value only at a dispatch after the
  * last one that reads its holder, so no dispatch binds one buffer both to
@@ -29,8 +31,8 @@ export function bufferBytes(elements: number): number {
   return Math.max(16, elements * 4);
 }
 
-/** Places every temporary written by `dispatches` (in order), reusing a buffer as soon as its holder was last read; smallest fit first. */
-export function planTemporaries(graph: KernelGraph, dispatches: readonly Traffic[]): TempPlan {
+/** Places every temporary and scratch buffer (element counts by id) written by `dispatches` (in order), reusing a buffer as soon as its holder was last read; smallest fit first. */
+export function planTemporaries(graph: KernelGraph, dispatches: readonly Traffic[], scratch: ReadonlyMap<number, number> = new Map()): TempPlan {
   const lastRead = new Map<number, number>();
   dispatches.forEach((d, n) => d.reads.forEach((v) => lastRead.set(v, n)));
   const sizes: number[] = [];
@@ -40,9 +42,10 @@ export function planTemporaries(graph: KernelGraph, dispatches: readonly Traffic
   const release = new Map<number, number[]>();
   dispatches.forEach((d, n) => {
     for (const v of d.writes) {
-      const value = graph.values[v]!;
-      if (value.role !== "temp" || bufferOf.has(v)) continue;
-      const bytes = bufferBytes(sizeOf(value.shape));
+      const value = graph.values[v];
+      const elements = value === undefined ? scratch.get(v) : value.role === "temp" ? sizeOf(value.shape) : undefined;
+      if (elements === undefined || bufferOf.has(v)) continue;
+      const bytes = bufferBytes(elements);
       let best = -1;
       free.forEach((b, j) => {
         if (sizes[b]! >= bytes && (best < 0 || sizes[b]! < sizes[free[best]!]!)) best = j;

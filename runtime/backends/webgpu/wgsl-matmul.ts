@@ -5,6 +5,12 @@
  * (one invocation per output element) for tiny products. Operands are strided
  * views (`fuse.ts`), so a transposed or broadcast operand is read in place.
  * Both sum over k in increasing order, as the plain per-kernel renderer does.
+ *
+ * A product with few output tiles and a long k (a weight gradient: a small
+ * output summed over the batch) leaves most of a GPU idle while each
+ * workgroup walks k alone; `splitK` cuts k into ranges, and the tiled shader
+ * then writes one partial product per range (`SplitK`), summed afterwards in
+ * a fixed order by the caller's second dispatch.
  */
 import { broadcastShapes, sizeOf, stridesOf } from "../../ir/shape.js";
 import type { Shape } from "../../ir/ops.js";
@@ -28,13 +34,59 @@ const SIDE = 16;
 /** The most workgroups along one dispatch dimension (WebGPU's default limit). */
 const MAX_GROUPS = 65535;
 
+/** A split of k: `parts` ranges of `depth` (a multiple of the k tile), the last one shorter. */
+export interface SplitK {
+  readonly parts: number;
+  readonly depth: number;
+}
+
+/** Split-K applies below this many output tiles (workgroups)… */
+const FEW_TILES = 256;
+/** …from this k on, */
+const LONG_K = 1024;
+/** aiming at this many workgroups in all, */
+const TARGET_GROUPS = 512;
+/** each over at least this many k. */
+const MIN_DEPTH = 256;
+
+/** Whether a product of these sizes takes the tiled shader (else the plain one). */
+function isTiled(m: number, k: number, n: number, batches: number): boolean {
+  return !(m * n * k * batches < TINY || batches > MAX_GROUPS || Math.ceil(m / 32) > MAX_GROUPS || Math.ceil(n / 32) > MAX_GROUPS);
+}
+
+/** The side T of the block each invocation computes: the largest that still leaves many workgroups (small products gain more from spreading than from reuse). */
+function blockSide(m: number, n: number, batches: number): number {
+  const tiles = (side: number): number => Math.ceil(m / side) * Math.ceil(n / side) * batches;
+  return tiles(64) >= 64 ? 4 : tiles(32) >= 32 ? 2 : 1;
+}
+
+/** How to split k of the product of operands of shapes `a` and `b` ([..., m, k] and [..., k, n]), or null to run it whole. */
+export function splitK(a: Shape, b: Shape): SplitK | null {
+  const [m, k] = a.slice(-2) as [number, number];
+  const n = b[b.length - 1]!;
+  const batch = broadcastShapes(a.slice(0, -2), b.slice(0, -2));
+  if (batch === null) return null;
+  const batches = sizeOf(batch);
+  if (k < LONG_K || m * n * batches === 0 || !isTiled(m, k, n, batches)) return null;
+  const tile = SIDE * blockSide(m, n, batches);
+  const tiles = Math.ceil(m / tile) * Math.ceil(n / tile) * batches;
+  if (tiles >= FEW_TILES) return null;
+  const wanted = Math.min(Math.ceil(TARGET_GROUPS / tiles), Math.floor(k / MIN_DEPTH));
+  const depth = Math.ceil(k / wanted / BK) * BK;
+  const parts = Math.ceil(k / depth);
+  if (parts < 2 || parts * batches > MAX_GROUPS) return null;
+  return { parts, depth };
+}
+
 /**
  * The body and dispatch of a matmul (the tiled one with its workgroup
  * memory and `main` signature in `header`). `epilogue` is run for each output
  * element, with `i` its flat index and `mm` its value; by default it writes
- * `out[i] = mm`.
+ * `out[i] = mm`. With `split` (from `splitK`, tiled only), workgroup z
+ * `s · batches + z` sums range s of k alone, and its output elements lie at
+ * `(s · batches + z) · m · n + …`: the partials as an array [parts, batches, m, n].
  */
-export function renderMatmul(a: MatmulOperand, b: MatmulOperand, out: Shape, epilogue = "out[i] = mm;"): { body: string; header: string; workgroups: [number, number, number]; tiled: boolean } {
+export function renderMatmul(a: MatmulOperand, b: MatmulOperand, out: Shape, epilogue = "out[i] = mm;", split: SplitK | null = null): { body: string; header: string; workgroups: [number, number, number]; tiled: boolean } {
   const [m, k] = a.shape.slice(-2) as [number, number];
   const n = b.shape[b.shape.length - 1]!;
   const batch = broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2))!;
@@ -44,22 +96,26 @@ export function renderMatmul(a: MatmulOperand, b: MatmulOperand, out: Shape, epi
   const [sar, sak] = a.strides.slice(-2) as [number, number];
   const [sbk, sbn] = b.strides.slice(-2) as [number, number];
   // Past the dispatch limit along some dimension, the plain shader (which spills into y) takes it.
-  if (m * n * k * batches < TINY || batches > MAX_GROUPS || Math.ceil(m / 32) > MAX_GROUPS || Math.ceil(n / 32) > MAX_GROUPS) {
+  if (!isTiled(m, k, n, batches)) {
+    if (split !== null) throw new Error("webgpu: internal error: split-K of a matmul the tiled shader does not take");
     return { ...plain(a, b, out, as, bs, epilogue), tiled: false };
   }
-  // The largest block that still leaves many workgroups: small products gain more from spreading than from reuse.
-  const tiles = (side: number): number => Math.ceil(m / side) * Math.ceil(n / side) * batches;
-  const t = tiles(64) >= 64 ? 4 : tiles(32) >= 32 ? 2 : 1;
+  const t = blockSide(m, n, batches);
   const tile = SIDE * t;
   // Rows of the staged tiles are padded by one word, so that stores along k hit distinct memory banks.
   const row = tile + 1;
   const lines: string[] = [];
-  lines.push(`let z = wg.z;`);
+  lines.push(split === null ? "let z = wg.z;" : `let z = wg.z % ${u32Lit(batches)};`);
   lines.push(...batchCoords(batch, "z"));
   lines.push(`let abase = ${sum(a.base, as)};`, `let bbase = ${sum(b.base, bs)};`);
   lines.push(`let row0 = wg.y * ${u32Lit(tile)};`, `let col0 = wg.x * ${u32Lit(tile)};`, `let t = lid.y * ${u32Lit(SIDE)} + lid.x;`);
   lines.push(`var acc: array<f32, ${t * t}>;`);
-  lines.push(`for (var k0 = 0u; k0 < ${u32Lit(k)}; k0 += ${u32Lit(BK)}) {`);
+  if (split === null) lines.push(`for (var k0 = 0u; k0 < ${u32Lit(k)}; k0 += ${u32Lit(BK)}) {`);
+  else {
+    // The range ends at a multiple of BK or at k, so the loads' `gk < k` bounds it.
+    lines.push(`let kbegin = (wg.z / ${u32Lit(batches)}) * ${u32Lit(split.depth)};`, `let kend = min(kbegin + ${u32Lit(split.depth)}, ${u32Lit(k)});`);
+    lines.push(`for (var k0 = kbegin; k0 < kend; k0 += ${u32Lit(BK)}) {`);
+  }
   // Consecutive invocations load along the operand's unit stride, so their reads coalesce.
   const aAlongK = sak === 1 || sar !== 1;
   lines.push(
@@ -89,7 +145,7 @@ export function renderMatmul(a: MatmulOperand, b: MatmulOperand, out: Shape, epi
   for (let j = 0; j < t; j++) lines.push(`    let b${j} = Bs[kk * ${u32Lit(row)} + lid.x + ${u32Lit(SIDE * j)}];`);
   for (let i = 0; i < t; i++) for (let j = 0; j < t; j++) lines.push(`    acc[${i * t + j}] = acc[${i * t + j}] + a${i} * b${j};`);
   lines.push("  }", "  workgroupBarrier();", "}");
-  lines.push(`let obase = z * ${u32Lit(m * n)};`);
+  lines.push(`let obase = ${split === null ? "z" : "wg.z"} * ${u32Lit(m * n)};`);
   for (let i = 0; i < t; i++) {
     lines.push(`let r${i} = row0 + lid.y + ${u32Lit(SIDE * i)};`);
     for (let j = 0; j < t; j++) {
@@ -109,7 +165,7 @@ export function renderMatmul(a: MatmulOperand, b: MatmulOperand, out: Shape, epi
     `@compute @workgroup_size(${SIDE}, ${SIDE})`,
     "fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {",
   ].join("\n");
-  return { header, body: lines.join("\n"), workgroups: [Math.ceil(n / tile), Math.ceil(m / tile), batches], tiled: true };
+  return { header, body: lines.join("\n"), workgroups: [Math.ceil(n / tile), Math.ceil(m / tile), batches * (split?.parts ?? 1)], tiled: true };
 }
 
 /** One invocation per output element: `i` is the flat output index, set by the caller's `main`. */

@@ -12,16 +12,18 @@
  *
  * What runs together is decided by `fuse.ts`; `renderGroup` prints one group
  * (`wgsl-fused.ts`, `wgsl-matmul.ts`, `wgsl-reduce.ts`), `renderKernel` one
- * kernel on its own. A kernel graph kernel of several ops, and the ops
+ * kernel on its own. A matmul group with few output tiles and a long k
+ * (`splitK`) prints as two shaders, partial products and their sum, and
+ * `planDispatches` lists what the executor runs, both of those included. A kernel graph kernel of several ops, and the ops
  * `OP_RENDERERS` (`wgsl-ops.ts`) lacks, throw `Error("webgpu: op X is not
  * supported yet")`.
  */
 import { sizeOf } from "../../ir/shape.js";
 import type { Kernel, KernelGraph } from "../../kernel/graph.js";
-import { planFusion, viewOfValue, type FusedGroup, type FusionOptions, type View } from "./fuse.js";
+import { MAX_BINDINGS, planFusion, viewOfValue, type FusedGroup, type FusionOptions, type View } from "./fuse.js";
 import { fusedBody, fusedValue } from "./wgsl-fused.js";
 import { helperSource, u32Lit, type Helper } from "./wgsl-lib.js";
-import { renderMatmul } from "./wgsl-matmul.js";
+import { renderMatmul, splitK, type MatmulOperand, type SplitK } from "./wgsl-matmul.js";
 import { renderReduceTree, wantsTree } from "./wgsl-reduce.js";
 import type { OpAttrs } from "../../ir/ops.js";
 import { OP_RENDERERS, type TensorType } from "./wgsl-ops.js";
@@ -102,10 +104,27 @@ function flatShader(comment: string, inputs: readonly TensorType[], out: TensorT
   return lines.join("\n");
 }
 
-/** A rendered group of a fusion plan: its shader, dispatch, the values bound to `in0`, `in1`, … in order, and those written (`out`, `out1`, …). */
+/**
+ * A rendered group of a fusion plan: its shader, dispatch, the values bound
+ * to `in0`, `in1`, … in order, and those written (`out`, `out1`, …). A
+ * split-K matmul group (`splitK`) runs `partials` first, which writes the
+ * partial products to a scratch buffer of `elements` f32s; the group's own
+ * shader then binds that buffer where its bindings say `SCRATCH`, sums the
+ * partials and runs the epilogue.
+ */
 export interface RenderedGroup extends RenderedKernel {
   readonly bindings: readonly number[];
   readonly outputs: readonly number[];
+  readonly partials?: RenderedKernel & { readonly bindings: readonly number[]; readonly elements: number };
+}
+
+/** The binding of a split-K group's scratch buffer, which is no value of the graph. */
+export const SCRATCH = -1;
+
+/** Options of `renderGroup`. */
+export interface RenderOptions {
+  /** False: every matmul sums all of k in one dispatch. */
+  readonly splitK?: boolean;
 }
 
 /**
@@ -113,12 +132,12 @@ export interface RenderedGroup extends RenderedKernel {
  * `renderKernel` renders it (but a matmul tiled and a long reduction as a
  * tree where that pays), a longer one as one fused shader.
  */
-export function renderGroup(graph: KernelGraph, group: FusedGroup): RenderedGroup {
+export function renderGroup(graph: KernelGraph, group: FusedGroup, options: RenderOptions = {}): RenderedGroup {
   const root = graph.kernels[group.root]!;
   const types = (values: readonly number[]): TensorType[] => values.map((v) => graph.values[v]!);
   const matmul = group.kernels.map((k) => graph.kernels[k]!).find((k) => k.ops.length === 1 && k.ops[0]!.op === "matmul");
   if (matmul !== undefined) {
-    const rendered = renderMatmulGroup(graph, group, matmul);
+    const rendered = renderMatmulGroup(graph, group, matmul, options.splitK !== false);
     if (rendered !== null) return rendered;
   }
   const op = root.ops[0]!;
@@ -149,7 +168,7 @@ export function renderGroup(graph: KernelGraph, group: FusedGroup): RenderedGrou
  * on each result in registers. Null for a lone plain matmul (`renderKernel`
  * renders it).
  */
-function renderMatmulGroup(graph: KernelGraph, group: FusedGroup, matmul: Kernel): RenderedGroup | null {
+function renderMatmulGroup(graph: KernelGraph, group: FusedGroup, matmul: Kernel, split: boolean): RenderedGroup | null {
   const root = graph.kernels[group.root]!;
   const members = new Set(group.kernels);
   const views = matmul.inputs.map((v) => viewOfValue(graph, v, members));
@@ -158,6 +177,11 @@ function renderMatmulGroup(graph: KernelGraph, group: FusedGroup, matmul: Kernel
   const epilogue = matmul !== root;
   const bindings = epilogue ? group.inputs : views.map((w) => w.value);
   const [a, b] = views.map((w, j) => ({ binding: epilogue ? bindings.indexOf(w.value) : j, shape: graph.values[matmul.inputs[j]!]!.shape, base: w.base, strides: w.strides }));
+  const parts = split && matmul.dtype === "f32" && sizeOf(root.shape) > 0 ? splitK(a!.shape, b!.shape) : null;
+  if (parts !== null) {
+    const rendered = renderSplitGroup(graph, group, matmul, [a!, b!].map((x, j) => ({ ...x, binding: j })) as [MatmulOperand, MatmulOperand], views.map((w) => w.value), parts);
+    if (rendered !== null) return rendered;
+  }
   let code = "out[i] = mm;";
   let used = new Set<Helper>();
   if (epilogue) ({ body: code, used } = fusedBody(graph, group.kernels, group.inputs, group.outputs, new Map([[matmul.output, "mm"]])));
@@ -182,12 +206,90 @@ function renderMatmulGroup(graph: KernelGraph, group: FusedGroup, matmul: Kernel
 }
 
 /**
- * WGSL for every dispatch the executor runs on a graph, in execution order:
- * one per group of `planFusion` (`kernel` is the group's root, `kernels` all
- * it computes). Throws for an op the renderer does not support.
+ * A split-K matmul group (`splitK`): a tiled dispatch of the partial
+ * products into scratch, then one invocation per output element summing its
+ * partials in order of k (so the result does not depend on timing) and
+ * running the rest of the group on the sum. Null when the summing shader
+ * would bind more buffers than a group may.
  */
-export function kernelWgsl(graph: KernelGraph, options: FusionOptions = {}): { kernel: number; kernels: readonly number[]; wgsl: string }[] {
-  return planFusion(graph, options).map((g) => ({ kernel: g.root, kernels: g.kernels, wgsl: renderGroup(graph, g).wgsl }));
+function renderSplitGroup(graph: KernelGraph, group: FusedGroup, matmul: Kernel, operands: [MatmulOperand, MatmulOperand], values: readonly number[], split: SplitK): RenderedGroup | null {
+  const root = graph.kernels[group.root]!;
+  const types = (vs: readonly number[]): TensorType[] => vs.map((v) => graph.values[v]!);
+  const count = sizeOf(matmul.shape);
+  const partial = renderMatmul(operands[0], operands[1], matmul.shape, "out[i] = mm;", split);
+  for (const t of [root, matmul, ...types(values), ...types(group.outputs)]) checkType(t, root.id);
+  const scratch: TensorType = { shape: [split.parts, ...matmul.shape], dtype: "f32" };
+  const lines = [`// matmul (split-K partials) → f32[${scratch.shape.join(", ")}]`];
+  values.forEach((v, j) => lines.push(`@group(0) @binding(${j}) var<storage, read> in${j}: array<${graph.values[v]!.dtype}>;`));
+  lines.push(`@group(0) @binding(${values.length}) var<storage, read_write> out: array<f32>;`, "", partial.header, indent(partial.body), "}", "");
+  // The epilogue reads only some of the group's inputs (not those the matmul alone reads): the others are left unbound.
+  const preset = new Map([[matmul.output, "mm"]]);
+  let inputs: readonly number[] = [];
+  let code = "out[i] = mm;";
+  let used = new Set<Helper>();
+  if (matmul !== root) {
+    const probe = fusedBody(graph, group.kernels, group.inputs, group.outputs, preset).body;
+    const read = new Set([...probe.matchAll(/\bin(\d+)\[/g)].map((x) => Number(x[1])));
+    inputs = group.inputs.filter((_, j) => read.has(j));
+    ({ body: code, used } = fusedBody(graph, group.kernels, [SCRATCH, ...inputs], group.outputs, preset));
+  }
+  if (1 + inputs.length + group.outputs.length > MAX_BINDINGS) return null;
+  const body = [`var mm = 0.0f;`, `for (var s = 0u; s < ${u32Lit(split.parts)}; s++) {`, `  mm = mm + in0[s * ${u32Lit(count)} + i];`, "}", code].join("\n");
+  const ops = group.kernels.map((k) => graph.kernels[k]!.ops[0]!.op).join(", ");
+  const out: TensorType = { shape: root.shape, dtype: root.dtype };
+  const wgsl = flatShader(`split-K sum of ${split.parts}${matmul === root ? "" : `, fused ${ops}`} → ${root.dtype}[${root.shape.join(", ")}]`, [scratch, ...types(inputs)], out, used, body, types(group.outputs.slice(1)));
+  return {
+    wgsl,
+    workgroups: dispatchFor(count),
+    bindings: [SCRATCH, ...inputs],
+    outputs: group.outputs,
+    partials: { wgsl: lines.join("\n"), workgroups: partial.workgroups, bindings: values, elements: split.parts * count },
+  };
+}
+
+/** One dispatch the executor runs: its shader and workgroups, the values it binds to read and those it writes (ids from the graph's count on are scratch buffers, `scratch`). */
+export interface Dispatch extends RenderedKernel {
+  /** The kernel in whose place it runs, and those it computes (a split-K group's partials: its matmul). */
+  readonly kernel: number;
+  readonly kernels: readonly number[];
+  readonly bindings: readonly number[];
+  readonly outputs: readonly number[];
+}
+
+/** Options of `planDispatches`: fusion's, and rendering's. */
+export type DispatchOptions = FusionOptions & RenderOptions;
+
+/**
+ * Every dispatch the executor runs on a graph, in execution order: one per
+ * group of `planFusion`, two for a split-K group; and the element count of
+ * each scratch buffer by its id. Split-K is on where fusion is, by default.
+ */
+export function planDispatches(graph: KernelGraph, options: DispatchOptions = {}): { dispatches: Dispatch[]; scratch: Map<number, number> } {
+  const renderOptions = { splitK: options.splitK ?? options.fuse !== false };
+  const dispatches: Dispatch[] = [];
+  const scratch = new Map<number, number>();
+  for (const g of planFusion(graph, options)) {
+    const r = renderGroup(graph, g, renderOptions);
+    if (r.partials === undefined) {
+      dispatches.push({ kernel: g.root, kernels: g.kernels, wgsl: r.wgsl, workgroups: r.workgroups, bindings: r.bindings, outputs: r.outputs });
+      continue;
+    }
+    const id = graph.values.length + scratch.size;
+    scratch.set(id, r.partials.elements);
+    const matmul = g.kernels.find((k) => graph.kernels[k]!.ops[0]!.op === "matmul")!;
+    dispatches.push({ kernel: g.root, kernels: [matmul], wgsl: r.partials.wgsl, workgroups: r.partials.workgroups, bindings: r.partials.bindings, outputs: [id] });
+    dispatches.push({ kernel: g.root, kernels: g.kernels, wgsl: r.wgsl, workgroups: r.workgroups, bindings: r.bindings.map((v) => (v === SCRATCH ? id : v)), outputs: r.outputs });
+  }
+  return { dispatches, scratch };
+}
+
+/**
+ * WGSL for every dispatch the executor runs on a graph, in execution order
+ * (`planDispatches`: `kernel` is the group's root, `kernels` all the
+ * dispatch computes). Throws for an op the renderer does not support.
+ */
+export function kernelWgsl(graph: KernelGraph, options: DispatchOptions = {}): { kernel: number; kernels: readonly number[]; wgsl: string }[] {
+  return planDispatches(graph, options).dispatches.map((d) => ({ kernel: d.kernel, kernels: d.kernels, wgsl: d.wgsl }));
 }
 
 /** Only known dtypes and integer sizes reach the source (a kernel graph may come from JSON). */
