@@ -32,7 +32,10 @@ import { checkProgram } from "../compiler/check.js";
 import { nodeFileHost } from "../compiler/file-host.js";
 import { buildModelPlan } from "../compiler/plan/index.js";
 import { Source } from "../language/source.js";
+import { initialTensors } from "../runtime/api/init.js";
 import { checkInputs } from "../runtime/api/inputs.js";
+import type { PlanTraining } from "../runtime/api/plan.js";
+import { createWebGpuBackend } from "../runtime/backends/webgpu/index.js";
 import { Model, type ModelPlan } from "../runtime/index.js";
 
 const FILE = "examples/mnist-autoencoder.repr";
@@ -212,7 +215,33 @@ async function benchBatch(batch: number): Promise<Record<string, unknown>> {
   // The GPU model is not disposed: a process that destroyed all its buffers and then made a
   // second large set once died in Dawn (shared GPU.md); the process's exit frees them.
   keep.push(gpu);
-  return { batch, kernels: step.graph.kernels.length, plan_ms: round(planMs), create_ms: round(createMs), first_step_ms: round(firstStepMs), first_encode_ms: round(firstEncodeMs), correctness, train, fit, encode };
+  const profile = BACKEND === "webgpu" ? await profileStep(p, step, batches[0]![input]!) : null;
+  return { batch, kernels: step.graph.kernels.length, plan_ms: round(planMs), create_ms: round(createMs), first_step_ms: round(firstStepMs), first_encode_ms: round(firstEncodeMs), correctness, train, fit, encode, profile };
+}
+
+/**
+ * Where the step's GPU time goes: the step's graph compiled on a device of
+ * its own and run with every dispatch submitted alone and waited for
+ * (`profileAsync`; each time includes a submit's round trip). The second of
+ * two runs (the first compiles pipelines): its total and costliest dispatches.
+ */
+async function profileStep(p: ModelPlan, step: PlanTraining, image: Float32Array): Promise<Record<string, unknown>> {
+  const backend = (await createWebGpuBackend())!;
+  keepAlive.push(backend);
+  const exe = backend.compile(step.graph);
+  const params = new Map<string, { shape: readonly number[]; data: Float32Array | Int32Array }>(initialTensors(p, 0));
+  for (const s of step.state) params.set(s.name, { shape: s.shape, data: new Float32Array(s.shape.reduce((a, d) => a * d, 1)) });
+  const feeds = new Map<string, { shape: readonly number[]; data: Float32Array | Int32Array }>([
+    [step.inputs[0]!.name, { shape: [step.batch, ...step.inputs[0]!.shape], data: image }],
+    ["step", { shape: [], data: Int32Array.of(0) }],
+    ["seed", { shape: [], data: Int32Array.of(0) }],
+  ]);
+  if (step.updatesInput !== null) feeds.set(step.updatesInput, { shape: [], data: Int32Array.of(1) });
+  await exe.profileAsync(feeds, params);
+  const times = await exe.profileAsync(feeds, params);
+  const total = times.reduce((a, t) => a + t.ms, 0);
+  const top = [...times].sort((a, b) => b.ms - a.ms).slice(0, 8).map((t) => ({ ops: t.ops, shape: t.shape, workgroups: t.workgroups, ms: round(t.ms) }));
+  return { dispatches: times.length, total_ms: round(total), top };
 }
 
 /** Models kept to the end of the process (see `benchBatch`). */

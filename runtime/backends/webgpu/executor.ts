@@ -47,8 +47,24 @@ export interface WebGpuExecutable extends Executable {
    * run, which would overwrite the outputs.
    */
   commit(copies: readonly { readonly output: string; readonly target: GPUBuffer }[]): void;
+  /**
+   * Runs the graph once with every dispatch submitted alone and waited for,
+   * and resolves with each dispatch's wall time (which includes a submit's
+   * round trip, some tens of microseconds): a coarse profile, to find the
+   * dispatches that dominate. The outputs are not read.
+   */
+  profileAsync(feeds: TensorFeeds, params?: TensorFeeds): Promise<DispatchTime[]>;
   /** Releases the GPU buffers; the executable cannot run afterwards. */
   destroy(): void;
+}
+
+/** One dispatch's time in `profileAsync`: the ops it computes (root last), its workgroups and milliseconds. */
+export interface DispatchTime {
+  readonly dispatch: number;
+  readonly ops: string;
+  readonly shape: readonly number[];
+  readonly workgroups: readonly [number, number, number];
+  readonly ms: number;
 }
 
 interface CompiledKernel {
@@ -195,6 +211,41 @@ export function compileWebGpu(device: GPUDevice, graph: KernelGraph, options: We
           outputs[o.name] = { shape: o.shape, dtype: o.dtype, data };
         });
         return outputs;
+      } finally {
+        running = false;
+      }
+    },
+    async profileAsync(feeds: TensorFeeds, params: TensorFeeds = {}): Promise<DispatchTime[]> {
+      if (destroyed) throw new Error("webgpu: the executable was destroyed");
+      if (running) throw new Error("webgpu: profileAsync was called while a run was in progress");
+      running = true;
+      try {
+        if (compileErrors !== null) {
+          await compileErrors;
+          compileErrors = null;
+        }
+        for (const { n, from } of leaves) {
+          const data = feedData(n, lookupFeed(from === "feeds" ? feeds : params, n.name), from === "feeds" ? "input" : "param");
+          if (data.length > 0) device.queue.writeBuffer(bufferOf(n.value), 0, data);
+        }
+        await device.queue.onSubmittedWorkDone();
+        const times: DispatchTime[] = [];
+        for (let i = 0; i < kernels.length; i++) {
+          const k = kernels[i]!;
+          if (k.workgroups[0] === 0) continue;
+          const started = performance.now();
+          const encoder = device.createCommandEncoder();
+          const pass = encoder.beginComputePass();
+          pass.setPipeline(k.pipeline);
+          pass.setBindGroup(0, k.bindGroup);
+          pass.dispatchWorkgroups(k.workgroups[0], k.workgroups[1], k.workgroups[2]);
+          pass.end();
+          device.queue.submit([encoder.finish()]);
+          await device.queue.onSubmittedWorkDone();
+          const ops = rendered[i]!.kernels.map((id) => graph.kernels[id]!.ops[0]!.op).join(" ");
+          times.push({ dispatch: i, ops, shape: graph.kernels[rendered[i]!.kernel]!.shape, workgroups: k.workgroups, ms: performance.now() - started });
+        }
+        return times;
       } finally {
         running = false;
       }

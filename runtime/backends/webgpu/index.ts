@@ -3,6 +3,6 @@
  * from `device.ts`. See runtime/README.md.
  */
 export { createWebGpuBackend, type WebGpuBackend, type WebGpuOptions } from "./device.js";
-export { compileWebGpu, type WebGpuCompileOptions, type WebGpuExecutable } from "./executor.js";
+export { compileWebGpu, type DispatchTime, type WebGpuCompileOptions, type WebGpuExecutable } from "./executor.js";
 export { planFusion, type FusedGroup, type FusionOptions } from "./fuse.js";
 export { kernelWgsl, planDispatches, renderGroup, renderKernel, OP_RENDERERS, type Dispatch, type DispatchOptions, type RenderedKernel, type TensorType } from "./wgsl.js";
