@@ -215,6 +215,36 @@ describe.skipIf(skipReason !== null)("webgpu fused reductions", () => {
   }
 });
 
+describe.skipIf(skipReason !== null)("webgpu split reductions", () => {
+  for (const [name, shape, axes, kind, t] of [
+    ["a squared error over 200,000 elements, summed whole", [250, 800], [0, 1], "sum", "f32"],
+    ["row sums of 3 rows of 70,000", [3, 70_000], [1], "sum", "f32"],
+    ["a max over 40,000 elements of 2 columns", [40_000, 2], [0], "max", "f32"],
+    ["an i32 sum over 50,000", [50_000], [0], "sum", "i32"],
+  ] as const) {
+    it(`${name}: chunks first, then the chunks' results, as the reference computes`, async () => {
+      const b = new IRBuilder();
+      const x = b.input("x", [...shape], t);
+      const e = t === "f32" && kind === "sum" ? b.mul(x, x) : x;
+      const r = kind === "sum" ? b.sum(e, [...axes], true) : b.max(e, [...axes], true);
+      const n = sizeOf([...shape]);
+      const data = t === "f32" ? numbers(n, 13, -2, 2) : numbers(n, 13, -100, 100).map(Math.floor);
+      const kg = await expectAgree(b.graph({ r }), { x: { shape: [...shape], data } }, 1e-5);
+      const shaders = kernelWgsl(kg).map((s) => s.wgsl);
+      expect(shaders.length).toBe(2);
+      expect(shaders[0]).toMatch(new RegExp(`${kind} \\(tree, split in \\d+ parts\\)`));
+      expect(kernelWgsl(kg, { splitK: false }).length).toBe(1);
+    });
+  }
+
+  it("a reduction with many outputs, or a short one, runs in one pass", () => {
+    const b = new IRBuilder();
+    const wide = b.sum(b.input("x", [64, 40_000]), [1], true);
+    const short = b.sum(b.input("y", [3, 20_000]), [1], true);
+    expect(kernelWgsl(planKernelGraph(b.graph({ wide, short }))).length).toBe(2);
+  });
+});
+
 describe.skipIf(skipReason !== null)("webgpu fusion on a whole training step", () => {
   it("the MNIST autoencoder's adam step: fused and unfused agree within 1e-5, in far fewer dispatches", async () => {
     const path = "examples/mnist-autoencoder.repr";
@@ -303,7 +333,10 @@ describe.skipIf(skipReason !== null)("webgpu split-K matmuls", () => {
     const weights = lowered.params.filter((p) => p.shape.length === 2).map((p) => `${p.shape[0]}×${p.shape[1]}`);
     expect(weights.length).toBe(6);
     expect(partials.sort()).toEqual(weights.sort());
-    expect(kernelWgsl(kg).length).toBe(planFusion(kg).length + partials.length);
+    // The loss, summed over the whole batch, is folded in chunks first: one more dispatch.
+    const splitReductions = kernelWgsl(kg).filter((s) => /\(tree, split in \d+ parts\)/.test(s.wgsl)).length;
+    expect(splitReductions).toBe(1);
+    expect(kernelWgsl(kg).length).toBe(planFusion(kg).length + partials.length + splitReductions);
 
     const params: Record<string, TensorFeed> = {};
     for (const [name, data] of initialize(lowered.params, 1)) {

@@ -79,7 +79,7 @@ export interface WebGpuCompileOptions {
   readonly bound?: ReadonlyMap<string, GPUBuffer>;
   /** False: one dispatch per kernel, as planned (for comparison); by default, elementwise chains are fused (`fuse.ts`). */
   readonly fuse?: boolean;
-  /** Whether matmuls with few output tiles and a long k split k over two dispatches (`splitK`); by default, where fusing. */
+  /** Whether matmuls with few output tiles and a long k split k over two dispatches, and reductions of few outputs over very many elements fold chunks first (`splitK`); by default, where fusing. */
   readonly splitK?: boolean;
 }
 

@@ -27,11 +27,37 @@ export interface FusedOperand {
   readonly read: (idx: string) => { readonly lines: readonly string[]; readonly value: string; readonly used: ReadonlySet<Helper> };
 }
 
+/** Reduced elements per workgroup of a split reduction's first pass. */
+const SPLIT_CHUNK = 8192;
+
+/**
+ * How many parts a reduction of `count` elements into `outputs` elements is
+ * split into (1: not split). A few outputs of very many elements (a loss
+ * over a whole batch) would leave all but a few workgroups of a GPU idle:
+ * such a reduction first folds chunks of 8192 elements in workgroups of their
+ * own, then folds the chunks' results.
+ */
+export function reduceParts(count: number, outputs: number): number {
+  if (outputs >= 64 || count < 4 * SPLIT_CHUNK) return 1;
+  return Math.min(Math.ceil(count / SPLIT_CHUNK), Math.floor(MAX_GROUPS / outputs));
+}
+
 /**
  * The shader and dispatch of a tree reduction of `x` over `attrs.axes` into
- * `out`; `x` is `in0`, or computed by `fused` from its bindings.
+ * `out`; `x` is `in0`, or computed by `fused` from its bindings. With
+ * `parts` > 1 it is the first pass of a split reduction: workgroup
+ * i · parts + p folds the p-th run of `⌈count / parts⌉` reduced elements of
+ * output i, and `out` (scratch) gets [outputs, parts] partial results, which
+ * a reduction over their last axis finishes.
  */
-export function renderReduceTree(kind: "sum" | "max", attrs: OpAttrs["sum"], x: { shape: Shape; dtype: DType }, out: Shape, fused?: FusedOperand): { wgsl: string; workgroups: [number, number, number] } {
+export function renderReduceTree(
+  kind: "sum" | "max",
+  attrs: OpAttrs["sum"],
+  x: { shape: Shape; dtype: DType },
+  out: Shape,
+  fused?: FusedOperand,
+  parts = 1,
+): { wgsl: string; workgroups: [number, number, number] } {
   const t = x.dtype;
   const axes = attrs.axes;
   const strides = stridesOf(x.shape);
@@ -52,7 +78,9 @@ export function renderReduceTree(kind: "sum" | "max", attrs: OpAttrs["sum"], x: 
   const used = new Set<Helper>();
   if (kind === "max" && t === "f32") used.add("fmax");
   if (init.includes("f32_bits(")) used.add("f32_bits");
-  const x0 = Math.min(outputs, MAX_GROUPS);
+  const groups = outputs * parts;
+  const chunk = Math.ceil(count / parts);
+  const x0 = Math.min(groups, MAX_GROUPS);
   const index = `base + ${inner === "" ? "0u" : inner}`;
   let load = [`let v = in0[${index}];`];
   if (fused !== undefined) {
@@ -62,7 +90,7 @@ export function renderReduceTree(kind: "sum" | "max", attrs: OpAttrs["sum"], x: 
   }
   const inputs = fused?.inputs ?? [x];
   const lines = [
-    `// ${fused === undefined ? "" : "fused "}${kind} (tree) → ${t}[${out.join(", ")}]`,
+    `// ${fused === undefined ? "" : "fused "}${kind} (tree${parts > 1 ? `, split in ${parts} parts` : ""}) → ${t}[${out.join(", ")}${parts > 1 ? `, ${parts}` : ""}]`,
     ...inputs.map((b, j) => `@group(0) @binding(${j}) var<storage, read> in${j}: array<${b.dtype}>;`),
     `@group(0) @binding(${inputs.length}) var<storage, read_write> out: array<${t}>;`,
     "",
@@ -75,12 +103,15 @@ export function renderReduceTree(kind: "sum" | "max", attrs: OpAttrs["sum"], x: 
     `@compute @workgroup_size(${THREADS})`,
     "fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {",
     // Uniform per workgroup, so returning here keeps the barriers below in uniform control flow.
-    `  let i = wg.x + wg.y * ${u32Lit(x0)};`,
-    `  if (i >= ${u32Lit(outputs)}) { return; }`,
+    `  let w = wg.x + wg.y * ${u32Lit(x0)};`,
+    `  if (w >= ${u32Lit(groups)}) { return; }`,
+    `  let i = w / ${u32Lit(parts)};`,
+    `  let first = (w % ${u32Lit(parts)}) * ${u32Lit(chunk)};`,
+    `  let end = min(first + ${u32Lit(chunk)}, ${u32Lit(count)});`,
     ...coords(out).split("\n").map((l) => `  ${l}`),
     `  let base = ${offset(keptStrides)};`,
     `  var acc = ${init};`,
-    `  for (var r = lid.x; r < ${u32Lit(count)}; r += ${u32Lit(THREADS)}) {`,
+    `  for (var r = first + lid.x; r < end; r += ${u32Lit(THREADS)}) {`,
     ...load.map((l) => `    ${l}`),
     `    acc = ${combine("acc", "v")};`,
     "  }",
@@ -90,9 +121,9 @@ export function renderReduceTree(kind: "sum" | "max", attrs: OpAttrs["sum"], x: 
     `    if (lid.x < s) { part[lid.x] = ${combine("part[lid.x]", "part[lid.x + s]")}; }`,
     "    workgroupBarrier();",
     "  }",
-    "  if (lid.x == 0u) { out[i] = part[0]; }",
+    "  if (lid.x == 0u) { out[w] = part[0]; }",
     "}",
     "",
   );
-  return { wgsl: lines.join("\n"), workgroups: outputs === 0 ? [0, 0, 0] : [x0, Math.ceil(outputs / x0), 1] };
+  return { wgsl: lines.join("\n"), workgroups: groups === 0 ? [0, 0, 0] : [x0, Math.ceil(groups / x0), 1] };
 }

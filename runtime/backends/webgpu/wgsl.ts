@@ -24,7 +24,7 @@ import { MAX_BINDINGS, planFusion, viewOfValue, type FusedGroup, type FusionOpti
 import { fusedBody, fusedValue } from "./wgsl-fused.js";
 import { helperSource, u32Lit, type Helper } from "./wgsl-lib.js";
 import { renderMatmul, splitK, type MatmulOperand, type SplitK } from "./wgsl-matmul.js";
-import { renderReduceTree, wantsTree } from "./wgsl-reduce.js";
+import { reduceParts, renderReduceTree, wantsTree } from "./wgsl-reduce.js";
 import type { OpAttrs } from "../../ir/ops.js";
 import { OP_RENDERERS, type TensorType } from "./wgsl-ops.js";
 
@@ -123,7 +123,7 @@ export const SCRATCH = -1;
 
 /** Options of `renderGroup`. */
 export interface RenderOptions {
-  /** False: every matmul sums all of k in one dispatch. */
+  /** False: every matmul sums all of k, and every reduction all its elements, in one dispatch. */
   readonly splitK?: boolean;
 }
 
@@ -144,12 +144,26 @@ export function renderGroup(graph: KernelGraph, group: FusedGroup, options: Rend
   if (root.ops.length === 1 && (op.op === "sum" || op.op === "max")) {
     const x = graph.values[root.inputs[0]!]!;
     const attrs = op.attrs as OpAttrs["sum"];
-    if (wantsTree(sizeOf(attrs.axes.map((a) => x.shape[a]!)))) {
+    const count = sizeOf(attrs.axes.map((a) => x.shape[a]!));
+    if (wantsTree(count)) {
       for (const t of [root, x, ...types(group.inputs)]) checkType(t, root.id);
-      if (group.kernels.length === 1) return { ...renderReduceTree(op.op, attrs, x, root.shape), bindings: root.inputs, outputs: [root.output] };
       // The operand's chain, computed where the reduction reads it.
       const read = (idx: string): ReturnType<typeof fusedValue> => fusedValue(graph, group.kernels, group.inputs, root.inputs[0]!, idx);
-      return { ...renderReduceTree(op.op, attrs, x, root.shape, { inputs: types(group.inputs), read }), bindings: group.inputs, outputs: [root.output] };
+      const operand = group.kernels.length === 1 ? undefined : { inputs: types(group.inputs), read };
+      const bindings = group.kernels.length === 1 ? root.inputs : group.inputs;
+      const outputs = sizeOf(root.shape);
+      const parts = options.splitK === false ? 1 : reduceParts(count, outputs);
+      if (parts === 1) return { ...renderReduceTree(op.op, attrs, x, root.shape, operand), bindings, outputs: [root.output] };
+      // Split: chunks' partial results in scratch [outputs, parts], then those reduced over their last axis.
+      const partial = renderReduceTree(op.op, attrs, x, root.shape, operand, parts);
+      // Laid out as [outputs, 1]: the same elements, in the order of the root's shape.
+      const finish = renderReduceTree(op.op, { axes: [1] } as OpAttrs["sum"], { shape: [outputs, parts], dtype: root.dtype }, [outputs, 1]);
+      return {
+        ...finish,
+        bindings: [SCRATCH],
+        outputs: [root.output],
+        partials: { wgsl: partial.wgsl, workgroups: partial.workgroups, bindings, elements: outputs * parts },
+      };
     }
   }
   if (group.kernels.length === 1) return { ...renderKernel(root, types(root.inputs)), bindings: root.inputs, outputs: [root.output] };
@@ -276,9 +290,10 @@ export function planDispatches(graph: KernelGraph, options: DispatchOptions = {}
     }
     const id = graph.values.length + scratch.size;
     scratch.set(id, r.partials.elements);
-    const matmul = g.kernels.find((k) => graph.kernels[k]!.ops[0]!.op === "matmul")!;
-    dispatches.push({ kernel: g.root, kernels: [matmul], wgsl: r.partials.wgsl, workgroups: r.partials.workgroups, bindings: r.partials.bindings, outputs: [id] });
-    dispatches.push({ kernel: g.root, kernels: g.kernels, wgsl: r.wgsl, workgroups: r.workgroups, bindings: r.bindings.map((v) => (v === SCRATCH ? id : v)), outputs: r.outputs });
+    // A split-K matmul's partials compute its matmul and the second pass the rest; a split reduction's partials compute the group and the second pass its root.
+    const matmul = g.kernels.find((k) => graph.kernels[k]!.ops[0]!.op === "matmul");
+    dispatches.push({ kernel: g.root, kernels: matmul !== undefined ? [matmul] : g.kernels, wgsl: r.partials.wgsl, workgroups: r.partials.workgroups, bindings: r.partials.bindings, outputs: [id] });
+    dispatches.push({ kernel: g.root, kernels: matmul !== undefined ? g.kernels : [g.root], wgsl: r.wgsl, workgroups: r.workgroups, bindings: r.bindings.map((v) => (v === SCRATCH ? id : v)), outputs: r.outputs });
   }
   return { dispatches, scratch };
 }
