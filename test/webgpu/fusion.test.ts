@@ -245,27 +245,36 @@ describe.skipIf(skipReason !== null)("webgpu split reductions", () => {
   });
 });
 
+/**
+ * The MNIST autoencoder's training step (Adam) at `batch`: its lowering, its
+ * kernel graph, initial params with nonzero moments (so every term of the
+ * update shows), and feeds.
+ */
+function autoencoderStep(batch: number) {
+  const path = "examples/mnist-autoencoder.repr";
+  const { program } = checkProgram(new Source(path, readFileSync(path, "utf8")), nodeFileHost);
+  const lowered = lowerModel(program!, "Autoencoder", { batch, mode: "train" });
+  const step = lowerTrainStep(lowered, null);
+  const kg = planKernelGraph(lowered.builder.graph(Object.fromEntries(step.graph.outputs.map((o) => [o.name, o.node]))));
+  const params: Record<string, TensorFeed> = {};
+  for (const [name, data] of initialize(lowered.params, 1)) {
+    const p = lowered.params.find((q) => q.name === name)!;
+    params[name] = { shape: p.shape, data: Float32Array.from(data) };
+  }
+  for (const s of step.state) params[s.name] = { shape: s.node.shape, data: Float32Array.from(numbers(sizeOf(s.node.shape), 7, 0, 0.01)) };
+  const feeds = Object.fromEntries(
+    kg.inputs.map((i) => [i.name, i.dtype === "i32" ? { shape: i.shape, data: [3] } : { shape: i.shape, data: Float32Array.from(numbers(sizeOf(i.shape), 5, 0, 1)) }]),
+  );
+  return { lowered, step, kg, params, feeds };
+}
+
 describe.skipIf(skipReason !== null)("webgpu fusion on a whole training step", () => {
   it("the MNIST autoencoder's adam step: fused and unfused agree within 1e-5, in far fewer dispatches", async () => {
-    const path = "examples/mnist-autoencoder.repr";
-    const { program } = checkProgram(new Source(path, readFileSync(path, "utf8")), nodeFileHost);
-    const lowered = lowerModel(program!, "Autoencoder", { batch: 8, mode: "train" });
-    const step = lowerTrainStep(lowered, null);
-    const kg = planKernelGraph(lowered.builder.graph(Object.fromEntries(step.graph.outputs.map((o) => [o.name, o.node]))));
+    const { kg, params, feeds } = autoencoderStep(8);
     const dispatches = planFusion(kg).length;
     expect(kg.kernels.length).toBeGreaterThan(300);
     expect(dispatches).toBeLessThanOrEqual(50);
 
-    const params: Record<string, TensorFeed> = {};
-    for (const [name, data] of initialize(lowered.params, 1)) {
-      const p = lowered.params.find((q) => q.name === name)!;
-      params[name] = { shape: p.shape, data: Float32Array.from(data) };
-    }
-    // Nonzero moments, so every term of the update shows.
-    for (const s of step.state) params[s.name] = { shape: s.node.shape, data: Float32Array.from(numbers(sizeOf(s.node.shape), 7, 0, 0.01)) };
-    const feeds = Object.fromEntries(
-      kg.inputs.map((i) => [i.name, i.dtype === "i32" ? { shape: i.shape, data: [3] } : { shape: i.shape, data: Float32Array.from(numbers(sizeOf(i.shape), 5, 0, 1)) }]),
-    );
     const [fused, unfused] = [await runGpu(kg, feeds, params, true), await runGpu(kg, feeds, params, false)];
     expect(Object.keys(fused).sort()).toEqual(Object.keys(unfused).sort());
     for (const [name, want] of Object.entries(unfused)) {
@@ -323,11 +332,7 @@ describe.skipIf(skipReason !== null)("webgpu split-K matmuls", () => {
   });
 
   it("the autoencoder's adam step at batch 2048 splits its weight gradients and agrees with the unsplit run within 1e-5", { timeout: 300_000 }, async () => {
-    const path = "examples/mnist-autoencoder.repr";
-    const { program } = checkProgram(new Source(path, readFileSync(path, "utf8")), nodeFileHost);
-    const lowered = lowerModel(program!, "Autoencoder", { batch: 2048, mode: "train" });
-    const step = lowerTrainStep(lowered, null);
-    const kg = planKernelGraph(lowered.builder.graph(Object.fromEntries(step.graph.outputs.map((o) => [o.name, o.node]))));
+    const { lowered, kg, params, feeds } = autoencoderStep(2048);
     // One split per weight matrix: its partials' [rows, cols] are a weight's shape.
     const partials = kernelWgsl(kg).flatMap((s) => [...s.wgsl.matchAll(/^\/\/ matmul \(split-K partials\) → f32\[\d+, (\d+), (\d+)\]$/gm)].map((h) => `${h[1]}×${h[2]}`));
     const weights = lowered.params.filter((p) => p.shape.length === 2).map((p) => `${p.shape[0]}×${p.shape[1]}`);
@@ -338,15 +343,6 @@ describe.skipIf(skipReason !== null)("webgpu split-K matmuls", () => {
     expect(splitReductions).toBe(1);
     expect(kernelWgsl(kg).length).toBe(planFusion(kg).length + partials.length + splitReductions);
 
-    const params: Record<string, TensorFeed> = {};
-    for (const [name, data] of initialize(lowered.params, 1)) {
-      const p = lowered.params.find((q) => q.name === name)!;
-      params[name] = { shape: p.shape, data: Float32Array.from(data) };
-    }
-    for (const s of step.state) params[s.name] = { shape: s.node.shape, data: Float32Array.from(numbers(sizeOf(s.node.shape), 7, 0, 0.01)) };
-    const feeds = Object.fromEntries(
-      kg.inputs.map((i) => [i.name, i.dtype === "i32" ? { shape: i.shape, data: [3] } : { shape: i.shape, data: Float32Array.from(numbers(sizeOf(i.shape), 5, 0, 1)) }]),
-    );
     const split = await runGpu(kg, feeds, params);
     const exe = gpu!.compile(kg, { splitK: false });
     const whole = await exe.runAsync(feeds, params).finally(() => exe.destroy());

@@ -155,6 +155,18 @@ export function compileWebGpu(device: GPUDevice, graph: KernelGraph, options: We
   const leaves = [...graph.inputs.map((n) => ({ n, from: "feeds" as const })), ...graph.params.filter((n) => !boundAt.has(n.value)).map((n) => ({ n, from: "params" as const }))];
   const outputIndex = new Map(graph.outputs.map((o, j) => [o.name, j]));
 
+  /** What every run does first: report compile errors (once) and write the feeds and unbound params to their buffers. */
+  const writeLeaves = async (feeds: TensorFeeds, params: TensorFeeds): Promise<void> => {
+    if (compileErrors !== null) {
+      await compileErrors;
+      compileErrors = null;
+    }
+    for (const { n, from } of leaves) {
+      const data = feedData(n, lookupFeed(from === "feeds" ? feeds : params, n.name), from === "feeds" ? "input" : "param");
+      if (data.length > 0) device.queue.writeBuffer(bufferOf(n.value), 0, data);
+    }
+  };
+
   return {
     graph,
     run(): Record<string, TensorValue> {
@@ -165,14 +177,7 @@ export function compileWebGpu(device: GPUDevice, graph: KernelGraph, options: We
       if (running) throw new Error("webgpu: runAsync was called again before the previous run finished");
       running = true;
       try {
-        if (compileErrors !== null) {
-          await compileErrors;
-          compileErrors = null;
-        }
-        for (const { n, from } of leaves) {
-          const data = feedData(n, lookupFeed(from === "feeds" ? feeds : params, n.name), from === "feeds" ? "input" : "param");
-          if (data.length > 0) device.queue.writeBuffer(bufferOf(n.value), 0, data);
-        }
+        await writeLeaves(feeds, params);
         device.pushErrorScope("validation");
         const encoder = device.createCommandEncoder();
         const pass = encoder.beginComputePass();
@@ -220,14 +225,7 @@ export function compileWebGpu(device: GPUDevice, graph: KernelGraph, options: We
       if (running) throw new Error("webgpu: profileAsync was called while a run was in progress");
       running = true;
       try {
-        if (compileErrors !== null) {
-          await compileErrors;
-          compileErrors = null;
-        }
-        for (const { n, from } of leaves) {
-          const data = feedData(n, lookupFeed(from === "feeds" ? feeds : params, n.name), from === "feeds" ? "input" : "param");
-          if (data.length > 0) device.queue.writeBuffer(bufferOf(n.value), 0, data);
-        }
+        await writeLeaves(feeds, params);
         await device.queue.onSubmittedWorkDone();
         const times: DispatchTime[] = [];
         for (let i = 0; i < kernels.length; i++) {

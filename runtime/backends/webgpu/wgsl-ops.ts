@@ -119,26 +119,42 @@ function binary(op: Op): OpRenderer {
   };
 }
 
+/**
+ * How a reduction of `shape` over `axes` addresses its operand: the strides
+ * that the output's coordinates take (0 on reduced axes), the number of
+ * elements reduced per output, and the offset of the `r`-th of them from the
+ * output's base, as WGSL.
+ */
+export function reductionIndex(shape: Shape, axes: readonly number[]): { keptStrides: number[]; count: number; inner: string } {
+  const strides = stridesOf(shape);
+  const keptStrides = shape.map((_, a) => (axes.includes(a) ? 0 : strides[a]!));
+  const reduced = axes.map((a) => shape[a]!);
+  const rStrides = stridesOf(reduced);
+  const inner = axes
+    .map((a, j) => {
+      const q = rStrides[j] === 1 ? "r" : `r / ${u32Lit(rStrides[j]!)}`;
+      const coordinate = j === 0 ? q : `${q === "r" ? q : `(${q})`} % ${u32Lit(reduced[j]!)}`;
+      return strides[a] === 1 ? coordinate : `(${coordinate}) * ${u32Lit(strides[a]!)}`;
+    })
+    .join(" + ");
+  return { keptStrides, count: sizeOf(reduced), inner };
+}
+
+/** A reduction's starting value and how it combines two values of type `t`. */
+export function reductionFold(kind: "sum" | "max", t: DType): { init: string; combine: (a: string, b: string) => string } {
+  const init = kind === "sum" ? lit(0, t) : t === "f32" ? f32Lit(-Infinity) : i32Lit(-(2 ** 31));
+  const combine = (a: string, b: string): string => (kind === "sum" ? `${a} + ${b}` : t === "f32" ? `fmax(${a}, ${b})` : `max(${a}, ${b})`);
+  return { init, combine };
+}
+
 function reduce(kind: "sum" | "max"): OpRenderer {
   return ({ attrs, inputs, out, use }) => {
     const x = inputs[0]!;
-    const axes = (attrs as OpAttrs["sum"]).axes;
     const t = x.dtype;
-    const strides = stridesOf(x.shape);
     // The output's coordinates address the kept axes; the loop walks the reduced ones.
-    const keptStrides = x.shape.map((_, a) => (axes.includes(a) ? 0 : strides[a]!));
-    const reduced = axes.map((a) => x.shape[a]!);
-    const count = sizeOf(reduced);
-    const init = kind === "sum" ? lit(0, t) : t === "f32" ? f32Lit(-Infinity) : i32Lit(-(2 ** 31));
-    const rStrides = stridesOf(reduced);
-    const inner = axes
-      .map((a, j) => {
-        const q = rStrides[j] === 1 ? "r" : `r / ${u32Lit(rStrides[j]!)}`;
-        const coordinate = j === 0 ? q : `${q === "r" ? q : `(${q})`} % ${u32Lit(reduced[j]!)}`;
-        return strides[a] === 1 ? coordinate : `(${coordinate}) * ${u32Lit(strides[a]!)}`;
-      })
-      .join(" + ");
-    const combine = kind === "sum" ? "acc + v" : t === "f32" ? "fmax(acc, v)" : "max(acc, v)";
+    const { keptStrides, count, inner } = reductionIndex(x.shape, (attrs as OpAttrs["sum"]).axes);
+    const { init, combine: fold } = reductionFold(kind, t);
+    const combine = fold("acc", "v");
     if (count === 0) return `out[i] = ${init};`;
     if (kind === "max" && t === "f32") use("fmax");
     return [

@@ -6,10 +6,10 @@
  * which leaves a GPU idle when few outputs reduce many elements (a loss).
  */
 import type { DType, OpAttrs, Shape } from "../../ir/ops.js";
-import { sizeOf, stridesOf } from "../../ir/shape.js";
-import { f32Lit, helperSource, i32Lit, lit, u32Lit, type Helper } from "./wgsl-lib.js";
+import { sizeOf } from "../../ir/shape.js";
+import { helperSource, u32Lit, type Helper } from "./wgsl-lib.js";
 import { isLongReduction } from "./fuse.js";
-import { coords, offset } from "./wgsl-ops.js";
+import { coords, offset, reductionFold, reductionIndex } from "./wgsl-ops.js";
 
 /** Invocations per workgroup of a tree reduction. */
 const THREADS = 256;
@@ -59,22 +59,9 @@ export function renderReduceTree(
   parts = 1,
 ): { wgsl: string; workgroups: [number, number, number] } {
   const t = x.dtype;
-  const axes = attrs.axes;
-  const strides = stridesOf(x.shape);
-  const keptStrides = x.shape.map((_, a) => (axes.includes(a) ? 0 : strides[a]!));
-  const reduced = axes.map((a) => x.shape[a]!);
-  const count = sizeOf(reduced);
+  const { keptStrides, count, inner } = reductionIndex(x.shape, attrs.axes);
   const outputs = sizeOf(out);
-  const rStrides = stridesOf(reduced);
-  const inner = axes
-    .map((a, j) => {
-      const q = rStrides[j] === 1 ? "r" : `r / ${u32Lit(rStrides[j]!)}`;
-      const coordinate = j === 0 ? q : `${q === "r" ? q : `(${q})`} % ${u32Lit(reduced[j]!)}`;
-      return strides[a] === 1 ? coordinate : `(${coordinate}) * ${u32Lit(strides[a]!)}`;
-    })
-    .join(" + ");
-  const init = kind === "sum" ? lit(0, t) : t === "f32" ? f32Lit(-Infinity) : i32Lit(-(2 ** 31));
-  const combine = (a: string, b: string): string => (kind === "sum" ? `${a} + ${b}` : t === "f32" ? `fmax(${a}, ${b})` : `max(${a}, ${b})`);
+  const { init, combine } = reductionFold(kind, t);
   const used = new Set<Helper>();
   if (kind === "max" && t === "f32") used.add("fmax");
   if (init.includes("f32_bits(")) used.add("f32_bits");
