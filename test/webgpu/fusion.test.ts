@@ -25,6 +25,15 @@ import { expectAgree, gpu, runGpu, skipReason } from "./gpu.js";
 
 const feed = (shape: readonly number[], seed: number, lo = -2, hi = 2): { shape: number[]; data: number[] } => ({ shape: [...shape], data: numbers(sizeOf(shape), seed, lo, hi) });
 
+/** A·B (either read transposed) on WebGPU against the reference, on operands from seeds `seed` and `seed + 1`; its kernel graph. */
+async function expectMatmulAgrees(aShape: number[], bShape: number[], ta: boolean, tb: boolean, seed: number) {
+  const b = new IRBuilder();
+  const a = b.input("a", aShape);
+  const c = b.input("b", bShape);
+  const y = b.matmul(ta ? b.transpose(a) : a, tb ? b.transpose(c) : c);
+  return await expectAgree(b.graph({ y }), { a: feed(aShape, seed), b: feed(bShape, seed + 1) }, 1e-5);
+}
+
 describe.skipIf(skipReason !== null)("webgpu fusion", () => {
   it("random elementwise chains with broadcasts agree with the reference in fewer dispatches", async () => {
     const step = fc.record({ op: fc.nat(11), a: fc.nat(), b: fc.nat(), keep: fc.boolean() });
@@ -156,11 +165,7 @@ describe.skipIf(skipReason !== null)("webgpu tiled matmul", () => {
   ];
   for (const [name, aShape, bShape, ta, tb] of cases) {
     it(name, async () => {
-      const b = new IRBuilder();
-      const a = b.input("a", aShape);
-      const c = b.input("b", bShape);
-      const y = b.matmul(ta ? b.transpose(a) : a, tb ? b.transpose(c) : c);
-      const kg = await expectAgree(b.graph({ y }), { a: feed(aShape, 3), b: feed(bShape, 4) }, 1e-5);
+      const kg = await expectMatmulAgrees(aShape, bShape, ta, tb, 3);
       // Transposes are read in place: one dispatch.
       expect(planFusion(kg).length).toBe(1);
     });
@@ -297,11 +302,7 @@ describe.skipIf(skipReason !== null)("webgpu split-K matmuls", () => {
   ];
   for (const [name, aShape, bShape, ta, tb] of cases) {
     it(name, async () => {
-      const b = new IRBuilder();
-      const a = b.input("a", aShape);
-      const c = b.input("b", bShape);
-      const y = b.matmul(ta ? b.transpose(a) : a, tb ? b.transpose(c) : c);
-      const kg = await expectAgree(b.graph({ y }), { a: feed(aShape, 5), b: feed(bShape, 6) }, 1e-5);
+      const kg = await expectMatmulAgrees(aShape, bShape, ta, tb, 5);
       const shaders = kernelWgsl(kg).map((s) => s.wgsl);
       expect(shaders.length).toBe(2);
       expect(shaders[0]).toContain("matmul (split-K partials)");
