@@ -36,18 +36,7 @@ export function expectAgree(graph: Graph, feeds: TensorFeeds = {}, tol = 1e-6, p
   const kg = planKernelGraph(graph);
   const ref = compileReference(kg).run(feeds, params);
   const cpu = compileCpu(kg, options).run(feeds, params);
-  for (const o of graph.outputs) {
-    const [r, c] = [ref[o.name]!, cpu[o.name]!];
-    expect(c.shape, o.name).toEqual(r.shape);
-    expect(c.dtype, o.name).toBe(r.dtype);
-    expect(c.data.length, o.name).toBe(r.data.length);
-    // i32 has no −0: the reference may hold one (cast of −0.5), the CPU cannot.
-    if (r.dtype === "i32") expect([...c.data], o.name).toEqual([...r.data].map((v) => v + 0));
-    else {
-      const err = relativeError(c.data, r.data);
-      if (!(err <= tol)) expect.fail(`${o.name}: relative error ${err} > ${tol}\ncpu ${[...c.data].slice(0, 12)}\nref ${[...r.data].slice(0, 12)}`);
-    }
-  }
+  expectOutputsAgree("cpu", graph.outputs.map((o) => o.name), cpu, ref, tol);
   return { kg, ref, cpu };
 }
 
@@ -65,4 +54,24 @@ export function numbers(n: number, seed: number, lo = -2, hi = 2): number[] {
 /** Deterministic integers in [lo, hi). */
 export function integers(n: number, seed: number, lo: number, hi: number): number[] {
   return numbers(n, seed, lo, hi).map(Math.floor);
+}
+
+/**
+ * Expects a backend's outputs `names` to be the reference's: the same shapes,
+ * dtypes and lengths, i32 exactly and f32 within `tol` relative to the
+ * output's scale. `backend` names the backend in messages.
+ */
+export function expectOutputsAgree(backend: string, names: readonly string[], got: Record<string, TensorValue>, ref: Record<string, TensorValue>, tol: number): void {
+  for (const name of names) {
+    const [r, g] = [ref[name]!, got[name]!];
+    expect(g.shape, name).toEqual(r.shape);
+    expect(g.dtype, name).toBe(r.dtype);
+    expect(g.data.length, name).toBe(r.data.length);
+    // i32 has no −0: the reference may hold one (cast of −0.5), a float32 backend cannot.
+    if (r.dtype === "i32") expect([...g.data], name).toEqual([...r.data].map((v) => v + 0));
+    else {
+      const err = relativeError(g.data, r.data);
+      if (!(err <= tol)) expect.fail(`${name}: relative error ${err} > ${tol}\n${backend} ${[...g.data].slice(0, 12)}\nref ${[...r.data].slice(0, 12)}`);
+    }
+  }
 }

@@ -5,14 +5,13 @@
  */
 import { existsSync } from "node:fs";
 import { constants } from "node:os";
-import { expect } from "vitest";
 import type { TensorFeeds, TensorValue } from "../../runtime/backends/backend.js";
 import { compileReference } from "../../runtime/backends/reference/executor.js";
 import { createWebGpuBackend, type WebGpuBackend } from "../../runtime/backends/webgpu/index.js";
 import type { Graph } from "../../runtime/ir/node.js";
 import type { KernelGraph } from "../../runtime/kernel/graph.js";
 import { planKernelGraph } from "../../runtime/kernel/plan.js";
-import { relativeError } from "../cpu/compare.js";
+import { expectOutputsAgree } from "../cpu/compare.js";
 
 const CHROMIUM = "/usr/lib/chromium";
 
@@ -53,16 +52,6 @@ export async function expectAgree(graph: Graph, feeds: TensorFeeds = {}, tol = 1
   const kg = planKernelGraph(graph);
   const ref = compileReference(kg).run(feeds, params);
   const got = await runGpu(kg, feeds, params);
-  for (const o of graph.outputs) {
-    const [r, g] = [ref[o.name]!, got[o.name]!];
-    expect(g.shape, o.name).toEqual(r.shape);
-    expect(g.dtype, o.name).toBe(r.dtype);
-    expect(g.data.length, o.name).toBe(r.data.length);
-    if (r.dtype === "i32") expect([...g.data], o.name).toEqual([...r.data].map((v) => v + 0));
-    else {
-      const err = relativeError(g.data, r.data);
-      if (!(err <= tol)) expect.fail(`${o.name}: relative error ${err} > ${tol}\ngpu ${[...g.data].slice(0, 12)}\nref ${[...r.data].slice(0, 12)}`);
-    }
-  }
+  expectOutputsAgree("gpu", graph.outputs.map((o) => o.name), got, ref, tol);
   return kg;
 }
