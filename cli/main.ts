@@ -95,7 +95,7 @@ program
   .option("--resume", "continue the run stopped in --out (after Ctrl-C, SIGTERM or a crash) exactly where it stopped")
   .option("--init <weights.safetensors>", "start from these weights (all or some of the model's tensors, by name)")
   .option("--start-at <step>", "start the pipeline at this step (counted from 1), e.g. adapt with --init weights")
-  .option("--checkpoint-every <seconds>", "write a resume checkpoint this often while training (default: 60)")
+  .option("--checkpoint-every <seconds>", "write a resume checkpoint this often while training (default: 60; 0: after every update)")
   .option("--plain", "plain log lines instead of a progress bar (the default when output is not a terminal)")
   .action((file: string, options: RawTrainOptions) => run(() => trainCommand(file, options)));
 

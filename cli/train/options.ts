@@ -75,7 +75,8 @@ export function checkTrainOptions(raw: RawTrainOptions): TrainOptions {
     resume: raw.resume ?? false,
     init: raw.init ?? null,
     startAt: (wholeNumber("--start-at", raw.startAt, 1) ?? 1) - 1,
-    checkpointEverySeconds: wholeNumber("--checkpoint-every", raw.checkpointEvery, 1) ?? 60,
+    // 0 writes one after every update: slow, but it makes the checkpoint's position exact (tests, debugging).
+    checkpointEverySeconds: wholeNumber("--checkpoint-every", raw.checkpointEvery, 0) ?? 60,
     plain: raw.plain ?? false,
   };
 }

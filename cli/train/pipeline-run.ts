@@ -27,6 +27,7 @@ import { initialStore, replaceHead, toCheckpointTensors } from "./params.js";
 import { pictureRows, type PictureRow } from "./pictures.js";
 import { StepPrograms } from "./programs.js";
 import { writeResume, type ResumePoint } from "./resume.js";
+import { testPause } from "./test-pause.js";
 import type { TrainOptions } from "./options.js";
 import { VERSION } from "../version.js";
 
@@ -90,11 +91,13 @@ export class PipelineRun {
       if (this.interrupted !== null) return this.stop(i, 0);
       // `--init` weights go in where the pipeline starts: after the skipped steps (a pretrain applies them itself).
       if (i === this.options.startAt && i > 0 && from.store === null) this.applyInit(modelParams(this.model, this.replacedAfter(i - 1)));
-      const resumedHere = from.store !== null && i === from.stepIndex;
+      // A resume point at update 0 is a step not yet started: it starts afresh on the store as it stands.
+      const resumedHere = from.store !== null && i === from.stepIndex && from.next > 0;
       const outcome = await this.runStep(i, resumedHere ? from.next : 0, resumedHere);
       if (outcome !== null) return outcome;
       await this.onStepDone(this.history);
       if (i + 1 < steps.length) await this.saveResume(i + 1, 0);
+      await testPause(`step:${i + 1}`);
     }
     rmSync(this.resumeFile, { force: true });
     return { kind: "done" };
@@ -230,6 +233,7 @@ export class PipelineRun {
         series.losses.push(loss);
         seen += examples;
         progress.update(t + 1, { loss, examples: seen });
+        return testPause(`update:${i + 1}:${t + 1}`);
       },
       shouldStop: () => this.interrupted !== null,
       pauseEveryMs: this.options.checkpointEverySeconds * 1000,

@@ -39,8 +39,8 @@ export interface TrainLoopOptions {
   readonly stepInput: string | null;
   /** Parameters, running statistics and optimizer state; updated in place. */
   readonly store: TensorStore;
-  /** Called after each applied update with its number and loss. */
-  readonly onUpdate?: (t: number, loss: number, examples: number) => void;
+  /** Called after each applied update with its number and loss; a promise it returns is awaited before the next update. */
+  readonly onUpdate?: (t: number, loss: number, examples: number) => void | Promise<void>;
   /** Checked between updates: when it returns true the loop stops (an interrupt). */
   readonly shouldStop?: () => boolean;
   /** Yield to the event loop at least this often, in milliseconds (signals are handled then). Default 100. */
@@ -102,7 +102,8 @@ export async function runTrainLoop(o: TrainLoopOptions): Promise<TrainLoopResult
     for (const name in outputs) {
       if (name.startsWith(NEW_PREFIX)) o.store.overwrite(name.slice(NEW_PREFIX.length), outputs[name]!.data);
     }
-    o.onUpdate?.(t, loss, indices.length);
+    const pending = o.onUpdate?.(t, loss, indices.length);
+    if (pending instanceof Promise) await pending;
   }
   return { kind: "done", next: o.updates };
 }

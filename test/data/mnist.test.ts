@@ -66,13 +66,13 @@ describe("the default MNIST source", () => {
     }
   });
 
-  it("is cached: a second load is fast and gives the same numbers", async () => {
+  it("is cached: a second load shares the first one's memory and gives the same numbers", async () => {
     const a = await loadDataset(digits, []);
-    const start = performance.now();
     const b = await loadDataset(spec("pictures", f32("pixels", [1, 28, 28])), []);
-    expect(performance.now() - start).toBeLessThan(200);
     const x = b.train.columns.get("pixels")!.data;
     const y = a.train.columns.get("image")!.data;
+    // The package is read once per process: both loads view the same buffer (not a clock, which a slow machine would fail).
+    expect(x.buffer).toBe(y.buffer);
     expect(Buffer.from(x.buffer, x.byteOffset, x.byteLength).equals(Buffer.from(y.buffer, y.byteOffset, y.byteLength))).toBe(true);
     expect([...b.train.columns.keys()]).toEqual(["pixels"]);
   });

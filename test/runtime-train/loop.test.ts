@@ -281,6 +281,27 @@ describe("runTrainLoop", () => {
     expect(pauses).toBe(0);
   });
 
+  test("a promise onUpdate returns is awaited before the next update, and a stop requested meanwhile takes effect", async () => {
+    const log: string[] = [];
+    let stop = false;
+    const trace = await train(initialStore(), 5, 2, 6, {
+      shouldStop: () => stop,
+      onUpdate: (t) => {
+        log.push(`update ${t}`);
+        if (t !== 2) return;
+        return new Promise<void>((resolve) =>
+          setImmediate(() => {
+            stop = true;
+            log.push("hook done");
+            resolve();
+          }),
+        );
+      },
+    });
+    expect(log).toEqual(["update 0", "update 1", "update 2", "hook done"]);
+    expect(trace.result).toEqual({ kind: "stopped", next: 3 });
+  });
+
   test("a stop request wins over a due pause", async () => {
     const paused: number[] = [];
     let applied = 0;

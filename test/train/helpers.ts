@@ -53,12 +53,19 @@ export interface Running {
   stderr: string;
   /** Resolves with the exit code (or 128 + signal number when killed). */
   readonly exited: Promise<number>;
-  /** Resolves once stderr contains `text`. */
+  /** Resolves once stderr contains `text`; rejects if the process exits first. */
   waitFor(text: string | RegExp): Promise<void>;
+  /** Resolves once the run waits at pause point `point`. */
+  paused(point: string): Promise<void>;
 }
 
-export function startCli(args: readonly string[]): Running {
-  const child = spawn(process.execPath, ["--import", "tsx", join(repoRoot, "cli", "main.ts"), ...args], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
+/**
+ * Starts the CLI. `pauseAt` lists pause points (cli/train/test-pause.ts) where
+ * the run waits for a signal, so a test can deliver one at an exact boundary.
+ */
+export function startCli(args: readonly string[], pauseAt: readonly string[] = []): Running {
+  const env = { ...process.env, REPR_TEST_PAUSE: pauseAt.join(",") };
+  const child = spawn(process.execPath, ["--import", "tsx", join(repoRoot, "cli", "main.ts"), ...args], { cwd: repoRoot, env, stdio: ["ignore", "pipe", "pipe"] });
   const waiters: { test: (s: string) => boolean; resolve: () => void }[] = [];
   const running: Running = {
     child,
@@ -70,7 +77,13 @@ export function startCli(args: readonly string[]): Running {
     waitFor(text) {
       const test = (s: string) => (typeof text === "string" ? s.includes(text) : text.test(s));
       if (test(running.stderr)) return Promise.resolve();
-      return new Promise((resolve) => waiters.push({ test, resolve }));
+      return new Promise((resolve, reject) => {
+        waiters.push({ test, resolve });
+        void running.exited.then((code) => reject(new Error(`the CLI exited (${code}) before printing ${String(text)}:\n${running.stderr}`)));
+      });
+    },
+    paused(point) {
+      return running.waitFor(`test pause: ${point}\n`);
     },
   };
   child.stdout!.on("data", (d: Buffer) => (running.stdout += d.toString()));

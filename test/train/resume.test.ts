@@ -5,7 +5,7 @@
  * with a message naming the update, the step and the phase, and keeps the
  * last good checkpoint.
  */
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { hasStackTrace, runCli } from "../cli/run-cli.js";
@@ -49,19 +49,8 @@ describe("--resume", () => {
     expect(r.status, r.stderr).toBe(0);
   }, 120_000);
 
-  it("after SIGINT, continues to the uninterrupted run's weights, bit for bit", async () => {
-    const out = join(dir, "interrupted");
-    const first = startCli(args(out));
-    await first.waitFor(/1 pretrain {2}step \d+\/1000/);
-    first.child.kill("SIGINT");
-    expect(await first.exited).toBe(130);
-    expect(first.stderr).toContain("SIGINT: stopping");
-    expect(first.stderr).toContain("resume.safetensors");
-    expect(first.stderr).not.toSatisfy(hasStackTrace);
-
-    const second = runCli([...args(out), "--resume"]);
-    expect(second.status, second.stderr).toBe(0);
-    expect(second.stderr).toMatch(/resuming pipeline Train at step 1, update \d+/);
+  /** The run's two checkpoints and its loss history equal the uninterrupted run's, bit for bit. */
+  function expectSameAsUninterrupted(out: string): void {
     for (const name of ["1-pretrain.safetensors", "2-adapt.safetensors"]) {
       const [a, b] = [bytes(join(reference, name)), bytes(join(out, name))];
       expect([...b.keys()]).toEqual([...a.keys()]);
@@ -69,25 +58,50 @@ describe("--resume", () => {
     }
     // The loss history is whole: one loss per update, the same as uninterrupted.
     expect(readMetrics(out).losses).toEqual(readMetrics(reference).losses);
-  }, 120_000);
+  }
+
+  // Each boundary is provoked on purpose: the run waits at a pause point until the signal arrives.
+  const boundaries = [
+    { at: "update:1:500", name: "in the middle of a step", resumes: "step 1, update 501" },
+    { at: "update:1:1000", name: "after a step's last update", resumes: "step 2, update 1" },
+    { at: "step:1", name: "between two steps", resumes: "step 2, update 1" },
+    { at: "update:2:1", name: "after the first update of a later step", resumes: "step 2, update 2" },
+  ];
+  for (const b of boundaries) {
+    it(`after SIGINT ${b.name}, continues to the uninterrupted run's weights, bit for bit`, async () => {
+      const out = join(dir, `interrupted-${b.at.replaceAll(":", "-")}`);
+      const first = startCli(args(out), [b.at]);
+      await first.paused(b.at);
+      first.child.kill("SIGINT");
+      expect(await first.exited, first.stderr).toBe(130);
+      expect(first.stderr).toContain("SIGINT: stopping");
+      expect(first.stderr).toContain("resume.safetensors");
+      expect(first.stderr).not.toSatisfy(hasStackTrace);
+
+      const second = runCli([...args(out), "--resume"]);
+      expect(second.status, second.stderr).toBe(0);
+      expect(second.stderr).toContain(`resuming pipeline Train at ${b.resumes}`);
+      expectSameAsUninterrupted(out);
+    }, 120_000);
+  }
 
   it("after a crash (SIGKILL), continues from the last periodic checkpoint to the same weights", async () => {
     const out = join(dir, "killed");
-    const first = startCli([...args(out), "--checkpoint-every", "1"]);
-    // Kill it once the first periodic checkpoint is there.
-    while (!existsSync(join(out, "resume.safetensors"))) await new Promise((r) => setTimeout(r, 50));
+    // A resume checkpoint after every update; the run is killed after update 20, before its checkpoint.
+    const first = startCli([...args(out), "--checkpoint-every", "0"], ["update:1:20"]);
+    await first.paused("update:1:20");
     first.child.kill("SIGKILL");
     await first.exited;
-    const second = runCli([...args(out), "--checkpoint-every", "1", "--resume"]);
+    const second = runCli([...args(out), "--checkpoint-every", "0", "--resume"]);
     expect(second.status, second.stderr).toBe(0);
-    const [a, b] = [bytes(join(reference, "2-adapt.safetensors")), bytes(join(out, "2-adapt.safetensors"))];
-    for (const [n, v] of a) expect(b.get(n)!.equals(v), n).toBe(true);
+    expect(second.stderr).toContain("resuming pipeline Train at step 1, update 20");
+    expectSameAsUninterrupted(out);
   }, 120_000);
 
   it("refuses to resume when the .repr file changed", async () => {
     const out = join(dir, "changed");
-    const first = startCli(args(out));
-    await first.waitFor(/step \d+\/1000/);
+    const first = startCli(args(out), ["update:1:10"]);
+    await first.paused("update:1:10");
     first.child.kill("SIGTERM");
     expect(await first.exited).toBe(143);
     const changed = join(dir, "changed.repr");
