@@ -63,7 +63,7 @@ async function train(store: TensorStore, examples: number, batch: number, update
     fixedFeeds: { lr: { shape: [], data: Float32Array.of(LR) } },
     stepInput: withStep ? "step" : null,
     store,
-    onUpdate: (t, loss, n) => trace.updates.push({ t, loss, examples: n }),
+    onUpdate: (t, loss, n) => void trace.updates.push({ t, loss, examples: n }),
     ...rest,
   });
   return trace;
@@ -176,7 +176,7 @@ describe("runTrainLoop", () => {
           // Interrupted after k updates, the state saved (cloned) and resumed from there.
           const first = initialStore();
           let applied = 0;
-          const a = await train(first, examples, batch, updates, { backend, shouldStop: () => applied === k, onUpdate: () => applied++ });
+          const a = await train(first, examples, batch, updates, { backend, shouldStop: () => applied === k, onUpdate: () => void applied++ });
           expect(a.result).toEqual(k < updates ? { kind: "stopped", next: k } : { kind: "done", next: updates });
           const resumed = first.clone();
           const b = await train(resumed, examples, batch, updates, { backend, start: a.result.next });
@@ -260,7 +260,7 @@ describe("runTrainLoop", () => {
     const trace = await train(store, 5, 2, 6, {
       start: 2,
       pauseEveryMs: 0,
-      onUpdate: (t) => log.push(`update ${t}`),
+      onUpdate: (t) => void log.push(`update ${t}`),
       onPause: async (next) => {
         log.push(`pause ${next}`);
         counts.push(store.get("count")!.data[0]!);
@@ -308,7 +308,7 @@ describe("runTrainLoop", () => {
     const trace = await train(initialStore(), 5, 2, 6, {
       pauseEveryMs: 0,
       onPause: async (next) => void paused.push(next),
-      onUpdate: () => applied++,
+      onUpdate: () => void applied++,
       shouldStop: () => applied === 3,
     });
     expect(trace.result).toEqual({ kind: "stopped", next: 3 });
