@@ -28,8 +28,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import os from "node:os";
 import { performance } from "node:perf_hooks";
-import { checkProgram } from "../compiler/check.js";
-import { nodeFileHost } from "../compiler/file-host.js";
+import { checkProgram } from "../compiler/check/check.js";
+import { nodeFileHost } from "../compiler/check/file-host.js";
 import { buildModelPlan } from "../compiler/plan/index.js";
 import { Source } from "../language/source.js";
 import { initialTensors } from "../runtime/api/init.js";

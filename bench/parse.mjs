@@ -4,8 +4,8 @@ import { performance } from "node:perf_hooks";
 import { Source } from "../dist/language/source.js";
 import { parse } from "../dist/language/parser.js";
 import { format } from "../dist/language/format.js";
-import { checkProgram } from "../dist/compiler/check.js";
-import { nodeFileHost } from "../dist/compiler/file-host.js";
+import { checkProgram } from "../dist/compiler/check/check.js";
+import { nodeFileHost } from "../dist/compiler/check/file-host.js";
 
 function program(models) {
   const parts = [];

@@ -4,8 +4,8 @@
 // optimizer state and a batch of random inputs, ready to feed to an executable's `run`.
 // bench/train-step.ts and bench/train-steps.ts both start from it.
 import { readFileSync } from "node:fs";
-import { checkProgram } from "../compiler/check.js";
-import { nodeFileHost } from "../compiler/file-host.js";
+import { checkProgram } from "../compiler/check/check.js";
+import { nodeFileHost } from "../compiler/check/file-host.js";
 import { initialTensor, lowerModel, lowerTrainStep } from "../compiler/lower/index.js";
 import { Source } from "../language/source.js";
 import type { TensorFeed } from "../runtime/backends/backend.js";

@@ -1,8 +1,8 @@
 import { Source } from "../../language/source.js";
 import { hasErrors, sortDiagnostics, type Diagnostic } from "../../language/diagnostics/diagnostic.js";
 import { renderDiagnostics, diagnosticToJson } from "../../language/diagnostics/render.js";
-import { checkProgram, formatShapes } from "../../compiler/check.js";
-import { nodeFileHost } from "../../compiler/file-host.js";
+import { checkProgram, formatShapes } from "../../compiler/check/check.js";
+import { nodeFileHost } from "../../compiler/check/file-host.js";
 import { readTextFile } from "../files.js";
 import { ExitCode } from "../errors.js";
 

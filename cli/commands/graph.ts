@@ -1,8 +1,8 @@
 import { Source } from "../../language/source.js";
 import { hasErrors } from "../../language/diagnostics/diagnostic.js";
 import { renderDiagnostics } from "../../language/diagnostics/render.js";
-import { checkProgram } from "../../compiler/check.js";
-import { nodeFileHost } from "../../compiler/file-host.js";
+import { checkProgram } from "../../compiler/check/check.js";
+import { nodeFileHost } from "../../compiler/check/file-host.js";
 import { learnedCount, LowerError, lowerModel, type LoweredModel, type Mode } from "../../compiler/lower/index.js";
 import { stepLowering } from "../../compiler/lower/steps.js";
 import { lowerTrainStep } from "../../compiler/lower/step-graph.js";

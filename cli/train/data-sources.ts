@@ -5,8 +5,8 @@
  * Data problems reach the user as RC804 with the file, the field and the
  * expected and actual shapes.
  */
-import { labelField } from "../../compiler/data.js";
-import type { CheckedData, CheckedProgram, DataRef } from "../../compiler/program.js";
+import { labelField } from "../../compiler/check/data.js";
+import type { CheckedData, CheckedProgram, DataRef } from "../../compiler/check/program.js";
 import { messages } from "../../language/diagnostics/messages.js";
 import { DataError, loadDataset, selectSplit, type DataSpec, type Dataset, type FieldSpec, type SourceBinding, type Split } from "../../runtime/data/index.js";
 import { UserError } from "../errors.js";

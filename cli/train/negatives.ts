@@ -6,7 +6,7 @@
  * training step names the same fields (compiler/plan/noise.ts), so the
  * runtime's `Model` makes the same table from the same data.
  */
-import type { CheckedData } from "../../compiler/program.js";
+import type { CheckedData } from "../../compiler/check/program.js";
 import type { TensorFeed } from "../../runtime/backends/backend.js";
 import type { Split } from "../../runtime/data/index.js";
 import type { NamedValue } from "../../runtime/kernel/graph.js";

@@ -9,8 +9,8 @@
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { findModel, modelParams, SEED_INPUT, STEP_INPUT, stepLowering, type StepLowering } from "../../compiler/lower/index.js";
-import { labelField } from "../../compiler/data.js";
-import type { CheckedModel, CheckedPipeline, CheckedProgram, DataRef, LayerNode } from "../../compiler/program.js";
+import { labelField } from "../../compiler/check/data.js";
+import type { CheckedModel, CheckedPipeline, CheckedProgram, DataRef, LayerNode } from "../../compiler/check/program.js";
 import { messages } from "../../language/diagnostics/messages.js";
 import type { Backend, TensorFeed } from "../../runtime/backends/backend.js";
 import { checkpointMetadata, encodeSafetensors, writeCheckpointAtomic } from "../../runtime/checkpoint/index.js";

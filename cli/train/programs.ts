@@ -5,7 +5,7 @@
  * smaller last batch of a pass), and cached.
  */
 import { lowerModel, lowerTrainStep, type LowerOptions, type LoweredModel } from "../../compiler/lower/index.js";
-import type { CheckedProgram, StepSettings } from "../../compiler/program.js";
+import type { CheckedProgram, StepSettings } from "../../compiler/check/program.js";
 import type { Backend, Executable } from "../../runtime/backends/backend.js";
 import { cpuBackend } from "../../runtime/backends/cpu/index.js";
 import { compileReference } from "../../runtime/backends/reference/executor.js";

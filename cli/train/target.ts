@@ -4,16 +4,16 @@
  * for `--model M`, a pipeline made for it: pretrain M on the first data
  * declaration that provides its inputs, then test on that data's test split.
  */
-import { DEFAULT_STEP_SETTINGS } from "../../compiler/settings.js";
+import { DEFAULT_STEP_SETTINGS } from "../../compiler/check/settings.js";
 import { readFileSync } from "node:fs";
 import { Source } from "../../language/source.js";
 import { hasErrors } from "../../language/diagnostics/diagnostic.js";
 import { renderDiagnostics } from "../../language/diagnostics/render.js";
-import { checkProgram } from "../../compiler/check.js";
-import { nodeFileHost } from "../../compiler/file-host.js";
-import { labelField } from "../../compiler/data.js";
-import type { CheckedData, CheckedModel, CheckedPipeline, CheckedProgram, StepSettings } from "../../compiler/program.js";
-import { formatType, sameType } from "../../compiler/types.js";
+import { checkProgram } from "../../compiler/check/check.js";
+import { nodeFileHost } from "../../compiler/check/file-host.js";
+import { labelField } from "../../compiler/check/data.js";
+import type { CheckedData, CheckedModel, CheckedPipeline, CheckedProgram, StepSettings } from "../../compiler/check/program.js";
+import { formatType, sameType } from "../../compiler/check/types.js";
 import { readTextFile } from "../files.js";
 import { UserError } from "../errors.js";
 

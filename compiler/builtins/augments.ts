@@ -2,7 +2,7 @@
  * Augmentations: two random views of one example, for contrastive objectives.
  */
 import { messages } from "../../language/diagnostics/messages.js";
-import { describeType } from "../types.js";
+import { describeType } from "../check/types.js";
 import { BOOL, NONNEG_FLOAT, NONNEG_INT, RATE, VALUE, fail, num, tensor, type AugmentDef } from "./spec.js";
 
 const augment: AugmentDef = {

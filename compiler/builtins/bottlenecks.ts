@@ -4,7 +4,7 @@
  * it sparse or puts it on the unit sphere.
  */
 import { messages } from "../../language/diagnostics/messages.js";
-import { withShape } from "../types.js";
+import { withShape } from "../check/types.js";
 import { NONNEG_FLOAT, POS_FLOAT, POS_INT, fail, num, type BoundArgs, type LayerDef, type ParamSpec } from "./spec.js";
 
 const dimParam: ParamSpec = { name: "dim", type: POS_INT, doc: "Size of the code z." };

@@ -3,7 +3,7 @@
  * `add(a, b)` (also written `a + b`), `concat(a, b, ..., axis)`, `similarity(a, b, metric)`.
  */
 import { messages } from "../../language/diagnostics/messages.js";
-import { formatShape, sameShape } from "../types.js";
+import { formatShape, sameShape } from "../check/types.js";
 import { normalizeAxis } from "./layers.js";
 import { INT, VALUE, fail, num, tensor, type FunctionDef, type TensorArg } from "./spec.js";
 

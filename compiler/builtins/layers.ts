@@ -6,7 +6,7 @@
  * refuses with a message naming the expected and the actual shape.
  */
 import { messages } from "../../language/diagnostics/messages.js";
-import { elementCount, formatDims, withShape, type TensorType } from "../types.js";
+import { elementCount, formatDims, withShape, type TensorType } from "../check/types.js";
 import {
   BOOL,
   INT,

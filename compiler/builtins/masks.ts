@@ -5,7 +5,7 @@
  * test) the model sees `inference` instead of `m.input`.
  */
 import { messages } from "../../language/diagnostics/messages.js";
-import { describeType, elementCount, formatDims, type TensorType } from "../types.js";
+import { describeType, elementCount, formatDims, type TensorType } from "../check/types.js";
 import { patchCount } from "./sequence-layers.js";
 import {
   NONNEG_INT,

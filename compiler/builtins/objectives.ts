@@ -3,7 +3,7 @@
  * Weighted sums are written with arithmetic: `mse(a, b) + 0.1 * kl(p, q)`.
  */
 import { messages } from "../../language/diagnostics/messages.js";
-import { SCALAR_LOSS, describeType, formatShape, sameShape } from "../types.js";
+import { SCALAR_LOSS, describeType, formatShape, sameShape } from "../check/types.js";
 import { POS_FLOAT, POS_INT, VALUE, fail, num, tensor, type BoundArgs, type FunctionDef, type PartArg, type ShapeFailure, type TensorArg } from "./spec.js";
 
 /** Refuses integer ids where an objective needs floats. */

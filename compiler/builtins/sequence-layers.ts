@@ -3,7 +3,7 @@
  * unpatchify, attention, repeat, unmask, classifier and mean pooling.
  */
 import { messages } from "../../language/diagnostics/messages.js";
-import { formatDims, withShape, type TensorType } from "../types.js";
+import { formatDims, withShape, type TensorType } from "../check/types.js";
 import { normalizeAxis } from "./layers.js";
 import {
   BOOL,

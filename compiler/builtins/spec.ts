@@ -8,8 +8,8 @@
  */
 import type { MessageTemplate } from "../../language/diagnostics/messages.js";
 import type { MessageArgs } from "../../language/diagnostics/diagnostic.js";
-import type { NodeId } from "../program.js";
-import type { TensorType } from "../types.js";
+import type { NodeId } from "../check/program.js";
+import type { TensorType } from "../check/types.js";
 
 /** The type of a parameter, with the range of values it accepts. */
 export type ParamType =

@@ -18,9 +18,9 @@
  * gets a leading `Model`, and one that the module itself uses
  * (`MODULE_SCOPE_NAMES`) gets a trailing `_`.
  */
-import { KEYWORDS, OBJECT_MEMBER_NAMES } from "../identifiers.js";
+import { KEYWORDS, OBJECT_MEMBER_NAMES } from "./identifiers.js";
 
-export { KEYWORDS } from "../identifiers.js";
+export { KEYWORDS } from "./identifiers.js";
 
 /**
  * The names the generated module refers to at its top level: its imports, its

@@ -9,7 +9,7 @@
 import { IRBuilder, type RandomKey } from "../../runtime/ir/builder.js";
 import type { Node } from "../../runtime/ir/node.js";
 import { streamCollisions, streamId, type RngPurpose } from "../../runtime/rng/index.js";
-import type { BlockNode, LayerNode, NodeId } from "../program.js";
+import type { BlockNode, LayerNode, NodeId } from "../check/program.js";
 import type { ParamInfo } from "./init.js";
 
 /** Training mode (dropout, batch statistics, noise) or inference mode. */

@@ -4,7 +4,7 @@
  * follows (names.ts), plus the tokens of `mask_token` masks. A checkpoint, the
  * initializer and the parameter counts read this list.
  */
-import type { CheckedModel, LayerNode } from "../program.js";
+import type { CheckedModel, LayerNode } from "../check/program.js";
 import type { ParamInfo } from "./init.js";
 import { builtinParams } from "./layers.js";
 import { maskTokenInfo } from "./masks.js";

@@ -5,7 +5,7 @@
  * how layers are applied, masks and views — is given by a `GraphHooks`.
  */
 import type { Node } from "../../runtime/ir/node.js";
-import type { ApplyNode, CallNode, Graph, GraphNode, InputNode, MaskNode, NodeId, ViewsNode } from "../program.js";
+import type { ApplyNode, CallNode, Graph, GraphNode, InputNode, MaskNode, NodeId, ViewsNode } from "../check/program.js";
 import { LowerError, val, type LoweredMask, type Session, type Val, type ValueScope } from "./context.js";
 import { concatValues, similarity } from "./movement.js";
 import { nodeArg } from "./rule.js";

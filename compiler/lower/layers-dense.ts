@@ -4,7 +4,7 @@
  * (spec/checkpoints.md) and applied as `x·Wᵀ + b`.
  */
 import type { Node } from "../../runtime/ir/node.js";
-import type { BuiltinLayerNode } from "../program.js";
+import type { BuiltinLayerNode } from "../check/program.js";
 import { constantInit, fanIn, normalInit } from "./init.js";
 import { linear, lookupRows } from "./ops.js";
 import { boolArg, lastDim, numArg, type LayerRule, type LocalParam } from "./rule.js";

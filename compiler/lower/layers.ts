@@ -1,12 +1,12 @@
 /**
- * Lowering of a resolved layer tree (compiler/program.ts `LayerNode`): pipes
+ * Lowering of a resolved layer tree (compiler/check/program.ts `LayerNode`): pipes
  * fold their stages, `repeat` its copies, blocks and part references are
  * handed to the model, and each built-in goes to its rule. One table joins the
  * rules of every `layers-*.ts` file; a test fails when a built-in layer of the
  * checker's catalogue has none.
  */
 import type { Node } from "../../runtime/ir/node.js";
-import type { BuiltinLayerNode, LayerNode } from "../program.js";
+import type { BuiltinLayerNode, LayerNode } from "../check/program.js";
 import { activationRules } from "./activations.js";
 import { bottleneckRules } from "./bottlenecks.js";
 import { child, layerName, LowerError, type LayerCtx, type Val } from "./context.js";

@@ -6,7 +6,7 @@
  */
 import type { Node } from "../../runtime/ir/node.js";
 import { tableSize } from "../../runtime/sampling/negative-table.js";
-import type { CallNode, CheckedLoss, NodeId } from "../program.js";
+import type { CallNode, CheckedLoss, NodeId } from "../check/program.js";
 import { LowerError } from "./context.js";
 import { builtinParams } from "./layers.js";
 import type { ModelLowerer } from "./model-scope.js";

@@ -15,7 +15,7 @@
  */
 import type { IRBuilder } from "../../runtime/ir/builder.js";
 import type { Node } from "../../runtime/ir/node.js";
-import type { MaskNode } from "../program.js";
+import type { MaskNode } from "../check/program.js";
 import { val, type LoweredMask, type Session, type Val } from "./context.js";
 import { normalInit, type ParamInfo } from "./init.js";
 import { patchify } from "./movement.js";

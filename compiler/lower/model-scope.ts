@@ -4,7 +4,7 @@
  * the prediction sees) — and what its layers ask of it: parts (with replaced
  * heads and per-part modes), masks, views and block bodies.
  */
-import type { ApplyNode, BlockNode, CheckedModel, CheckedPart, LayerNode, MaskNode, NodeId, ViewsNode } from "../program.js";
+import type { ApplyNode, BlockNode, CheckedModel, CheckedPart, LayerNode, MaskNode, NodeId, ViewsNode } from "../check/program.js";
 import { LowerError, type LayerCtx, type LoweredMask, type Mode, type ModelScope, type Session, type Val, type ValueScope, type World } from "./context.js";
 import { GraphLowerer } from "./graph.js";
 import { lowerLayer } from "./layers.js";

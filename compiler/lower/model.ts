@@ -25,7 +25,7 @@ import type { IRBuilder } from "../../runtime/ir/builder.js";
 import type { Graph, Node } from "../../runtime/ir/node.js";
 import { graphNodes } from "../../runtime/ir/node.js";
 import type { DType } from "../../runtime/ir/ops.js";
-import type { CheckedModel, CheckedProgram, LayerNode } from "../program.js";
+import type { CheckedModel, CheckedProgram, LayerNode } from "../check/program.js";
 import { LowerError, SEED_INPUT, Session, STEP_INPUT, type Mode } from "./context.js";
 import { modelParams } from "./declare.js";
 import type { ParamInfo } from "./init.js";

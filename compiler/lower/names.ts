@@ -5,7 +5,7 @@
  * body numbers the layers written in its statements in the order they appear
  * in the text. Lowering and the parameter declaration walk both use these.
  */
-import type { ApplyNode, BlockNode, Location } from "../program.js";
+import type { ApplyNode, BlockNode, Location } from "../check/program.js";
 
 function sameLocation(a: Location, b: Location): boolean {
   return a.source === b.source && a.span.start === b.span.start && a.span.end === b.span.end;

@@ -5,7 +5,7 @@
  */
 import type { Node } from "../../runtime/ir/node.js";
 import type { DType } from "../../runtime/ir/ops.js";
-import type { BuiltinLayerNode } from "../program.js";
+import type { BuiltinLayerNode } from "../check/program.js";
 import type { LayerCtx, Val } from "./context.js";
 import type { Init, ParamInfo, ParamKind } from "./init.js";
 

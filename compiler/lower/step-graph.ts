@@ -7,7 +7,7 @@
  * `new:` output back under its name for the next update.
  */
 import type { Graph, Node } from "../../runtime/ir/node.js";
-import type { Args, StepSettings } from "../program.js";
+import type { Args, StepSettings } from "../check/program.js";
 import type { Optimizer } from "../optim/optimizers.js";
 import type { Schedule, TotalSteps } from "../optim/schedules.js";
 import { buildTrainStep, newName, type TrainParam, type TrainStep } from "../optim/train-step.js";

@@ -4,9 +4,9 @@
  * what the step itself computes: its mode, its losses (or the supervised
  * objective of an `adapt` without `objective`), its batch.
  */
-import { labelField } from "../data.js";
-import { ancestors } from "../graph.js";
-import type { CheckedPipeline, CheckedProgram, CheckedStep, LayerNode, StepSettings } from "../program.js";
+import { labelField } from "../check/data.js";
+import { ancestors } from "../check/graph.js";
+import type { CheckedPipeline, CheckedProgram, CheckedStep, LayerNode, StepSettings } from "../check/program.js";
 import { LowerError, type Mode } from "./context.js";
 import type { LowerOptions } from "./model.js";
 

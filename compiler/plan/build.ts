@@ -8,7 +8,7 @@
 import { PLAN_FORMAT, type ModelPlan, type PlanFunction, type PlanTensor } from "../../runtime/api/plan.js";
 import type { KernelGraph } from "../../runtime/kernel/graph.js";
 import { planKernelGraph } from "../../runtime/kernel/plan.js";
-import type { CheckedModel, CheckedProgram, LayerNode } from "../program.js";
+import type { CheckedModel, CheckedProgram, LayerNode } from "../check/program.js";
 import { LowerError } from "../lower/context.js";
 import { modelParams } from "../lower/declare.js";
 import { initGraph } from "../lower/init.js";

@@ -17,7 +17,7 @@
  * Rule 1 is applied to every head before rule 2, so a head's method name does
  * not change when another head is added or renamed.
  */
-import { KEYWORDS, OBJECT_MEMBER_NAMES } from "../identifiers.js";
+import { KEYWORDS, OBJECT_MEMBER_NAMES } from "../emit/identifiers.js";
 
 /** Members of the runtime's `Model` and the fixed function names: no head may take them. */
 export const RESERVED_METHOD_NAMES: ReadonlySet<string> = new Set([

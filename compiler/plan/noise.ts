@@ -10,7 +10,7 @@
 import type { PlanInput, PlanNoiseTable } from "../../runtime/api/plan.js";
 import type { NamedValue } from "../../runtime/kernel/graph.js";
 import { tableSize } from "../../runtime/sampling/negative-table.js";
-import type { CheckedProgram, CheckedStep } from "../program.js";
+import type { CheckedProgram, CheckedStep } from "../check/program.js";
 import { negativeInputs } from "../lower/skipgram.js";
 
 /** How the inputs of a loss's table are named (`negativeInputs`): `negatives.<loss>.prob` and `.alias`. */

@@ -16,16 +16,16 @@
  * A step that draws negatives is left out only when the runtime could not
  * count what `repr train` counts (see `noiseTables`).
  */
-import { DEFAULT_STEP_SETTINGS } from "../settings.js";
+import { DEFAULT_STEP_SETTINGS } from "../check/settings.js";
 import type { PlanInput, PlanTraining } from "../../runtime/api/plan.js";
 import { planKernelGraph } from "../../runtime/kernel/plan.js";
-import { labelField } from "../data.js";
+import { labelField } from "../check/data.js";
 import { DEFAULT_BATCH, findPipeline, stepLowering } from "../lower/steps.js";
 import { LowerError } from "../lower/context.js";
 import { lowerModel, type LowerOptions } from "../lower/model.js";
 import { lowerTrainStep } from "../lower/step-graph.js";
 import { UPDATES_INPUT } from "../optim/schedules.js";
-import type { CheckedModel, CheckedProgram, CheckedStep, LayerNode, StepSettings } from "../program.js";
+import type { CheckedModel, CheckedProgram, CheckedStep, LayerNode, StepSettings } from "../check/program.js";
 import { exampleType } from "./functions.js";
 import { noiseTables } from "./noise.js";
 

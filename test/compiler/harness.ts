@@ -7,8 +7,8 @@ import { posix } from "node:path";
 import { Source } from "../../language/source.js";
 import { renderDiagnostics } from "../../language/diagnostics/render.js";
 import type { Diagnostic } from "../../language/diagnostics/diagnostic.js";
-import { checkProgram, type CheckResult } from "../../compiler/check.js";
-import { nodeFileHost, resolveImport, type FileHost } from "../../compiler/file-host.js";
+import { checkProgram, type CheckResult } from "../../compiler/check/check.js";
+import { nodeFileHost, resolveImport, type FileHost } from "../../compiler/check/file-host.js";
 
 /** An in-memory file host; `std` imports still read the bundled library. */
 export function memoryHost(files: Readonly<Record<string, string>> = {}): FileHost {

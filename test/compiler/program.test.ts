@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatShapes } from "../../compiler/check.js";
+import { formatShapes } from "../../compiler/check/check.js";
 import { expectValid, modelOf } from "./harness.js";
 
 const src = `/// Digits in, digits out.

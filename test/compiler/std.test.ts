@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
 import { Source } from "../../language/source.js";
 import { parse } from "../../language/parser.js";
-import { STD_DIR } from "../../compiler/file-host.js";
+import { STD_DIR } from "../../compiler/check/file-host.js";
 import { applied, expectValid, modelOf } from "./harness.js";
 
 const std = 'import "std"';

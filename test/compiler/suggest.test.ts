@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { didYouMean, editDistance, suggest } from "../../compiler/suggest.js";
+import { didYouMean, editDistance, suggest } from "../../compiler/check/suggest.js";
 
 describe("suggestions", () => {
   it("edit distance counts insertions, deletions, substitutions and transpositions", () => {

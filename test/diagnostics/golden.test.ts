@@ -4,8 +4,8 @@ import { join, relative } from "node:path";
 import { Source } from "../../language/source.js";
 import { renderDiagnostics } from "../../language/diagnostics/render.js";
 import { sortDiagnostics } from "../../language/diagnostics/diagnostic.js";
-import { checkProgram } from "../../compiler/check.js";
-import { nodeFileHost, type FileHost } from "../../compiler/file-host.js";
+import { checkProgram } from "../../compiler/check/check.js";
+import { nodeFileHost, type FileHost } from "../../compiler/check/file-host.js";
 
 /**
  * The catalogue of wrong programs. Each `cases/*.repr` starts with

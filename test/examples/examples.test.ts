@@ -4,8 +4,8 @@ import { join } from "node:path";
 import { Source } from "../../language/source.js";
 import { renderDiagnostics } from "../../language/diagnostics/render.js";
 import { format } from "../../language/format.js";
-import { checkProgram, formatShapes } from "../../compiler/check.js";
-import { nodeFileHost } from "../../compiler/file-host.js";
+import { checkProgram, formatShapes } from "../../compiler/check/check.js";
+import { nodeFileHost } from "../../compiler/check/file-host.js";
 
 const dir = join(import.meta.dirname, "..", "..", "examples");
 const files = readdirSync(dir).filter((f) => f.endsWith(".repr")).sort();

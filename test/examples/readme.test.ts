@@ -3,8 +3,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Source } from "../../language/source.js";
 import { renderDiagnostics } from "../../language/diagnostics/render.js";
-import { checkProgram } from "../../compiler/check.js";
-import { nodeFileHost } from "../../compiler/file-host.js";
+import { checkProgram } from "../../compiler/check/check.js";
+import { nodeFileHost } from "../../compiler/check/file-host.js";
 import { format } from "../../language/format.js";
 
 const readme = readFileSync(join(import.meta.dirname, "..", "..", "README.md"), "utf8");

@@ -13,7 +13,7 @@
 import { describe, expect, it } from "vitest";
 import { initialize, lowerModel, lowerTrainStep, SEED_INPUT, STEP_INPUT, stepLowering, type LoweredModel } from "../../compiler/lower/index.js";
 import type { NamedValue } from "../../runtime/kernel/graph.js";
-import type { CheckedModel, CheckedProgram } from "../../compiler/program.js";
+import type { CheckedModel, CheckedProgram } from "../../compiler/check/program.js";
 import type { TrainStep } from "../../compiler/optim/train-step.js";
 import { compileCpu } from "../../runtime/backends/cpu/index.js";
 import { compileReference } from "../../runtime/backends/reference/executor.js";

@@ -5,8 +5,8 @@ import { format } from "../../language/format.js";
 import { printExpr } from "../../language/print-expr.js";
 import { MAX_BRACKET_DEPTH, MAX_EXPRESSION_LEVELS } from "../../language/nesting.js";
 import type * as A from "../../language/ast.js";
-import { checkProgram } from "../../compiler/check.js";
-import { nodeFileHost } from "../../compiler/file-host.js";
+import { checkProgram } from "../../compiler/check/check.js";
+import { nodeFileHost } from "../../compiler/check/file-host.js";
 import { errorsOf } from "./helpers.js";
 
 /**

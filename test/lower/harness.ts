@@ -7,8 +7,8 @@
 import { expect } from "vitest";
 import { Source } from "../../language/source.js";
 import { renderDiagnostics } from "../../language/diagnostics/render.js";
-import { checkProgram } from "../../compiler/check.js";
-import type { CheckedModel, CheckedProgram } from "../../compiler/program.js";
+import { checkProgram } from "../../compiler/check/check.js";
+import type { CheckedModel, CheckedProgram } from "../../compiler/check/program.js";
 import { lowerCheckedModel, type LoweredModel, type LowerOptions } from "../../compiler/lower/index.js";
 import { run } from "../../runtime/backends/reference/evaluate.js";
 import { memoryHost } from "../compiler/harness.js";

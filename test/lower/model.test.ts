@@ -9,8 +9,8 @@ import { describe, expect, it } from "vitest";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Source } from "../../language/source.js";
-import { checkProgram } from "../../compiler/check.js";
-import { nodeFileHost } from "../../compiler/file-host.js";
+import { checkProgram } from "../../compiler/check/check.js";
+import { nodeFileHost } from "../../compiler/check/file-host.js";
 import {
   initGraph,
   initialValues,
@@ -266,7 +266,7 @@ pipeline P {
 }
 `);
     const step = program.pipelines[0]!.steps.find((s) => s.kind === "replace")!;
-    const replaced = new Map([["W", (step as { layer: import("../../compiler/program.js").LayerNode }).layer]]);
+    const replaced = new Map([["W", (step as { layer: import("../../compiler/check/program.js").LayerNode }).layer]]);
     const lowered = lowerModel(program, "Net", { batch: 2, mode: "train", frozen: new Set(["f"]), replaced, supervised: { labels: "label" } });
     expect(lowered.params.filter((p) => p.owner === "W").map((p) => `${p.name} [${p.shape}]`)).toEqual(["W.0.weight [4,6]", "W.0.bias [4]", "W.2.weight [3,4]", "W.2.bias [3]"]);
     expect(lowered.outputs.prediction!.shape).toEqual([2, 3]);

@@ -10,7 +10,7 @@ import { modelParams } from "../../compiler/lower/declare.js";
 import { lowerModel } from "../../compiler/lower/model.js";
 import { Session } from "../../compiler/lower/context.js";
 import { ModelLowerer } from "../../compiler/lower/model-scope.js";
-import type { CheckedModel } from "../../compiler/program.js";
+import type { CheckedModel } from "../../compiler/check/program.js";
 import type { TensorFeed } from "../../runtime/backends/backend.js";
 import { run } from "../../runtime/backends/reference/evaluate.js";
 import { BATCH, examplePlans, expectTensorsClose, inputData, row, runGraph, type Tensor } from "./harness.js";

@@ -9,8 +9,8 @@ import { kernelGraphFromJson, kernelGraphToJson, type KernelGraph } from "../../
 import type { ExampleType, PlanFunction } from "../../runtime/api/plan.js";
 import { PLAN_FORMAT } from "../../runtime/api/plan.js";
 import { stepFeedNames } from "../../runtime/api/step-feeds.js";
-import type { CheckedModel } from "../../compiler/program.js";
-import type { TensorType } from "../../compiler/types.js";
+import type { CheckedModel } from "../../compiler/check/program.js";
+import type { TensorType } from "../../compiler/check/types.js";
 import { modelParams } from "../../compiler/lower/declare.js";
 import { examplePlans, BATCH, TRAIN_BATCH } from "./harness.js";
 

@@ -6,8 +6,8 @@
 import { expect } from "vitest";
 import { Source } from "../../language/source.js";
 import { renderDiagnostics } from "../../language/diagnostics/render.js";
-import { checkProgram } from "../../compiler/check.js";
-import type { CheckedModel, CheckedProgram } from "../../compiler/program.js";
+import { checkProgram } from "../../compiler/check/check.js";
+import type { CheckedModel, CheckedProgram } from "../../compiler/check/program.js";
 import { buildModelPlan, type PlanOptions } from "../../compiler/plan/index.js";
 import type { ModelPlan, PlanInput } from "../../runtime/api/plan.js";
 import type { KernelGraph } from "../../runtime/kernel/graph.js";

@@ -13,7 +13,7 @@ import { modelParams } from "../../compiler/lower/declare.js";
 import { findModel } from "../../compiler/lower/model.js";
 import { findPipeline, stepLowering } from "../../compiler/lower/steps.js";
 import { scheduledRateValue } from "../../compiler/optim/schedules.js";
-import type { CheckedProgram } from "../../compiler/program.js";
+import type { CheckedProgram } from "../../compiler/check/program.js";
 import { negativeFeeds } from "../../cli/train/negatives.js";
 import { initialStore } from "../../cli/train/params.js";
 import { StepPrograms } from "../../cli/train/programs.js";

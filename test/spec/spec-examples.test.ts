@@ -3,8 +3,8 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Source } from "../../language/source.js";
 import { renderDiagnostics } from "../../language/diagnostics/render.js";
-import { checkProgram } from "../../compiler/check.js";
-import { nodeFileHost } from "../../compiler/file-host.js";
+import { checkProgram } from "../../compiler/check/check.js";
+import { nodeFileHost } from "../../compiler/check/file-host.js";
 
 /**
  * The spec drives the tests: every ```repr block in spec/*.md is checked.

@@ -8,8 +8,8 @@
  */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { checkProgram } from "../../compiler/check.js";
-import { nodeFileHost } from "../../compiler/file-host.js";
+import { checkProgram } from "../../compiler/check/check.js";
+import { nodeFileHost } from "../../compiler/check/file-host.js";
 import { initialize, lowerModel, lowerTrainStep } from "../../compiler/lower/index.js";
 import { Source } from "../../language/source.js";
 import type { TensorFeed, TensorValue } from "../../runtime/backends/backend.js";

@@ -1,0 +1,189 @@
+/**
+ * Applying a layer to a value of a known type: runs the layer's shape rule,
+ * counts its parameters and builds the resolved layer node. A part records its
+ * first application; later ones must be compatible with it.
+ */
+import type { Span } from "../../language/ast.js";
+import type { MessageArgs, RelatedSpan } from "../../language/diagnostics/diagnostic.js";
+import { messages } from "../../language/diagnostics/messages.js";
+import { toArgs } from "./arg-values.js";
+import { isFailure, type BoundArgs, type LayerArg, type ShapeFailure } from "../builtins/spec.js";
+import { instantiateBlock } from "./blocks.js";
+import type { Applied, Evaluator, Typed } from "./evaluator.js";
+import type { LayerNode, Location } from "./program.js";
+import { describeType, formatShape, sameShape, type TensorType } from "./types.js";
+import { describeLayer, type LayerValue, type PartState } from "./values.js";
+
+function within(location: Location, site: Location): boolean {
+  return location.source === site.source && location.span.start >= site.span.start && location.span.end <= site.span.end;
+}
+
+/** Reports a rule's refusal at the argument at fault (or the layer), noting where it was applied. */
+export function reportFailure(
+  ev: Evaluator,
+  failure: ShapeFailure,
+  defaults: MessageArgs,
+  location: Location,
+  argSpans: ReadonlyMap<string, Span>,
+  site: Location | null,
+  origin?: string,
+): void {
+  const argSpan = failure.arg ? argSpans.get(failure.arg) : undefined;
+  const at = argSpan ? { source: location.source, span: argSpan } : location;
+  const related: RelatedSpan[] = [];
+  if (site && !within(location, site)) {
+    related.push({ source: site.source, span: site.span, message: `applied here${origin ? ` to ${origin}` : ""}` });
+  }
+  ev.reportAt(failure.failure, at, { ...defaults, ...failure.args }, { notes: failure.notes ?? [], related });
+}
+
+/** Applies any layer; `within` names the part it belongs to, for messages. */
+export function applyLayer(ev: Evaluator, layer: LayerValue, x: Typed, site: Location, within: string | null): Applied | null {
+  switch (layer.kind) {
+    case "builtin":
+      return applyBuiltin(ev, layer, x, site, within);
+    case "sequence": {
+      let current = x;
+      const nodes: LayerNode[] = [];
+      for (const l of layer.layers) {
+        const r = applyLayer(ev, l, current, site, within);
+        if (!r) return null;
+        nodes.push(r.node);
+        current = { type: r.output, origin: `the output of ${describeLayer(l)}` };
+      }
+      const params = nodes.reduce((sum, n) => sum + n.params, 0);
+      return { node: { kind: "sequence", layers: nodes, input: x.type, output: current.type, params, location: layer.location }, output: current.type };
+    }
+    case "block":
+      // The block's own call is the clearest "use" to point at (`mlp(256, 10)`).
+      return instantiateBlock(ev, layer, x, layer.location);
+    case "part": {
+      const r = applyPart(ev, layer.part, x, site);
+      if (!r) return null;
+      return { node: { kind: "part", name: layer.part.decl.name.text, input: x.type, output: r.output, params: 0, location: layer.location }, output: r.output };
+    }
+  }
+}
+
+function applyBuiltin(ev: Evaluator, layer: Extract<LayerValue, { kind: "builtin" }>, x: Typed, site: Location, within: string | null): Applied | null {
+  const def = layer.def;
+  const label = within ? `${def.name} in ${within}` : def.name;
+  const relatedSite = (l: Location): RelatedSpan[] =>
+    withinSite(l, site) ? [] : [{ source: site.source, span: site.span, message: `applied here to ${x.origin}` }];
+  const want = def.accepts ?? "f32";
+  if (x.type.dtype !== want) {
+    const notes =
+      want === "f32" && x.type.dtype === "i32"
+        ? ["integer ids become vectors through an embedding first, e.g. embedding(vocab: ..., dim: ...)"]
+        : want === "i32"
+          ? ["embedding looks up integer ids; float features go through dense"]
+          : [];
+    ev.reportAt(messages.dtypeMismatch, layer.location, { construct: label, expected: want === "f32" ? "f32 values" : "token ids (i32)", origin: x.origin, actual: describeType(x.type) }, { notes, related: relatedSite(layer.location) });
+    return null;
+  }
+  for (const v of Object.values(layer.args)) {
+    if (typeof v === "object" && v !== null && "kind" in v && v.kind === "tensor" && v.graph !== ev.graph) {
+      ev.reportAt(messages.valueFromOtherScope, layer.location, { construct: label, origin: v.origin, block: ev.sites[ev.sites.length - 1]?.block ?? "?" });
+      return null;
+    }
+  }
+  if (def.repeats) return applyRepeat(ev, layer, x, site, within);
+  const out = def.shape(x.type, layer.args);
+  if (isFailure(out)) {
+    reportFailure(ev, out, { layer: label, origin: x.origin, actual: describeType(x.type) }, layer.location, layer.argSpans, site, x.origin);
+    return null;
+  }
+  const keepPositions =
+    def.rowwise && x.type.positions !== undefined && out.shape.length === x.type.shape.length && out.shape[0] === x.type.shape[0];
+  const output: TensorType = keepPositions ? { ...out, positions: x.type.positions! } : withoutPositions(out);
+  const params = def.paramCount(x.type, layer.args, output);
+  return {
+    node: { kind: "builtin", name: def.name, category: def.category, args: toArgs(layer.args), children: [], input: x.type, output, params, location: layer.location },
+    output,
+  };
+}
+
+function withinSite(l: Location, site: Location): boolean {
+  return within(l, site);
+}
+
+function withoutPositions(t: TensorType): TensorType {
+  if (t.positions === undefined) return t;
+  const { positions: _, ...rest } = t;
+  return rest;
+}
+
+/** `repeat(n, layer)`: n copies applied in sequence, each with its own parameters. */
+function applyRepeat(ev: Evaluator, layer: Extract<LayerValue, { kind: "builtin" }>, x: Typed, site: Location, within: string | null): Applied | null {
+  const n = layer.args["n"] as number;
+  const child = layer.layerArgs[(layer.args["layer"] as LayerArg).id]!;
+  const children: LayerNode[] = [];
+  let current = x;
+  for (let i = 0; i < n; i++) {
+    const r = applyLayer(ev, child, current, site, within);
+    if (!r) return null;
+    children.push(r.node);
+    current = { type: r.output, origin: `copy ${i + 1} of ${describeLayer(child)}` };
+  }
+  const args: BoundArgs = { n, layer: layer.args["layer"] ?? null };
+  return {
+    node: {
+      kind: "builtin",
+      name: "repeat",
+      category: "layer",
+      args: { ...toArgs(args), layer: { layer: describeLayer(child) } },
+      children,
+      input: x.type,
+      output: current.type,
+      params: children.reduce((s, c) => s + c.params, 0),
+      location: layer.location,
+    },
+    output: current.type,
+  };
+}
+
+/**
+ * Applies a model part. The first application fixes the part's weights; a
+ * later one may differ only where no weight depends on it (sequence length).
+ */
+export function applyPart(ev: Evaluator, part: PartState, x: Typed, site: Location): Applied | null {
+  part.used = true;
+  const layer = part.define();
+  if (!layer) return null;
+  if (part.applying) {
+    ev.reportAt(messages.selfReference, part.location, { name: part.decl.name.text });
+    return null;
+  }
+  part.applying = true;
+  try {
+    return applyPartOnce(ev, part, layer, x, site);
+  } finally {
+    part.applying = false;
+  }
+}
+
+function applyPartOnce(ev: Evaluator, part: PartState, layer: LayerValue, x: Typed, site: Location): Applied | null {
+  const label = `${part.decl.role} '${part.decl.name.text}'`;
+  const first = part.first;
+  if (!first) {
+    const r = applyLayer(ev, layer, x, site, label);
+    if (r) part.first = { input: x.type, node: r.node, location: site };
+    return r;
+  }
+  if (sameShape(first.input.shape, x.type.shape) && first.input.dtype === x.type.dtype && first.input.positions === x.type.positions) {
+    return { node: first.node, output: first.node.output };
+  }
+  const again = ev.env.capture(() => applyLayer(ev, layer, x, site, label));
+  const errors = again.diagnostics.filter((d) => d.severity === "error");
+  if (again.result && errors.length === 0 && again.result.node.params === first.node.params) return again.result;
+  ev.reportAt(
+    messages.partInputMismatch,
+    site,
+    { part: label, expected: formatShape(first.input), origin: x.origin, actual: formatShape(x.type) },
+    {
+      related: [{ source: first.location.source, span: first.location.span, message: `first used here, with input ${formatShape(first.input)}` }],
+      notes: errors.length > 0 ? [errors[0]!.message] : [`its parameters would change from ${first.node.params.toLocaleString("en-US")} to ${again.result?.node.params.toLocaleString("en-US") ?? "?"}`],
+    },
+  );
+  return null;
+}

@@ -1,0 +1,184 @@
+/**
+ * Binding call arguments (and step settings) to typed parameters: arity,
+ * unknown and duplicate names, missing required arguments, positional after
+ * named, types and ranges. Every problem is reported; binding goes on.
+ */
+import type { Expr, Name, Span } from "../../language/ast.js";
+import { messages } from "../../language/diagnostics/messages.js";
+import { describeParamType, inRange, type ParamSpec, type ParamType } from "../builtins/spec.js";
+import type { Evaluator } from "./evaluator.js";
+import { didYouMean, suggest } from "./suggest.js";
+import { ERROR, describeValue, type Value } from "./values.js";
+
+/** An argument as written: `256`, `ratio: 0.75`, or a settings entry. */
+export interface ArgSyntax {
+  readonly name: Name | null;
+  readonly value: Expr;
+  readonly span: Span;
+}
+
+/** Arguments bound to parameters: values by name and where each was written. */
+export interface BoundValues {
+  readonly values: Map<string, Value>;
+  readonly spans: Map<string, Span>;
+  /** False when a problem was reported: callers stop before shape rules. */
+  readonly ok: boolean;
+}
+
+/**
+ * Binds arguments to parameters. Values are evaluated against their
+ * parameter's type; defaults are left to the caller (`values` lacks them).
+ */
+export function bindArgs(
+  ev: Evaluator,
+  callee: string,
+  params: readonly ParamSpec[],
+  args: readonly ArgSyntax[],
+  callSpan: Span,
+  options: { unknownMessage?: "setting"; step?: string } = {},
+): BoundValues {
+  const values = new Map<string, Value>();
+  const spans = new Map<string, Span>();
+  let ok = true;
+  let positional = 0;
+  let sawNamed = false;
+  const positionalParams = params.filter((p) => !p.namedOnly);
+  const variadic = positionalParams.find((p) => p.variadic);
+  const variadicItems: Value[] = [];
+  // Parameters an unknown argument's name suggests: its misspelling is the one problem to report.
+  const suggested = new Set<string>();
+
+  for (const arg of args) {
+    if (arg.name === null) {
+      if (sawNamed) {
+        ev.report(messages.positionalAfterNamed, arg.span, { callee });
+        ok = false;
+        continue;
+      }
+      const param = positionalParams[positional];
+      if (param?.variadic) {
+        const v = evaluateArg(ev, callee, param, arg.value);
+        if (v.kind === "error") ok = false;
+        variadicItems.push(v);
+        spans.set(param.name, spans.get(param.name) ?? arg.span);
+        continue;
+      }
+      if (!param) {
+        ev.report(messages.tooManyArguments, arg.span, { callee, max: positionalParams.length, actual: args.filter((a) => a.name === null).length });
+        ok = false;
+        continue;
+      }
+      positional++;
+      const v = evaluateArg(ev, callee, param, arg.value);
+      if (v.kind === "error") ok = false;
+      values.set(param.name, v);
+      spans.set(param.name, arg.value.span);
+      continue;
+    }
+    sawNamed = true;
+    if (variadic && positionalParams[positional] === variadic) positional++;
+    const name = arg.name.text;
+    const param = params.find((p) => p.name === name);
+    if (!param || param.variadic) {
+      const candidates = params.filter((p) => !p.variadic).map((p) => p.name);
+      suggest(name, candidates).forEach((s) => suggested.add(s));
+      const notes = didYouMean(name, candidates);
+      if (options.unknownMessage === "setting") ev.report(messages.unknownSetting, arg.name.span, { step: options.step ?? callee, name }, { notes });
+      else ev.report(messages.unknownArgument, arg.name.span, { callee, name }, { notes });
+      ok = false;
+      continue;
+    }
+    if (values.has(name)) {
+      ev.report(messages.duplicateArgument, arg.name.span, { callee, name });
+      ok = false;
+      continue;
+    }
+    const v = evaluateArg(ev, callee, param, arg.value);
+    if (v.kind === "error") ok = false;
+    values.set(name, v);
+    spans.set(name, arg.value.span);
+  }
+  if (variadic) values.set(variadic.name, { kind: "list", items: variadicItems });
+
+  for (const p of params) {
+    if (p.default !== undefined || p.optional) continue;
+    if (p.variadic ? variadicItems.length > 0 : values.has(p.name)) continue;
+    if (suggested.has(p.name)) {
+      ok = false;
+      continue;
+    }
+    ev.report(messages.missingArgument, callSpan, { callee, name: p.name, expected: describeParamType(p.type) });
+    ok = false;
+  }
+  return { values, spans, ok };
+}
+
+/** Evaluates one argument against its parameter's type; reports and returns ERROR on a mismatch. */
+export function evaluateArg(ev: Evaluator, callee: string, param: ParamSpec, e: Expr): Value {
+  const t = param.type;
+  if (t.kind === "enum" && e.kind === "Ident") {
+    if (t.values.includes(e.name)) return { kind: "symbol", name: e.name };
+    if (!ev.scope.lookup(e.name)) {
+      ev.report(messages.unknownEnumValue, e.span, { name: param.name, callee, expected: t.values.join(" | "), actual: e.name }, {
+        notes: didYouMean(e.name, t.values),
+      });
+      return ERROR;
+    }
+  }
+  if (t.kind === "layer") {
+    const layer = ev.evaluateLayer(e);
+    return layer ? { kind: "layer", layer } : ERROR;
+  }
+  if (t.kind === "value") {
+    const tensor = ev.evaluateTensor(e);
+    return tensor ?? ERROR;
+  }
+  const v = ev.evaluate(e);
+  return checkValue(ev, callee, param.name, t, v, e.span);
+}
+
+/** Checks an evaluated value against a parameter type. */
+export function checkValue(ev: Evaluator, callee: string, name: string, t: ParamType, v: Value, span: Span): Value {
+  if (v.kind === "error") return ERROR;
+  const wrong = (): Value => {
+    ev.report(messages.wrongArgumentType, span, { name, callee, expected: describeParamType(t), actual: describeValue(v) });
+    return ERROR;
+  };
+  switch (t.kind) {
+    case "any":
+      return v;
+    case "int":
+    case "float": {
+      if (v.kind !== "number" || (t.kind === "int" && !v.int)) return wrong();
+      if (!inRange(t, v.value)) {
+        ev.report(messages.argumentOutOfRange, span, { name, callee, expected: describeParamType(t), actual: v.value });
+        return ERROR;
+      }
+      return v;
+    }
+    case "bool":
+      return v.kind === "bool" ? v : wrong();
+    case "string":
+      return v.kind === "string" ? v : wrong();
+    case "enum":
+      if (v.kind === "string" && t.values.includes(v.value)) return { kind: "symbol", name: v.value };
+      if (v.kind === "symbol" && t.values.includes(v.name)) return v;
+      return wrong();
+    case "list": {
+      if (v.kind !== "list") return wrong();
+      if (t.minItems !== undefined && v.items.length < t.minItems) return wrong();
+      if (t.item === "any") return v;
+      const itemType: ParamType = { kind: t.item };
+      const items = v.items.map((item) => checkValue(ev, callee, name, itemType, item, span));
+      return items.some((i) => i.kind === "error") ? ERROR : { kind: "list", items };
+    }
+    case "mask":
+      return v.kind === "mask" ? v : wrong();
+    case "part":
+      return v.kind === "layer" && v.layer.kind === "part" ? v : wrong();
+    case "layer":
+      return v.kind === "layer" ? v : wrong();
+    case "value":
+      return v.kind === "tensor" ? v : wrong();
+  }
+}

@@ -1,0 +1,114 @@
+/**
+ * The checker's entry point: parses the entry file and its imports, resolves
+ * names across files, and checks every block, model, data declaration and
+ * pipeline, returning the checked program and every diagnostic.
+ */
+import type { DataDecl, ModelDecl } from "../../language/ast.js";
+import { sortDiagnostics, type Diagnostic } from "../../language/diagnostics/diagnostic.js";
+import type { Source } from "../../language/source.js";
+import { checkBlockDecls } from "./block-decls.js";
+import { checkData } from "./data.js";
+import { CheckEnv } from "./env.js";
+import type { FileHost } from "./file-host.js";
+import { checkModel } from "./model.js";
+import { loadModules, type ModuleInfo } from "./modules.js";
+import { checkPipeline, type ModelCheck, type PipelineDeps } from "./pipeline.js";
+import type { CheckedData, CheckedModel, CheckedPipeline, CheckedProgram } from "./program.js";
+
+export { formatShapes } from "./format-shapes.js";
+export type { FileHost } from "./file-host.js";
+export type * from "./program.js";
+
+function isParseCode(code: string): boolean {
+  return /^RC1\d\d$/.test(code);
+}
+
+/** What checking produces: always a program (possibly partial), plus every problem found. */
+export interface CheckResult {
+  readonly program: CheckedProgram;
+  /** Sorted by file and position. */
+  readonly diagnostics: Diagnostic[];
+}
+
+/**
+ * Checks a program. Never throws on bad input: every problem is a diagnostic.
+ * The program holds the models, data and pipelines of the entry file, plus the
+ * imported models and data its pipelines use.
+ */
+export function checkProgram(entry: Source, host: FileHost): CheckResult {
+  const env = new CheckEnv();
+  const modules = loadModules(entry, host, env);
+  // A tree with syntax errors has holes: checking it would only add confusing
+  // follow-on errors, so syntax errors are reported alone.
+  const syntaxErrors = env.diagnostics().filter((d) => d.severity === "error" && isParseCode(d.code));
+  if (syntaxErrors.length > 0) {
+    return {
+      program: { files: modules.map((m) => m.source.name), models: [], data: [], pipelines: [] },
+      diagnostics: sortDiagnostics(syntaxErrors),
+    };
+  }
+  // Blocks first: a cycle of blocks is then reported once, at the declarations, not at each use.
+  checkBlockDecls(env, modules);
+  const models = new Map<ModelDecl, ModelCheck>();
+  const datas = new Map<DataDecl, CheckedData>();
+  const deps: PipelineDeps = {
+    model(decl: ModelDecl, module: ModuleInfo): ModelCheck {
+      let r = models.get(decl);
+      if (!r) {
+        // Kept aside as well, so pipeline steps can tell new problems from known ones.
+        const { result, diagnostics } = env.capture(() => checkModel(env, module, decl));
+        diagnostics.forEach((d) => env.add(d));
+        models.set(decl, (r = { ...result, diagnostics }));
+      }
+      return r;
+    },
+    data(decl: DataDecl, module: ModuleInfo): CheckedData {
+      let r = datas.get(decl);
+      if (!r) datas.set(decl, (r = checkData(env, module, decl)));
+      return r;
+    },
+  };
+
+  const entryModels: CheckedModel[] = [];
+  const entryData: CheckedData[] = [];
+  const pipelines: CheckedPipeline[] = [];
+  for (const module of modules) {
+    const isEntry = module === modules[0];
+    for (const item of module.ast.items) {
+      switch (item.kind) {
+        case "Model": {
+          const r = deps.model(item, module);
+          if (isEntry) entryModels.push(r.model);
+          break;
+        }
+        case "Data": {
+          const d = deps.data(item, module);
+          if (isEntry) entryData.push(d);
+          break;
+        }
+        case "Pipeline": {
+          const p = checkPipeline(env, module, item, deps);
+          if (isEntry) pipelines.push(p);
+          break;
+        }
+        case "Import":
+        case "Block":
+          break;
+      }
+    }
+  }
+
+  // Imported models and data the entry's pipelines use belong to the program too.
+  const usedModels = new Set(pipelines.map((p) => p.model));
+  const usedData = new Set(pipelines.flatMap((p) => p.steps.flatMap((s) => ("data" in s ? [s.data.data] : []))));
+  const importedModels = [...models.values()].map((r) => r.model).filter((m) => usedModels.has(m.name) && !entryModels.includes(m));
+  const importedData = [...datas.values()].filter((d) => usedData.has(d.name) && !entryData.includes(d));
+
+  const program: CheckedProgram = {
+    files: modules.map((m) => m.source.name),
+    models: [...entryModels, ...importedModels],
+    data: [...entryData, ...importedData],
+    pipelines,
+  };
+  return { program, diagnostics: sortDiagnostics(env.diagnostics()) };
+}

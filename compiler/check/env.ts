@@ -1,0 +1,118 @@
+/**
+ * The state shared by one `checkProgram` run: where diagnostics go, which
+ * sources are the standard library, and how a diagnostic found inside a block
+ * is placed when that block was used from elsewhere.
+ */
+import type { Span } from "../../language/ast.js";
+import type { Source } from "../../language/source.js";
+import { diagnostic, type Diagnostic, type MessageArgs, type RelatedSpan } from "../../language/diagnostics/diagnostic.js";
+import type { MessageTemplate } from "../../language/diagnostics/messages.js";
+import type { Location } from "./program.js";
+
+/** One level of block instantiation: the block used and where it was used. */
+export interface Site {
+  readonly block: string;
+  readonly location: Location;
+  /** The block's declaration (to find a block that uses itself). */
+  readonly decl: object;
+}
+
+/** Extra parts of a diagnostic. */
+export interface ReportExtra {
+  readonly notes?: readonly string[];
+  readonly related?: readonly RelatedSpan[];
+}
+
+/** Collects diagnostics, without duplicates (a block used twice reports its problems once). */
+export class CheckEnv {
+  private readonly list: Diagnostic[] = [];
+  private readonly seen = new Set<string>();
+  private capturing: Diagnostic[][] = [];
+  readonly stdSources = new Set<Source>();
+  /** Block declarations on a cycle of uses, already reported at their declarations (RC212). */
+  readonly recursiveBlocks = new Set<object>();
+  private readonly memos = new Map<string, WeakMap<object, unknown>>();
+
+  /** Computes something once per key for this run (e.g. a block's parameter types). */
+  memo<K extends object, V>(table: string, key: K, compute: () => V): V {
+    let map = this.memos.get(table);
+    if (!map) this.memos.set(table, (map = new WeakMap()));
+    if (map.has(key)) return map.get(key) as V;
+    const value = compute();
+    map.set(key, value);
+    return value;
+  }
+
+  /** Adds a finished diagnostic (e.g. from the parser). */
+  add(d: Diagnostic): void {
+    const sink = this.capturing[this.capturing.length - 1];
+    if (sink) {
+      sink.push(d);
+      return;
+    }
+    const key = `${d.code}|${d.source.name}|${d.span.start}|${d.span.end}|${d.message}`;
+    if (this.seen.has(key)) return;
+    this.seen.add(key);
+    this.list.push(d);
+  }
+
+  /**
+   * Reports a problem at a location. Inside a block used from elsewhere, the
+   * uses are added as related spans; a problem inside the standard library is
+   * reported at the user's use of the std block, with the std position in a note.
+   */
+  report(
+    template: MessageTemplate,
+    location: Location,
+    args: MessageArgs = {},
+    extra: ReportExtra = {},
+    sites: readonly Site[] = [],
+  ): void {
+    let at = location;
+    const notes = [...(extra.notes ?? [])];
+    const related = [...(extra.related ?? [])];
+    if (this.stdSources.has(at.source)) {
+      for (let i = sites.length - 1; i >= 0; i--) {
+        const site = sites[i]!;
+        if (this.stdSources.has(site.location.source)) continue;
+        const p = at.source.position(at.span.start);
+        notes.push(`inside standard-library block '${site.block}' (${at.source.name}:${p.line}:${p.column})`);
+        at = site.location;
+        sites = sites.slice(0, i);
+        break;
+      }
+    }
+    for (const site of [...sites].reverse().slice(0, 3)) {
+      if (site.location.source === at.source && site.location.span.start === at.span.start) continue;
+      related.push({ source: site.location.source, span: site.location.span, message: `in this use of block '${site.block}'` });
+    }
+    this.add(diagnostic(template, at.source, at.span, args, { notes, related }));
+  }
+
+  /** Runs `fn`, keeping the diagnostics it reports out of the result; returns them. */
+  capture<T>(fn: () => T): { result: T; diagnostics: Diagnostic[] } {
+    const sink: Diagnostic[] = [];
+    this.capturing.push(sink);
+    try {
+      return { result: fn(), diagnostics: sink };
+    } finally {
+      this.capturing.pop();
+    }
+  }
+
+  /** How many errors have been reported so far (to tell whether a declaration added any). */
+  errorCount(): number {
+    const sink = this.capturing[this.capturing.length - 1] ?? this.list;
+    return sink.filter((d) => d.severity === "error").length;
+  }
+
+  /** Every diagnostic reported, in report order. */
+  diagnostics(): Diagnostic[] {
+    return this.list.slice();
+  }
+}
+
+/** A location in a source. */
+export function at(source: Source, span: Span): Location {
+  return { source, span };
+}

@@ -1,0 +1,134 @@
+/**
+ * Step data fits the model: the inputs a step reads are fields of its data,
+ * with their types; a step that compares the prediction with labels has a
+ * prediction of one score per class and a label field with that many classes;
+ * label selections name real classes, once each.
+ * Spec: spec/data.md#binding-data-to-a-model, spec/pipelines.md#metrics
+ */
+import type { Expr } from "../../../language/ast.js";
+import { messages } from "../../../language/diagnostics/messages.js";
+import { labelField } from "../data.js";
+import { inputsOf, selectedLosses } from "../step-needs.js";
+import { describeType, formatType, sameType } from "../types.js";
+import type { Rule, StepFacts } from "./rule.js";
+
+/** Metrics that compare the prediction with the labels. */
+const supervisedMetrics = new Set(["accuracy", "top_k"]);
+
+/** The metric expressions of a test step, with their names. */
+function metricItems(facts: StepFacts): { name: string; expr: Expr }[] {
+  const entry = facts.settingEntries.get("metrics");
+  if (!entry) return [];
+  const items = entry.value.kind === "List" ? entry.value.items : [entry.value];
+  return items.flatMap((expr) => {
+    const callee = expr.kind === "Call" ? expr.callee : expr;
+    return callee.kind === "Ident" ? [{ name: callee.name, expr }] : [];
+  });
+}
+
+/** Each named input must be a field of the data with the input's type (label inputs take the data's class count). */
+function checkFields(facts: StepFacts, names: readonly string[]): void {
+  const { model, data, step, report } = facts;
+  if (!model || !data || !("data" in step)) return;
+  for (const name of new Set(names)) {
+    const input = model.inputs.find((i) => i.name === name);
+    if (!input) continue;
+    const field = data.fields.find((f) => f.name === name);
+    if (!field) {
+      report(messages.dataMissingField, step.data.span, { data: data.name, field: name, model: model.name });
+      continue;
+    }
+    const labels = input.type.classes !== undefined && field.type.classes !== undefined;
+    if (!sameType(labels ? { ...field.type, classes: input.type.classes! } : field.type, input.type)) {
+      report(messages.dataFieldType, step.data.span, { field: name, model: model.name, expected: formatType(input.type), data: data.name, actual: formatType(field.type) });
+    }
+  }
+}
+
+/** The prediction against the labels: a prediction [K] and K classes. */
+function checkSupervised(facts: StepFacts, what: string): number | null {
+  const { model, data, step, report } = facts;
+  if (!model || !data || !("data" in step)) return null;
+  const prediction = model.prediction;
+  if (!prediction) {
+    report(messages.noPrediction, step.span, { step: what, model: model.name });
+    return null;
+  }
+  checkFields(facts, [prediction.input]);
+  if (!labelField(data)) {
+    report(messages.noLabels, step.data.span, { step: what, data: data.name });
+    return null;
+  }
+  const classes = facts.dataRef?.classes ?? null;
+  const p = prediction.type;
+  if (p.shape.length !== 1 || p.dtype !== "f32") {
+    report(messages.stepNeeds, step.data.span, {
+      what,
+      needs: `a prediction of one score per class [K], but model '${model.name}' predicts ${describeType(p)}`,
+    }, { notes: ["a head turns a representation into one vector of class scores, e.g. 'head W = mean_pool -> classifier(classes: 10)'"] });
+    return null;
+  }
+  // After a failed replace (already reported), the head's class count is not the one meant.
+  if (classes !== null && p.shape[0] !== classes && !facts.replaceFailed) {
+    report(messages.headClasses, step.data.span, { model: model.name, actual: p.shape[0]!, data: `'${data.name}.${facts.dataRef!.split}'`, expected: classes }, {
+      notes: ["replace the head first: replace W with classifier(classes: ...)"],
+    });
+    return null;
+  }
+  return p.shape[0]!;
+}
+
+export const stepData: Rule = {
+  name: "step-data",
+  spec: "spec/data.md#binding-data-to-a-model",
+  step(facts) {
+    const { step, split, data, model, settings, report } = facts;
+    if (!("data" in step) || !split || !data) return;
+    const stepName = step.kind.toLowerCase();
+    const labels = labelField(data);
+    if ((split.labels || split.perClass !== null) && !labels) {
+      report(messages.noLabels, step.data.span, { step: `selecting by class in ${stepName}`, data: data.name });
+      return;
+    }
+    if (split.labels && labels) {
+      const max = labels.type.classes! - 1;
+      const seen = new Set<number>();
+      for (const label of split.labels) {
+        if (label < 0 || label > max) report(messages.labelNotInData, step.data.span, { label, data: data.name, max });
+        else if (seen.has(label)) report(messages.duplicateLabel, step.data.span, { label });
+        seen.add(label);
+      }
+    }
+    if (!model || facts.modelHadErrors) return;
+
+    if (step.kind === "Pretrain" || (step.kind === "Adapt" && (settings?.objectives.length ?? 0) > 0)) {
+      checkFields(facts, inputsOf(model, selectedLosses(model, settings).map((l) => l.node)));
+      return;
+    }
+    if (step.kind === "Adapt") {
+      checkSupervised(facts, "adapt");
+      return;
+    }
+    // test: the losses whose inputs the split provides are reported; metrics need what they need.
+    const metrics = metricItems(facts);
+    const supervised = metrics.find((m) => supervisedMetrics.has(m.name));
+    if (supervised) {
+      const classes = checkSupervised(facts, `metric '${supervised.name}'`);
+      const topK = settings?.metrics.find((m) => m.name === "top_k");
+      const k = typeof topK?.args["k"] === "number" ? topK.args["k"] : null;
+      const item = metrics.find((m) => m.name === "top_k");
+      if (classes !== null && k !== null && item && k > classes) {
+        report(messages.argumentOutOfRange, item.expr.span, { name: "k", callee: "top_k", expected: `at most the ${classes} classes`, actual: k });
+      }
+    }
+    const knn = metrics.find((m) => m.name === "nearest_neighbors");
+    if (knn) {
+      const encoder = model.prediction?.parts.find((p) => model.parts.find((q) => q.name === p)?.role === "encoder");
+      if (!encoder) {
+        report(messages.stepNeeds, knn.expr.span, { what: "metric 'nearest_neighbors'", needs: `an encoder on the prediction path of model '${model.name}'` });
+      } else if (!labels) {
+        report(messages.noLabels, step.data.span, { step: "metric 'nearest_neighbors'", data: data.name });
+      } else if (model.prediction) checkFields(facts, [model.prediction.input]);
+    }
+  },
+};

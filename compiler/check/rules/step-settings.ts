@@ -1,0 +1,54 @@
+/**
+ * Step settings fit the model: objectives name losses of the model, epochs and
+ * steps are not both given, a pretrained model has a loss, an adapt step has
+ * something to train, metrics have what they need.
+ * Spec: spec/pipelines.md#settings
+ */
+import { messages } from "../../../language/diagnostics/messages.js";
+import { partsOf, selectedLosses } from "../step-needs.js";
+import { didYouMean } from "../suggest.js";
+import type { Rule } from "./rule.js";
+
+export const stepSettings: Rule = {
+  name: "step-settings",
+  spec: "spec/pipelines.md#settings",
+  step(facts) {
+    const { step, settings, settingEntries, model, report } = facts;
+    if (!settings) return;
+    const stepName = step.kind.toLowerCase();
+    const epochs = settingEntries.get("epochs");
+    if (epochs && settingEntries.has("steps")) report(messages.epochsAndSteps, settingEntries.get("steps")!.name.span, { step: stepName });
+    if (!model) return;
+    // Loss names as declared: a loss with errors is still a loss of the model.
+    const losses = facts.modelDecl?.members.flatMap((m) => (m.kind === "Loss" ? [m.name.text] : [])) ?? model.losses.map((l) => l.name);
+    const objective = settingEntries.get("objective");
+    if (objective) {
+      const items = objective.value.kind === "List" ? objective.value.items : [objective.value];
+      for (const item of items) {
+        if (item.kind === "Ident" && !losses.includes(item.name)) {
+          report(messages.unknownLoss, item.span, { model: model.name, name: item.name }, { notes: didYouMean(item.name, losses) });
+        }
+      }
+    }
+    const declaresLoss = facts.modelDecl?.members.some((m) => m.kind === "Loss") ?? true;
+    if (step.kind === "Pretrain" && !declaresLoss && model.name === step.model.text) {
+      report(messages.modelWithoutLoss, step.model.span, { model: model.name });
+    }
+    if (step.kind === "Adapt" || step.kind === "Pretrain") {
+      const reached = step.kind === "Adapt" && settings.objectives.length === 0
+        ? facts.predictionParts
+        : partsOf(model, selectedLosses(model, settings).map((l) => l.node));
+      if (reached.length > 0 && reached.every((p) => facts.frozen.has(p))) report(messages.nothingToTrain, step.span, { step: stepName });
+    }
+    const metrics = settingEntries.get("metrics");
+    if (metrics) {
+      const items = metrics.value.kind === "List" ? metrics.value.items : [metrics.value];
+      for (const item of items) {
+        const name = item.kind === "Call" && item.callee.kind === "Ident" ? item.callee.name : item.kind === "Ident" ? item.name : null;
+        if (name === "mse" && !model.losses.some((l) => l.objectives.includes("mse"))) {
+          report(messages.stepNeeds, item.span, { what: "metric 'mse'", needs: `a model with an mse loss, and model '${model.name}' has none` });
+        }
+      }
+    }
+  },
+};

@@ -1,0 +1,129 @@
+/**
+ * Scopes: what a name means where it is used. A block body or a model sees
+ * its own names first, then its file's declarations and imports, then the
+ * built-ins. Local names may shadow built-ins (a block parameter `dropout`).
+ */
+import type { Span } from "../../language/ast.js";
+import { builtins } from "../builtins/index.js";
+import type { Location } from "./program.js";
+import type { ModuleInfo } from "./modules.js";
+import { ERROR, type Value } from "./values.js";
+
+/**
+ * What a name stands for when an expression cannot use it as a value or a
+ * layer: a model, a data declaration, a pipeline, a loss, or a step setting
+ * (optimizer, schedule). Such names are not offered as suggestions in
+ * expressions.
+ */
+export type NameSort = "model" | "data" | "pipeline" | "loss" | "setting";
+
+/** What a name is bound to. Values are computed on first use. */
+export interface Binding {
+  get(at: Span): Value;
+  /** Where the name is declared (null for built-ins). */
+  readonly location: Location | null;
+  /** Set for names an expression cannot use (see `NameSort`). */
+  readonly sort?: NameSort;
+  /**
+   * True for a member that reuses a reserved name (already reported, RC206):
+   * it is still the value it declares, but a call of the name reaches what it hides.
+   */
+  readonly reservedName?: boolean;
+}
+
+/** A level of names with a parent level. */
+export class Scope {
+  private readonly entries = new Map<string, Binding>();
+
+  constructor(readonly parent: Scope | null) {}
+
+  /** Binds a name at this level; returns the earlier binding when there is one. */
+  define(name: string, binding: Binding): Binding | undefined {
+    const earlier = this.entries.get(name);
+    if (earlier) return earlier;
+    this.entries.set(name, binding);
+    return undefined;
+  }
+
+  /** The binding of a name here or in an enclosing level. */
+  lookup(name: string): Binding | undefined {
+    return this.entries.get(name) ?? this.parent?.lookup(name);
+  }
+
+  /** Every name visible here whose (innermost) binding passes `keep` (for suggestions). */
+  names(keep: (binding: Binding) => boolean = () => true): string[] {
+    const inner = [...this.entries].filter(([, b]) => keep(b)).map(([name]) => name);
+    const outer = (this.parent?.names(keep) ?? []).filter((name) => !this.entries.has(name));
+    return [...inner, ...outer];
+  }
+}
+
+/** A binding to a value known up front. */
+export function fixed(value: Value, location: Location | null = null, sort?: NameSort): Binding {
+  return { get: () => value, location, ...(sort ? { sort } : {}) };
+}
+
+/**
+ * A binding computed on first use. Using it while it is being computed is a
+ * cycle: `onCycle` reports it at the use and the use gets the error value.
+ */
+export function lazy(location: Location | null, compute: () => Value, onCycle: (at: Span) => void): Binding {
+  let state: "new" | "busy" | "done" = "new";
+  let value: Value = ERROR;
+  return {
+    location,
+    get(at) {
+      if (state === "done") return value;
+      if (state === "busy") {
+        onCycle(at);
+        return ERROR;
+      }
+      state = "busy";
+      value = compute();
+      state = "done";
+      return value;
+    },
+  };
+}
+
+let builtinScope: Scope | null = null;
+
+/** The outermost scope: every built-in by name. */
+export function builtinsScope(): Scope {
+  if (builtinScope) return builtinScope;
+  const scope = new Scope(null);
+  for (const def of builtins) {
+    if (def.category === "metric" || def.category === "datatype") continue;
+    const setting = def.category === "optimizer" || def.category === "schedule";
+    scope.define(def.name, fixed({ kind: "builtin", def }, null, setting ? "setting" : undefined));
+  }
+  builtinScope = scope;
+  return scope;
+}
+
+const moduleScopes = new WeakMap<ModuleInfo, Scope>();
+
+/** A file's top-level scope: its declarations and imports over the built-ins. */
+export function moduleScope(module: ModuleInfo): Scope {
+  const cached = moduleScopes.get(module);
+  if (cached) return cached;
+  const scope = new Scope(builtinsScope());
+  for (const [name, top] of module.scope) {
+    const location = { source: top.module.source, span: top.decl.name.span };
+    const value: Value =
+      top.kind === "block"
+        ? { kind: "block", block: { decl: top.decl, module: top.module } }
+        : top.kind === "model"
+          ? { kind: "model", decl: top.decl }
+          : top.kind === "data"
+            ? { kind: "data", data: top.decl, module: top.module }
+            : { kind: "pipeline", decl: top.decl };
+    scope.define(name, fixed(value, location, top.kind === "block" ? undefined : top.kind));
+  }
+  // A name whose import failed (RC205) stands for the error value, so its uses stay quiet.
+  for (const name of module.unresolved) {
+    if (!module.scope.has(name)) scope.define(name, fixed(ERROR));
+  }
+  moduleScopes.set(module, scope);
+  return scope;
+}
