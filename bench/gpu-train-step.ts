@@ -106,7 +106,7 @@ function useChromiumVulkanLoader(): void {
 function plan(batch: number): ModelPlan {
   const { program } = checkProgram(new Source(FILE, readFileSync(FILE, "utf8")), nodeFileHost);
   if (program === undefined) throw new Error(`${FILE} does not check`);
-  return buildModelPlan(program, MODEL, { batch: ENCODE_BATCH, trainBatch: batch });
+  return buildModelPlan(program, MODEL, { trainBatch: batch });
 }
 
 /** Checks `BACKEND` against the CPU and times it at one train batch. */

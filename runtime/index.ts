@@ -8,6 +8,9 @@
  * - `Model`: a compiled model (`ModelPlan`) with its weights on a backend —
  *   `call` its functions, `trainStep` / `fit` / `evaluate` its training
  *   steps, `save` / `load` its weights, `freeze`, `replaceHead`, `dispose`.
+ * - `Pipeline`: one of the model's pipelines, run by the training engine —
+ *   pretrain, freeze, replace a head, adapt, test — on data given as typed
+ *   arrays, with progress, an abort signal and resumable state.
  * - `ReprError`: the one error type of everything a caller can get wrong.
  * - The plan format the compiler writes and the model runs (`ModelPlan`).
  * - Working with what a model computes: `nearest` (top-k similarity search),
@@ -19,6 +22,18 @@ export { Model, type ModelOptions, type FitOptions, type FitResult, type TensorC
 export { ReprError } from "./api/errors.js";
 export { planFromJson, planToJson } from "./api/plan-json.js";
 export type { BackendChoice } from "./api/backends.js";
+export { Pipeline, type PipelineResult } from "./api/pipeline.js";
+export {
+  TrainingDiverged,
+  type DataSplits,
+  type PipelineData,
+  type PipelineRunOptions,
+  type ProgressEvent,
+  type RunState,
+  type StepEnd,
+} from "./train/pipeline-engine.js";
+export type { RunHistory, StepRecord, LossSeries } from "./train/history.js";
+export type { PictureOutputs } from "./train/evaluate.js";
 export type { Inputs } from "./api/inputs.js";
 export type { Weights, TensorInput } from "./api/weights.js";
 export { REPR_VERSION } from "./api/version.js";
@@ -33,8 +48,16 @@ export {
   type PlanTensor,
   type PlanPart,
   type PlanInput,
+  type PlanPipeline,
+  type PlanStep,
+  type PlanDataRef,
+  type PlanMetric,
+  type PlanTensors,
   type ExampleType,
 } from "./api/plan.js";
+export type { BatchGraph } from "./ir/batch-graph.js";
+export type { DataSpec, FieldSpec } from "./data/spec.js";
+export type { Split, Column } from "./data/split.js";
 export type { KernelGraph } from "./kernel/graph.js";
 export type { DType } from "./ir/ops.js";
 

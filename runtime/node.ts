@@ -24,8 +24,29 @@ async function fileErrors<T>(f: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Makes a model with the weights of a safetensors file (as `repr train` writes them); `options.weights` is ignored. */
-export async function loadModel(plan: ModelPlan, path: string, options: Omit<ModelOptions, "weights"> = {}): Promise<Model> {
+/** A class `repr compile` generated: its plan, and a way to wrap a `Model` of it. */
+export interface GeneratedClass<T> {
+  readonly plan: ModelPlan;
+  fromModel(model: Model): T;
+}
+
+/**
+ * Makes a model with the weights of a safetensors file (as `repr train`
+ * writes them): of a plan, or of a generated class (`loadModel(Autoencoder,
+ * path)` resolves with an `Autoencoder`). `options.weights` is ignored.
+ */
+export async function loadModel(plan: ModelPlan, path: string, options?: Omit<ModelOptions, "weights">): Promise<Model>;
+export async function loadModel<T>(generated: GeneratedClass<T>, path: string, options?: Omit<ModelOptions, "weights">): Promise<T>;
+export async function loadModel<T>(target: ModelPlan | GeneratedClass<T>, path: string, options: Omit<ModelOptions, "weights"> = {}): Promise<Model | T> {
+  if (isGenerated(target)) return target.fromModel(await loadPlanModel(target.plan, path, options));
+  return loadPlanModel(target, path, options);
+}
+
+function isGenerated<T>(x: ModelPlan | GeneratedClass<T>): x is GeneratedClass<T> {
+  return typeof (x as GeneratedClass<T>).fromModel === "function" && typeof (x as GeneratedClass<T>).plan === "object";
+}
+
+async function loadPlanModel(plan: ModelPlan, path: string, options: Omit<ModelOptions, "weights">): Promise<Model> {
   let bytes: Uint8Array;
   try {
     bytes = await readFile(path);
@@ -42,9 +63,13 @@ export async function loadModel(plan: ModelPlan, path: string, options: Omit<Mod
   }
 }
 
-/** Writes the model's weights to `path` as a safetensors file, atomically: a reader sees the old file or the new one, never part of one. */
-export async function saveModel(model: Model, path: string): Promise<void> {
-  const bytes = await model.save();
+/**
+ * Writes the model's weights to `path` as a safetensors file, atomically: a
+ * reader sees the old file or the new one, never part of one. Takes a
+ * `Model` or an instance of a generated class.
+ */
+export async function saveModel(model: Model | { readonly model: Model }, path: string): Promise<void> {
+  const bytes = await (model instanceof Model ? model : model.model).save();
   await fileErrors(() => writeCheckpointAtomic(path, bytes));
 }
 

@@ -1,12 +1,14 @@
 /**
  * `repr compile FILE -o OUT.ts`: compiles a model — or, without `--model` or
  * `--pipeline`, every model of the file — into one TypeScript module that
- * applications import (issue 5): for each model, the plan — every function and training
- * step as a kernel graph, the tensors and their initialization — as data, and
- * a typed class generated from the model. `--emit graph` also writes each
- * kernel graph as JSON and in its text form, so people can read what the
- * compiler did; `--emit wgsl` the WebGPU backend's compute shader of every
- * dispatch, each naming the kernels it fuses; `--emit cpu` what the CPU backend runs for every kernel (its own
+ * applications import: for each model, the plan — every function, training
+ * step and pipeline as graphs symbolic in the batch size, the tensors and
+ * their initialization — as data, and a typed class generated from the
+ * model. `--emit graph` also writes each graph, instantiated at a batch size
+ * (`--batch`, else each step's own), as a kernel graph in JSON and in its
+ * text form, so people can read what the compiler did; `--emit wgsl` the
+ * WebGPU backend's compute shader of every dispatch, each naming the kernels
+ * it fuses; `--emit cpu` what the CPU backend runs for every kernel (its own
  * account from compiling the graph) and its WebAssembly module as text.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -15,7 +17,9 @@ import { LowerError } from "../../compiler/lower/index.js";
 import { buildModelPlan } from "../../compiler/plan/index.js";
 import { emitModule } from "../../compiler/emit/index.js";
 import type { ModelPlan } from "../../runtime/api/plan.js";
-import { kernelGraphToJson, printKernelGraph } from "../../runtime/kernel/graph.js";
+import { kernelGraphToJson, printKernelGraph, type KernelGraph } from "../../runtime/kernel/graph.js";
+import { planKernelGraph } from "../../runtime/kernel/plan.js";
+import { instantiateBatchGraph, type BatchGraph } from "../../runtime/ir/batch-graph.js";
 import { kernelWgsl } from "../../runtime/backends/webgpu/wgsl.js";
 import { compileCpu, printCpuAccount } from "../../runtime/backends/cpu/index.js";
 import { ExitCode, UserError } from "../errors.js";
@@ -67,14 +71,14 @@ export async function compileCommand(file: string, options: CompileOptions): Pro
   const output = options.output ?? join(dirname(file), `${basename(file, ".repr")}.ts`);
   if (!output.endsWith(".ts")) throw new UserError(`-o/--output must name a .ts file, got '${output}'`);
 
+  const emitBatch = options.batch !== undefined ? wholeNumber("--batch", options.batch, 1, 1 << 16)! : null;
   const plans: ModelPlan[] = [];
   try {
     for (const model of models) {
       plans.push(
         buildModelPlan(program, model, {
-          ...(options.batch !== undefined ? { batch: wholeNumber("--batch", options.batch, 1, 1 << 16)! } : {}),
           ...(options.trainBatch !== undefined ? { trainBatch: wholeNumber("--train-batch", options.trainBatch, 1, 1 << 16)! } : {}),
-          ...(pipeline ? { pipeline: pipeline.name } : {}),
+          ...(pipeline ? { pipelines: [pipeline.name] } : {}),
         }),
       );
     }
@@ -89,7 +93,7 @@ export async function compileCommand(file: string, options: CompileOptions): Pro
   if (emits.length > 0) {
     const folder = output.replace(/\.ts$/, ".graphs");
     // One model's graphs go in the folder itself; several models' each in a subfolder named after the model.
-    for (const plan of plans) written.push(await writeGraphs(plans.length === 1 ? folder : join(folder, safeFileName(plan.model)), plan, emits));
+    for (const plan of plans) written.push(await writeGraphs(plans.length === 1 ? folder : join(folder, safeFileName(plan.model)), plan, emits, emitBatch));
   }
   const summary = (plan: ModelPlan): string =>
     `${plan.functions.map((f) => f.name).join(", ")}${plan.training.length ? `; training: ${plan.training.map((t) => t.name).join(", ")}` : ""}`;
@@ -101,14 +105,32 @@ export async function compileCommand(file: string, options: CompileOptions): Pro
 // File names come from model and method names, which are identifiers; keep them to a safe alphabet anyway.
 const safeFileName = (name: string): string => name.replace(/[^A-Za-z0-9_.-]/g, "_");
 
+/** The batch size `--emit` shows function graphs at, without `--batch`. */
+const FUNCTION_EMIT_BATCH = 64;
+
+/** A batch graph at `batch` examples, planned. */
+const at = (graph: BatchGraph, batch: number): KernelGraph => planKernelGraph(instantiateBatchGraph(graph, batch));
+
+/** Every graph of a plan by file name: functions at `batch` (or 64) and at 1, training and test steps at `batch` (or their own). */
+function planGraphs(plan: ModelPlan, batch: number | null): (readonly [string, KernelGraph])[] {
+  const graphs: (readonly [string, KernelGraph])[] = [["init", plan.init]];
+  for (const f of plan.functions) graphs.push([f.name, at(f.graph, batch ?? FUNCTION_EMIT_BATCH)], [`${f.name}.single`, at(f.graph, 1)]);
+  for (const t of plan.training) graphs.push([`train.${t.name}`, at(t.graph, batch ?? t.batch)]);
+  for (const p of plan.pipelines) {
+    p.steps.forEach((s, i) => {
+      const name = `${p.name}.${i + 1}-${s.kind}`;
+      if (s.kind === "pretrain" || s.kind === "adapt") graphs.push([name, at(s.training.graph, batch ?? s.training.batch)]);
+      if (s.kind === "test") graphs.push([name, at(s.graph, batch ?? s.batch)]);
+      if (s.kind === "replace") graphs.push([`${name}.init`, s.head.init]);
+    });
+  }
+  return graphs;
+}
+
 /** Writes `--emit`'s files for `plan` into `folder`; says what it wrote. */
-async function writeGraphs(folder: string, plan: ModelPlan, emits: readonly string[]): Promise<string> {
+async function writeGraphs(folder: string, plan: ModelPlan, emits: readonly string[], batch: number | null): Promise<string> {
   mkdirSync(folder, { recursive: true });
-  const graphs = [
-    ["init", plan.init] as const,
-    ...plan.functions.flatMap((f) => [[`${f.name}`, f.graph] as const, [`${f.name}.single`, f.single] as const]),
-    ...plan.training.map((t) => [`train.${t.name}`, t.graph] as const),
-  ];
+  const graphs = planGraphs(plan, batch);
   // The one WebAssembly module every CPU executable instantiates; undefined where this engine runs the JavaScript fallback.
   let wasm: Uint8Array | undefined;
   for (const [name, graph] of graphs) {

@@ -5,20 +5,24 @@
  * model reconstructs. Ctrl-C (SIGINT) or SIGTERM stops at the next update and
  * writes a resume checkpoint; `--resume` continues it exactly.
  */
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { messages } from "../../language/diagnostics/messages.js";
+import { ReprError } from "../../runtime/api/errors.js";
+import { Pipeline } from "../../runtime/api/pipeline.js";
+import type { ModelTensor } from "../../runtime/api/weights.js";
 import { CheckpointError, readCheckpoint } from "../../runtime/checkpoint/index.js";
+import type { RunState } from "../../runtime/train/pipeline-engine.js";
 import { ExitCode, UserError } from "../errors.js";
 import { DataSets, parseDataOptions } from "../train/data-sources.js";
-import { emptyHistory } from "../train/history.js";
 import { checkTrainOptions, type RawTrainOptions } from "../train/options.js";
 import { fromCheckpointTensor } from "../train/params.js";
-import { PipelineRun } from "../train/pipeline-run.js";
-import { backendNamed } from "../train/programs.js";
+import { planOf, runTraining, type Pictures } from "../train/pipeline-run.js";
+import { backendChoice } from "../train/programs.js";
 import { reportTable, writeReport } from "../train/report.js";
 import { fingerprint, readResume } from "../train/resume.js";
 import { chooseTarget, loadProgram } from "../train/target.js";
+import type { RunHistory } from "../../runtime/train/history.js";
 
 /** Exit codes of a run stopped by a signal, as shells report them (128 + the signal's number). */
 const SIGNAL_EXIT: Readonly<Record<string, number>> = { SIGINT: 130, SIGTERM: 143 };
@@ -26,7 +30,7 @@ const SIGNAL_EXIT: Readonly<Record<string, number>> = { SIGINT: 130, SIGTERM: 14
 /** `repr train FILE [options]`. */
 export async function trainCommand(file: string, raw: RawTrainOptions): Promise<number> {
   const options = checkTrainOptions(raw);
-  const backend = backendNamed(options.backend);
+  const choice = backendChoice(options.backend);
   const loaded = loadProgram(file);
   if (!loaded) return ExitCode.userError;
   const { program, pipeline } = chooseTarget(loaded.program, file, options);
@@ -36,67 +40,77 @@ export async function trainCommand(file: string, raw: RawTrainOptions): Promise<
   const print = (line: string) => process.stderr.write(line + "\n");
 
   const init = options.init === null ? null : await readInit(options.init);
+  const plan = planOf(program, pipeline);
+  let runner: Pipeline;
+  try {
+    runner = await Pipeline.create(plan, pipeline.name, { backend: choice });
+  } catch (err) {
+    if (err instanceof ReprError) throw new UserError(`--backend ${options.backend}: ${err.message}`);
+    throw err;
+  }
+  // The backend that runs decides the bits: a run resumes only on the backend it started on.
   const key = fingerprint([
     ...loaded.texts,
     pipeline.name,
-    JSON.stringify([options.data, options.seed, options.steps, options.epochs, options.batch, options.limit, options.backend, options.startAt]),
+    JSON.stringify([options.data, options.seed, options.steps, options.epochs, options.batch, options.limit, runner.backend, options.startAt]),
     init === null ? "" : JSON.stringify([...init].map(([n, t]) => [n, t.shape, Array.from(t.data.subarray(0, 16))])),
   ]);
-  let history = emptyHistory();
-  let start: { stepIndex: number; next: number; store: Awaited<ReturnType<typeof readResume>>["store"] | null } = { stepIndex: 0, next: 0, store: null };
+  let resume: RunState | null = null;
   const resumeFile = join(options.out, "resume.safetensors");
   if (options.resume) {
     if (!existsSync(resumeFile)) {
       throw UserError.from(messages.cannotResume, { path: resumeFile, reason: "there is no such file (the run finished, or never started in this --out folder)" });
     }
-    const { store, point } = await readResume(resumeFile, { fingerprint: key, pipeline: pipeline.name });
-    history = point.history;
-    start = { stepIndex: point.stepIndex, next: point.next, store };
-    print(`resuming pipeline ${pipeline.name} at step ${point.stepIndex + 1}, update ${point.next + 1}`);
+    resume = await readResume(resumeFile, { fingerprint: key, pipeline: pipeline.name });
+    print(`resuming pipeline ${pipeline.name} at step ${resume.stepIndex + 1}, update ${resume.next + 1}`);
   } else if (existsSync(resumeFile)) {
     print(`note: ${resumeFile} holds an unfinished run; it is replaced by this one (use --resume to continue it instead)`);
   }
 
-  const run = new PipelineRun(program, pipeline, options, datasets, backend, key, history);
-  run.initTensors = init;
-  run.prepare();
-  const info = { file, pipeline: pipeline.name, model: pipeline.model!, backend: backend.name, out: options.out };
-  run.onStepDone = async (h) => writeReport(info, h, run.pictures && run.picturesFile ? { rows: run.pictures, file: run.picturesFile } : null);
-  print(`training ${pipeline.name} from ${file} on ${backend.name}; writing to ${resolve(options.out)}`);
+  mkdirSync(options.out, { recursive: true });
+  const where = runner.adapter === null ? runner.backend : `${runner.backend} (${runner.adapter})`;
+  const info = { file, pipeline: pipeline.name, model: pipeline.model!, backend: runner.backend, adapter: runner.adapter, out: options.out };
+  const report = async (history: RunHistory, pictures: Pictures) => writeReport(info, history, pictures.rows && pictures.file ? { rows: pictures.rows, file: pictures.file } : null);
+  print(`training ${pipeline.name} from ${file} on ${where}; writing to ${resolve(options.out)}`);
 
+  const controller = new AbortController();
+  let stoppedBy: string | null = null;
   const onSignal = (signal: string) => () => {
     print(`\n${signal}: stopping after this update and writing a checkpoint...`);
-    run.interrupt(signal);
+    stoppedBy ??= signal;
+    controller.abort();
   };
   const handlers = { SIGINT: onSignal("SIGINT"), SIGTERM: onSignal("SIGTERM") };
   process.on("SIGINT", handlers.SIGINT);
   process.on("SIGTERM", handlers.SIGTERM);
+  let outcome;
   try {
-    const outcome = await run.run(start);
-    await run.onStepDone(run.history);
-    if (outcome.kind === "interrupted") {
-      print(`stopped by ${outcome.signal}; the run is saved in ${outcome.resumeFile}`);
-      print("continue it with the same command and --resume");
-      return SIGNAL_EXIT[outcome.signal] ?? ExitCode.userError;
-    }
+    outcome = await runTraining({ plan, pipeline: runner, options, datasets, fingerprint: key, init, resume, stop: controller.signal, stoppedBy: () => stoppedBy, onReport: report });
   } finally {
     process.off("SIGINT", handlers.SIGINT);
     process.off("SIGTERM", handlers.SIGTERM);
   }
-  process.stdout.write(reportTable(run.history) + "\n");
+  if (outcome.kind === "interrupted") {
+    print(`stopped by ${outcome.signal}; the run is saved in ${outcome.resumeFile}`);
+    print("continue it with the same command and --resume");
+    return SIGNAL_EXIT[outcome.signal] ?? ExitCode.userError;
+  }
+  const history = outcome.history;
+  process.stdout.write(reportTable(history) + "\n");
   process.stdout.write(`\nwrote ${join(options.out, "metrics.json")}, ${join(options.out, "loss-curve.png")}`);
-  if (run.picturesFile) process.stdout.write(`, ${join(options.out, run.picturesFile)}`);
-  const last = [...run.history.steps].reverse().find((s) => "checkpoint" in s);
+  const lastTest = [...history.steps].reverse().find((s) => s.kind === "test" && s.pictures !== undefined);
+  if (lastTest && lastTest.kind === "test") process.stdout.write(`, ${join(options.out, `${lastTest.step}-test-${lastTest.pictures}.png`)}`);
+  const last = [...history.steps].reverse().find((s) => "checkpoint" in s);
   if (last && "checkpoint" in last) process.stdout.write(` and the weights ${join(options.out, last.checkpoint)}`);
   process.stdout.write("\n");
   return ExitCode.ok;
 }
 
 /** The tensors of an `--init` checkpoint. */
-async function readInit(path: string): Promise<Map<string, { shape: readonly number[]; data: Float32Array | Int32Array }>> {
+async function readInit(path: string): Promise<Map<string, ModelTensor>> {
   try {
     const decoded = await readCheckpoint(path);
-    const out = new Map<string, { shape: readonly number[]; data: Float32Array | Int32Array }>();
+    const out = new Map<string, ModelTensor>();
     for (const [name, tensor] of decoded.tensors) {
       const dtype = tensor.dtype === "I64" || tensor.dtype === "I32" ? "i32" : "f32";
       const t = fromCheckpointTensor(tensor, { shape: tensor.shape, dtype });

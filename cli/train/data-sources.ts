@@ -1,26 +1,17 @@
 /**
  * Binding a program's `data` declarations to sources (spec/data.md,
  * "Sources"): the `--data NAME=SOURCE` and `--data NAME.FIELD=SOURCE` options,
- * loading each data set once, and the selected splits steps train and test on.
+ * and loading each data set once.
  * Data problems reach the user as RC804 with the file, the field and the
  * expected and actual shapes.
  */
-import { labelField } from "../../compiler/check/data.js";
-import type { CheckedData, CheckedProgram, DataRef } from "../../compiler/check/program.js";
+import type { CheckedData, CheckedProgram } from "../../compiler/check/program.js";
+import { dataSpecOf } from "../../compiler/plan/index.js";
 import { messages } from "../../language/diagnostics/messages.js";
-import { DataError, loadDataset, selectSplit, type DataSpec, type Dataset, type FieldSpec, type SourceBinding, type Split } from "../../runtime/data/index.js";
+import { DataError, loadDataset, type Dataset, type SourceBinding } from "../../runtime/data/index.js";
 import { UserError } from "../errors.js";
 
-/** A data declaration in the runtime's terms. */
-export function dataSpecOf(data: CheckedData): DataSpec {
-  const fields: FieldSpec[] = data.fields.map((f) => {
-    const t = f.type;
-    if (t.classes !== undefined) return { name: f.name, kind: "label", shape: [...t.shape], classes: t.classes };
-    if (t.vocab !== undefined) return { name: f.name, kind: t.shape.length === 0 ? "token" : "tokens", shape: [...t.shape], vocab: t.vocab };
-    return { name: f.name, kind: "f32", shape: [...t.shape] };
-  });
-  return { name: data.name, fields };
-}
+export { dataSpecOf };
 
 /** Parses the `--data` options against the program's data declarations. */
 export function parseDataOptions(entries: readonly string[], program: CheckedProgram): Map<string, SourceBinding[]> {
@@ -57,7 +48,6 @@ export function dataUserError(err: DataError): UserError {
 /** The data sets of one run, each loaded at most once, and their selected splits. */
 export class DataSets {
   private readonly loaded = new Map<string, Promise<Dataset>>();
-  private readonly selected = new Map<string, Split>();
 
   constructor(
     private readonly program: CheckedProgram,
@@ -87,32 +77,8 @@ export class DataSets {
     }
   }
 
-  /** The split a step reads, with its selection applied. */
-  async split(ref: DataRef): Promise<Split> {
-    const key = describeRef(ref);
-    const known = this.selected.get(key);
-    if (known) return known;
-    const dataset = await this.dataset(ref.data);
-    let split = dataset[ref.split];
-    if (ref.labels !== null || ref.perClass !== null) {
-      const label = labelField(this.declaration(ref.data));
-      if (!label) throw new Error(`internal error: '${key}' selects by label, but the data has no label field`);
-      try {
-        split = selectSplit(split, label.name, { ...(ref.labels ? { labels: ref.labels } : {}), ...(ref.perClass !== null ? { perClass: ref.perClass } : {}) });
-      } catch (err) {
-        if (err instanceof DataError) throw dataUserError(err);
-        throw err;
-      }
-    }
-    this.selected.set(key, split);
-    return split;
+  /** Both splits of the data set called `name`: what the training engine reads (it applies selections itself). */
+  async splits(name: string): Promise<Dataset> {
+    return this.dataset(name);
   }
-}
-
-/** `digits.train(labels: [5, 6], per_class: 10)`, as written in a pipeline. */
-export function describeRef(ref: DataRef): string {
-  const args: string[] = [];
-  if (ref.labels !== null) args.push(`labels: [${ref.labels.join(", ")}]`);
-  if (ref.perClass !== null) args.push(`per_class: ${ref.perClass}`);
-  return `${ref.data}.${ref.split}${args.length > 0 ? `(${args.join(", ")})` : ""}`;
 }

@@ -65,7 +65,7 @@ export function checkTrainOptions(raw: RawTrainOptions): TrainOptions {
     pipeline: raw.pipeline ?? null,
     model: raw.model ?? null,
     data: raw.data ?? [],
-    backend: raw.backend ?? "cpu",
+    backend: raw.backend ?? "auto",
     seed: wholeNumber("--seed", raw.seed, 0, 2 ** 32 - 1),
     steps: wholeNumber("--steps", raw.steps, 1),
     epochs: wholeNumber("--epochs", raw.epochs, 1),

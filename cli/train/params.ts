@@ -1,36 +1,17 @@
 /**
- * A run's tensors in and out: the initial values of a model's parameters,
- * fresh parameters for a replaced head, and the conversion between the
- * training store (f32 and i32 arrays) and checkpoint tensors, where
- * `num_batches_tracked` is `I64` as PyTorch keeps it (spec/checkpoints.md).
+ * A run's tensors in and out of checkpoints: the model's tensors (float32,
+ * and int32 for batch norm's `num_batches_tracked`) as safetensors tensors,
+ * where `num_batches_tracked` is `I64` as PyTorch keeps it
+ * (spec/checkpoints.md), and back.
  */
-import { initialTensor, type ParamInfo } from "../../compiler/lower/index.js";
 import type { Tensor } from "../../runtime/checkpoint/index.js";
-import { TensorStore, type StoredTensor } from "../../runtime/train/store.js";
+import type { ModelTensor } from "../../runtime/api/weights.js";
 
-/** Every tensor of the model, initialized from `seed` (spec/layers.md, "Initialization"). */
-export function initialStore(params: readonly ParamInfo[], seed: number): TensorStore {
-  const store = new TensorStore();
-  for (const p of params) store.set(p.name, initialTensor(p, seed));
-  return store;
-}
-
-/**
- * After `replace W with ...`: removes the old head's tensors and adds the new
- * head's, freshly initialized from the pretrain seed. `params` is the model
- * as it is after the replacement.
- */
-export function replaceHead(store: TensorStore, part: string, params: readonly ParamInfo[], seed: number): void {
-  for (const name of store.names()) if (name.startsWith(`${part}.`)) store.delete(name);
-  for (const p of params) if (p.name.startsWith(`${part}.`)) store.set(p.name, initialTensor(p, seed));
-}
-
-/** The store's tensors named in `names`, as checkpoint tensors. */
-export function toCheckpointTensors(store: TensorStore, names: readonly string[]): Map<string, Tensor> {
+/** Tensors as checkpoint tensors, sorted by name. */
+export function toCheckpointTensors(tensors: ReadonlyMap<string, ModelTensor>): Map<string, Tensor> {
   const out = new Map<string, Tensor>();
-  for (const name of [...names].sort()) {
-    const t = store.get(name);
-    if (!t) throw new Error(`internal error: no tensor '${name}' to save`);
+  for (const name of [...tensors.keys()].sort()) {
+    const t = tensors.get(name)!;
     if (t.data instanceof Int32Array) {
       // Integer state is a step counter (`num_batches_tracked`): I64 in the file, as PyTorch has it.
       out.set(name, { dtype: "I64", shape: [...t.shape], data: BigInt64Array.from(t.data, (v) => BigInt(v)) });
@@ -41,8 +22,8 @@ export function toCheckpointTensors(store: TensorStore, names: readonly string[]
   return out;
 }
 
-/** A checkpoint tensor as the store holds it, or a reason why it cannot be. */
-export function fromCheckpointTensor(tensor: Tensor, expected: { shape: readonly number[]; dtype: "f32" | "i32" }): StoredTensor | string {
+/** A checkpoint tensor as the model keeps it, or a reason why it cannot be. */
+export function fromCheckpointTensor(tensor: Tensor, expected: { shape: readonly number[]; dtype: "f32" | "i32" }): ModelTensor | string {
   if (tensor.shape.join() !== expected.shape.join()) return `has shape [${tensor.shape.join(", ")}], the model expects [${expected.shape.join(", ")}]`;
   if (expected.dtype === "f32") {
     if (tensor.dtype === "F32") return { shape: [...tensor.shape], data: Float32Array.from(tensor.data) };

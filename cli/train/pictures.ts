@@ -5,7 +5,8 @@
  * is restricted `on` a mask, and the model's prediction — so people see what
  * the mask hid and what the model filled in.
  */
-import type { TensorValue } from "../../runtime/backends/backend.js";
+import type { PictureOutputs } from "../../runtime/train/evaluate.js";
+import { isImageShape } from "../../runtime/train/pipeline-engine.js";
 
 /** One image: its shape ([C, H, W] or [H, W]) and numbers. */
 export interface Picture {
@@ -19,12 +20,7 @@ export interface PictureRow {
   readonly images: readonly Picture[];
 }
 
-/** Whether a per-example shape is an image: [H, W], or [C, H, W] with 1–3 channels, each side at least 4. */
-export function isImageShape(shape: readonly number[]): boolean {
-  if (shape.length === 2) return shape[0]! >= 4 && shape[1]! >= 4;
-  if (shape.length === 3) return shape[0]! >= 1 && shape[0]! <= 3 && shape[1]! >= 4 && shape[2]! >= 4;
-  return false;
-}
+export { isImageShape };
 
 /** The row-major index into a tensor of `from` shape that broadcasts to element `i` of `to` shape. */
 function broadcastIndex(i: number, to: readonly number[], from: readonly number[]): number {
@@ -45,8 +41,8 @@ function broadcastIndex(i: number, to: readonly number[], from: readonly number[
   return index;
 }
 
-/** The picture rows of one loss from a batch's outputs, or null when the loss does not compare images. */
-export function pictureRows(outputs: Readonly<Record<string, TensorValue>>, loss: string, count: number): PictureRow[] | null {
+/** The picture rows of one loss from the first examples' outputs, or null when the loss does not compare images. */
+export function pictureRows(outputs: PictureOutputs, loss: string, count = 8): PictureRow[] | null {
   const pred = outputs[`picture/${loss}/pred`];
   const target = outputs[`picture/${loss}/target`];
   if (!pred || !target) return null;
@@ -54,7 +50,7 @@ export function pictureRows(outputs: Readonly<Record<string, TensorValue>>, loss
   if (!isImageShape(shape) || pred.shape.slice(1).join() !== shape.join()) return null;
   const per = shape.reduce((p, d) => p * d, 1);
   const n = Math.min(count, target.shape[0]!);
-  const slice = (v: TensorValue, k: number): Picture => ({ shape, data: Float32Array.from(v.data.subarray(k * per, (k + 1) * per)) });
+  const slice = (v: { readonly data: Float32Array }, k: number): Picture => ({ shape, data: Float32Array.from(v.data.subarray(k * per, (k + 1) * per)) });
   const rows: PictureRow[] = [{ title: "input", images: Array.from({ length: n }, (_, k) => slice(target, k)) }];
   const on = outputs[`picture/${loss}/on`];
   if (on) {

@@ -1,337 +1,167 @@
 /**
- * Running a pipeline (spec/pipelines.md), step by step: `pretrain`
- * initializes every tensor from its seed and trains; `freeze`, `unfreeze` and
- * `replace` change what later steps lower (replace installs a fresh head);
- * `adapt` trains on; `test` evaluates. After each training step a checkpoint
- * of the parameters is written; a resume checkpoint records where the run
- * stands, so an interrupted run continues exactly (see `resume.ts`).
+ * `repr train`'s side of a run: the training engine (runtime/train/) runs the
+ * pipeline; this file binds it to files and the terminal — the plan built
+ * from the checked program, data loaded from `--data` sources, a progress
+ * bar, a checkpoint after each training step, the report after every step,
+ * the resume checkpoint (periodic, at step boundaries, and when a signal
+ * stops the run), and errors in the CLI's terms.
  */
-import { mkdirSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
-import { findModel, modelParams, SEED_INPUT, STEP_INPUT, stepLowering, type StepLowering } from "../../compiler/lower/index.js";
-import { labelField } from "../../compiler/check/data.js";
-import type { CheckedModel, CheckedPipeline, CheckedProgram, DataRef, LayerNode } from "../../compiler/check/program.js";
+import { buildModelPlan } from "../../compiler/plan/index.js";
+import type { CheckedPipeline, CheckedProgram } from "../../compiler/check/program.js";
 import { messages } from "../../language/diagnostics/messages.js";
-import type { Backend, TensorFeed } from "../../runtime/backends/backend.js";
+import { Pipeline } from "../../runtime/api/pipeline.js";
+import { ReprError } from "../../runtime/api/errors.js";
+import type { ModelPlan } from "../../runtime/api/plan.js";
+import type { ModelTensor } from "../../runtime/api/weights.js";
 import { checkpointMetadata, encodeSafetensors, writeCheckpointAtomic } from "../../runtime/checkpoint/index.js";
-import { gatherBatch, shuffledOrder, type Split } from "../../runtime/data/index.js";
-import { runTrainLoop } from "../../runtime/train/loop.js";
-import type { TensorStore } from "../../runtime/train/store.js";
+import { DataError } from "../../runtime/data/errors.js";
+import { globalUpdates, type RunHistory, type StepRecord } from "../../runtime/train/history.js";
+import { TrainingDiverged, type ProgressEvent, type RunState } from "../../runtime/train/pipeline-engine.js";
 import { UserError } from "../errors.js";
-import { createProgress } from "../report/progress.js";
-import { DataSets, describeRef } from "./data-sources.js";
-import { evaluate, evalNeeds, forEachBatch, type MetricRequest } from "./evaluate.js";
-import { globalUpdates, type LossSeries, type RunHistory, type StepRecord } from "./history.js";
-import { negativeFeeds } from "./negatives.js";
-import { initialStore, replaceHead, toCheckpointTensors } from "./params.js";
-import { pictureRows, type PictureRow } from "./pictures.js";
-import { StepPrograms } from "./programs.js";
-import { writeResume, type ResumePoint } from "./resume.js";
-import { testPause } from "./test-pause.js";
+import { createProgress, type Progress } from "../report/progress.js";
+import { dataUserError, type DataSets } from "./data-sources.js";
 import type { TrainOptions } from "./options.js";
+import { toCheckpointTensors } from "./params.js";
+import { pictureRows, type PictureRow } from "./pictures.js";
+import { writeResume } from "./resume.js";
+import { testPause } from "./test-pause.js";
 import { VERSION } from "../version.js";
 
 /** How a run ended. */
-export type RunOutcome = { readonly kind: "done" } | { readonly kind: "interrupted"; readonly signal: string; readonly resumeFile: string };
+export type RunOutcome = { readonly kind: "done"; readonly history: RunHistory } | { readonly kind: "interrupted"; readonly signal: string; readonly resumeFile: string; readonly history: RunHistory };
 
-/** A pipeline run in progress. */
-export class PipelineRun {
-  private store: TensorStore | null = null;
-  private interrupted: string | null = null;
-  private readonly model: CheckedModel;
-  /** Pictures of the last test step that had any. */
-  pictures: PictureRow[] | null = null;
-  /** Extra tensors to load before the first step that runs (`--init`), by name. */
-  initTensors: ReadonlyMap<string, { shape: readonly number[]; data: Float32Array | Int32Array }> | null = null;
-  /** Called after every step with the history so far (writes the report). */
-  onStepDone: (history: RunHistory) => Promise<void> = async () => undefined;
+/** The plan of the model a pipeline trains, with that pipeline (the one `repr train` runs). */
+export function planOf(program: CheckedProgram, pipeline: CheckedPipeline): ModelPlan {
+  return buildModelPlan(program, pipeline.model!, { pipelines: [pipeline] });
+}
 
-  constructor(
-    private readonly program: CheckedProgram,
-    private readonly pipeline: CheckedPipeline,
-    private readonly options: TrainOptions,
-    private readonly datasets: DataSets,
-    private readonly backend: Backend,
-    private readonly fingerprintValue: string,
-    readonly history: RunHistory,
-  ) {
-    this.model = findModel(program, pipeline.model!);
-  }
+/** What the report needs besides the history: the pictures of the last test step that had any. */
+export interface Pictures {
+  rows: PictureRow[] | null;
+  file: string | null;
+}
 
-  /** The seed of a step: `--seed`, else its `seed` setting, else 0. */
-  private seedOf(settings: { seed: number | null }): number {
-    return this.options.seed ?? settings.seed ?? 0;
-  }
+/** Everything a `repr train` run is given. */
+export interface TrainRun {
+  readonly plan: ModelPlan;
+  readonly pipeline: Pipeline;
+  readonly options: TrainOptions;
+  readonly datasets: DataSets;
+  /** The run's fingerprint (resume.ts): what decides its results. */
+  readonly fingerprint: string;
+  readonly init: ReadonlyMap<string, ModelTensor> | null;
+  readonly resume: RunState | null;
+  /** Asks the run to stop (a signal's name) at the next update boundary. */
+  readonly stop: AbortSignal;
+  /** The signal that stopped it, once one did. */
+  readonly stoppedBy: () => string | null;
+  /** Writes the report after every step. */
+  readonly onReport: (history: RunHistory, pictures: Pictures) => Promise<void>;
+}
 
-  /** The pretrain step's seed: it fixed the initial weights and seeds fresh heads. */
-  private get pretrainSeed(): number {
-    const first = this.pipeline.steps[0]!;
-    return first.kind === "pretrain" ? this.seedOf(first.settings) : 0;
-  }
+/** The pretrain step's seed: it fixed the initial weights and seeds fresh heads (checkpoints record it). */
+function pretrainSeed(run: TrainRun): number {
+  const first = run.pipeline.pipeline.steps[0];
+  return run.options.seed ?? (first?.kind === "pretrain" ? (first.seed ?? 0) : 0);
+}
 
-  /** Asks the run to stop at the next update boundary (a signal). */
-  interrupt(signal: string): void {
-    this.interrupted ??= signal;
-  }
-
-  private get resumeFile(): string {
-    return join(this.options.out, "resume.safetensors");
-  }
-
-  /** Runs steps `from.stepIndex ..`, starting with `store` when resuming. */
-  async run(from: { stepIndex: number; next: number; store: TensorStore | null }): Promise<RunOutcome> {
-    this.store = from.store;
-    const steps = this.pipeline.steps;
-    for (let i = 0; i < steps.length; i++) {
-      if (i < from.stepIndex) continue;
-      if (i < this.options.startAt) {
-        this.skip(i);
-        continue;
-      }
-      if (this.interrupted !== null) return this.stop(i, 0);
-      // `--init` weights go in where the pipeline starts: after the skipped steps (a pretrain applies them itself).
-      if (i === this.options.startAt && i > 0 && from.store === null) this.applyInit(modelParams(this.model, this.replacedAfter(i - 1)));
-      // A resume point at update 0 is a step not yet started: it starts afresh on the store as it stands.
-      const resumedHere = from.store !== null && i === from.stepIndex && from.next > 0;
-      const outcome = await this.runStep(i, resumedHere ? from.next : 0, resumedHere);
-      if (outcome !== null) return outcome;
-      await this.onStepDone(this.history);
-      if (i + 1 < steps.length) await this.saveResume(i + 1, 0);
-      await testPause(`step:${i + 1}`);
+/** Runs the pipeline to its end, or until a signal stops it; errors reach the user in the CLI's terms. */
+export async function runTraining(run: TrainRun): Promise<RunOutcome> {
+  const { options } = run;
+  const resumeFile = join(options.out, "resume.safetensors");
+  const pictures: Pictures = { rows: null, file: null };
+  const info = (step: number, phase: string) => ({ version: VERSION, model: run.plan.model, step, phase, seed: pretrainSeed(run) });
+  let progress = null as Progress | null;
+  let seen = 0;
+  const onProgress = (e: ProgressEvent): Promise<void> | undefined => {
+    if (e.kind === "step-start" && (e.phase === "pretrain" || e.phase === "adapt")) {
+      progress?.stop();
+      seen = 0;
+      progress = createProgress({ total: e.updates, phase: `${e.step} ${e.phase}`, plain: options.plain, stream: process.stderr, startStep: e.next });
+    } else if (e.kind === "update") {
+      seen += e.examples;
+      progress?.update(e.update + 1, { loss: e.loss, examples: seen });
+      return testPause(`update:${e.step}:${e.update + 1}`);
+    } else if (e.kind === "step-end") {
+      progress?.stop();
+      progress = null;
+      return testPause(`step:${e.step}`);
     }
-    rmSync(this.resumeFile, { force: true });
-    return { kind: "done" };
-  }
-
-  /** The tensors of the model as it is at step `i` (after the heads replaced before it). */
-  paramsAt(i: number): readonly { name: string; shape: readonly number[]; dtype: "f32" | "i32" }[] {
-    return modelParams(this.model, this.replacedAfter(i)).map((p) => ({ name: p.name, shape: p.shape, dtype: p.dtype === "i32" ? "i32" : "f32" }));
-  }
-
-  /** Runs test step `i` with the given weights (`repr test`). */
-  async testWith(i: number, store: TensorStore): Promise<void> {
-    const step = this.pipeline.steps[i]!;
-    if (step.kind !== "test") throw new Error("internal error: not a test step");
-    this.store = store;
-    await this.test(i, step.data, step.settings);
-  }
-
-  /** A step before `--start-at`: only its effect on the model's state (fresh weights, a new head). */
-  private skip(i: number): void {
-    const step = this.pipeline.steps[i]!;
-    if (step.kind === "pretrain") this.store = initialStore(this.loweringAt(i).lowered.params, this.pretrainSeed);
-    if (step.kind === "replace") replaceHead(this.store!, step.part, modelParams(this.model, this.replacedAfter(i)), this.pretrainSeed);
-  }
-
-  private loweringAt(i: number): StepPrograms {
-    const lowering = stepLowering(this.program, this.pipeline.name, i);
-    return new StepPrograms(this.program, lowering.model, { ...lowering.options, prediction: false }, this.backend, null);
-  }
-
-  /** The heads replaced by steps `0 .. i`. */
-  private replacedAfter(i: number): Map<string, LayerNode> {
-    const replaced = new Map<string, LayerNode>();
-    for (const s of this.pipeline.steps.slice(0, i + 1)) if (s.kind === "replace" && s.layer) replaced.set(s.part, s.layer);
-    return replaced;
-  }
-
-  private async runStep(i: number, next: number, resumed: boolean): Promise<RunOutcome | null> {
-    const step = this.pipeline.steps[i]!;
-    switch (step.kind) {
-      case "freeze":
-      case "unfreeze":
-        this.record({ step: i + 1, kind: step.kind, parts: step.parts });
-        return null;
-      case "replace": {
-        replaceHead(this.store!, step.part, modelParams(this.model, this.replacedAfter(i)), this.pretrainSeed);
-        this.record({ step: i + 1, kind: "replace", part: step.part, params: step.params });
-        return null;
-      }
-      case "test":
-        await this.test(i, step.data, step.settings);
-        return null;
-      case "pretrain":
-      case "adapt":
-        return this.train(i, next, resumed);
-    }
-  }
-
-  private record(r: StepRecord): void {
-    const at = this.history.steps.findIndex((s) => s.step === r.step);
-    if (at >= 0) this.history.steps.splice(at, 1);
-    this.history.steps.push(r);
-  }
-
-  /** The split a step reads, cut to `--limit` examples. */
-  private async split(ref: DataRef): Promise<Split> {
-    const split = await this.datasets.split(ref);
-    const limit = this.options.limit;
-    if (limit === null || limit >= split.length) return split;
-    const columns = new Map([...split.columns].map(([name, c]) => {
-      const per = c.shape.reduce((p, d) => p * d, 1);
-      return [name, { ...c, data: c.data.subarray(0, limit * per) }] as const;
-    }));
-    return { ...split, length: limit, columns };
-  }
-
-  private async train(i: number, next: number, resumed: boolean): Promise<RunOutcome | null> {
-    const step = this.pipeline.steps[i]!;
-    if (step.kind !== "pretrain" && step.kind !== "adapt") throw new Error("internal error: not a training step");
-    const lowering: StepLowering = stepLowering(this.program, this.pipeline.name, i);
-    const settings = step.settings;
-    const split = await this.split(step.data);
-    const batch = Math.min(this.options.batch ?? settings.batch ?? lowering.options.batch, split.length);
-    const perPass = Math.ceil(split.length / batch);
-    const updates = this.options.steps ?? (this.options.epochs !== null ? this.options.epochs * perPass : (settings.steps ?? (settings.epochs ?? 1) * perPass));
-    const seed = this.seedOf(settings);
-    const programs = new StepPrograms(this.program, lowering.model, { ...lowering.options, batch, prediction: false }, this.backend, { settings, updates });
-
-    if (!resumed) {
-      if (step.kind === "pretrain") {
-        this.store = initialStore(programs.lowered.params, seed);
-        this.applyInit(programs.lowered.params);
-      }
-      for (const s of programs.state) this.store!.set(s.name, { shape: s.shape, data: new Float32Array(s.shape.reduce((p, d) => p * d, 1)) });
-    }
-    const store = this.store!;
-    const label = `${i + 1} ${step.kind}`;
-    let series = this.history.series.find((s) => s.step === i + 1);
-    if (!series || !resumed) {
-      this.history.series.splice(0, this.history.series.length, ...this.history.series.filter((s) => s.step !== i + 1));
-      series = { step: i + 1, name: label, offset: globalUpdates(this.history), losses: [] } satisfies LossSeries;
-      this.history.series.push(series);
-    }
-    series.losses.length = next;
-
-    const arrays = new Map<number, Map<string, Float32Array | Int32Array>>();
-    const dataInputs = programs.lowered.inputs.filter((x) => x.kind === "data").map((x) => x.name);
-    const fixed: Record<string, TensorFeed> = negativeFeeds(programs.inputs, split, this.datasets.declaration(step.data.data));
-    if (programs.inputs.some((x) => x.name === SEED_INPUT)) fixed[SEED_INPUT] = { shape: [], data: Int32Array.of(seed | 0) };
-    const stream = `${step.data.data}.${step.data.split}`;
-    const progress = createProgress({ total: updates, phase: label, plain: this.options.plain, stream: process.stderr, startStep: next });
-    let seen = 0;
-    const started = Date.now();
-    const result = await runTrainLoop({
-      examples: split.length,
-      batch,
-      updates,
-      start: next,
-      order: (pass) => shuffledOrder(split.length, seed, pass, stream),
-      executable: (size) => programs.executable(size),
-      batchFeeds: (indices) => {
-        let out = arrays.get(indices.length);
-        if (!out) arrays.set(indices.length, (out = new Map()));
-        gatherBatch(split, indices, out);
-        const feeds: Record<string, TensorFeed> = {};
-        for (const name of dataInputs) feeds[name] = { shape: [indices.length, ...split.columns.get(name)!.shape], data: out.get(name)! };
-        return feeds;
-      },
-      fixedFeeds: fixed,
-      stepInput: programs.inputs.some((x) => x.name === STEP_INPUT) ? STEP_INPUT : null,
-      store,
-      onUpdate: (t, loss, examples) => {
-        series.losses.push(loss);
-        seen += examples;
-        progress.update(t + 1, { loss, examples: seen });
-        return testPause(`update:${i + 1}:${t + 1}`);
-      },
-      shouldStop: () => this.interrupted !== null,
-      pauseEveryMs: this.options.checkpointEverySeconds * 1000,
-      onPause: (at) => this.saveResume(i, at),
-    });
-    progress.stop();
-    if (result.kind === "nonfinite") {
-      const done = this.history.steps.filter((s) => s.kind === "pretrain" || s.kind === "adapt");
-      const last = done[done.length - 1];
-      const kept = last && last.kind !== "freeze" && "checkpoint" in last
-        ? `the last good weights are in ${join(this.options.out, last.checkpoint)}; no checkpoint was written for this step`
-        : "no checkpoint was written; try a smaller learning rate or `clip`";
-      throw UserError.from(messages.diverged, { value: String(result.loss), update: result.next + 1, step: i + 1, phase: step.kind, kept });
-    }
-    if (result.kind === "stopped") return this.stop(i, result.next);
-    for (const s of programs.state) store.delete(s.name);
-    const checkpoint = `${i + 1}-${step.kind}.safetensors`;
-    await this.saveWeights(join(this.options.out, checkpoint), step.kind);
-    const lastPass = series.losses.slice(-perPass);
-    this.record({
-      step: i + 1,
-      kind: step.kind,
-      data: describeRef(step.data),
-      examples: split.length,
-      batch,
-      updates,
-      seconds: (Date.now() - started) / 1000,
-      loss: lastPass.reduce((a, b) => a + b, 0) / Math.max(lastPass.length, 1),
-      checkpoint,
-    });
-    return null;
-  }
-
-  /** `--init`: the given tensors replace the initial ones, before the first step that runs. */
-  private applyInit(params: readonly { name: string; shape: readonly number[] }[]): void {
-    if (this.initTensors === null) return;
-    const expected = new Map(params.map((p) => [p.name, p]));
-    for (const [name, t] of this.initTensors) {
-      const p = expected.get(name);
-      if (!p) throw new UserError(`--init: the model at step ${this.options.startAt + 1} has no tensor '${name}'`);
-      if (p.shape.join() !== t.shape.join()) throw new UserError(`--init: tensor '${name}' has shape [${t.shape.join(", ")}], the model expects [${p.shape.join(", ")}]`);
-      this.store!.set(name, { shape: [...t.shape], data: t.data.slice() });
-    }
-    this.initTensors = null;
-  }
-
-  private async test(i: number, ref: DataRef, settings: { seed: number | null; batch: number | null; metrics: readonly MetricRequest[] }): Promise<void> {
-    const lowering = stepLowering(this.program, this.pipeline.name, i);
-    const split = await this.split(ref);
-    const batch = Math.min(this.options.batch ?? settings.batch ?? lowering.options.batch, split.length);
-    const needs = evalNeeds(settings.metrics);
-    const options = { ...lowering.options, batch, features: needs.features, objectiveValues: needs.objectiveValues, pictures: true };
-    const programs = new StepPrograms(this.program, lowering.model, options, this.backend, null);
-    const started = Date.now();
-    const training = [...this.pipeline.steps.slice(0, i)].reverse().find((s) => s.kind === "pretrain" || s.kind === "adapt");
-    const reference = needs.features && training && (training.kind === "pretrain" || training.kind === "adapt") ? { programs, split: await this.split(training.data) } : null;
-    const label = labelField(this.datasets.declaration(ref.data));
-    const fixed = negativeFeeds(programs.inputs, split, this.datasets.declaration(ref.data));
-    const result = evaluate(programs, split, { batch, seed: this.seedOf(settings), store: this.store!, labelField: label?.name ?? null, metrics: settings.metrics, reference, fixed });
-    let pictures: string | undefined;
-    const losses = Object.keys(programs.lowered.outputs.losses);
-    forEachBatch(programs, split, Math.min(batch, 8), this.seedOf(settings), this.store!, fixed, (out) => {
-      for (const loss of losses) {
-        const rows = pictureRows(out, loss, 8);
-        if (rows) {
-          this.pictures = rows;
-          pictures = `${i + 1}-test-${loss}.png`;
-          this.picturesFile = pictures;
-          return;
+    return undefined;
+  };
+  try {
+    const result = await run.pipeline.run({
+      data: (name) => run.datasets.splits(name),
+      ...(options.seed !== null ? { seed: options.seed } : {}),
+      ...(options.steps !== null ? { steps: options.steps } : {}),
+      ...(options.epochs !== null ? { epochs: options.epochs } : {}),
+      ...(options.batch !== null ? { batch: options.batch } : {}),
+      ...(options.limit !== null ? { limit: options.limit } : {}),
+      ...(run.resume !== null ? { resume: run.resume } : {}),
+      ...(options.startAt > 0 ? { startAt: options.startAt } : {}),
+      ...(run.init !== null ? { init: run.init } : {}),
+      signal: run.stop,
+      onProgress,
+      onStepEnd: async (end) => {
+        if (end.record.kind === "pretrain" || end.record.kind === "adapt") {
+          const path = join(options.out, end.record.checkpoint);
+          const weights = await end.weights();
+          await writeCheckpointAtomic(path, encodeSafetensors(toCheckpointTensors(weights), checkpointMetadata(info(globalUpdates(end.history), end.record.kind))));
         }
-      }
-    }, Math.min(8, split.length));
-    this.record({ step: i + 1, kind: "test", data: describeRef(ref), examples: result.examples, seconds: (Date.now() - started) / 1000, losses: result.losses, metrics: result.metrics, ...(pictures ? { pictures } : {}) });
-  }
-
-  /** The file name the last pictures go to. */
-  picturesFile: string | null = null;
-
-  private async saveWeights(path: string, phase: string): Promise<void> {
-    const names = this.store!.names();
-    const info = { version: VERSION, model: this.model.name, step: globalUpdates(this.history), phase, seed: this.pretrainSeed };
-    await writeCheckpointAtomic(path, encodeSafetensors(toCheckpointTensors(this.store!, names), checkpointMetadata(info)));
-  }
-
-  private async saveResume(stepIndex: number, next: number): Promise<void> {
-    if (this.store === null) return;
-    const point: ResumePoint = { fingerprint: this.fingerprintValue, pipeline: this.pipeline.name, stepIndex, next, history: this.history };
-    const phase = this.pipeline.steps[stepIndex]?.kind ?? "done";
-    await writeResume(this.resumeFile, this.store, point, { version: VERSION, model: this.model.name, step: globalUpdates(this.history), phase, seed: this.pretrainSeed });
-  }
-
-  private async stop(stepIndex: number, next: number): Promise<RunOutcome> {
-    await this.saveResume(stepIndex, next);
-    return { kind: "interrupted", signal: this.interrupted ?? "stop", resumeFile: this.resumeFile };
-  }
-
-  /** Creates the output folder. */
-  prepare(): void {
-    mkdirSync(this.options.out, { recursive: true });
+        if (end.record.kind === "test" && end.pictures !== null && end.record.pictures !== undefined) {
+          pictures.rows = pictureRows(end.pictures, end.record.pictures);
+          pictures.file = picturesFile(end.record);
+        }
+        await run.onReport(end.history, pictures);
+      },
+      checkpoint: {
+        everyMs: options.checkpointEverySeconds * 1000,
+        save: (state) => writeResume(resumeFile, state, run.fingerprint, info(globalUpdates(state.history), run.pipeline.pipeline.steps[state.stepIndex]?.kind ?? "done")),
+      },
+    });
+    progress?.stop();
+    if (result.kind === "stopped") {
+      const state = result.state;
+      await writeResume(resumeFile, state, run.fingerprint, info(globalUpdates(state.history), run.pipeline.pipeline.steps[state.stepIndex]?.kind ?? "done"));
+      await run.onReport(result.history, pictures);
+      return { kind: "interrupted", signal: run.stoppedBy() ?? "stop", resumeFile, history: result.history };
+    }
+    result.model.dispose();
+    rmSync(resumeFile, { force: true });
+    return { kind: "done", history: result.history };
+  } catch (err) {
+    progress?.stop();
+    throw asUserError(err, options.out);
   }
 }
+
+/** The file a test step's pictures go to. */
+export function picturesFile(record: Extract<StepRecord, { kind: "test" }>): string {
+  return `${record.step}-test-${record.pictures}.png`;
+}
+
+/** An engine error as the CLI reports it: a diverged loss (RC806), bad data (RC804), another caller mistake; bugs stay as they are. */
+function asUserError(err: unknown, out: string): unknown {
+  if (err instanceof TrainingDiverged) return divergedError(err, out);
+  if (err instanceof ReprError) {
+    if (err.cause instanceof DataError) return dataUserError(err.cause);
+    return new UserError(err.message);
+  }
+  if (err instanceof DataError) return dataUserError(err);
+  return err;
+}
+
+/** RC806: where the loss stopped being finite, and which checkpoint holds the last good weights. */
+function divergedError(err: TrainingDiverged, out: string): UserError {
+  return UserError.from(messages.diverged, { value: String(err.loss), update: err.update, step: err.step, phase: err.phase, kept: keptNote(err.step, out, err.history) });
+}
+
+function keptNote(step: number, out: string, history: RunHistory | null): string {
+  const done = (history?.steps ?? []).filter((s): s is Extract<StepRecord, { kind: "pretrain" | "adapt" }> => (s.kind === "pretrain" || s.kind === "adapt") && s.step < step);
+  const last = done[done.length - 1];
+  return last ? `the last good weights are in ${join(out, last.checkpoint)}; no checkpoint was written for this step` : "no checkpoint was written; try a smaller learning rate or `clip`";
+}
+
+export { toCheckpointTensors };

@@ -11,7 +11,7 @@ import { writeFileAtomic } from "../files.js";
 import { imageGridPng } from "../report/image-grid.js";
 import { lossCurvePng } from "../report/loss-curve.js";
 import { formatTable } from "../report/table.js";
-import type { RunHistory } from "./history.js";
+import type { RunHistory } from "../../runtime/train/history.js";
 import type { PictureRow } from "./pictures.js";
 
 /** What the report says about the run itself. */
@@ -20,6 +20,8 @@ export interface RunInfo {
   readonly pipeline: string;
   readonly model: string;
   readonly backend: string;
+  /** The GPU adapter that ran it, or null on the CPU. */
+  readonly adapter: string | null;
   readonly out: string;
 }
 
@@ -30,7 +32,9 @@ export function writeReport(info: RunInfo, history: RunHistory, pictures: { rows
     pipeline: info.pipeline,
     model: info.model,
     backend: info.backend,
-    steps: history.steps,
+    adapter: info.adapter,
+    // A test step's pictures are named by their loss; the report names the file they are in.
+    steps: history.steps.map((s) => (s.kind === "test" && s.pictures !== undefined ? { ...s, pictures: `${s.step}-test-${s.pictures}.png` } : s)),
     losses: history.series.map((s) => ({ step: s.step, name: s.name, first_update: s.offset, values: s.losses })),
   };
   writeFileAtomic(join(info.out, "metrics.json"), JSON.stringify(json, (_, v: unknown) => (typeof v === "number" && !Number.isFinite(v) ? String(v) : v), 2) + "\n");

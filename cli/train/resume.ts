@@ -8,10 +8,11 @@
  */
 import { createHash } from "node:crypto";
 import { checkpointMetadata, encodeSafetensors, readCheckpoint, writeCheckpointAtomic, CheckpointError } from "../../runtime/checkpoint/index.js";
-import { TensorStore } from "../../runtime/train/store.js";
 import { messages } from "../../language/diagnostics/messages.js";
+import type { ModelTensor } from "../../runtime/api/weights.js";
+import type { RunState } from "../../runtime/train/pipeline-engine.js";
 import { UserError } from "../errors.js";
-import type { RunHistory } from "./history.js";
+import type { RunHistory } from "../../runtime/train/history.js";
 import { fromCheckpointTensor, toCheckpointTensors } from "./params.js";
 
 /** The metadata key holding the resume state as JSON. */
@@ -35,14 +36,15 @@ export function fingerprint(parts: readonly string[]): string {
   return hash.digest("hex").slice(0, 32);
 }
 
-/** Writes the resume checkpoint atomically. */
-export async function writeResume(path: string, store: TensorStore, point: ResumePoint, info: { version: string; model: string; step: number; phase: string; seed: number }): Promise<void> {
+/** Writes the resume checkpoint of a run's state atomically. */
+export async function writeResume(path: string, state: RunState, fingerprintValue: string, info: { version: string; model: string; step: number; phase: string; seed: number }): Promise<void> {
+  const point: ResumePoint = { fingerprint: fingerprintValue, pipeline: state.pipeline, stepIndex: state.stepIndex, next: state.next, history: state.history };
   const metadata = { ...checkpointMetadata(info), [RESUME_KEY]: JSON.stringify(point) };
-  await writeCheckpointAtomic(path, encodeSafetensors(toCheckpointTensors(store, store.names()), metadata));
+  await writeCheckpointAtomic(path, encodeSafetensors(toCheckpointTensors(state.tensors), metadata));
 }
 
-/** Reads a resume checkpoint back: its store and where to continue. */
-export async function readResume(path: string, expected: { fingerprint: string; pipeline: string }): Promise<{ store: TensorStore; point: ResumePoint }> {
+/** Reads a resume checkpoint back: the run's state. */
+export async function readResume(path: string, expected: { fingerprint: string; pipeline: string }): Promise<RunState> {
   let decoded;
   try {
     decoded = await readCheckpoint(path);
@@ -67,12 +69,12 @@ export async function readResume(path: string, expected: { fingerprint: string; 
       reason: "the .repr file or the options that decide the result (--data, --seed, --steps, --epochs, --batch, --limit, --init, --backend) changed since the run started; start again without --resume, or restore them",
     });
   }
-  const store = new TensorStore();
+  const tensors = new Map<string, ModelTensor>();
   for (const [name, tensor] of decoded.tensors) {
     const dtype = tensor.dtype === "I64" || tensor.dtype === "I32" ? "i32" : "f32";
     const t = fromCheckpointTensor(tensor, { shape: tensor.shape, dtype });
     if (typeof t === "string") throw UserError.from(messages.cannotResume, { path, reason: `tensor '${name}' ${t}` });
-    store.set(name, t);
+    tensors.set(name, t);
   }
-  return { store, point };
+  return { pipeline: point.pipeline, stepIndex: point.stepIndex, next: point.next, history: point.history, tensors };
 }

@@ -3,7 +3,7 @@
  * method's name, parameters, types and documentation, as plain data. The
  * printer (`print.ts`) only writes this description out.
  */
-import type { ExampleType, ModelPlan, PlanFunction, PlanInput, PlanTraining } from "../../runtime/api/plan.js";
+import type { ExampleType, ModelPlan, PlanFunction, PlanInput, PlanPipeline, PlanTraining } from "../../runtime/api/plan.js";
 import { docInline, docLines, formatExampleType, plainLine } from "./docs.js";
 import { planToJson } from "../../runtime/api/plan-json.js";
 import { FIXED_MEMBER_NAMES, MODULE_SCOPE_NAMES, classNameFor, pascalCase, uniqueIdentifiers } from "./names.js";
@@ -49,8 +49,17 @@ export interface TrainingMethod {
   readonly batch: readonly { readonly key: string; readonly type: ArrayType }[];
 }
 
+/** A static method that runs one of the model's pipelines (`runTransfer`). */
+export interface PipelineMethod {
+  readonly kind: "pipeline";
+  readonly name: string;
+  readonly doc: DocDescription;
+  /** The plan pipeline it runs. */
+  readonly pipeline: string;
+}
+
 /** A method of the generated class. */
-export type MethodDescription = CallMethod | TrainingMethod;
+export type MethodDescription = CallMethod | TrainingMethod | PipelineMethod;
 
 /** One model of a generated module, decided: its class and the module-level constants the class reads. */
 export interface ClassDescription {
@@ -110,29 +119,71 @@ function callDoc(fn: PlanFunction, params: readonly string[]): DocDescription {
   };
 }
 
+/** How long `fit` trains by default, as its doc says it. */
+function defaultLength(step: PlanTraining): string {
+  if (step.updates > 0) return `${step.updates} update${step.updates === 1 ? "" : "s"}`;
+  return `${step.epochs} pass${step.epochs === 1 ? "" : "es"} over the data`;
+}
+
 function trainingDocs(step: PlanTraining): Record<TrainingMethod["kind"], DocDescription> {
   const own = step.doc !== null ? docLines(step.doc) : [];
   const about = own.length > 0 ? [...own, ""] : [];
   const name = code(step.name);
   return {
     trainStep: {
-      lines: [...about, `One update of the training step ${name} on one batch of exactly ${step.batch} examples.`],
-      params: [{ name: "batch", text: `the batch by input name: ${fieldsDoc(step.inputs, step.batch)}` }],
+      lines: [...about, `One update of the training step ${name} on one batch of any number of examples (the step's own batch is ${step.batch}).`],
+      params: [{ name: "batch", text: `the batch by input name: ${fieldsDoc(step.inputs, "n")}` }],
       returns: "the loss on the batch",
     },
     fit: {
-      lines: [...about, `Trains with the training step ${name} (${step.updates} updates unless options say otherwise).`],
+      lines: [...about, `Trains with the training step ${name}: ${defaultLength(step)} in batches of ${step.batch}, unless options say otherwise.`],
       params: [
         { name: "data", text: `the examples by input name: ${fieldsDoc(step.inputs, "n")}` },
-        { name: "options", text: "epochs or updates, the shuffle seed, a progress callback, an abort signal" },
+        { name: "options", text: "the batch size, epochs or updates, the shuffle seed, a progress callback, an abort signal" },
       ],
       returns: "the number of updates taken and their losses",
     },
     evaluate: {
       lines: [...about, `The loss of the training step ${name} on data, without updating anything.`],
-      params: [{ name: "data", text: `the examples by input name: ${fieldsDoc(step.inputs, "n")}` }],
-      returns: "the mean loss over the data's full batches",
+      params: [
+        { name: "data", text: `the examples by input name: ${fieldsDoc(step.inputs, "n")}` },
+        { name: "options", text: "the batch size (default: the step's own)" },
+      ],
+      returns: "the mean loss over all the examples",
     },
+  };
+}
+
+/** A pipeline's steps as one line: `pretrain on digits.train, freeze f, replace W, adapt on …, test on digits.test`. */
+function stepsLine(pipeline: PlanPipeline): string {
+  const ref = (r: { data: string; split: string }) => `${r.data}.${r.split}`;
+  return pipeline.steps
+    .map((s) => {
+      switch (s.kind) {
+        case "pretrain":
+        case "adapt":
+        case "test":
+          return `${s.kind} on ${ref(s.data)}`;
+        case "freeze":
+        case "unfreeze":
+          return `${s.kind} ${s.parts.join(", ")}`;
+        case "replace":
+          return `replace ${s.part}`;
+      }
+    })
+    .join(", ");
+}
+
+function pipelineDoc(pipeline: PlanPipeline): DocDescription {
+  const own = pipeline.doc !== null ? docLines(pipeline.doc) : [];
+  return {
+    lines: [
+      ...(own.length > 0 ? [...own, ""] : []),
+      `Runs the pipeline ${code(pipeline.name)}: ${docInline(stepsLine(pipeline))}.`,
+      "Resolves with the trained model, or, when the signal stopped it, with the state to resume from.",
+    ],
+    params: [{ name: "options", text: "the backend, the data by declaration name (typed arrays by field), progress and step callbacks, an abort signal, a state to resume" }],
+    returns: "how the run ended: the history and the trained model, or the state to resume from",
   };
 }
 
@@ -163,6 +214,7 @@ function describeMethods(plan: ModelPlan): MethodDescription[] {
   const wanted = [
     ...plan.functions.map((f) => f.name),
     ...plan.training.flatMap((s) => kinds.map((kind) => trainingNames(s.name)[kind])),
+    ...plan.pipelines.map((p) => `run${pascalCase(p.name)}`),
   ];
   const names = uniqueIdentifiers(wanted, FIXED_MEMBER_NAMES);
   const methods: MethodDescription[] = plan.functions.map((fn, i) => {
@@ -191,6 +243,7 @@ function describeMethods(plan: ModelPlan): MethodDescription[] {
       });
     }
   }
+  for (const pipeline of plan.pipelines) methods.push({ kind: "pipeline", name: names[next++]!, doc: pipelineDoc(pipeline), pipeline: pipeline.name });
   return methods;
 }
 
@@ -230,7 +283,14 @@ export function describeModule(plans: ModelPlan | readonly ModelPlan[], options:
   return {
     header: `Generated by repr from ${sources.join(", ")} — do not edit.`,
     runtimeImport: options.runtimeImport,
-    runtimeTypes: [...(list.some((p) => p.training.length > 0) ? ["FitOptions", "FitResult"] : []), "ModelOptions", "ModelPlan", "Weights"],
+    runtimeTypes: [
+      ...(list.some((p) => p.training.length > 0) ? ["FitOptions", "FitResult"] : []),
+      ...(list.some((p) => p.pipelines.length > 0) ? ["BackendChoice", "PipelineRunOptions", "RunHistory", "RunState"] : []),
+      "ModelOptions",
+      "ModelPlan",
+      "TensorCopy",
+      "Weights",
+    ],
     classes: list.map((plan, i) => describeClass(plan, names[i]!)),
   };
 }

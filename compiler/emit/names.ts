@@ -41,6 +41,12 @@ export const MODULE_SCOPE_NAMES: ReadonlySet<string> = new Set([
   "FitOptions",
   "FitResult",
   "Weights",
+  "Pipeline",
+  "BackendChoice",
+  "PipelineRunOptions",
+  "RunHistory",
+  "RunState",
+  "TensorCopy",
   "Promise",
   "Symbol",
 ]);
@@ -51,6 +57,14 @@ export const MODULE_SCOPE_NAMES: ReadonlySet<string> = new Set([
  */
 export const FIXED_MEMBER_NAMES: ReadonlySet<string> = new Set([
   "backend",
+  "model",
+  "plan",
+  "create",
+  "fromModel",
+  "parts",
+  "inputs",
+  "tensor",
+  "tensorNames",
   "freeze",
   "unfreeze",
   "replaceHead",

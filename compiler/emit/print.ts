@@ -83,10 +83,23 @@ function batchType(fields: TrainingMethod["batch"]): string {
   return `{ ${fields.map((f) => `readonly ${propertyName(f.key)}: ${f.type}`).join("; ")} }`;
 }
 
-function method(m: MethodDescription): OptionalKind<MethodDeclarationStructure> {
+function method(m: MethodDescription, d: ClassDescription): OptionalKind<MethodDeclarationStructure> {
   const base = { name: m.name, docs: [jsDoc(m.doc)] };
-  const step = stringLiteral(m.kind === "call" ? m.fn : m.step);
+  const step = stringLiteral(m.kind === "call" ? m.fn : m.kind === "pipeline" ? m.pipeline : m.step);
   switch (m.kind) {
+    case "pipeline":
+      return {
+        ...base,
+        isStatic: true,
+        isAsync: true,
+        parameters: [{ name: "options", type: "PipelineRunOptions & { readonly backend?: BackendChoice }" }],
+        returnType: `Promise<{ readonly kind: "done"; readonly history: RunHistory; readonly model: ${d.className} } | { readonly kind: "stopped"; readonly history: RunHistory; readonly state: RunState }>`,
+        statements: (w) => {
+          w.writeLine(`const pipeline = await Pipeline.create(${d.planName}, ${step}, { backend: options.backend ?? "auto" });`);
+          w.writeLine("const result = await pipeline.run(options);");
+          w.write(`return result.kind === "done" ? { kind: "done", history: result.history, model: new ${d.className}(result.model) } : result;`);
+        },
+      };
     case "call":
       return {
         ...base,
@@ -117,9 +130,12 @@ function method(m: MethodDescription): OptionalKind<MethodDeclarationStructure> 
     case "evaluate":
       return {
         ...base,
-        parameters: [{ name: "data", type: batchType(m.batch) }],
+        parameters: [
+          { name: "data", type: batchType(m.batch) },
+          { name: "options", type: "{ readonly batch?: number }", hasQuestionToken: true },
+        ],
         returnType: "Promise<number>",
-        statements: (w) => w.write(`return this.#model.evaluate(${step}, data);`),
+        statements: (w) => w.write(`return this.#model.evaluate(${step}, data, options);`),
       };
   }
 }
@@ -166,6 +182,13 @@ function fixedMethods(d: ClassDescription): OptionalKind<MethodDeclarationStruct
   }
   methods.push(
     {
+      name: "tensor",
+      docs: [docOf(["A copy of one of the model's tensors (weights, running statistics), once the operations asked for before have run."], [{ name: "name", text: "its checkpoint name, one of `tensorNames`" }])],
+      parameters: [{ name: "name", type: "string" }],
+      returnType: "Promise<TensorCopy>",
+      statements: ["return this.#model.tensor(name);"],
+    },
+    {
       name: "save",
       docs: [docOf(["The model's tensors as safetensors bytes, once the operations asked for before have run."])],
       returnType: "Promise<Uint8Array>",
@@ -199,23 +222,38 @@ const INPUTS_DOC = "The inputs the model's functions and training steps take, wi
 
 function classStructure(d: ClassDescription): ClassDeclarationStructure {
   const properties: OptionalKind<PropertyDeclarationStructure>[] = [
+    { name: "plan", isStatic: true, isReadonly: true, docs: [docOf(["The compiled model this class runs."])], type: "ModelPlan", initializer: d.planName },
     { name: "parts", isStatic: true, isReadonly: true, docs: [docOf([PARTS_DOC])], initializer: d.partsName },
     { name: "inputs", isStatic: true, isReadonly: true, docs: [docOf([INPUTS_DOC])], initializer: d.inputsName },
     { name: "#model", isReadonly: true, type: "Model" },
   ];
-  const backend = {
-    name: "backend",
-    docs: [docOf(["The backend the model runs on: `webgpu`, `cpu` or `reference`."])],
-    returnType: "string",
-    statements: ["return this.#model.backend;"],
-  };
+  const getters = [
+    {
+      name: "backend",
+      docs: [docOf(["The backend the model runs on: `webgpu`, `cpu` or `reference`."])],
+      returnType: "string",
+      statements: ["return this.#model.backend;"],
+    },
+    {
+      name: "tensorNames",
+      docs: [docOf(["The names of the model's tensors, as checkpoints name them."])],
+      returnType: "readonly string[]",
+      statements: ["return this.#model.tensorNames;"],
+    },
+    {
+      name: "model",
+      docs: [docOf(["The runtime's `Model` under this class (for `saveModel` and other runtime functions)."])],
+      returnType: "Model",
+      statements: ["return this.#model;"],
+    },
+  ];
   return {
     kind: StructureKind.Class,
     name: d.className,
     isExported: true,
     docs: [docOf(d.classDoc)],
     properties,
-    getAccessors: [backend],
+    getAccessors: getters,
     ctors: [{ scope: Scope.Private, parameters: [{ name: "model", type: "Model" }], statements: ["this.#model = model;"] }],
     methods: [
       {
@@ -227,7 +265,15 @@ function classStructure(d: ClassDescription): ClassDeclarationStructure {
         returnType: `Promise<${d.className}>`,
         statements: [`return new ${d.className}(await Model.create(${d.planName}, options));`],
       },
-      ...d.methods.map(method),
+      {
+        name: "fromModel",
+        isStatic: true,
+        docs: [docOf(["Wraps a runtime `Model` of this class's plan (what `loadModel` from `repr/runtime/node` makes)."], [{ name: "model", text: "a model made from this class's `plan`" }])],
+        parameters: [{ name: "model", type: "Model" }],
+        returnType: d.className,
+        statements: [`if (model.plan.model !== ${d.planName}.model) throw new TypeError(\`\${model.plan.model} is not a model of this class\`);`, `return new ${d.className}(model);`],
+      },
+      ...d.methods.map((m) => method(m, d)),
       ...fixedMethods(d),
     ],
   };
@@ -271,7 +317,7 @@ export function printModule(d: ModuleDescription): string {
       statements: [
         (w) =>
           w
-            .write(`import { ${["Model", "planFromJson", ...d.runtimeTypes.map((t) => `type ${t}`)].join(", ")} }`)
+            .write(`import { ${["Model", ...(d.runtimeTypes.includes("PipelineRunOptions") ? ["Pipeline"] : []), "planFromJson", ...d.runtimeTypes.map((t) => `type ${t}`)].join(", ")} }`)
             .write(` from ${stringLiteral(d.runtimeImport)};`)
             .blankLine(),
         ...d.classes.flatMap(modelStatements),

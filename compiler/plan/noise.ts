@@ -1,11 +1,11 @@
 /**
- * The noise tables of a planned training step: for each `skipgram` loss, the
- * inputs its alias table is fed through and what the runtime counts to make
- * it (runtime/api/step-feeds.ts). The choice is the one `repr train` makes
- * (cli/train/negatives.ts), so that a compiled model given the step's split
- * draws the same negatives: the ids of every token field of the step's data
- * declaration, over the largest vocabulary among them. For the model's own
- * step (no data declaration), the token inputs of the model stand for it.
+ * The noise tables of a planned training or test step: for each `skipgram`
+ * loss, the inputs its alias table is fed through and what the runtime
+ * counts to make it (runtime/api/step-feeds.ts): the ids of every token
+ * field of the step's data declaration, over the largest vocabulary among
+ * them — the engine has the whole split, read by the step or not. For the
+ * model's own step (no data declaration), the token inputs of the model,
+ * which `fit` is given, stand for it.
  */
 import type { PlanInput, PlanNoiseTable } from "../../runtime/api/plan.js";
 import type { NamedValue } from "../../runtime/kernel/graph.js";
@@ -45,14 +45,12 @@ export function noiseTables(program: CheckedProgram, step: CheckedStep | null, i
   return drawing.map((names) => ({ prob: names.prob, alias: names.alias, fields: [...counted.fields], vocab: counted.vocab }));
 }
 
-/** What the runtime counts: the token fields of the step's data (all of them step inputs), or of the model. */
+/** What the runtime counts: the token fields of the step's data, or the model's token inputs. */
 function countedFields(program: CheckedProgram, step: CheckedStep | null, inputs: readonly PlanInput[]): Counted | null {
   const declaration = step !== null && "data" in step ? program.data.find((d) => d.name === step.data.data) : undefined;
   const tokens = declaration
     ? declaration.fields.filter((f) => f.type.vocab !== undefined).map((f) => ({ name: f.name, vocab: f.type.vocab! }))
     : inputs.filter((i) => i.vocab !== undefined).map((i) => ({ name: i.name, vocab: i.vocab! }));
   if (tokens.length === 0) return null;
-  // `repr train` counts every token field of the split; the runtime sees only the step's inputs.
-  if (!tokens.every((t) => inputs.some((i) => i.name === t.name))) return null;
   return { fields: tokens.map((t) => t.name), vocab: Math.max(...tokens.map((t) => t.vocab)) };
 }

@@ -1,7 +1,8 @@
 /**
- * The training steps of a plan: the model's own objective (`train`), or the
- * `pretrain` and `adapt` steps of a pipeline, each one graph (forward,
- * backward, update) from `lowerTrainStep`, planned into a kernel graph.
+ * The training steps of a plan: the model's own objective (`train`), and the
+ * `pretrain` and `adapt` steps of its pipelines, each one graph (forward,
+ * backward, update) from `lowerTrainStep`, symbolic in the batch size
+ * (`fitBatchGraph`).
  *
  * The runtime feeds what is not data: `seed` (from its options), `step`
  * (its update counter, from 0), and what the entry names for it to make from
@@ -9,74 +10,56 @@
  *
  * - `noise`: the alias tables of a `skipgram` loss's negatives, from the
  *   token counts of the fields `noise.ts` chooses;
- * - `updatesInput`: the number of updates of the run, when a `cosine`
- *   schedule decays over it and the step sets `epochs` rather than `steps`,
- *   so that the number depends on the data (`lowerTrainStep` with `"input"`).
+ * - `updatesInput`: the number of updates of the run, when a schedule decays
+ *   over it (`cosine`), so that the run's own length sets it: a step's
+ *   `steps` setting, `epochs` over the data given, or `--steps`.
  *
- * A step that draws negatives is left out only when the runtime could not
- * count what `repr train` counts (see `noiseTables`).
+ * A model's own step that draws negatives is left out only when the runtime
+ * could not count them from what `fit` is given (see `noiseTables`).
  */
 import { DEFAULT_STEP_SETTINGS } from "../check/settings.js";
 import type { PlanInput, PlanTraining } from "../../runtime/api/plan.js";
-import { planKernelGraph } from "../../runtime/kernel/plan.js";
+import type { Graph } from "../../runtime/ir/node.js";
+import type { NamedValue } from "../../runtime/kernel/graph.js";
 import { labelField } from "../check/data.js";
-import { DEFAULT_BATCH, findPipeline, stepLowering } from "../lower/steps.js";
-import { LowerError } from "../lower/context.js";
-import { lowerModel, type LowerOptions } from "../lower/model.js";
+import { DEFAULT_BATCH } from "../lower/steps.js";
+import { lowerModel, type LowerOptions, type LoweredModel } from "../lower/model.js";
 import { lowerTrainStep } from "../lower/step-graph.js";
+import type { TrainStep } from "../optim/train-step.js";
 import { UPDATES_INPUT } from "../optim/schedules.js";
-import type { CheckedModel, CheckedProgram, CheckedStep, LayerNode, StepSettings } from "../check/program.js";
+import type { CheckedModel, CheckedProgram, CheckedStep, StepSettings } from "../check/program.js";
+import { fitBatchGraph } from "./batch-fit.js";
 import { exampleType } from "./functions.js";
 import { noiseTables } from "./noise.js";
 
 /** One training entry before lowering: its name, lowering options and settings. */
-interface TrainingSpec {
+export interface TrainingSpec {
   readonly name: string;
   readonly options: LowerOptions;
   readonly settings: StepSettings | null;
+  /** The pipeline step it comes from, or null for the model's own step. */
   readonly step: CheckedStep | null;
 }
 
-/** The model's own training step: every loss, default settings, `batch` examples per update. */
+/** The model's own training step: every loss, default settings, `batch` examples per update by default. */
 export function modelTraining(program: CheckedProgram, model: CheckedModel, batch: number = DEFAULT_BATCH): PlanTraining[] {
   if (model.losses.length === 0) return [];
   const entry = lowerTraining(program, model, { name: "train", options: { batch, mode: "train" }, settings: null, step: null });
   return entry ? [entry] : [];
 }
 
-/**
- * One entry per `pretrain` and `adapt` step of pipeline `name`, in order,
- * named `pretrain`, `adapt`, then `pretrain2`, `adapt2`, ... for later steps
- * of the same kind. Also returns the heads the pipeline replaces, with their
- * last replacement (what the model is after the pipeline).
- */
-export function pipelineTraining(program: CheckedProgram, model: CheckedModel, name: string): { training: PlanTraining[]; replaced: Map<string, LayerNode> } {
-  const pipeline = findPipeline(program, name);
-  if (pipeline.model !== model.name) {
-    throw new LowerError(`pipeline '${name}' trains ${pipeline.model === null ? "no model" : `model '${pipeline.model}'`}, not '${model.name}'`);
-  }
-  const counts = new Map<string, number>();
-  const training: PlanTraining[] = [];
-  const replaced = new Map<string, LayerNode>();
-  pipeline.steps.forEach((step, index) => {
-    if (step.kind === "replace" && step.layer) replaced.set(step.part, step.layer);
-    if (step.kind !== "pretrain" && step.kind !== "adapt") return;
-    const k = (counts.get(step.kind) ?? 0) + 1;
-    counts.set(step.kind, k);
-    const lowering = stepLowering(program, name, index);
-    const entry = lowerTraining(program, model, { name: k === 1 ? step.kind : `${step.kind}${k}`, options: lowering.options, settings: lowering.settings, step });
-    if (entry) training.push(entry);
-  });
-  return { training, replaced };
+/** The step's graph at one batch size: forward, loss, backward and update. */
+function trainGraph(program: CheckedProgram, model: CheckedModel, spec: TrainingSpec, batch: number): { lowered: LoweredModel; step: TrainStep } {
+  const lowered = lowerModel(program, model.name, { ...spec.options, batch, prediction: false });
+  // The number of updates is the run's: a schedule that reads it gets it as an input.
+  const step = lowerTrainStep(lowered, withPlainLrScale(spec.settings), spec.options.frozen ?? new Set<string>(), "input");
+  return { lowered, step };
 }
 
-/** Lowers one training entry; null when the plan cannot carry it (its negatives, see `noiseTables`). */
-function lowerTraining(program: CheckedProgram, model: CheckedModel, spec: TrainingSpec): PlanTraining | null {
+/** Lowers one training entry; null when the plan cannot carry it (a model step's negatives, see `noiseTables`). */
+export function lowerTraining(program: CheckedProgram, model: CheckedModel, spec: TrainingSpec): PlanTraining | null {
   const { options, settings } = spec;
-  const lowered = lowerModel(program, model.name, { ...options, prediction: false });
-  const frozen = options.frozen ?? new Set<string>();
-  // Without `steps`, the number of updates is the run's: a schedule that reads it gets it as an input.
-  const step = lowerTrainStep(lowered, withPlainLrScale(settings), frozen, settings?.steps ?? "input");
+  const { lowered, step } = trainGraph(program, model, spec, options.batch);
   const inputs: PlanInput[] = lowered.inputs
     .filter((i) => i.kind === "data")
     .map((i) => {
@@ -86,9 +69,11 @@ function lowerTraining(program: CheckedProgram, model: CheckedModel, spec: Train
       const classes = labelClasses(program, spec.step, i.name);
       return { name: i.name, dtype: i.dtype, shape: i.shape.slice(1), ...(classes !== undefined ? { classes } : {}) };
     });
-  const graph = planKernelGraph(step.graph);
-  const noise = noiseTables(program, spec.step, inputs, graph.inputs);
+  const graphInputs = inputsOf(step.graph);
+  const noise = noiseTables(program, spec.step, inputs, graphInputs);
   if (noise === null) return null;
+  const graph = fitBatchGraph((b) => trainGraph(program, model, spec, b).step.graph, `training step '${spec.name}'`);
+  const frozen = options.frozen ?? new Set<string>();
   const trained = new Set(step.trainable.map((p) => p.part).filter((p): p is string => p !== null));
   return {
     name: spec.name,
@@ -102,10 +87,24 @@ function lowerTraining(program: CheckedProgram, model: CheckedModel, spec: Train
     updates: settings?.steps ?? 0,
     epochs: settings?.epochs ?? 1,
     noise,
-    updatesInput: graph.inputs.some((i) => i.name === UPDATES_INPUT) ? UPDATES_INPUT : null,
+    updatesInput: graphInputs.some((i) => i.name === UPDATES_INPUT) ? UPDATES_INPUT : null,
   };
 }
 
+/** A graph's inputs with their shapes (at the batch size it was lowered at). */
+export function inputsOf(graph: Graph): NamedValue[] {
+  const seen = new Map<string, NamedValue>();
+  const stack = graph.outputs.map((o) => o.node);
+  const visited = new Set<unknown>();
+  while (stack.length > 0) {
+    const n = stack.pop()!;
+    if (visited.has(n)) continue;
+    visited.add(n);
+    if (n.op === "input") seen.set(n.attrs.name, { name: n.attrs.name, value: n.id, shape: n.shape, dtype: n.dtype });
+    stack.push(...n.inputs);
+  }
+  return [...seen.values()];
+}
 
 /**
  * The settings with `lr_scale` in an object without a prototype. The

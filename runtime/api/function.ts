@@ -1,37 +1,51 @@
 /**
- * One function of a model, ready to run any number of examples: its graph at
- * the plan's batch size for full batches and its single-example graph for
- * the rest, each compiled on first use, each with input arrays of its own
- * that are refilled on every run. A call allocates only its result.
+ * One function of a model, ready to run any number of examples. Its graph is
+ * symbolic in the batch size; a call of n examples runs chunks of
+ * `CHUNK` examples, then the rest as chunks of decreasing powers of two
+ * (n = 1000 runs 512, 256, 128, 64, 32, 8), so whatever counts an app
+ * passes, the graph is compiled at no more than a dozen sizes, each once.
+ * Functions are inference, batch-wise independent, so how the examples are
+ * grouped does not change a result. A call allocates only its result.
  */
-import type { TensorFeed } from "../backends/backend.js";
-import type { KernelGraph } from "../kernel/graph.js";
-import type { HomeGraph, HomeTensor, TensorHome } from "./home.js";
-import { checkInputs, copyExamples, exampleSize, inputScratch, type InputScratch, type Inputs } from "./inputs.js";
+import type { HomeTensor, TensorHome } from "./home.js";
+import { checkInputs, copyExamples, exampleSize, type Inputs } from "./inputs.js";
 import type { PlanFunction } from "./plan.js";
-import { checkGraph } from "./plan-check.js";
+import { SizedGraph, type CompiledSize } from "../train/sized-graph.js";
 
 const OUTPUT = ["output"] as const;
 
-/** A compiled graph of a function and the feeds it runs from. */
-interface Compiled {
-  readonly exe: HomeGraph;
-  readonly inputs: readonly InputScratch[];
-  readonly feeds: ReadonlyMap<string, TensorFeed>;
+/** The most examples one run of a function takes. */
+export const CHUNK = 1024;
+
+/** The sizes of the runs a call of `n` examples makes, in order. */
+export function chunkSizes(n: number): number[] {
+  const sizes: number[] = [];
+  let rest = n;
+  while (rest >= CHUNK) {
+    sizes.push(CHUNK);
+    rest -= CHUNK;
+  }
+  for (let size = CHUNK >> 1; size >= 1; size >>= 1) {
+    if (rest >= size) {
+      sizes.push(size);
+      rest -= size;
+    }
+  }
+  return sizes;
 }
 
-/** A function of a model, compiled lazily. */
+/** A function of a model, compiled lazily at the sizes its calls need. */
 export class FunctionRunner {
-  private batched: Compiled | undefined;
-  private single: Compiled | undefined;
+  private readonly graphs: SizedGraph;
   private readonly outputSize: number;
 
   constructor(
     readonly fn: PlanFunction,
-    private readonly home: TensorHome,
-    private readonly params: ReadonlyMap<string, HomeTensor>,
+    home: TensorHome,
+    params: ReadonlyMap<string, HomeTensor>,
   ) {
     this.outputSize = exampleSize(fn.output);
+    this.graphs = new SizedGraph({ where: `function '${fn.name}'`, graph: fn.graph, inputs: fn.inputs, extraInputs: [], outputs: OUTPUT }, home, params, new Map(), Math.log2(CHUNK) + 1);
   }
 
   /** Runs the function on `count` examples (inferred when not given) and returns a new array of its outputs. */
@@ -39,33 +53,26 @@ export class FunctionRunner {
     const fn = this.fn;
     const n = checkInputs(`function '${fn.name}'`, fn.inputs, inputs, count);
     const result = fn.output.dtype === "i32" ? new Int32Array(n * this.outputSize) : new Float32Array(n * this.outputSize);
-    const full = Math.floor(n / fn.batch);
     let at = 0;
-    if (full > 0) {
-      const c = (this.batched ??= this.compile(fn.graph, fn.batch));
-      for (let b = 0; b < full; b++, at += fn.batch) await this.runInto(c, inputs, at, result);
-    }
-    if (at < n) {
-      const c = (this.single ??= this.compile(fn.single, 1));
-      for (; at < n; at++) await this.runInto(c, inputs, at, result);
+    for (const size of chunkSizes(n)) {
+      await this.runInto(this.graphs.at(size), inputs, at, result);
+      at += size;
     }
     return result;
   }
 
-  /** Runs one graph on the examples from `first` and copies its output into `result`. */
-  private async runInto(c: Compiled, inputs: Inputs, first: number, result: Float32Array | Int32Array): Promise<void> {
+  /** Releases the compiled graphs. */
+  destroy(): void {
+    this.graphs.destroy();
+  }
+
+  /** Runs one size's graph on the examples from `first` and copies its output into `result`. */
+  private async runInto(c: CompiledSize, inputs: Inputs, first: number, result: Float32Array | Int32Array): Promise<void> {
     for (let i = 0; i < c.inputs.length; i++) {
       const s = c.inputs[i]!;
       copyExamples(inputs[s.name]!, first, s.size, s.feed.data);
     }
     const out = (await c.exe.run(c.feeds, OUTPUT))["output"]!;
     result.set(out, first * this.outputSize);
-  }
-
-  private compile(graph: KernelGraph, examples: number): Compiled {
-    checkGraph(`function '${this.fn.name}'`, graph, this.fn.inputs.map((i) => i.name), OUTPUT, this.params);
-    const inputs = inputScratch(this.fn.inputs, examples);
-    const params = new Map(graph.params.map((p) => [p.name, this.params.get(p.name)!]));
-    return { exe: this.home.compile(graph, params), inputs, feeds: new Map(inputs.map((s) => [s.name, s.feed])) };
   }
 }

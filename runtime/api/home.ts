@@ -27,18 +27,24 @@ export interface HomeGraph {
   run(feeds: ReadonlyMap<string, TensorFeed>, read: readonly string[]): Promise<RunOutputs>;
   /** Copies outputs of the last run into home tensors. Call it after `run` resolved and before the next run. */
   commit(writes: readonly { readonly output: string; readonly tensor: HomeTensor }[]): void;
+  /** Releases what the compiled graph holds (its buffers on a GPU); it must not run again. */
+  destroy(): void;
 }
 
 /** A model's tensors and the device its graphs run on. */
 export interface TensorHome {
   /** The backend's name: `cpu`, `reference`, `webgpu`. */
   readonly backend: string;
+  /** The GPU adapter it runs on, as the adapter describes itself (vendor, architecture), or null on a host backend. */
+  readonly adapter: string | null;
   /** A new tensor holding `data` (zeros when not given). */
   create(shape: readonly number[], dtype: "f32" | "i32", data?: Float32Array | Int32Array): HomeTensor;
   /** Sets a tensor's numbers (as many as it holds). */
   write(tensor: HomeTensor, data: Float32Array | Int32Array): void;
   /** Sets a tensor's numbers to zero. */
   zero(tensor: HomeTensor): void;
+  /** Releases a tensor made by `create` (its GPU buffer); it must not be used again. */
+  free(tensor: HomeTensor): void;
   /** A copy of a tensor's numbers, which the caller owns. */
   read(tensor: HomeTensor): Promise<Float32Array | Int32Array>;
   /** Compiles `graph`, its params bound to `params` by name (every param must be there). */

@@ -18,6 +18,7 @@ const host = (t: HomeTensor): HostTensor => t as HostTensor;
 export function hostHome(backend: Backend): TensorHome {
   return {
     backend: backend.name,
+    adapter: null,
     create(shape, dtype, data): HomeTensor {
       const size = elementCount(shape);
       const own = dtype === "i32" ? new Int32Array(size) : new Float32Array(size);
@@ -31,6 +32,9 @@ export function hostHome(backend: Backend): TensorHome {
     },
     zero(tensor): void {
       host(tensor).data.fill(0);
+    },
+    free(): void {
+      // Host arrays are collected once nothing refers to them.
     },
     read(tensor): Promise<Float32Array | Int32Array> {
       return Promise.resolve(host(tensor).data.slice());
@@ -48,6 +52,9 @@ export function hostHome(backend: Backend): TensorHome {
         },
         commit(writes): void {
           for (const w of writes) host(w.tensor).data.set(last[w.output]!.data);
+        },
+        destroy(): void {
+          last = {};
         },
       };
     },

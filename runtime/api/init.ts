@@ -6,11 +6,15 @@
  */
 import { compileReference } from "../backends/reference/executor.js";
 import { ReprError } from "./errors.js";
-import type { ModelPlan, PlanTensor } from "./plan.js";
+import type { PlanTensors, PlanTensor } from "./plan.js";
 import type { ModelTensor } from "./weights.js";
 
-/** The initial values of the plan's tensors for `seed`, computed by the reference backend so that every backend starts from the same numbers. */
-export function initialTensors(plan: ModelPlan, seed: number): Map<string, ModelTensor> {
+/**
+ * The initial values of a set of tensors (a plan's, or a replaced head's) for
+ * `seed`, computed by the reference backend so that every backend starts
+ * from the same numbers.
+ */
+export function initialTensors(plan: PlanTensors, seed: number): Map<string, ModelTensor> {
   const outputs = compileReference(plan.init).run({ seed: { shape: [], data: Int32Array.of(seed | 0) } });
   const out = new Map<string, ModelTensor>();
   for (const t of plan.tensors) {

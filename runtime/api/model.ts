@@ -20,8 +20,9 @@ import { initialTensors, zeroTensor } from "./init.js";
 import { checkPlan } from "./plan-check.js";
 import type { ModelPlan } from "./plan.js";
 import { noiseFeeds, stepFeeds } from "./step-feeds.js";
-import { StepRunner } from "./trainer.js";
 import { REPR_VERSION } from "./version.js";
+import { runTrainLoop } from "../train/loop.js";
+import { TrainingRunner } from "../train/training-runner.js";
 import { encodeWeights, readWeights, type ModelTensor, type Weights } from "./weights.js";
 
 /** How to make a model. */
@@ -36,7 +37,9 @@ export interface ModelOptions {
 
 /** How `fit` runs. */
 export interface FitOptions {
-  /** Passes over the data; each takes ⌊N / batch⌋ updates. */
+  /** Examples per update (default: the step's `batch` setting, at most N); the last batch of a pass may be smaller. */
+  readonly batch?: number;
+  /** Passes over the data; each takes ⌈N / batch⌉ updates. */
   readonly epochs?: number;
   /** Updates to run (instead of `epochs`); by default the step's own setting: its `steps`, else its `epochs` (`PlanTraining.updates`, `.epochs`). */
   readonly updates?: number;
@@ -66,14 +69,17 @@ export interface TensorCopy {
 /** How often `fit` lets the event loop run, in milliseconds. */
 const YIELD_EVERY_MS = 50;
 
-const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
-
 /** `Symbol.dispose`, where the engine has it; the registered symbol that polyfills use otherwise. */
 const disposeSymbol: symbol = (Symbol as { dispose?: symbol }).dispose ?? Symbol.for("Symbol.dispose");
 
 function checkSeed(what: string, seed: number): number {
   if (!Number.isSafeInteger(seed) || seed < 0 || seed >= 2 ** 32) throw new ReprError(`${what} must be a whole number in [0, 2^32), got ${seed}`);
   return seed;
+}
+
+function checkPositive(what: string, n: number): number {
+  if (!Number.isSafeInteger(n) || n < 1) throw new ReprError(`${what} must be a whole number ≥ 1, got ${n}`);
+  return n;
 }
 
 function checkCount(what: string, n: number): number {
@@ -97,7 +103,7 @@ export class Model implements Disposable {
   private readonly tensors: Map<string, HomeTensor>;
   private readonly frozenParts = new Set<string>();
   private readonly functionRunners = new Map<string, FunctionRunner>();
-  private readonly stepRunners = new Map<string, StepRunner>();
+  private readonly stepRunners = new Map<string, TrainingRunner>();
   /** Updates applied since the weights were initialized (counting those of a loaded checkpoint). */
   private updates = 0;
   /** The training step that last ran (or the loaded checkpoint's phase). */
@@ -145,6 +151,19 @@ export class Model implements Disposable {
     return model;
   }
 
+  /**
+   * A model on `home` holding `values` (every tensor of the plan): what a
+   * pipeline run hands back (runtime/api/pipeline.ts). Internal.
+   */
+  static fromValues(plan: ModelPlan, home: TensorHome, values: ReadonlyMap<string, ModelTensor>, seed: number, info: { step: number; phase: string }): Model {
+    const tensors = new Map(plan.tensors.map((t) => [t.name, home.create(t.shape, t.dtype === "i32" ? "i32" : "f32", (values.get(t.name) ?? zeroTensor(t)).data)]));
+    const model = new Model(plan, home, tensors, seed);
+    model.updates = info.step;
+    model.phase = info.phase;
+    model.initSeed = seed;
+    return model;
+  }
+
   /** The names of the functions `call` runs. */
   get functions(): readonly string[] {
     return this.plan.functions.map((f) => f.name);
@@ -168,9 +187,9 @@ export class Model implements Disposable {
   /**
    * Runs function `fn` on `count` examples (default: as many as the first
    * input's length holds). Each input is flat and row-major, its examples one
-   * after another. Full batches run on the function's batch graph, the rest
-   * one example at a time. Resolves with a new array, `count × output size`
-   * numbers, that the caller owns.
+   * after another; any count runs, in chunks of at most 1,024 examples.
+   * Resolves with a new array, `count × output size` numbers, that the
+   * caller owns.
    */
   call(fn: string, inputs: Inputs, count?: number): Promise<Float32Array | Int32Array> {
     return this.serial(() => {
@@ -186,45 +205,45 @@ export class Model implements Disposable {
   }
 
   /**
-   * One update of training step `step` on exactly its batch size of
-   * examples; resolves with the loss. A non-finite loss rejects with a
-   * `ReprError` and leaves every tensor as it was. Parts frozen with
-   * `freeze` are not updated (see `freeze`).
+   * One update of training step `step` on the examples of `batch` (any
+   * number of them; default: as many as the first input holds); resolves
+   * with the loss. A non-finite loss rejects with a `ReprError` and leaves
+   * every tensor as it was. Parts frozen with `freeze` are not updated (see
+   * `freeze`).
    */
-  trainStep(step: string, batch: Inputs): Promise<number> {
+  trainStep(step: string, batch: Inputs, count?: number): Promise<number> {
     return this.serial(async () => {
       const runner = this.stepRunner(step);
-      checkInputs(`training step '${step}'`, runner.step.inputs, batch, runner.step.batch);
+      const n = checkInputs(`training step '${step}'`, runner.step.inputs, batch, count);
+      if (n === 0) throw new ReprError(`training step '${step}': a batch needs at least one example`);
       runner.ensureFeeds(batch);
-      runner.fill(batch);
-      return this.applied(runner, await runner.run(true, this.frozenParts));
+      return this.applied(runner, await runner.runFirst(batch, n), true);
     });
   }
 
   /**
    * Trains with step `step` on `data` (N examples per input): `updates`
-   * updates (or `epochs` passes, or the step's own setting), each pass over
-   * the data in its own shuffled order (Philox stream `shuffle/<step>`, pass
-   * number as the step), in full batches only: when the batch does not divide
-   * N, the N mod batch examples left at the end of a pass's order wait for a
-   * later pass (each pass shuffles anew). A step that draws `skipgram`
-   * negatives draws them from the token counts of all of `data`, and a
-   * `cosine` schedule over the step's `epochs` ends with this run's last
-   * update, as in `repr train` (a later `fit` of the same step continues
-   * the update counter and stretches the schedule to end with its own last
-   * update). Lets the event loop run every 50 ms. A
-   * non-finite loss rejects with a `ReprError`, keeping the weights of the
-   * last good update.
+   * updates (or `epochs` passes, or the step's own setting), in batches of
+   * `batch` examples (default: the step's), each pass over the data in its
+   * own shuffled order (Philox stream `shuffle/<step>`, pass number as the
+   * step); the last batch of a pass takes the examples left, as in `repr
+   * train` (runtime/train/loop.ts: the same loop). A step that draws
+   * `skipgram` negatives draws them from the token counts of all of `data`,
+   * and a `cosine` schedule over the step's `epochs` ends with this run's
+   * last update (a later `fit` of the same step continues the update counter
+   * and stretches the schedule to end with its own last update). Lets the
+   * event loop run every 50 ms. A non-finite loss rejects with a
+   * `ReprError`, keeping the weights of the last good update.
    */
   async fit(step: string, data: Inputs, options: FitOptions = {}): Promise<FitResult> {
     this.alive();
     const runner = this.stepRunner(step);
     const where = `training step '${step}'`;
-    const batch = runner.step.batch;
     const n = checkInputs(where, runner.step.inputs, data);
-    if (n < batch) throw new ReprError(`${where} trains on batches of ${batch} examples, but the data has ${n}`);
+    if (n === 0) throw new ReprError(`${where}: the data has no examples`);
     if (options.epochs !== undefined && options.updates !== undefined) throw new ReprError(`fit: give epochs or updates, not both`);
-    const perPass = Math.floor(n / batch);
+    const batch = Math.min(options.batch !== undefined ? checkPositive("fit: batch", options.batch) : runner.step.batch, n);
+    const perPass = Math.ceil(n / batch);
     const updates =
       options.updates !== undefined
         ? checkCount("fit: updates", options.updates)
@@ -240,28 +259,30 @@ export class Model implements Disposable {
     await this.serial(() => Promise.resolve(runner.useFeeds(feeds)));
     const losses = new Float32Array(updates);
     let done = 0;
-    let pass = -1;
-    let order: Int32Array = new Int32Array(0);
-    let lastYield = Date.now();
-    const aborted = (): boolean => options.signal?.aborted === true;
-    while (done < updates && !aborted()) {
-      if (Date.now() - lastYield >= YIELD_EVERY_MS) {
-        await yieldToEventLoop();
-        lastYield = Date.now();
-        this.alive();
-        if (aborted()) break;
-      }
-      const p = Math.floor(done / perPass);
-      if (p !== pass) order = shuffledOrder(n, seed, (pass = p), step);
-      const begin = (done % perPass) * batch;
-      const indices = order.subarray(begin, begin + batch);
-      // Each update is one operation of the queue, so other calls may run between updates.
-      const loss = await this.serial(async () => {
-        runner.gather(data, indices);
-        return this.applied(runner, await runner.run(true, this.frozenParts));
-      });
-      losses[done++] = loss;
-      if (options.onUpdate?.(done - 1, loss) === false) break;
+    let stop = false;
+    const result = await runTrainLoop({
+      examples: n,
+      batch,
+      updates,
+      start: 0,
+      order: (pass) => shuffledOrder(n, seed, pass, step),
+      // Each update is one operation of the queue, so other calls may run between updates; it commits
+      // itself (when its loss is finite), so nothing else can run between its graph and its commit.
+      run: (_t, indices) => this.serial(async () => this.applied(runner, await runner.run(data, indices), false)),
+      commit: () => undefined,
+      onUpdate: (t, loss) => {
+        losses[done++] = loss;
+        if (options.onUpdate?.(t, loss) === false) stop = true;
+      },
+      shouldStop: () => stop || options.signal?.aborted === true || this.disposed,
+      yieldEveryMs: YIELD_EVERY_MS,
+    });
+    this.alive();
+    if (result.kind === "nonfinite") {
+      throw new ReprError(
+        `${where}: the loss is ${result.loss} at update ${runner.counter + 1}; the update was not applied, ` +
+          `so the weights are as they were before it (a smaller learning rate or \`clip\` may help)`,
+      );
     }
     return { updates: done, losses: losses.slice(0, done) };
   }
@@ -270,28 +291,27 @@ export class Model implements Disposable {
    * The mean loss of training step `step` over `data`, computed by the step's
    * own graph without applying its update: the training objective exactly as
    * an update sees it (layers in training mode, masks and noise drawn with
-   * the model's seed at the step's current update counter). The graph runs
-   * at the step's batch size only, so the examples are taken in order in
-   * full batches and the N mod batch left at the end are not counted.
+   * the model's seed at the step's current update counter). The examples are
+   * taken in order, in batches of `batch` (default: the step's), the last
+   * one smaller when needed; each batch's loss counts by its size.
    */
-  evaluate(step: string, data: Inputs): Promise<number> {
+  evaluate(step: string, data: Inputs, options: { readonly batch?: number } = {}): Promise<number> {
     return this.serial(async () => {
       const runner = this.stepRunner(step);
       const where = `training step '${step}'`;
-      const batch = runner.step.batch;
       const n = checkInputs(where, runner.step.inputs, data);
-      const full = Math.floor(n / batch);
-      if (full === 0) throw new ReprError(`${where} evaluates batches of ${batch} examples, but the data has ${n}`);
-      runner.useFeeds(noiseFeeds(runner.step, data));
+      if (n === 0) throw new ReprError(`${where}: the data has no examples`);
+      const batch = Math.min(options.batch !== undefined ? checkPositive("evaluate: batch", options.batch) : runner.step.batch, n);
+      runner.useFeeds(noiseFeeds(where, runner.step.noise, data));
       runner.ensureFeeds(data);
-      const indices = new Int32Array(batch);
       let sum = 0;
-      for (let b = 0; b < full; b++) {
-        for (let i = 0; i < batch; i++) indices[i] = b * batch + i;
-        runner.gather(data, indices);
-        sum += await runner.run(false, this.frozenParts);
+      for (let begin = 0; begin < n; begin += batch) {
+        const size = Math.min(batch, n - begin);
+        const indices = new Int32Array(size);
+        for (let i = 0; i < size; i++) indices[i] = begin + i;
+        sum += (await runner.run(data, indices)) * size;
       }
-      return sum / full;
+      return sum / n;
     });
   }
 
@@ -385,7 +405,11 @@ export class Model implements Disposable {
     if (this.disposed) return;
     this.disposed = true;
     const home = this.home;
-    void this.queue.then(() => home.release());
+    const runners = [...this.functionRunners.values(), ...this.stepRunners.values()];
+    void this.queue.then(() => {
+      for (const r of runners) r.destroy();
+      home.release();
+    });
     this.functionRunners.clear();
     this.stepRunners.clear();
     this.tensors.clear();
@@ -412,19 +436,32 @@ export class Model implements Disposable {
     return run;
   }
 
-  private stepRunner(step: string): StepRunner {
+  private stepRunner(step: string): TrainingRunner {
     this.alive();
     let runner = this.stepRunners.get(step);
     if (runner === undefined) {
       const plan = this.plan.training.find((t) => t.name === step);
       if (plan === undefined) throw new ReprError(this.unknown("training step", step, this.trainingSteps));
-      runner = new StepRunner(plan, this.home, this.tensors, this.plan.tensors, this.seed);
+      runner = new TrainingRunner(plan, this.home, this.tensors, this.plan.tensors, this.seed);
       this.stepRunners.set(step, runner);
     }
     return runner;
   }
 
-  private applied(runner: StepRunner, loss: number): number {
+  /**
+   * After a run of `runner`'s graph: a finite loss's update is committed
+   * (but to frozen parts) and counted; a non-finite one is left unapplied,
+   * and with `strict` rejected here (`fit` lets its loop report it).
+   */
+  private applied(runner: TrainingRunner, loss: number, strict: boolean): number {
+    if (!Number.isFinite(loss)) {
+      if (!strict) return loss;
+      throw new ReprError(
+        `training step '${runner.step.name}': the loss is ${loss} at update ${runner.counter + 1}; the update was not applied, ` +
+          `so the weights are as they were before it (a smaller learning rate or \`clip\` may help)`,
+      );
+    }
+    runner.commit(this.frozenParts);
     this.updates++;
     this.phase = runner.step.name;
     return loss;

@@ -1,18 +1,28 @@
 /**
  * A compiled model as plain data: what `repr compile` embeds in a generated
- * TypeScript module and what the runtime's `Model` executes. The compiler
- * makes every decision (graphs, batch sizes, names, shapes); the runtime only
- * follows the plan. Everything is JSON: kernel graphs, shapes and names.
+ * TypeScript module, what the runtime's `Model` executes and what its
+ * training engine runs (`runtime/train/`), and what `repr train` itself
+ * builds and runs. The compiler makes every decision (graphs, names, shapes,
+ * the steps of each pipeline); the runtime only follows the plan. Everything
+ * is JSON: graphs, shapes and names.
+ *
+ * Graphs that see a batch are `BatchGraph`s: symbolic in the batch size, so
+ * the runtime instantiates one at whatever number of examples it is given,
+ * plans its memory and compiles it per size (and caches that), with no
+ * compiler at run time and no padding.
  */
+import type { DataSpec } from "../data/spec.js";
+import type { BatchGraph } from "../ir/batch-graph.js";
 import type { DType } from "../ir/ops.js";
 import type { KernelGraph } from "../kernel/graph.js";
 
 /**
  * The version of the plan format; the runtime refuses any other. 2: training
  * steps name the feeds they need besides data, `step` and `seed` (`noise`,
- * `updatesInput`).
+ * `updatesInput`). 3: graphs are symbolic in the batch size (`BatchGraph`),
+ * and plans carry their pipelines (`pipelines`, `data`).
  */
-export const PLAN_FORMAT = 2;
+export const PLAN_FORMAT = 3;
 
 /** A tensor one example carries: its element type and per-example shape. */
 export interface ExampleType {
@@ -32,10 +42,9 @@ export interface PlanInput extends ExampleType {
 
 /**
  * A function of the model (`encode`, `decode`, `forward`, a head): inference
- * in eval mode, batch-wise independent. It is compiled at a fixed batch size
- * `batch` and at batch size 1, so the runtime runs any number of examples as
- * full batches plus single examples. Graph inputs are the function's inputs,
- * with the batch axis in front; its one output is named `output`.
+ * in eval mode, batch-wise independent, at any number of examples. Graph
+ * inputs are the function's inputs, with the batch axis in front; its one
+ * output is named `output`.
  */
 export interface PlanFunction {
   /** The method name in the generated module, a valid identifier. */
@@ -44,11 +53,8 @@ export interface PlanFunction {
   readonly doc: string | null;
   readonly inputs: readonly PlanInput[];
   readonly output: ExampleType;
-  readonly batch: number;
-  /** The graph at `batch` examples. */
-  readonly graph: KernelGraph;
-  /** The graph at one example. */
-  readonly single: KernelGraph;
+  /** The graph, symbolic in the number of examples. */
+  readonly graph: BatchGraph;
 }
 
 /**
@@ -75,10 +81,10 @@ export interface PlanTraining {
   readonly doc: string | null;
   /** The data inputs one batch feeds (model inputs, the label field of a supervised step). */
   readonly inputs: readonly PlanInput[];
-  /** The examples per update: every batch has exactly this many. */
+  /** The examples per update by default (the step's `batch` setting); any other size runs too. */
   readonly batch: number;
-  /** Forward, backward and update as one graph (outputs `loss` and `new:<tensor>`). */
-  readonly graph: KernelGraph;
+  /** Forward, backward and update as one graph (outputs `loss` and `new:<tensor>`), symbolic in the batch size. */
+  readonly graph: BatchGraph;
   /** The parts it trains, and the parts frozen in it. */
   readonly trainable: readonly string[];
   readonly frozen: readonly string[];
@@ -115,6 +121,94 @@ export interface PlanPart {
   readonly doc: string | null;
 }
 
+/** Which examples a pipeline step reads: a split of a data declaration, with its selection (spec/data.md, "Selections"). */
+export interface PlanDataRef {
+  /** The data declaration (one of `ModelPlan.data`). */
+  readonly data: string;
+  readonly split: "train" | "test";
+  /** The labels kept, renumbered 0 … n−1 in this order; null keeps all. */
+  readonly labels: readonly number[] | null;
+  /** The first examples of each class kept; null keeps all. */
+  readonly perClass: number | null;
+}
+
+/** A metric a test step reports (spec/pipelines.md, "Metrics"): `accuracy`, `top_k`, `nearest_neighbors`, `mse`. */
+export interface PlanMetric {
+  readonly name: string;
+  /** Its arguments (`k`), as written. */
+  readonly args: Readonly<Record<string, number | string | boolean>>;
+  /** How reports name it: `accuracy`, `top_k(k: 3)`. */
+  readonly label: string;
+}
+
+/** A model's tensors at some point of a pipeline, and their initialization. */
+export interface PlanTensors {
+  readonly tensors: readonly PlanTensor[];
+  /** Initial values: input `seed` (i32 scalar), one output per tensor. */
+  readonly init: KernelGraph;
+}
+
+/**
+ * One step of a pipeline, as the engine runs it (spec/pipelines.md):
+ *
+ * - `pretrain` and `adapt` run a training step over a split (`pretrain`
+ *   first gives every tensor its initial value from its seed);
+ * - `freeze` and `unfreeze` change only what later steps' graphs were lowered
+ *   with: they are recorded, nothing runs;
+ * - `replace` drops a head's tensors and initializes the new head's (its
+ *   `init` graph, with the pretrain step's seed), of whatever shape;
+ * - `test` evaluates over a split: the mean of each loss, and metrics.
+ */
+export type PlanStep =
+  | {
+      readonly kind: "pretrain" | "adapt";
+      readonly data: PlanDataRef;
+      /** The step's `seed` setting, or null (0 unless the run gives one). */
+      readonly seed: number | null;
+      readonly training: PlanTraining;
+    }
+  | { readonly kind: "freeze" | "unfreeze"; readonly parts: readonly string[] }
+  | {
+      readonly kind: "replace";
+      readonly part: string;
+      /** The new head's tensors and their initialization. */
+      readonly head: PlanTensors;
+    }
+  | {
+      readonly kind: "test";
+      readonly data: PlanDataRef;
+      readonly seed: number | null;
+      /** Examples per evaluated batch (its `batch` setting). */
+      readonly batch: number;
+      /** The data inputs a batch feeds. */
+      readonly inputs: readonly PlanInput[];
+      /**
+       * The evaluation graph, symbolic in the batch size, reading `seed` and
+       * `step` (the batch number) when it draws masks: outputs `loss/<name>`
+       * per loss, and what the metrics need: `prediction`, `features`,
+       * `objective/<loss>/mse`, and `picture/<loss>/pred|target|on`.
+       */
+      readonly graph: BatchGraph;
+      readonly metrics: readonly PlanMetric[];
+      /** The split's label field, which accuracy and top-k compare against, or null. */
+      readonly label: string | null;
+      /** The split `nearest_neighbors` searches: the last training step's, or null. */
+      readonly reference: PlanDataRef | null;
+      readonly noise: readonly PlanNoiseTable[];
+    };
+
+/** A pipeline over the model: its steps, and the model after it. */
+export interface PlanPipeline {
+  readonly name: string;
+  readonly doc: string | null;
+  readonly steps: readonly PlanStep[];
+  /**
+   * The model after the pipeline when a step replaced a head: its tensors and
+   * its functions (the new head's shapes); null when it is the model itself.
+   */
+  readonly after: (PlanTensors & { readonly functions: readonly PlanFunction[] }) | null;
+}
+
 /** A whole compiled model. */
 export interface ModelPlan {
   readonly format: typeof PLAN_FORMAT;
@@ -128,5 +222,10 @@ export interface ModelPlan {
   /** Initial values: input `seed` (i32 scalar), one output per tensor. */
   readonly init: KernelGraph;
   readonly functions: readonly PlanFunction[];
+  /** The model's own training step (`train`: every loss), when it has losses. */
   readonly training: readonly PlanTraining[];
+  /** The data declarations its pipelines read. */
+  readonly data: readonly DataSpec[];
+  /** Its pipelines, in the order of the `.repr` file. */
+  readonly pipelines: readonly PlanPipeline[];
 }

@@ -27,10 +27,10 @@ import type { TensorFeed } from "../backends/backend.js";
 import { negativeTable, tableSize, tokenCounts } from "../sampling/negative-table.js";
 import { ReprError } from "./errors.js";
 import type { Inputs } from "./inputs.js";
-import type { PlanTraining } from "./plan.js";
+import type { PlanNoiseTable, PlanTraining } from "./plan.js";
 
 /** The graph inputs of `step` that `stepFeeds` feeds: each noise table's two, then the updates input. */
-export function stepFeedNames(step: PlanTraining): string[] {
+export function stepFeedNames(step: Pick<PlanTraining, "noise" | "updatesInput">): string[] {
   const names = step.noise.flatMap((t) => [t.prob, t.alias]);
   if (step.updatesInput !== null) names.push(step.updatesInput);
   return names;
@@ -38,29 +38,27 @@ export function stepFeedNames(step: PlanTraining): string[] {
 
 /** Every feed `stepFeeds` makes: the noise tables of `data` and the run's number of `updates`. */
 export function stepFeeds(step: PlanTraining, data: Inputs, updates: number): Map<string, TensorFeed> {
-  return new Map([...noiseFeeds(step, data), ...updatesFeed(step, updates)]);
+  return new Map([...noiseFeeds(`training step '${step.name}'`, step.noise, data), ...updatesFeed(step, updates)]);
 }
 
 /**
- * The alias table of each of the step's noise distributions, from the ids
- * of its fields in `data` (all the examples given, in any order: only the
- * counts matter). None when the step draws no negatives.
+ * The alias table of each noise distribution, from the ids of its fields in
+ * `data` (all the examples given, in any order: only the counts matter).
+ * None when the step draws no negatives. `where` names the step in messages.
  */
-export function noiseFeeds(step: PlanTraining, data: Inputs): Map<string, TensorFeed> {
+export function noiseFeeds(where: string, noise: readonly PlanNoiseTable[], data: Inputs): Map<string, TensorFeed> {
   const feeds = new Map<string, TensorFeed>();
-  for (const noise of step.noise) {
-    const columns = noise.fields.map((field) => {
+  for (const table of noise) {
+    const columns = table.fields.map((field) => {
       const column = Object.prototype.hasOwnProperty.call(data, field) ? data[field] : undefined;
-      if (column === undefined) throw new ReprError(`training step '${step.name}': its negatives count the input '${field}', which was not given`);
+      if (column === undefined) throw new ReprError(`${where}: its negatives count the input '${field}', which was not given`);
       return column;
     });
-    const table = negativeTable(tokenCounts(columns, noise.vocab));
-    const shape = [tableSize(noise.vocab)];
-    checkInput(step, noise.prob, shape, "f32");
-    checkInput(step, noise.alias, shape, "i32");
+    const counted = negativeTable(tokenCounts(columns, table.vocab));
+    const shape = [tableSize(table.vocab)];
     // The probabilities lie on the 2^−24 grid, so float32 holds them exactly.
-    feeds.set(noise.prob, { shape, data: Float32Array.from(table.prob) });
-    feeds.set(noise.alias, { shape, data: table.alias });
+    feeds.set(table.prob, { shape, data: Float32Array.from(counted.prob) });
+    feeds.set(table.alias, { shape, data: counted.alias });
   }
   return feeds;
 }
@@ -72,18 +70,6 @@ export function updatesFeed(step: PlanTraining, updates: number): Map<string, Te
   if (!Number.isSafeInteger(updates) || updates < 0 || updates >= 2 ** 31) {
     throw new ReprError(`training step '${step.name}': the number of updates must be a whole number in [0, 2^31), got ${updates}`);
   }
-  checkInput(step, step.updatesInput, [], "i32");
   feeds.set(step.updatesInput, { shape: [], data: Int32Array.of(updates) });
   return feeds;
-}
-
-/** Checks that the step's graph reads input `name` with this shape and type, as the plan says it does. */
-function checkInput(step: PlanTraining, name: string, shape: readonly number[], dtype: "f32" | "i32"): void {
-  const input = step.graph.inputs.find((i) => i.name === name);
-  if (input === undefined || input.dtype !== dtype || input.shape.join() !== shape.join()) {
-    const found = input === undefined ? "no such input" : `${input.dtype}[${input.shape.join(", ")}]`;
-    throw new ReprError(
-      `training step '${step.name}': the plan feeds '${name}' as ${dtype}[${shape.join(", ")}], but its graph has ${found}; compile the model again with this version of repr`,
-    );
-  }
 }

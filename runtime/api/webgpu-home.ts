@@ -34,8 +34,10 @@ export function webGpuHome(backend: WebGpuBackend): TensorHome {
     const typed = t.dtype === "i32" ? (data instanceof Int32Array ? data : Int32Array.from(data)) : data instanceof Float32Array ? data : Float32Array.from(data);
     if (n > 0) device.queue.writeBuffer(t.buffer, 0, typed.subarray(0, n));
   };
+  const a = backend.adapter;
   return {
     backend: backend.name,
+    adapter: [a.vendor, a.architecture, a.description].filter((x) => x !== "").join(" ") + (a.isFallback ? " (software)" : ""),
     create(shape, dtype, data): HomeTensor {
       const bytes = elementCount(shape) * 4;
       // Buffers are at least 16 bytes, and a multiple of 4 as copies require.
@@ -47,6 +49,10 @@ export function webGpuHome(backend: WebGpuBackend): TensorHome {
     },
     write(tensor, data): void {
       write(onGpu(tensor), data);
+    },
+    free(tensor): void {
+      const t = onGpu(tensor);
+      if (buffers.delete(t.buffer)) t.buffer.destroy();
     },
     zero(tensor): void {
       const t = onGpu(tensor);
@@ -84,6 +90,9 @@ export function webGpuHome(backend: WebGpuBackend): TensorHome {
         },
         commit(writes): void {
           exe.commit(writes.map((w) => ({ output: w.output, target: onGpu(w.tensor).buffer })));
+        },
+        destroy(): void {
+          if (executables.delete(exe)) exe.destroy();
         },
       };
     },

@@ -1,6 +1,6 @@
 /**
- * What a run has done so far, step by step: the record the metrics report,
- * the loss curve and a resumed run are made from. Plain JSON.
+ * What a pipeline run has done so far, step by step: the record the metrics
+ * report, the loss curve and a resumed run are made from. Plain JSON.
  */
 
 /** One step of a pipeline, as the report shows it. */
@@ -27,6 +27,7 @@ export type StepRecord =
       readonly seconds: number;
       readonly losses: Readonly<Record<string, number>>;
       readonly metrics: Readonly<Record<string, number>>;
+      /** The loss whose pictures this step's evaluation kept (the first that compares images), if any. */
       readonly pictures?: string;
     };
 
