@@ -121,7 +121,7 @@ function trainingDocs(step: PlanTraining): Record<TrainingMethod["kind"], DocDes
       returns: "the loss on the batch",
     },
     fit: {
-      lines: [...about, `Trains with the training step ${name} (${step.updates} updates unless options say otherwise).`],
+      lines: [...about, `Trains with the training step ${name} (${defaultLength(step)}).`],
       params: [
         { name: "data", text: `the examples by input name: ${fieldsDoc(step.inputs, "n")}` },
         { name: "options", text: "epochs or updates, the shuffle seed, a progress callback, an abort signal" },
@@ -134,6 +134,12 @@ function trainingDocs(step: PlanTraining): Record<TrainingMethod["kind"], DocDes
       returns: "the mean loss over the data's full batches",
     },
   };
+}
+
+/** How long `fit` trains by default, as the runtime decides it: the step's `steps` setting, else its `epochs`, each pass over the data ⌊n / batch⌋ updates. */
+function defaultLength(step: PlanTraining): string {
+  if (step.updates > 0) return `${step.updates} update${step.updates === 1 ? "" : "s"} unless options say otherwise`;
+  return `${step.epochs} epoch${step.epochs === 1 ? "" : "s"} unless options say otherwise; an epoch is floor(n / ${step.batch}) updates`;
 }
 
 /** The method names a training step asks for: `trainStep`, `fit`, `evaluate` for the step `train`, else `trainPretrain`, `fitPretrain`, ... */
