@@ -209,12 +209,12 @@ describe("an app that installs the tarball", () => {
 });
 
 describe("package.json", () => {
-  it("declares each optional package as an optional peer, at the version the repository tests with", () => {
+  it("declares each optional package as an optional peer from the version the repository tests with (a caret range, so an app's newer patch does not conflict)", () => {
     const json = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as Record<string, Record<string, unknown>>;
     const names = Object.keys(OPTIONAL_PACKAGES).sort() as OptionalPackage[];
     expect(Object.keys(json["peerDependencies"]!).sort()).toEqual(names);
     for (const name of names) {
-      expect(json["peerDependencies"]![name], name).toBe(OPTIONAL_PACKAGES[name].version);
+      expect(json["peerDependencies"]![name], name).toBe(`^${OPTIONAL_PACKAGES[name].version}`);
       expect(json["devDependencies"]![name], name).toBe(OPTIONAL_PACKAGES[name].version);
       expect(json["peerDependenciesMeta"]![name], name).toEqual({ optional: true });
       expect(json["dependencies"]![name], name).toBeUndefined();
