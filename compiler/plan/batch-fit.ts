@@ -64,7 +64,8 @@ export function fitBatchGraph(lowerAt: (batch: number) => Graph, what: string): 
   for (const s of samples.slice(1)) {
     if (s.nodes.length !== first.nodes.length) {
       const at = firstDifference(first, s);
-      fail(`the graph changes with the batch size: ${first.nodes.length} nodes at B = ${first.batch}, ${s.nodes.length} at B = ${s.batch}${at}`);
+      const count = first.nodes.length === 1 ? "1 node" : `${first.nodes.length} nodes`;
+      fail(`the graph changes with the batch size: ${count} at B = ${first.batch}, ${s.nodes.length} at B = ${s.batch}${at}`);
     }
   }
 

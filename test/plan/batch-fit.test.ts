@@ -105,7 +105,9 @@ describe("fitBatchGraph refuses", () => {
 
   it("a graph with more nodes at some sizes", () => {
     const message = refusal(lowering((b, x, batch) => (batch > b2 ? b.relu(x) : x)));
-    expect(message).toBe(`graph 'tiny': the graph changes with the batch size: 1 nodes at B = ${b1}, 2 at B = ${b3}`);
+    expect(message).toBe(`graph 'tiny': the graph changes with the batch size: 1 node at B = ${b1}, 2 at B = ${b3}`);
+    const inserted = refusal(lowering((b, x, batch) => b.exp(batch > b2 ? b.relu(x) : x)));
+    expect(inserted).toBe(`graph 'tiny': the graph changes with the batch size: 2 nodes at B = ${b1}, 3 at B = ${b3}; they first differ at node 1: exp(0) at B = ${b1}, relu(0) at B = ${b3}`);
   });
 
   it("a graph with another op at some sizes", () => {
