@@ -9,14 +9,16 @@ import { compileCommand, type CompileOptions } from "./commands/compile.js";
 import type { RawTrainOptions } from "./train/options.js";
 import { VERSION } from "./version.js";
 import { ExitCode, UserError } from "./errors.js";
+import { MissingPackageError } from "../runtime/optional-packages.js";
 
 /** Runs a command, mapping outcomes to repr's exit codes; never shows a stack trace to a user. */
 async function run(action: () => number | Promise<number>): Promise<void> {
   try {
     process.exitCode = await action();
   } catch (err) {
-    if (err instanceof UserError) {
-      process.stderr.write(`repr: error${err.code ? ` ${err.code}` : ""}: ${err.message}\n`);
+    // A feature's optional package that is not installed: the message names the command that installs it.
+    if (err instanceof UserError || err instanceof MissingPackageError) {
+      process.stderr.write(`repr: error${err instanceof UserError && err.code ? ` ${err.code}` : ""}: ${err.message}\n`);
       process.exitCode = ExitCode.userError;
       return;
     }

@@ -4,11 +4,12 @@
  * module this way. The text is assembled back and must give the very bytes
  * it came from, so what people read is exactly what the backend runs.
  */
+import { importOptional } from "../runtime/optional-packages.js";
 
 /** The text of the module `bytes`; throws (an internal error) if the text does not assemble back to `bytes`. */
 export async function wasmText(bytes: Uint8Array, fileName: string): Promise<string> {
-  // Loaded only here: wabt is megabytes of JavaScript that no other command needs.
-  const { default: initWabt } = await import("wabt");
+  // Loaded only here: wabt is megabytes of JavaScript that no other command needs (an optional peer dependency).
+  const { default: initWabt } = await importOptional("wabt", () => import("wabt"));
   const wabt = await initWabt();
   const read = wabt.readWasm(bytes, { readDebugNames: false, simd: true });
   let text: string;

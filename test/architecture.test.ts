@@ -1,11 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, normalize, relative } from "node:path";
+import { OPTIONAL_PACKAGES } from "../runtime/optional-packages.js";
 
 /**
  * Architecture invariants: the layers depend one way only
  * (language → compiler → runtime is the data flow; cli sits on top),
- * and no module imports itself through a cycle.
+ * no module imports itself through a cycle, and the optional packages
+ * (runtime/optional-packages.ts) are loaded only by `await import(...)`
+ * where their feature starts.
  */
 const root = join(import.meta.dirname, "..");
 const layers = ["language", "compiler", "runtime", "cli"] as const;
@@ -77,4 +80,38 @@ describe("architecture", () => {
     for (const file of graph.keys()) visit(file, []);
     expect(cycles).toEqual([]);
   });
+
+  it("reaches no optional package through static imports from the CLI or either runtime entry", () => {
+    const optional = Object.keys(OPTIONAL_PACKAGES);
+    for (const entry of ["cli/main.ts", "runtime/index.ts", "runtime/node.ts"]) {
+      const reached = staticPackages(join(root, entry));
+      expect([...reached].filter(([name]) => optional.includes(name)).map(([name, chain]) => `${name} via ${chain}`), entry).toEqual([]);
+    }
+    // The walk sees them where they are imported: the emitter, which `repr compile` loads with `await import(...)`.
+    expect(staticPackages(join(root, "compiler/emit/index.ts")).has("ts-morph")).toBe(true);
+  });
 });
+
+/**
+ * The packages `entry` loads when it is loaded: through its static value
+ * imports and theirs (not `import type`, not `await import(...)`), each with
+ * the chain of files that reaches it.
+ */
+function staticPackages(entry: string): Map<string, string> {
+  const packages = new Map<string, string>();
+  const seen = new Set<string>();
+  const visit = (file: string, chain: string): void => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const text = readFileSync(file, "utf8");
+    for (const m of text.matchAll(/^\s*(?:import|export)\s+(type\s)?[^;]*?from\s+"([^"]+)"|^\s*import\s+"([^"]+)"/gm)) {
+      if (m[1] !== undefined) continue;
+      const spec = (m[2] ?? m[3])!;
+      const here = `${chain} → ${relative(root, file)}`;
+      if (spec.startsWith(".")) visit(normalize(join(dirname(file), spec.replace(/\.js$/, ".ts"))), here);
+      else if (!spec.startsWith("node:")) packages.set(spec.startsWith("@") ? spec.split("/").slice(0, 2).join("/") : spec.split("/")[0]!, here.slice(3));
+    }
+  };
+  visit(entry, "");
+  return packages;
+}

@@ -15,13 +15,13 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { LowerError } from "../../compiler/lower/index.js";
 import { buildModelPlan } from "../../compiler/plan/index.js";
-import { emitModule } from "../../compiler/emit/index.js";
 import type { ModelPlan } from "../../runtime/api/plan.js";
 import { kernelGraphToJson, printKernelGraph, type KernelGraph } from "../../runtime/kernel/graph.js";
 import { planKernelGraph } from "../../runtime/kernel/plan.js";
 import { instantiateBatchGraph, type BatchGraph } from "../../runtime/ir/batch-graph.js";
 import { kernelWgsl } from "../../runtime/backends/webgpu/wgsl.js";
 import { compileCpu, printCpuAccount } from "../../runtime/backends/cpu/index.js";
+import { importOptional } from "../../runtime/optional-packages.js";
 import { ExitCode, UserError } from "../errors.js";
 import { writeFileAtomic } from "../files.js";
 import { wholeNumber } from "../train/options.js";
@@ -52,6 +52,11 @@ export async function compileCommand(file: string, options: CompileOptions): Pro
   for (const e of emits) {
     if (!(EMITS as readonly string[]).includes(e)) throw new UserError(`--emit takes ${EMITS.slice(0, -1).join(", ")} or ${EMITS.at(-1)}, got '${e}'`);
   }
+  // Optional peer dependencies, loaded only here (runtime/optional-packages.ts), and before anything
+  // is written, so that a missing one stops the command with nothing half done: ts-morph prints the
+  // module, wabt the text of the CPU backend's WebAssembly.
+  const { emitModule } = await importOptional("ts-morph", () => import("../../compiler/emit/index.js"));
+  if (emits.includes("cpu")) await importOptional("wabt", () => import("wabt"));
   const loaded = loadProgram(file);
   if (!loaded) return ExitCode.userError;
   const { program } = loaded;

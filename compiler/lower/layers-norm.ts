@@ -4,7 +4,8 @@
  *
  * `batch_norm` in training mode normalizes with the batch statistics and
  * records new running statistics, `r ← (1 − momentum)·r + momentum·s` (the
- * variance unbiased), as state updates of the step; in inference mode it
+ * variance unbiased, Σ(x − mean)² / max(n − 1, 1) over the n values of a
+ * feature), as state updates of the step; in inference mode it
  * normalizes with the running statistics and records nothing. `dropout` in
  * training mode draws one uniform per element from the stream
  * `dropout/<layer>` and zeroes it when `u < rate` (rate quantized as
@@ -84,10 +85,14 @@ const batchNormRule: LayerRule = {
     if (ctx.mode === "train") {
       mean = b.mean(x.x, axes, true);
       const centered = b.sub(x.x, mean);
-      variance = b.mean(b.mul(centered, centered), axes, true);
+      const squares = b.sum(b.mul(centered, centered), axes, true);
       const n = x.x.shape.reduce((s, d, a) => (a === axis ? s : s * d), 1);
+      variance = b.div(squares, n);
+      // Σ(x − mean)² / max(n − 1, 1): n enters as integers only, so the graph
+      // is one polynomial in the batch size (compiler/plan/batch-fit.ts), and
+      // at n = 1, where the sum is 0, the unbiased variance is 0 as well.
+      const unbiased = b.div(squares, b.maximum(b.constant(n - 1, squares.shape), 1));
       const m = numArg(node, "momentum");
-      const unbiased = n > 1 ? b.mul(variance, n / (n - 1)) : variance;
       const blend = (old: Node, batch: Node): Node => b.add(b.mul(old, 1 - m), b.mul(b.reshape(batch, [f]), m));
       p.update("running_mean", blend(p.state("running_mean"), mean));
       p.update("running_var", blend(p.state("running_var"), unbiased));

@@ -8,3 +8,4 @@ export type { PlanOptions } from "./build.js";
 export { dataSpecOf } from "./data.js";
 export { metricLabel } from "./pipeline.js";
 export { headMethodNames, isSafeMethodName, RESERVED_METHOD_NAMES } from "./names.js";
+export { CHECK_SIZE, FIT_SIZES, fitBatchGraph } from "./batch-fit.js";

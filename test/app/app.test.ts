@@ -6,7 +6,7 @@
  * The neighbours mostly share the query's label.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -66,30 +66,60 @@ describe("the example app", () => {
 
   // Uses the bundle and the assets of the test above.
   it.skipIf(CHROMIUM === undefined)("in a real page (headless Chromium), the page shows the search", async () => {
-    const bundle = join(dir, "app.js");
-    const server = createServer((req, res) => {
-      const name = (req.url ?? "/").split("?")[0]!.slice(1) || "index.html";
-      const path = name === "app.js" ? bundle : join(app, "public", name);
-      if (!/^[\w.-]+$/.test(name) || !existsSync(path)) {
-        res.writeHead(404).end();
-        return;
-      }
-      res.writeHead(200, { "content-type": name.endsWith(".html") ? "text/html" : name.endsWith(".js") ? "text/javascript" : "application/octet-stream" });
-      res.end(readFileSync(path));
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    try {
-      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/index.html`;
-      const page = await new Promise<string>((resolve) => {
-        const child = spawn(CHROMIUM!, ["--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=60000", "--dump-dom", url]);
-        let out = "";
-        child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
-        child.on("exit", () => resolve(out));
-      });
-      const pre = /<pre id="out">([\s\S]*?)<\/pre>/.exec(page)?.[1] ?? "";
-      expect(checkLines(pre.trim().split("\n"))).toBeGreaterThan(70);
-    } finally {
-      server.close();
-    }
+    const pre = await withServer((name) => name, (url) => pageText(`${url}/index.html`));
+    expect(checkLines(pre.trim().split("\n"))).toBeGreaterThan(70);
+  }, 120_000);
+
+  it.skipIf(CHROMIUM === undefined)("opened as a file, the page says it must be served over HTTP", async () => {
+    const pre = await pageText(pathToFileURL(join(app, "public", "index.html")).href);
+    expect(pre).toContain("error: this page must be served over HTTP");
+    expect(pre).toContain("python3 -m http.server --directory examples/app/public");
+  }, 120_000);
+
+  it.skipIf(CHROMIUM === undefined)("served without its files, the page names the file that is missing", async () => {
+    const noApp = await withServer((name) => (name === "index.html" ? name : null), (url) => pageText(`${url}/index.html`));
+    expect(noApp).toMatch(/^error: app\.js could not be loaded from http:\/\/127\.0\.0\.1:\d+\/app\.js; run npm run app:browser to build it\.$/m);
+    const noWeights = await withServer((name) => (name === "weights.safetensors" ? null : name), (url) => pageText(`${url}/index.html`));
+    expect(noWeights).toContain("error: weights.safetensors could not be fetched (HTTP 404");
   }, 120_000);
 });
+
+/**
+ * Serves the page's folder (with the test's bundle as app.js) on a local port
+ * while `use` runs; `serve` maps a requested name to the name to serve, or
+ * null for a 404.
+ */
+async function withServer<T>(serve: (name: string) => string | null, use: (url: string) => Promise<T>): Promise<T> {
+  const bundle = join(dir, "app.js");
+  const server = createServer((req, res) => {
+    const asked = (req.url ?? "/").split("?")[0]!.slice(1) || "index.html";
+    const name = /^[\w.-]+$/.test(asked) ? serve(asked) : null;
+    const path = name === null ? null : name === "app.js" ? bundle : join(app, "public", name);
+    if (path === null || !existsSync(path)) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { "content-type": path.endsWith(".html") ? "text/html" : path.endsWith(".js") ? "text/javascript" : "application/octet-stream" });
+    res.end(readFileSync(path));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  try {
+    return await use(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+  } finally {
+    server.close();
+  }
+}
+
+/** The text of the page's <pre id="out"> once headless Chromium has run it. */
+async function pageText(url: string): Promise<string> {
+  // Chromium's profile goes to a folder of the test's, removed with it.
+  const profile = mkdtempSync(join(dir, "chromium-"));
+  const page = await new Promise<string>((resolve) => {
+    const child = spawn(CHROMIUM!, ["--headless", "--no-sandbox", "--disable-gpu", `--user-data-dir=${profile}`, "--virtual-time-budget=60000", "--dump-dom", url]);
+    let out = "";
+    child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+    child.on("exit", () => resolve(out));
+  });
+  const pre = /<pre id="out">([\s\S]*?)<\/pre>/.exec(page)?.[1] ?? "";
+  return pre.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, "&");
+}

@@ -1,17 +1,21 @@
 import { describe, expect, it } from "vitest";
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
 import { hasStackTrace, repoRoot, runCli } from "./run-cli.js";
 import { applyDamage, damages } from "../robustness/damage.js";
+import { tempDir as fileTempDir } from "../train/helpers.js";
 
 const examples = readdirSync(join(repoRoot, "examples"))
   .filter((f) => f.endsWith(".repr"))
   .map((f) => join("examples", f));
 
+/** The file's temporary folder, removed after its tests. */
+const root = fileTempDir("cli");
+
+/** A fresh folder for one test, inside the file's. */
 function tempDir(): string {
-  return mkdtempSync(join(tmpdir(), "repr-cli-"));
+  return mkdtempSync(join(root, "t-"));
 }
 
 const unformatted = `model   Tiny {input x : f32[4]

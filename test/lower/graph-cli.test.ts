@@ -3,10 +3,13 @@
  * a bad model name, bad options and a file with errors.
  */
 import { describe, expect, it } from "vitest";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { hasStackTrace, runCli } from "../cli/run-cli.js";
+import { tempDir } from "../train/helpers.js";
+
+/** The file's temporary folder, removed after its tests. */
+const dir = tempDir("graph");
 
 describe("repr graph", () => {
   it("prints the forward IR of a model with its inputs and tensors", () => {
@@ -69,7 +72,6 @@ describe("repr graph", () => {
       expect(r.status, args.join(" ")).toBe(1);
       expect(r.stderr).toMatch(/^repr: error: --(batch|format) must be/);
     }
-    const dir = mkdtempSync(join(tmpdir(), "repr-graph-"));
     const file = join(dir, "bad.repr");
     writeFileSync(file, "model M {\n  input x: f32[4]\n  loss l = mse(x -> g, x)\n}\n");
     const bad = runCli(["graph", file]);

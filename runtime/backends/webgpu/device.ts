@@ -5,6 +5,7 @@
  * backend comes from `await createWebGpuBackend()`; its `compile` is then
  * synchronous like every backend's, and its executables run with `runAsync`.
  */
+import { isMissingPackage, MissingPackageError, type OptionalPackage } from "../../optional-packages.js";
 import type { Backend } from "../backend.js";
 import { compileWebGpu, type WebGpuCompileOptions, type WebGpuExecutable } from "./executor.js";
 
@@ -39,24 +40,30 @@ export interface WebGpuOptions {
 const DAWN_INSTANCES = Symbol.for("repr.webgpu.dawnInstances");
 const dawnInstances: GPU[] = ((globalThis as Record<symbol, GPU[] | undefined>)[DAWN_INSTANCES] ??= []);
 
-/** The WebGPU entry point: `navigator.gpu` where it exists, else the `webgpu` package's, or null when neither loads. */
+/**
+ * The WebGPU entry point: `navigator.gpu` where it exists, else the `webgpu`
+ * package's, or null when Dawn does not start. Throws `MissingPackageError`
+ * where there is no `navigator.gpu` and the package is not installed (an
+ * optional peer dependency: see optional-packages.ts).
+ */
 async function findGpu(dawnOptions: readonly string[]): Promise<GPU | null> {
   const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
   if (nav?.gpu !== undefined) return nav.gpu;
   // A computed specifier, so that browser bundlers leave the Node-only package alone.
-  const name = "webgpu";
+  const name: OptionalPackage = "webgpu";
   try {
     const dawn = (await import(name)) as { create: (options: string[]) => GPU; globals: object };
     Object.assign(globalThis, dawn.globals);
     const gpu = dawn.create([...dawnOptions]);
     dawnInstances.push(gpu);
     return gpu;
-  } catch {
+  } catch (error) {
+    if (isMissingPackage(error, name)) throw new MissingPackageError(name, { cause: error });
     return null;
   }
 }
 
-/** Creates the WebGPU backend, or null when no adapter is available. */
+/** Creates the WebGPU backend, or null when no adapter is available; `MissingPackageError` in Node without the `webgpu` package. */
 export async function createWebGpuBackend(options: WebGpuOptions = {}): Promise<WebGpuBackend | null> {
   let device = options.device;
   let about: WebGpuBackend["adapter"] = { vendor: "", architecture: "", description: "a device given by the caller", isFallback: false };
