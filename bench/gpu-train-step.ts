@@ -25,6 +25,8 @@
 // Run from the repository root:
 //   npx tsx bench/gpu-train-step.ts [--batches 256,1024,8192] [--seconds 3] [--quick] ...
 // or bundled (bench/gpu-prepare.sh): node .gpu/gpu-train-step.mjs ...
+import { instantiateBatchGraph } from "../runtime/ir/batch-graph.js";
+import { planKernelGraph } from "../runtime/kernel/plan.js";
 import { existsSync, readFileSync } from "node:fs";
 import os from "node:os";
 import { performance } from "node:perf_hooks";
@@ -216,7 +218,7 @@ async function benchBatch(batch: number): Promise<Record<string, unknown>> {
   // second large set once died in Dawn (shared GPU.md); the process's exit frees them.
   keep.push(gpu);
   const profile = BACKEND === "webgpu" ? await profileStep(p, step, batches[0]![input]!) : null;
-  return { batch, kernels: step.graph.kernels.length, plan_ms: round(planMs), create_ms: round(createMs), first_step_ms: round(firstStepMs), first_encode_ms: round(firstEncodeMs), correctness, train, fit, encode, profile };
+  return { batch, kernels: planKernelGraph(instantiateBatchGraph(step.graph, batch)).kernels.length, plan_ms: round(planMs), create_ms: round(createMs), first_step_ms: round(firstStepMs), first_encode_ms: round(firstEncodeMs), correctness, train, fit, encode, profile };
 }
 
 /**
@@ -228,7 +230,7 @@ async function benchBatch(batch: number): Promise<Record<string, unknown>> {
 async function profileStep(p: ModelPlan, step: PlanTraining, image: Float32Array): Promise<Record<string, unknown>> {
   const backend = (await createWebGpuBackend())!;
   keepAlive.push(backend);
-  const exe = backend.compile(step.graph);
+  const exe = backend.compile(planKernelGraph(instantiateBatchGraph(step.graph, step.batch)));
   const params = new Map<string, { shape: readonly number[]; data: Float32Array | Int32Array }>(initialTensors(p, 0));
   for (const s of step.state) params.set(s.name, { shape: s.shape, data: new Float32Array(s.shape.reduce((a, d) => a * d, 1)) });
   const feeds = new Map<string, { shape: readonly number[]; data: Float32Array | Int32Array }>([

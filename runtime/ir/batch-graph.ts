@@ -265,3 +265,8 @@ export function batchGraphProblems(value: unknown): string[] {
   });
   return out;
 }
+
+/** The names of a batch graph's outputs, in order. */
+export function batchGraphOutputs(g: BatchGraph): string[] {
+  return g.outputs.map((o) => o.name);
+}

@@ -11,8 +11,10 @@ import { renderDiagnostics } from "../../language/diagnostics/render.js";
 import { checkProgram } from "../../compiler/check/check.js";
 import type { CheckedProgram } from "../../compiler/check/program.js";
 import { initGraph, lowerModel, lowerTrainStep, modelParams, findModel } from "../../compiler/lower/index.js";
+import { fitBatchGraph } from "../../compiler/plan/index.js";
 import { planKernelGraph } from "../../runtime/kernel/plan.js";
 import type { KernelGraph } from "../../runtime/kernel/graph.js";
+import type { Graph } from "../../runtime/ir/node.js";
 import { PLAN_FORMAT, type ModelPlan, type PlanFunction, type PlanInput, type PlanTraining } from "../../runtime/api/plan.js";
 import { memoryHost } from "../compiler/harness.js";
 
@@ -54,40 +56,43 @@ function inputsOf(graph: KernelGraph, names: readonly string[], ranges: Function
     .map((i) => ({ name: i.name, dtype: i.dtype, shape: i.shape.slice(1), ...(ranges[i.name] ?? {}) }));
 }
 
-function functionGraph(program: CheckedProgram, model: string, spec: FunctionSpec, batch: number): KernelGraph {
+function functionGraph(program: CheckedProgram, model: string, spec: FunctionSpec, batch: number): Graph {
   const lowered = lowerModel(program, model, { batch, mode: "eval", objectives: [], prediction: spec.value === undefined, values: spec.value ? [spec.value] : [] });
   const node = spec.value ? lowered.outputs.values[spec.value]! : lowered.outputs.prediction!;
-  return planKernelGraph(lowered.builder.graph({ output: node }));
+  return lowered.builder.graph({ output: node });
 }
 
-/** A plan of model `model` with the given functions (at `batch` and 1) and training steps. */
+function trainGraph(program: CheckedProgram, model: string, spec: TrainingSpec, batch: number): ReturnType<typeof lowerTrainStep> {
+  const frozen = new Set(spec.frozen ?? []);
+  const lowered = lowerModel(program, model, { batch, mode: "train", prediction: false, frozen });
+  return lowerTrainStep(lowered, null, frozen, spec.updates ?? 10);
+}
+
+/** A plan of model `model` with the given functions and training steps (`batch` is the size their inputs are read at). */
 export function planOf(program: CheckedProgram, model: string, functions: readonly FunctionSpec[], batch: number, training: readonly TrainingSpec[] = []): ModelPlan {
   const checked = findModel(program, model);
   const params = modelParams(checked);
   const fns: PlanFunction[] = functions.map((spec) => {
-    const graph = functionGraph(program, model, spec, batch);
-    const out = graph.outputs.find((o) => o.name === "output")!;
+    const probe = planKernelGraph(functionGraph(program, model, spec, batch));
+    const out = probe.outputs.find((o) => o.name === "output")!;
     return {
       name: spec.name,
       doc: null,
-      inputs: inputsOf(graph, [], spec.ranges),
+      inputs: inputsOf(probe, [], spec.ranges),
       output: { dtype: out.dtype, shape: out.shape.slice(1) },
-      batch,
-      graph,
-      single: functionGraph(program, model, spec, 1),
+      graph: fitBatchGraph((b) => functionGraph(program, model, spec, b), `function '${spec.name}'`),
     };
   });
   const steps: PlanTraining[] = training.map((spec) => {
     const frozen = new Set(spec.frozen ?? []);
-    const lowered = lowerModel(program, model, { batch: spec.batch, mode: "train", prediction: false, frozen });
-    const step = lowerTrainStep(lowered, null, frozen, spec.updates ?? 10);
-    const graph = planKernelGraph(step.graph);
+    const step = trainGraph(program, model, spec, spec.batch);
+    const probe = planKernelGraph(step.graph);
     return {
       name: spec.name,
       doc: null,
-      inputs: inputsOf(graph, ["step", "seed"], spec.ranges).filter((i) => !graph.params.some((p) => p.name === i.name)),
+      inputs: inputsOf(probe, ["step", "seed"], spec.ranges).filter((i) => !probe.params.some((p) => p.name === i.name)),
       batch: spec.batch,
-      graph,
+      graph: fitBatchGraph((b) => trainGraph(program, model, spec, b).graph, `training step '${spec.name}'`),
       trainable: checked.parts.map((p) => p.name).filter((p) => !frozen.has(p)),
       frozen: [...frozen],
       state: step.state.map((s) => ({ name: s.name, shape: s.node.shape })),
@@ -107,6 +112,8 @@ export function planOf(program: CheckedProgram, model: string, functions: readon
     init: planKernelGraph(initGraph(params)),
     functions: fns,
     training: steps,
+    data: [],
+    pipelines: [],
   };
 }
 
