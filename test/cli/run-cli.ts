@@ -10,11 +10,11 @@ export interface CliResult {
 }
 
 /** Runs the `repr` CLI from source (through tsx) as a user would, in a child process. */
-export function runCli(args: readonly string[], options: { cwd?: string; input?: string } = {}): CliResult {
+export function runCli(args: readonly string[], options: { cwd?: string; input?: string; env?: Readonly<Record<string, string>> } = {}): CliResult {
   const result = spawnSync(
     process.execPath,
     ["--import", "tsx", join(repoRoot, "cli", "main.ts"), ...args],
-    { cwd: options.cwd ?? repoRoot, encoding: "utf8", input: options.input ?? "", timeout: 180_000 },
+    { cwd: options.cwd ?? repoRoot, encoding: "utf8", input: options.input ?? "", timeout: 180_000, ...(options.env ? { env: { ...process.env, ...options.env } } : {}) },
   );
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
