@@ -7,7 +7,7 @@ import type { Expr, Name, Span } from "../../language/ast.js";
 import { messages } from "../../language/diagnostics/messages.js";
 import { describeParamType, inRange, type ParamSpec, type ParamType } from "../builtins/spec.js";
 import type { Evaluator } from "./evaluator.js";
-import { didYouMean, suggest } from "./suggest.js";
+import { didYouMeanNote } from "./suggest.js";
 import { ERROR, describeValue, type Value } from "./values.js";
 
 /** An argument as written: `256`, `ratio: 0.75`, or a settings entry. */
@@ -81,8 +81,9 @@ export function bindArgs(
     const param = params.find((p) => p.name === name);
     if (!param || param.variadic) {
       const candidates = params.filter((p) => !p.variadic).map((p) => p.name);
-      suggest(name, candidates).forEach((s) => suggested.add(s));
-      const notes = didYouMean(name, candidates);
+      const found = ev.env.suggester.suggest(name, candidates);
+      found.forEach((s) => suggested.add(s));
+      const notes = didYouMeanNote(found);
       if (options.unknownMessage === "setting") ev.report(messages.unknownSetting, arg.name.span, { step: options.step ?? callee, name }, { notes });
       else ev.report(messages.unknownArgument, arg.name.span, { callee, name }, { notes });
       ok = false;
@@ -120,7 +121,7 @@ export function evaluateArg(ev: Evaluator, callee: string, param: ParamSpec, e: 
     if (t.values.includes(e.name)) return { kind: "symbol", name: e.name };
     if (!ev.scope.lookup(e.name)) {
       ev.report(messages.unknownEnumValue, e.span, { name: param.name, callee, expected: t.values.join(" | "), actual: e.name }, {
-        notes: didYouMean(e.name, t.values),
+        notes: ev.env.didYouMean(e.name, t.values),
       });
       return ERROR;
     }

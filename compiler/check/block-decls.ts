@@ -15,7 +15,7 @@ import type { CheckEnv } from "./env.js";
 import { ExpressionEvaluator } from "./evaluate.js";
 import type { ModuleInfo } from "./modules.js";
 import { Scope, fixed, moduleScope } from "./scope.js";
-import { didYouMean } from "./suggest.js";
+import { editThreshold } from "./suggest.js";
 import { ERROR, type BlockRef } from "./values.js";
 
 /** A use of a block inside another block's declaration. */
@@ -136,11 +136,13 @@ function resolveNames(ev: ExpressionEvaluator, e: Expr, uses: BlockUse[]): void 
       if (enumValues) {
         if (enumValues.values.includes(id.name)) return;
         ev.report(messages.unknownEnumValue, id.span, { name: enumValues.param, callee: enumValues.callee, expected: enumValues.values.join(" | "), actual: id.name }, {
-          notes: didYouMean(id.name, enumValues.values),
+          notes: ev.env.didYouMean(id.name, enumValues.values),
         });
         return;
       }
-      ev.report(messages.unknownName, id.span, { name: id.name }, { notes: didYouMean(id.name, ev.scope.names((b) => b.sort === undefined)) });
+      ev.report(messages.unknownName, id.span, { name: id.name }, {
+        notes: ev.env.didYouMean(id.name, ev.scope.near(id.name, editThreshold(id.name.length), (b) => b.sort === undefined)),
+      });
       return;
     }
     const v = binding.get(id.span);

@@ -13,6 +13,7 @@ import type { FileHost } from "./file-host.js";
 import { checkModel } from "./model.js";
 import { loadModules, type ModuleInfo } from "./modules.js";
 import { checkPipeline, type ModelCheck, type PipelineDeps } from "./pipeline.js";
+import type { Suggester } from "./suggest.js";
 import type { CheckedData, CheckedModel, CheckedPipeline, CheckedProgram } from "./program.js";
 
 export { formatShapes } from "./format-shapes.js";
@@ -21,6 +22,12 @@ export type * from "./program.js";
 
 function isParseCode(code: string): boolean {
   return /^RC1\d\d$/.test(code);
+}
+
+/** How a check run may be tuned. */
+export interface CheckOptions {
+  /** Finds "did you mean" suggestions; pass one to bound or observe their work (tests count its comparisons). */
+  readonly suggester?: Suggester;
 }
 
 /** What checking produces: always a program (possibly partial), plus every problem found. */
@@ -35,8 +42,8 @@ export interface CheckResult {
  * The program holds the models, data and pipelines of the entry file, plus the
  * imported models and data its pipelines use.
  */
-export function checkProgram(entry: Source, host: FileHost): CheckResult {
-  const env = new CheckEnv();
+export function checkProgram(entry: Source, host: FileHost, options: CheckOptions = {}): CheckResult {
+  const env = new CheckEnv(options.suggester);
   const modules = loadModules(entry, host, env);
   // A tree with syntax errors has holes: checking it would only add confusing
   // follow-on errors, so syntax errors are reported alone.

@@ -8,6 +8,7 @@ import type { Source } from "../../language/source.js";
 import { diagnostic, type Diagnostic, type MessageArgs, type RelatedSpan } from "../../language/diagnostics/diagnostic.js";
 import type { MessageTemplate } from "../../language/diagnostics/messages.js";
 import type { Location } from "./program.js";
+import { Suggester } from "./suggest.js";
 
 /** One level of block instantiation: the block used and where it was used. */
 export interface Site {
@@ -32,6 +33,16 @@ export class CheckEnv {
   /** Block declarations on a cycle of uses, already reported at their declarations (RC212). */
   readonly recursiveBlocks = new Set<object>();
   private readonly memos = new Map<string, WeakMap<object, unknown>>();
+
+  constructor(
+    /** Finds "did you mean" suggestions within this run's budget. */
+    readonly suggester: Suggester = new Suggester(),
+  ) {}
+
+  /** The "did you mean" note for a misspelt name, or none. */
+  didYouMean(name: string, candidates: Iterable<string>): string[] {
+    return this.suggester.didYouMean(name, candidates);
+  }
 
   /** Computes something once per key for this run (e.g. a block's parameter types). */
   memo<K extends object, V>(table: string, key: K, compute: () => V): V {

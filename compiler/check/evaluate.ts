@@ -16,7 +16,7 @@ import type { GraphBuilder } from "./graph.js";
 import type { ModuleInfo } from "./modules.js";
 import type { LayerNode, Location, NodeId } from "./program.js";
 import type { Binding, Scope } from "./scope.js";
-import { didYouMean } from "./suggest.js";
+import { editThreshold } from "./suggest.js";
 import { formatShape, sameShape, type TensorType } from "./types.js";
 import { ERROR, describeLayer, describeValue, type LayerValue, type MaskValue, type TensorValue, type Value } from "./values.js";
 
@@ -125,7 +125,8 @@ export class ExpressionEvaluator implements Evaluator {
   lookup(name: string, span: Span): Value {
     const binding = this.scope.lookup(name);
     if (binding) return binding.get(span);
-    this.report(messages.unknownName, span, { name }, { notes: didYouMean(name, this.scope.names((b) => this.couldStandHere(b))) });
+    const candidates = this.scope.near(name, editThreshold(name.length), (b) => this.couldStandHere(b));
+    this.report(messages.unknownName, span, { name }, { notes: this.env.didYouMean(name, candidates) });
     return ERROR;
   }
 
@@ -247,7 +248,7 @@ export class ExpressionEvaluator implements Evaluator {
       if (name === "train" || name === "test") {
         return { kind: "split", data: target.data, module: target.module, split: name, perClass: null, labels: null };
       }
-      this.report(messages.unknownSplit, e.name.span, { data: target.data.name.text, split: name }, { notes: didYouMean(name, ["train", "test"]) });
+      this.report(messages.unknownSplit, e.name.span, { data: target.data.name.text, split: name }, { notes: this.env.didYouMean(name, ["train", "test"]) });
       return ERROR;
     }
     if (target.kind !== "error") {
@@ -261,7 +262,7 @@ export class ExpressionEvaluator implements Evaluator {
     const field = fields.find((f) => f === name);
     if (!field) {
       this.report(messages.unknownMember, e.name.span, { construct: `mask '${mask.name}'`, member: name, members: fields.join(", ") }, {
-        notes: didYouMean(name, fields),
+        notes: this.env.didYouMean(name, fields),
       });
       return ERROR;
     }

@@ -241,6 +241,7 @@ export function checkModel(env: CheckEnv, module: ModuleInfo, decl: ModelDecl, o
     predictionParts: prediction?.parts ?? [],
     hadErrors: () => env.errorCount() > errorsBefore,
     report: (template, span, args, extra) => ev.report(template, span, args, extra),
+    didYouMean: (name, candidates) => env.didYouMean(name, candidates),
   };
   runModelRules(facts);
   return { model: buildModel(decl, module, facts, prediction, output), facts, hadErrors: facts.hadErrors() };

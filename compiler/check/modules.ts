@@ -13,7 +13,6 @@ import { categoryNoun } from "../builtins/spec.js";
 import type { CheckEnv } from "./env.js";
 import type { FileHost } from "./file-host.js";
 import { STD_DIR } from "./file-host.js";
-import { didYouMean } from "./suggest.js";
 
 /** A top-level declaration and the file it lives in. */
 export type TopDecl =
@@ -188,7 +187,7 @@ function bindImports(module: ModuleInfo, env: CheckEnv): void {
       const decl = target.own.get(name.text);
       if (!decl) {
         env.report(messages.importedNameMissing, { source: module.source, span: name.span }, { path: imp.path.value, name: name.text }, {
-          notes: didYouMean(name.text, [...target.own.values()].filter((d) => d.kind !== "pipeline").map((d) => d.decl.name.text)),
+          notes: env.didYouMean(name.text, [...target.own.values()].filter((d) => d.kind !== "pipeline").map((d) => d.decl.name.text)),
         });
         module.unresolved.add(name.text);
         continue;

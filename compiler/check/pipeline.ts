@@ -23,7 +23,6 @@ import type { StepFacts } from "./rules/rule.js";
 import { moduleScope } from "./scope.js";
 import { bindSettings } from "./settings.js";
 import { partsOf, selectedLosses } from "./step-needs.js";
-import { didYouMean } from "./suggest.js";
 import type { TensorType } from "./types.js";
 import type { LayerValue, SplitValue } from "./values.js";
 
@@ -133,6 +132,7 @@ export function checkPipeline(env: CheckEnv, module: ModuleInfo, decl: PipelineD
       modelHadErrors: b?.check.hadErrors ?? false,
       replaceFailed,
       report,
+      didYouMean: (name, candidates) => env.didYouMean(name, candidates),
     });
 
     const location = ev.loc(step.span);
@@ -220,7 +220,7 @@ function resolveModel(ev: Evaluator, step: Extract<PipelineStep, { kind: "Pretra
   // A name whose import failed was reported there (RC205).
   if (!top && ev.module.unresolved.has(name)) return null;
   const models = [...ev.module.scope.values()].filter((t) => t.kind === "model").map((t) => t.decl.name.text);
-  ev.report(messages.unknownModel, step.model.span, { name }, { notes: didYouMean(name, models) });
+  ev.report(messages.unknownModel, step.model.span, { name }, { notes: ev.env.didYouMean(name, models) });
   return null;
 }
 

@@ -12,7 +12,6 @@ import { NONNEG_FLOAT, NONNEG_INT, POS_FLOAT, POS_INT, type ParamSpec, type Sett
 import { bindBuiltinArgs } from "./calls.js";
 import type { Evaluator } from "./evaluator.js";
 import type { Args, StepSettings } from "./program.js";
-import { didYouMean } from "./suggest.js";
 
 type Handler = ParamSpec | "optimizer" | "schedule" | "objective" | "lr_scale" | "metrics";
 
@@ -77,7 +76,7 @@ export function bindSettings(ev: Evaluator, step: string, map: MapExpr | null): 
     const key = entry.name.text;
     const handler = allowed[key];
     if (!handler) {
-      ev.report(messages.unknownSetting, entry.name.span, { step, name: key }, { notes: didYouMean(key, Object.keys(allowed)) });
+      ev.report(messages.unknownSetting, entry.name.span, { step, name: key }, { notes: ev.env.didYouMean(key, Object.keys(allowed)) });
       continue;
     }
     if (entries.has(key)) {
@@ -148,10 +147,10 @@ function settingCall(ev: Evaluator, step: string, key: string, e: Expr, table: r
   }
   const def = table.find((d) => d.name === callee.name);
   if (!def) {
-    if (category === "metric") ev.report(messages.unknownMetric, callee.span, { name: callee.name }, { notes: didYouMean(callee.name, names) });
+    if (category === "metric") ev.report(messages.unknownMetric, callee.span, { name: callee.name }, { notes: ev.env.didYouMean(callee.name, names) });
     else {
       ev.report(messages.wrongArgumentType, callee.span, { name: key, callee: `'${step}'`, expected: `a ${category} (${names.join(", ")})`, actual: `'${callee.name}'` }, {
-        notes: didYouMean(callee.name, names),
+        notes: ev.env.didYouMean(callee.name, names),
       });
     }
     return null;

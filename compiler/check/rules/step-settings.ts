@@ -6,7 +6,6 @@
  */
 import { messages } from "../../../language/diagnostics/messages.js";
 import { partsOf, selectedLosses } from "../step-needs.js";
-import { didYouMean } from "../suggest.js";
 import type { Rule } from "./rule.js";
 
 export const stepSettings: Rule = {
@@ -26,7 +25,7 @@ export const stepSettings: Rule = {
       const items = objective.value.kind === "List" ? objective.value.items : [objective.value];
       for (const item of items) {
         if (item.kind === "Ident" && !losses.includes(item.name)) {
-          report(messages.unknownLoss, item.span, { model: model.name, name: item.name }, { notes: didYouMean(item.name, losses) });
+          report(messages.unknownLoss, item.span, { model: model.name, name: item.name }, { notes: facts.didYouMean(item.name, losses) });
         }
       }
     }
