@@ -47,6 +47,8 @@ export function bindArgs(
   const variadicItems: Value[] = [];
   // Parameters an unknown argument's name suggests: its misspelling is the one problem to report.
   const suggested = new Set<string>();
+  // Extra positional arguments are one mistake: reported once, over all of them.
+  let extraReported = false;
 
   for (const arg of args) {
     if (arg.name === null) {
@@ -64,7 +66,14 @@ export function bindArgs(
         continue;
       }
       if (!param) {
-        ev.report(messages.tooManyArguments, arg.span, { callee, max: positionalParams.length, actual: args.filter((a) => a.name === null).length });
+        if (!extraReported) {
+          // The underline runs to the last positional argument before a named one (those after it are RC304).
+          const from = args.indexOf(arg);
+          const named = args.findIndex((a, i) => i > from && a.name !== null);
+          const last = args[(named < 0 ? args.length : named) - 1]!;
+          ev.report(messages.tooManyArguments, { start: arg.span.start, end: last.span.end }, { callee, max: positionalParams.length, actual: args.filter((a) => a.name === null).length });
+          extraReported = true;
+        }
         ok = false;
         continue;
       }

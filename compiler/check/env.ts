@@ -21,6 +21,8 @@ export interface Site {
 /** Extra parts of a diagnostic. */
 export interface ReportExtra {
   readonly notes?: readonly string[];
+  /** The fix, with the code to write (`= help:` lines). */
+  readonly help?: readonly string[];
   readonly related?: readonly RelatedSpan[];
 }
 
@@ -97,7 +99,7 @@ export class CheckEnv {
       if (site.location.source === at.source && site.location.span.start === at.span.start) continue;
       related.push({ source: site.location.source, span: site.location.span, message: `in this use of block '${site.block}'` });
     }
-    this.add(diagnostic(template, at.source, at.span, args, { notes, related }));
+    this.add(diagnostic(template, at.source, at.span, args, { notes, related, help: extra.help ?? [] }));
   }
 
   /** Runs `fn`, keeping the diagnostics it reports out of the result; returns them. */

@@ -20,8 +20,10 @@ export interface Diagnostic {
   readonly source: Source;
   readonly span: Span;
   readonly related: readonly RelatedSpan[];
-  /** Extra sentences shown after the snippet ("did you mean ...", hints). */
+  /** Extra sentences shown after the snippet ("did you mean ...", why). */
   readonly notes: readonly string[];
+  /** The fix, where it is known, with the code to write: "write `-> relu`". Shown after the notes. */
+  readonly help: readonly string[];
 }
 
 /** Values substituted for `{name}` placeholders in a message template. */
@@ -61,7 +63,7 @@ export function diagnostic(
   source: Source,
   span: Span,
   args: MessageArgs = {},
-  extra: { related?: readonly RelatedSpan[]; notes?: readonly string[] } = {},
+  extra: { related?: readonly RelatedSpan[]; notes?: readonly string[]; help?: readonly string[] } = {},
 ): Diagnostic {
   return {
     code: template.code,
@@ -71,6 +73,7 @@ export function diagnostic(
     span,
     related: (extra.related ?? []).map((r) => ({ ...r, message: clipValue(r.message, MAX_NOTE) })),
     notes: (extra.notes ?? []).map((note) => clipValue(note, MAX_NOTE)),
+    help: (extra.help ?? []).map((line) => clipValue(line, MAX_NOTE)),
   };
 }
 

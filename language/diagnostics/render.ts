@@ -10,6 +10,8 @@ import type { Span } from "../ast.js";
  *         |               ^^^^^^
  *       = note: did you mean 'dense'?
  *
+ * Notes say why or what else is known; a `help` line gives the fix, with the
+ * code to write, where it is known.
  * One renderer serves the CLI, the golden tests and the language server.
  */
 export function renderDiagnostic(d: Diagnostic): string {
@@ -22,6 +24,7 @@ export function renderDiagnostic(d: Diagnostic): string {
     lines.push(...codeFrame(rel.source, rel.span));
   }
   for (const note of d.notes) lines.push(`  = note: ${note}`);
+  for (const help of d.help) lines.push(`  = help: ${help}`);
   return lines.join("\n");
 }
 
@@ -111,6 +114,7 @@ export function diagnosticToJson(d: Diagnostic): Record<string, unknown> {
     code: d.code,
     message: d.message,
     notes: d.notes,
+    help: d.help,
     related: d.related.map((r) => {
       const p = r.source.position(r.span.start);
       return { file: r.source.name, line: p.line, column: p.column, message: r.message };
