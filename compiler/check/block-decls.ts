@@ -233,25 +233,43 @@ function visitIdents(e: Expr, visit: (id: Ident, call: CallExpr | null, enumSlot
  */
 function findRecursion(env: CheckEnv, graph: ReadonlyMap<BlockDecl, { block: BlockRef; uses: BlockUse[] }>): void {
   const state = new Map<BlockDecl, "open" | "done">();
-  const stack: BlockDecl[] = [];
-  const visit = (decl: BlockDecl): void => {
+  // Depth first with an explicit stack (a chain of thousands of blocks must not exhaust the call stack):
+  // each entry is an open block and the index of the next use to follow.
+  const stack: { decl: BlockDecl; next: number }[] = [];
+  const open = (decl: BlockDecl): void => {
     state.set(decl, "open");
-    stack.push(decl);
-    const node = graph.get(decl);
-    for (const use of node?.uses ?? []) {
+    stack.push({ decl, next: 0 });
+  };
+  for (const root of graph.keys()) {
+    if (state.has(root)) continue;
+    open(root);
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]!;
+      const node = graph.get(top.decl);
+      const use = node?.uses[top.next++];
+      if (!use) {
+        stack.pop();
+        state.set(top.decl, "done");
+        continue;
+      }
       const target = use.block.decl;
       const s = state.get(target);
-      if (s === "open") {
-        const cycle = stack.slice(stack.indexOf(target));
-        cycle.forEach((d) => env.recursiveBlocks.add(d));
-        const names = [...cycle, target].map((d) => d.name.text);
-        env.report(messages.recursiveBlock, { source: node!.block.module.source, span: use.span }, { name: target.name.text }, {
-          notes: cycle.length > 1 ? [`the cycle: ${names.join(" -> ")}`] : [],
-        });
-      } else if (s === undefined) visit(target);
+      if (s === undefined) {
+        open(target);
+        continue;
+      }
+      if (s === "done") continue;
+      const cycle = stack.slice(stack.findIndex((e) => e.decl === target)).map((e) => e.decl);
+      cycle.forEach((d) => env.recursiveBlocks.add(d));
+      env.report(messages.recursiveBlock, { source: node!.block.module.source, span: use.span }, { name: target.name.text }, {
+        notes: cycle.length > 1 ? [describeBlockCycle([...cycle, target].map((d) => d.name.text))] : [],
+      });
     }
-    stack.pop();
-    state.set(decl, "done");
-  };
-  for (const decl of graph.keys()) if (!state.has(decl)) visit(decl);
+  }
+}
+
+/** `the cycle: a -> b -> a`, shortened in the middle when long. */
+function describeBlockCycle(names: readonly string[]): string {
+  const shown = names.length > 8 ? [...names.slice(0, 3), "…", ...names.slice(-3)] : names;
+  return `the cycle: ${shown.join(" -> ")}`;
 }

@@ -8,7 +8,8 @@ import { sortDiagnostics, type Diagnostic } from "../../language/diagnostics/dia
 import type { Source } from "../../language/source.js";
 import { checkBlockDecls } from "./block-decls.js";
 import { checkData } from "./data.js";
-import { CheckEnv } from "./env.js";
+import { CheckEnv, MAX_NESTING } from "./env.js";
+import { messages } from "../../language/diagnostics/messages.js";
 import type { FileHost } from "./file-host.js";
 import { checkModel } from "./model.js";
 import { loadModules, type ModuleInfo } from "./modules.js";
@@ -45,6 +46,29 @@ export interface CheckResult {
 export function checkProgram(entry: Source, host: FileHost, options: CheckOptions = {}): CheckResult {
   const env = new CheckEnv(options.suggester);
   const modules = loadModules(entry, host, env);
+  try {
+    return checkModules(env, modules);
+  } catch (error) {
+    if (!isStackOverflow(error)) throw error;
+    // Nesting is bounded (MAX_NESTING, order.ts), but a program can still combine deep
+    // nesting with deep expressions at every level: it gets a coded error, never a crash.
+    const at = env.deepest?.site ?? { source: entry, span: { start: 0, end: 0 } };
+    env.report(messages.applicationTooDeep, at, { levels: (env.deepest?.level ?? 0).toLocaleString("en-US") }, {
+      notes: [
+        `checking ran out of stack here: a level with inputs, lets or long expressions takes more of it than the ${MAX_NESTING.toLocaleString("en-US")} levels a chain of plain layers may have`,
+      ],
+    });
+    return { program: { files: modules.map((m) => m.source.name), models: [], data: [], pipelines: [] }, diagnostics: sortDiagnostics(env.diagnostics()) };
+  }
+}
+
+/** True for the error JavaScript throws when the call stack is exhausted. */
+function isStackOverflow(error: unknown): boolean {
+  return error instanceof RangeError && /call stack/i.test(error.message);
+}
+
+/** Checks loaded modules: blocks, then models, data and pipelines. */
+function checkModules(env: CheckEnv, modules: readonly ModuleInfo[]): CheckResult {
   // A tree with syntax errors has holes: checking it would only add confusing
   // follow-on errors, so syntax errors are reported alone.
   const syntaxErrors = env.diagnostics().filter((d) => d.severity === "error" && isParseCode(d.code));

@@ -6,7 +6,7 @@
 import type { Span } from "../../language/ast.js";
 import type { Source } from "../../language/source.js";
 import { diagnostic, type Diagnostic, type MessageArgs, type RelatedSpan } from "../../language/diagnostics/diagnostic.js";
-import type { MessageTemplate } from "../../language/diagnostics/messages.js";
+import { messages, type MessageTemplate } from "../../language/diagnostics/messages.js";
 import type { Location } from "./program.js";
 import { Suggester } from "./suggest.js";
 
@@ -25,6 +25,22 @@ export interface ReportExtra {
   readonly help?: readonly string[];
   readonly related?: readonly RelatedSpan[];
 }
+
+/**
+ * How deeply parts and blocks may be applied inside one another: a part
+ * whose layers use a part whose layers use a part ..., or a block whose body
+ * uses a block .... Each level is a few nested calls of the checker, so the
+ * limit keeps deep programs within the stack (spec/names.md).
+ */
+export const MAX_NESTING = 1500;
+
+/**
+ * How many layers checking may make in one run: every built-in layer
+ * applied, every block instantiated, every copy a `repeat` makes. Nested
+ * `repeat`s and blocks multiply, so without a limit a short program could
+ * expand to billions of layers (spec/layers.md#repeat).
+ */
+export const MAX_LAYERS = 100_000;
 
 /** Collects diagnostics, without duplicates (a block used twice reports its problems once). */
 export class CheckEnv {
@@ -54,6 +70,63 @@ export class CheckEnv {
     const value = compute();
     map.set(key, value);
     return value;
+  }
+
+  /** Where parts and blocks are being applied, outermost first. */
+  private readonly nesting: Location[] = [];
+  /** The innermost application seen so far and its level, for a program that overflows the stack anyway (check.ts). */
+  deepest: { readonly site: Location; readonly level: number } | null = null;
+
+  /**
+   * Enters the application of a part or a block at `site`; false (after
+   * reporting RC214 once) when that would nest deeper than `MAX_NESTING`.
+   * Every `enter` that returns true is paired with a `leave`.
+   */
+  enter(site: Location): boolean {
+    if (this.nesting.length >= MAX_NESTING) {
+      if (!this.tooDeep) {
+        this.tooDeep = true;
+        this.report(messages.applicationTooDeep, site, { levels: MAX_NESTING.toLocaleString("en-US") }, {
+          notes: [`at most ${MAX_NESTING.toLocaleString("en-US")} levels are checked; the outermost application is at ${describeLocation(this.nesting[0]!)}`],
+        });
+      }
+      return false;
+    }
+    this.nesting.push(site);
+    if (this.nesting.length > (this.deepest?.level ?? 0)) this.deepest = { site, level: this.nesting.length };
+    return true;
+  }
+
+  /** Leaves the innermost application. */
+  leave(): void {
+    this.nesting.pop();
+  }
+
+  private tooDeep = false;
+
+  /** Layers made so far in this run (see `MAX_LAYERS`). */
+  layersMade = 0;
+  private tooLarge = false;
+
+  /**
+   * Counts a layer made at `site`; false (after reporting RC534 once) past
+   * `MAX_LAYERS`, when the caller stops expanding.
+   */
+  makeLayer(site: Location): boolean {
+    if (this.layersMade >= MAX_LAYERS) {
+      if (!this.tooLarge) {
+        this.tooLarge = true;
+        this.report(messages.expansionTooLarge, site, { limit: MAX_LAYERS.toLocaleString("en-US") });
+      }
+      return false;
+    }
+    this.layersMade++;
+    return true;
+  }
+
+  /** Marks the expansion limit as reported (a repeat refused up front, RC533), so it is not reported again. */
+  refuseExpansion(): void {
+    this.tooLarge = true;
   }
 
   /** Adds a finished diagnostic (e.g. from the parser). */
@@ -123,6 +196,12 @@ export class CheckEnv {
   diagnostics(): Diagnostic[] {
     return this.list.slice();
   }
+}
+
+/** `main.repr:3:15`, for notes. */
+export function describeLocation(l: Location): string {
+  const p = l.source.position(l.span.start);
+  return `${l.source.name}:${p.line}:${p.column}`;
 }
 
 /** A location in a source. */

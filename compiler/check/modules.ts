@@ -58,9 +58,11 @@ function displayName(path: string, host: FileHost): string {
 export function loadModules(entry: Source, host: FileHost, env: CheckEnv): ModuleInfo[] {
   const loaded = new Map<string, ModuleInfo>();
   const order: ModuleInfo[] = [];
-  const stack: ModuleInfo[] = [];
+  // Files being loaded, outermost first, each with the index of its next item: depth first with
+  // an explicit stack, so a chain of thousands of imports does not exhaust the call stack.
+  const stack: { module: ModuleInfo; next: number }[] = [];
 
-  const visit = (path: string, source: Source): ModuleInfo => {
+  const open = (path: string, source: Source): ModuleInfo => {
     const parsed = parse(source);
     parsed.diagnostics.forEach((d) => env.add(d));
     const module: ModuleInfo = {
@@ -76,34 +78,43 @@ export function loadModules(entry: Source, host: FileHost, env: CheckEnv): Modul
     if (module.isStd) env.stdSources.add(source);
     loaded.set(path, module);
     order.push(module);
-    stack.push(module);
-    for (const item of parsed.ast.items) {
-      if (item.kind !== "Import") continue;
-      const target = host.resolve(path, item.path.value);
-      const onStack = stack.findIndex((m) => m.path === target);
-      if (onStack >= 0) {
-        const cycle = [...stack.slice(onStack), stack[onStack]!].map((m) => m.source.name).join(" -> ");
-        env.report(messages.importCycle, { source, span: item.path.span }, { path: item.path.value }, { notes: [`the cycle: ${cycle}`] });
-        module.imports.push({ decl: item, target: null });
-        continue;
-      }
-      let next = loaded.get(target);
-      if (!next) {
-        const text = host.readFile(target);
-        if (text === null) {
-          env.report(messages.importNotFound, { source, span: item.path.span }, { path: item.path.value, resolved: displayName(target, host) });
-          module.imports.push({ decl: item, target: null });
-          continue;
-        }
-        next = visit(target, new Source(displayName(target, host), text));
-      }
-      module.imports.push({ decl: item, target: next });
-    }
-    stack.pop();
+    stack.push({ module, next: 0 });
     return module;
   };
 
-  visit(entryPath(entry, host), entry);
+  open(entryPath(entry, host), entry);
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1]!;
+    const { module } = top;
+    const item = module.ast.items[top.next++];
+    if (!item) {
+      stack.pop();
+      continue;
+    }
+    if (item.kind !== "Import") continue;
+    const source = module.source;
+    const target = host.resolve(module.path, item.path.value);
+    const onStack = stack.findIndex((e) => e.module.path === target);
+    if (onStack >= 0) {
+      const cycle = [...stack.slice(onStack), stack[onStack]!].map((e) => e.module.source.name).join(" -> ");
+      env.report(messages.importCycle, { source, span: item.path.span }, { path: item.path.value }, { notes: [`the cycle: ${cycle}`] });
+      module.imports.push({ decl: item, target: null });
+      continue;
+    }
+    const known = loaded.get(target);
+    if (known) {
+      module.imports.push({ decl: item, target: known });
+      continue;
+    }
+    const text = host.readFile(target);
+    if (text === null) {
+      env.report(messages.importNotFound, { source, span: item.path.span }, { path: item.path.value, resolved: displayName(target, host) });
+      module.imports.push({ decl: item, target: null });
+      continue;
+    }
+    // The import is recorded now; the imported file is loaded next, before this one's later imports.
+    module.imports.push({ decl: item, target: open(target, new Source(displayName(target, host), text)) });
+  }
   for (const m of order) collectOwn(m, env);
   for (const m of order) bindImports(m, env);
   return order;

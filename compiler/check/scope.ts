@@ -107,15 +107,25 @@ export function fixed(value: Value, location: Location | null = null, sort?: Nam
   return { get: () => value, location, ...(sort ? { sort } : {}) };
 }
 
+/** A binding computed on first use, whose value can also be settled up front. */
+export interface LazyBinding extends Binding {
+  /** Fixes the value without computing it (a definition on a cycle already reported stands for the error value). */
+  settle(value: Value): void;
+}
+
 /**
  * A binding computed on first use. Using it while it is being computed is a
  * cycle: `onCycle` reports it at the use and the use gets the error value.
  */
-export function lazy(location: Location | null, compute: () => Value, onCycle: (at: Span) => void): Binding {
+export function lazy(location: Location | null, compute: () => Value, onCycle: (at: Span) => void): LazyBinding {
   let state: "new" | "busy" | "done" = "new";
   let value: Value = ERROR;
   return {
     location,
+    settle(v) {
+      state = "done";
+      value = v;
+    },
     get(at) {
       if (state === "done") return value;
       if (state === "busy") {
