@@ -12,7 +12,7 @@ import { instantiateBlock } from "./blocks.js";
 import { MAX_LAYERS } from "./env.js";
 import type { Applied, Evaluator, Typed } from "./evaluator.js";
 import type { LayerNode, Location } from "./program.js";
-import { describeType, formatShape, sameShape, type TensorType } from "./types.js";
+import { describeType, elementCount, formatShape, sameShape, shapeFits, type TensorType } from "./types.js";
 import { describeLayer, type LayerValue, type PartState } from "./values.js";
 
 function within(location: Location, site: Location): boolean {
@@ -108,7 +108,7 @@ function applyBuiltin(ev: Evaluator, layer: Extract<LayerValue, { kind: "builtin
     }
   }
   if (def.repeats) return applyRepeat(ev, layer, x, site, within);
-  if (!ev.env.makeLayer(layer.location)) return null;
+  if (!ev.env.makeLayer(layer.location, ev.sites)) return null;
   const out = def.shape(x.type, layer.args);
   if (isFailure(out)) {
     reportFailure(ev, out, { layer: label, origin: x.origin, actual: describeType(x.type) }, layer.location, layer.argSpans, site, x.origin);
@@ -118,10 +118,24 @@ function applyBuiltin(ev: Evaluator, layer: Extract<LayerValue, { kind: "builtin
     def.rowwise && x.type.positions !== undefined && out.shape.length === x.type.shape.length && out.shape[0] === x.type.shape[0];
   const output: TensorType = keepPositions ? { ...out, positions: x.type.positions! } : withoutPositions(out);
   const params = def.paramCount(x.type, layer.args, output);
+  if (!fitsExactly(ev, label, layer.location, output, params)) return null;
   return {
     node: { kind: "builtin", name: def.name, category: def.category, args: toArgs(layer.args), children: [], input: x.type, output, params, location: layer.location },
     output,
   };
+}
+
+/** Whether a layer's output and parameter count can be represented exactly; reports RC419 or RC420 when not. */
+function fitsExactly(ev: Evaluator, label: string, location: Location, output: TensorType, params: number): boolean {
+  if (!shapeFits(output.shape)) {
+    ev.reportAt(messages.shapeTooLarge, location, { construct: `the output of ${label}`, shape: formatShape(output), count: elementCount(output.shape).toExponential(2) });
+    return false;
+  }
+  if (!Number.isSafeInteger(params)) {
+    ev.reportAt(messages.paramsTooLarge, location, { construct: label, count: params.toExponential(2) });
+    return false;
+  }
+  return true;
 }
 
 function withinSite(l: Location, site: Location): boolean {

@@ -8,6 +8,7 @@ import { messages } from "../../language/diagnostics/messages.js";
 import { describeParamType, inRange, type ParamSpec, type ParamType } from "../builtins/spec.js";
 import type { Evaluator } from "./evaluator.js";
 import { didYouMeanNote } from "./suggest.js";
+import { MAX_DIMENSION } from "./types.js";
 import { ERROR, describeValue, type Value } from "./values.js";
 
 /** An argument as written: `256`, `ratio: 0.75`, or a settings entry. */
@@ -162,6 +163,11 @@ export function checkValue(ev: Evaluator, callee: string, name: string, t: Param
       if (v.kind !== "number" || (t.kind === "int" && !v.int)) return wrong();
       if (!inRange(t, v.value)) {
         ev.report(messages.argumentOutOfRange, span, { name, callee, expected: describeParamType(t), actual: v.value });
+        return ERROR;
+      }
+      // An int without its own bound is a size or a count (units, filters, vocab, classes): at most 2^31 - 1.
+      if (t.kind === "int" && t.max === undefined && v.value > MAX_DIMENSION) {
+        ev.report(messages.sizeTooLarge, span, { what: `argument '${name}' of ${callee}, '${ev.module.source.slice(span)}',`, value: v.value.toLocaleString("en-US") });
         return ERROR;
       }
       return v;

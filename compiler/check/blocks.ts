@@ -31,7 +31,7 @@ export function instantiateBlock(
   site: Location,
   apply: (ev: Evaluator, layer: LayerValue, x: Typed, site: Location, within: string | null) => Applied | null,
 ): Applied | null {
-  if (usesItself(ev, layer, site) || !ev.env.makeLayer(site) || !ev.env.enter(site)) return null;
+  if (usesItself(ev, layer, site) || !ev.env.makeLayer(site, ev.sites) || !ev.env.enter(site)) return null;
   try {
     const open = openBlock(ev, layer, site);
     const body = sequentialBody(open, x, site);

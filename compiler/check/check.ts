@@ -4,7 +4,8 @@
  * pipeline, returning the checked program and every diagnostic.
  */
 import type { DataDecl, ModelDecl } from "../../language/ast.js";
-import { sortDiagnostics, type Diagnostic } from "../../language/diagnostics/diagnostic.js";
+import { hasErrors, sortDiagnostics, type Diagnostic } from "../../language/diagnostics/diagnostic.js";
+import { DEFAULT_MEMORY_LIMIT, checkMemory, type MemoryLimit } from "./memory.js";
 import type { Source } from "../../language/source.js";
 import { checkBlockDecls } from "./block-decls.js";
 import { checkData } from "./data.js";
@@ -29,6 +30,8 @@ function isParseCode(code: string): boolean {
 export interface CheckOptions {
   /** Finds "did you mean" suggestions; pass one to bound or observe their work (tests count its comparisons). */
   readonly suggester?: Suggester;
+  /** The memory a model may need (RC535); 4 GB by default. */
+  readonly maxMemory?: MemoryLimit;
 }
 
 /** What checking produces: always a program (possibly partial), plus every problem found. */
@@ -47,7 +50,11 @@ export function checkProgram(entry: Source, host: FileHost, options: CheckOption
   const env = new CheckEnv(options.suggester);
   const modules = loadModules(entry, host, env);
   try {
-    return checkModules(env, modules);
+    const result = checkModules(env, modules);
+    // Memory is estimated from complete shapes only: a program with errors has holes.
+    if (hasErrors(result.diagnostics)) return result;
+    const memory = checkMemory(result.program, options.maxMemory ?? DEFAULT_MEMORY_LIMIT);
+    return memory.length === 0 ? result : { ...result, diagnostics: sortDiagnostics([...result.diagnostics, ...memory]) };
   } catch (error) {
     if (!isStackOverflow(error)) throw error;
     // Nesting is bounded (MAX_NESTING, order.ts), but a program can still combine deep

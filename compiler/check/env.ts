@@ -112,11 +112,14 @@ export class CheckEnv {
    * Counts a layer made at `site`; false (after reporting RC534 once) past
    * `MAX_LAYERS`, when the caller stops expanding.
    */
-  makeLayer(site: Location): boolean {
+  makeLayer(site: Location, sites: readonly Site[]): boolean {
     if (this.layersMade >= MAX_LAYERS) {
       if (!this.tooLarge) {
         this.tooLarge = true;
-        this.report(messages.expansionTooLarge, site, { limit: MAX_LAYERS.toLocaleString("en-US") });
+        const outermost = this.nesting[0];
+        this.report(messages.expansionTooLarge, site, { limit: MAX_LAYERS.toLocaleString("en-US") }, {
+          notes: outermost ? [`the outermost application is at ${describeLocation(outermost)}`] : [],
+        }, sites);
       }
       return false;
     }

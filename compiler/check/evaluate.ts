@@ -17,7 +17,7 @@ import type { ModuleInfo } from "./modules.js";
 import type { LayerNode, Location, NodeId } from "./program.js";
 import type { Binding, Scope } from "./scope.js";
 import { editThreshold } from "./suggest.js";
-import { formatShape, sameShape, type TensorType } from "./types.js";
+import { MAX_DIMENSION, elementCount, formatDims, formatShape, sameShape, shapeFits, type TensorType } from "./types.js";
 import { ERROR, describeLayer, describeValue, type LayerValue, type MaskValue, type TensorValue, type Value } from "./values.js";
 
 const NONE: ReadonlySet<Allowance> = new Set();
@@ -86,6 +86,10 @@ export class ExpressionEvaluator implements Evaluator {
   evaluate(e: Expr): Value {
     switch (e.kind) {
       case "Number":
+        if (!Number.isFinite(e.value)) {
+          this.report(messages.notFinite, e.span, { expr: e.raw, value: String(e.value) });
+          return ERROR;
+        }
         return { kind: "number", value: e.value, int: isIntLiteral(e.raw) };
       case "String":
         return { kind: "string", value: e.value };
@@ -282,11 +286,19 @@ export class ExpressionEvaluator implements Evaluator {
       const dims: number[] = [];
       for (const index of e.indices) {
         const v = this.evaluate(index);
+        if (v.kind === "number" && v.int && v.value > MAX_DIMENSION) {
+          this.report(messages.sizeTooLarge, index.span, { what: `the dimension '${this.module.source.slice(index.span)}'`, value: v.value.toLocaleString("en-US") });
+          return ERROR;
+        }
         if (v.kind === "number" && v.int && v.value >= 1) dims.push(v.value);
         else if (v.kind !== "error") {
           this.report(messages.invalidDimension, index.span, { actual: describeValue(v) });
           return ERROR;
         } else return ERROR;
+      }
+      if (!shapeFits(dims)) {
+        this.report(messages.shapeTooLarge, e.span, { construct: `the type '${this.module.source.slice(e.span)}'`, shape: formatDims(dims), count: elementCount(dims).toExponential(2) });
+        return ERROR;
       }
       return { kind: "type", type: { dtype: target.def.dtype, shape: dims, batched: true } };
     }
@@ -305,6 +317,15 @@ export class ExpressionEvaluator implements Evaluator {
         return ERROR;
       }
       const value = e.op === "+" ? left.value + right.value : e.op === "-" ? left.value - right.value : e.op === "*" ? left.value * right.value : left.value / right.value;
+      // Arithmetic is exact or refused: an int past 2^53 - 1 would be silently rounded, a float past 1.8e308 infinite.
+      if (!Number.isFinite(value)) {
+        this.report(messages.notFinite, e.span, { expr: this.module.source.slice(e.span), value: String(value) });
+        return ERROR;
+      }
+      if (left.int && right.int && e.op !== "/" && !Number.isSafeInteger(value)) {
+        this.report(messages.intTooLarge, e.span, { expr: this.module.source.slice(e.span), value: value.toExponential(2) });
+        return ERROR;
+      }
       // Decision (spec): '/' on ints is exact; it gives an int when the division is exact, else a float.
       return { kind: "number", value, int: left.int && right.int && Number.isInteger(value) };
     }

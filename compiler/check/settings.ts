@@ -15,13 +15,16 @@ import type { Args, StepSettings } from "./program.js";
 
 type Handler = ParamSpec | "optimizer" | "schedule" | "objective" | "lr_scale" | "metrics";
 
+/** A seed: any 32-bit unsigned int, as `--seed` takes (not a size, so not bound by the largest size). */
+const SEED: ParamSpec["type"] = { kind: "int", min: 0, max: 2 ** 32 - 1 };
+
 const spec = (name: string, type: ParamSpec["type"], doc: string): ParamSpec => ({ name, type, doc, optional: true });
 
 const training: Record<string, Handler> = {
   epochs: spec("epochs", POS_INT, "Passes over the data."),
   steps: spec("steps", POS_INT, "Optimizer steps (instead of epochs)."),
   batch: spec("batch", POS_INT, "Examples per step."),
-  seed: spec("seed", NONNEG_INT, "Seed of every random draw in the step."),
+  seed: spec("seed", SEED, "Seed of every random draw in the step."),
   optimizer: "optimizer",
   weight_decay: spec("weight_decay", NONNEG_FLOAT, "L2 penalty added to the gradient."),
   clip: spec("clip", POS_FLOAT, "Largest global gradient norm."),
@@ -37,7 +40,7 @@ const bySteps: Record<string, Record<string, Handler>> = {
   adapt: training,
   test: {
     batch: spec("batch", POS_INT, "Examples per evaluation batch."),
-    seed: spec("seed", NONNEG_INT, "Seed of every random draw in the step."),
+    seed: spec("seed", SEED, "Seed of every random draw in the step."),
     metrics: "metrics",
   },
   freeze: { train_mode: spec("train_mode", { kind: "bool" }, "Keep dropout and batch statistics in training mode.") },

@@ -43,4 +43,14 @@ export const pipelineMessages = {
     severity: "error",
     text: "the program expands to more than {limit} layers here: blocks and repeats used inside one another multiply",
   },
+  memoryTooLarge: {
+    code: "RC535",
+    severity: "error",
+    text: "model '{model}' needs about {total} for {use}, more than the memory limit of {limit} ({origin})",
+  },
+  memoryLarge: {
+    code: "RC536",
+    severity: "warning",
+    text: "model '{model}' needs about {total} for {use}, more than half the memory limit of {limit} ({origin})",
+  },
 } satisfies Record<string, MessageTemplate>;
