@@ -132,6 +132,7 @@ function resolveType(ev: ExpressionEvaluator, type: Expr, uses: BlockUse[]): voi
 function resolveNames(ev: ExpressionEvaluator, e: Expr, uses: BlockUse[]): void {
   visitIdents(e, (id, call, enumValues) => {
     const binding = ev.scope.lookup(id.name);
+    if (!binding && ev.module.wildcardFailed) return;
     if (!binding) {
       if (enumValues) {
         if (enumValues.values.includes(id.name)) return;

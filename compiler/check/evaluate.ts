@@ -129,6 +129,8 @@ export class ExpressionEvaluator implements Evaluator {
   lookup(name: string, span: Span): Value {
     const binding = this.scope.lookup(name);
     if (binding) return binding.get(span);
+    // Any name might have come from a wildcard import that failed (already reported).
+    if (this.module.wildcardFailed) return ERROR;
     const candidates = this.scope.near(name, editThreshold(name.length), (b) => this.couldStandHere(b));
     this.report(messages.unknownName, span, { name }, { notes: this.env.didYouMean(name, candidates) });
     return ERROR;

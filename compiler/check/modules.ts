@@ -34,8 +34,14 @@ export interface ModuleInfo {
   readonly own: Map<string, TopDecl>;
   /** Everything visible at its top level: own declarations and imported ones. */
   readonly scope: Map<string, TopDecl>;
-  /** Names it imports that the target does not declare (RC205): they stand for the error value. */
+  /**
+   * Names it imports that could not be bound: the target does not declare
+   * them (RC205), or the import itself failed (RC203, RC204). They stand for
+   * the error value, so their uses are not reported again.
+   */
   readonly unresolved: Set<string>;
+  /** True when a wildcard import of it failed: any name might have come from it, so unknown names stay quiet. */
+  wildcardFailed: boolean;
 }
 
 /** The entry file's key: its path as the host resolves it. */
@@ -74,6 +80,7 @@ export function loadModules(entry: Source, host: FileHost, env: CheckEnv): Modul
       own: new Map(),
       scope: new Map(),
       unresolved: new Set(),
+      wildcardFailed: false,
     };
     if (module.isStd) env.stdSources.add(source);
     loaded.set(path, module);
@@ -189,7 +196,12 @@ function bindImports(module: ModuleInfo, env: CheckEnv): void {
     if (byName) named.set(decl.decl, at);
   };
   for (const { decl: imp, target } of module.imports) {
-    if (!target) continue;
+    if (!target) {
+      // The import was reported (a cycle, a missing file): what it would have bound is not reported again.
+      if (imp.names === null) module.wildcardFailed = true;
+      else for (const name of imp.names) if (!module.scope.has(name.text)) module.unresolved.add(name.text);
+      continue;
+    }
     if (imp.names === null) {
       for (const [name, decl] of target.own) if (decl.kind !== "pipeline") bind(name, decl, imp.path, false);
       continue;

@@ -217,8 +217,8 @@ function resolveModel(ev: Evaluator, step: Extract<PipelineStep, { kind: "Pretra
   const name = step.model.text;
   const top = ev.module.scope.get(name);
   if (top?.kind === "model") return { decl: top.decl, module: top.module };
-  // A name whose import failed was reported there (RC205).
-  if (!top && ev.module.unresolved.has(name)) return null;
+  // A name whose import failed was reported there (RC203, RC204, RC205).
+  if (!top && (ev.module.unresolved.has(name) || ev.module.wildcardFailed)) return null;
   const models = [...ev.module.scope.values()].filter((t) => t.kind === "model").map((t) => t.decl.name.text);
   ev.report(messages.unknownModel, step.model.span, { name }, { notes: ev.env.didYouMean(name, models) });
   return null;

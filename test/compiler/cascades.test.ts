@@ -83,3 +83,21 @@ describe("messages describe values by what they are", () => {
     expect(d!.message).toBe("mask 'm' (features) with ratio 0.99 would produce an empty output from [16]");
   });
 });
+
+describe("names whose import failed stay quiet", () => {
+  it("a name imported through an import cycle is not also an unknown name", () => {
+    const files = { "b.repr": 'import { C } from "./main"\nblock B() {\n  C -> dense(4)\n}\n' };
+    const src = 'import { B } from "./b"\nmodel A {\n  input x: f32[4]\n  encoder f = B\n  loss l = mse(f(x), x)\n}\nblock C() {\n  relu\n}\n';
+    const [d] = expectErrors(src, [{ code: "RC203", line: 1, column: 19, file: "b.repr" }], files);
+    expect(d!.notes).toEqual(["the cycle: main.repr -> b.repr -> main.repr"]);
+  });
+
+  it("a name imported from a missing file is not also an unknown name", () => {
+    expectErrors('import { mlp2 } from "./nothere"\nmodel M {\n  input x: f32[4]\n  encoder f = mlp2(4)\n  loss l = mse(f(x), x)\n}\n', [{ code: "RC204", line: 1, column: 22 }]);
+  });
+
+  it("after a wildcard import that failed, unknown names, blocks and models stay quiet", () => {
+    const src = 'import "./nothere"\nblock b() {\n  helper -> relu\n}\nmodel M {\n  input x: f32[4]\n  encoder f = mlp2(4)\n  loss l = mse(f(x), x)\n}\ndata d {\n  x: f32[4]\n}\npipeline P {\n  pretrain Other on d.train\n}\n';
+    expectErrors(src, [{ code: "RC204", line: 1, column: 8 }]);
+  });
+});
