@@ -35,7 +35,13 @@ export function reportFailure(
   if (site && !within(location, site)) {
     related.push({ source: site.source, span: site.span, message: `applied here${origin ? ` to ${origin}` : ""}` });
   }
-  ev.reportAt(failure.failure, at, { ...defaults, ...failure.args }, { notes: failure.notes ?? [], related });
+  // A fix on an argument shows the argument as written, with the layer to apply after it.
+  const help = [...(failure.help ?? [])];
+  for (const fix of failure.fixes ?? []) {
+    const span = argSpans.get(fix.arg);
+    if (span) help.push(`write '${location.source.slice(span)} -> ${fix.then}'`);
+  }
+  ev.reportAt(failure.failure, at, { ...defaults, ...failure.args }, { notes: failure.notes ?? [], related, help });
 }
 
 /**

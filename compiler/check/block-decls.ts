@@ -16,6 +16,7 @@ import { ExpressionEvaluator } from "./evaluate.js";
 import type { ModuleInfo } from "./modules.js";
 import { Scope, fixed, moduleScope } from "./scope.js";
 import { editThreshold } from "./suggest.js";
+import { foreignNameHelp } from "./foreign-names.js";
 import { ERROR, type BlockRef } from "./values.js";
 
 /** A use of a block inside another block's declaration. */
@@ -47,7 +48,11 @@ function checkForm(env: CheckEnv, block: BlockRef): void {
   const name = decl.name.text;
   const source = module.source;
   if (exprs.length > 1 || (exprs.length > 0 && inputs.length + lets.length + outputs.length > 0)) {
-    env.report(messages.blockBody, { source, span: (exprs.length > 1 && inputs.length === 0 ? exprs[1]! : exprs[0]!).span }, { name });
+    const second = exprs.length > 1 && inputs.length === 0 ? exprs[1]! : null;
+    // `dense(n) gelu` on one line is a missing '->', not a second statement.
+    const gap = second ? source.text.slice(exprs[0]!.span.end, second.span.start) : "\n";
+    const help = second && !/[\n\r]/.test(gap) ? [`layers are joined with '->': write '${source.slice(exprs[0]!.span)} -> ${source.slice(second.span)}'`] : [];
+    env.report(messages.blockBody, { source, span: (second ?? exprs[0]!).span }, { name }, { help });
   } else if (exprs.length === 0 && outputs.length === 0) {
     env.report(messages.blockWithoutOutput, { source, span: decl.name.span }, { name });
   }
@@ -143,6 +148,7 @@ function resolveNames(ev: ExpressionEvaluator, e: Expr, uses: BlockUse[]): void 
       }
       ev.report(messages.unknownName, id.span, { name: id.name }, {
         notes: ev.env.didYouMean(id.name, ev.scope.near(id.name, editThreshold(id.name.length), (b) => b.sort === undefined)),
+        help: foreignNameHelp(id.name),
       });
       return;
     }

@@ -10,6 +10,8 @@ import { messages, type MessageTemplate } from "../../language/diagnostics/messa
 import { applyLayer, applyPart } from "./apply.js";
 import { builtinByName, dataTypeByName } from "../builtins/index.js";
 import { asBareLayer, bindBuiltinArgs, evaluateCall } from "./calls.js";
+import { conversion } from "../builtins/conversions.js";
+import { foreignNameHelp } from "./foreign-names.js";
 import type { CheckEnv, ReportExtra, Site } from "./env.js";
 import type { Allowance, EvalContext, Evaluator } from "./evaluator.js";
 import type { GraphBuilder } from "./graph.js";
@@ -132,7 +134,7 @@ export class ExpressionEvaluator implements Evaluator {
     // Any name might have come from a wildcard import that failed (already reported).
     if (this.module.wildcardFailed) return ERROR;
     const candidates = this.scope.near(name, editThreshold(name.length), (b) => this.couldStandHere(b));
-    this.report(messages.unknownName, span, { name }, { notes: this.env.didYouMean(name, candidates) });
+    this.report(messages.unknownName, span, { name }, { notes: this.env.didYouMean(name, candidates), help: foreignNameHelp(name) });
     return ERROR;
   }
 
@@ -342,7 +344,10 @@ export class ExpressionEvaluator implements Evaluator {
       if (lo !== null && ro !== null) {
         if (l && r && (!sameShape(l.type.shape, r.type.shape) || l.type.batched !== r.type.batched)) {
           const op = { "+": "add", "-": "subtract", "*": "multiply", "/": "divide" }[e.op];
-          this.report(messages.operandShapes, e.span, { op, left: formatShape(l.type), right: formatShape(r.type) });
+          const then = l.type.batched === r.type.batched ? conversion(l.type.shape, r.type.shape) : null;
+          this.report(messages.operandShapes, e.span, { op, left: formatShape(l.type), right: formatShape(r.type) }, {
+            help: then ? [`write '(${this.module.source.slice(e.left.span)} -> ${then})'`] : [],
+          });
           return ERROR;
         }
         const base = (l ?? r)!;
