@@ -111,15 +111,18 @@ export function bindArgs(
   }
   if (variadic) values.set(variadic.name, { kind: "list", items: variadicItems });
 
+  const missing: ParamSpec[] = [];
   for (const p of params) {
     if (p.default !== undefined || p.optional) continue;
     if (p.variadic ? variadicItems.length > 0 : values.has(p.name)) continue;
-    if (suggested.has(p.name)) {
-      ok = false;
-      continue;
-    }
-    ev.report(messages.missingArgument, callSpan, { callee, name: p.name, expected: describeParamType(p.type) });
     ok = false;
+    if (!suggested.has(p.name)) missing.push(p);
+  }
+  // Arguments left out of one call are one mistake: one error names them all.
+  if (missing.length === 1) ev.report(messages.missingArgument, callSpan, { callee, name: missing[0]!.name, expected: describeParamType(missing[0]!.type) });
+  if (missing.length > 1) {
+    const named = missing.map((p) => `'${p.name}' (${describeParamType(p.type)})`);
+    ev.report(messages.missingArguments, callSpan, { callee, list: `${named.slice(0, -1).join(", ")} and ${named[named.length - 1]}` });
   }
   return { values, spans, ok };
 }

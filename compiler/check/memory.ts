@@ -144,7 +144,7 @@ export function estimateMemory(model: CheckedModel, use: ModelUse): MemoryEstima
   let largest: MemoryEstimate["largest"] = null;
   for (const p of model.parts) {
     const bytes = p.params * BYTES * (1 + (trained(p.name) ? 1 + use.statePerParam : 0)) + (perPart.get(p.name) ?? 0) * valueFactor;
-    if (!largest || bytes > largest.bytes) largest = { name: p.name, role: p.role, params: p.params, bytes, location: p.location };
+    if (bytes > 0 && (!largest || bytes > largest.bytes)) largest = { name: p.name, role: p.role, params: p.params, bytes, location: p.location };
   }
   return { model: model.name, use, params: model.totalParams, paramBytes, stateBytes, valueBytes, total: paramBytes + stateBytes + valueBytes, largest };
 }
@@ -246,13 +246,14 @@ export function checkMemory(program: CheckedProgram, limit: MemoryLimit, uses: R
 export function memoryDiagnostic(model: CheckedModel, e: MemoryEstimate, limit: MemoryLimit): Diagnostic | null {
   if (e.total <= limit.bytes / 2) return null;
   const over = e.total > limit.bytes;
-  const at = (over && e.largest?.location) || model.location;
+  // The part that needs the most is where to look, when it needs most of it; otherwise the model as a whole.
+  const at = over && e.largest && e.largest.bytes * 2 >= e.total ? e.largest.location : model.location;
   const args = { model: model.name, total: formatBytes(e.total), use: e.use.label, limit: formatBytes(limit.bytes), origin: limit.origin };
   const parts = [`parameters ${formatBytes(e.paramBytes)} (${e.params.toLocaleString("en-US")})`];
   if (e.stateBytes > 0) parts.push(`their gradients${e.use.statePerParam > 0 ? ` and ${e.use.optimizer} state` : ""} ${formatBytes(e.stateBytes)}`);
   parts.push(`values for a batch of ${e.use.batch.toLocaleString("en-US")} ${formatBytes(e.valueBytes)}`);
   const notes = [parts.join(", ")];
-  if (e.largest && e.largest.bytes > 0) {
+  if (e.largest) {
     notes.push(`${e.largest.role} '${e.largest.name}' needs ${formatBytes(e.largest.bytes)} of it (${e.largest.params.toLocaleString("en-US")} parameters)`);
   }
   if (!over) return diagnostic(messages.memoryLarge, at.source, at.span, args, { notes });

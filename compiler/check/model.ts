@@ -64,9 +64,7 @@ export function checkModel(env: CheckEnv, module: ModuleInfo, decl: ModelDecl, o
   const definitionOf = new Map<string, number>();
 
   const define = (name: Name, binding: Binding | null, definition?: Definition): void => {
-    // A reused built-in name is reported, then bound anyway so its uses do not cascade;
-    // a call of the name still reaches the built-in (see evaluateCall).
-    if (reusesReservedName(ev, name) && binding) binding = { ...binding, reservedName: true };
+    // A second definition is that one mistake, whatever its name (a reserved one was reported at the first).
     const first = seen.get(name.text);
     if (first) {
       ev.report(messages.duplicateDefinition, name.span, { name: name.text, scope: "model" }, {
@@ -74,6 +72,9 @@ export function checkModel(env: CheckEnv, module: ModuleInfo, decl: ModelDecl, o
       });
       return;
     }
+    // A reused built-in name is reported, then bound anyway so its uses do not cascade;
+    // a call of the name still reaches the built-in (see evaluateCall).
+    if (reusesReservedName(ev, name) && binding) binding = { ...binding, reservedName: true };
     seen.set(name.text, name);
     if (binding) scope.define(name.text, binding);
     if (definition) {

@@ -88,6 +88,14 @@ describe("the memory rule", () => {
     expect(run(2 * need)).toEqual([]);
   });
 
+  it("is reported at the model when no part needs most of it", () => {
+    const src = "model Wide {\n  input x: f32[2000000000]\n  encoder f = dense(4)\n  output x\n}\n";
+    const { diagnostics } = check(src);
+    expect(diagnostics.map((d) => d.code)).toEqual(["RC535", "RC527"]);
+    expect(diagnostics[0]!.source.position(diagnostics[0]!.span.start)).toEqual({ line: 1, column: 7 });
+    expect(diagnostics[0]!.notes).toEqual(["parameters 0 bytes (0), values for a batch of 32 477 GB"]);
+  });
+
   it("leaves programs with other errors alone (their shapes have holes)", () => {
     const src = "model Big {\n  input x: f32[4]\n  encoder f = dense(100000000)\n  loss l = mse(f(x), y)\n}\n";
     expect(check(src).diagnostics.map((d) => d.code)).toEqual(["RC201"]);

@@ -30,7 +30,9 @@ export const stepSettings: Rule = {
       }
     }
     const declaresLoss = facts.modelDecl?.members.some((m) => m.kind === "Loss") ?? true;
-    if (step.kind === "Pretrain" && !declaresLoss && model.name === step.model.text) {
+    // A model without a loss is one mistake: reported at the pipeline's first pretrain, not at a second one (RC505).
+    const firstPretrain = facts.pipeline.steps.findIndex((s) => s.kind === "Pretrain") === facts.index;
+    if (step.kind === "Pretrain" && firstPretrain && !declaresLoss && model.name === step.model.text) {
       report(messages.modelWithoutLoss, step.model.span, { model: model.name });
     }
     if (step.kind === "Adapt" || step.kind === "Pretrain") {
