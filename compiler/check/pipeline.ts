@@ -48,6 +48,8 @@ export function checkPipeline(env: CheckEnv, module: ModuleInfo, decl: PipelineD
   const replacements = new Map<string, LayerValue>();
   const relocated = new Set<string>();
   const steps: CheckedStep[] = [];
+  // Keys rules asked about in this pipeline (StepFacts.firstTime).
+  const asked = new Set<string>();
   let replaceFailed = false;
 
   /**
@@ -133,6 +135,11 @@ export function checkPipeline(env: CheckEnv, module: ModuleInfo, decl: PipelineD
       replaceFailed,
       report,
       didYouMean: (name, candidates) => env.didYouMean(name, candidates),
+      firstTime(key) {
+        if (asked.has(key)) return false;
+        asked.add(key);
+        return true;
+      },
     });
 
     const location = ev.loc(step.span);

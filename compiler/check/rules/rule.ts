@@ -79,6 +79,8 @@ export interface StepFacts {
   readonly pretrainedAt: Location | null;
   readonly report: Report;
   readonly didYouMean: DidYouMean;
+  /** True the first time `key` is asked in this pipeline: a mistake that spans steps is reported at the first. */
+  firstTime(key: string): boolean;
 }
 
 /** A semantic rule. */

@@ -27,37 +27,28 @@ function metricItems(facts: StepFacts): { name: string; expr: Expr }[] {
 }
 
 /**
- * Field mismatches already reported in each pipeline: a model input that does
- * not match its data is one mistake, reported at the first step that binds it.
- */
-const reported = new WeakMap<object, Set<string>>();
-
-/**
  * Each named input must be a field of the data with the input's type (label
- * inputs take the data's class count). False when one is not.
+ * inputs take the data's class count). False when one is not. A mismatch is
+ * one mistake, reported at the first step that binds the input.
  */
 function checkFields(facts: StepFacts, names: readonly string[]): boolean {
   const { model, data, step, report } = facts;
   if (!model || !data || !("data" in step)) return true;
-  let seen = reported.get(facts.pipeline);
-  if (!seen) reported.set(facts.pipeline, (seen = new Set()));
   let ok = true;
   for (const name of new Set(names)) {
     const input = model.inputs.find((i) => i.name === name);
     if (!input) continue;
     const field = data.fields.find((f) => f.name === name);
-    const key = `${data.name}.${name}`;
+    const key = `data field ${data.name}.${name}`;
     if (!field) {
       ok = false;
-      if (!seen.has(key)) report(messages.dataMissingField, step.data.span, { data: data.name, field: name, model: model.name });
-      seen.add(key);
+      if (facts.firstTime(key)) report(messages.dataMissingField, step.data.span, { data: data.name, field: name, model: model.name });
       continue;
     }
     const labels = input.type.classes !== undefined && field.type.classes !== undefined;
     if (!sameType(labels ? { ...field.type, classes: input.type.classes! } : field.type, input.type)) {
       ok = false;
-      if (!seen.has(key)) report(messages.dataFieldType, step.data.span, { field: name, model: model.name, expected: formatType(input.type), data: data.name, actual: formatType(field.type) });
-      seen.add(key);
+      if (facts.firstTime(key)) report(messages.dataFieldType, step.data.span, { field: name, model: model.name, expected: formatType(input.type), data: data.name, actual: formatType(field.type) });
     }
   }
   return ok;
