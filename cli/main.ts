@@ -8,6 +8,7 @@ import { testCommand } from "./commands/test.js";
 import { compileCommand, type CompileOptions } from "./commands/compile.js";
 import type { RawTrainOptions } from "./train/options.js";
 import { VERSION } from "./version.js";
+import { MAX_MEMORY_HELP } from "./memory-option.js";
 import { ExitCode, UserError } from "./errors.js";
 import { MissingPackageError } from "../runtime/optional-packages.js";
 
@@ -45,7 +46,8 @@ program
   .argument("<files...>", ".repr files to check")
   .option("--shapes", "print each model's inferred shapes and parameter counts")
   .option("--json", "print diagnostics as JSON on stdout")
-  .action((files: string[], options: { shapes?: boolean; json?: boolean }) =>
+  .option("--max-memory <size>", MAX_MEMORY_HELP)
+  .action((files: string[], options: { shapes?: boolean; json?: boolean; maxMemory?: string }) =>
     run(() => checkCommand(files, options)),
   );
 
@@ -99,6 +101,7 @@ program
   .option("--start-at <step>", "start the pipeline at this step (counted from 1), e.g. adapt with --init weights")
   .option("--checkpoint-every <seconds>", "write a resume checkpoint this often while training (default: 60; 0: after every update)")
   .option("--plain", "plain log lines instead of a progress bar (the default when output is not a terminal)")
+  .option("--max-memory <size>", MAX_MEMORY_HELP)
   .action((file: string, options: RawTrainOptions) => run(() => trainCommand(file, options)));
 
 program
@@ -114,6 +117,7 @@ program
   .option("--batch <n>", "examples per batch")
   .option("--limit <n>", "use only the first n examples of the split")
   .option("--json", "print the results as JSON")
+  .option("--max-memory <size>", MAX_MEMORY_HELP)
   .action((file: string, options: RawTrainOptions & { weights: string; json?: boolean }) => run(() => testCommand(file, options)));
 
 program
@@ -132,6 +136,7 @@ program
     "also write, in OUT.graphs/: graph (every kernel graph as JSON and text), wgsl (the WebGPU shader of every dispatch, fused kernels sharing one), cpu (the CPU backend's routine for every kernel, and its WebAssembly as cpu-simd.wat); repeatable",
     collect,
   )
+  .option("--max-memory <size>", MAX_MEMORY_HELP)
   .action((file: string, options: CompileOptions) => run(() => compileCommand(file, options)));
 
 try {

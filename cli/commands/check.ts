@@ -5,19 +5,22 @@ import { checkProgram, formatShapes } from "../../compiler/check/check.js";
 import { nodeFileHost } from "../../compiler/check/file-host.js";
 import { readTextFile } from "../files.js";
 import { ExitCode } from "../errors.js";
+import { memoryLimit } from "../memory-option.js";
 
 export interface CheckOptions {
   readonly shapes?: boolean;
   readonly json?: boolean;
+  readonly maxMemory?: string;
 }
 
 /** `repr check FILES...`: parse, resolve and shape-check each file; report every problem. */
 export function checkCommand(files: readonly string[], options: CheckOptions): number {
   const all: Diagnostic[] = [];
   const shapes: string[] = [];
+  const maxMemory = memoryLimit(options.maxMemory);
   for (const file of files) {
     const source = new Source(file, readTextFile(file));
-    const { program, diagnostics } = checkProgram(source, nodeFileHost);
+    const { program, diagnostics } = checkProgram(source, nodeFileHost, { maxMemory });
     all.push(...diagnostics);
     if (options.shapes && !hasErrors(diagnostics)) shapes.push(formatShapes(program));
   }

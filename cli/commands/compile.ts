@@ -22,6 +22,7 @@ import { ExitCode, UserError } from "../errors.js";
 import { writeFileAtomic } from "../files.js";
 import { wholeNumber } from "../train/options.js";
 import { loadProgram } from "../train/target.js";
+import { memoryLimit } from "../memory-option.js";
 import { wasmText } from "../wasm-text.js";
 
 /** The options of `repr compile`, as commander gives them. */
@@ -34,6 +35,7 @@ export interface CompileOptions {
   readonly runtime?: string;
   readonly className?: string;
   readonly emit?: readonly string[];
+  readonly maxMemory?: string;
 }
 
 /** What `--emit` can write besides the module. */
@@ -53,7 +55,7 @@ export async function compileCommand(file: string, options: CompileOptions): Pro
   // module, wabt the text of the CPU backend's WebAssembly.
   const { emitModule } = await importOptional("ts-morph", () => import("../../compiler/emit/index.js"));
   if (emits.includes("cpu")) await importOptional("wabt", () => import("wabt"));
-  const loaded = loadProgram(file);
+  const loaded = loadProgram(file, memoryLimit(options.maxMemory));
   if (!loaded) return ExitCode.userError;
   const { program } = loaded;
   const pipeline = options.pipeline === undefined ? undefined : program.pipelines.find((p) => p.name === options.pipeline);

@@ -15,15 +15,16 @@ import { fromCheckpointTensor } from "../train/params.js";
 import { PipelineRun } from "../train/pipeline-run.js";
 import { backendNamed } from "../train/programs.js";
 import { reportTable } from "../train/report.js";
-import { chooseTarget, loadProgram } from "../train/target.js";
+import { chooseTarget, fitsMemory, loadProgram } from "../train/target.js";
 
 /** `repr test FILE --weights W [options]`. */
 export async function testCommand(file: string, raw: RawTrainOptions & { weights: string; json?: boolean }): Promise<number> {
   const options = checkTrainOptions({ ...raw, out: "." });
   const backend = backendNamed(options.backend);
-  const loaded = loadProgram(file);
+  const loaded = loadProgram(file, options.maxMemory);
   if (!loaded) return ExitCode.userError;
   const { program, pipeline } = chooseTarget(loaded.program, file, options);
+  if (!fitsMemory(program, pipeline, options.batch, options.maxMemory)) return ExitCode.userError;
   const tests = pipeline.steps.flatMap((s, i) => (s.kind === "test" ? [i] : []));
   if (tests.length === 0) throw new UserError(`pipeline '${pipeline.name}' has no test step; add one (test on DATA.test { metrics: [...] }) or use --model`);
   const datasets = new DataSets(program, parseDataOptions(options.data, program), process.cwd());

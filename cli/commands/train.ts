@@ -18,7 +18,7 @@ import { PipelineRun } from "../train/pipeline-run.js";
 import { backendNamed } from "../train/programs.js";
 import { reportTable, writeReport } from "../train/report.js";
 import { fingerprint, readResume } from "../train/resume.js";
-import { chooseTarget, loadProgram } from "../train/target.js";
+import { chooseTarget, fitsMemory, loadProgram } from "../train/target.js";
 
 /** Exit codes of a run stopped by a signal, as shells report them (128 + the signal's number). */
 const SIGNAL_EXIT: Readonly<Record<string, number>> = { SIGINT: 130, SIGTERM: 143 };
@@ -27,9 +27,11 @@ const SIGNAL_EXIT: Readonly<Record<string, number>> = { SIGINT: 130, SIGTERM: 14
 export async function trainCommand(file: string, raw: RawTrainOptions): Promise<number> {
   const options = checkTrainOptions(raw);
   const backend = backendNamed(options.backend);
-  const loaded = loadProgram(file);
+  const loaded = loadProgram(file, options.maxMemory);
   if (!loaded) return ExitCode.userError;
   const { program, pipeline } = chooseTarget(loaded.program, file, options);
+  // Before any tensor is allocated: the run's batch may be larger than the program's.
+  if (!fitsMemory(program, pipeline, options.batch, options.maxMemory)) return ExitCode.userError;
   if (options.startAt >= pipeline.steps.length) throw new UserError(`--start-at ${options.startAt + 1}: pipeline '${pipeline.name}' has ${pipeline.steps.length} steps`);
   const bindings = parseDataOptions(options.data, program);
   const datasets = new DataSets(program, bindings, process.cwd());

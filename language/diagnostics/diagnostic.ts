@@ -20,19 +20,40 @@ export interface Diagnostic {
   readonly source: Source;
   readonly span: Span;
   readonly related: readonly RelatedSpan[];
-  /** Extra sentences shown after the snippet ("did you mean ...", hints). */
+  /** Extra sentences shown after the snippet ("did you mean ...", why). */
   readonly notes: readonly string[];
+  /** The fix, where it is known, with the code to write: "write `-> relu`". Shown after the notes. */
+  readonly help: readonly string[];
 }
 
 /** Values substituted for `{name}` placeholders in a message template. */
 export type MessageArgs = Readonly<Record<string, string | number>>;
+
+/** The most characters of one value a message shows; a longer name or snippet is cut with '…'. */
+export const MAX_MESSAGE_VALUE = 100;
+
+/**
+ * A value as a message shows it: at most `MAX_MESSAGE_VALUE` characters, so a
+ * megabyte-long identifier makes a message of one line, not of a megabyte.
+ */
+export function clipValue(text: string, max = MAX_MESSAGE_VALUE): string {
+  if (text.length <= max) return text;
+  let end = max - 1;
+  // Never split a surrogate pair.
+  const code = text.charCodeAt(end - 1);
+  if (code >= 0xd800 && code <= 0xdbff) end--;
+  return `${text.slice(0, end)}…`;
+}
+
+/** The most characters of a note or a related span's message. */
+const MAX_NOTE = 300;
 
 /** Fills a template's `{placeholders}`; a missing value is a broken invariant. */
 export function formatMessage(template: MessageTemplate, args: MessageArgs): string {
   return template.text.replace(/\{(\w+)\}/g, (_, key: string) => {
     const value = args[key];
     if (value === undefined) throw new Error(`message ${template.code} needs a value for {${key}}`);
-    return String(value);
+    return clipValue(String(value));
   });
 }
 
@@ -42,7 +63,7 @@ export function diagnostic(
   source: Source,
   span: Span,
   args: MessageArgs = {},
-  extra: { related?: readonly RelatedSpan[]; notes?: readonly string[] } = {},
+  extra: { related?: readonly RelatedSpan[]; notes?: readonly string[]; help?: readonly string[] } = {},
 ): Diagnostic {
   return {
     code: template.code,
@@ -50,8 +71,9 @@ export function diagnostic(
     message: formatMessage(template, args),
     source,
     span,
-    related: extra.related ?? [],
-    notes: extra.notes ?? [],
+    related: (extra.related ?? []).map((r) => ({ ...r, message: clipValue(r.message, MAX_NOTE) })),
+    notes: (extra.notes ?? []).map((note) => clipValue(note, MAX_NOTE)),
+    help: (extra.help ?? []).map((line) => clipValue(line, MAX_NOTE)),
   };
 }
 
