@@ -34,6 +34,8 @@ export interface CompileOptions {
   readonly runtime?: string;
   readonly className?: string;
   readonly emit?: readonly string[];
+  /** Let imports lead outside the project folder (spec/names.md). */
+  readonly allowImportOutside?: boolean;
 }
 
 /** What `--emit` can write besides the module. */
@@ -48,7 +50,7 @@ export async function compileCommand(file: string, options: CompileOptions): Pro
   for (const e of emits) {
     if (!(EMITS as readonly string[]).includes(e)) throw new UserError(`--emit takes ${EMITS.slice(0, -1).join(", ")} or ${EMITS.at(-1)}, got '${e}'`);
   }
-  const loaded = loadProgram(file);
+  const loaded = loadProgram(file, options);
   if (!loaded) return ExitCode.userError;
   const { program } = loaded;
   const pipeline = options.pipeline === undefined ? undefined : program.pipelines.find((p) => p.name === options.pipeline);

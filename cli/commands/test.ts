@@ -21,7 +21,7 @@ import { chooseTarget, loadProgram } from "../train/target.js";
 export async function testCommand(file: string, raw: RawTrainOptions & { weights: string; json?: boolean }): Promise<number> {
   const options = checkTrainOptions({ ...raw, out: "." });
   const backend = backendNamed(options.backend);
-  const loaded = loadProgram(file);
+  const loaded = loadProgram(file, raw);
   if (!loaded) return ExitCode.userError;
   const { program, pipeline } = chooseTarget(loaded.program, file, options);
   const tests = pipeline.steps.flatMap((s, i) => (s.kind === "test" ? [i] : []));

@@ -12,7 +12,11 @@ import { CheckpointError, readCheckpoint } from "../../runtime/checkpoint/index.
 import { ExitCode, UserError } from "../errors.js";
 import { DataSets, parseDataOptions } from "../train/data-sources.js";
 import { emptyHistory } from "../train/history.js";
-import { checkTrainOptions, type RawTrainOptions } from "../train/options.js";
+import { checkTrainOptions, type RawTrainOptions, type TrainOptions } from "../train/options.js";
+import { openOutFolder } from "../train/out-folder.js";
+import { CLOSED_OUTPUT_EXIT, whileOutputCloses } from "../streams.js";
+import type { Backend } from "../../runtime/backends/backend.js";
+import type { CheckedPipeline, CheckedProgram } from "../../compiler/check/program.js";
 import { fromCheckpointTensor } from "../train/params.js";
 import { PipelineRun } from "../train/pipeline-run.js";
 import { backendNamed } from "../train/programs.js";
@@ -21,23 +25,44 @@ import { fingerprint, readResume } from "../train/resume.js";
 import { chooseTarget, loadProgram } from "../train/target.js";
 
 /** Exit codes of a run stopped by a signal, as shells report them (128 + the signal's number). */
-const SIGNAL_EXIT: Readonly<Record<string, number>> = { SIGINT: 130, SIGTERM: 143 };
+const SIGNAL_EXIT: Readonly<Record<string, number>> = { SIGINT: 130, SIGTERM: 143, SIGPIPE: CLOSED_OUTPUT_EXIT };
 
 /** `repr train FILE [options]`. */
 export async function trainCommand(file: string, raw: RawTrainOptions): Promise<number> {
   const options = checkTrainOptions(raw);
   const backend = backendNamed(options.backend);
-  const loaded = loadProgram(file);
+  const loaded = loadProgram(file, raw);
   if (!loaded) return ExitCode.userError;
   const { program, pipeline } = chooseTarget(loaded.program, file, options);
   if (options.startAt >= pipeline.steps.length) throw new UserError(`--start-at ${options.startAt + 1}: pipeline '${pipeline.name}' has ${pipeline.steps.length} steps`);
   const bindings = parseDataOptions(options.data, program);
   const datasets = new DataSets(program, bindings, process.cwd());
   const print = (line: string) => process.stderr.write(line + "\n");
+  // Before anything in --out is read or written: no other run may be writing there.
+  const folder = openOutFolder(options.out, file, print);
+  try {
+    return await trainIn(file, options, { texts: loaded.texts, program, pipeline, datasets, backend }, print);
+  } finally {
+    folder.release();
+  }
+}
 
+/** What a run trains, on what, with what. */
+interface RunTarget {
+  /** The text of every file of the program (the run's fingerprint covers them). */
+  readonly texts: readonly string[];
+  readonly program: CheckedProgram;
+  readonly pipeline: CheckedPipeline;
+  readonly datasets: DataSets;
+  readonly backend: Backend;
+}
+
+/** The run itself, with the --out folder held. */
+async function trainIn(file: string, options: TrainOptions, target: RunTarget, print: (line: string) => void): Promise<number> {
+  const { texts, program, pipeline, datasets, backend } = target;
   const init = options.init === null ? null : await readInit(options.init);
   const key = fingerprint([
-    ...loaded.texts,
+    ...texts,
     pipeline.name,
     JSON.stringify([options.data, options.seed, options.steps, options.epochs, options.batch, options.limit, options.backend, options.startAt]),
     init === null ? "" : JSON.stringify([...init].map(([n, t]) => [n, t.shape, Array.from(t.data.subarray(0, 16))])),
@@ -59,7 +84,6 @@ export async function trainCommand(file: string, raw: RawTrainOptions): Promise<
 
   const run = new PipelineRun(program, pipeline, options, datasets, backend, key, history);
   run.initTensors = init;
-  run.prepare();
   const info = { file, pipeline: pipeline.name, model: pipeline.model!, backend: backend.name, out: options.out };
   run.onStepDone = async (h) => writeReport(info, h, run.pictures && run.picturesFile ? { rows: run.pictures, file: run.picturesFile } : null);
   print(`training ${pipeline.name} from ${file} on ${backend.name}; writing to ${resolve(options.out)}`);
@@ -71,6 +95,8 @@ export async function trainCommand(file: string, raw: RawTrainOptions): Promise<
   const handlers = { SIGINT: onSignal("SIGINT"), SIGTERM: onSignal("SIGTERM") };
   process.on("SIGINT", handlers.SIGINT);
   process.on("SIGTERM", handlers.SIGTERM);
+  // A closed terminal or pipe stops the run as a signal does: its updates are saved, not lost.
+  const restoreOutput = whileOutputCloses(() => run.interrupt("SIGPIPE"));
   try {
     const outcome = await run.run(start);
     await run.onStepDone(run.history);
@@ -80,6 +106,7 @@ export async function trainCommand(file: string, raw: RawTrainOptions): Promise<
       return SIGNAL_EXIT[outcome.signal] ?? ExitCode.userError;
     }
   } finally {
+    restoreOutput();
     process.off("SIGINT", handlers.SIGINT);
     process.off("SIGTERM", handlers.SIGTERM);
   }

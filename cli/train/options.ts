@@ -22,6 +22,7 @@ export interface RawTrainOptions {
   readonly checkpointEvery?: string;
   readonly plain?: boolean;
   readonly progress?: boolean;
+  readonly allowImportOutside?: boolean;
 }
 
 /** The checked options of a training run. */

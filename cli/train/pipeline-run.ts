@@ -6,14 +6,14 @@
  * of the parameters is written; a resume checkpoint records where the run
  * stands, so an interrupted run continues exactly (see `resume.ts`).
  */
-import { mkdirSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { findModel, modelParams, SEED_INPUT, STEP_INPUT, stepLowering, type StepLowering } from "../../compiler/lower/index.js";
 import { labelField } from "../../compiler/check/data.js";
 import type { CheckedModel, CheckedPipeline, CheckedProgram, DataRef, LayerNode } from "../../compiler/check/program.js";
 import { messages } from "../../language/diagnostics/messages.js";
 import type { Backend, TensorFeed } from "../../runtime/backends/backend.js";
-import { checkpointMetadata, encodeSafetensors, writeCheckpointAtomic } from "../../runtime/checkpoint/index.js";
+import { checkpointMetadata, encodeSafetensors } from "../../runtime/checkpoint/index.js";
 import { gatherBatch, shuffledOrder, type Split } from "../../runtime/data/index.js";
 import { runTrainLoop } from "../../runtime/train/loop.js";
 import type { TensorStore } from "../../runtime/train/store.js";
@@ -24,6 +24,7 @@ import { evaluate, evalNeeds, forEachBatch, type MetricRequest } from "./evaluat
 import { globalUpdates, type LossSeries, type RunHistory, type StepRecord } from "./history.js";
 import { negativeFeeds } from "./negatives.js";
 import { initialStore, replaceHead, toCheckpointTensors } from "./params.js";
+import { saveCheckpoint } from "./out-folder.js";
 import { pictureRows, type PictureRow } from "./pictures.js";
 import { StepPrograms } from "./programs.js";
 import { writeResume, type ResumePoint } from "./resume.js";
@@ -315,7 +316,7 @@ export class PipelineRun {
   private async saveWeights(path: string, phase: string): Promise<void> {
     const names = this.store!.names();
     const info = { version: VERSION, model: this.model.name, step: globalUpdates(this.history), phase, seed: this.pretrainSeed };
-    await writeCheckpointAtomic(path, encodeSafetensors(toCheckpointTensors(this.store!, names), checkpointMetadata(info)));
+    await saveCheckpoint(path, encodeSafetensors(toCheckpointTensors(this.store!, names), checkpointMetadata(info)));
   }
 
   private async saveResume(stepIndex: number, next: number): Promise<void> {
@@ -328,10 +329,5 @@ export class PipelineRun {
   private async stop(stepIndex: number, next: number): Promise<RunOutcome> {
     await this.saveResume(stepIndex, next);
     return { kind: "interrupted", signal: this.interrupted ?? "stop", resumeFile: this.resumeFile };
-  }
-
-  /** Creates the output folder. */
-  prepare(): void {
-    mkdirSync(this.options.out, { recursive: true });
   }
 }

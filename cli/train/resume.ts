@@ -7,11 +7,12 @@
  * rather than silently mixed with the old run.
  */
 import { createHash } from "node:crypto";
-import { checkpointMetadata, encodeSafetensors, readCheckpoint, writeCheckpointAtomic, CheckpointError } from "../../runtime/checkpoint/index.js";
+import { checkpointMetadata, encodeSafetensors, readCheckpoint, CheckpointError } from "../../runtime/checkpoint/index.js";
 import { TensorStore } from "../../runtime/train/store.js";
 import { messages } from "../../language/diagnostics/messages.js";
 import { UserError } from "../errors.js";
 import type { RunHistory } from "./history.js";
+import { saveCheckpoint } from "./out-folder.js";
 import { fromCheckpointTensor, toCheckpointTensors } from "./params.js";
 
 /** The metadata key holding the resume state as JSON. */
@@ -38,7 +39,7 @@ export function fingerprint(parts: readonly string[]): string {
 /** Writes the resume checkpoint atomically. */
 export async function writeResume(path: string, store: TensorStore, point: ResumePoint, info: { version: string; model: string; step: number; phase: string; seed: number }): Promise<void> {
   const metadata = { ...checkpointMetadata(info), [RESUME_KEY]: JSON.stringify(point) };
-  await writeCheckpointAtomic(path, encodeSafetensors(toCheckpointTensors(store, store.names()), metadata));
+  await saveCheckpoint(path, encodeSafetensors(toCheckpointTensors(store, store.names()), metadata));
 }
 
 /** Reads a resume checkpoint back: its store and where to continue. */

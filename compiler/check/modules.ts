@@ -11,7 +11,7 @@ import { messages } from "../../language/diagnostics/messages.js";
 import { reservedBuiltin } from "../builtins/index.js";
 import { categoryNoun } from "../builtins/spec.js";
 import type { CheckEnv } from "./env.js";
-import type { FileHost } from "./file-host.js";
+import type { FileHost, FileRefusal } from "./file-host.js";
 import { STD_DIR } from "./file-host.js";
 import { didYouMean } from "./suggest.js";
 
@@ -91,8 +91,8 @@ export function loadModules(entry: Source, host: FileHost, env: CheckEnv): Modul
       let next = loaded.get(target);
       if (!next) {
         const text = host.readFile(target);
-        if (text === null) {
-          env.report(messages.importNotFound, { source, span: item.path.span }, { path: item.path.value, resolved: displayName(target, host) });
+        if (typeof text !== "string") {
+          reportUnreadable(env, { source, span: item.path.span }, item.path.value, displayName(target, host), text);
           module.imports.push({ decl: item, target: null });
           continue;
         }
@@ -108,6 +108,14 @@ export function loadModules(entry: Source, host: FileHost, env: CheckEnv): Modul
   for (const m of order) collectOwn(m, env);
   for (const m of order) bindImports(m, env);
   return order;
+}
+
+/** An import whose file is missing, or exists but is refused (spec/names.md, "Where imports may lead"). */
+function reportUnreadable(env: CheckEnv, at: Parameters<CheckEnv["report"]>[1], path: string, resolved: string, refusal: FileRefusal | null): void {
+  if (refusal === null) env.report(messages.importNotFound, at, { path, resolved });
+  else if (refusal.kind === "not-regular") env.report(messages.notRegularFile, at, { path: resolved, what: refusal.what });
+  else if (refusal.kind === "not-utf8") env.report(messages.notUtf8, at, { path: resolved, offset: refusal.offset });
+  else env.report(messages.importOutsideRoot, at, { path, root: refusal.root, real: refusal.real });
 }
 
 function declName(decl: TopDecl): Name {
