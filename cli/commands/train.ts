@@ -8,7 +8,7 @@
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { messages } from "../../language/diagnostics/messages.js";
-import { CheckpointError, readCheckpoint } from "../../runtime/checkpoint/index.js";
+import { CheckpointError, readCheckpoint, type Tensor } from "../../runtime/checkpoint/index.js";
 import { ExitCode, UserError } from "../errors.js";
 import { DataSets, parseDataOptions } from "../train/data-sources.js";
 import { emptyHistory } from "../train/history.js";
@@ -17,7 +17,6 @@ import { openOutFolder } from "../train/out-folder.js";
 import { CLOSED_OUTPUT_EXIT, whileOutputCloses } from "../streams.js";
 import type { Backend } from "../../runtime/backends/backend.js";
 import type { CheckedPipeline, CheckedProgram } from "../../compiler/check/program.js";
-import { fromCheckpointTensor } from "../train/params.js";
 import { PipelineRun } from "../train/pipeline-run.js";
 import { backendNamed } from "../train/programs.js";
 import { reportTable, writeReport } from "../train/report.js";
@@ -65,7 +64,7 @@ async function trainIn(file: string, options: TrainOptions, target: RunTarget, p
     ...texts,
     pipeline.name,
     JSON.stringify([options.data, options.seed, options.steps, options.epochs, options.batch, options.limit, options.backend, options.startAt]),
-    init === null ? "" : JSON.stringify([...init].map(([n, t]) => [n, t.shape, Array.from(t.data.subarray(0, 16))])),
+    init === null ? "" : JSON.stringify([...init].map(([n, t]) => [n, t.dtype, t.shape, Array.from(t.data.subarray(0, 16), Number)])),
   ]);
   let history = emptyHistory();
   let start: { stepIndex: number; next: number; store: Awaited<ReturnType<typeof readResume>>["store"] | null } = { stepIndex: 0, next: 0, store: null };
@@ -83,7 +82,7 @@ async function trainIn(file: string, options: TrainOptions, target: RunTarget, p
   }
 
   const run = new PipelineRun(program, pipeline, options, datasets, backend, key, history);
-  run.initTensors = init;
+  run.initTensors = init === null ? null : { file: options.init!, tensors: init };
   const info = { file, pipeline: pipeline.name, model: pipeline.model!, backend: backend.name, out: options.out };
   run.onStepDone = async (h) => writeReport(info, h, run.pictures && run.picturesFile ? { rows: run.pictures, file: run.picturesFile } : null);
   print(`training ${pipeline.name} from ${file} on ${backend.name}; writing to ${resolve(options.out)}`);
@@ -119,18 +118,10 @@ async function trainIn(file: string, options: TrainOptions, target: RunTarget, p
   return ExitCode.ok;
 }
 
-/** The tensors of an `--init` checkpoint. */
-async function readInit(path: string): Promise<Map<string, { shape: readonly number[]; data: Float32Array | Int32Array }>> {
+/** The tensors of an `--init` checkpoint, as the file holds them: they are checked against the model where they go in. */
+async function readInit(path: string): Promise<ReadonlyMap<string, Tensor>> {
   try {
-    const decoded = await readCheckpoint(path);
-    const out = new Map<string, { shape: readonly number[]; data: Float32Array | Int32Array }>();
-    for (const [name, tensor] of decoded.tensors) {
-      const dtype = tensor.dtype === "I64" || tensor.dtype === "I32" ? "i32" : "f32";
-      const t = fromCheckpointTensor(tensor, { shape: tensor.shape, dtype });
-      if (typeof t === "string") throw UserError.from(messages.badCheckpoint, { problem: `${path}: tensor '${name}' ${t}` });
-      out.set(name, t);
-    }
-    return out;
+    return (await readCheckpoint(path)).tensors;
   } catch (err) {
     if (err instanceof CheckpointError) throw UserError.from(messages.badCheckpoint, { problem: err.message });
     throw err;

@@ -13,7 +13,7 @@ import { labelField } from "../../compiler/check/data.js";
 import type { CheckedModel, CheckedPipeline, CheckedProgram, DataRef, LayerNode } from "../../compiler/check/program.js";
 import { messages } from "../../language/diagnostics/messages.js";
 import type { Backend, TensorFeed } from "../../runtime/backends/backend.js";
-import { checkpointMetadata, encodeSafetensors } from "../../runtime/checkpoint/index.js";
+import { checkpointMetadata, encodeSafetensors, type Tensor } from "../../runtime/checkpoint/index.js";
 import { gatherBatch, shuffledOrder, type Split } from "../../runtime/data/index.js";
 import { runTrainLoop } from "../../runtime/train/loop.js";
 import type { TensorStore } from "../../runtime/train/store.js";
@@ -23,7 +23,7 @@ import { DataSets, describeRef } from "./data-sources.js";
 import { evaluate, evalNeeds, forEachBatch, type MetricRequest } from "./evaluate.js";
 import { globalUpdates, type LossSeries, type RunHistory, type StepRecord } from "./history.js";
 import { negativeFeeds } from "./negatives.js";
-import { initialStore, replaceHead, toCheckpointTensors } from "./params.js";
+import { fromCheckpointTensor, initialStore, replaceHead, toCheckpointTensors } from "./params.js";
 import { saveCheckpoint } from "./out-folder.js";
 import { pictureRows, type PictureRow } from "./pictures.js";
 import { StepPrograms } from "./programs.js";
@@ -43,7 +43,7 @@ export class PipelineRun {
   /** Pictures of the last test step that had any. */
   pictures: PictureRow[] | null = null;
   /** Extra tensors to load before the first step that runs (`--init`), by name. */
-  initTensors: ReadonlyMap<string, { shape: readonly number[]; data: Float32Array | Int32Array }> | null = null;
+  initTensors: { readonly file: string; readonly tensors: ReadonlyMap<string, Tensor> } | null = null;
   /** Called after every step with the history so far (writes the report). */
   onStepDone: (history: RunHistory) => Promise<void> = async () => undefined;
 
@@ -97,6 +97,8 @@ export class PipelineRun {
       const outcome = await this.runStep(i, resumedHere ? from.next : 0, resumedHere);
       if (outcome !== null) return outcome;
       await this.onStepDone(this.history);
+      // Reported (metrics.json has it) and then refused: a test that measured NaN did not pass.
+      this.checkFinite(i);
       if (i + 1 < steps.length) await this.saveResume(i + 1, 0);
       await testPause(`step:${i + 1}`);
     }
@@ -115,6 +117,19 @@ export class PipelineRun {
     if (step.kind !== "test") throw new Error("internal error: not a test step");
     this.store = store;
     await this.test(i, step.data, step.settings);
+    this.checkFinite(i);
+  }
+
+  /** A test step whose losses or metrics are NaN or infinite is an error (RC811), naming the first such value. */
+  private checkFinite(i: number): void {
+    const record = this.history.steps.find((s) => s.step === i + 1);
+    if (record?.kind !== "test") return;
+    const values = [
+      ...Object.entries(record.losses).map(([name, value]) => ({ what: "the loss", name, value })),
+      ...Object.entries(record.metrics).map(([name, value]) => ({ what: "the metric", name, value })),
+    ];
+    const bad = values.find((v) => !Number.isFinite(v.value));
+    if (bad) throw UserError.from(messages.nonFiniteResult, { step: i + 1, data: record.data, what: bad.what, name: bad.name, value: String(bad.value) });
   }
 
   /** A step before `--start-at`: only its effect on the model's state (fresh weights, a new head). */
@@ -268,15 +283,21 @@ export class PipelineRun {
     return null;
   }
 
-  /** `--init`: the given tensors replace the initial ones, before the first step that runs. */
-  private applyInit(params: readonly { name: string; shape: readonly number[] }[]): void {
+  /**
+   * `--init`: the given tensors replace the initial ones, before the first
+   * step that runs. Each must be a tensor of the model with its shape and
+   * dtype (an integer tensor never fills a float one) and finite values.
+   */
+  private applyInit(params: readonly { name: string; shape: readonly number[]; dtype: string }[]): void {
     if (this.initTensors === null) return;
+    const { file, tensors } = this.initTensors;
     const expected = new Map(params.map((p) => [p.name, p]));
-    for (const [name, t] of this.initTensors) {
+    for (const [name, t] of tensors) {
       const p = expected.get(name);
       if (!p) throw new UserError(`--init: the model at step ${this.options.startAt + 1} has no tensor '${name}'`);
-      if (p.shape.join() !== t.shape.join()) throw new UserError(`--init: tensor '${name}' has shape [${t.shape.join(", ")}], the model expects [${p.shape.join(", ")}]`);
-      this.store!.set(name, { shape: [...t.shape], data: t.data.slice() });
+      const converted = fromCheckpointTensor(t, { shape: p.shape, dtype: p.dtype === "i32" ? "i32" : "f32" });
+      if (typeof converted === "string") throw UserError.from(messages.badCheckpoint, { problem: `--init ${file}: tensor '${name}' ${converted}` });
+      this.store!.set(name, converted);
     }
     this.initTensors = null;
   }
