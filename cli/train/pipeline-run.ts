@@ -221,7 +221,7 @@ export class PipelineRun {
 
     const arrays = new Map<number, Map<string, Float32Array | Int32Array>>();
     const dataInputs = programs.lowered.inputs.filter((x) => x.kind === "data").map((x) => x.name);
-    const fixed: Record<string, TensorFeed> = negativeFeeds(programs.inputs, split, this.datasets.declaration(step.data.data));
+    const fixed: Record<string, TensorFeed> = negativeFeeds(programs.inputs, split, findModel(this.program, lowering.model));
     if (programs.inputs.some((x) => x.name === SEED_INPUT)) fixed[SEED_INPUT] = { shape: [], data: Int32Array.of(seed | 0) };
     const stream = `${step.data.data}.${step.data.split}`;
     const progress = createProgress({ total: updates, phase: label, plain: this.options.plain, stream: process.stderr, startStep: next });
@@ -313,7 +313,7 @@ export class PipelineRun {
     const training = [...this.pipeline.steps.slice(0, i)].reverse().find((s) => s.kind === "pretrain" || s.kind === "adapt");
     const reference = needs.features && training && (training.kind === "pretrain" || training.kind === "adapt") ? { programs, split: await this.split(training.data) } : null;
     const label = labelField(this.datasets.declaration(ref.data));
-    const fixed = negativeFeeds(programs.inputs, split, this.datasets.declaration(ref.data));
+    const fixed = negativeFeeds(programs.inputs, split, findModel(this.program, lowering.model));
     const result = evaluate(programs, split, { batch, seed: this.seedOf(settings), store: this.store!, labelField: label?.name ?? null, metrics: settings.metrics, reference, fixed });
     let pictures: string | undefined;
     const losses = Object.keys(programs.lowered.outputs.losses);
