@@ -15,8 +15,9 @@ import { messages } from "../language/diagnostics/messages.js";
 // A closed pipe (`repr check | head -1`) ends repr quietly, never with a stack trace.
 guardOutputStreams();
 
-/** System calls that write; a failure of one is "cannot write", of any other "cannot read". */
-const WRITES = new Set(["write", "open", "rename", "mkdir", "unlink", "rmdir", "copyfile", "link", "symlink", "fsync", "ftruncate", "close"]);
+/** System calls that write, and errors only writing gives; such a failure is "cannot write", any other "cannot read". */
+const WRITES = new Set(["write", "rename", "mkdir", "unlink", "rmdir", "copyfile", "link", "symlink", "fsync", "ftruncate"]);
+const WRITE_ERRORS = new Set(["ENOSPC", "EROFS", "EDQUOT", "EFBIG"]);
 
 /**
  * A file-system failure that reached the top (a full disk, a read-only or
@@ -28,7 +29,8 @@ function fileSystemError(err: unknown): UserError | null {
   if (!(err instanceof Error) || typeof e?.code !== "string" || typeof e.syscall !== "string") return null;
   const path = e.path ?? "a file";
   const reason = e.code === "ENOSPC" ? "no space left on the device" : e.code === "EROFS" ? "the file system is read-only" : err.message;
-  return UserError.from(WRITES.has(e.syscall) ? messages.cannotWrite : messages.cannotRead, { path, reason });
+  const writing = WRITES.has(e.syscall) || WRITE_ERRORS.has(e.code);
+  return UserError.from(writing ? messages.cannotWrite : messages.cannotRead, { path, reason });
 }
 
 /** Runs a command, mapping outcomes to repr's exit codes; never shows a stack trace to a user. */

@@ -20,7 +20,7 @@
  * into a user error (RC802, exit 1) and gives the tests a pause point
  * (`write:NAME`) between a checkpoint's temporary file and its rename.
  */
-import { lstatSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import { closeSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { hostname } from "node:os";
 import { basename, join } from "node:path";
 import { messages } from "../../language/diagnostics/messages.js";
@@ -109,17 +109,7 @@ export function openOutFolder(out: string, file: string, print: (line: string) =
   makeFolder(out);
   const lockPath = join(out, LOCK_FILE);
   const mine: LockInfo = { pid: process.pid, host: hostname(), started: new Date().toISOString(), file };
-  const text = JSON.stringify(mine) + "\n";
-  for (let attempt = 0; ; attempt++) {
-    try {
-      writeFileSync(lockPath, text, { flag: "wx" });
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "EEXIST" || attempt > 0) {
-        if ((err as NodeJS.ErrnoException).code === "EEXIST") throw locked(out, readLock(lockPath), lockPath);
-        throw UserError.from(messages.badOutFolder, { path: out, reason: `cannot create its lock file ${LOCK_FILE}: ${(err as Error).message}` });
-      }
-    }
+  if (!createLock(out, lockPath, mine)) {
     const held = readLock(lockPath);
     if (held === null || held.host !== mine.host || processAlive(held.pid)) throw locked(out, held, lockPath);
     print(`note: taking over ${lockPath}: the run that held it (pid ${held.pid}, started ${held.started}) is no longer running`);
@@ -128,19 +118,45 @@ export function openOutFolder(out: string, file: string, print: (line: string) =
     } catch {
       // Another run took it over first; the exclusive create below decides.
     }
+    if (!createLock(out, lockPath, mine)) throw locked(out, readLock(lockPath), lockPath);
   }
+  const release = (): void => {
+    process.off("exit", release);
+    // Only this run's own lock: never one another run has taken over since.
+    const now = readLock(lockPath);
+    if (now !== null && now.pid === mine.pid && now.started === mine.started) unlinkSync(lockPath);
+  };
+  // A run that ends by process.exit (its output pipe closed) still lets go of the folder.
+  process.on("exit", release);
   const removed = removeOrphans(out);
   if (removed.length > 0) {
     print(`note: removed ${removed.length} temporary file${removed.length === 1 ? "" : "s"} left in ${out} by a run that was killed: ${removed.join(", ")}`);
   }
-  return {
-    path: out,
-    release() {
-      // Only this run's own lock: never one another run has taken over since.
-      const now = readLock(lockPath);
-      if (now !== null && now.pid === mine.pid && now.started === mine.started) unlinkSync(lockPath);
-    },
-  };
+  return { path: out, release };
+}
+
+/**
+ * Creates the lock file exclusively (`wx`) with `info`; false when it exists.
+ * A lock that cannot be written whole is removed, so no half-written one is
+ * left for the next run to refuse.
+ */
+function createLock(out: string, lockPath: string, info: LockInfo): boolean {
+  let fd: number;
+  try {
+    fd = openSync(lockPath, "wx");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw UserError.from(messages.badOutFolder, { path: out, reason: `cannot create its lock file ${LOCK_FILE}: ${(err as Error).message}` });
+  }
+  try {
+    writeSync(fd, JSON.stringify(info) + "\n");
+  } catch (err) {
+    closeSync(fd);
+    unlinkSync(lockPath);
+    throw UserError.from(messages.badOutFolder, { path: out, reason: `cannot write its lock file ${LOCK_FILE}: ${(err as Error).message}` });
+  }
+  closeSync(fd);
+  return true;
 }
 
 /** The error for a folder another run holds (RC810). */

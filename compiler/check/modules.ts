@@ -4,6 +4,7 @@
  * and the ones it imports).
  */
 import type { BlockDecl, DataDecl, ImportDecl, ModelDecl, Name, PipelineDecl } from "../../language/ast.js";
+import type { Location } from "./program.js";
 import type { FileNode } from "../../language/ast.js";
 import { Source } from "../../language/source.js";
 import { parse } from "../../language/parser.js";
@@ -111,7 +112,7 @@ export function loadModules(entry: Source, host: FileHost, env: CheckEnv): Modul
 }
 
 /** An import whose file is missing, or exists but is refused (spec/names.md, "Where imports may lead"). */
-function reportUnreadable(env: CheckEnv, at: Parameters<CheckEnv["report"]>[1], path: string, resolved: string, refusal: FileRefusal | null): void {
+function reportUnreadable(env: CheckEnv, at: Location, path: string, resolved: string, refusal: FileRefusal | null): void {
   if (refusal === null) env.report(messages.importNotFound, at, { path, resolved });
   else if (refusal.kind === "not-regular") env.report(messages.notRegularFile, at, { path: resolved, what: refusal.what });
   else if (refusal.kind === "not-utf8") env.report(messages.notUtf8, at, { path: resolved, offset: refusal.offset });

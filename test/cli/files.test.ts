@@ -4,12 +4,11 @@
  * out of the project. Each case failed before: a stack trace, a hang, no JSON
  * at all, or the lines of a file outside the project echoed in a diagnostic.
  */
-import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { spawnSync } from "node:child_process";
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { execFileSync } from "node:child_process";
 import { hasStackTrace, repoRoot, runCli } from "./run-cli.js";
 
 const dir = mkdtempSync(join(tmpdir(), "repr-files-"));
@@ -69,6 +68,24 @@ describe("a closed output pipe", () => {
     const r = runClosed(["check", bad], "stderr");
     expect(r.other).not.toSatisfy(hasStackTrace);
     expect(r.status).toBe(141);
+  });
+
+  it("stops a training run whose output closes as a signal would: its resume checkpoint written, its folder unlocked", () => {
+    const model = join(dir, "train.repr");
+    writeFileSync(
+      model,
+      `${MODEL.replace("model M", "model T")}\ndata rows {\n  x: f32[4]\n}\n\npipeline P {\n  pretrain T on rows.train { steps: 50, batch: 4 }\n}\n`,
+    );
+    const csv = join(dir, "rows.csv");
+    writeFileSync(csv, "x_0,x_1,x_2,x_3\n" + Array.from({ length: 20 }, (_, i) => `${i},1,2,3`).join("\n") + "\n");
+    const out = join(dir, "closed-run");
+    const r = runClosed(["train", model, "--data", `rows=${csv}`, "--out", out, "--plain"], "stderr");
+    expect(r.status).toBe(141);
+    expect(existsSync(join(out, "resume.safetensors"))).toBe(true);
+    expect(existsSync(join(out, "repr-run.lock"))).toBe(false);
+    const resumed = runCli(["train", model, "--data", `rows=${csv}`, "--out", out, "--plain", "--resume"]);
+    expect(resumed.stderr).toContain("resuming pipeline P");
+    expect(resumed.status).toBe(0);
   });
 
   it("reports output that cannot be written (a full disk) as a user error", () => {
