@@ -36,6 +36,8 @@ export interface CompileOptions {
   readonly className?: string;
   readonly emit?: readonly string[];
   readonly maxMemory?: string;
+  /** Let imports lead outside the project folder (spec/names.md). */
+  readonly allowImportOutside?: boolean;
 }
 
 /** What `--emit` can write besides the module. */
@@ -55,7 +57,7 @@ export async function compileCommand(file: string, options: CompileOptions): Pro
   // module, wabt the text of the CPU backend's WebAssembly.
   const { emitModule } = await importOptional("ts-morph", () => import("../../compiler/emit/index.js"));
   if (emits.includes("cpu")) await importOptional("wabt", () => import("wabt"));
-  const loaded = loadProgram(file, memoryLimit(options.maxMemory));
+  const loaded = loadProgram(file, { ...options, maxMemory: memoryLimit(options.maxMemory) });
   if (!loaded) return ExitCode.userError;
   const { program } = loaded;
   const pipeline = options.pipeline === undefined ? undefined : program.pipelines.find((p) => p.name === options.pipeline);

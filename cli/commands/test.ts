@@ -21,7 +21,7 @@ import { chooseTarget, fitsMemory, loadProgram } from "../train/target.js";
 export async function testCommand(file: string, raw: RawTrainOptions & { weights: string; json?: boolean }): Promise<number> {
   const options = checkTrainOptions({ ...raw, out: "." });
   const backend = backendNamed(options.backend);
-  const loaded = loadProgram(file, options.maxMemory);
+  const loaded = loadProgram(file, { allowImportOutside: raw.allowImportOutside ?? false, maxMemory: options.maxMemory });
   if (!loaded) return ExitCode.userError;
   const { program, pipeline } = chooseTarget(loaded.program, file, options);
   if (!fitsMemory(program, pipeline, options.batch, options.maxMemory)) return ExitCode.userError;

@@ -8,12 +8,15 @@
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { messages } from "../../language/diagnostics/messages.js";
-import { CheckpointError, readCheckpoint } from "../../runtime/checkpoint/index.js";
+import { CheckpointError, readCheckpoint, type Tensor } from "../../runtime/checkpoint/index.js";
 import { ExitCode, UserError } from "../errors.js";
 import { DataSets, parseDataOptions } from "../train/data-sources.js";
 import { emptyHistory } from "../train/history.js";
-import { checkTrainOptions, type RawTrainOptions } from "../train/options.js";
-import { fromCheckpointTensor } from "../train/params.js";
+import { checkTrainOptions, type RawTrainOptions, type TrainOptions } from "../train/options.js";
+import { openOutFolder } from "../train/out-folder.js";
+import { CLOSED_OUTPUT_EXIT, whileOutputCloses } from "../streams.js";
+import type { Backend } from "../../runtime/backends/backend.js";
+import type { CheckedPipeline, CheckedProgram } from "../../compiler/check/program.js";
 import { PipelineRun } from "../train/pipeline-run.js";
 import { backendNamed } from "../train/programs.js";
 import { reportTable, writeReport } from "../train/report.js";
@@ -21,13 +24,13 @@ import { fingerprint, readResume } from "../train/resume.js";
 import { chooseTarget, fitsMemory, loadProgram } from "../train/target.js";
 
 /** Exit codes of a run stopped by a signal, as shells report them (128 + the signal's number). */
-const SIGNAL_EXIT: Readonly<Record<string, number>> = { SIGINT: 130, SIGTERM: 143 };
+const SIGNAL_EXIT: Readonly<Record<string, number>> = { SIGINT: 130, SIGTERM: 143, SIGPIPE: CLOSED_OUTPUT_EXIT };
 
 /** `repr train FILE [options]`. */
 export async function trainCommand(file: string, raw: RawTrainOptions): Promise<number> {
   const options = checkTrainOptions(raw);
   const backend = backendNamed(options.backend);
-  const loaded = loadProgram(file, options.maxMemory);
+  const loaded = loadProgram(file, { allowImportOutside: raw.allowImportOutside ?? false, maxMemory: options.maxMemory });
   if (!loaded) return ExitCode.userError;
   const { program, pipeline } = chooseTarget(loaded.program, file, options);
   // Before any tensor is allocated: the run's batch may be larger than the program's.
@@ -36,13 +39,34 @@ export async function trainCommand(file: string, raw: RawTrainOptions): Promise<
   const bindings = parseDataOptions(options.data, program);
   const datasets = new DataSets(program, bindings, process.cwd());
   const print = (line: string) => process.stderr.write(line + "\n");
+  // Before anything in --out is read or written: no other run may be writing there.
+  const folder = openOutFolder(options.out, file, print);
+  try {
+    return await trainIn(file, options, { texts: loaded.texts, program, pipeline, datasets, backend }, print);
+  } finally {
+    folder.release();
+  }
+}
 
+/** What a run trains, on what, with what. */
+interface RunTarget {
+  /** The text of every file of the program (the run's fingerprint covers them). */
+  readonly texts: readonly string[];
+  readonly program: CheckedProgram;
+  readonly pipeline: CheckedPipeline;
+  readonly datasets: DataSets;
+  readonly backend: Backend;
+}
+
+/** The run itself, with the --out folder held. */
+async function trainIn(file: string, options: TrainOptions, target: RunTarget, print: (line: string) => void): Promise<number> {
+  const { texts, program, pipeline, datasets, backend } = target;
   const init = options.init === null ? null : await readInit(options.init);
   const key = fingerprint([
-    ...loaded.texts,
+    ...texts,
     pipeline.name,
     JSON.stringify([options.data, options.seed, options.steps, options.epochs, options.batch, options.limit, options.backend, options.startAt]),
-    init === null ? "" : JSON.stringify([...init].map(([n, t]) => [n, t.shape, Array.from(t.data.subarray(0, 16))])),
+    init === null ? "" : JSON.stringify([...init].map(([n, t]) => [n, t.dtype, t.shape, Array.from(t.data.subarray(0, 16), Number)])),
   ]);
   let history = emptyHistory();
   let start: { stepIndex: number; next: number; store: Awaited<ReturnType<typeof readResume>>["store"] | null } = { stepIndex: 0, next: 0, store: null };
@@ -60,8 +84,7 @@ export async function trainCommand(file: string, raw: RawTrainOptions): Promise<
   }
 
   const run = new PipelineRun(program, pipeline, options, datasets, backend, key, history);
-  run.initTensors = init;
-  run.prepare();
+  run.initTensors = init === null ? null : { file: options.init!, tensors: init };
   const info = { file, pipeline: pipeline.name, model: pipeline.model!, backend: backend.name, out: options.out };
   run.onStepDone = async (h) => writeReport(info, h, run.pictures && run.picturesFile ? { rows: run.pictures, file: run.picturesFile } : null);
   print(`training ${pipeline.name} from ${file} on ${backend.name}; writing to ${resolve(options.out)}`);
@@ -73,6 +96,8 @@ export async function trainCommand(file: string, raw: RawTrainOptions): Promise<
   const handlers = { SIGINT: onSignal("SIGINT"), SIGTERM: onSignal("SIGTERM") };
   process.on("SIGINT", handlers.SIGINT);
   process.on("SIGTERM", handlers.SIGTERM);
+  // A closed terminal or pipe stops the run as a signal does: its updates are saved, not lost.
+  const restoreOutput = whileOutputCloses(() => run.interrupt("SIGPIPE"));
   try {
     const outcome = await run.run(start);
     await run.onStepDone(run.history);
@@ -82,6 +107,7 @@ export async function trainCommand(file: string, raw: RawTrainOptions): Promise<
       return SIGNAL_EXIT[outcome.signal] ?? ExitCode.userError;
     }
   } finally {
+    restoreOutput();
     process.off("SIGINT", handlers.SIGINT);
     process.off("SIGTERM", handlers.SIGTERM);
   }
@@ -94,18 +120,10 @@ export async function trainCommand(file: string, raw: RawTrainOptions): Promise<
   return ExitCode.ok;
 }
 
-/** The tensors of an `--init` checkpoint. */
-async function readInit(path: string): Promise<Map<string, { shape: readonly number[]; data: Float32Array | Int32Array }>> {
+/** The tensors of an `--init` checkpoint, as the file holds them: they are checked against the model where they go in. */
+async function readInit(path: string): Promise<ReadonlyMap<string, Tensor>> {
   try {
-    const decoded = await readCheckpoint(path);
-    const out = new Map<string, { shape: readonly number[]; data: Float32Array | Int32Array }>();
-    for (const [name, tensor] of decoded.tensors) {
-      const dtype = tensor.dtype === "I64" || tensor.dtype === "I32" ? "i32" : "f32";
-      const t = fromCheckpointTensor(tensor, { shape: tensor.shape, dtype });
-      if (typeof t === "string") throw UserError.from(messages.badCheckpoint, { problem: `${path}: tensor '${name}' ${t}` });
-      out.set(name, t);
-    }
-    return out;
+    return (await readCheckpoint(path)).tensors;
   } catch (err) {
     if (err instanceof CheckpointError) throw UserError.from(messages.badCheckpoint, { problem: err.message });
     throw err;

@@ -25,6 +25,7 @@ export interface RawTrainOptions {
   readonly plain?: boolean;
   readonly progress?: boolean;
   readonly maxMemory?: string;
+  readonly allowImportOutside?: boolean;
 }
 
 /** The checked options of a training run. */

@@ -6,14 +6,14 @@
  * of the parameters is written; a resume checkpoint records where the run
  * stands, so an interrupted run continues exactly (see `resume.ts`).
  */
-import { mkdirSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { findModel, modelParams, SEED_INPUT, STEP_INPUT, stepLowering, type StepLowering } from "../../compiler/lower/index.js";
 import { labelField } from "../../compiler/check/data.js";
 import type { CheckedModel, CheckedPipeline, CheckedProgram, DataRef, LayerNode } from "../../compiler/check/program.js";
 import { messages } from "../../language/diagnostics/messages.js";
 import type { Backend, TensorFeed } from "../../runtime/backends/backend.js";
-import { checkpointMetadata, encodeSafetensors, writeCheckpointAtomic } from "../../runtime/checkpoint/index.js";
+import { checkpointMetadata, encodeSafetensors, type Tensor } from "../../runtime/checkpoint/index.js";
 import { gatherBatch, shuffledOrder, type Split } from "../../runtime/data/index.js";
 import { runTrainLoop } from "../../runtime/train/loop.js";
 import type { TensorStore } from "../../runtime/train/store.js";
@@ -23,7 +23,8 @@ import { DataSets, describeRef } from "./data-sources.js";
 import { evaluate, evalNeeds, forEachBatch, type MetricRequest } from "./evaluate.js";
 import { globalUpdates, type LossSeries, type RunHistory, type StepRecord } from "./history.js";
 import { negativeFeeds } from "./negatives.js";
-import { initialStore, replaceHead, toCheckpointTensors } from "./params.js";
+import { fromCheckpointTensor, initialStore, replaceHead, toCheckpointTensors } from "./params.js";
+import { saveCheckpoint } from "./out-folder.js";
 import { pictureRows, type PictureRow } from "./pictures.js";
 import { StepPrograms } from "./programs.js";
 import { writeResume, type ResumePoint } from "./resume.js";
@@ -42,7 +43,7 @@ export class PipelineRun {
   /** Pictures of the last test step that had any. */
   pictures: PictureRow[] | null = null;
   /** Extra tensors to load before the first step that runs (`--init`), by name. */
-  initTensors: ReadonlyMap<string, { shape: readonly number[]; data: Float32Array | Int32Array }> | null = null;
+  initTensors: { readonly file: string; readonly tensors: ReadonlyMap<string, Tensor> } | null = null;
   /** Called after every step with the history so far (writes the report). */
   onStepDone: (history: RunHistory) => Promise<void> = async () => undefined;
 
@@ -96,6 +97,8 @@ export class PipelineRun {
       const outcome = await this.runStep(i, resumedHere ? from.next : 0, resumedHere);
       if (outcome !== null) return outcome;
       await this.onStepDone(this.history);
+      // Reported (metrics.json has it) and then refused: a test that measured NaN did not pass.
+      this.checkFinite(i);
       if (i + 1 < steps.length) await this.saveResume(i + 1, 0);
       await testPause(`step:${i + 1}`);
     }
@@ -114,6 +117,19 @@ export class PipelineRun {
     if (step.kind !== "test") throw new Error("internal error: not a test step");
     this.store = store;
     await this.test(i, step.data, step.settings);
+    this.checkFinite(i);
+  }
+
+  /** A test step whose losses or metrics are NaN or infinite is an error (RC811), naming the first such value. */
+  private checkFinite(i: number): void {
+    const record = this.history.steps.find((s) => s.step === i + 1);
+    if (record?.kind !== "test") return;
+    const values = [
+      ...Object.entries(record.losses).map(([name, value]) => ({ what: "the loss", name, value })),
+      ...Object.entries(record.metrics).map(([name, value]) => ({ what: "the metric", name, value })),
+    ];
+    const bad = values.find((v) => !Number.isFinite(v.value));
+    if (bad) throw UserError.from(messages.nonFiniteResult, { step: i + 1, data: record.data, what: bad.what, name: bad.name, value: String(bad.value) });
   }
 
   /** A step before `--start-at`: only its effect on the model's state (fresh weights, a new head). */
@@ -205,7 +221,7 @@ export class PipelineRun {
 
     const arrays = new Map<number, Map<string, Float32Array | Int32Array>>();
     const dataInputs = programs.lowered.inputs.filter((x) => x.kind === "data").map((x) => x.name);
-    const fixed: Record<string, TensorFeed> = negativeFeeds(programs.inputs, split, this.datasets.declaration(step.data.data));
+    const fixed: Record<string, TensorFeed> = negativeFeeds(programs.inputs, split, findModel(this.program, lowering.model));
     if (programs.inputs.some((x) => x.name === SEED_INPUT)) fixed[SEED_INPUT] = { shape: [], data: Int32Array.of(seed | 0) };
     const stream = `${step.data.data}.${step.data.split}`;
     const progress = createProgress({ total: updates, phase: label, plain: this.options.plain, stream: process.stderr, startStep: next });
@@ -267,15 +283,21 @@ export class PipelineRun {
     return null;
   }
 
-  /** `--init`: the given tensors replace the initial ones, before the first step that runs. */
-  private applyInit(params: readonly { name: string; shape: readonly number[] }[]): void {
+  /**
+   * `--init`: the given tensors replace the initial ones, before the first
+   * step that runs. Each must be a tensor of the model with its shape and
+   * dtype (an integer tensor never fills a float one) and finite values.
+   */
+  private applyInit(params: readonly { name: string; shape: readonly number[]; dtype: string }[]): void {
     if (this.initTensors === null) return;
+    const { file, tensors } = this.initTensors;
     const expected = new Map(params.map((p) => [p.name, p]));
-    for (const [name, t] of this.initTensors) {
+    for (const [name, t] of tensors) {
       const p = expected.get(name);
       if (!p) throw new UserError(`--init: the model at step ${this.options.startAt + 1} has no tensor '${name}'`);
-      if (p.shape.join() !== t.shape.join()) throw new UserError(`--init: tensor '${name}' has shape [${t.shape.join(", ")}], the model expects [${p.shape.join(", ")}]`);
-      this.store!.set(name, { shape: [...t.shape], data: t.data.slice() });
+      const converted = fromCheckpointTensor(t, { shape: p.shape, dtype: p.dtype === "i32" ? "i32" : "f32" });
+      if (typeof converted === "string") throw UserError.from(messages.badCheckpoint, { problem: `--init ${file}: tensor '${name}' ${converted}` });
+      this.store!.set(name, converted);
     }
     this.initTensors = null;
   }
@@ -291,7 +313,7 @@ export class PipelineRun {
     const training = [...this.pipeline.steps.slice(0, i)].reverse().find((s) => s.kind === "pretrain" || s.kind === "adapt");
     const reference = needs.features && training && (training.kind === "pretrain" || training.kind === "adapt") ? { programs, split: await this.split(training.data) } : null;
     const label = labelField(this.datasets.declaration(ref.data));
-    const fixed = negativeFeeds(programs.inputs, split, this.datasets.declaration(ref.data));
+    const fixed = negativeFeeds(programs.inputs, split, findModel(this.program, lowering.model));
     const result = evaluate(programs, split, { batch, seed: this.seedOf(settings), store: this.store!, labelField: label?.name ?? null, metrics: settings.metrics, reference, fixed });
     let pictures: string | undefined;
     const losses = Object.keys(programs.lowered.outputs.losses);
@@ -315,7 +337,7 @@ export class PipelineRun {
   private async saveWeights(path: string, phase: string): Promise<void> {
     const names = this.store!.names();
     const info = { version: VERSION, model: this.model.name, step: globalUpdates(this.history), phase, seed: this.pretrainSeed };
-    await writeCheckpointAtomic(path, encodeSafetensors(toCheckpointTensors(this.store!, names), checkpointMetadata(info)));
+    await saveCheckpoint(path, encodeSafetensors(toCheckpointTensors(this.store!, names), checkpointMetadata(info)));
   }
 
   private async saveResume(stepIndex: number, next: number): Promise<void> {
@@ -328,10 +350,5 @@ export class PipelineRun {
   private async stop(stepIndex: number, next: number): Promise<RunOutcome> {
     await this.saveResume(stepIndex, next);
     return { kind: "interrupted", signal: this.interrupted ?? "stop", resumeFile: this.resumeFile };
-  }
-
-  /** Creates the output folder. */
-  prepare(): void {
-    mkdirSync(this.options.out, { recursive: true });
   }
 }

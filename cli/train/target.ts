@@ -10,7 +10,7 @@ import { Source } from "../../language/source.js";
 import { hasErrors } from "../../language/diagnostics/diagnostic.js";
 import { renderDiagnostics } from "../../language/diagnostics/render.js";
 import { checkProgram } from "../../compiler/check/check.js";
-import { nodeFileHost } from "../../compiler/check/file-host.js";
+import { projectFileHost } from "../../compiler/check/file-host.js";
 import { labelField } from "../../compiler/check/data.js";
 import type { CheckedData, CheckedModel, CheckedPipeline, CheckedProgram, StepSettings } from "../../compiler/check/program.js";
 import { formatType, sameType } from "../../compiler/check/types.js";
@@ -18,10 +18,18 @@ import { DEFAULT_MEMORY_LIMIT, estimateMemory, memoryDiagnostic, pipelineUses, t
 import { readTextFile } from "../files.js";
 import { UserError } from "../errors.js";
 
-/** A checked program, or null after its diagnostics were printed. */
-export function loadProgram(file: string, maxMemory: MemoryLimit = DEFAULT_MEMORY_LIMIT): { program: CheckedProgram; texts: string[] } | null {
+/**
+ * A checked program, or null after its diagnostics were printed.
+ * `allowImportOutside` lifts the project-folder rule of imports; `maxMemory`
+ * is the limit the model's estimated memory is checked against.
+ */
+export function loadProgram(
+  file: string,
+  options: { readonly allowImportOutside?: boolean; readonly maxMemory?: MemoryLimit } = {},
+): { program: CheckedProgram; texts: string[] } | null {
   const source = new Source(file, readTextFile(file));
-  const { program, diagnostics } = checkProgram(source, nodeFileHost, { maxMemory });
+  const host = projectFileHost(file, { allowOutside: options.allowImportOutside ?? false });
+  const { program, diagnostics } = checkProgram(source, host, { maxMemory: options.maxMemory ?? DEFAULT_MEMORY_LIMIT });
   if (diagnostics.length > 0) process.stderr.write(renderDiagnostics(diagnostics) + "\n\n");
   if (hasErrors(diagnostics)) return null;
   // The texts of every file the program read: the run's fingerprint covers imports too.

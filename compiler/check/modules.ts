@@ -4,6 +4,7 @@
  * and the ones it imports).
  */
 import type { BlockDecl, DataDecl, ImportDecl, ModelDecl, Name, PipelineDecl } from "../../language/ast.js";
+import type { Location } from "./program.js";
 import type { FileNode } from "../../language/ast.js";
 import { Source } from "../../language/source.js";
 import { parse } from "../../language/parser.js";
@@ -11,7 +12,7 @@ import { messages } from "../../language/diagnostics/messages.js";
 import { reservedBuiltin } from "../builtins/index.js";
 import { categoryNoun } from "../builtins/spec.js";
 import type { CheckEnv } from "./env.js";
-import type { FileHost } from "./file-host.js";
+import type { FileHost, FileRefusal } from "./file-host.js";
 import { STD_DIR } from "./file-host.js";
 
 /** A top-level declaration and the file it lives in. */
@@ -114,8 +115,8 @@ export function loadModules(entry: Source, host: FileHost, env: CheckEnv): Modul
       continue;
     }
     const text = host.readFile(target);
-    if (text === null) {
-      env.report(messages.importNotFound, { source, span: item.path.span }, { path: item.path.value, resolved: displayName(target, host) });
+    if (typeof text !== "string") {
+      reportUnreadable(env, { source, span: item.path.span }, item.path.value, displayName(target, host), text);
       module.imports.push({ decl: item, target: null });
       continue;
     }
@@ -125,6 +126,14 @@ export function loadModules(entry: Source, host: FileHost, env: CheckEnv): Modul
   for (const m of order) collectOwn(m, env);
   for (const m of order) bindImports(m, env);
   return order;
+}
+
+/** An import whose file is missing, or exists but is refused (spec/names.md, "Where imports may lead"). */
+function reportUnreadable(env: CheckEnv, at: Location, path: string, resolved: string, refusal: FileRefusal | null): void {
+  if (refusal === null) env.report(messages.importNotFound, at, { path, resolved });
+  else if (refusal.kind === "not-regular") env.report(messages.notRegularFile, at, { path: resolved, what: refusal.what });
+  else if (refusal.kind === "not-utf8") env.report(messages.notUtf8, at, { path: resolved, offset: refusal.offset });
+  else env.report(messages.importOutsideRoot, at, { path, root: refusal.root, real: refusal.real });
 }
 
 function declName(decl: TopDecl): Name {

@@ -87,7 +87,7 @@ function lowerTraining(program: CheckedProgram, model: CheckedModel, spec: Train
       return { name: i.name, dtype: i.dtype, shape: i.shape.slice(1), ...(classes !== undefined ? { classes } : {}) };
     });
   const graph = planKernelGraph(step.graph);
-  const noise = noiseTables(program, spec.step, inputs, graph.inputs);
+  const noise = noiseTables(model, inputs, graph.inputs);
   if (noise === null) return null;
   const trained = new Set(step.trainable.map((p) => p.part).filter((p): p is string => p !== null));
   return {

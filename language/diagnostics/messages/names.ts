@@ -20,4 +20,9 @@ export const nameMessages = {
     severity: "error",
     text: "parts and blocks are applied inside one another {levels} levels deep here, deeper than repr can check",
   },
+  importOutsideRoot: {
+    code: "RC230",
+    severity: "error",
+    text: "'{path}' leads outside the project folder '{root}' (to '{real}'); imports stay inside it unless repr runs with --allow-import-outside",
+  },
 } satisfies Record<string, MessageTemplate>;
