@@ -53,9 +53,19 @@ export function formatMessage(template: MessageTemplate, args: MessageArgs): str
   return template.text.replace(/\{(\w+)\}/g, (_, key: string) => {
     const value = args[key];
     if (value === undefined) throw new Error(`message ${template.code} needs a value for {${key}}`);
-    return clipValue(String(value));
+    return clipValue(String(value), LONG_VALUES.has(key) ? MAX_LONG_VALUE : MAX_MESSAGE_VALUE);
   });
 }
+
+/**
+ * Placeholders that hold a path or a sentence the CLI composed (a data or
+ * checkpoint problem, a reason): cut only past `MAX_LONG_VALUE`, so a deep
+ * path or a full explanation survives while a hostile name stays short.
+ */
+const LONG_VALUES: ReadonlySet<string> = new Set(["path", "resolved", "root", "real", "problem", "reason", "kept", "who", "what"]);
+
+/** The most characters of a path or composed sentence a message shows (Linux's PATH_MAX). */
+const MAX_LONG_VALUE = 4096;
 
 /** Builds a diagnostic from a template in the message table. */
 export function diagnostic(
