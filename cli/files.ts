@@ -1,17 +1,23 @@
-import { readFileSync, renameSync, writeFileSync, unlinkSync } from "node:fs";
+import { renameSync, statSync, writeFileSync, unlinkSync, type Stats } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { messages } from "../language/diagnostics/messages.js";
+import { describeKind, NotRegularFileError, readRegularFileSync } from "../runtime/io/regular-file.js";
+import { firstInvalidUtf8 } from "../runtime/io/utf8.js";
+
+export { firstInvalidUtf8 };
 import { UserError } from "./errors.js";
 
 /**
- * Reads a UTF-8 text file, turning file-system failures and bytes that are not
- * UTF-8 into user errors that name the file. A leading byte-order mark is dropped.
+ * Reads a UTF-8 text file, turning file-system failures, files that are not
+ * regular files (a FIFO would block forever) and bytes that are not UTF-8
+ * into user errors that name the file. A leading byte-order mark is dropped.
  */
 export function readTextFile(path: string): string {
   let bytes: Buffer;
   try {
-    bytes = readFileSync(path);
+    bytes = readRegularFileSync(path);
   } catch (err) {
+    if (err instanceof NotRegularFileError) throw UserError.from(messages.notRegularFile, { path, what: err.what });
     throw UserError.from(messages.cannotRead, { path, reason: describeFsError(err) });
   }
   const bad = firstInvalidUtf8(bytes);
@@ -20,42 +26,23 @@ export function readTextFile(path: string): string {
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
-/** The offset of the first byte that breaks UTF-8 (RFC 3629), or null if there is none. */
-export function firstInvalidUtf8(bytes: Uint8Array): number | null {
-  let i = 0;
-  while (i < bytes.length) {
-    const b = bytes[i]!;
-    if (b < 0x80) {
-      i++;
-      continue;
-    }
-    let need: number;
-    let min: number;
-    if (b >= 0xc2 && b <= 0xdf) [need, min] = [1, 0x80];
-    else if (b >= 0xe0 && b <= 0xef) [need, min] = [2, 0x800];
-    else if (b >= 0xf0 && b <= 0xf4) [need, min] = [3, 0x10000];
-    else return i;
-    let cp = b & (0x3f >> need);
-    for (let k = 1; k <= need; k++) {
-      const c = bytes[i + k];
-      if (c === undefined || (c & 0xc0) !== 0x80) return i;
-      cp = (cp << 6) | (c & 0x3f);
-    }
-    // Overlong forms, UTF-16 surrogates and code points past U+10FFFF are not UTF-8.
-    if (cp < min || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff) return i;
-    i += need + 1;
-  }
-  return null;
-}
-
 /**
  * Replaces a file's contents atomically: write a temporary file beside it, then
- * rename over the original, so a crash never leaves a half-written file.
+ * rename over the original, so a crash never leaves a half-written file. A
+ * path that names something other than a regular file (`/dev/full`, a FIFO, a
+ * folder) is refused rather than replaced by a file.
  */
-export function writeFileAtomic(path: string, text: string): void {
+export function writeFileAtomic(path: string, contents: string | Uint8Array): void {
+  let existing: Stats | null = null;
+  try {
+    existing = statSync(path);
+  } catch {
+    // A new file.
+  }
+  if (existing !== null && !existing.isFile()) throw UserError.from(messages.cannotWrite, { path, reason: `it is ${describeKind(existing)}, not a regular file` });
   const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
   try {
-    writeFileSync(temp, text, "utf8");
+    writeFileSync(temp, contents);
     renameSync(temp, path);
   } catch (err) {
     try {
@@ -77,6 +64,12 @@ function describeFsError(err: unknown): string {
     case "EACCES":
     case "EPERM":
       return "permission denied";
+    case "ENOSPC":
+      return "no space left on the device";
+    case "EROFS":
+      return "the file system is read-only";
+    case "ENOTDIR":
+      return "a part of the path is not a folder";
     default:
       return err instanceof Error ? err.message : String(err);
   }

@@ -8,8 +8,32 @@ import { testCommand } from "./commands/test.js";
 import { compileCommand, type CompileOptions } from "./commands/compile.js";
 import type { RawTrainOptions } from "./train/options.js";
 import { VERSION } from "./version.js";
+import { MAX_MEMORY_HELP } from "./memory-option.js";
 import { ExitCode, UserError } from "./errors.js";
 import { MissingPackageError } from "../runtime/optional-packages.js";
+import { guardOutputStreams } from "./streams.js";
+import { messages } from "../language/diagnostics/messages.js";
+
+// A closed pipe (`repr check | head -1`) ends repr quietly, never with a stack trace.
+guardOutputStreams();
+
+/** System calls that write, and errors only writing gives; such a failure is "cannot write", any other "cannot read". */
+const WRITES = new Set(["write", "rename", "mkdir", "unlink", "rmdir", "copyfile", "link", "symlink", "fsync", "ftruncate"]);
+const WRITE_ERRORS = new Set(["ENOSPC", "EROFS", "EDQUOT", "EFBIG"]);
+
+/**
+ * A file-system failure that reached the top (a full disk, a read-only or
+ * vanished folder) as a user error naming the path: the machine refused, repr
+ * did not break. Other errors are not file-system failures: null.
+ */
+function fileSystemError(err: unknown): UserError | null {
+  const e = err as NodeJS.ErrnoException | null;
+  if (!(err instanceof Error) || typeof e?.code !== "string" || typeof e.syscall !== "string") return null;
+  const path = e.path ?? "a file";
+  const reason = e.code === "ENOSPC" ? "no space left on the device" : e.code === "EROFS" ? "the file system is read-only" : err.message;
+  const writing = WRITES.has(e.syscall) || WRITE_ERRORS.has(e.code);
+  return UserError.from(writing ? messages.cannotWrite : messages.cannotRead, { path, reason });
+}
 
 /** Runs a command, mapping outcomes to repr's exit codes; never shows a stack trace to a user. */
 async function run(action: () => number | Promise<number>): Promise<void> {
@@ -17,8 +41,9 @@ async function run(action: () => number | Promise<number>): Promise<void> {
     process.exitCode = await action();
   } catch (err) {
     // A feature's optional package that is not installed: the message names the command that installs it.
-    if (err instanceof UserError || err instanceof MissingPackageError) {
-      process.stderr.write(`repr: error${err instanceof UserError && err.code ? ` ${err.code}` : ""}: ${err.message}\n`);
+    const user = err instanceof UserError ? err : err instanceof MissingPackageError ? new UserError(err.message) : fileSystemError(err);
+    if (user !== null) {
+      process.stderr.write(`repr: error${user.code ? ` ${user.code}` : ""}: ${user.message}\n`);
       process.exitCode = ExitCode.userError;
       return;
     }
@@ -31,6 +56,8 @@ async function run(action: () => number | Promise<number>): Promise<void> {
     process.exitCode = ExitCode.internalError;
   }
 }
+
+const ALLOW_IMPORT_OUTSIDE = "let imports lead outside the project folder (the nearest folder with a package.json above the file, else the file's own folder); see spec/names.md";
 
 const program = new Command()
   .name("repr")
@@ -45,7 +72,9 @@ program
   .argument("<files...>", ".repr files to check")
   .option("--shapes", "print each model's inferred shapes and parameter counts")
   .option("--json", "print diagnostics as JSON on stdout")
-  .action((files: string[], options: { shapes?: boolean; json?: boolean }) =>
+  .option("--max-memory <size>", MAX_MEMORY_HELP)
+  .option("--allow-import-outside", ALLOW_IMPORT_OUTSIDE)
+  .action((files: string[], options: { shapes?: boolean; json?: boolean; maxMemory?: string; allowImportOutside?: boolean }) =>
     run(() => checkCommand(files, options)),
   );
 
@@ -67,7 +96,8 @@ program
   .option("--pipeline <name>", "lower a step of this pipeline instead: a training step with gradients and updates")
   .option("--step <n>", "the pipeline step to lower, counted from 1 (default: 1)")
   .option("--train", "print the model's training step (every loss, default optimizer) instead of its forward pass")
-  .action((file: string, options: { model?: string; batch?: string; mode?: string; format?: string; pipeline?: string; step?: string; train?: boolean }) =>
+  .option("--allow-import-outside", ALLOW_IMPORT_OUTSIDE)
+  .action((file: string, options: { model?: string; batch?: string; mode?: string; format?: string; pipeline?: string; step?: string; train?: boolean; allowImportOutside?: boolean }) =>
     run(() => graphCommand(file, options)),
   );
 
@@ -99,6 +129,8 @@ program
   .option("--start-at <step>", "start the pipeline at this step (counted from 1), e.g. adapt with --init weights")
   .option("--checkpoint-every <seconds>", "write a resume checkpoint this often while training (default: 60; 0: after every update)")
   .option("--plain", "plain log lines instead of a progress bar (the default when output is not a terminal)")
+  .option("--max-memory <size>", MAX_MEMORY_HELP)
+  .option("--allow-import-outside", ALLOW_IMPORT_OUTSIDE)
   .action((file: string, options: RawTrainOptions) => run(() => trainCommand(file, options)));
 
 program
@@ -114,6 +146,8 @@ program
   .option("--batch <n>", "examples per batch")
   .option("--limit <n>", "use only the first n examples of the split")
   .option("--json", "print the results as JSON")
+  .option("--max-memory <size>", MAX_MEMORY_HELP)
+  .option("--allow-import-outside", ALLOW_IMPORT_OUTSIDE)
   .action((file: string, options: RawTrainOptions & { weights: string; json?: boolean }) => run(() => testCommand(file, options)));
 
 program
@@ -132,6 +166,8 @@ program
     "also write, in OUT.graphs/: graph (every kernel graph as JSON and text), wgsl (the WebGPU shader of every dispatch, fused kernels sharing one), cpu (the CPU backend's routine for every kernel, and its WebAssembly as cpu-simd.wat); repeatable",
     collect,
   )
+  .option("--max-memory <size>", MAX_MEMORY_HELP)
+  .option("--allow-import-outside", ALLOW_IMPORT_OUTSIDE)
   .action((file: string, options: CompileOptions) => run(() => compileCommand(file, options)));
 
 try {

@@ -1,7 +1,7 @@
 import type { CstNode, IToken } from "chevrotain";
 import type * as A from "./ast.js";
 import type { Source } from "./source.js";
-import { decodeString, StringTok } from "./lexer.js";
+import { decodeString, UnterminatedString } from "./lexer.js";
 import type { DocTable } from "./doc-comments.js";
 import { ExpressionLevels } from "./nesting.js";
 import { diagnostic, type Diagnostic } from "./diagnostics/diagnostic.js";
@@ -139,7 +139,7 @@ export class AstBuilder {
     const { span: s, doc } = this.head(n, 0);
     const pathTok = token(n, "path");
     const path: A.StringLit = real(pathTok)
-      ? { kind: "String", value: decodeString(pathTok.image, pathTok.tokenType === StringTok), span: span(pathTok.startOffset, tokEnd(pathTok)) }
+      ? { kind: "String", value: decodeString(pathTok.image, pathTok.tokenType !== UnterminatedString), span: span(pathTok.startOffset, tokEnd(pathTok)) }
       : { kind: "String", value: "", span: { start: s.end, end: s.end } };
     const braced = tokens(n, "LCurly").length > 0;
     const names = braced ? tokens(n, "names").filter(real).map((t) => nameOf(t, t.startOffset)) : null;
@@ -416,7 +416,7 @@ export class AstBuilder {
     }
     const str = token(n, "string");
     if (str) {
-      const value = decodeString(str.image, str.tokenType === StringTok);
+      const value = decodeString(str.image, str.tokenType !== UnterminatedString);
       return { kind: "String", value, span: span(str.startOffset, tokEnd(str)) };
     }
     const bool = token(n, "bool");

@@ -65,6 +65,15 @@ export const UnterminatedString = createToken({
   pattern: /"(?:[^"\\\n\r]|\\[^\n\r])*\\?/,
   categories: [StringLiteral],
 });
+/**
+ * `'std'`: a string in single quotes. It is an error (RC116) but lexes as one
+ * string, so the parser goes on as if it were written in double quotes.
+ */
+export const SingleQuotedString = createToken({
+  name: "SingleQuotedString",
+  pattern: /'(?:[^'\\\n\r]|\\[^\n\r])*'/,
+  categories: [StringLiteral],
+});
 export const NumberTok = createToken({
   name: "Number",
   pattern: /\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/,
@@ -179,6 +188,7 @@ export const allTokens: readonly TokenType[] = [
   UnterminatedBlockComment,
   StringTok,
   UnterminatedString,
+  SingleQuotedString,
   NumberTok,
   DotNumber,
   Arrow,
@@ -245,6 +255,9 @@ export function tokenize(source: Source): LexResult {
       diagnostics.push(diagnostic(messages.unterminatedString, source, tokenSpan(t)));
     } else if (t.tokenType === StringTok) {
       checkEscapes(source, t, diagnostics);
+    } else if (t.tokenType === SingleQuotedString) {
+      const body = t.image.slice(1, -1).replace(/\\'/g, "'").replace(/(^|[^\\])"/g, '$1\\"');
+      diagnostics.push(diagnostic(messages.singleQuotedString, source, tokenSpan(t), {}, { help: [`write "${body}"`] }));
     } else if (t.tokenType === DotNumber) {
       diagnostics.push(diagnostic(messages.leadingDotNumber, source, tokenSpan(t), { fixed: `0${t.image}` }));
     }

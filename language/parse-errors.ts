@@ -198,7 +198,48 @@ export function toDiagnostic(source: Source, error: IRecognitionException, token
     if (name === "expectedName") notes.push(`'${error.token.image}' is a keyword and cannot be used as a name`);
   }
   const template = pickTemplate(name);
-  return diagnostic(template, source, foundSpan(source, error.token), { expected: expected || "something else", found }, { notes });
+  const help = name === "expectedMember" || name === "expectedBlockStatement" ? missingArrow(source, error.token, tokens) : [];
+  return diagnostic(template, source, foundSpan(source, error.token), { expected: expected || "something else", found }, { notes, help });
+}
+
+/** The index of the last token that starts before `t` (-1 when none). */
+function indexBefore(t: IToken, tokens: readonly IToken[]): number {
+  let lo = 0;
+  let hi = tokens.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (tokens[mid]!.startOffset < t.startOffset) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo - 1;
+}
+
+/**
+ * `encoder f = dense(4) relu`: a name right after a layer, on the same line,
+ * where a member should start, is a missing `->`. The help writes the pipe:
+ * `dense(4) -> relu`.
+ */
+function missingArrow(source: Source, t: IToken, tokens: readonly IToken[]): string[] {
+  if (t.tokenType !== T.Ident) return [];
+  const end = indexBefore(t, tokens);
+  const last = tokens[end];
+  if (!last || /[\n\r]/.test(source.text.slice(last.startOffset + last.image.length, t.startOffset))) return [];
+  let start = end;
+  if (last.tokenType === T.RParen || last.tokenType === T.RBracket) {
+    // Back to the matching bracket, then the callee or indexed name before it.
+    let depth = 0;
+    for (; start >= 0; start--) {
+      const type = tokens[start]!.tokenType;
+      if (type === T.RParen || type === T.RBracket) depth++;
+      else if (type === T.LParen || type === T.LBracket) depth--;
+      if (depth === 0) break;
+    }
+    if (start < 0) return [];
+    if (start > 0 && tokenMatcher(tokens[start - 1]!, T.AnyName)) start--;
+  } else if (!tokenMatcher(last, T.AnyName) && last.tokenType !== T.NumberTok) return [];
+  const layer = source.text.slice(tokens[start]!.startOffset, last.startOffset + last.image.length);
+  if (/[\n\r]/.test(layer) || layer.length > 60) return [`layers are joined with '->': write '-> ${t.image}'`];
+  return [`layers are joined with '->': write '${layer} -> ${t.image}'`];
 }
 
 /**
@@ -207,15 +248,9 @@ export function toDiagnostic(source: Source, error: IRecognitionException, token
  * author most likely left out the ':' of the input's type.
  */
 function untypedInputBefore(t: IToken, tokens: readonly IToken[]): string | null {
-  let lo = 0;
-  let hi = tokens.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (tokens[mid]!.startOffset < t.startOffset) lo = mid + 1;
-    else hi = mid;
-  }
-  const name = tokens[lo - 1];
-  const keyword = tokens[lo - 2];
+  const at = indexBefore(t, tokens);
+  const name = tokens[at];
+  const keyword = tokens[at - 1];
   if (!name || !keyword || keyword.tokenType !== T.Input || !tokenMatcher(name, T.AnyName)) return null;
   return name.image;
 }

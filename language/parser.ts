@@ -8,6 +8,7 @@ import { toDiagnostic } from "./parse-errors.js";
 import { AstBuilder } from "./cst-to-ast.js";
 import { DocTable } from "./doc-comments.js";
 import { limitBracketNesting } from "./nesting.js";
+import { labelUnclosed, unclosedBrackets } from "./brackets.js";
 import { messages } from "./diagnostics/messages.js";
 
 /** What parsing produces: always a tree, plus every problem found. */
@@ -46,12 +47,11 @@ export function parse(source: Source): ParseResult {
   const builder = new AstBuilder(docs, source);
   const ast = builder.file(cst, source.text.length, []);
   const comments = ordinaryComments(source.text, lexed.tokens, lexed.comments, docs.leftovers());
-  const diagnostics = dedupe([
-    ...lexed.diagnostics,
-    ...nesting.diagnostics,
-    ...withoutEchoes(parseErrors, lexed.diagnostics, nesting.tokens),
-    ...builder.diagnostics,
-  ]);
+  const diagnostics = labelUnclosed(
+    source,
+    dedupe([...lexed.diagnostics, ...nesting.diagnostics, ...withoutEchoes(parseErrors, lexed.diagnostics, nesting.tokens), ...builder.diagnostics]),
+    unclosedBrackets(lexed.tokens),
+  );
   return { ast: { ...ast, comments }, diagnostics };
 }
 

@@ -26,6 +26,7 @@ import { ExitCode, UserError } from "../errors.js";
 import { writeFileAtomic } from "../files.js";
 import { wholeNumber } from "../train/options.js";
 import { loadProgram } from "../train/target.js";
+import { memoryLimit } from "../memory-option.js";
 import { wasmText } from "../wasm-text.js";
 
 /** The options of `repr compile`, as commander gives them. */
@@ -38,6 +39,9 @@ export interface CompileOptions {
   readonly runtime?: string;
   readonly className?: string;
   readonly emit?: readonly string[];
+  readonly maxMemory?: string;
+  /** Let imports lead outside the project folder (spec/names.md). */
+  readonly allowImportOutside?: boolean;
 }
 
 /** What `--emit` can write besides the module. */
@@ -57,7 +61,7 @@ export async function compileCommand(file: string, options: CompileOptions): Pro
   // module, wabt the text of the CPU backend's WebAssembly.
   const { emitModule } = await importOptional("ts-morph", () => import("../../compiler/emit/index.js"));
   if (emits.includes("cpu")) await importOptional("wabt", () => import("wabt"));
-  const loaded = loadProgram(file);
+  const loaded = loadProgram(file, { ...options, maxMemory: memoryLimit(options.maxMemory) });
   if (!loaded) return ExitCode.userError;
   const { program } = loaded;
   const pipeline = options.pipeline === undefined ? undefined : program.pipelines.find((p) => p.name === options.pipeline);

@@ -2,7 +2,7 @@ import { Source } from "../../language/source.js";
 import { hasErrors } from "../../language/diagnostics/diagnostic.js";
 import { renderDiagnostics } from "../../language/diagnostics/render.js";
 import { checkProgram } from "../../compiler/check/check.js";
-import { nodeFileHost } from "../../compiler/check/file-host.js";
+import { projectFileHost } from "../../compiler/check/file-host.js";
 import { learnedCount, LowerError, lowerModel, type LoweredModel, type Mode } from "../../compiler/lower/index.js";
 import { stepLowering } from "../../compiler/lower/steps.js";
 import { lowerTrainStep } from "../../compiler/lower/step-graph.js";
@@ -22,6 +22,8 @@ export interface GraphOptions {
   readonly step?: string;
   /** Print the model's whole training step (default optimizer settings) instead of its forward pass. */
   readonly train?: boolean;
+  /** Let imports lead outside the project folder (spec/names.md). */
+  readonly allowImportOutside?: boolean;
 }
 
 /** Reads a whole-number option ≥ 1, or `fallback` when absent. */
@@ -94,7 +96,7 @@ export function graphCommand(file: string, options: GraphOptions): number {
   const format = oneOf("--format", options.format, ["text", "dot"] as const, "text");
   oneOf("--mode", options.mode, ["train", "eval"] as const, "train");
   const source = new Source(file, readTextFile(file));
-  const { program, diagnostics } = checkProgram(source, nodeFileHost);
+  const { program, diagnostics } = checkProgram(source, projectFileHost(file, { allowOutside: options.allowImportOutside ?? false }));
   if (diagnostics.length > 0) process.stderr.write(renderDiagnostics(diagnostics) + "\n\n");
   if (hasErrors(diagnostics)) return ExitCode.userError;
   let result: ReturnType<typeof lower>;

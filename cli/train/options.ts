@@ -2,7 +2,9 @@
  * The options of `repr train` and `repr test`, checked: every bad value is a
  * user error that names the option.
  */
+import type { MemoryLimit } from "../../compiler/check/memory.js";
 import { UserError } from "../errors.js";
+import { memoryLimit } from "../memory-option.js";
 
 /** Options as commander gives them (strings). */
 export interface RawTrainOptions {
@@ -22,6 +24,8 @@ export interface RawTrainOptions {
   readonly checkpointEvery?: string;
   readonly plain?: boolean;
   readonly progress?: boolean;
+  readonly maxMemory?: string;
+  readonly allowImportOutside?: boolean;
 }
 
 /** The checked options of a training run. */
@@ -43,6 +47,8 @@ export interface TrainOptions {
   readonly checkpointEverySeconds: number;
   /** Plain log lines instead of a progress bar. */
   readonly plain: boolean;
+  /** The most memory a model may need (`--max-memory`). */
+  readonly maxMemory: MemoryLimit;
 }
 
 /** A whole number option within bounds, or null when absent. */
@@ -78,5 +84,6 @@ export function checkTrainOptions(raw: RawTrainOptions): TrainOptions {
     // 0 writes one after every update: slow, but it makes the checkpoint's position exact (tests, debugging).
     checkpointEverySeconds: wholeNumber("--checkpoint-every", raw.checkpointEvery, 0) ?? 60,
     plain: raw.plain ?? false,
+    maxMemory: memoryLimit(raw.maxMemory),
   };
 }

@@ -15,13 +15,14 @@ import { Pipeline } from "../../runtime/api/pipeline.js";
 import { ReprError } from "../../runtime/api/errors.js";
 import type { ModelPlan } from "../../runtime/api/plan.js";
 import type { ModelTensor } from "../../runtime/api/weights.js";
-import { checkpointMetadata, encodeSafetensors, writeCheckpointAtomic } from "../../runtime/checkpoint/index.js";
+import { checkpointMetadata, encodeSafetensors } from "../../runtime/checkpoint/index.js";
 import { DataError } from "../../runtime/data/errors.js";
 import { globalUpdates, type RunHistory, type StepRecord } from "../../runtime/train/history.js";
 import { TrainingDiverged, type ProgressEvent, type RunState } from "../../runtime/train/pipeline-engine.js";
 import { UserError } from "../errors.js";
 import { createProgress, type Progress } from "../report/progress.js";
 import { dataUserError, type DataSets } from "./data-sources.js";
+import { saveCheckpoint } from "./out-folder.js";
 import type { TrainOptions } from "./options.js";
 import { toCheckpointTensors } from "./params.js";
 import { pictureRows, type PictureRow } from "./pictures.js";
@@ -108,13 +109,15 @@ export async function runTraining(run: TrainRun): Promise<RunOutcome> {
         if (end.record.kind === "pretrain" || end.record.kind === "adapt") {
           const path = join(options.out, end.record.checkpoint);
           const weights = await end.weights();
-          await writeCheckpointAtomic(path, encodeSafetensors(toCheckpointTensors(weights), checkpointMetadata(info(globalUpdates(end.history), end.record.kind))));
+          await saveCheckpoint(path, encodeSafetensors(toCheckpointTensors(weights), checkpointMetadata(info(globalUpdates(end.history), end.record.kind))));
         }
         if (end.record.kind === "test" && end.pictures !== null && end.record.pictures !== undefined) {
           pictures.rows = pictureRows(end.pictures, end.record.pictures);
           pictures.file = picturesFile(end.record);
         }
         await run.onReport(end.history, pictures);
+        // Reported (metrics.json has it) and then refused: a test that measured NaN did not pass.
+        if (end.record.kind === "test") checkFinite(end.record);
       },
       checkpoint: {
         everyMs: options.checkpointEverySeconds * 1000,
@@ -135,6 +138,16 @@ export async function runTraining(run: TrainRun): Promise<RunOutcome> {
     progress?.stop();
     throw asUserError(err, options.out);
   }
+}
+
+/** A test step whose losses or metrics are NaN or infinite is an error (RC811), naming the first such value. */
+export function checkFinite(record: Extract<StepRecord, { kind: "test" }>): void {
+  const values = [
+    ...Object.entries(record.losses).map(([name, value]) => ({ what: "the loss", name, value })),
+    ...Object.entries(record.metrics).map(([name, value]) => ({ what: "the metric", name, value })),
+  ];
+  const bad = values.find((v) => !Number.isFinite(v.value));
+  if (bad) throw UserError.from(messages.nonFiniteResult, { step: record.step, data: record.data, what: bad.what, name: bad.name, value: String(bad.value) });
 }
 
 /** The file a test step's pictures go to. */

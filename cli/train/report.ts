@@ -5,7 +5,6 @@
  * of the last test step, and the table printed at the end, which shows the
  * steps side by side.
  */
-import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../files.js";
 import { imageGridPng } from "../report/image-grid.js";
@@ -39,8 +38,8 @@ export function writeReport(info: RunInfo, history: RunHistory, pictures: { rows
   };
   writeFileAtomic(join(info.out, "metrics.json"), JSON.stringify(json, (_, v: unknown) => (typeof v === "number" && !Number.isFinite(v) ? String(v) : v), 2) + "\n");
   const series = history.series.map((s) => ({ name: s.name, points: s.losses.map((loss, k) => ({ step: s.offset + k + 1, loss })) }));
-  writeFileSync(join(info.out, "loss-curve.png"), lossCurvePng(series, { title: `${info.model}: training loss` }));
-  if (pictures) writeFileSync(join(info.out, pictures.file), imageGridPng(pictures.rows));
+  writeFileAtomic(join(info.out, "loss-curve.png"), lossCurvePng(series, { title: `${info.model}: training loss` }));
+  if (pictures) writeFileAtomic(join(info.out, pictures.file), imageGridPng(pictures.rows));
 }
 
 /** The steps side by side: one column per training or test step, one row per quantity. */

@@ -10,17 +10,26 @@ import { Source } from "../../language/source.js";
 import { hasErrors } from "../../language/diagnostics/diagnostic.js";
 import { renderDiagnostics } from "../../language/diagnostics/render.js";
 import { checkProgram } from "../../compiler/check/check.js";
-import { nodeFileHost } from "../../compiler/check/file-host.js";
+import { projectFileHost } from "../../compiler/check/file-host.js";
 import { labelField } from "../../compiler/check/data.js";
 import type { CheckedData, CheckedModel, CheckedPipeline, CheckedProgram, StepSettings } from "../../compiler/check/program.js";
 import { formatType, sameType } from "../../compiler/check/types.js";
+import { DEFAULT_MEMORY_LIMIT, estimateMemory, memoryDiagnostic, pipelineUses, type MemoryEstimate, type MemoryLimit } from "../../compiler/check/memory.js";
 import { readTextFile } from "../files.js";
 import { UserError } from "../errors.js";
 
-/** A checked program, or null after its diagnostics were printed. */
-export function loadProgram(file: string): { program: CheckedProgram; texts: string[] } | null {
+/**
+ * A checked program, or null after its diagnostics were printed.
+ * `allowImportOutside` lifts the project-folder rule of imports; `maxMemory`
+ * is the limit the model's estimated memory is checked against.
+ */
+export function loadProgram(
+  file: string,
+  options: { readonly allowImportOutside?: boolean; readonly maxMemory?: MemoryLimit } = {},
+): { program: CheckedProgram; texts: string[] } | null {
   const source = new Source(file, readTextFile(file));
-  const { program, diagnostics } = checkProgram(source, nodeFileHost);
+  const host = projectFileHost(file, { allowOutside: options.allowImportOutside ?? false });
+  const { program, diagnostics } = checkProgram(source, host, { maxMemory: options.maxMemory ?? DEFAULT_MEMORY_LIMIT });
   if (diagnostics.length > 0) process.stderr.write(renderDiagnostics(diagnostics) + "\n\n");
   if (hasErrors(diagnostics)) return null;
   // The texts of every file the program read: the run's fingerprint covers imports too.
@@ -34,6 +43,26 @@ export function loadProgram(file: string): { program: CheckedProgram; texts: str
   return { program, texts };
 }
 
+
+/**
+ * Refuses a run whose model would need more memory than the limit, with the
+ * run's own batch (`--batch`) and steps, before anything is allocated
+ * (RC535, printed). The checker already refused the program's own uses;
+ * this covers what the command line changes. True when the run may go on.
+ */
+export function fitsMemory(program: CheckedProgram, pipeline: CheckedPipeline, batch: number | null, limit: MemoryLimit): boolean {
+  const model = program.models.find((m) => m.name === pipeline.model);
+  if (!model) return true;
+  let worst: MemoryEstimate | null = null;
+  for (const use of pipelineUses(pipeline, batch)) {
+    const e = estimateMemory(model, use);
+    if (!worst || e.total > worst.total) worst = e;
+  }
+  const d = worst && memoryDiagnostic(model, worst, limit);
+  if (!d || d.severity !== "error") return true;
+  process.stderr.write(renderDiagnostics([d]) + "\n\n");
+  return false;
+}
 
 /** The pipeline a run follows, and the program that holds it. */
 export function chooseTarget(program: CheckedProgram, file: string, options: { pipeline: string | null; model: string | null }): { program: CheckedProgram; pipeline: CheckedPipeline } {

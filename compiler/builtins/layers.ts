@@ -7,6 +7,7 @@
  */
 import { messages } from "../../language/diagnostics/messages.js";
 import { elementCount, formatDims, withShape, type TensorType } from "../check/types.js";
+import { squareImage } from "./conversions.js";
 import {
   BOOL,
   INT,
@@ -76,6 +77,13 @@ function image(input: TensorType): [number, number, number] | null {
   return input.shape.length === 3 ? [input.shape[0]!, input.shape[1]!, input.shape[2]!] : null;
 }
 
+/** `conv2d` and the pools need an image; a flat vector of a square count is most likely one, flattened. */
+function expectsImage(layer: string, input: TensorType): ShapeFailure {
+  const square = input.shape.length === 1 ? squareImage(input.shape[0]!) : null;
+  const help = square ? [`make it an image first: put 'reshape(shape: ${formatDims(square)}) ->' before ${layer}`] : [];
+  return fail(messages.layerInput, { expected: "an image [C, H, W]" }, { help });
+}
+
 const dense: LayerDef = {
   category: "layer",
   name: "dense",
@@ -110,7 +118,7 @@ function conv(name: "conv2d" | "conv_transpose2d", doc: string): LayerDef {
     ],
     shape(input, args) {
       const chw = image(input);
-      if (!chw) return expects("an image [C, H, W]");
+      if (!chw) return expectsImage(name, input);
       const [, h, w] = chw;
       const k = num(args, "kernel");
       const s = num(args, "stride");
@@ -143,7 +151,7 @@ function pool(name: "max_pool" | "avg_pool", doc: string): LayerDef {
     ],
     shape(input, args) {
       const chw = image(input);
-      if (!chw) return expects("an image [C, H, W]");
+      if (!chw) return expectsImage(name, input);
       const size = num(args, "size");
       const stride = optNum(args, "stride") ?? size;
       const h = windowOut(chw[1], size, stride, "valid");

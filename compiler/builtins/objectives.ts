@@ -4,6 +4,7 @@
  */
 import { messages } from "../../language/diagnostics/messages.js";
 import { SCALAR_LOSS, describeType, formatShape, sameShape } from "../check/types.js";
+import { conversion } from "./conversions.js";
 import { POS_FLOAT, POS_INT, VALUE, fail, num, tensor, type BoundArgs, type FunctionDef, type PartArg, type ShapeFailure, type TensorArg } from "./spec.js";
 
 /** Refuses integer ids where an objective needs floats. */
@@ -32,7 +33,13 @@ function pairwise(name: string, doc: string, a: string, b: string, positions: "e
       const bad = needsFloat(name, x, a) ?? needsFloat(name, y, b);
       if (bad) return bad;
       if (!sameShape(x.type.shape, y.type.shape)) {
-        return fail(messages.objectiveShapes, { objective: name, expected: "two values of the same shape", actual: `${formatShape(x.type)} and ${formatShape(y.type)}` });
+        // The same numbers in another shape: the prediction wants reshaping (or its patches reassembling).
+        const then = conversion(x.type.shape, y.type.shape);
+        return fail(
+          messages.objectiveShapes,
+          { objective: name, expected: "two values of the same shape", actual: `${formatShape(x.type)} and ${formatShape(y.type)}` },
+          { fixes: then ? [{ arg: a, then }] : [] },
+        );
       }
       return SCALAR_LOSS;
     },

@@ -112,13 +112,17 @@ export interface ShapeFailure {
   /** The argument whose value is at fault; the diagnostic points there when given. */
   readonly arg?: string;
   readonly notes?: readonly string[];
+  /** The fix, where it is known (`= help:` lines). */
+  readonly help?: readonly string[];
+  /** Fixes that apply a layer to an argument: shown as `write '<the argument as written> -> <then>'`. */
+  readonly fixes?: readonly { readonly arg: string; readonly then: string }[];
 }
 
 /** Builds a rule failure. */
 export function fail(
   failure: MessageTemplate,
   args: MessageArgs,
-  extra: { arg?: string; notes?: readonly string[] } = {},
+  extra: { arg?: string; notes?: readonly string[]; help?: readonly string[]; fixes?: ShapeFailure["fixes"] } = {},
 ): ShapeFailure {
   return { failure, args, ...extra };
 }

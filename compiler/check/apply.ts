@@ -9,9 +9,10 @@ import { messages } from "../../language/diagnostics/messages.js";
 import { toArgs } from "./arg-values.js";
 import { isFailure, type BoundArgs, type LayerArg, type ShapeFailure } from "../builtins/spec.js";
 import { instantiateBlock } from "./blocks.js";
+import { MAX_LAYERS } from "./env.js";
 import type { Applied, Evaluator, Typed } from "./evaluator.js";
 import type { LayerNode, Location } from "./program.js";
-import { describeType, formatShape, sameShape, type TensorType } from "./types.js";
+import { describeType, elementCount, formatShape, sameShape, shapeFits, type TensorType } from "./types.js";
 import { describeLayer, type LayerValue, type PartState } from "./values.js";
 
 function within(location: Location, site: Location): boolean {
@@ -34,35 +35,60 @@ export function reportFailure(
   if (site && !within(location, site)) {
     related.push({ source: site.source, span: site.span, message: `applied here${origin ? ` to ${origin}` : ""}` });
   }
-  ev.reportAt(failure.failure, at, { ...defaults, ...failure.args }, { notes: failure.notes ?? [], related });
+  // A fix on an argument shows the argument as written, with the layer to apply after it.
+  const help = [...(failure.help ?? [])];
+  for (const fix of failure.fixes ?? []) {
+    const span = argSpans.get(fix.arg);
+    if (span) help.push(`write '${location.source.slice(span)} -> ${fix.then}'`);
+  }
+  ev.reportAt(failure.failure, at, { ...defaults, ...failure.args }, { notes: failure.notes ?? [], related, help });
 }
 
-/** Applies any layer; `within` names the part it belongs to, for messages. */
+/**
+ * Applies any layer; `within` names the part it belongs to, for messages.
+ *
+ * Layers nest (parts in parts, blocks in blocks), so this function, the ones
+ * it dispatches to and `applyPart` recurse once per level of nesting: they
+ * are kept small, each with few locals, so that deep nesting fits the stack
+ * (see `MAX_NESTING` in env.ts).
+ */
 export function applyLayer(ev: Evaluator, layer: LayerValue, x: Typed, site: Location, within: string | null): Applied | null {
   switch (layer.kind) {
     case "builtin":
       return applyBuiltin(ev, layer, x, site, within);
-    case "sequence": {
-      let current = x;
-      const nodes: LayerNode[] = [];
-      for (const l of layer.layers) {
-        const r = applyLayer(ev, l, current, site, within);
-        if (!r) return null;
-        nodes.push(r.node);
-        current = { type: r.output, origin: `the output of ${describeLayer(l)}` };
-      }
-      const params = nodes.reduce((sum, n) => sum + n.params, 0);
-      return { node: { kind: "sequence", layers: nodes, input: x.type, output: current.type, params, location: layer.location }, output: current.type };
-    }
+    case "sequence":
+      return applySequence(ev, layer, x, site, within);
     case "block":
       // The block's own call is the clearest "use" to point at (`mlp(256, 10)`).
-      return instantiateBlock(ev, layer, x, layer.location);
-    case "part": {
-      const r = applyPart(ev, layer.part, x, site);
-      if (!r) return null;
-      return { node: { kind: "part", name: layer.part.decl.name.text, input: x.type, output: r.output, params: 0, location: layer.location }, output: r.output };
-    }
+      return instantiateBlock(ev, layer, x, layer.location, applyLayer);
+    case "part":
+      return partNode(layer, x, applyPart(ev, layer.part, x, site));
   }
+}
+
+/** Layers one after the other. */
+function applySequence(ev: Evaluator, layer: Extract<LayerValue, { kind: "sequence" }>, x: Typed, site: Location, within: string | null): Applied | null {
+  const nodes: LayerNode[] = [];
+  let current = x;
+  for (const l of layer.layers) {
+    // A part in a sequence goes straight to applyPart: one stack frame less per level of parts in parts.
+    const r = l.kind === "part" ? partNode(l, current, applyPart(ev, l.part, current, site)) : applyLayer(ev, l, current, site, within);
+    if (!r) return null;
+    nodes.push(r.node);
+    current = { type: r.output, origin: `the output of ${describeLayer(l)}` };
+  }
+  return sequenceNode(layer, nodes, x, current);
+}
+
+function sequenceNode(layer: Extract<LayerValue, { kind: "sequence" }>, nodes: LayerNode[], x: Typed, last: Typed): Applied {
+  const params = nodes.reduce((sum, n) => sum + n.params, 0);
+  return { node: { kind: "sequence", layers: nodes, input: x.type, output: last.type, params, location: layer.location }, output: last.type };
+}
+
+/** A use of a part inside a layer: the part by name (its own node is its first application). */
+function partNode(layer: Extract<LayerValue, { kind: "part" }>, x: Typed, r: Applied | null): Applied | null {
+  if (!r) return null;
+  return { node: { kind: "part", name: layer.part.decl.name.text, input: x.type, output: r.output, params: 0, location: layer.location }, output: r.output };
 }
 
 function applyBuiltin(ev: Evaluator, layer: Extract<LayerValue, { kind: "builtin" }>, x: Typed, site: Location, within: string | null): Applied | null {
@@ -88,6 +114,7 @@ function applyBuiltin(ev: Evaluator, layer: Extract<LayerValue, { kind: "builtin
     }
   }
   if (def.repeats) return applyRepeat(ev, layer, x, site, within);
+  if (!ev.env.makeLayer(layer.location, ev.sites)) return null;
   const out = def.shape(x.type, layer.args);
   if (isFailure(out)) {
     reportFailure(ev, out, { layer: label, origin: x.origin, actual: describeType(x.type) }, layer.location, layer.argSpans, site, x.origin);
@@ -97,10 +124,24 @@ function applyBuiltin(ev: Evaluator, layer: Extract<LayerValue, { kind: "builtin
     def.rowwise && x.type.positions !== undefined && out.shape.length === x.type.shape.length && out.shape[0] === x.type.shape[0];
   const output: TensorType = keepPositions ? { ...out, positions: x.type.positions! } : withoutPositions(out);
   const params = def.paramCount(x.type, layer.args, output);
+  if (!fitsExactly(ev, label, layer.location, output, params)) return null;
   return {
     node: { kind: "builtin", name: def.name, category: def.category, args: toArgs(layer.args), children: [], input: x.type, output, params, location: layer.location },
     output,
   };
+}
+
+/** Whether a layer's output and parameter count can be represented exactly; reports RC419 or RC420 when not. */
+function fitsExactly(ev: Evaluator, label: string, location: Location, output: TensorType, params: number): boolean {
+  if (!shapeFits(output.shape)) {
+    ev.reportAt(messages.shapeTooLarge, location, { construct: `the output of ${label}`, shape: formatShape(output), count: elementCount(output.shape).toExponential(2) });
+    return false;
+  }
+  if (!Number.isSafeInteger(params)) {
+    ev.reportAt(messages.paramsTooLarge, location, { construct: label, count: params.toExponential(2) });
+    return false;
+  }
+  return true;
 }
 
 function withinSite(l: Location, site: Location): boolean {
@@ -113,13 +154,21 @@ function withoutPositions(t: TensorType): TensorType {
   return rest;
 }
 
-/** `repeat(n, layer)`: n copies applied in sequence, each with its own parameters. */
+/**
+ * `repeat(n, layer)`: n copies applied in sequence, each with its own
+ * parameters. The first copy shows how many layers one copy makes; the
+ * other n - 1 are made only if they fit the program's limit (MAX_LAYERS), so
+ * `repeat(1000, repeat(1000, ...))` is refused after one inner copy, not after
+ * a billion.
+ */
 function applyRepeat(ev: Evaluator, layer: Extract<LayerValue, { kind: "builtin" }>, x: Typed, site: Location, within: string | null): Applied | null {
   const n = layer.args["n"] as number;
   const child = layer.layerArgs[(layer.args["layer"] as LayerArg).id]!;
   const children: LayerNode[] = [];
   let current = x;
+  const before = ev.env.layersMade;
   for (let i = 0; i < n; i++) {
+    if (i === 1 && !fitsCopies(ev, layer, n, ev.env.layersMade - before)) return null;
     const r = applyLayer(ev, child, current, site, within);
     if (!r) return null;
     children.push(r.node);
@@ -142,6 +191,19 @@ function applyRepeat(ev: Evaluator, layer: Extract<LayerValue, { kind: "builtin"
   };
 }
 
+/** Whether the n - 1 copies after the first, each making `each` layers, fit the program's limit; reports RC533 when not. */
+function fitsCopies(ev: Evaluator, layer: Extract<LayerValue, { kind: "builtin" }>, n: number, each: number): boolean {
+  if (ev.env.layersMade + (n - 1) * each <= MAX_LAYERS) return true;
+  ev.reportAt(messages.repeatTooLarge, layer.location, {
+    count: (n * each).toLocaleString("en-US"),
+    n: n.toLocaleString("en-US"),
+    each: each === 1 ? "1 layer" : `${each.toLocaleString("en-US")} layers`,
+    limit: MAX_LAYERS.toLocaleString("en-US"),
+  });
+  ev.env.refuseExpansion();
+  return false;
+}
+
 /**
  * Applies a model part. The first application fixes the part's weights; a
  * later one may differ only where no weight depends on it (sequence length).
@@ -154,22 +216,24 @@ export function applyPart(ev: Evaluator, part: PartState, x: Typed, site: Locati
     ev.reportAt(messages.selfReference, part.location, { name: part.decl.name.text });
     return null;
   }
+  if (!ev.env.enter(site)) return null;
   part.applying = true;
   try {
-    return applyPartOnce(ev, part, layer, x, site);
+    if (part.first) return applyPartAgain(ev, part, layer, x, site);
+    // The first application fixes the part's weights. A sequence goes straight to applySequence (one frame less per level).
+    const within = `${part.decl.role} '${part.decl.name.text}'`;
+    const r = layer.kind === "sequence" ? applySequence(ev, layer, x, site, within) : applyLayer(ev, layer, x, site, within);
+    if (r) part.first = { input: x.type, node: r.node, location: site };
+    return r;
   } finally {
     part.applying = false;
+    ev.env.leave();
   }
 }
 
-function applyPartOnce(ev: Evaluator, part: PartState, layer: LayerValue, x: Typed, site: Location): Applied | null {
+function applyPartAgain(ev: Evaluator, part: PartState, layer: LayerValue, x: Typed, site: Location): Applied | null {
   const label = `${part.decl.role} '${part.decl.name.text}'`;
-  const first = part.first;
-  if (!first) {
-    const r = applyLayer(ev, layer, x, site, label);
-    if (r) part.first = { input: x.type, node: r.node, location: site };
-    return r;
-  }
+  const first = part.first!;
   if (sameShape(first.input.shape, x.type.shape) && first.input.dtype === x.type.dtype && first.input.positions === x.type.positions) {
     return { node: first.node, output: first.node.output };
   }

@@ -7,7 +7,8 @@ import type { Expr, Name, Span } from "../../language/ast.js";
 import { messages } from "../../language/diagnostics/messages.js";
 import { describeParamType, inRange, type ParamSpec, type ParamType } from "../builtins/spec.js";
 import type { Evaluator } from "./evaluator.js";
-import { didYouMean, suggest } from "./suggest.js";
+import { didYouMeanNote } from "./suggest.js";
+import { MAX_DIMENSION } from "./types.js";
 import { ERROR, describeValue, type Value } from "./values.js";
 
 /** An argument as written: `256`, `ratio: 0.75`, or a settings entry. */
@@ -47,6 +48,8 @@ export function bindArgs(
   const variadicItems: Value[] = [];
   // Parameters an unknown argument's name suggests: its misspelling is the one problem to report.
   const suggested = new Set<string>();
+  // Extra positional arguments are one mistake: reported once, over all of them.
+  let extraReported = false;
 
   for (const arg of args) {
     if (arg.name === null) {
@@ -64,7 +67,14 @@ export function bindArgs(
         continue;
       }
       if (!param) {
-        ev.report(messages.tooManyArguments, arg.span, { callee, max: positionalParams.length, actual: args.filter((a) => a.name === null).length });
+        if (!extraReported) {
+          // The underline runs to the last positional argument before a named one (those after it are RC304).
+          const from = args.indexOf(arg);
+          const named = args.findIndex((a, i) => i > from && a.name !== null);
+          const last = args[(named < 0 ? args.length : named) - 1]!;
+          ev.report(messages.tooManyArguments, { start: arg.span.start, end: last.span.end }, { callee, max: positionalParams.length, actual: args.filter((a) => a.name === null).length });
+          extraReported = true;
+        }
         ok = false;
         continue;
       }
@@ -81,8 +91,9 @@ export function bindArgs(
     const param = params.find((p) => p.name === name);
     if (!param || param.variadic) {
       const candidates = params.filter((p) => !p.variadic).map((p) => p.name);
-      suggest(name, candidates).forEach((s) => suggested.add(s));
-      const notes = didYouMean(name, candidates);
+      const found = ev.env.suggester.suggest(name, candidates);
+      found.forEach((s) => suggested.add(s));
+      const notes = didYouMeanNote(found);
       if (options.unknownMessage === "setting") ev.report(messages.unknownSetting, arg.name.span, { step: options.step ?? callee, name }, { notes });
       else ev.report(messages.unknownArgument, arg.name.span, { callee, name }, { notes });
       ok = false;
@@ -100,15 +111,18 @@ export function bindArgs(
   }
   if (variadic) values.set(variadic.name, { kind: "list", items: variadicItems });
 
+  const missing: ParamSpec[] = [];
   for (const p of params) {
     if (p.default !== undefined || p.optional) continue;
     if (p.variadic ? variadicItems.length > 0 : values.has(p.name)) continue;
-    if (suggested.has(p.name)) {
-      ok = false;
-      continue;
-    }
-    ev.report(messages.missingArgument, callSpan, { callee, name: p.name, expected: describeParamType(p.type) });
     ok = false;
+    if (!suggested.has(p.name)) missing.push(p);
+  }
+  // Arguments left out of one call are one mistake: one error names them all.
+  if (missing.length === 1) ev.report(messages.missingArgument, callSpan, { callee, name: missing[0]!.name, expected: describeParamType(missing[0]!.type) });
+  if (missing.length > 1) {
+    const named = missing.map((p) => `'${p.name}' (${describeParamType(p.type)})`);
+    ev.report(messages.missingArguments, callSpan, { callee, list: `${named.slice(0, -1).join(", ")} and ${named[named.length - 1]}` });
   }
   return { values, spans, ok };
 }
@@ -120,7 +134,7 @@ export function evaluateArg(ev: Evaluator, callee: string, param: ParamSpec, e: 
     if (t.values.includes(e.name)) return { kind: "symbol", name: e.name };
     if (!ev.scope.lookup(e.name)) {
       ev.report(messages.unknownEnumValue, e.span, { name: param.name, callee, expected: t.values.join(" | "), actual: e.name }, {
-        notes: didYouMean(e.name, t.values),
+        notes: ev.env.didYouMean(e.name, t.values),
       });
       return ERROR;
     }
@@ -152,6 +166,11 @@ export function checkValue(ev: Evaluator, callee: string, name: string, t: Param
       if (v.kind !== "number" || (t.kind === "int" && !v.int)) return wrong();
       if (!inRange(t, v.value)) {
         ev.report(messages.argumentOutOfRange, span, { name, callee, expected: describeParamType(t), actual: v.value });
+        return ERROR;
+      }
+      // An int without its own bound is a size or a count (units, filters, vocab, classes): at most 2^31 - 1.
+      if (t.kind === "int" && t.max === undefined && v.value > MAX_DIMENSION) {
+        ev.report(messages.sizeTooLarge, span, { what: `argument '${name}' of ${callee}, '${ev.module.source.slice(span)}',`, value: v.value.toLocaleString("en-US") });
         return ERROR;
       }
       return v;

@@ -15,7 +15,8 @@ import type { CheckEnv } from "./env.js";
 import { ExpressionEvaluator } from "./evaluate.js";
 import type { ModuleInfo } from "./modules.js";
 import { Scope, fixed, moduleScope } from "./scope.js";
-import { didYouMean } from "./suggest.js";
+import { editThreshold } from "./suggest.js";
+import { foreignNameHelp } from "./foreign-names.js";
 import { ERROR, type BlockRef } from "./values.js";
 
 /** A use of a block inside another block's declaration. */
@@ -47,7 +48,11 @@ function checkForm(env: CheckEnv, block: BlockRef): void {
   const name = decl.name.text;
   const source = module.source;
   if (exprs.length > 1 || (exprs.length > 0 && inputs.length + lets.length + outputs.length > 0)) {
-    env.report(messages.blockBody, { source, span: (exprs.length > 1 && inputs.length === 0 ? exprs[1]! : exprs[0]!).span }, { name });
+    const second = exprs.length > 1 && inputs.length === 0 ? exprs[1]! : null;
+    // `dense(n) gelu` on one line is a missing '->', not a second statement.
+    const gap = second ? source.text.slice(exprs[0]!.span.end, second.span.start) : "\n";
+    const help = second && !/[\n\r]/.test(gap) ? [`layers are joined with '->': write '${source.slice(exprs[0]!.span)} -> ${source.slice(second.span)}'`] : [];
+    env.report(messages.blockBody, { source, span: (second ?? exprs[0]!).span }, { name }, { help });
   } else if (exprs.length === 0 && outputs.length === 0) {
     env.report(messages.blockWithoutOutput, { source, span: decl.name.span }, { name });
   }
@@ -132,15 +137,19 @@ function resolveType(ev: ExpressionEvaluator, type: Expr, uses: BlockUse[]): voi
 function resolveNames(ev: ExpressionEvaluator, e: Expr, uses: BlockUse[]): void {
   visitIdents(e, (id, call, enumValues) => {
     const binding = ev.scope.lookup(id.name);
+    if (!binding && ev.module.wildcardFailed) return;
     if (!binding) {
       if (enumValues) {
         if (enumValues.values.includes(id.name)) return;
         ev.report(messages.unknownEnumValue, id.span, { name: enumValues.param, callee: enumValues.callee, expected: enumValues.values.join(" | "), actual: id.name }, {
-          notes: didYouMean(id.name, enumValues.values),
+          notes: ev.env.didYouMean(id.name, enumValues.values),
         });
         return;
       }
-      ev.report(messages.unknownName, id.span, { name: id.name }, { notes: didYouMean(id.name, ev.scope.names((b) => b.sort === undefined)) });
+      ev.report(messages.unknownName, id.span, { name: id.name }, {
+        notes: ev.env.didYouMean(id.name, ev.scope.near(id.name, editThreshold(id.name.length), (b) => b.sort === undefined)),
+        help: foreignNameHelp(id.name),
+      });
       return;
     }
     const v = binding.get(id.span);
@@ -231,25 +240,43 @@ function visitIdents(e: Expr, visit: (id: Ident, call: CallExpr | null, enumSlot
  */
 function findRecursion(env: CheckEnv, graph: ReadonlyMap<BlockDecl, { block: BlockRef; uses: BlockUse[] }>): void {
   const state = new Map<BlockDecl, "open" | "done">();
-  const stack: BlockDecl[] = [];
-  const visit = (decl: BlockDecl): void => {
+  // Depth first with an explicit stack (a chain of thousands of blocks must not exhaust the call stack):
+  // each entry is an open block and the index of the next use to follow.
+  const stack: { decl: BlockDecl; next: number }[] = [];
+  const open = (decl: BlockDecl): void => {
     state.set(decl, "open");
-    stack.push(decl);
-    const node = graph.get(decl);
-    for (const use of node?.uses ?? []) {
+    stack.push({ decl, next: 0 });
+  };
+  for (const root of graph.keys()) {
+    if (state.has(root)) continue;
+    open(root);
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]!;
+      const node = graph.get(top.decl);
+      const use = node?.uses[top.next++];
+      if (!use) {
+        stack.pop();
+        state.set(top.decl, "done");
+        continue;
+      }
       const target = use.block.decl;
       const s = state.get(target);
-      if (s === "open") {
-        const cycle = stack.slice(stack.indexOf(target));
-        cycle.forEach((d) => env.recursiveBlocks.add(d));
-        const names = [...cycle, target].map((d) => d.name.text);
-        env.report(messages.recursiveBlock, { source: node!.block.module.source, span: use.span }, { name: target.name.text }, {
-          notes: cycle.length > 1 ? [`the cycle: ${names.join(" -> ")}`] : [],
-        });
-      } else if (s === undefined) visit(target);
+      if (s === undefined) {
+        open(target);
+        continue;
+      }
+      if (s === "done") continue;
+      const cycle = stack.slice(stack.findIndex((e) => e.decl === target)).map((e) => e.decl);
+      cycle.forEach((d) => env.recursiveBlocks.add(d));
+      env.report(messages.recursiveBlock, { source: node!.block.module.source, span: use.span }, { name: target.name.text }, {
+        notes: cycle.length > 1 ? [describeBlockCycle([...cycle, target].map((d) => d.name.text))] : [],
+      });
     }
-    stack.pop();
-    state.set(decl, "done");
-  };
-  for (const decl of graph.keys()) if (!state.has(decl)) visit(decl);
+  }
+}
+
+/** `the cycle: a -> b -> a`, shortened in the middle when long. */
+function describeBlockCycle(names: readonly string[]): string {
+  const shown = names.length > 8 ? [...names.slice(0, 3), "…", ...names.slice(-3)] : names;
+  return `the cycle: ${shown.join(" -> ")}`;
 }

@@ -6,7 +6,6 @@ import type { BlockDecl, InputDecl, Param } from "../../language/ast.js";
 import { messages } from "../../language/diagnostics/messages.js";
 import type { ParamSpec, ParamType } from "../builtins/spec.js";
 import type { CheckEnv } from "./env.js";
-import { didYouMean } from "./suggest.js";
 import type { BlockRef } from "./values.js";
 
 /** A block parameter with its declaration. */
@@ -56,7 +55,7 @@ export function blockSpecs(env: CheckEnv, block: BlockRef): { params: BlockParam
         type = paramTypes[p.type.name]!;
       } else {
         const name = p.type.kind === "Ident" ? p.type.name : source.slice(p.type.span);
-        env.report(messages.unknownParamType, { source, span: p.type.span }, { name, expected }, { notes: didYouMean(name, Object.keys(paramTypes)) });
+        env.report(messages.unknownParamType, { source, span: p.type.span }, { name, expected }, { notes: env.didYouMean(name, Object.keys(paramTypes)) });
       }
       return { spec: { name: p.name.text, type, doc: "", ...(p.default ? { optional: true } : {}) }, hasDefault: p.default !== null, decl: p };
     });

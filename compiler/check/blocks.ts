@@ -4,7 +4,7 @@
  * input type, so `4 * dim` and shapes are known there (what can be checked
  * without a use is in block-decls.ts).
  */
-import type { BlockDecl } from "../../language/ast.js";
+import type { BlockDecl, LetDecl } from "../../language/ast.js";
 import { messages } from "../../language/diagnostics/messages.js";
 import { toArgValue } from "./arg-values.js";
 import { evaluateArg } from "./bind.js";
@@ -12,26 +12,70 @@ import { blockBody, blockSpecs } from "./block-params.js";
 import type { Applied, Evaluator, Typed } from "./evaluator.js";
 import { GraphBuilder } from "./graph.js";
 import type { ArgValue, Location } from "./program.js";
-import { Scope, fixed, lazy, moduleScope } from "./scope.js";
+import { describeCycle, namesUsed, planEvaluation } from "./order.js";
+import { Scope, fixed, lazy, moduleScope, type LazyBinding } from "./scope.js";
 import { describeType, formatType, sameType } from "./types.js";
 import { ERROR, type LayerValue, type TensorValue, type Value } from "./values.js";
 
-/** Instantiates a block for one input: evaluates its body with the arguments bound. */
-export function instantiateBlock(ev: Evaluator, layer: Extract<LayerValue, { kind: "block" }>, x: Typed, site: Location): Applied | null {
+/**
+ * Instantiates a block for one input: evaluates its body with the arguments
+ * bound. A block in a block in a block ... recurses through here once per
+ * level, so this function keeps few locals and leaves the work around the
+ * recursive call to helpers. `apply` is `applyLayer` (apply.ts), passed in
+ * because apply.ts imports this module.
+ */
+export function instantiateBlock(
+  ev: Evaluator,
+  layer: Extract<LayerValue, { kind: "block" }>,
+  x: Typed,
+  site: Location,
+  apply: (ev: Evaluator, layer: LayerValue, x: Typed, site: Location, within: string | null) => Applied | null,
+): Applied | null {
+  if (usesItself(ev, layer, site) || !ev.env.makeLayer(site, ev.sites) || !ev.env.enter(site)) return null;
+  try {
+    const open = openBlock(ev, layer, site);
+    const body = sequentialBody(open, x, site);
+    // A one-expression body applies its layer straight away: the common case of blocks in blocks takes one frame less.
+    const result = body ? finishSequential(open, body, apply(open.body, body.layer, body.input, body.site, null)) : runDataFlow(open, layer, x);
+    return result && closeBlock(open, result, x, site);
+  } finally {
+    ev.env.leave();
+  }
+}
+
+/**
+ * A block instantiated inside itself. A block on a cycle written in the
+ * blocks' bodies was reported at its declaration, and is not instantiated
+ * at all; a cycle only a use makes (through a layer argument) is reported here.
+ */
+function usesItself(ev: Evaluator, layer: Extract<LayerValue, { kind: "block" }>, site: Location): boolean {
+  const decl = layer.block.decl;
+  if (ev.env.recursiveBlocks.has(decl)) return true;
+  if (!ev.sites.some((s) => s.decl === decl)) return false;
+  ev.reportAt(messages.recursiveBlock, site, { name: decl.name.text });
+  return true;
+}
+
+/** A block being instantiated: the evaluator of its body, its graph and scope, its arguments as the checked program records them. */
+interface OpenBlock {
+  readonly name: string;
+  readonly decl: BlockDecl;
+  readonly body: Evaluator;
+  readonly graph: GraphBuilder;
+  readonly scope: Scope;
+  readonly resolved: Record<string, ArgValue>;
+}
+
+/** Makes the body's scope: parameters bound to the arguments, defaults evaluated. */
+function openBlock(ev: Evaluator, layer: Extract<LayerValue, { kind: "block" }>, site: Location): OpenBlock {
   const decl = layer.block.decl;
   const name = decl.name.text;
-  if (ev.sites.some((s) => s.decl === decl)) {
-    // A cycle written in the blocks' bodies was reported at their declarations.
-    if (!ev.env.recursiveBlocks.has(decl)) ev.reportAt(messages.recursiveBlock, site, { name });
-    return null;
-  }
   const module = layer.block.module;
   const source = module.source;
   const graph = new GraphBuilder();
   const scope = new Scope(moduleScope(module));
   const body = ev.with({ module, scope, graph, sites: [...ev.sites, { block: name, location: site, decl }], allow: new Set(["parameters"]) });
   const resolved: Record<string, ArgValue> = {};
-
   for (const p of blockSpecs(ev.env, layer.block).params) {
     let value = layer.args.get(p.spec.name);
     if (value === undefined) {
@@ -41,48 +85,88 @@ export function instantiateBlock(ev: Evaluator, layer: Extract<LayerValue, { kin
     const arg = toArgValue(value);
     if (arg !== undefined) resolved[p.spec.name] = arg;
   }
+  return { name, decl, body, graph, scope, resolved };
+}
 
-  const { inputs, lets, outputs, exprs } = blockBody(decl);
-  let result: TensorValue | null = null;
-  if (inputs.length === 0) {
-    const stmt = exprs[0];
-    if (!stmt) return null;
-    const id = graph.add({ op: "input", name: "x", type: x.type, location: site });
-    const input: TensorValue = { kind: "tensor", type: x.type, node: id, graph, origin: x.origin };
-    const l = body.evaluateLayer(stmt.value);
-    result = l && body.apply(l, input, stmt.value.span);
-  } else {
-    inputs.forEach((input, i) => {
-      let type = x.type;
-      let origin = x.origin;
-      if (i > 0) {
-        const given = layer.inputs.get(input.name.text);
-        if (!given) return;
-        type = given.type;
-        origin = given.origin;
-        resolved[input.name.text] = { node: given.node };
-      }
-      if (input.type) checkDeclaredInput(body, name, input.type, { type, origin });
-      const id = graph.add({ op: "input", name: input.name.text, type, location: { source, span: input.name.span } });
-      define(body, input.name.text, fixed({ kind: "tensor", type, node: id, graph, origin: `input '${input.name.text}'` }, { source, span: input.name.span }));
-    });
-    for (const l of lets) {
-      // A let's value is named after the let in messages.
-      const value = (): Value => {
-        const v = body.evaluate(l.value);
-        return v.kind === "tensor" ? { ...v, origin: `let '${l.name.text}'` } : v;
-      };
-      define(body, l.name.text, lazy({ source, span: l.name.span }, value, (span) => body.report(messages.selfReference, span, { name: l.name.text })));
+/** A one-expression body: its layer, and the block's input in the body's graph. Null for a data-flow body (or an empty one). */
+function sequentialBody(open: OpenBlock, x: Typed, site: Location): { layer: LayerValue; input: TensorValue; site: Location } | null {
+  const { inputs, exprs } = blockBody(open.decl);
+  const stmt = exprs[0];
+  if (inputs.length > 0 || !stmt) return null;
+  const id = open.graph.add({ op: "input", name: "x", type: x.type, location: site });
+  const input: TensorValue = { kind: "tensor", type: x.type, node: id, graph: open.graph, origin: x.origin };
+  const layer = open.body.evaluateLayer(stmt.value);
+  return layer && { layer, input, site: open.body.loc(stmt.value.span) };
+}
+
+/** The output of a one-expression body, once its layer was applied. */
+function finishSequential(open: OpenBlock, body: { input: TensorValue; site: Location }, r: Applied | null): TensorValue | null {
+  if (!r) return null;
+  const id = open.graph.add({ op: "apply", part: null, layer: r.node, input: body.input.node, type: r.output, location: body.site });
+  return open.body.tensor(r.output, id, `the output of block '${open.name}'`);
+}
+
+/** A data-flow body: inputs, lets (evaluated as lazily as a model's, see order.ts) and the output. */
+function runDataFlow(open: OpenBlock, layer: Extract<LayerValue, { kind: "block" }>, x: Typed): TensorValue | null {
+  const { body, decl, name, scope, graph, resolved } = open;
+  const source = body.module.source;
+  const { inputs, lets, outputs } = blockBody(decl);
+  // A one-expression body whose layer failed: already reported.
+  if (inputs.length === 0) return null;
+  inputs.forEach((input, i) => {
+    let type = x.type;
+    let origin = x.origin;
+    if (i > 0) {
+      const given = layer.inputs.get(input.name.text);
+      if (!given) return;
+      type = given.type;
+      origin = given.origin;
+      resolved[input.name.text] = { node: given.node };
     }
-    const out = outputs[0];
-    result = out ? body.evaluateTensor(out.value) : null;
-    for (const l of lets) scope.lookup(l.name.text)?.get(l.name.span);
+    if (input.type) checkDeclaredInput(body, name, input.type, { type, origin });
+    const id = graph.add({ op: "input", name: input.name.text, type, location: { source, span: input.name.span } });
+    define(body, input.name.text, fixed({ kind: "tensor", type, node: id, graph, origin: `input '${input.name.text}'` }, { source, span: input.name.span }));
+  });
+  const bindings = lets.map((l) => {
+    // A let's value is named after the let in messages.
+    const value = (): Value => {
+      const v = body.evaluate(l.value);
+      return v.kind === "tensor" ? { ...v, origin: `let '${l.name.text}'` } : v;
+    };
+    const binding = lazy({ source, span: l.name.span }, value, (span) => body.report(messages.selfReference, span, { name: l.name.text }));
+    define(body, l.name.text, binding);
+    return binding;
+  });
+  evaluateLetsFirst(body, lets, bindings);
+  const out = outputs[0];
+  const result = out ? body.evaluateTensor(out.value) : null;
+  for (const l of lets) scope.lookup(l.name.text)?.get(l.name.span);
+  return result;
+}
+
+/** Long chains of lets are evaluated bottom up before the output, and long cycles reported, so nothing nests deeply (order.ts). */
+function evaluateLetsFirst(body: Evaluator, lets: readonly LetDecl[], bindings: readonly LazyBinding[]): void {
+  const index = new Map(lets.map((l, i) => [l.name.text, i]));
+  const plan = planEvaluation(lets.length, (i) =>
+    namesUsed(lets[i]!.value, (n) => body.scope.lookup(n) !== undefined).flatMap((use) => {
+      const target = index.get(use.name);
+      return target === undefined ? [] : [{ target, span: use.span }];
+    }),
+  );
+  for (const c of plan.cycles) {
+    const names = c.members.map((i) => lets[i]!.name.text);
+    body.report(messages.selfReference, c.closing.span, { name: names[0]! }, { notes: [describeCycle(names)] });
+    c.members.forEach((i) => bindings[i]!.settle(ERROR));
   }
-  if (!result) return null;
-  const built = graph.build();
+  for (const i of plan.first) bindings[i]!.get(lets[i]!.name.span);
+}
+
+/** The block's node in the checked program, from its finished graph. */
+function closeBlock(open: OpenBlock, result: TensorValue, x: Typed, site: Location): Applied {
+  const built = open.graph.build();
   const params = built.nodes.reduce((sum, n) => sum + (n.op === "apply" ? n.layer.params : 0), 0);
   return {
-    node: { kind: "block", name, args: resolved, graph: built, result: result.node, input: x.type, output: result.type, params, location: site },
+    node: { kind: "block", name: open.name, args: open.resolved, graph: built, result: result.node, input: x.type, output: result.type, params, location: site },
     output: result.type,
   };
 }

@@ -4,15 +4,18 @@
  * pipeline, returning the checked program and every diagnostic.
  */
 import type { DataDecl, ModelDecl } from "../../language/ast.js";
-import { sortDiagnostics, type Diagnostic } from "../../language/diagnostics/diagnostic.js";
+import { hasErrors, sortDiagnostics, type Diagnostic } from "../../language/diagnostics/diagnostic.js";
+import { DEFAULT_MEMORY_LIMIT, checkMemory, type MemoryLimit } from "./memory.js";
 import type { Source } from "../../language/source.js";
 import { checkBlockDecls } from "./block-decls.js";
 import { checkData } from "./data.js";
-import { CheckEnv } from "./env.js";
+import { CheckEnv, MAX_NESTING } from "./env.js";
+import { messages } from "../../language/diagnostics/messages.js";
 import type { FileHost } from "./file-host.js";
 import { checkModel } from "./model.js";
 import { loadModules, type ModuleInfo } from "./modules.js";
 import { checkPipeline, type ModelCheck, type PipelineDeps } from "./pipeline.js";
+import type { Suggester } from "./suggest.js";
 import type { CheckedData, CheckedModel, CheckedPipeline, CheckedProgram } from "./program.js";
 
 export { formatShapes } from "./format-shapes.js";
@@ -21,6 +24,14 @@ export type * from "./program.js";
 
 function isParseCode(code: string): boolean {
   return /^RC1\d\d$/.test(code);
+}
+
+/** How a check run may be tuned. */
+export interface CheckOptions {
+  /** Finds "did you mean" suggestions; pass one to bound or observe their work (tests count its comparisons). */
+  readonly suggester?: Suggester;
+  /** The memory a model may need (RC535); 4 GB by default. */
+  readonly maxMemory?: MemoryLimit;
 }
 
 /** What checking produces: always a program (possibly partial), plus every problem found. */
@@ -35,9 +46,36 @@ export interface CheckResult {
  * The program holds the models, data and pipelines of the entry file, plus the
  * imported models and data its pipelines use.
  */
-export function checkProgram(entry: Source, host: FileHost): CheckResult {
-  const env = new CheckEnv();
+export function checkProgram(entry: Source, host: FileHost, options: CheckOptions = {}): CheckResult {
+  const env = new CheckEnv(options.suggester);
   const modules = loadModules(entry, host, env);
+  try {
+    const result = checkModules(env, modules);
+    // Memory is estimated from complete shapes only: a program with errors has holes.
+    if (hasErrors(result.diagnostics)) return result;
+    const memory = checkMemory(result.program, options.maxMemory ?? DEFAULT_MEMORY_LIMIT);
+    return memory.length === 0 ? result : { ...result, diagnostics: sortDiagnostics([...result.diagnostics, ...memory]) };
+  } catch (error) {
+    if (!isStackOverflow(error)) throw error;
+    // Nesting is bounded (MAX_NESTING, order.ts), but a program can still combine deep
+    // nesting with deep expressions at every level: it gets a coded error, never a crash.
+    const at = env.deepest?.site ?? { source: entry, span: { start: 0, end: 0 } };
+    env.report(messages.applicationTooDeep, at, { levels: (env.deepest?.level ?? 0).toLocaleString("en-US") }, {
+      notes: [
+        `checking ran out of stack here: a level with inputs, lets or long expressions takes more of it than the ${MAX_NESTING.toLocaleString("en-US")} levels a chain of plain layers may have`,
+      ],
+    });
+    return { program: { files: modules.map((m) => m.source.name), models: [], data: [], pipelines: [] }, diagnostics: sortDiagnostics(env.diagnostics()) };
+  }
+}
+
+/** True for the error JavaScript throws when the call stack is exhausted. */
+function isStackOverflow(error: unknown): boolean {
+  return error instanceof RangeError && /call stack/i.test(error.message);
+}
+
+/** Checks loaded modules: blocks, then models, data and pipelines. */
+function checkModules(env: CheckEnv, modules: readonly ModuleInfo[]): CheckResult {
   // A tree with syntax errors has holes: checking it would only add confusing
   // follow-on errors, so syntax errors are reported alone.
   const syntaxErrors = env.diagnostics().filter((d) => d.severity === "error" && isParseCode(d.code));

@@ -6,8 +6,9 @@
 import type { Span } from "../../language/ast.js";
 import type { Source } from "../../language/source.js";
 import { diagnostic, type Diagnostic, type MessageArgs, type RelatedSpan } from "../../language/diagnostics/diagnostic.js";
-import type { MessageTemplate } from "../../language/diagnostics/messages.js";
+import { messages, type MessageTemplate } from "../../language/diagnostics/messages.js";
 import type { Location } from "./program.js";
+import { Suggester } from "./suggest.js";
 
 /** One level of block instantiation: the block used and where it was used. */
 export interface Site {
@@ -20,8 +21,26 @@ export interface Site {
 /** Extra parts of a diagnostic. */
 export interface ReportExtra {
   readonly notes?: readonly string[];
+  /** The fix, with the code to write (`= help:` lines). */
+  readonly help?: readonly string[];
   readonly related?: readonly RelatedSpan[];
 }
+
+/**
+ * How deeply parts and blocks may be applied inside one another: a part
+ * whose layers use a part whose layers use a part ..., or a block whose body
+ * uses a block .... Each level is a few nested calls of the checker, so the
+ * limit keeps deep programs within the stack (spec/names.md).
+ */
+export const MAX_NESTING = 1500;
+
+/**
+ * How many layers checking may make in one run: every built-in layer
+ * applied, every block instantiated, every copy a `repeat` makes. Nested
+ * `repeat`s and blocks multiply, so without a limit a short program could
+ * expand to billions of layers (spec/layers.md#repeat).
+ */
+export const MAX_LAYERS = 100_000;
 
 /** Collects diagnostics, without duplicates (a block used twice reports its problems once). */
 export class CheckEnv {
@@ -33,6 +52,16 @@ export class CheckEnv {
   readonly recursiveBlocks = new Set<object>();
   private readonly memos = new Map<string, WeakMap<object, unknown>>();
 
+  constructor(
+    /** Finds "did you mean" suggestions within this run's budget. */
+    readonly suggester: Suggester = new Suggester(),
+  ) {}
+
+  /** The "did you mean" note for a misspelt name, or none. */
+  didYouMean(name: string, candidates: Iterable<string>): string[] {
+    return this.suggester.didYouMean(name, candidates);
+  }
+
   /** Computes something once per key for this run (e.g. a block's parameter types). */
   memo<K extends object, V>(table: string, key: K, compute: () => V): V {
     let map = this.memos.get(table);
@@ -41,6 +70,66 @@ export class CheckEnv {
     const value = compute();
     map.set(key, value);
     return value;
+  }
+
+  /** Where parts and blocks are being applied, outermost first. */
+  private readonly nesting: Location[] = [];
+  /** The innermost application seen so far and its level, for a program that overflows the stack anyway (check.ts). */
+  deepest: { readonly site: Location; readonly level: number } | null = null;
+
+  /**
+   * Enters the application of a part or a block at `site`; false (after
+   * reporting RC214 once) when that would nest deeper than `MAX_NESTING`.
+   * Every `enter` that returns true is paired with a `leave`.
+   */
+  enter(site: Location): boolean {
+    if (this.nesting.length >= MAX_NESTING) {
+      if (!this.tooDeep) {
+        this.tooDeep = true;
+        this.report(messages.applicationTooDeep, site, { levels: MAX_NESTING.toLocaleString("en-US") }, {
+          notes: [`at most ${MAX_NESTING.toLocaleString("en-US")} levels are checked; the outermost application is at ${describeLocation(this.nesting[0]!)}`],
+        });
+      }
+      return false;
+    }
+    this.nesting.push(site);
+    if (this.nesting.length > (this.deepest?.level ?? 0)) this.deepest = { site, level: this.nesting.length };
+    return true;
+  }
+
+  /** Leaves the innermost application. */
+  leave(): void {
+    this.nesting.pop();
+  }
+
+  private tooDeep = false;
+
+  /** Layers made so far in this run (see `MAX_LAYERS`). */
+  layersMade = 0;
+  private tooLarge = false;
+
+  /**
+   * Counts a layer made at `site`; false (after reporting RC534 once) past
+   * `MAX_LAYERS`, when the caller stops expanding.
+   */
+  makeLayer(site: Location, sites: readonly Site[]): boolean {
+    if (this.layersMade >= MAX_LAYERS) {
+      if (!this.tooLarge) {
+        this.tooLarge = true;
+        const outermost = this.nesting[0];
+        this.report(messages.expansionTooLarge, site, { limit: MAX_LAYERS.toLocaleString("en-US") }, {
+          notes: outermost ? [`the outermost application is at ${describeLocation(outermost)}`] : [],
+        }, sites);
+      }
+      return false;
+    }
+    this.layersMade++;
+    return true;
+  }
+
+  /** Marks the expansion limit as reported (a repeat refused up front, RC533), so it is not reported again. */
+  refuseExpansion(): void {
+    this.tooLarge = true;
   }
 
   /** Adds a finished diagnostic (e.g. from the parser). */
@@ -86,7 +175,7 @@ export class CheckEnv {
       if (site.location.source === at.source && site.location.span.start === at.span.start) continue;
       related.push({ source: site.location.source, span: site.location.span, message: `in this use of block '${site.block}'` });
     }
-    this.add(diagnostic(template, at.source, at.span, args, { notes, related }));
+    this.add(diagnostic(template, at.source, at.span, args, { notes, related, help: extra.help ?? [] }));
   }
 
   /** Runs `fn`, keeping the diagnostics it reports out of the result; returns them. */
@@ -110,6 +199,12 @@ export class CheckEnv {
   diagnostics(): Diagnostic[] {
     return this.list.slice();
   }
+}
+
+/** `main.repr:3:15`, for notes. */
+export function describeLocation(l: Location): string {
+  const p = l.source.position(l.span.start);
+  return `${l.source.name}:${p.line}:${p.column}`;
 }
 
 /** A location in a source. */

@@ -10,14 +10,16 @@ import { messages, type MessageTemplate } from "../../language/diagnostics/messa
 import { applyLayer, applyPart } from "./apply.js";
 import { builtinByName, dataTypeByName } from "../builtins/index.js";
 import { asBareLayer, bindBuiltinArgs, evaluateCall } from "./calls.js";
+import { conversion } from "../builtins/conversions.js";
+import { foreignNameHelp } from "./foreign-names.js";
 import type { CheckEnv, ReportExtra, Site } from "./env.js";
 import type { Allowance, EvalContext, Evaluator } from "./evaluator.js";
 import type { GraphBuilder } from "./graph.js";
 import type { ModuleInfo } from "./modules.js";
 import type { LayerNode, Location, NodeId } from "./program.js";
 import type { Binding, Scope } from "./scope.js";
-import { didYouMean } from "./suggest.js";
-import { formatShape, sameShape, type TensorType } from "./types.js";
+import { editThreshold } from "./suggest.js";
+import { MAX_DIMENSION, elementCount, formatDims, formatShape, sameShape, shapeFits, type TensorType } from "./types.js";
 import { ERROR, describeLayer, describeValue, type LayerValue, type MaskValue, type TensorValue, type Value } from "./values.js";
 
 const NONE: ReadonlySet<Allowance> = new Set();
@@ -86,6 +88,10 @@ export class ExpressionEvaluator implements Evaluator {
   evaluate(e: Expr): Value {
     switch (e.kind) {
       case "Number":
+        if (!Number.isFinite(e.value)) {
+          this.report(messages.notFinite, e.span, { expr: e.raw, value: String(e.value) });
+          return ERROR;
+        }
         return { kind: "number", value: e.value, int: isIntLiteral(e.raw) };
       case "String":
         return { kind: "string", value: e.value };
@@ -125,7 +131,10 @@ export class ExpressionEvaluator implements Evaluator {
   lookup(name: string, span: Span): Value {
     const binding = this.scope.lookup(name);
     if (binding) return binding.get(span);
-    this.report(messages.unknownName, span, { name }, { notes: didYouMean(name, this.scope.names((b) => this.couldStandHere(b))) });
+    // Any name might have come from a wildcard import that failed (already reported).
+    if (this.module.wildcardFailed) return ERROR;
+    const candidates = this.scope.near(name, editThreshold(name.length), (b) => this.couldStandHere(b));
+    this.report(messages.unknownName, span, { name }, { notes: this.env.didYouMean(name, candidates), help: foreignNameHelp(name) });
     return ERROR;
   }
 
@@ -247,7 +256,7 @@ export class ExpressionEvaluator implements Evaluator {
       if (name === "train" || name === "test") {
         return { kind: "split", data: target.data, module: target.module, split: name, perClass: null, labels: null };
       }
-      this.report(messages.unknownSplit, e.name.span, { data: target.data.name.text, split: name }, { notes: didYouMean(name, ["train", "test"]) });
+      this.report(messages.unknownSplit, e.name.span, { data: target.data.name.text, split: name }, { notes: this.env.didYouMean(name, ["train", "test"]) });
       return ERROR;
     }
     if (target.kind !== "error") {
@@ -261,7 +270,7 @@ export class ExpressionEvaluator implements Evaluator {
     const field = fields.find((f) => f === name);
     if (!field) {
       this.report(messages.unknownMember, e.name.span, { construct: `mask '${mask.name}'`, member: name, members: fields.join(", ") }, {
-        notes: didYouMean(name, fields),
+        notes: this.env.didYouMean(name, fields),
       });
       return ERROR;
     }
@@ -281,11 +290,19 @@ export class ExpressionEvaluator implements Evaluator {
       const dims: number[] = [];
       for (const index of e.indices) {
         const v = this.evaluate(index);
+        if (v.kind === "number" && v.int && v.value > MAX_DIMENSION) {
+          this.report(messages.sizeTooLarge, index.span, { what: `the dimension '${this.module.source.slice(index.span)}'`, value: v.value.toLocaleString("en-US") });
+          return ERROR;
+        }
         if (v.kind === "number" && v.int && v.value >= 1) dims.push(v.value);
         else if (v.kind !== "error") {
           this.report(messages.invalidDimension, index.span, { actual: describeValue(v) });
           return ERROR;
         } else return ERROR;
+      }
+      if (!shapeFits(dims)) {
+        this.report(messages.shapeTooLarge, e.span, { construct: `the type '${this.module.source.slice(e.span)}'`, shape: formatDims(dims), count: elementCount(dims).toExponential(2) });
+        return ERROR;
       }
       return { kind: "type", type: { dtype: target.def.dtype, shape: dims, batched: true } };
     }
@@ -304,6 +321,15 @@ export class ExpressionEvaluator implements Evaluator {
         return ERROR;
       }
       const value = e.op === "+" ? left.value + right.value : e.op === "-" ? left.value - right.value : e.op === "*" ? left.value * right.value : left.value / right.value;
+      // Arithmetic is exact or refused: an int past 2^53 - 1 would be silently rounded, a float past 1.8e308 infinite.
+      if (!Number.isFinite(value)) {
+        this.report(messages.notFinite, e.span, { expr: this.module.source.slice(e.span), value: String(value) });
+        return ERROR;
+      }
+      if (left.int && right.int && e.op !== "/" && !Number.isSafeInteger(value)) {
+        this.report(messages.intTooLarge, e.span, { expr: this.module.source.slice(e.span), value: value.toExponential(2) });
+        return ERROR;
+      }
       // Decision (spec): '/' on ints is exact; it gives an int when the division is exact, else a float.
       return { kind: "number", value, int: left.int && right.int && Number.isInteger(value) };
     }
@@ -318,7 +344,10 @@ export class ExpressionEvaluator implements Evaluator {
       if (lo !== null && ro !== null) {
         if (l && r && (!sameShape(l.type.shape, r.type.shape) || l.type.batched !== r.type.batched)) {
           const op = { "+": "add", "-": "subtract", "*": "multiply", "/": "divide" }[e.op];
-          this.report(messages.operandShapes, e.span, { op, left: formatShape(l.type), right: formatShape(r.type) });
+          const then = l.type.batched === r.type.batched ? conversion(l.type.shape, r.type.shape) : null;
+          this.report(messages.operandShapes, e.span, { op, left: formatShape(l.type), right: formatShape(r.type) }, {
+            help: then ? [`write '(${this.module.source.slice(e.left.span)} -> ${then})'`] : [],
+          });
           return ERROR;
         }
         const base = (l ?? r)!;

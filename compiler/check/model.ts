@@ -16,9 +16,18 @@ import { computePrediction } from "./prediction.js";
 import type { CheckedLoss, CheckedModel, CheckedPart, Location } from "./program.js";
 import { runModelRules } from "./rules/index.js";
 import type { LossFacts, ModelFacts } from "./rules/rule.js";
-import { Scope, fixed, lazy, moduleScope, type Binding } from "./scope.js";
+import { Scope, fixed, lazy, moduleScope, type Binding, type LazyBinding } from "./scope.js";
+import { describeCycle, namesUsed, planEvaluation, type LongCycle } from "./order.js";
 import type { TensorType } from "./types.js";
 import { ERROR, describeValue, type LayerValue, type MaskValue, type PartState, type Value } from "./values.js";
+
+/** A member others can use by name: what it is written as, how to evaluate it, how to settle it as failed. */
+interface Definition {
+  readonly member: ModelMember & { readonly name: Name };
+  readonly value: Expr | null;
+  evaluate(): void;
+  settle(): void;
+}
 
 /** A checked model and the facts its rules saw (pipelines use both). */
 export interface ModelResult {
@@ -50,11 +59,12 @@ export function checkModel(env: CheckEnv, module: ModuleInfo, decl: ModelDecl, o
   const loc = (name: Name): Location => ({ source, span: name.span });
   const cycle = (name: string) => (span: Name["span"]) => ev.report(messages.selfReference, span, { name });
   const seen = new Map<string, Name>();
+  // Members that others can use by name, for the evaluation plan (order.ts).
+  const definitions: Definition[] = [];
+  const definitionOf = new Map<string, number>();
 
-  const define = (name: Name, binding: Binding | null): void => {
-    // A reused built-in name is reported, then bound anyway so its uses do not cascade;
-    // a call of the name still reaches the built-in (see evaluateCall).
-    if (reusesReservedName(ev, name) && binding) binding = { ...binding, reservedName: true };
+  const define = (name: Name, binding: Binding | null, definition?: Definition): void => {
+    // A second definition is that one mistake, whatever its name (a reserved one was reported at the first).
     const first = seen.get(name.text);
     if (first) {
       ev.report(messages.duplicateDefinition, name.span, { name: name.text, scope: "model" }, {
@@ -62,44 +72,75 @@ export function checkModel(env: CheckEnv, module: ModuleInfo, decl: ModelDecl, o
       });
       return;
     }
+    // A reused built-in name is reported, then bound anyway so its uses do not cascade;
+    // a call of the name still reaches the built-in (see evaluateCall).
+    if (reusesReservedName(ev, name) && binding) binding = { ...binding, reservedName: true };
     seen.set(name.text, name);
     if (binding) scope.define(name.text, binding);
+    if (definition) {
+      if (!definitions.includes(definition)) definitions.push(definition);
+      definitionOf.set(name.text, definitions.indexOf(definition));
+    }
   };
+
+  /** A member evaluated lazily, as a definition of the evaluation plan. */
+  const lazyMember = (member: ModelMember & { name: Name }, value: Expr | null, binding: LazyBinding): Definition => ({
+    member,
+    value,
+    evaluate: () => binding.get(member.name.span),
+    settle: () => binding.settle(ERROR),
+  });
 
   for (const member of decl.members) bindMember(member);
 
   function bindMember(member: ModelMember): void {
     switch (member.kind) {
-      case "Input":
-        define(member.name, lazy(loc(member.name), () => evaluateInput(member), cycle(member.name.text)));
-        return;
-      case "Part": {
-        const part = makePart(member);
-        parts.set(member.name.text, part);
-        define(member.name, fixed({ kind: "layer", layer: { kind: "part", part, location: loc(member.name) } }, loc(member.name)));
+      case "Input": {
+        const binding = lazy(loc(member.name), () => evaluateInput(member), cycle(member.name.text));
+        define(member.name, binding, lazyMember(member, member.type, binding));
         return;
       }
-      case "Mask":
-        define(member.name, lazy(loc(member.name), () => evaluateMask(member), cycle(member.name.text)));
+      case "Part": {
+        const { part, settle } = makePart(member);
+        parts.set(member.name.text, part);
+        define(member.name, fixed({ kind: "layer", layer: { kind: "part", part, location: loc(member.name) } }, loc(member.name)), {
+          member,
+          value: member.value,
+          evaluate: () => part.define(),
+          settle,
+        });
         return;
+      }
+      case "Mask": {
+        const binding = lazy(loc(member.name), () => evaluateMask(member), cycle(member.name.text));
+        define(member.name, binding, lazyMember(member, member.value, binding));
+        return;
+      }
       case "Views": {
         // The parser may recover a views member without its names; there is nothing to bind then.
         if (member.names.length === 0) return;
         const pair = lazy(loc(member.names[0]!), () => evaluateViews(member), cycle(member.names.map((n) => n.text).join(", ")));
+        const definition: Definition = { member: { ...member, name: member.names[0]! }, value: member.value, evaluate: () => pair.get(member.names[0]!.span), settle: () => pair.settle(ERROR) };
         member.names.forEach((name, i) =>
-          define(name, {
-            location: loc(name),
-            get: (at) => {
-              const v = pair.get(at);
-              return v.kind === "list" ? (v.items[i] ?? ERROR) : ERROR;
+          define(
+            name,
+            {
+              location: loc(name),
+              get: (at) => {
+                const v = pair.get(at);
+                return v.kind === "list" ? (v.items[i] ?? ERROR) : ERROR;
+              },
             },
-          }),
+            definition,
+          ),
         );
         return;
       }
-      case "Let":
-        define(member.name, lazy(loc(member.name), () => named(ev.evaluateTensor(member.value), `let '${member.name.text}'`), cycle(member.name.text)));
+      case "Let": {
+        const binding = lazy(loc(member.name), () => named(ev.evaluateTensor(member.value), `let '${member.name.text}'`), cycle(member.name.text));
+        define(member.name, binding, lazyMember(member, member.value, binding));
         return;
+      }
       case "Loss":
         // Decision (spec): a loss name is not a value; a weighted sum is written inside one loss.
         define(member.name, fixed({ kind: "loss", name: member.name.text }, loc(member.name), "loss"));
@@ -125,12 +166,17 @@ export function checkModel(env: CheckEnv, module: ModuleInfo, decl: ModelDecl, o
   // Parts whose definitions are being evaluated, outermost first (to name a cycle).
   const defining: string[] = [];
 
-  function makePart(member: Extract<ModelMember, { kind: "Part" }>): PartState {
+  /** A part, and how to settle its definition as failed (a long cycle already reported). */
+  function makePart(member: Extract<ModelMember, { kind: "Part" }>): { part: PartState; settle: () => void } {
     let state: "new" | "busy" | "done" = "new";
     let layer: LayerValue | null = null;
     const name = member.name.text;
     const allow = new Set(member.role === "bottleneck" ? (["bottleneck"] as const) : []);
-    return {
+    const settle = () => {
+      state = "done";
+      layer = null;
+    };
+    const part: PartState = {
       decl: member,
       location: loc(member.name),
       first: null,
@@ -155,6 +201,7 @@ export function checkModel(env: CheckEnv, module: ModuleInfo, decl: ModelDecl, o
         return layer;
       },
     };
+    return { part, settle };
   }
 
   /** `encoder f = x -> dense(4)`: a part is a layer, not a value; reported without applying anything. */
@@ -189,6 +236,27 @@ export function checkModel(env: CheckEnv, module: ModuleInfo, decl: ModelDecl, o
     }
     if (v.kind !== "error") ev.report(messages.viewsValue, member.value.span, { names: member.names.map((n) => n.text).join(", "), actual: describeValue(v) });
     return ERROR;
+  }
+
+  // Long chains of members are evaluated bottom up first, and long cycles reported, so nothing nests deeply.
+  const plan = planEvaluation(definitions.length, (i) =>
+    namesUsed(definitions[i]!.value ?? { kind: "ErrorExpr", span: definitions[i]!.member.span }, (n) => scope.lookup(n) !== undefined).flatMap((use) => {
+      const target = definitionOf.get(use.name);
+      return target === undefined ? [] : [{ target, span: use.span }];
+    }),
+  );
+  for (const c of plan.cycles) reportLongCycle(c);
+  for (const i of plan.first) definitions[i]!.evaluate();
+
+  /** A cycle too long to leave to lazy evaluation: reported as lazy evaluation would, then settled as failed. */
+  function reportLongCycle(c: LongCycle): void {
+    const names = c.members.map((i) => definitions[i]!.member.name.text);
+    const start = definitions[c.members[0]!]!.member;
+    const notes = [describeCycle(names)];
+    // A part on a cycle is reported at its declaration, as defining it would; another member at the use that closes the cycle.
+    const span = start.kind === "Part" ? start.name.span : c.closing.span;
+    ev.report(messages.selfReference, span, { name: start.name.text }, { notes });
+    c.members.forEach((i) => definitions[i]!.settle());
   }
 
   // Evaluate everything, in declaration order; members used earlier are already done.
@@ -241,6 +309,7 @@ export function checkModel(env: CheckEnv, module: ModuleInfo, decl: ModelDecl, o
     predictionParts: prediction?.parts ?? [],
     hadErrors: () => env.errorCount() > errorsBefore,
     report: (template, span, args, extra) => ev.report(template, span, args, extra),
+    didYouMean: (name, candidates) => env.didYouMean(name, candidates),
   };
   runModelRules(facts);
   return { model: buildModel(decl, module, facts, prediction, output), facts, hadErrors: facts.hadErrors() };

@@ -4,6 +4,7 @@
  * and the ones it imports).
  */
 import type { BlockDecl, DataDecl, ImportDecl, ModelDecl, Name, PipelineDecl } from "../../language/ast.js";
+import type { Location } from "./program.js";
 import type { FileNode } from "../../language/ast.js";
 import { Source } from "../../language/source.js";
 import { parse } from "../../language/parser.js";
@@ -11,9 +12,8 @@ import { messages } from "../../language/diagnostics/messages.js";
 import { reservedBuiltin } from "../builtins/index.js";
 import { categoryNoun } from "../builtins/spec.js";
 import type { CheckEnv } from "./env.js";
-import type { FileHost } from "./file-host.js";
+import type { FileHost, FileRefusal } from "./file-host.js";
 import { STD_DIR } from "./file-host.js";
-import { didYouMean } from "./suggest.js";
 
 /** A top-level declaration and the file it lives in. */
 export type TopDecl =
@@ -35,8 +35,14 @@ export interface ModuleInfo {
   readonly own: Map<string, TopDecl>;
   /** Everything visible at its top level: own declarations and imported ones. */
   readonly scope: Map<string, TopDecl>;
-  /** Names it imports that the target does not declare (RC205): they stand for the error value. */
+  /**
+   * Names it imports that could not be bound: the target does not declare
+   * them (RC205), or the import itself failed (RC203, RC204). They stand for
+   * the error value, so their uses are not reported again.
+   */
   readonly unresolved: Set<string>;
+  /** True when a wildcard import of it failed: any name might have come from it, so unknown names stay quiet. */
+  wildcardFailed: boolean;
 }
 
 /** The entry file's key: its path as the host resolves it. */
@@ -59,9 +65,11 @@ function displayName(path: string, host: FileHost): string {
 export function loadModules(entry: Source, host: FileHost, env: CheckEnv): ModuleInfo[] {
   const loaded = new Map<string, ModuleInfo>();
   const order: ModuleInfo[] = [];
-  const stack: ModuleInfo[] = [];
+  // Files being loaded, outermost first, each with the index of its next item: depth first with
+  // an explicit stack, so a chain of thousands of imports does not exhaust the call stack.
+  const stack: { module: ModuleInfo; next: number }[] = [];
 
-  const visit = (path: string, source: Source): ModuleInfo => {
+  const open = (path: string, source: Source): ModuleInfo => {
     const parsed = parse(source);
     parsed.diagnostics.forEach((d) => env.add(d));
     const module: ModuleInfo = {
@@ -73,41 +81,59 @@ export function loadModules(entry: Source, host: FileHost, env: CheckEnv): Modul
       own: new Map(),
       scope: new Map(),
       unresolved: new Set(),
+      wildcardFailed: false,
     };
     if (module.isStd) env.stdSources.add(source);
     loaded.set(path, module);
     order.push(module);
-    stack.push(module);
-    for (const item of parsed.ast.items) {
-      if (item.kind !== "Import") continue;
-      const target = host.resolve(path, item.path.value);
-      const onStack = stack.findIndex((m) => m.path === target);
-      if (onStack >= 0) {
-        const cycle = [...stack.slice(onStack), stack[onStack]!].map((m) => m.source.name).join(" -> ");
-        env.report(messages.importCycle, { source, span: item.path.span }, { path: item.path.value }, { notes: [`the cycle: ${cycle}`] });
-        module.imports.push({ decl: item, target: null });
-        continue;
-      }
-      let next = loaded.get(target);
-      if (!next) {
-        const text = host.readFile(target);
-        if (text === null) {
-          env.report(messages.importNotFound, { source, span: item.path.span }, { path: item.path.value, resolved: displayName(target, host) });
-          module.imports.push({ decl: item, target: null });
-          continue;
-        }
-        next = visit(target, new Source(displayName(target, host), text));
-      }
-      module.imports.push({ decl: item, target: next });
-    }
-    stack.pop();
+    stack.push({ module, next: 0 });
     return module;
   };
 
-  visit(entryPath(entry, host), entry);
+  open(entryPath(entry, host), entry);
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1]!;
+    const { module } = top;
+    const item = module.ast.items[top.next++];
+    if (!item) {
+      stack.pop();
+      continue;
+    }
+    if (item.kind !== "Import") continue;
+    const source = module.source;
+    const target = host.resolve(module.path, item.path.value);
+    const onStack = stack.findIndex((e) => e.module.path === target);
+    if (onStack >= 0) {
+      const cycle = [...stack.slice(onStack), stack[onStack]!].map((e) => e.module.source.name).join(" -> ");
+      env.report(messages.importCycle, { source, span: item.path.span }, { path: item.path.value }, { notes: [`the cycle: ${cycle}`] });
+      module.imports.push({ decl: item, target: null });
+      continue;
+    }
+    const known = loaded.get(target);
+    if (known) {
+      module.imports.push({ decl: item, target: known });
+      continue;
+    }
+    const text = host.readFile(target);
+    if (typeof text !== "string") {
+      reportUnreadable(env, { source, span: item.path.span }, item.path.value, displayName(target, host), text);
+      module.imports.push({ decl: item, target: null });
+      continue;
+    }
+    // The import is recorded now; the imported file is loaded next, before this one's later imports.
+    module.imports.push({ decl: item, target: open(target, new Source(displayName(target, host), text)) });
+  }
   for (const m of order) collectOwn(m, env);
   for (const m of order) bindImports(m, env);
   return order;
+}
+
+/** An import whose file is missing, or exists but is refused (spec/names.md, "Where imports may lead"). */
+function reportUnreadable(env: CheckEnv, at: Location, path: string, resolved: string, refusal: FileRefusal | null): void {
+  if (refusal === null) env.report(messages.importNotFound, at, { path, resolved });
+  else if (refusal.kind === "not-regular") env.report(messages.notRegularFile, at, { path: resolved, what: refusal.what });
+  else if (refusal.kind === "not-utf8") env.report(messages.notUtf8, at, { path: resolved, offset: refusal.offset });
+  else env.report(messages.importOutsideRoot, at, { path, root: refusal.root, real: refusal.real });
 }
 
 function declName(decl: TopDecl): Name {
@@ -179,7 +205,12 @@ function bindImports(module: ModuleInfo, env: CheckEnv): void {
     if (byName) named.set(decl.decl, at);
   };
   for (const { decl: imp, target } of module.imports) {
-    if (!target) continue;
+    if (!target) {
+      // The import was reported (a cycle, a missing file): what it would have bound is not reported again.
+      if (imp.names === null) module.wildcardFailed = true;
+      else for (const name of imp.names) if (!module.scope.has(name.text)) module.unresolved.add(name.text);
+      continue;
+    }
     if (imp.names === null) {
       for (const [name, decl] of target.own) if (decl.kind !== "pipeline") bind(name, decl, imp.path, false);
       continue;
@@ -188,7 +219,7 @@ function bindImports(module: ModuleInfo, env: CheckEnv): void {
       const decl = target.own.get(name.text);
       if (!decl) {
         env.report(messages.importedNameMissing, { source: module.source, span: name.span }, { path: imp.path.value, name: name.text }, {
-          notes: didYouMean(name.text, [...target.own.values()].filter((d) => d.kind !== "pipeline").map((d) => d.decl.name.text)),
+          notes: env.didYouMean(name.text, [...target.own.values()].filter((d) => d.kind !== "pipeline").map((d) => d.decl.name.text)),
         });
         module.unresolved.add(name.text);
         continue;

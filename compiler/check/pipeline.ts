@@ -23,7 +23,6 @@ import type { StepFacts } from "./rules/rule.js";
 import { moduleScope } from "./scope.js";
 import { bindSettings } from "./settings.js";
 import { partsOf, selectedLosses } from "./step-needs.js";
-import { didYouMean } from "./suggest.js";
 import type { TensorType } from "./types.js";
 import type { LayerValue, SplitValue } from "./values.js";
 
@@ -49,6 +48,8 @@ export function checkPipeline(env: CheckEnv, module: ModuleInfo, decl: PipelineD
   const replacements = new Map<string, LayerValue>();
   const relocated = new Set<string>();
   const steps: CheckedStep[] = [];
+  // Keys rules asked about in this pipeline (StepFacts.firstTime).
+  const asked = new Set<string>();
   let replaceFailed = false;
 
   /**
@@ -133,6 +134,12 @@ export function checkPipeline(env: CheckEnv, module: ModuleInfo, decl: PipelineD
       modelHadErrors: b?.check.hadErrors ?? false,
       replaceFailed,
       report,
+      didYouMean: (name, candidates) => env.didYouMean(name, candidates),
+      firstTime(key) {
+        if (asked.has(key)) return false;
+        asked.add(key);
+        return true;
+      },
     });
 
     const location = ev.loc(step.span);
@@ -217,10 +224,10 @@ function resolveModel(ev: Evaluator, step: Extract<PipelineStep, { kind: "Pretra
   const name = step.model.text;
   const top = ev.module.scope.get(name);
   if (top?.kind === "model") return { decl: top.decl, module: top.module };
-  // A name whose import failed was reported there (RC205).
-  if (!top && ev.module.unresolved.has(name)) return null;
+  // A name whose import failed was reported there (RC203, RC204, RC205).
+  if (!top && (ev.module.unresolved.has(name) || ev.module.wildcardFailed)) return null;
   const models = [...ev.module.scope.values()].filter((t) => t.kind === "model").map((t) => t.decl.name.text);
-  ev.report(messages.unknownModel, step.model.span, { name }, { notes: didYouMean(name, models) });
+  ev.report(messages.unknownModel, step.model.span, { name }, { notes: ev.env.didYouMean(name, models) });
   return null;
 }
 

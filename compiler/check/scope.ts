@@ -34,6 +34,8 @@ export interface Binding {
 /** A level of names with a parent level. */
 export class Scope {
   private readonly entries = new Map<string, Binding>();
+  /** The names of this level by length and by their first three letters (lower case), for suggestions; built on demand. */
+  private index: { byLength: Map<number, string[]>; byStart: Map<string, string[]> } | null = null;
 
   constructor(readonly parent: Scope | null) {}
 
@@ -42,19 +44,61 @@ export class Scope {
     const earlier = this.entries.get(name);
     if (earlier) return earlier;
     this.entries.set(name, binding);
+    this.index = null;
     return undefined;
   }
 
   /** The binding of a name here or in an enclosing level. */
   lookup(name: string): Binding | undefined {
-    return this.entries.get(name) ?? this.parent?.lookup(name);
+    for (let scope: Scope | null = this; scope; scope = scope.parent) {
+      const found = scope.entries.get(name);
+      if (found) return found;
+    }
+    return undefined;
   }
 
-  /** Every name visible here whose (innermost) binding passes `keep` (for suggestions). */
-  names(keep: (binding: Binding) => boolean = () => true): string[] {
-    const inner = [...this.entries].filter(([, b]) => keep(b)).map(([name]) => name);
-    const outer = (this.parent?.names(keep) ?? []).filter((name) => !this.entries.has(name));
-    return [...inner, ...outer];
+  /**
+   * The names visible here that could be a misspelling of `name` (for
+   * suggestions): those whose length is within `slack` of its length, and
+   * those that share its first three letters (a name cut short or extended).
+   * Each comes from its innermost binding, which must pass `keep`. Names of
+   * other lengths are never looked at, so this costs what it yields.
+   */
+  *near(name: string, slack: number, keep: (binding: Binding) => boolean = () => true): Generator<string> {
+    const start = name.length >= 3 ? name.slice(0, 3).toLowerCase() : null;
+    const inner: Scope[] = [];
+    for (let scope: Scope | null = this; scope; scope = scope.parent) {
+      const index = scope.lengthIndex();
+      const groups: (readonly string[])[] = [];
+      for (let length = Math.max(1, name.length - slack); length <= name.length + slack; length++) groups.push(index.byLength.get(length) ?? []);
+      if (start !== null) groups.push(index.byStart.get(start) ?? []);
+      for (const group of groups) {
+        for (const candidate of group) {
+          // A name bound again further in is that inner binding's, already offered (or not) there.
+          if (inner.some((s) => s.entries.has(candidate)) || !keep(scope.entries.get(candidate)!)) continue;
+          yield candidate;
+        }
+      }
+      inner.push(scope);
+    }
+  }
+
+  private lengthIndex(): { byLength: Map<number, string[]>; byStart: Map<string, string[]> } {
+    if (this.index) return this.index;
+    const byLength = new Map<number, string[]>();
+    const byStart = new Map<string, string[]>();
+    for (const name of this.entries.keys()) {
+      let same = byLength.get(name.length);
+      if (!same) byLength.set(name.length, (same = []));
+      same.push(name);
+      if (name.length >= 3) {
+        const key = name.slice(0, 3).toLowerCase();
+        let group = byStart.get(key);
+        if (!group) byStart.set(key, (group = []));
+        group.push(name);
+      }
+    }
+    return (this.index = { byLength, byStart });
   }
 }
 
@@ -63,15 +107,25 @@ export function fixed(value: Value, location: Location | null = null, sort?: Nam
   return { get: () => value, location, ...(sort ? { sort } : {}) };
 }
 
+/** A binding computed on first use, whose value can also be settled up front. */
+export interface LazyBinding extends Binding {
+  /** Fixes the value without computing it (a definition on a cycle already reported stands for the error value). */
+  settle(value: Value): void;
+}
+
 /**
  * A binding computed on first use. Using it while it is being computed is a
  * cycle: `onCycle` reports it at the use and the use gets the error value.
  */
-export function lazy(location: Location | null, compute: () => Value, onCycle: (at: Span) => void): Binding {
+export function lazy(location: Location | null, compute: () => Value, onCycle: (at: Span) => void): LazyBinding {
   let state: "new" | "busy" | "done" = "new";
   let value: Value = ERROR;
   return {
     location,
+    settle(v) {
+      state = "done";
+      value = v;
+    },
     get(at) {
       if (state === "done") return value;
       if (state === "busy") {

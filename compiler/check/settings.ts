@@ -12,9 +12,11 @@ import { NONNEG_FLOAT, NONNEG_INT, POS_FLOAT, POS_INT, type ParamSpec, type Sett
 import { bindBuiltinArgs } from "./calls.js";
 import type { Evaluator } from "./evaluator.js";
 import type { Args, StepSettings } from "./program.js";
-import { didYouMean } from "./suggest.js";
 
 type Handler = ParamSpec | "optimizer" | "schedule" | "objective" | "lr_scale" | "metrics";
+
+/** A seed: any 32-bit unsigned int, as `--seed` takes (not a size, so not bound by the largest size). */
+const SEED: ParamSpec["type"] = { kind: "int", min: 0, max: 2 ** 32 - 1 };
 
 const spec = (name: string, type: ParamSpec["type"], doc: string): ParamSpec => ({ name, type, doc, optional: true });
 
@@ -22,7 +24,7 @@ const training: Record<string, Handler> = {
   epochs: spec("epochs", POS_INT, "Passes over the data."),
   steps: spec("steps", POS_INT, "Optimizer steps (instead of epochs)."),
   batch: spec("batch", POS_INT, "Examples per step."),
-  seed: spec("seed", NONNEG_INT, "Seed of every random draw in the step."),
+  seed: spec("seed", SEED, "Seed of every random draw in the step."),
   optimizer: "optimizer",
   weight_decay: spec("weight_decay", NONNEG_FLOAT, "L2 penalty added to the gradient."),
   clip: spec("clip", POS_FLOAT, "Largest global gradient norm."),
@@ -38,7 +40,7 @@ const bySteps: Record<string, Record<string, Handler>> = {
   adapt: training,
   test: {
     batch: spec("batch", POS_INT, "Examples per evaluation batch."),
-    seed: spec("seed", NONNEG_INT, "Seed of every random draw in the step."),
+    seed: spec("seed", SEED, "Seed of every random draw in the step."),
     metrics: "metrics",
   },
   freeze: { train_mode: spec("train_mode", { kind: "bool" }, "Keep dropout and batch statistics in training mode.") },
@@ -77,7 +79,7 @@ export function bindSettings(ev: Evaluator, step: string, map: MapExpr | null): 
     const key = entry.name.text;
     const handler = allowed[key];
     if (!handler) {
-      ev.report(messages.unknownSetting, entry.name.span, { step, name: key }, { notes: didYouMean(key, Object.keys(allowed)) });
+      ev.report(messages.unknownSetting, entry.name.span, { step, name: key }, { notes: ev.env.didYouMean(key, Object.keys(allowed)) });
       continue;
     }
     if (entries.has(key)) {
@@ -148,10 +150,10 @@ function settingCall(ev: Evaluator, step: string, key: string, e: Expr, table: r
   }
   const def = table.find((d) => d.name === callee.name);
   if (!def) {
-    if (category === "metric") ev.report(messages.unknownMetric, callee.span, { name: callee.name }, { notes: didYouMean(callee.name, names) });
+    if (category === "metric") ev.report(messages.unknownMetric, callee.span, { name: callee.name }, { notes: ev.env.didYouMean(callee.name, names) });
     else {
       ev.report(messages.wrongArgumentType, callee.span, { name: key, callee: `'${step}'`, expected: `a ${category} (${names.join(", ")})`, actual: `'${callee.name}'` }, {
-        notes: didYouMean(callee.name, names),
+        notes: ev.env.didYouMean(callee.name, names),
       });
     }
     return null;

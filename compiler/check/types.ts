@@ -37,6 +37,18 @@ export function f32(shape: readonly number[]): TensorType {
 /** The type every objective produces: one float for the whole batch. */
 export const SCALAR_LOSS: TensorType = { dtype: "f32", shape: [], batched: false };
 
+/** The largest size repr allows for a dimension, a layer's width or a count of classes: 2^31 - 1. */
+export const MAX_DIMENSION = 2 ** 31 - 1;
+
+/**
+ * True when a shape can be worked with exactly: every dimension at most
+ * `MAX_DIMENSION` and its element count at most 2^53 - 1. (A product of
+ * floats past 2^53 rounds, but never back below it, so the test is exact.)
+ */
+export function shapeFits(shape: readonly number[]): boolean {
+  return shape.every((d) => d <= MAX_DIMENSION) && elementCount(shape) <= Number.MAX_SAFE_INTEGER;
+}
+
 /** The number of elements in one example's tensor. */
 export function elementCount(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);

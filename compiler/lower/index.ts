@@ -10,7 +10,7 @@ export { initialValues, initialTensor, initialize, initGraph, initStream } from 
 export type { Init, InitialTensor, ParamInfo, ParamKind } from "./init.js";
 export { LowerError, SEED_INPUT, STEP_INPUT } from "./context.js";
 export type { Mode } from "./context.js";
-export { negativeInputs } from "./skipgram.js";
+export { negativeInputs, skipgramCalls } from "./skipgram.js";
 export { LAYER_RULES } from "./layers.js";
 export { stepLowering, findPipeline, DEFAULT_BATCH } from "./steps.js";
 export type { StepLowering } from "./steps.js";

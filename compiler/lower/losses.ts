@@ -12,7 +12,7 @@ import { builtinParams } from "./layers.js";
 import type { ModelLowerer } from "./model-scope.js";
 import { infoNce, POSITIONWISE, reducePositions } from "./objectives.js";
 import { nodeArg, numArg } from "./rule.js";
-import { drawNegatives, negativeInputs, skipgramLoss } from "./skipgram.js";
+import { drawNegatives, negativeInputs, skipgramCalls, skipgramLoss } from "./skipgram.js";
 
 /** The two value arguments of each position-wise objective, in order. */
 const ARGUMENTS: Readonly<Record<string, readonly [string, string]>> = {
@@ -25,14 +25,15 @@ const ARGUMENTS: Readonly<Record<string, readonly [string, string]>> = {
 /** Lowers one loss to a scalar node. */
 export function lowerLoss(m: ModelLowerer, loss: CheckedLoss): Node {
   const on = loss.on === null ? null : m.worlds.masked.value(loss.on).x;
-  let skipgrams = 0;
+  // Named once, in one place: the plan's noise tables (compiler/plan/noise.ts) find them by these names.
+  const skipgramNames = new Map(skipgramCalls(m.model.graph, loss).map((s) => [s.call.id, s.name]));
   const value = (id: NodeId): Node => {
     const n = m.model.graph.nodes[id]!;
     const b = m.s.b;
     switch (n.op) {
       case "call":
         if (n.category !== "objective") break;
-        if (n.name === "skipgram") return skipgram(m, n, skipgrams++ === 0 ? loss.name : `${loss.name}#${skipgrams}`);
+        if (n.name === "skipgram") return skipgram(m, n, skipgramNames.get(n.id)!);
         return objective(m, n, on, loss.name);
       case "binary": {
         const side = (o: NodeId | { readonly constant: number }): Node | number => (typeof o === "number" ? value(o) : o.constant);

@@ -14,12 +14,31 @@
  */
 import type { IRBuilder } from "../../runtime/ir/builder.js";
 import type { Node } from "../../runtime/ir/node.js";
+import type { CallNode, CheckedLoss, Graph } from "../check/program.js";
 import type { Session } from "./context.js";
 import { logSigmoid, lookupRows } from "./ops.js";
 
 /** The names of the inputs that carry a skip-gram loss's noise distribution. */
 export function negativeInputs(loss: string): { readonly prob: string; readonly alias: string } {
   return { prob: `negatives.${loss}.prob`, alias: `negatives.${loss}.alias` };
+}
+
+/**
+ * The `skipgram` calls of a loss, each with the name its negatives' inputs
+ * and random stream carry: the loss's name for the first, `l#2`, `l#3`, ...
+ * for later ones, in the order the loss's expression reads (left to right).
+ */
+export function skipgramCalls(graph: Graph, loss: CheckedLoss): { readonly name: string; readonly call: CallNode }[] {
+  const found: CallNode[] = [];
+  const visit = (id: number): void => {
+    const n = graph.nodes[id]!;
+    if (n.op === "call" && n.category === "objective" && n.name === "skipgram") found.push(n);
+    else if (n.op === "binary") {
+      for (const side of [n.left, n.right]) if (typeof side === "number") visit(side);
+    } else if (n.op === "negate") visit(n.input);
+  };
+  visit(loss.node);
+  return found.map((call, k) => ({ name: k === 0 ? loss.name : `${loss.name}#${k + 1}`, call }));
 }
 
 /** Elements of a vector `table` [V] at integer `ids` of any shape. */

@@ -1,56 +1,85 @@
 /**
- * The noise tables of a planned training or test step: for each `skipgram`
- * loss, the inputs its alias table is fed through and what the runtime
- * counts to make it (runtime/api/step-feeds.ts): the ids of every token
- * field of the step's data declaration, over the largest vocabulary among
- * them — the engine has the whole split, read by the step or not. For the
- * model's own step (no data declaration), the token inputs of the model,
- * which `fit` is given, stand for it.
+ * The noise distribution of each `skipgram` loss (spec/objectives.md,
+ * `skipgram`): P(w) ∝ count(w)^¾, where count(w) is how often `w` occurs as a
+ * **context** id in the data a step reads, over the ids of the loss's `table`
+ * part. This file decides, for `repr train` (cli/train/negatives.ts) and for
+ * a compiled model's training steps alike, which model inputs are counted:
+ * the inputs the `context` argument is made from.
+ *
+ * Why context ids only. word2vec's unigram table counts every word occurrence
+ * of the corpus once, and a negative stands in for a context word. Skip-gram
+ * pairs made with a symmetric window (spec/data.md, "Text corpora") hold each
+ * occurrence as a context once per neighbour, so the context counts are the
+ * corpus counts times the window (up to the few words at either end): the same
+ * distribution. Counting centers too counted every pair twice; on symmetric
+ * pairs that changed nothing, but on pairs whose centers and contexts differ
+ * (a CSV of (word, next word), token windows) it mixed the centers'
+ * distribution into the noise.
  */
 import type { PlanInput, PlanNoiseTable } from "../../runtime/api/plan.js";
 import type { NamedValue } from "../../runtime/kernel/graph.js";
 import { tableSize } from "../../runtime/sampling/negative-table.js";
-import type { CheckedProgram, CheckedStep } from "../check/program.js";
-import { negativeInputs } from "../lower/skipgram.js";
+import { ancestors } from "../check/graph.js";
+import type { CheckedModel } from "../check/program.js";
+import { negativeInputs, skipgramCalls } from "../lower/skipgram.js";
+import { nodeArg } from "../lower/rule.js";
 
-/** How the inputs of a loss's table are named (`negativeInputs`): `negatives.<loss>.prob` and `.alias`. */
-const PREFIX = "negatives.";
-const PROB_SUFFIX = ".prob";
-
-/** The token fields a noise table counts, and the number of ids it is over. */
-interface Counted {
+/** What one `skipgram` counts: the inputs of its context ids, over the vocabulary of its table. */
+export interface SkipgramNoise {
+  /** The name its inputs carry: `negatives.<name>.prob` and `.alias` (`l`, or `l#2` for a loss's second). */
+  readonly name: string;
+  /** The model inputs (the data fields of the same names) whose ids are its context. */
   readonly fields: readonly string[];
+  /** The rows of its table part: the ids a negative can be. */
   readonly vocab: number;
 }
 
-/**
- * The noise tables of a step with graph inputs `graphInputs` and data inputs
- * `inputs`, one per `skipgram` of its losses; null when the runtime could not
- * make them from the data it is given (a token field of the data declaration
- * that the step does not read, no token field at all, or a vocabulary whose
- * table is not as long as the graph's).
- */
-export function noiseTables(program: CheckedProgram, step: CheckedStep | null, inputs: readonly PlanInput[], graphInputs: readonly NamedValue[]): PlanNoiseTable[] | null {
-  // `negatives.<loss>.prob`, where <loss> is a loss's name (`l`, or `l#2` for its second skipgram).
-  const drawing = graphInputs
-    .filter((g) => g.name.startsWith(PREFIX) && g.name.endsWith(PROB_SUFFIX))
-    .map((g) => negativeInputs(g.name.slice(PREFIX.length, -PROB_SUFFIX.length)));
-  if (drawing.length === 0) return [];
-  const counted = countedFields(program, step, inputs);
-  if (counted === null) return null;
-  const size = tableSize(counted.vocab);
-  // The table's length is the graph's; a vocabulary whose table has another length has no table to feed.
-  const fits = drawing.every((names) => [names.prob, names.alias].every((name) => graphInputs.find((g) => g.name === name)?.shape.join() === String(size)));
-  if (!fits) return null;
-  return drawing.map((names) => ({ prob: names.prob, alias: names.alias, fields: [...counted.fields], vocab: counted.vocab }));
+/** Every `skipgram` of the model's losses and what its noise counts. */
+export function skipgramNoise(model: CheckedModel): SkipgramNoise[] {
+  const graph = { node: (id: number) => model.graph.nodes[id]! };
+  return model.losses.flatMap((loss) =>
+    skipgramCalls(model.graph, loss).map(({ name, call }) => {
+      const context = nodeArg(call, "context");
+      const fields =
+        context === null
+          ? []
+          : [...ancestors(graph, context)]
+              .sort((a, b) => a - b)
+              .map((id) => model.graph.nodes[id]!)
+              .flatMap((n) => (n.op === "input" && n.type.dtype === "i32" ? [n.name] : []));
+      const table = model.parts.find((p) => p.name === (call.args["table"] as { part: string }).part)?.layer;
+      const vocab = table?.kind === "builtin" && typeof table.args["vocab"] === "number" ? table.args["vocab"] : 0;
+      return { name, fields: [...new Set(fields)], vocab };
+    }),
+  );
 }
 
-/** What the runtime counts: the token fields of the step's data, or the model's token inputs. */
-function countedFields(program: CheckedProgram, step: CheckedStep | null, inputs: readonly PlanInput[]): Counted | null {
-  const declaration = step !== null && "data" in step ? program.data.find((d) => d.name === step.data.data) : undefined;
-  const tokens = declaration
-    ? declaration.fields.filter((f) => f.type.vocab !== undefined).map((f) => ({ name: f.name, vocab: f.type.vocab! }))
-    : inputs.filter((i) => i.vocab !== undefined).map((i) => ({ name: i.name, vocab: i.vocab! }));
-  if (tokens.length === 0) return null;
-  return { fields: tokens.map((t) => t.name), vocab: Math.max(...tokens.map((t) => t.vocab)) };
+/** The names of a graph's noise tables: `<name>` of every `negatives.<name>.prob` input. */
+export function drawnNoise(graphInputs: readonly NamedValue[]): string[] {
+  const prefix = "negatives.";
+  const suffix = ".prob";
+  return graphInputs.filter((g) => g.name.startsWith(prefix) && g.name.endsWith(suffix)).map((g) => g.name.slice(prefix.length, -suffix.length));
+}
+
+/**
+ * The noise tables of a step of `model` with graph inputs `graphInputs` and
+ * data inputs `inputs`, one per `skipgram` of its losses; null when the
+ * runtime could not make one from the data it is given (a context that is
+ * not made from the step's inputs, or a table whose length is not the
+ * graph's).
+ */
+export function noiseTables(model: CheckedModel, inputs: readonly PlanInput[], graphInputs: readonly NamedValue[]): PlanNoiseTable[] | null {
+  const drawn = drawnNoise(graphInputs);
+  if (drawn.length === 0) return [];
+  const noise = skipgramNoise(model);
+  const tables: PlanNoiseTable[] = [];
+  for (const name of drawn) {
+    const n = noise.find((x) => x.name === name);
+    if (!n || n.fields.length === 0 || !n.fields.every((f) => inputs.some((i) => i.name === f))) return null;
+    const names = negativeInputs(name);
+    const size = String(tableSize(n.vocab));
+    if (![names.prob, names.alias].every((input) => graphInputs.find((g) => g.name === input)?.shape.join() === size)) return null;
+    tables.push({ prob: names.prob, alias: names.alias, fields: [...n.fields], vocab: n.vocab });
+  }
+  return tables;
 }

@@ -83,7 +83,7 @@ export function planPipeline(program: CheckedProgram, model: CheckedModel, pipel
         const inputs: PlanInput[] = lowered.inputs
           .filter((i) => i.kind === "data")
           .map((i) => ({ name: i.name, dtype: i.dtype, shape: i.shape.slice(1) }));
-        const noise = noiseTables(program, step, inputs, inputsOf(lowered.graph)) ?? [];
+        const noise = noiseTables(model, inputs, inputsOf(lowered.graph)) ?? [];
         const graph = fitBatchGraph((b) => lowerModel(program, model.name, { ...options, batch: b }).graph, `test step ${index + 1} of pipeline '${pipeline.name}'`);
         const data = program.data.find((d) => d.name === step.data.data);
         const metrics: PlanMetric[] = settings.metrics.map((m) => ({ name: m.name, args: { ...(m.args as Record<string, number | string | boolean>) }, label: metricLabel(m) }));

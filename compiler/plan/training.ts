@@ -70,7 +70,7 @@ export function lowerTraining(program: CheckedProgram, model: CheckedModel, spec
       return { name: i.name, dtype: i.dtype, shape: i.shape.slice(1), ...(classes !== undefined ? { classes } : {}) };
     });
   const graphInputs = inputsOf(step.graph);
-  const noise = noiseTables(program, spec.step, inputs, graphInputs);
+  const noise = noiseTables(model, inputs, graphInputs);
   if (noise === null) return null;
   const graph = fitBatchGraph((b) => trainGraph(program, model, spec, b).step.graph, `training step '${spec.name}'`);
   const frozen = options.frozen ?? new Set<string>();

@@ -13,7 +13,7 @@
  * by its signal, the state to resume from.
  */
 import { DataError } from "../data/errors.js";
-import { PipelineEngine, type PipelineRunOptions, type RunState } from "../train/pipeline-engine.js";
+import { PipelineEngine, tensorsAtStep, type PipelineRunOptions, type RunState } from "../train/pipeline-engine.js";
 import type { RunHistory, StepRecord } from "../train/history.js";
 import type { PictureOutputs } from "../train/evaluate.js";
 import { openHome, type BackendChoice } from "./backends.js";
@@ -21,7 +21,7 @@ import { ReprError } from "./errors.js";
 import type { TensorHome } from "./home.js";
 import { Model } from "./model.js";
 import { checkPlan } from "./plan-check.js";
-import type { ModelPlan, PlanPipeline } from "./plan.js";
+import type { ModelPlan, PlanPipeline, PlanTensor } from "./plan.js";
 import { zeroTensor } from "./init.js";
 import { readWeights, type ModelTensor, type Weights } from "./weights.js";
 import { suggestName } from "../checkpoint/match.js";
@@ -66,6 +66,11 @@ export class Pipeline {
   /** The pipeline's name. */
   get name(): string {
     return this.pipeline.name;
+  }
+
+  /** The tensors the model has at step `step` (0-based: after the heads replaced before it). */
+  tensorsAt(step: number): PlanTensor[] {
+    return tensorsAtStep(this.plan, this.pipeline, step);
   }
 
   /** The plan of the model after the pipeline (its replaced heads). */

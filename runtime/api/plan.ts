@@ -59,8 +59,8 @@ export interface PlanFunction {
 
 /**
  * A noise distribution a training step draws from (a `skipgram` loss's
- * negatives): P(w) ∝ count(w)^¾ over ids 0 … `vocab` − 1, counted in the
- * data the step is given, fed as an alias table (`negativeTable`,
+ * negatives): P(w) ∝ count(w)^¾ over ids 0 … `vocab` − 1, counted as
+ * context ids in the data the step is given, fed as an alias table (`negativeTable`,
  * runtime/sampling/negative-table.ts) of `tableSize(vocab)` entries.
  */
 export interface PlanNoiseTable {
@@ -68,7 +68,7 @@ export interface PlanNoiseTable {
   readonly prob: string;
   /** The graph input of its aliases (i32 [tableSize(vocab)]). */
   readonly alias: string;
-  /** The token inputs of the step whose ids are counted (every one of them, over all the data of a run). */
+  /** The inputs of the step that hold the skipgram's context ids, which are counted (over all the data of a run). */
   readonly fields: readonly string[];
   /** The number of ids the distribution is over. */
   readonly vocab: number;

@@ -10,6 +10,7 @@ import type { Dtype, Tensor } from "../checkpoint/dtypes.js";
 import { compareParameters, formatParameterReport, reportIsClean, type ExpectedParameter } from "../checkpoint/match.js";
 import { checkpointMetadata, readCheckpointInfo, type CheckpointInfo } from "../checkpoint/metadata.js";
 import { decodeSafetensors, encodeSafetensors } from "../checkpoint/safetensors.js";
+import { nonFiniteProblem } from "../checkpoint/finite.js";
 import { ReprError } from "./errors.js";
 import type { PlanTensor } from "./plan.js";
 
@@ -101,11 +102,14 @@ export function readWeights(tensors: readonly PlanTensor[], weights: Weights): {
   return { tensors: out, info };
 }
 
-/** A file tensor's elements as the runtime keeps them; integers are checked to fit i32. */
+/** A file tensor's elements as the runtime keeps them; floats are checked to be finite, integers to fit i32. */
 function convert(t: PlanTensor, data: ArrayLike<number> | BigInt64Array): Float32Array | Int32Array {
   if (t.dtype === "f32") {
     const out = new Float32Array(data.length);
     for (let i = 0; i < data.length; i++) out[i] = Number(data[i]);
+    // A NaN or an infinity would poison every output and update without a word: refused, with where it is.
+    const problem = nonFiniteProblem(t.shape, out);
+    if (problem !== null) throw new ReprError(`${WEIGHTS}: tensor '${t.name}' ${problem}`);
     return out;
   }
   const out = new Int32Array(data.length);

@@ -5,9 +5,10 @@
  * one; a failed write removes its temporary file and leaves the old checkpoint
  * as it was.
  */
-import { open, readFile, rename, unlink } from "node:fs/promises";
+import { open, rename, unlink } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
 import { basename, dirname, join } from "node:path";
+import { NotRegularFileError, readRegularFile } from "../io/regular-file.js";
 import { CheckpointError } from "./errors.js";
 import { decodeSafetensors, type DecodedCheckpoint } from "./safetensors.js";
 
@@ -35,7 +36,8 @@ export const nodeFileSystem: CheckpointFileSystem = {
   open: (path, flags) => open(path, flags, 0o666),
   rename,
   unlink,
-  readFile,
+  // Only a regular file: a FIFO named like a checkpoint would block the read forever.
+  readFile: readRegularFile,
 };
 
 /** Words for the file-system errors a user can do something about; others keep Node's message. */
@@ -130,7 +132,7 @@ export async function readCheckpoint(path: string, fs: CheckpointFileSystem = no
     bytes = await fs.readFile(path);
   } catch (cause) {
     const code = (cause as NodeJS.ErrnoException | undefined)?.code;
-    const why = code === "ENOENT" ? "no such file" : reason(cause, path);
+    const why = cause instanceof NotRegularFileError ? `it is ${cause.what}, not a regular file` : code === "ENOENT" ? "no such file" : reason(cause, path);
     throw new CheckpointError(path, `cannot read the checkpoint: ${why}`, "io", { cause });
   }
   return decodeSafetensors(bytes, path);

@@ -23,4 +23,5 @@ export {
   type ParameterReport,
   type UnexpectedTensor,
 } from "./match.js";
+export { firstNonFinite, nonFiniteProblem, positionOf } from "./finite.js";
 export { checkpointMetadata, metadataKeys, readCheckpointInfo, type CheckpointInfo } from "./metadata.js";

@@ -90,6 +90,29 @@ export function parseCsv(text: string, file: string): CsvTable {
 }
 
 /**
+ * A decimal number: an optional sign, digits with an optional decimal point
+ * (`12`, `-0.5`, `.5`, `3.`), and an optional exponent (`1e-3`). Nothing else
+ * JavaScript's `Number` would take: no `0x1F`, `0b1`, `0o7`, `1_000`,
+ * `Infinity` or `NaN`.
+ */
+const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+/**
+ * A CSV cell as a number, or why it is not one. Spaces and tabs around the
+ * number are allowed (`1, 2, 3` is a common way to write a row); the number
+ * must be decimal and within float64's range (`1e999` is refused, not read as
+ * Infinity).
+ */
+export function decimalNumber(cell: string): number | string {
+  const text = cell.replace(/^[ \t]+|[ \t]+$/g, "");
+  if (text === "") return "the cell is empty";
+  if (!DECIMAL.test(text)) return `${JSON.stringify(cell)} is not a decimal number`;
+  const value = Number(text);
+  if (!Number.isFinite(value)) return `${JSON.stringify(cell)} is beyond the range of numbers (about ±1.8e308)`;
+  return value;
+}
+
+/**
  * The columns a field takes: its own name when it holds one number per example
  * (or `name_0` if that is what the header has), else `name_0 … name_{k−1}`
  * for its k elements in row-major order.
@@ -121,15 +144,14 @@ export function readCsvTable(request: SourceRequest, table: CsvTable): Part {
     const data = new Float64Array(table.rows.length * k);
     table.rows.forEach((row, r) => {
       indices.forEach((c, j) => {
-        const cell = row[c]!.trim();
-        const value = cell === "" ? Number.NaN : Number(cell);
-        if (Number.isNaN(value) && cell !== "NaN") {
-          throw new DataError(
-            file,
-            `line ${table.lines[r]}, column ${quote(names[j]!)} (column ${c + 1}): ${cell === "" ? "the cell is empty" : `${JSON.stringify(cell)} is not a number`}.`,
-            "value",
-            { field: field.name, expected: "a number", actual: cell },
-          );
+        const cell = row[c]!;
+        const value = decimalNumber(cell);
+        if (typeof value === "string") {
+          throw new DataError(file, `line ${table.lines[r]}, column ${quote(names[j]!)} (column ${c + 1}) of field ${quote(field.name)}: ${value}.`, "value", {
+            field: field.name,
+            expected: "a decimal number",
+            actual: cell,
+          });
         }
         data[r * k + j] = value;
       });

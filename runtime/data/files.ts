@@ -2,9 +2,11 @@
  * Reading files for the data layer: every failure of the file system or of
  * gzip becomes a DataError that names the path as the user wrote it.
  */
-import { readdir, readFile, stat } from "node:fs/promises";
+import { readdir, stat } from "node:fs/promises";
 import { gunzipSync } from "node:zlib";
 import { DataError } from "./errors.js";
+import { firstInvalidUtf8 } from "../io/utf8.js";
+import { describeKind, NotRegularFileError, readRegularFile } from "../io/regular-file.js";
 
 /** Whether bytes start with the gzip magic number 1f 8b. */
 export function isGzip(bytes: Uint8Array): boolean {
@@ -21,12 +23,16 @@ function ioReason(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** The bytes of a file; `shown` is the path for messages, `path` the one to open. */
+/**
+ * The bytes of a regular file; `shown` is the path for messages, `path` the
+ * one to open. A FIFO or a device (which could block or never end) is refused.
+ */
 export async function readBytes(path: string, shown: string): Promise<Uint8Array> {
   try {
-    const buffer = await readFile(path);
+    const buffer = await readRegularFile(path);
     return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
   } catch (error) {
+    if (error instanceof NotRegularFileError) throw new DataError(shown, `is ${error.what}, not a regular file.`, "io", { cause: error });
     throw new DataError(shown, `cannot be read: ${ioReason(error)}.`, "io", { cause: error });
   }
 }
@@ -59,7 +65,7 @@ export async function pathKind(path: string, shown: string): Promise<"folder" | 
   }
   if (info.isDirectory()) return "folder";
   if (info.isFile()) return "file";
-  throw new DataError(shown, "is neither a regular file nor a folder.", "io");
+  throw new DataError(shown, `is ${describeKind(info)}, neither a regular file nor a folder.`, "io");
 }
 
 /** The entries of a folder, sorted by name (code-unit order, the same in every locale), hidden ones left out. */
@@ -81,26 +87,7 @@ export function decodeUtf8(bytes: Uint8Array, shown: string): string {
   try {
     return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch (error) {
-    const at = firstInvalidUtf8(bytes);
+    const at = firstInvalidUtf8(bytes) ?? bytes.length;
     throw new DataError(shown, `is not valid UTF-8 text (the first invalid byte is at offset ${at}).`, "format", { cause: error });
   }
-}
-
-/** The offset of the first byte that breaks UTF-8 (RFC 3629), or bytes.length. */
-function firstInvalidUtf8(bytes: Uint8Array): number {
-  let i = 0;
-  while (i < bytes.length) {
-    const b = bytes[i]!;
-    const n = b < 0x80 ? 0 : b >= 0xc2 && b < 0xe0 ? 1 : b >= 0xe0 && b < 0xf0 ? 2 : b >= 0xf0 && b < 0xf5 ? 3 : -1;
-    if (n < 0) return i;
-    for (let k = 1; k <= n; k++) {
-      const c = bytes[i + k];
-      if (c === undefined || (c & 0xc0) !== 0x80) return i;
-    }
-    // Overlong three- and four-byte forms, surrogates and code points past U+10FFFF.
-    const c1 = bytes[i + 1] ?? 0;
-    if ((b === 0xe0 && c1 < 0xa0) || (b === 0xed && c1 >= 0xa0) || (b === 0xf0 && c1 < 0x90) || (b === 0xf4 && c1 >= 0x90)) return i;
-    i += n + 1;
-  }
-  return bytes.length;
 }

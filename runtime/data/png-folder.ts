@@ -60,6 +60,35 @@ function imageShape(field: FieldSpec, shown: string): { channels: number; height
   );
 }
 
+/** The 8 bytes every PNG starts with. */
+const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+
+/**
+ * The size a PNG declares in its IHDR chunk, which the format requires to come
+ * first, read from the header alone; null when the bytes do not start like a
+ * PNG (decoding then says what is wrong). A small file can declare a huge
+ * image: 261 KB of zeros inflate to 16384x16384 pixels, 1 GB of RGBA, so the
+ * size is checked against the field before anything is decoded.
+ */
+export function declaredPngSize(bytes: Uint8Array): { width: number; height: number } | null {
+  if (bytes.length < 24 || PNG_SIGNATURE.some((b, i) => bytes[i] !== b)) return null;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const type = String.fromCharCode(bytes[12]!, bytes[13]!, bytes[14]!, bytes[15]!);
+  if (type !== "IHDR") return null;
+  return { width: view.getUint32(16), height: view.getUint32(20) };
+}
+
+/** The size-mismatch error of an image: the field, the size it expects and the image's. */
+function wrongSize(file: { shown: string }, field: FieldSpec, channels: number, expected: { width: number; height: number }, actual: { width: number; height: number }): DataError {
+  const wanted = describeField(field);
+  const held = `${actual.width}x${actual.height} pixels (f32[${channels}, ${actual.height}, ${actual.width}])`;
+  return new DataError(file.shown, `field ${quote(field.name)} expects ${wanted}, ${expected.width}x${expected.height} pixels; the image is ${held}.`, "shape", {
+    field: field.name,
+    expected: wanted,
+    actual: held,
+  });
+}
+
 /**
  * Decodes the images into one array of [N, C, H, W] values in [0, 1]: one
  * channel is the luminance 0.299 R + 0.587 G + 0.114 B (ITU-R BT.601; exact
@@ -71,22 +100,16 @@ async function decodeImages(list: ImageList, field: FieldSpec, shown: string): P
   const out = new Float32Array(list.files.length * channels * plane);
   for (let n = 0; n < list.files.length; n++) {
     const file = list.files[n]!;
+    const bytes = await readBytes(file.path, file.shown);
+    const declared = declaredPngSize(bytes);
+    if (declared !== null && (declared.width !== width || declared.height !== height)) throw wrongSize(file, field, channels, { width, height }, declared);
     let png: PNG;
     try {
-      png = PNG.sync.read(Buffer.from(await readBytes(file.path, file.shown)));
+      png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
     } catch (error) {
-      if (error instanceof DataError) throw error;
       throw new DataError(file.shown, `is not a readable PNG image: ${(error as Error).message}.`, "format", { cause: error });
     }
-    if (png.height !== height || png.width !== width) {
-      const expected = describeField(field);
-      const actual = `${png.width}x${png.height} pixels (f32[${channels}, ${png.height}, ${png.width}])`;
-      throw new DataError(file.shown, `field ${quote(field.name)} expects ${expected}, ${width}x${height} pixels; the image is ${actual}.`, "shape", {
-        field: field.name,
-        expected,
-        actual,
-      });
-    }
+    if (png.height !== height || png.width !== width) throw wrongSize(file, field, channels, { width, height }, png);
     const base = n * channels * plane;
     const rgba = png.data;
     for (let p = 0; p < plane; p++) {

@@ -189,11 +189,7 @@ export class PipelineEngine {
 
   /** The tensors the model has at step `i` (after the heads replaced before it). */
   tensorsAt(i: number): PlanTensor[] {
-    let tensors: PlanTensor[] = [...this.plan.tensors];
-    for (const s of this.pipeline.steps.slice(0, i)) {
-      if (s.kind === "replace") tensors = [...tensors.filter((t) => t.owner !== s.part), ...s.head.tensors];
-    }
-    return tensors;
+    return tensorsAtStep(this.plan, this.pipeline, i);
   }
 
   /** Sets the model's tensors to `described`, with the values of `values` (every one must be there with its shape). */
@@ -442,6 +438,15 @@ export class PipelineEngine {
     if (split.length === 0) throw new DataError(split.origin, `has no examples for ${describeRef(ref)}.`, "empty");
     return split;
   }
+}
+
+/** The tensors a plan's model has at step `i` of a pipeline (after the heads replaced before it). */
+export function tensorsAtStep(plan: ModelPlan, pipeline: PlanPipeline, i: number): PlanTensor[] {
+  let tensors: PlanTensor[] = [...plan.tensors];
+  for (const s of pipeline.steps.slice(0, i)) {
+    if (s.kind === "replace") tensors = [...tensors.filter((t) => t.owner !== s.part), ...s.head.tensors];
+  }
+  return tensors;
 }
 
 /** `digits.train(labels: [5, 6], per_class: 10)`, as written in a pipeline. */

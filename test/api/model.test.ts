@@ -217,6 +217,23 @@ describe("weights", () => {
     );
   });
 
+  it("refuses weights that are not finite, naming the tensor and the first bad element, and changes nothing", async () => {
+    const model = await Model.create(auto, { seed: 1 });
+    const tensors = decodeSafetensors(await model.save(), "x").tensors;
+    const w = tensors.get("f.1.weight")!.data as Float32Array;
+    const before = (await model.tensor("f.1.weight")).data;
+    w[785] = Number.NaN;
+    w[900] = Number.POSITIVE_INFINITY;
+    await expectRejects(model.load(encodeSafetensors(tensors)), "weights: tensor 'f.1.weight' holds NaN at element 785 ([1, 1]); weights must be finite");
+    expect((await model.tensor("f.1.weight")).data).toEqual(before);
+    w[785] = 0;
+    await expectRejects(Model.create(auto, { weights: encodeSafetensors(tensors) }), "weights: tensor 'f.1.weight' holds Infinity at element 900 ([1, 116]); weights must be finite");
+    const tiny = await Model.create(tinyPlan());
+    const map = new Map<string, { shape: readonly number[]; data: ArrayLike<number> }>(await Promise.all(tiny.tensorNames.map(async (n) => [n, await tiny.tensor(n)] as const)));
+    map.set("W.bias", { shape: [3], data: [0, -Infinity, 0] });
+    await expectRejects(Model.create(tinyPlan(), { weights: map }), "weights: tensor 'W.bias' holds -Infinity at element 1 ([1]); weights must be finite");
+  });
+
   it("takes tensors by name", async () => {
     const tiny = tinyPlan();
     const a = await Model.create(tiny, { seed: 5 });

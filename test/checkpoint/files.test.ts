@@ -204,7 +204,13 @@ describe("readCheckpoint", () => {
   });
 
   it("names a directory", async () => {
-    await expect(readCheckpoint(dir)).rejects.toThrow(`${dir}: cannot read the checkpoint: '${dir}' is a directory`);
+    await expect(readCheckpoint(dir)).rejects.toThrow(`${dir}: cannot read the checkpoint: it is a folder, not a regular file`);
+  });
+
+  it("refuses a FIFO at once instead of waiting for a writer", async () => {
+    const path = join(dir, "pipe.safetensors");
+    spawnSync("mkfifo", [path]);
+    await expect(readCheckpoint(path)).rejects.toThrow(`${path}: cannot read the checkpoint: it is a FIFO (named pipe), not a regular file`);
   });
 
   it("reports a damaged file by its path", async () => {

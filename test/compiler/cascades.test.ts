@@ -83,3 +83,56 @@ describe("messages describe values by what they are", () => {
     expect(d!.message).toBe("mask 'm' (features) with ratio 0.99 would produce an empty output from [16]");
   });
 });
+
+describe("names whose import failed stay quiet", () => {
+  it("a name imported through an import cycle is not also an unknown name", () => {
+    const files = { "b.repr": 'import { C } from "./main"\nblock B() {\n  C -> dense(4)\n}\n' };
+    const src = 'import { B } from "./b"\nmodel A {\n  input x: f32[4]\n  encoder f = B\n  loss l = mse(f(x), x)\n}\nblock C() {\n  relu\n}\n';
+    const [d] = expectErrors(src, [{ code: "RC203", line: 1, column: 19, file: "b.repr" }], files);
+    expect(d!.notes).toEqual(["the cycle: main.repr -> b.repr -> main.repr"]);
+  });
+
+  it("a name imported from a missing file is not also an unknown name", () => {
+    expectErrors('import { mlp2 } from "./nothere"\nmodel M {\n  input x: f32[4]\n  encoder f = mlp2(4)\n  loss l = mse(f(x), x)\n}\n', [{ code: "RC204", line: 1, column: 22 }]);
+  });
+
+  it("after a wildcard import that failed, unknown names, blocks and models stay quiet", () => {
+    const src = 'import "./nothere"\nblock b() {\n  helper -> relu\n}\nmodel M {\n  input x: f32[4]\n  encoder f = mlp2(4)\n  loss l = mse(f(x), x)\n}\ndata d {\n  x: f32[4]\n}\npipeline P {\n  pretrain Other on d.train\n}\n';
+    expectErrors(src, [{ code: "RC204", line: 1, column: 8 }]);
+  });
+});
+
+describe("mistakes the damaged-program generator found reported twice", () => {
+  const digits = "data digits {\n  image: f32[1, 28, 28]\n  label: label(classes: 10)\n}\n";
+
+  it("a second member reusing a built-in name is only a duplicate", () => {
+    const src = "model M {\n  input mse: f32[8]\n  input mse: f32[8]\n  output mse\n}\n";
+    expectErrors(src, [
+      { code: "RC206", line: 2, column: 9 },
+      { code: "RC202", line: 3, column: 9 },
+    ]);
+  });
+
+  it("arguments left out of one call are one error naming them all", () => {
+    const [d] = expectErrors("model M {\n  input x: f32[4]\n  loss l = mse()\n}\n", [{ code: "RC327", line: 3, column: 12 }]);
+    expect(d!.message).toBe("mse needs the arguments 'pred' (a value) and 'target' (a value)");
+  });
+
+  it("an input that does not match its data is reported at the first step that binds it, and explains the prediction", () => {
+    const src = `${digits}model Net {\n  input image: f32[1, 28, 29]\n  input label: label(classes: 10)\n  encoder f = flatten -> dense(16)\n  head W = classifier(classes: 10)\n  loss l = cross_entropy(W(f(image)), label)\n}\npipeline P {\n  pretrain Net on digits.train\n  adapt on digits.train(per_class: 10)\n  test on digits.test { metrics: [accuracy] }\n}\n`;
+    expectErrors(src, [{ code: "RC512", line: 13, column: 19 }]);
+  });
+
+  it("a model without a loss is reported at the first pretrain only", () => {
+    const src = `${digits}model Probe {\n  input image: f32[1, 28, 28]\n  encoder f = flatten -> dense(4)\n  output f(image)\n}\npipeline P {\n  pretrain Probe on digits.train\n  pretrain Probe on digits.train\n}\n`;
+    expectErrors(src, [
+      { code: "RC518", line: 11, column: 12 },
+      { code: "RC505", line: 12, column: 12 },
+    ]);
+  });
+
+  it("a label listed twice is not also a wrong class count", () => {
+    const src = `${digits}model Net {\n  input image: f32[1, 28, 28]\n  input label: label(classes: 10)\n  encoder f = flatten -> dense(16)\n  head W = classifier(classes: 10)\n  loss l = cross_entropy(W(f(image)), label)\n}\npipeline P {\n  pretrain Net on digits.train\n  adapt on digits.train(labels: [3, 3])\n}\n`;
+    expectErrors(src, [{ code: "RC528", line: 14, column: 12 }]);
+  });
+});

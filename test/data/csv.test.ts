@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { csvColumnsOf, parseCsv } from "../../runtime/data/csv.js";
+import { csvColumnsOf, decimalNumber, parseCsv } from "../../runtime/data/csv.js";
 import { loadDataset } from "../../runtime/data/load.js";
 import { expectDataError, f32, label, spec, tempDir, tokens, write } from "./helpers.js";
 
@@ -62,7 +62,7 @@ describe("CSV sources", () => {
 
   it("name the file, line and column of a bad cell", async () => {
     const bad = write(join(dir, "bad.csv"), "x_0,x_1,w,label\n1,2,3,0\n1,abc,3,1\n");
-    const error = await expectDataError(() => loadDataset(points, [{ source: bad }]), "value", "bad.csv", "line 3, column 'x_1' (column 2)", '"abc" is not a number');
+    const error = await expectDataError(() => loadDataset(points, [{ source: bad }]), "value", "bad.csv", "line 3, column 'x_1' (column 2) of field 'x'", '"abc" is not a decimal number');
     expect(error.field).toBe("x");
     const empty = write(join(dir, "empty-cell.csv"), "x_0,x_1,w,label\n1,2,,0\n");
     await expectDataError(() => loadDataset(points, [{ source: empty }]), "value", "line 2, column 'w'", "the cell is empty");
@@ -70,5 +70,43 @@ describe("CSV sources", () => {
     await expectDataError(() => loadDataset(points, [{ source: range }]), "value", "range.csv", "field 'label'", "line 3 holds 3, outside 0..2");
     const frac = write(join(dir, "frac.csv"), "t_0,t_1\n1,2\n1,2.5\n");
     await expectDataError(() => loadDataset(spec("s", tokens("t", 2, 5)), [{ source: frac }]), "value", "line 3, element 1 holds 2.5, not an integer");
+  });
+});
+
+describe("CSV numbers", () => {
+  it("are decimal only: signs, points and exponents, with spaces around allowed", () => {
+    const good: [string, number][] = [["12", 12], [" 12 ", 12], ["\t-3.5e2 ", -350], ["+7", 7], [".5", 0.5], ["5.", 5], ["1E-3", 0.001], ["-0", -0]];
+    for (const [cell, value] of good) expect(decimalNumber(cell), JSON.stringify(cell)).toBe(value);
+  });
+
+  it("refuse what JavaScript's Number would read but a CSV writer does not mean: hex, binary, octal, separators, Infinity, NaN", () => {
+    for (const cell of ["0x1F", "0b1", "0o7", "1_000", "Infinity", "-Infinity", "NaN", "1e", ".", "-", "1.2.3", "1,5", "١٢"]) {
+      expect(decimalNumber(cell), JSON.stringify(cell)).toBe(`${JSON.stringify(cell)} is not a decimal number`);
+    }
+    expect(decimalNumber("")).toBe("the cell is empty");
+    expect(decimalNumber("   ")).toBe("the cell is empty");
+    expect(decimalNumber("1e999")).toBe('"1e999" is beyond the range of numbers (about ±1.8e308)');
+    expect(decimalNumber("-1e999")).toBe('"-1e999" is beyond the range of numbers (about ±1.8e308)');
+  });
+
+  it("name the file, line, column and field of a cell that is not one", async () => {
+    const rows = spec("rows", f32("x", [2]), label("label", 40));
+    const cases: [string, string][] = [
+      ["0x1F", '"0x1F" is not a decimal number'],
+      ["Infinity", '"Infinity" is not a decimal number'],
+      ["1e999", '"1e999" is beyond the range of numbers'],
+      ["1_000", '"1_000" is not a decimal number'],
+      ["0b1", '"0b1" is not a decimal number'],
+      ["", "the cell is empty"],
+    ];
+    for (const [k, [cell, why]] of cases.entries()) {
+      const path = write(join(dir, `cell-${k}.csv`), `x_0,x_1,label\n1,2,3\n4,5,${cell}\n`);
+      const error = await expectDataError(() => loadDataset(rows, [{ source: path }]), "value", path, "line 3, column 'label' (column 3) of field 'label'", why);
+      expect(error.actual).toBe(cell);
+    }
+    const spaced = write(join(dir, "spaced.csv"), "x_0,x_1,label\n 1 , 2 , 31 \n\t.5,-3e1,0\n");
+    const d = await loadDataset(rows, [{ source: spaced }]);
+    expect([...d.train.columns.get("x")!.data, ...d.test.columns.get("x")!.data]).toEqual([1, 2, 0.5, -30]);
+    expect([...d.train.columns.get("label")!.data, ...d.test.columns.get("label")!.data]).toEqual([31, 0]);
   });
 });

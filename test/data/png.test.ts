@@ -1,7 +1,10 @@
+import { execFileSync } from "node:child_process";
 import { join } from "node:path";
+import { crc32 } from "node:zlib";
 import { PNG } from "pngjs";
 import { describe, expect, it } from "vitest";
 import { loadDataset } from "../../runtime/data/load.js";
+import { declaredPngSize } from "../../runtime/data/png-folder.js";
 import { expectDataError, f32, label, spec, tempDir, write } from "./helpers.js";
 
 const dir = tempDir();
@@ -70,6 +73,47 @@ describe("PNG folders", () => {
     write(join(root, "0", "b.png"), png(4, 4, () => [0, 0, 0], 0));
     const error = await expectDataError(() => loadDataset(spec("d", f32("image", [1, 2, 3]), label("label", 1)), [{ source: root }]), "shape", join(root, "0", "b.png"), "3x2 pixels", "4x4 pixels");
     expect(error.expected).toBe("f32[1, 2, 3]");
+  });
+
+  it("refuse an image by the size its header declares, before decoding it", async () => {
+    // A valid signature and IHDR declaring 16384x16384 grey pixels, then bytes that are no PNG data at all:
+    // decoding would fail (or, with real data, take 1 GB); the header alone decides.
+    const ihdr = new Uint8Array(13);
+    const view = new DataView(ihdr.buffer);
+    view.setUint32(0, 16384);
+    view.setUint32(4, 16384);
+    ihdr.set([8, 0, 0, 0, 0], 8); // 8-bit grey, deflate, adaptive filtering, no interlace
+    const chunk = (type: string, data: Uint8Array): Uint8Array => {
+      const out = new Uint8Array(12 + data.length);
+      const v = new DataView(out.buffer);
+      v.setUint32(0, data.length);
+      out.set(Buffer.from(type, "latin1"), 4);
+      out.set(data, 8);
+      v.setUint32(8 + data.length, crc32(out.subarray(4, 8 + data.length)));
+      return out;
+    };
+    const signature = Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a);
+    const bomb = Buffer.concat([signature, chunk("IHDR", ihdr), chunk("IDAT", new Uint8Array(64).fill(0xab))]);
+    expect(declaredPngSize(bomb)).toEqual({ width: 16384, height: 16384 });
+    expect(declaredPngSize(grey(1))).toEqual({ width: 3, height: 2 });
+    expect(declaredPngSize(Buffer.from("not a png at all, but long enough"))).toBeNull();
+    const root = join(dir, "bomb");
+    write(join(root, "0", "a.png"), grey(1));
+    write(join(root, "0", "b.png"), bomb);
+    const error = await expectDataError(
+      () => loadDataset(spec("d", f32("image", [1, 2, 3]), label("label", 1)), [{ source: root }]),
+      "shape",
+      join(root, "0", "b.png"),
+      "expects f32[1, 2, 3], 3x2 pixels; the image is 16384x16384 pixels",
+    );
+    expect(error.actual).toBe("16384x16384 pixels (f32[1, 16384, 16384])");
+  });
+
+  it("refuse a FIFO named like an image instead of waiting on it", async () => {
+    const root = join(dir, "fifo");
+    write(join(root, "0", "a.png"), grey(1));
+    execFileSync("mkfifo", [join(root, "0", "b.png")]);
+    await expectDataError(() => loadDataset(spec("d", f32("image", [1, 2, 3]), label("label", 1)), [{ source: root }]), "io", join(root, "0", "b.png"), "is a FIFO (named pipe), not a regular file");
   });
 
   it("report class folders beyond the classes, odd folders, unreadable PNGs and image fields a PNG cannot fill", async () => {

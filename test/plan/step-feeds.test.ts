@@ -25,6 +25,7 @@ import type { TensorFeed, TensorValue } from "../../runtime/backends/backend.js"
 import { cpuBackend } from "../../runtime/backends/cpu/index.js";
 import type { Split } from "../../runtime/data/index.js";
 import { negativeTable, tokenCounts } from "../../runtime/sampling/negative-table.js";
+import { skipGramPairs, tokenizeWords } from "../../runtime/data/text.js";
 import { examplePrograms, intAt } from "../gradients/helpers.js";
 import { checkedSource } from "./harness.js";
 import { COSINE_OVER_EPOCHS, skipgramSource } from "./run-feed-sources.js";
@@ -72,8 +73,7 @@ function cliUpdate(program: CheckedProgram, pipeline: string, index: number, spl
   const lowering = stepLowering(program, pipeline, index);
   const batch = lowering.options.batch;
   const programs = new StepPrograms(program, lowering.model, { ...lowering.options, batch, prediction: false }, cpuBackend, { settings: step.settings, updates });
-  const declaration = program.data.find((d) => d.name === step.data.data)!;
-  const feeds = new Map(Object.entries(negativeFeeds(programs.inputs, split, declaration)));
+  const feeds = new Map(Object.entries(negativeFeeds(programs.inputs, split, findModel(program, lowering.model))));
   for (const [name, feed] of batchFeeds(split, programs.lowered.inputs.filter((i) => i.kind === "data").map((i) => i.name), batch)) feeds.set(name, feed);
   feeds.set("seed", { shape: [], data: Int32Array.of(SEED) });
   feeds.set("step", { shape: [], data: Int32Array.of(t) });
@@ -111,22 +111,66 @@ function firstDifference(a: TensorValue, b: TensorValue): number {
   return -1;
 }
 
+/** The probability of each id under an alias table: column c gives c with prob[c] and alias[c] otherwise, each column 1/size. */
+function distribution(table: { prob: ArrayLike<number>; alias: ArrayLike<number> }): number[] {
+  const size = table.prob.length;
+  const p = new Array<number>(size).fill(0);
+  for (let c = 0; c < size; c++) {
+    p[c]! += table.prob[c]! / size;
+    p[table.alias[c]!]! += (1 - table.prob[c]!) / size;
+  }
+  return p;
+}
+
 describe("noise tables", () => {
   const program = checkedSource(SMALL_SKIPGRAM);
   const step = buildModelPlan(program, "W", { pipeline: "P" }).training[0]!;
+  /** The graph inputs `repr train` feeds negatives to for this step. */
+  const cliInputs = new StepPrograms(program, "W", { ...stepLowering(program, "P", 0).options, prediction: false }, cpuBackend, { settings: null, updates: 1 }).inputs;
 
   test("the step's extra inputs are its noise table's two", () => {
     expect(stepFeedNames(step)).toEqual(["negatives.sgns.prob", "negatives.sgns.alias"]);
   });
 
-  test("the table of the counts of every id in the named fields, over all the data given", () => {
+  test("the table of the counts of the context ids, over all the data given", () => {
+    expect(step.noise.map((n) => [n.fields, n.vocab])).toEqual([[["context"], 10]]);
     const data = { center: [0, 0, 0, 1, 2, 2], context: [1, 1, 9, 0, 0, 0] };
     const feeds = noiseFeeds(step, data);
-    const expected = negativeTable([6, 3, 2, 0, 0, 0, 0, 0, 0, 1]);
+    const expected = negativeTable([3, 2, 0, 0, 0, 0, 0, 0, 0, 1]);
     expect(feeds.get("negatives.sgns.prob")).toEqual({ shape: [16], data: Float32Array.from(expected.prob) });
     expect(feeds.get("negatives.sgns.alias")).toEqual({ shape: [16], data: expected.alias });
     // Only the counts matter: the same ids in another order give the same table.
     expect(noiseFeeds(step, { center: [2, 0, 1, 0, 2, 0], context: [0, 9, 0, 1, 0, 1] })).toEqual(feeds);
+  });
+
+  test("word2vec's noise: a tiny corpus's table, counted by hand, is the one repr train and a compiled model make", () => {
+    // "a b a c": word2vec's unigram table counts each occurrence once: a 2, b 1, c 1 (ids by frequency: a 0, b 1, c 2).
+    const { ids } = tokenizeWords("a b a c", 10);
+    expect([...ids]).toEqual([0, 1, 0, 2]);
+    const byHand = [2, 1, 1, 0, 0, 0, 0, 0, 0, 0];
+    // The pairs (window 5: every word with every other) hold each occurrence as a context 3 times: a 6, b 3, c 3.
+    const pairs = skipGramPairs(ids);
+    const split: Split = { origin: "corpus", length: pairs.center.length, columns: new Map([["center", { dtype: "i32", shape: [], data: pairs.center }], ["context", { dtype: "i32", shape: [], data: pairs.context }]]) };
+    const cli = negativeFeeds(cliInputs, split, findModel(program, "W"));
+    const plan = noiseFeeds(step, inputsOf(split));
+    const want = distribution(negativeTable(byHand));
+    for (const feeds of [new Map(Object.entries(cli)), plan]) {
+      const got = distribution({ prob: feeds.get("negatives.sgns.prob")!.data as Float32Array, alias: feeds.get("negatives.sgns.alias")!.data as Int32Array });
+      got.forEach((p, id) => expect(p, `id ${id}`).toBeCloseTo(want[id]!, 6));
+    }
+    expect(want.slice(0, 3).map((p) => p / want[0]!)).toEqual([1, 0.5 ** 0.75, 0.5 ** 0.75].map((x) => expect.closeTo(x, 6)));
+  });
+
+  test("centers are not counted: pairs whose centers differ from their contexts give the contexts' table", () => {
+    const data = { center: Int32Array.of(0, 0, 0, 0), context: Int32Array.of(1, 1, 2, 1) };
+    const split: Split = { origin: "pairs", length: 4, columns: new Map([["center", { dtype: "i32", shape: [], data: data.center }], ["context", { dtype: "i32", shape: [], data: data.context }]]) };
+    const contexts = negativeTable([0, 3, 1, 0, 0, 0, 0, 0, 0, 0]);
+    const both = negativeTable([4, 3, 1, 0, 0, 0, 0, 0, 0, 0]);
+    expect(both.prob).not.toEqual(contexts.prob);
+    for (const feeds of [new Map(Object.entries(negativeFeeds(cliInputs, split, findModel(program, "W")))), noiseFeeds(step, data)]) {
+      expect(feeds.get("negatives.sgns.prob")!.data).toEqual(Float32Array.from(contexts.prob));
+      expect(feeds.get("negatives.sgns.alias")!.data).toEqual(contexts.alias);
+    }
   });
 
   test("tokenCounts counts ids in range only", () => {

@@ -89,10 +89,10 @@ describe("the training entries a plan carries", () => {
     expect(adapt.state.map((s) => s.name).sort()).toEqual(["W.bias.adam.m", "W.bias.adam.v", "W.weight.adam.m", "W.weight.adam.v"]);
   });
 
-  test("a step that draws skipgram negatives names its noise table: the token fields counted and their vocabulary", () => {
+  test("a step that draws skipgram negatives names its noise table: the context fields counted and the table's vocabulary", () => {
     const c = plans.find((p) => p.model.name === "SkipGram" && p.pipeline === null)!;
     expect(lowerModel(c.program, "SkipGram", { batch: 2, mode: "train" }).inputs.some((i) => i.kind === "negatives")).toBe(true);
-    const table = { prob: "negatives.sgns.prob", alias: "negatives.sgns.alias", fields: ["center", "context"], vocab: 5000 };
+    const table = { prob: "negatives.sgns.prob", alias: "negatives.sgns.alias", fields: ["context"], vocab: 5000 };
     expect(c.plan.training.map((t) => [t.name, t.noise, t.updatesInput])).toEqual([["train", [table], null]]);
     expect(planOf("SkipGram", "Train").training.map((t) => [t.name, t.noise, t.updatesInput])).toEqual([["pretrain", [table], null]]);
     const inputs = graphInputs(planOf("SkipGram", "Train").training[0]!);
@@ -116,11 +116,12 @@ describe("the training entries a plan carries", () => {
     expect(planOf("MAE", "FromScratch").training.map((t) => [t.name, t.updatesInput])).toEqual([["pretrain", null]]);
   });
 
-  test("a skipgram step whose data has a token field it does not read is left out: the runtime could not count it", () => {
+  test("a skipgram step counts only its context's field: other token fields of its data do not keep it out of the plan", () => {
     const src = (extra: string) => skipgramSource("steps: 3, batch: 4", extra);
     const carried = buildModelPlan(checkedSource(src("")), "W", { pipeline: "P" }).training;
-    expect(carried.map((t) => [t.name, t.noise.map((n) => [n.fields, n.vocab])])).toEqual([["pretrain", [[["center", "context"], 10]]]]);
-    expect(buildModelPlan(checkedSource(src("topic: token(vocab: 10)")), "W", { pipeline: "P" }).training).toEqual([]);
+    expect(carried.map((t) => [t.name, t.noise.map((n) => [n.fields, n.vocab])])).toEqual([["pretrain", [[["context"], 10]]]]);
+    const withTopic = buildModelPlan(checkedSource(src("topic: token(vocab: 10)")), "W", { pipeline: "P" }).training;
+    expect(withTopic.map((t) => [t.name, t.noise.map((n) => [n.fields, n.vocab])])).toEqual([["pretrain", [[["context"], 10]]]]);
   });
 
   test("later steps of one kind are numbered: adapt, adapt2", () => {

@@ -35,4 +35,20 @@ describe("damaged programs", () => {
       { numRuns: 400 },
     );
   });
+
+  it("never report one code twice at one place (one mistake, one error)", () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...examples), damages, (example, list) => {
+        const text = applyDamage(example.text, list);
+        const { diagnostics } = checkProgram(new Source(example.path, text), nodeFileHost);
+        const seen = new Set<string>();
+        for (const d of diagnostics) {
+          const key = `${d.source.name}:${d.span.start}:${d.span.end}:${d.code}`;
+          expect(seen.has(key), `${key}: ${d.message}`).toBe(false);
+          seen.add(key);
+        }
+      }),
+      { numRuns: 400 },
+    );
+  });
 });

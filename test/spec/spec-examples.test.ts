@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { Source } from "../../language/source.js";
 import { renderDiagnostics } from "../../language/diagnostics/render.js";
 import { checkProgram } from "../../compiler/check/check.js";
-import { nodeFileHost } from "../../compiler/check/file-host.js";
+import { projectFileHost } from "../../compiler/check/file-host.js";
 
 /**
  * The spec drives the tests: every ```repr block in spec/*.md is checked.
@@ -51,7 +51,8 @@ describe("spec examples", () => {
     const label = `${ex.file}:${ex.line} ${ex.expectCode ? `invalid ${ex.expectCode}` : "valid"}`;
     it(label, () => {
       const source = new Source(join("spec", ex.file), ex.text);
-      const { diagnostics } = checkProgram(source, nodeFileHost);
+      // As the command line checks it: imports stay inside the project (spec/names.md).
+      const { diagnostics } = checkProgram(source, projectFileHost(join(specDir, ex.file)));
       const errors = diagnostics.filter((d) => d.severity === "error");
       if (ex.expectCode === null) {
         expect(errors, renderDiagnostics(errors)).toEqual([]);

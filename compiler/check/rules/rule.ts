@@ -16,6 +16,9 @@ import type { MaskValue, PartState, SplitValue, Value } from "../values.js";
 /** Reports at a span of the file being checked. */
 export type Report = (template: MessageTemplate, span: Span, args?: MessageArgs, extra?: ReportExtra) => void;
 
+/** The "did you mean" note for a misspelt name among candidates, within the run's suggestion budget. */
+export type DidYouMean = (name: string, candidates: Iterable<string>) => string[];
+
 /** One evaluated loss. */
 export interface LossFacts {
   readonly decl: LossDecl;
@@ -40,6 +43,7 @@ export interface ModelFacts {
   /** True when evaluating the model reported errors (rules that would only echo them stay quiet). */
   hadErrors(): boolean;
   readonly report: Report;
+  readonly didYouMean: DidYouMean;
 }
 
 /** The state of a pipeline when a step is visited: the model as the steps so far left it. */
@@ -74,6 +78,9 @@ export interface StepFacts {
   /** Where the pipeline's model was first pretrained (for related spans). */
   readonly pretrainedAt: Location | null;
   readonly report: Report;
+  readonly didYouMean: DidYouMean;
+  /** True the first time `key` is asked in this pipeline: a mistake that spans steps is reported at the first. */
+  firstTime(key: string): boolean;
 }
 
 /** A semantic rule. */

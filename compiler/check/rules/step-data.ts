@@ -26,23 +26,32 @@ function metricItems(facts: StepFacts): { name: string; expr: Expr }[] {
   });
 }
 
-/** Each named input must be a field of the data with the input's type (label inputs take the data's class count). */
-function checkFields(facts: StepFacts, names: readonly string[]): void {
+/**
+ * Each named input must be a field of the data with the input's type (label
+ * inputs take the data's class count). False when one is not. A mismatch is
+ * one mistake, reported at the first step that binds the input.
+ */
+function checkFields(facts: StepFacts, names: readonly string[]): boolean {
   const { model, data, step, report } = facts;
-  if (!model || !data || !("data" in step)) return;
+  if (!model || !data || !("data" in step)) return true;
+  let ok = true;
   for (const name of new Set(names)) {
     const input = model.inputs.find((i) => i.name === name);
     if (!input) continue;
     const field = data.fields.find((f) => f.name === name);
+    const key = `data field ${data.name}.${name}`;
     if (!field) {
-      report(messages.dataMissingField, step.data.span, { data: data.name, field: name, model: model.name });
+      ok = false;
+      if (facts.firstTime(key)) report(messages.dataMissingField, step.data.span, { data: data.name, field: name, model: model.name });
       continue;
     }
     const labels = input.type.classes !== undefined && field.type.classes !== undefined;
     if (!sameType(labels ? { ...field.type, classes: input.type.classes! } : field.type, input.type)) {
-      report(messages.dataFieldType, step.data.span, { field: name, model: model.name, expected: formatType(input.type), data: data.name, actual: formatType(field.type) });
+      ok = false;
+      if (facts.firstTime(key)) report(messages.dataFieldType, step.data.span, { field: name, model: model.name, expected: formatType(input.type), data: data.name, actual: formatType(field.type) });
     }
   }
+  return ok;
 }
 
 /** The prediction against the labels: a prediction [K] and K classes. */
@@ -54,7 +63,8 @@ function checkSupervised(facts: StepFacts, what: string): number | null {
     report(messages.noPrediction, step.span, { step: what, model: model.name });
     return null;
   }
-  checkFields(facts, [prediction.input]);
+  // An input the data does not provide as declared explains whatever the prediction looks like.
+  if (!checkFields(facts, [prediction.input])) return null;
   if (!labelField(data)) {
     report(messages.noLabels, step.data.span, { step: what, data: data.name });
     return null;
@@ -90,13 +100,18 @@ export const stepData: Rule = {
       report(messages.noLabels, step.data.span, { step: `selecting by class in ${stepName}`, data: data.name });
       return;
     }
+    let selectionOk = true;
     if (split.labels && labels) {
       const max = labels.type.classes! - 1;
       const seen = new Set<number>();
       for (const label of split.labels) {
         if (label < 0 || label > max) report(messages.labelNotInData, step.data.span, { label, data: data.name, max });
         else if (seen.has(label)) report(messages.duplicateLabel, step.data.span, { label });
-        seen.add(label);
+        else {
+          seen.add(label);
+          continue;
+        }
+        selectionOk = false;
       }
     }
     if (!model || facts.modelHadErrors) return;
@@ -105,14 +120,15 @@ export const stepData: Rule = {
       checkFields(facts, inputsOf(model, selectedLosses(model, settings).map((l) => l.node)));
       return;
     }
+    // A wrong selection of labels also makes its class count wrong: that is not reported again.
     if (step.kind === "Adapt") {
-      checkSupervised(facts, "adapt");
+      if (selectionOk) checkSupervised(facts, "adapt");
       return;
     }
     // test: the losses whose inputs the split provides are reported; metrics need what they need.
     const metrics = metricItems(facts);
     const supervised = metrics.find((m) => supervisedMetrics.has(m.name));
-    if (supervised) {
+    if (supervised && selectionOk) {
       const classes = checkSupervised(facts, `metric '${supervised.name}'`);
       const topK = settings?.metrics.find((m) => m.name === "top_k");
       const k = typeof topK?.args["k"] === "number" ? topK.args["k"] : null;

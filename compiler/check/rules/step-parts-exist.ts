@@ -6,12 +6,11 @@
  */
 import type { Name } from "../../../language/ast.js";
 import { messages } from "../../../language/diagnostics/messages.js";
-import { didYouMean } from "../suggest.js";
 import type { Rule, StepFacts } from "./rule.js";
 
 function exists(facts: StepFacts, name: Name): boolean {
   if (!facts.model || facts.roles.has(name.text)) return true;
-  facts.report(messages.unknownPart, name.span, { model: facts.model.name, name: name.text }, { notes: didYouMean(name.text, facts.roles.keys()) });
+  facts.report(messages.unknownPart, name.span, { model: facts.model.name, name: name.text }, { notes: facts.didYouMean(name.text, facts.roles.keys()) });
   return false;
 }
 

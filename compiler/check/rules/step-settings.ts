@@ -6,7 +6,6 @@
  */
 import { messages } from "../../../language/diagnostics/messages.js";
 import { partsOf, selectedLosses } from "../step-needs.js";
-import { didYouMean } from "../suggest.js";
 import type { Rule } from "./rule.js";
 
 export const stepSettings: Rule = {
@@ -26,12 +25,14 @@ export const stepSettings: Rule = {
       const items = objective.value.kind === "List" ? objective.value.items : [objective.value];
       for (const item of items) {
         if (item.kind === "Ident" && !losses.includes(item.name)) {
-          report(messages.unknownLoss, item.span, { model: model.name, name: item.name }, { notes: didYouMean(item.name, losses) });
+          report(messages.unknownLoss, item.span, { model: model.name, name: item.name }, { notes: facts.didYouMean(item.name, losses) });
         }
       }
     }
     const declaresLoss = facts.modelDecl?.members.some((m) => m.kind === "Loss") ?? true;
-    if (step.kind === "Pretrain" && !declaresLoss && model.name === step.model.text) {
+    // A model without a loss is one mistake: reported at the pipeline's first pretrain, not at a second one (RC505).
+    const firstPretrain = facts.pipeline.steps.findIndex((s) => s.kind === "Pretrain") === facts.index;
+    if (step.kind === "Pretrain" && firstPretrain && !declaresLoss && model.name === step.model.text) {
       report(messages.modelWithoutLoss, step.model.span, { model: model.name });
     }
     if (step.kind === "Adapt" || step.kind === "Pretrain") {

@@ -15,4 +15,14 @@ export const nameMessages = {
   notData: { code: "RC211", severity: "error", text: "{step} expects a data set split such as 'digits.train', got {actual}" },
   recursiveBlock: { code: "RC212", severity: "error", text: "block '{name}' uses itself, so it would never end" },
   importedPipeline: { code: "RC213", severity: "error", text: "'{name}' in '{path}' is a pipeline, and pipelines cannot be imported: a pipeline runs from the file that declares it" },
+  applicationTooDeep: {
+    code: "RC214",
+    severity: "error",
+    text: "parts and blocks are applied inside one another {levels} levels deep here, deeper than repr can check",
+  },
+  importOutsideRoot: {
+    code: "RC230",
+    severity: "error",
+    text: "'{path}' leads outside the project folder '{root}' (to '{real}'); imports stay inside it unless repr runs with --allow-import-outside",
+  },
 } satisfies Record<string, MessageTemplate>;

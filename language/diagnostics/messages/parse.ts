@@ -54,4 +54,9 @@ export const parseMessages = {
     severity: "error",
     text: "the integer {raw} is too large: an int literal must be at most 9007199254740991 (2^53 - 1)",
   },
+  singleQuotedString: {
+    code: "RC116",
+    severity: "error",
+    text: "a string is written in double quotes, not single quotes",
+  },
 } satisfies Record<string, MessageTemplate>;

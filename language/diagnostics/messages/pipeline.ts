@@ -33,4 +33,24 @@ export const pipelineMessages = {
   maskValue: { code: "RC529", severity: "error", text: "mask '{name}' must be made by a masking strategy ({expected}), got {actual}" },
   viewsValue: { code: "RC530", severity: "error", text: "views '{names}' must be made by an augmentation (augment(x, ...)), got {actual}" },
   lossOnNotPositionwise: { code: "RC532", severity: "error", text: "loss '{name}' uses 'on', so its objectives must compare position by position (mse, bce, cross_entropy, kl), but {actual} does not" },
+  repeatTooLarge: {
+    code: "RC533",
+    severity: "error",
+    text: "this repeat would make {count} layers ({n} copies of {each}), more than the {limit} layers a program may expand to",
+  },
+  expansionTooLarge: {
+    code: "RC534",
+    severity: "error",
+    text: "the program expands to more than {limit} layers here: blocks and repeats used inside one another multiply",
+  },
+  memoryTooLarge: {
+    code: "RC535",
+    severity: "error",
+    text: "model '{model}' needs about {total} for {use}, more than the memory limit of {limit} ({origin})",
+  },
+  memoryLarge: {
+    code: "RC536",
+    severity: "warning",
+    text: "model '{model}' needs about {total} for {use}, more than half the memory limit of {limit} ({origin})",
+  },
 } satisfies Record<string, MessageTemplate>;

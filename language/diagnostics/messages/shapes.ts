@@ -20,4 +20,10 @@ export const shapeMessages = {
   axisRange: { code: "RC416", severity: "error", text: "axis {axis} is out of range for a value of rank {rank}" },
   sequenceTooLong: { code: "RC417", severity: "error", text: "{layer} has a table of {length} positions, but the sequence is {actual} long" },
   channelIndex: { code: "RC418", severity: "error", text: "mask 'channels' keeps channel {channel}, but the value has {count} channels (0..{max})" },
+  shapeTooLarge: {
+    code: "RC419",
+    severity: "error",
+    text: "{construct} would be {shape}, {count} numbers per example: more than repr represents exactly (2^53 - 1 numbers, dimensions up to 2^31 - 1)",
+  },
+  paramsTooLarge: { code: "RC420", severity: "error", text: "{construct} would have {count} parameters, more than repr counts exactly (2^53 - 1)" },
 } satisfies Record<string, MessageTemplate>;

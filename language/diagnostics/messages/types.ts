@@ -24,4 +24,8 @@ export const typeMessages = {
   bareNeedsArguments: { code: "RC320", severity: "error", text: "{callee} needs arguments ({required}); call it, e.g. {example}" },
   valueFromOtherScope: { code: "RC321", severity: "error", text: "{construct} reads the value {origin}, which is not visible inside block '{block}'" },
   notIndexable: { code: "RC323", severity: "error", text: "{actual} cannot be indexed; brackets give an element type its dimensions, as in f32[1, 28, 28]" },
+  missingArguments: { code: "RC327", severity: "error", text: "{callee} needs the arguments {list}" },
+  intTooLarge: { code: "RC324", severity: "error", text: "'{expr}' is {value}, beyond the ints repr computes exactly (up to 2^53 - 1 = 9,007,199,254,740,991)" },
+  notFinite: { code: "RC325", severity: "error", text: "'{expr}' is {value}, not a finite number" },
+  sizeTooLarge: { code: "RC326", severity: "error", text: "{what} is {value}, larger than the largest size repr allows, 2,147,483,647 (2^31 - 1)" },
 } satisfies Record<string, MessageTemplate>;
