@@ -338,7 +338,7 @@ export class PipelineEngine {
         ...(o.checkpoint ? { pauseEveryMs: o.checkpoint.everyMs, onPause: async (at: number) => o.checkpoint!.save(await this.state(i, at, runner)) } : {}),
       });
       if (result.kind === "nonfinite") throw new TrainingDiverged(result.loss, result.next + 1, i + 1, step.kind, structuredClone(this.history));
-      if (result.kind === "stopped") return this.stopped(i, result.next, runner);
+      if (result.kind === "stopped") return await this.stopped(i, result.next, runner);
       const lastPass = series.losses.slice(-perPass);
       const record: StepRecord = {
         step: i + 1,
