@@ -253,6 +253,19 @@ describe("training", () => {
     expect(await model.evaluate("train", batch)).toBeLessThan(evaluated);
   });
 
+  it("evaluate counts every example: batches in order, the last one smaller, each weighted by its size", async () => {
+    // Changed with the training engine: evaluate used to average the data's full batches only.
+    const model = await Model.create(plan);
+    const data = tinyData(10);
+    const part = (from: number, to: number) => ({ x: data.x.subarray(4 * from, 4 * to), label: data.label.subarray(from, to) });
+    const losses = [await model.evaluate("train", part(0, 4)), await model.evaluate("train", part(4, 8)), await model.evaluate("train", part(8, 10))];
+    expect(await model.evaluate("train", data)).toBe((0 + losses[0]! * 4 + losses[1]! * 4 + losses[2]! * 2) / 10);
+    // One batch of all ten is the same mean, up to float32 rounding.
+    expect(await model.evaluate("train", data, { batch: 10 })).toBeCloseTo(await model.evaluate("train", data), 6);
+    await expectRejects(model.evaluate("train", data, { batch: 1.5 }), "evaluate: batch must be a whole number ≥ 1, got 1.5");
+    model.dispose();
+  });
+
   it("checks the batch and refuses a non-finite loss without changing a tensor", async () => {
     const model = await Model.create(plan);
     // Changed with batch graphs: a step takes any number of examples (it used to take exactly its batch of 4);
