@@ -18,6 +18,7 @@ import type { HomeGraph, HomeTensor, TensorHome } from "../api/home.js";
 import { inputScratch, type InputScratch } from "../api/inputs.js";
 import type { PlanInput } from "../api/plan.js";
 import { checkGraph } from "../api/plan-check.js";
+import { ReprError } from "../api/errors.js";
 
 /** How many batch sizes stay compiled by default. */
 const KEEP = 4;
@@ -88,14 +89,32 @@ export class SizedGraph {
 
   /** Sets a feed shared by every size, now and later. */
   share(name: string, feed: TensorFeed): void {
+    for (const c of this.sizes.values()) this.checkFeed(c.graph, name, feed);
     this.shared.set(name, feed);
     for (const c of this.sizes.values()) c.feeds.set(name, feed);
+  }
+
+  /**
+   * A shared feed (made from the plan: a noise table, the number of updates)
+   * must have the shape and type of the graph's input of that name: a plan
+   * whose graph disagrees was not made by a matching compiler.
+   */
+  private checkFeed(graph: KernelGraph, name: string, feed: TensorFeed): void {
+    const input = graph.inputs.find((i) => i.name === name);
+    if (input === undefined) return;
+    const dtype = feed.data instanceof Int32Array ? "i32" : "f32";
+    if (input.dtype !== dtype || input.shape.join() !== feed.shape.join()) {
+      throw new ReprError(
+        `${this.spec.where}: the plan feeds '${name}' as ${dtype}[${feed.shape.join(", ")}], but its graph has ${input.dtype}[${input.shape.join(", ")}]; compile the model again with this version of repr`,
+      );
+    }
   }
 
   private compile(batch: number): CompiledSize {
     const { where, inputs: declared } = this.spec;
     const graph = planKernelGraph(instantiateBatchGraph(this.spec.graph, batch));
     checkGraph(where, graph, [...declared.map((i) => i.name), ...this.spec.extraInputs], this.spec.outputs, this.tensors);
+    for (const [name, feed] of this.shared) this.checkFeed(graph, name, feed);
     const inputs = inputScratch(declared, batch);
     const feeds = new Map<string, TensorFeed>([...this.shared, ...inputs.map((s) => [s.name, s.feed] as const)]);
     const params = new Map(graph.params.map((p) => [p.name, this.tensors.get(p.name)!]));

@@ -71,8 +71,11 @@ describe("public entries", () => {
       "DataError",
       "Model",
       "PLAN_FORMAT",
+      // The training engine's entry (runtime/api/pipeline.ts) and the error a diverged run rejects with.
+      "Pipeline",
       "REPR_VERSION",
       "ReprError",
+      "TrainingDiverged",
       "accuracy",
       "checkpointMetadata",
       "countTopK",

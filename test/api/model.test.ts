@@ -270,11 +270,31 @@ describe("training", () => {
     expect(await model.evaluate("train", batch)).toBeLessThan(evaluated);
   });
 
+  it("evaluate counts every example: batches in order, the last one smaller, each weighted by its size", async () => {
+    // Changed with the training engine: evaluate used to average the data's full batches only.
+    const model = await Model.create(plan);
+    const data = tinyData(10);
+    const part = (from: number, to: number) => ({ x: data.x.subarray(4 * from, 4 * to), label: data.label.subarray(from, to) });
+    const losses = [await model.evaluate("train", part(0, 4)), await model.evaluate("train", part(4, 8)), await model.evaluate("train", part(8, 10))];
+    expect(await model.evaluate("train", data)).toBe((0 + losses[0]! * 4 + losses[1]! * 4 + losses[2]! * 2) / 10);
+    // One batch of all ten is the same mean, up to float32 rounding.
+    expect(await model.evaluate("train", data, { batch: 10 })).toBeCloseTo(await model.evaluate("train", data), 6);
+    await expectRejects(model.evaluate("train", data, { batch: 1.5 }), "evaluate: batch must be a whole number ≥ 1, got 1.5");
+    model.dispose();
+  });
+
   it("checks the batch and refuses a non-finite loss without changing a tensor", async () => {
     const model = await Model.create(plan);
-    await expectRejects(model.trainStep("train", tinyData(3)),
-      "training step 'train': input 'x' (f32[4]) takes 4 numbers per example, so 4 examples take 16, but it has 12",
+    // Changed with batch graphs: a step takes any number of examples (it used to take exactly its batch of 4);
+    // the inputs must agree on how many.
+    const other = await Model.create(plan);
+    expect(Number.isFinite(await other.trainStep("train", tinyData(3)))).toBe(true);
+    expect(Number.isFinite(await other.trainStep("train", tinyData(1)))).toBe(true);
+    other.dispose();
+    await expectRejects(model.trainStep("train", batch, 3),
+      "training step 'train': input 'x' (f32[4]) takes 4 numbers per example, so 3 examples take 12, but it has 16",
     );
+    await expectRejects(model.trainStep("train", { x: new Float32Array(0), label: new Int32Array(0) }), "training step 'train': a batch needs at least one example");
     await expectRejects(model.trainStep("train", { x: batch.x, label: [0, 1, 3, 0] }),
       "training step 'train': input 'label' is i32[] (classes 3), but its element 2 is 3, outside 0 … 2",
     );
@@ -286,14 +306,18 @@ describe("training", () => {
     expect(Buffer.compare(await model.save(), saved)).toBe(0);
   });
 
-  it("fits in shuffled full batches, and stops when onUpdate says so or the signal aborts", async () => {
+  it("fits in shuffled batches, the last of a pass smaller, and stops when onUpdate says so or the signal aborts", async () => {
     const model = await Model.create(plan);
     const data = tinyData(10);
     const seen: number[] = [];
+    // Changed with the training engine: a pass over 10 examples in batches of 4 is 3 updates (4, 4, 2), as
+    // `repr train` always did; fit used to run full batches only (2 per pass).
     const result = await model.fit("train", data, { epochs: 3, onUpdate: (t) => void seen.push(t) });
-    expect(result.updates).toBe(6);
-    expect(seen).toEqual([0, 1, 2, 3, 4, 5]);
-    expect(result.losses.length).toBe(6);
+    expect(result.updates).toBe(9);
+    expect(seen).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(result.losses.length).toBe(9);
+    expect((await model.fit("train", data, { epochs: 2, batch: 3 })).updates).toBe(8);
+    expect((await model.fit("train", data, { epochs: 1, batch: 64 })).updates).toBe(1);
     const stopped = await model.fit("train", data, { updates: 100, onUpdate: (t) => t < 2 });
     expect(stopped.updates).toBe(3);
     const controller = new AbortController();
@@ -301,7 +325,10 @@ describe("training", () => {
     expect(aborted.updates).toBe(5);
     expect((await model.fit("train", data, { updates: 0 })).updates).toBe(0);
     expect((await model.fit("train", data)).updates).toBe(10);
-    await expectRejects(model.fit("train", tinyData(3)), "training step 'train' trains on batches of 4 examples, but the data has 3");
+    // Fewer examples than the step's batch train in batches of all of them (it used to be an error).
+    expect((await model.fit("train", tinyData(3))).updates).toBe(10);
+    await expectRejects(model.fit("train", data, { batch: 0 }), "fit: batch must be a whole number ≥ 1, got 0");
+    await expectRejects(model.fit("train", { x: new Float32Array(0), label: new Int32Array(0) }), "training step 'train': the data has no examples");
     await expectRejects(model.fit("train", data, { epochs: 1, updates: 1 }), "fit: give epochs or updates, not both");
   });
 

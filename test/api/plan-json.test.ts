@@ -10,6 +10,7 @@ import { planFromJson, planToJson } from "../../runtime/api/plan-json.js";
 import { ReprError } from "../../runtime/api/errors.js";
 import { PLAN_FORMAT, type ModelPlan } from "../../runtime/api/plan.js";
 import { examplePrograms } from "../gradients/helpers.js";
+import { pipelineTraining } from "../plan/harness.js";
 
 describe("planToJson / planFromJson", () => {
   it("round-trips NaN, ±Infinity and −0 exactly", () => {
@@ -21,17 +22,20 @@ describe("planToJson / planFromJson", () => {
 
   it("round-trips compiled plans whose steps need noise tables and the run's number of updates", () => {
     const programs = examplePrograms();
-    const plan = (file: string, model: string, pipeline: string): ModelPlan =>
-      buildModelPlan(programs.find((p) => p.file === file)!.program, model, { pipeline, batch: 2 });
-    const skipgram = plan("skipgram.repr", "SkipGram", "Train");
-    const mae = plan("masked-autoencoder.repr", "MAE", "LinearProbe");
-    expect(skipgram.training[0]!.noise.length).toBe(1);
-    expect(mae.training[0]!.updatesInput).toBe("updates");
+    // A plan carries its pipelines: their steps, data declarations and batch graphs go through JSON too.
+    const plan = (file: string, model: string): ModelPlan => buildModelPlan(programs.find((p) => p.file === file)!.program, model);
+    const skipgram = plan("skipgram.repr", "SkipGram");
+    const mae = plan("masked-autoencoder.repr", "MAE");
+    expect(pipelineTraining(skipgram, "Train")[0]!.noise.length).toBe(1);
+    expect(pipelineTraining(mae, "LinearProbe")[0]!.updatesInput).toBe("updates");
+    expect(mae.data.length).toBeGreaterThan(0);
     for (const p of [skipgram, mae]) expect(planFromJson(planToJson(p))).toEqual(p);
   });
 
   it("refuses other formats and bad JSON with a ReprError", () => {
-    expect(() => planFromJson('{"format": 1}')).toThrow(/format 1; this runtime reads format 2/);
+    // The format is 3 since graphs are symbolic in the batch size and plans carry their pipelines.
+    expect(PLAN_FORMAT).toBe(3);
+    expect(() => planFromJson('{"format": 2}')).toThrow(/format 2; this runtime reads format 3/);
     expect(() => planFromJson("{")).toThrow(ReprError);
   });
 });

@@ -35,9 +35,10 @@ describe("repr compile --emit", () => {
 
   it("writes each graph as valid kernel-graph JSON, its text form and the WGSL shader of every dispatch", () => {
     const files = readdirSync(folder).sort();
-    // init, encode, decode, forward (each at the batch and at 1) and the training step.
+    // init, encode, decode, forward (each at the batch and at 1), the training step, and (since plans carry
+    // their pipelines) each step of the pipeline `Train` that runs a graph: its pretrain and its test.
     const graphs = files.filter((f) => f.endsWith(".json")).map((f) => f.slice(0, -5));
-    expect(graphs).toEqual(["decode", "decode.single", "encode", "encode.single", "forward", "forward.single", "init", "train.train"]);
+    expect(graphs).toEqual(["Train.1-pretrain", "Train.2-test", "decode", "decode.single", "encode", "encode.single", "forward", "forward.single", "init", "train.train"]);
     for (const g of graphs) {
       const graph = kernelGraphFromJson(readFileSync(join(folder, `${g}.json`), "utf8"));
       assertValidKernelGraph(graph);

@@ -11,6 +11,7 @@ import type { TensorFeeds } from "../../runtime/backends/backend.js";
 import { compileCpu, printCpuAccount, simdAvailable, type CpuOptions } from "../../runtime/backends/cpu/index.js";
 import { simdModuleBytes } from "../../runtime/backends/cpu/simd.js";
 import { IRBuilder } from "../../runtime/ir/builder.js";
+import { instantiateBatchGraph } from "../../runtime/ir/batch-graph.js";
 import { sizeOf } from "../../runtime/ir/shape.js";
 import type { KernelGraph, NamedValue } from "../../runtime/kernel/graph.js";
 import { planKernelGraph } from "../../runtime/kernel/plan.js";
@@ -69,7 +70,8 @@ describe("the CPU backend's account of what it runs", () => {
 
   it("lists every kernel of the autoencoder's training step once, and the steps it lists are the steps that run", () => {
     const ae = examplePrograms().find((p) => p.file === "mnist-autoencoder.repr")!;
-    const graph = buildModelPlan(ae.program, ae.program.models[0]!.name, {}).training[0]!.graph;
+    const step = buildModelPlan(ae.program, ae.program.models[0]!.name, {}).training[0]!;
+    const graph = planKernelGraph(instantiateBatchGraph(step.graph, step.batch));
     const exe = compileCpu(graph);
     const text = printCpuAccount(graph, exe.account);
     const listed = [...text.matchAll(/^\s*k(\d+): /gm)].map((m) => Number(m[1]));

@@ -5,7 +5,9 @@
  * generated module itself uses.
  */
 import fc from "fast-check";
-import { PLAN_FORMAT, type ModelPlan, type PlanInput } from "../../runtime/api/plan.js";
+import { PLAN_FORMAT, type ModelPlan, type PlanDataRef, type PlanInput, type PlanPipeline, type PlanStep } from "../../runtime/api/plan.js";
+import type { DataSpec } from "../../runtime/data/spec.js";
+import type { BatchGraph, BatchNode } from "../../runtime/ir/batch-graph.js";
 import type { KernelGraph } from "../../runtime/kernel/graph.js";
 
 /** Pieces that have broken code generators. */
@@ -109,8 +111,94 @@ const graph: fc.Arbitrary<KernelGraph> = fc
     memory: { peakBytes: 8, peakBytesWithoutReuse: 8, liveBytesMax: 8 },
   }));
 
+/** A polynomial in the batch size, as batch graphs spell dims that depend on it. */
+const poly = fc.tuple(fc.integer({ min: -9, max: 9 }), fc.integer({ min: 1, max: 9 })).map(([c0, c1]) => ({ B: [c0, c1] }));
+
+/** A batch graph shaped like the real thing, carrying hostile names, non-finite constants and polynomials in its data. */
+const batchGraph: fc.Arbitrary<BatchGraph> = fc
+  .record({
+    names: fc.array(nastyName, { minLength: 1, maxLength: 3 }),
+    dim: poly,
+    attrs: fc.record({ value: anyNumber, values: fc.array(anyNumber, { maxLength: 4 }), name: nastyString }),
+  })
+  .map(({ names, dim, attrs }): BatchGraph => ({
+    version: 1,
+    nodes: [
+      { op: "input", inputs: [], attrs: { name: names[0]!, shape: [dim, 2], dtype: "f32" } },
+      ...names.map((name): BatchNode => ({ op: "param", inputs: [], attrs: { name, shape: [2], dtype: "f32" } })),
+      { op: "const", inputs: [], attrs: { ...attrs, shape: [dim], dtype: "f32" } },
+    ],
+    outputs: names.map((name, i) => ({ name, node: i + 1 })),
+  }));
+
 const doc = fc.option(nastyString, { nil: null });
 const role = fc.oneof(fc.constantFrom("encoder", "bottleneck", "decoder", "head", "part"), nastyString);
+const tensor = fc.record({ name: nastyString, dtype, shape, owner: nastyName });
+
+const planFunction = fc.record({
+  name: nastyName,
+  doc,
+  inputs: fc.uniqueArray(input, { maxLength: 4, selector: (i) => i.name }),
+  output: fc.record({ dtype, shape }),
+  graph: batchGraph,
+});
+
+const noise = fc.record({ prob: nastyString, alias: nastyString, fields: fc.array(nastyName, { maxLength: 2 }), vocab: fc.nat({ max: 10_000 }) });
+
+const training = fc.record({
+  name: nastyName,
+  doc,
+  inputs: fc.uniqueArray(input, { maxLength: 3, selector: (i) => i.name }),
+  batch: fc.integer({ min: 1, max: 64 }),
+  graph: batchGraph,
+  trainable: fc.array(nastyName, { maxLength: 2 }),
+  frozen: fc.array(nastyName, { maxLength: 2 }),
+  state: fc.array(fc.record({ name: nastyString, shape }), { maxLength: 2 }),
+  updates: fc.nat({ max: 10_000 }),
+  noise: fc.array(noise, { maxLength: 2 }),
+  updatesInput: fc.option(nastyString, { nil: null }),
+  epochs: fc.integer({ min: 1, max: 100 }),
+});
+
+const dataRef: fc.Arbitrary<PlanDataRef> = fc.record({
+  data: nastyName,
+  split: fc.constantFrom("train" as const, "test" as const),
+  labels: fc.option(fc.array(fc.nat({ max: 9 }), { maxLength: 3 }), { nil: null }),
+  perClass: fc.option(fc.nat({ max: 100 }), { nil: null }),
+});
+
+const seed = fc.option(fc.nat(), { nil: null });
+
+/** A pipeline step of each kind, its text hostile: data names, parts, metric names and labels. */
+const step: fc.Arbitrary<PlanStep> = fc.oneof(
+  fc.record({ kind: fc.constantFrom("pretrain" as const, "adapt" as const), data: dataRef, seed, training }),
+  fc.record({ kind: fc.constantFrom("freeze" as const, "unfreeze" as const), parts: fc.array(nastyName, { maxLength: 2 }) }),
+  fc.record({ kind: fc.constant("replace" as const), part: nastyName, head: fc.record({ tensors: fc.array(tensor, { maxLength: 2 }), init: graph }) }),
+  fc.record({
+    kind: fc.constant("test" as const),
+    data: dataRef,
+    seed,
+    batch: fc.integer({ min: 1, max: 64 }),
+    inputs: fc.uniqueArray(input, { maxLength: 3, selector: (i) => i.name }),
+    graph: batchGraph,
+    metrics: fc.array(fc.record({ name: nastyString, args: fc.record({ k: fc.oneof(fc.nat(), nastyString, fc.boolean()) }, { requiredKeys: [] }), label: nastyString }), { maxLength: 2 }),
+    label: fc.option(nastyName, { nil: null }),
+    reference: fc.option(dataRef, { nil: null }),
+    noise: fc.array(noise, { maxLength: 1 }),
+  }),
+);
+
+const pipeline: fc.Arbitrary<PlanPipeline> = fc.record({
+  name: nastyName,
+  doc,
+  steps: fc.array(step, { maxLength: 3 }),
+  after: fc.option(fc.record({ tensors: fc.array(tensor, { maxLength: 2 }), init: graph, functions: fc.array(planFunction, { maxLength: 2 }) }), { nil: null }),
+});
+
+const dataSpec: fc.Arbitrary<DataSpec> = fc.record({
+  name: nastyName,
+  fields: fc.array(fc.record({ name: nastyString, kind: fc.constantFrom("f32" as const, "label" as const, "token" as const, "tokens" as const), shape }), { maxLength: 2 }),
+});
 
 /** A whole plan with hostile text everywhere text can be. */
 export const nastyPlan: fc.Arbitrary<ModelPlan> = fc.record({
@@ -119,35 +207,10 @@ export const nastyPlan: fc.Arbitrary<ModelPlan> = fc.record({
   doc,
   source: nastyString,
   parts: fc.array(fc.record({ name: nastyName, role, doc }), { maxLength: 4 }),
-  tensors: fc.array(fc.record({ name: nastyString, dtype, shape, owner: nastyName }), { maxLength: 3 }),
+  tensors: fc.array(tensor, { maxLength: 3 }),
   init: graph,
-  functions: fc.array(
-    fc.record({
-      name: nastyName,
-      doc,
-      inputs: fc.uniqueArray(input, { maxLength: 4, selector: (i) => i.name }),
-      output: fc.record({ dtype, shape }),
-      batch: fc.integer({ min: 1, max: 64 }),
-      graph,
-      single: graph,
-    }),
-    { maxLength: 4 },
-  ),
-  training: fc.array(
-    fc.record({
-      name: nastyName,
-      doc,
-      inputs: fc.uniqueArray(input, { maxLength: 3, selector: (i) => i.name }),
-      batch: fc.integer({ min: 1, max: 64 }),
-      graph,
-      trainable: fc.array(nastyName, { maxLength: 2 }),
-      frozen: fc.array(nastyName, { maxLength: 2 }),
-      state: fc.array(fc.record({ name: nastyString, shape }), { maxLength: 2 }),
-      updates: fc.nat({ max: 10_000 }),
-      noise: fc.array(fc.record({ prob: nastyString, alias: nastyString, fields: fc.array(nastyName, { maxLength: 2 }), vocab: fc.nat({ max: 10_000 }) }), { maxLength: 2 }),
-      updatesInput: fc.option(nastyString, { nil: null }),
-      epochs: fc.integer({ min: 1, max: 100 }),
-    }),
-    { maxLength: 3 },
-  ),
+  functions: fc.array(planFunction, { maxLength: 4 }),
+  training: fc.array(training, { maxLength: 3 }),
+  data: fc.array(dataSpec, { maxLength: 2 }),
+  pipelines: fc.array(pipeline, { maxLength: 2 }),
 });

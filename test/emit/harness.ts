@@ -87,9 +87,12 @@ export function runModule(js: string, runtimeImport = "repr/runtime", classes = 
   class Model {
     static create(...args: unknown[]): Promise<Model> {
       calls.push(["create", ...args]);
-      return Promise.resolve(new Model());
+      return Promise.resolve(new Model(args[0]));
     }
+    constructor(readonly plan: unknown) {}
     backend = "cpu";
+    tensorNames = ["t"];
+    tensor = record("tensor", Promise.resolve({ dtype: "f32", shape: [], data: new Float32Array(1) }));
     call = record("call", Promise.resolve(new Float32Array(0)));
     trainStep = record("trainStep", Promise.resolve(0.5));
     fit = record("fit", Promise.resolve({ updates: 0, losses: new Float32Array(0) }));
@@ -101,7 +104,18 @@ export function runModule(js: string, runtimeImport = "repr/runtime", classes = 
     load = record("load", Promise.resolve());
     dispose = record("dispose");
   }
-  const runtime = { Model, planFromJson };
+  class Pipeline {
+    static create(...args: unknown[]): Promise<Pipeline> {
+      calls.push(["Pipeline.create", ...args]);
+      return Promise.resolve(new Pipeline(args[0]));
+    }
+    constructor(readonly plan: unknown) {}
+    run(...args: unknown[]): Promise<unknown> {
+      calls.push(["run", ...args]);
+      return Promise.resolve({ kind: "done", history: { steps: [], series: [] }, model: new Model(this.plan) });
+    }
+  }
+  const runtime = { Model, Pipeline, planFromJson };
   const exports: Record<string, unknown> = {};
   const require = (spec: string): unknown => {
     if (spec !== runtimeImport) throw new Error(`unexpected import ${spec}`);

@@ -1,35 +1,37 @@
-/** A small fixed plan for the emitter's tests: two functions, one training step, a head, a non-finite constant. */
-import { PLAN_FORMAT, type ModelPlan, type PlanFunction } from "../../runtime/api/plan.js";
+/** A small fixed plan for the emitter's tests: two functions, one training step, a head, a non-finite constant, a pipeline. */
+import { fitBatchGraph } from "../../compiler/plan/index.js";
+import { PLAN_FORMAT, type ModelPlan, type PlanFunction, type PlanTraining } from "../../runtime/api/plan.js";
 import { IRBuilder } from "../../runtime/ir/builder.js";
+import type { Graph } from "../../runtime/ir/node.js";
 import type { KernelGraph } from "../../runtime/kernel/graph.js";
 import { planKernelGraph } from "../../runtime/kernel/plan.js";
 
 /** `relu(x · w)` floored at −∞ (a constant JSON cannot spell), at `batch` examples. */
-function encodeGraph(batch: number): KernelGraph {
+function encodeGraph(batch: number): Graph {
   const b = new IRBuilder();
   const x = b.input("image", [batch, 3]);
   const w = b.param("f.w", [3, 2]);
-  return planKernelGraph(b.graph({ output: b.maximum(b.relu(b.matmul(x, w)), b.constant(-Infinity)) }));
+  return b.graph({ output: b.maximum(b.relu(b.matmul(x, w)), b.constant(-Infinity)) });
 }
 
 /** The class ids: `argmax` spelled as the top-1 index. */
-function classifyGraph(batch: number): KernelGraph {
+function classifyGraph(batch: number): Graph {
   const b = new IRBuilder();
   const x = b.input("image", [batch, 3]);
   const w = b.param("f.w", [3, 2]);
   const h = b.param("h.w", [2, 2]);
   const scores = b.matmul(b.matmul(x, w), h);
-  return planKernelGraph(b.graph({ output: b.squeeze(b.topk(scores, 1).indices, 1) }));
+  return b.graph({ output: b.squeeze(b.topk(scores, 1).indices, 1) });
 }
 
-function trainGraph(): KernelGraph {
+function trainGraph(batch: number): Graph {
   const b = new IRBuilder();
-  const x = b.input("image", [4, 3]);
-  b.input("label", [4], "i32");
+  const x = b.input("image", [batch, 3]);
+  b.input("label", [batch], "i32");
   const w = b.param("f.w", [3, 2]);
   const y = b.matmul(x, w);
   const loss = b.mean(b.mul(y, y));
-  return planKernelGraph(b.graph({ loss, "new:f.w": b.sub(w, b.mul(w, 0.01)) }));
+  return b.graph({ loss, "new:f.w": b.sub(w, b.mul(w, 0.01)) });
 }
 
 function initGraph(): KernelGraph {
@@ -40,12 +42,26 @@ function initGraph(): KernelGraph {
 
 const image = { name: "image", dtype: "f32", shape: [3] } as const;
 
-function fn(name: string, doc: string | null, output: PlanFunction["output"], graph: (batch: number) => KernelGraph): PlanFunction {
-  return { name, doc, inputs: [image], output, batch: 4, graph: graph(4), single: graph(1) };
+function fn(name: string, doc: string | null, output: PlanFunction["output"], graph: (batch: number) => Graph): PlanFunction {
+  return { name, doc, inputs: [image], output, graph: fitBatchGraph(graph, `function '${name}'`) };
 }
 
 /** The fixed plan of the golden test. */
 export function tinyPlan(): ModelPlan {
+  const train: PlanTraining = {
+    name: "train",
+    doc: null,
+    inputs: [image, { name: "label", dtype: "i32", shape: [], classes: 2 }],
+    batch: 4,
+    graph: fitBatchGraph(trainGraph, "training step 'train'"),
+    trainable: ["f"],
+    frozen: ["h"],
+    state: [],
+    updates: 10,
+    noise: [],
+    updatesInput: null,
+    epochs: 1,
+  };
   return {
     format: PLAN_FORMAT,
     model: "tiny_classifier",
@@ -64,20 +80,25 @@ export function tinyPlan(): ModelPlan {
       fn("encode", "The representation of each example.", { dtype: "f32", shape: [2] }, encodeGraph),
       fn("classify", null, { dtype: "i32", shape: [], classes: 2 }, classifyGraph),
     ],
-    training: [
+    training: [train],
+    data: [
       {
-        name: "train",
-        doc: null,
-        inputs: [image, { name: "label", dtype: "i32", shape: [], classes: 2 }],
-        batch: 4,
-        graph: trainGraph(),
-        trainable: ["f"],
-        frozen: ["h"],
-        state: [],
-        updates: 10,
-        noise: [],
-        updatesInput: null,
-        epochs: 1,
+        name: "tiny",
+        fields: [
+          { name: "image", kind: "f32", shape: [3] },
+          { name: "label", kind: "label", shape: [], classes: 2 },
+        ],
+      },
+    ],
+    pipelines: [
+      {
+        name: "Train",
+        doc: "Trains the encoder on the tiny data.",
+        steps: [
+          { kind: "pretrain", data: { data: "tiny", split: "train", labels: null, perClass: null }, seed: 2, training: { ...train, name: "pretrain", updates: 3 } },
+          { kind: "freeze", parts: ["f"] },
+        ],
+        after: null,
       },
     ],
   };

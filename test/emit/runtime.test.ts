@@ -44,4 +44,20 @@ describe("a generated module on the real runtime", () => {
     (model as unknown as Disposable)[Symbol.dispose]();
     direct.dispose();
   });
+
+  it("runs a pipeline as Pipeline runs it, and hands back an instance of the class", async () => {
+    const cls = load();
+    const train = { image: Float32Array.from({ length: 18 }, (_, i) => Math.sin(i)), label: Int32Array.from({ length: 6 }, (_, i) => i % 2) };
+    const options = { backend: "cpu", data: { tiny: { train, test: train } } };
+    const result = (await cls.runTrain!(options)) as { kind: string; history: runtime.RunHistory; model: Generated };
+    const pipeline = await runtime.Pipeline.create(tinyPlan(), "Train", { backend: "cpu" });
+    const direct = await pipeline.run(options);
+    if (result.kind !== "done" || direct.kind !== "done") throw new Error("a run stopped");
+    expect(result.history.series.map((s) => s.losses.length)).toEqual([3]);
+    expect(result.history.series).toEqual(direct.history.series);
+    expect(result.model).toBeInstanceOf(cls as unknown as new () => unknown);
+    expect(await result.model.save!()).toEqual(await direct.model.save());
+    direct.model.dispose();
+    (result.model.dispose as () => void)();
+  });
 });

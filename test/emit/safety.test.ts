@@ -35,26 +35,35 @@ function checkStructure(text: string, plans: readonly ModelPlan[], runtimeImport
     const [plan, parts, inputs, cls] = sf.statements.slice(1 + 4 * i, 5 + 4 * i) as unknown as [ts.VariableStatement, ts.VariableStatement, ts.VariableStatement, ts.ClassDeclaration];
     expect([plan, parts, inputs].map((s) => (s.declarationList.declarations[0]!.name as ts.Identifier).text)).toEqual([c.planName, c.partsName, c.inputsName]);
     expect(cls.name!.text).toBe(c.className);
-    const fixed = ["freeze", "unfreeze", ...(c.headNames.length > 0 ? ["replaceHead"] : []), "save", "load", "dispose", "[Symbol.dispose]"];
+    const fixed = ["freeze", "unfreeze", ...(c.headNames.length > 0 ? ["replaceHead"] : []), "tensor", "save", "load", "dispose", "[Symbol.dispose]"];
     expect(cls.members.map((m) => (m.name === undefined ? "constructor" : m.name.getText(sf)))).toEqual([
+      "plan",
       "parts",
       "inputs",
       "#model",
       "constructor",
       "backend",
+      "tensorNames",
+      "model",
       "create",
+      "fromModel",
       ...c.methods.map((m) => m.name),
       ...fixed,
     ]);
-    docs += 3 + 1 + 4 + c.methods.length + fixed.length;
+    // Three constants, the class, and every member but `#model` and the constructor.
+    docs += 3 + 1 + 8 + c.methods.length + fixed.length;
   });
   // Every comment is one the printer wrote: the header and one doc per declaration.
-  const scanner = ts.createScanner(ts.ScriptTarget.ES2022, false, ts.LanguageVariant.Standard, text);
-  const comments: string[] = [];
-  for (let t = scanner.scan(); t !== ts.SyntaxKind.EndOfFileToken; t = scanner.scan()) {
-    if (t === ts.SyntaxKind.SingleLineCommentTrivia) comments.push("line");
-    if (t === ts.SyntaxKind.MultiLineCommentTrivia) comments.push("block");
-  }
+  // The comments around every token of the tree (a plain scan would read `}` in a template literal as code).
+  const found = new Map<number, string>();
+  const collect = (node: ts.Node): void => {
+    for (const r of [...(ts.getLeadingCommentRanges(text, node.getFullStart()) ?? []), ...(ts.getTrailingCommentRanges(text, node.getEnd()) ?? [])]) {
+      found.set(r.pos, r.kind === ts.SyntaxKind.SingleLineCommentTrivia ? "line" : "block");
+    }
+    for (const child of node.getChildren(sf)) collect(child);
+  };
+  collect(sf);
+  const comments = [...found].sort(([a], [b]) => a - b).map(([, kind]) => kind);
   expect(comments).toEqual(["line", ...Array<string>(docs).fill("block")]);
   // No doc text became a tag.
   const visit = (node: ts.Node): void => {
@@ -88,14 +97,36 @@ async function checkBehaviour(js: string, plans: readonly ModelPlan[], runtimeIm
         const expected = Object.fromEntries(m.params.map((p, i) => [p.key, arrays[i]]));
         expect(Object.entries(inputs as object)).toEqual(Object.entries(expected));
         for (const [k, v] of Object.entries(inputs as object)) expect(v).toBe(expected[k]);
+      } else if (m.kind === "pipeline") {
+        // A static method: the pipeline of the class's plan by name, the options passed on, the model wrapped.
+        const options = { data: {}, backend: "cpu" };
+        const result = (await cls[m.name]!(options)) as { kind: string; model: unknown };
+        const [create, run] = calls.slice(-2);
+        expect(create![0]).toBe("Pipeline.create");
+        expect(create![1]).toEqual(plan);
+        expect(create![2]).toBe(m.pipeline);
+        expect(create![3]).toEqual({ backend: "cpu" });
+        expect(run).toEqual(["run", options]);
+        expect(run![1]).toBe(options);
+        expect(result.kind).toBe("done");
+        expect(result.model).toBeInstanceOf(exports[c.className] as new (...args: never[]) => unknown);
       } else {
         const data = {};
-        model[m.name]!(data, m.kind === "fit" ? { epochs: 1 } : undefined);
+        const options = m.kind === "fit" ? { epochs: 1 } : m.kind === "evaluate" ? { batch: 3 } : undefined;
+        model[m.name]!(data, options);
         expect(last()[0]).toBe(m.kind);
         expect(last()[1]).toBe(m.step);
         expect(last()[2]).toBe(data);
+        if (options !== undefined) expect(last()[3]).toBe(options);
       }
     }
+    // The static plan is the embedded one; fromModel wraps a model of that plan only.
+    expect(cls.plan).toEqual(plan);
+    expect(cls.fromModel!({ plan })).toBeInstanceOf(exports[c.className] as new (...args: never[]) => unknown);
+    expect(() => cls.fromModel!({ plan: { ...plan, model: `${plan.model}!` } })).toThrow(TypeError);
+    expect(model.tensorNames).toEqual(["t"]);
+    void model.tensor!("x");
+    expect(last()).toEqual(["tensor", "x"]);
     model.freeze!(...c.partNames);
     expect(last()).toEqual(["freeze", ...c.partNames]);
     if (c.headNames.length > 0) {
@@ -142,6 +173,20 @@ describe("emitModule on hostile plans", () => {
         parts: [{ name: piece, role: "head", doc: piece }],
         functions: [{ ...fn, name: piece, doc: piece, inputs: [{ ...fn.inputs[0]!, name: piece }, { ...fn.inputs[0]!, name: `${piece}2` }] }],
         training: plan.training.map((s) => ({ ...s, name: piece, doc: piece, inputs: [{ ...s.inputs[0]!, name: piece }] })),
+        data: [{ name: piece, fields: [{ name: piece, kind: "f32", shape: [3] }] }],
+        pipelines: [
+          {
+            name: piece,
+            doc: piece,
+            steps: [
+              { kind: "pretrain", data: { data: piece, split: "train", labels: null, perClass: null }, seed: null, training: { ...plan.training[0]!, name: piece, doc: piece } },
+              { kind: "freeze", parts: [piece] },
+              { kind: "replace", part: piece, head: { tensors: [{ name: piece, dtype: "f32", shape: [2], owner: piece }], init: plan.init } },
+            ],
+            after: null,
+          },
+          { name: `${piece}2`, doc: null, steps: [], after: null },
+        ],
       };
       await checkModule(hostile, piece);
     }
@@ -196,6 +241,7 @@ describe("emitModule on hostile plans", () => {
           parts: [{ name, role: "head", doc: null }],
           functions: [{ ...fn, name, inputs: [name, "count", "count_"].map((n) => ({ ...fn.inputs[0]!, name: n })) }],
           training: plan.training.map((s) => ({ ...s, name })),
+          pipelines: [{ name, doc: null, steps: [], after: null }],
         },
         { runtimeImport: RUNTIME_IMPORT },
       ),

@@ -18,7 +18,7 @@ model Ctx {
   output g(f(x))
 }
 `;
-    const plan = buildModelPlan(checkedSource(src), "Ctx", { batch: 2, trainBatch: 2 });
+    const plan = buildModelPlan(checkedSource(src), "Ctx", { trainBatch: 2 });
     expect(plan.functions.map((f) => [f.name, f.inputs.map((i) => i.name)])).toEqual([
       ["encode", ["x"]],
       ["forward", ["x", "memory"]],

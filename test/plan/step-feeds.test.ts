@@ -1,33 +1,36 @@
 /**
  * The feeds a plan's training step asks the runtime to make
  * (runtime/api/step-feeds.ts): the noise tables of `skipgram` negatives and
- * the run's number of updates. A plan's step fed with them on the CPU backend
- * computes exactly what `repr train`'s own lowering and feeding compute for
- * the same batch, seed, update and weights (cli/train/programs.ts,
- * cli/train/negatives.ts): the skip-gram example's loss and updates, and the
- * learning rate of a `cosine` schedule over `epochs`.
+ * the run's number of updates. A plan's step (its batch graph at the step's
+ * batch size) fed with them on the CPU backend computes exactly what the step
+ * lowered directly computes, fed with a table made here and the number of
+ * updates baked in (as `repr train` ran steps before plans carried
+ * pipelines): the skip-gram example's loss and updates, and the learning
+ * rate of a `cosine` schedule over `epochs`. test/api/run-feeds.test.ts
+ * shows that the training engine and `Model.fit` feed them alike.
  */
 import { describe, expect, test } from "vitest";
 import { buildModelPlan } from "../../compiler/plan/index.js";
 import { modelParams } from "../../compiler/lower/declare.js";
-import { findModel } from "../../compiler/lower/model.js";
+import { findModel, lowerModel } from "../../compiler/lower/model.js";
+import { initGraph } from "../../compiler/lower/init.js";
+import { lowerTrainStep } from "../../compiler/lower/step-graph.js";
 import { findPipeline, stepLowering } from "../../compiler/lower/steps.js";
 import { scheduledRateValue } from "../../compiler/optim/schedules.js";
 import type { CheckedProgram } from "../../compiler/check/program.js";
-import { negativeFeeds } from "../../cli/train/negatives.js";
-import { initialStore } from "../../cli/train/params.js";
-import { StepPrograms } from "../../cli/train/programs.js";
+import { initialTensors } from "../../runtime/api/init.js";
+import { planKernelGraph } from "../../runtime/kernel/plan.js";
+import { Model } from "../../runtime/api/model.js";
 import type { PlanTraining } from "../../runtime/api/plan.js";
 import { noiseFeeds, stepFeedNames, stepFeeds, updatesFeed } from "../../runtime/api/step-feeds.js";
 import type { Inputs } from "../../runtime/api/inputs.js";
 import { ReprError } from "../../runtime/api/errors.js";
 import type { TensorFeed, TensorValue } from "../../runtime/backends/backend.js";
 import { cpuBackend } from "../../runtime/backends/cpu/index.js";
-import type { Split } from "../../runtime/data/index.js";
+import { skipGramPairs, tokenizeWords, type Split } from "../../runtime/data/index.js";
 import { negativeTable, tokenCounts } from "../../runtime/sampling/negative-table.js";
-import { skipGramPairs, tokenizeWords } from "../../runtime/data/text.js";
 import { examplePrograms, intAt } from "../gradients/helpers.js";
-import { checkedSource } from "./harness.js";
+import { checkedSource, kernelAt, pipelineTraining } from "./harness.js";
 import { COSINE_OVER_EPOCHS, skipgramSource } from "./run-feed-sources.js";
 
 const SEED = 11;
@@ -66,18 +69,32 @@ function batchFeeds(split: Split, names: readonly string[], batch: number): Map<
   );
 }
 
-/** One update of pipeline step `index` as `repr train` runs it: its graph, its negatives from the split, `updates` baked in. */
-function cliUpdate(program: CheckedProgram, pipeline: string, index: number, split: Split, t: number, updates: number): Record<string, TensorValue> {
+/**
+ * One update of pipeline step `index` lowered directly, as `repr train` used to run it before plans carried
+ * pipelines (its own lowering at the step's batch size, `updates` baked into the graph), with the negatives'
+ * table made here from the counts of the context field (spec/objectives.md: negatives stand for contexts).
+ */
+function directUpdate(program: CheckedProgram, pipeline: string, index: number, split: Split, t: number, updates: number): Record<string, TensorValue> {
   const step = findPipeline(program, pipeline).steps[index]!;
   if (step.kind !== "pretrain" && step.kind !== "adapt") throw new Error("not a training step");
   const lowering = stepLowering(program, pipeline, index);
   const batch = lowering.options.batch;
-  const programs = new StepPrograms(program, lowering.model, { ...lowering.options, batch, prediction: false }, cpuBackend, { settings: step.settings, updates });
-  const feeds = new Map(Object.entries(negativeFeeds(programs.inputs, split, findModel(program, lowering.model))));
-  for (const [name, feed] of batchFeeds(split, programs.lowered.inputs.filter((i) => i.kind === "data").map((i) => i.name), batch)) feeds.set(name, feed);
+  const lowered = lowerModel(program, lowering.model, { ...lowering.options, batch, prediction: false });
+  const trainStep = lowerTrainStep(lowered, step.settings, lowering.options.frozen ?? new Set(), updates);
+  const graph = planKernelGraph(trainStep.graph);
+  const declaration = program.data.find((d) => d.name === step.data.data)!;
+  const context = declaration.fields.find((f) => f.name === "context")!;
+  const feeds = new Map<string, TensorFeed>();
+  for (const input of graph.inputs.filter((i) => i.name.startsWith("negatives.") && i.name.endsWith(".prob"))) {
+    const table = negativeTable(tokenCounts([split.columns.get(context.name)!.data], context.type.vocab!));
+    feeds.set(input.name, { shape: input.shape, data: Float32Array.from(table.prob) });
+    feeds.set(`${input.name.slice(0, -".prob".length)}.alias`, { shape: input.shape, data: table.alias });
+  }
+  for (const [name, feed] of batchFeeds(split, lowered.inputs.filter((i) => i.kind === "data").map((i) => i.name), batch)) feeds.set(name, feed);
   feeds.set("seed", { shape: [], data: Int32Array.of(SEED) });
   feeds.set("step", { shape: [], data: Int32Array.of(t) });
-  return copy(programs.executable(batch).run(feeds, weights(program, lowering.model, programs.state)));
+  const state = trainStep.state.map((s) => ({ name: s.name, shape: s.node.shape }));
+  return copy(cpuBackend.compile(graph).run(feeds, weights(program, lowering.model, state)));
 }
 
 /** One update of a plan's training step as the runtime runs it: the batch, `seed`, `step` and `stepFeeds` of the whole split. */
@@ -86,13 +103,14 @@ function planUpdate(program: CheckedProgram, model: string, step: PlanTraining, 
   for (const [name, feed] of batchFeeds(split, step.inputs.map((i) => i.name), step.batch)) feeds.set(name, feed);
   feeds.set("seed", { shape: [], data: Int32Array.of(SEED) });
   feeds.set("step", { shape: [], data: Int32Array.of(t) });
-  return copy(cpuBackend.compile(step.graph).run(feeds, weights(program, model, step.state)));
+  return copy(cpuBackend.compile(kernelAt(step.graph, step.batch)).run(feeds, weights(program, model, step.state)));
 }
 
 /** The model's initial tensors (seed 3) and zero optimizer state. */
 function weights(program: CheckedProgram, model: string, state: readonly { name: string; shape: readonly number[] }[]): Map<string, TensorFeed> {
-  const store = initialStore(modelParams(findModel(program, model)), 3);
-  const out = new Map<string, TensorFeed>(store.names().map((name) => [name, store.get(name)!]));
+  const params = modelParams(findModel(program, model));
+  const initial = initialTensors({ tensors: params.map((p) => ({ name: p.name, dtype: p.dtype, shape: p.shape, owner: p.owner })), init: planKernelGraph(initGraph(params)) }, 3);
+  const out = new Map<string, TensorFeed>(initial);
   for (const s of state) out.set(s.name, { shape: s.shape, data: new Float32Array(s.shape.reduce((p, d) => p * d, 1)) });
   return out;
 }
@@ -124,9 +142,8 @@ function distribution(table: { prob: ArrayLike<number>; alias: ArrayLike<number>
 
 describe("noise tables", () => {
   const program = checkedSource(SMALL_SKIPGRAM);
-  const step = buildModelPlan(program, "W", { pipeline: "P" }).training[0]!;
-  /** The graph inputs `repr train` feeds negatives to for this step. */
-  const cliInputs = new StepPrograms(program, "W", { ...stepLowering(program, "P", 0).options, prediction: false }, cpuBackend, { settings: null, updates: 1 }).inputs;
+  const step = pipelineTraining(buildModelPlan(program, "W"), "P")[0]!;
+  const noiseFeedsOf = (data: Inputs) => noiseFeeds(`training step '${step.name}'`, step.noise, data);
 
   test("the step's extra inputs are its noise table's two", () => {
     expect(stepFeedNames(step)).toEqual(["negatives.sgns.prob", "negatives.sgns.alias"]);
@@ -135,15 +152,15 @@ describe("noise tables", () => {
   test("the table of the counts of the context ids, over all the data given", () => {
     expect(step.noise.map((n) => [n.fields, n.vocab])).toEqual([[["context"], 10]]);
     const data = { center: [0, 0, 0, 1, 2, 2], context: [1, 1, 9, 0, 0, 0] };
-    const feeds = noiseFeeds(step, data);
+    const feeds = noiseFeedsOf(data);
     const expected = negativeTable([3, 2, 0, 0, 0, 0, 0, 0, 0, 1]);
     expect(feeds.get("negatives.sgns.prob")).toEqual({ shape: [16], data: Float32Array.from(expected.prob) });
     expect(feeds.get("negatives.sgns.alias")).toEqual({ shape: [16], data: expected.alias });
     // Only the counts matter: the same ids in another order give the same table.
-    expect(noiseFeeds(step, { center: [2, 0, 1, 0, 2, 0], context: [0, 9, 0, 1, 0, 1] })).toEqual(feeds);
+    expect(noiseFeedsOf({ center: [2, 0, 1, 0, 2, 0], context: [0, 9, 0, 1, 0, 1] })).toEqual(feeds);
   });
 
-  test("word2vec's noise: a tiny corpus's table, counted by hand, is the one repr train and a compiled model make", () => {
+  test("word2vec's noise: a tiny corpus's table, counted by hand, is the one a plan's step makes (repr train and apps run the same plan)", () => {
     // "a b a c": word2vec's unigram table counts each occurrence once: a 2, b 1, c 1 (ids by frequency: a 0, b 1, c 2).
     const { ids } = tokenizeWords("a b a c", 10);
     expect([...ids]).toEqual([0, 1, 0, 2]);
@@ -151,10 +168,9 @@ describe("noise tables", () => {
     // The pairs (window 5: every word with every other) hold each occurrence as a context 3 times: a 6, b 3, c 3.
     const pairs = skipGramPairs(ids);
     const split: Split = { origin: "corpus", length: pairs.center.length, columns: new Map([["center", { dtype: "i32", shape: [], data: pairs.center }], ["context", { dtype: "i32", shape: [], data: pairs.context }]]) };
-    const cli = negativeFeeds(cliInputs, split, findModel(program, "W"));
-    const plan = noiseFeeds(step, inputsOf(split));
+    const plan = noiseFeedsOf(inputsOf(split));
     const want = distribution(negativeTable(byHand));
-    for (const feeds of [new Map(Object.entries(cli)), plan]) {
+    for (const feeds of [plan]) {
       const got = distribution({ prob: feeds.get("negatives.sgns.prob")!.data as Float32Array, alias: feeds.get("negatives.sgns.alias")!.data as Int32Array });
       got.forEach((p, id) => expect(p, `id ${id}`).toBeCloseTo(want[id]!, 6));
     }
@@ -167,7 +183,8 @@ describe("noise tables", () => {
     const contexts = negativeTable([0, 3, 1, 0, 0, 0, 0, 0, 0, 0]);
     const both = negativeTable([4, 3, 1, 0, 0, 0, 0, 0, 0, 0]);
     expect(both.prob).not.toEqual(contexts.prob);
-    for (const feeds of [new Map(Object.entries(negativeFeeds(cliInputs, split, findModel(program, "W")))), noiseFeeds(step, data)]) {
+    expect(split.length).toBe(4);
+    for (const feeds of [noiseFeedsOf(data)]) {
       expect(feeds.get("negatives.sgns.prob")!.data).toEqual(Float32Array.from(contexts.prob));
       expect(feeds.get("negatives.sgns.alias")!.data).toEqual(contexts.alias);
     }
@@ -178,30 +195,37 @@ describe("noise tables", () => {
   });
 
   test("a step without negatives or a data-dependent schedule needs nothing", () => {
-    const plain = buildModelPlan(checkedSource(COSINE_OVER_EPOCHS.replace("cosine(warmup: 2)", "constant")), "M", { pipeline: "P" }).training[0]!;
+    const plain = pipelineTraining(buildModelPlan(checkedSource(COSINE_OVER_EPOCHS.replace("cosine(warmup: 2)", "constant")), "M"), "P")[0]!;
     expect(stepFeedNames(plain)).toEqual([]);
     expect(stepFeeds(plain, { x: [0, 0, 0, 0] }, 7).size).toBe(0);
   });
 
-  test("a missing field, a plan that disagrees with its graph and a bad number of updates are ReprErrors", () => {
-    expect(() => noiseFeeds(step, { center: [0] })).toThrow(/its negatives count the input 'context', which was not given/);
-    const wrong = { ...step, noise: [{ ...step.noise[0]!, vocab: 40 }] };
-    expect(() => noiseFeeds(wrong, { center: [0], context: [0] })).toThrow(ReprError);
-    expect(() => noiseFeeds(wrong, { center: [0], context: [0] })).toThrow(/feeds 'negatives.sgns.prob' as f32\[64\], but its graph has f32\[16\]/);
-    const cosine = buildModelPlan(checkedSource(COSINE_OVER_EPOCHS), "M", { pipeline: "P" }).training[0]!;
+  test("a missing field, a plan that disagrees with its graph and a bad number of updates are ReprErrors", async () => {
+    expect(() => noiseFeedsOf({ center: [0] })).toThrow(ReprError);
+    expect(() => noiseFeedsOf({ center: [0] })).toThrow(/training step 'pretrain': its negatives count the input 'context', which was not given/);
+    // noiseFeeds no longer sees the graph: a table the graph does not take must be refused where the step runs.
+    const plan = buildModelPlan(program, "W");
+    const own = plan.training[0]!;
+    const wrong = { ...plan, training: [{ ...own, noise: [{ ...own.noise[0]!, vocab: 40 }] }] };
+    const model = await Model.create(wrong, { backend: "cpu" });
+    const fit = () => model.fit("train", { center: Int32Array.of(0, 1), context: Int32Array.of(1, 0) }, { updates: 1 });
+    await expect(fit()).rejects.toThrow(ReprError);
+    await expect(fit()).rejects.toThrow(/feeds 'negatives.sgns.prob' as f32\[64\], but its graph has f32\[16\]/);
+    model.dispose();
+    const cosine = pipelineTraining(buildModelPlan(checkedSource(COSINE_OVER_EPOCHS), "M"), "P")[0]!;
     expect(() => updatesFeed(cosine, 2.5)).toThrow(/a whole number in \[0, 2\^31\), got 2.5/);
     expect(() => updatesFeed(cosine, -1)).toThrow(ReprError);
   });
 });
 
-describe("a plan's step, fed by stepFeeds, computes what repr train computes", () => {
+describe("a plan's step, fed by stepFeeds, computes what the step lowered directly computes", () => {
   test("the skip-gram example: the same loss and updates, bit for bit", () => {
     const { program } = examplePrograms().find((e) => e.file === "skipgram.repr")!;
-    const step = buildModelPlan(program, "SkipGram", { pipeline: "Train" }).training[0]!;
+    const step = pipelineTraining(buildModelPlan(program, "SkipGram"), "Train")[0]!;
     expect(step.noise.length).toBe(1);
     const split = splitOf(program, "corpus", 3000);
     const ours = planUpdate(program, "SkipGram", step, split, 7, 15);
-    const theirs = cliUpdate(program, "Train", 0, split, 7, 15);
+    const theirs = directUpdate(program, "Train", 0, split, 7, 15);
     expect(Number.isFinite(ours["loss"]!.data[0])).toBe(true);
     expect(Object.keys(ours).sort()).toEqual(Object.keys(theirs).sort());
     for (const name of Object.keys(theirs)) expect(firstDifference(ours[name]!, theirs[name]!), name).toBe(-1);
@@ -210,13 +234,13 @@ describe("a plan's step, fed by stepFeeds, computes what repr train computes", (
     const feeds = new Map([...batchFeeds(split, ["center", "context"], step.batch), ...other]);
     feeds.set("seed", { shape: [], data: Int32Array.of(SEED) });
     feeds.set("step", { shape: [], data: Int32Array.of(7) });
-    const elsewhere = cpuBackend.compile(step.graph).run(feeds, weights(program, "SkipGram", step.state));
+    const elsewhere = cpuBackend.compile(kernelAt(step.graph, step.batch)).run(feeds, weights(program, "SkipGram", step.state));
     expect(elsewhere["loss"]!.data[0]).not.toBe(ours["loss"]!.data[0]);
   });
 
-  test("cosine over epochs: the learning rate at an update is the one repr train bakes in for the same number of updates", () => {
+  test("cosine over epochs: the learning rate at an update is the one a lowering bakes in for the same number of updates", () => {
     const program = checkedSource(COSINE_OVER_EPOCHS);
-    const step = buildModelPlan(program, "M", { pipeline: "P" }).training[0]!;
+    const step = pipelineTraining(buildModelPlan(program, "M"), "P")[0]!;
     expect(stepFeedNames(step)).toEqual(["updates"]);
     const split = splitOf(program, "d", 20);
     const updates = 12;
@@ -226,7 +250,7 @@ describe("a plan's step, fed by stepFeeds, computes what repr train computes", (
     const first = planUpdate(program, "M", step, split, 0, updates);
     for (const t of [1, 5, 11]) {
       const ours = planUpdate(program, "M", step, split, t, updates);
-      const theirs = cliUpdate(program, "P", 0, split, t, updates);
+      const theirs = directUpdate(program, "P", 0, split, t, updates);
       for (const name of Object.keys(theirs)) expect(firstDifference(ours[name]!, theirs[name]!), `t = ${t}: ${name}`).toBe(-1);
       const lr0 = scheduledRateValue(0.1, { kind: "cosine", warmup: 2 }, 0, updates);
       const rate = (delta(ours) / delta(first)) * lr0;

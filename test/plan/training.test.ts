@@ -1,5 +1,6 @@
 /**
- * The training entries of the examples' plans: one step of each runs on the
+ * The training steps of the examples' plans (the model's own, and its
+ * pipelines' `pretrain` and `adapt` steps): one update of each runs on the
  * reference backend (fed what `stepFeeds` makes besides the batch) and
  * updates exactly the tensors of its trainable parts; which steps a plan
  * carries, their names, settings and extra feeds; option errors.
@@ -14,11 +15,12 @@ import { stepLowering } from "../../compiler/lower/steps.js";
 import type { TensorFeed } from "../../runtime/backends/backend.js";
 import { stepFeeds } from "../../runtime/api/step-feeds.js";
 import type { PlanTraining } from "../../runtime/api/plan.js";
-import { checkedSource, examplePlans, inputData, runGraph } from "./harness.js";
+import { checkedSource, examplePlans, inputData, kernelAt, pipelineTraining, runGraph } from "./harness.js";
 import { skipgramSource } from "./run-feed-sources.js";
 
 const plans = examplePlans();
-const planOf = (model: string, pipeline: string | null) => plans.find((c) => c.model.name === model && c.pipeline === pipeline)!.plan;
+/** The training steps of a model alone (`pipeline` null) or of one of its pipelines. */
+const trainingOf = (model: string, pipeline: string | null) => plans.find((c) => c.model.name === model && c.pipeline === pipeline)!.training;
 
 /**
  * The plans whose steps run here: every model alone (at batch 2) and the small
@@ -27,22 +29,23 @@ const planOf = (model: string, pipeline: string | null) => plans.find((c) => c.m
  * checked in graphs.test.ts.
  */
 const SMALL = new Set(["Classifier", "Autoencoder"]);
-const running = plans.filter((c) => c.plan.training.length > 0 && (c.pipeline === null || SMALL.has(c.model.name)));
+const running = plans.filter((c) => c.training.length > 0 && (c.pipeline === null || SMALL.has(c.model.name)));
 
 describe.each(running.map((c) => [c.label, c] as const))("%s", (_label, c) => {
   test("each training step runs once, updating the tensors of its trainable parts only", () => {
     const params = modelParams(c.model);
     const kinds = new Map(params.map((p) => [p.name, p]));
     const values = initialize(params, 1);
-    for (const t of c.plan.training) {
+    for (const t of c.training) {
       const weights = new Map<string, TensorFeed>(params.map((p) => [p.name, { shape: p.shape, data: values.get(p.name)! }]));
       for (const s of t.state) weights.set(s.name, { shape: s.shape, data: new Float64Array(s.shape.reduce((a, d) => a * d, 1)) });
       const batch = Object.fromEntries(t.inputs.map((i) => [i.name, inputData(i, t.batch)]));
       const extra = stepFeeds(t, Object.fromEntries(Object.entries(batch).map(([name, x]) => [name, x.data])), 10);
       const feeds = { ...batch, ...Object.fromEntries(extra), seed: { shape: [], data: [5] }, step: { shape: [], data: [0] } };
-      const out = runGraph(t.graph, feeds, weights);
+      const graph = kernelAt(t.graph, t.batch);
+      const out = runGraph(graph, feeds, weights);
       expect(Number.isFinite(out["loss"]!.data[0]), `${t.name}: loss`).toBe(true);
-      const read = new Set(t.graph.params.map((p) => p.name));
+      const read = new Set(graph.params.map((p) => p.name));
       const learned = [...read].filter((n) => kinds.get(n)?.kind === "weight");
       expect(t.trainable.length, t.name).toBeGreaterThan(0);
       for (const name of learned) {
@@ -61,31 +64,36 @@ describe.each(running.map((c) => [c.label, c] as const))("%s", (_label, c) => {
 
 describe("the training entries a plan carries", () => {
   test("the model alone: one step `train` over every loss, updates left to the caller", () => {
-    const plan = planOf("Classifier", null);
-    expect(plan.training.map((t) => [t.name, t.batch, t.updates, t.frozen])).toEqual([["train", 2, 0, []]]);
-    expect(plan.training[0]!.trainable).toEqual(["f", "W"]);
-    expect(plan.training[0]!.inputs).toEqual([
+    const training = trainingOf("Classifier", null);
+    expect(training.map((t) => [t.name, t.batch, t.updates, t.frozen])).toEqual([["train", 2, 0, []]]);
+    expect(training[0]!.trainable).toEqual(["f", "W"]);
+    expect(training[0]!.inputs).toEqual([
       { name: "image", dtype: "f32", shape: [1, 28, 28] },
       { name: "label", dtype: "i32", shape: [], classes: 5 },
     ]);
   });
 
   test("a pipeline: its pretrain and adapt steps, with their batches, frozen parts and updates", () => {
-    const transfer = planOf("Classifier", "Transfer").training;
+    // A model's plan carries every pipeline over it; `training` is the model's own step only.
+    const plan = plans.find((c) => c.model.name === "Classifier" && c.pipeline === null)!.plan;
+    expect(plan.pipelines.map((p) => p.name)).toEqual(["Transfer", "FromScratch"]);
+    expect(plan.training.map((t) => t.name)).toEqual(["train"]);
+    expect(pipelineTraining(plan, "Transfer").map((t) => t.name)).toEqual(["pretrain", "adapt"]);
+    const transfer = trainingOf("Classifier", "Transfer");
     expect(transfer.map((t) => [t.name, t.batch, t.trainable, t.frozen])).toEqual([
       ["pretrain", 128, ["f", "W"], []],
       ["adapt", 50, ["W"], ["f"]],
     ]);
-    expect(planOf("Contrastive", "LinearProbe").training.map((t) => [t.name, t.inputs.map((i) => i.name), t.frozen])).toEqual([
+    expect(trainingOf("Contrastive", "LinearProbe").map((t) => [t.name, t.inputs.map((i) => i.name), t.frozen])).toEqual([
       ["pretrain", ["image"], []],
       ["adapt", ["image", "label"], ["f"]],
     ]);
-    const gpt = planOf("TinyGPT", "Train").training;
+    const gpt = trainingOf("TinyGPT", "Train");
     expect(gpt.map((t) => [t.name, t.updates])).toEqual([["pretrain", 5000]]);
   });
 
   test("the state of a step is its optimizer's, as lowerTrainStep makes it", () => {
-    const adapt = planOf("Classifier", "Transfer").training[1]!;
+    const adapt = trainingOf("Classifier", "Transfer")[1]!;
     expect(adapt.state.map((s) => s.name).sort()).toEqual(["W.bias.adam.m", "W.bias.adam.v", "W.weight.adam.m", "W.weight.adam.v"]);
   });
 
@@ -94,8 +102,8 @@ describe("the training entries a plan carries", () => {
     expect(lowerModel(c.program, "SkipGram", { batch: 2, mode: "train" }).inputs.some((i) => i.kind === "negatives")).toBe(true);
     const table = { prob: "negatives.sgns.prob", alias: "negatives.sgns.alias", fields: ["context"], vocab: 5000 };
     expect(c.plan.training.map((t) => [t.name, t.noise, t.updatesInput])).toEqual([["train", [table], null]]);
-    expect(planOf("SkipGram", "Train").training.map((t) => [t.name, t.noise, t.updatesInput])).toEqual([["pretrain", [table], null]]);
-    const inputs = graphInputs(planOf("SkipGram", "Train").training[0]!);
+    expect(trainingOf("SkipGram", "Train").map((t) => [t.name, t.noise, t.updatesInput])).toEqual([["pretrain", [table], null]]);
+    const inputs = graphInputs(trainingOf("SkipGram", "Train")[0]!);
     expect(inputs.get(table.prob)).toEqual("f32[8192]");
     expect(inputs.get(table.alias)).toEqual("i32[8192]");
     expect(c.plan.functions.map((f) => f.name)).toEqual(["encode", "forward"]);
@@ -104,23 +112,24 @@ describe("the training entries a plan carries", () => {
   test("a cosine schedule over epochs reads the run's number of updates from the input `updates`", () => {
     const c = plans.find((p) => p.model.name === "MAE" && p.pipeline === "LinearProbe")!;
     expect(stepLowering(c.program, "LinearProbe", 0).settings?.schedule?.name).toBe("cosine");
-    expect(c.plan.training.map((t) => [t.name, t.updates, t.updatesInput, t.noise])).toEqual([
+    expect(c.training.map((t) => [t.name, t.updates, t.updatesInput, t.noise])).toEqual([
       ["pretrain", 0, "updates", []],
       ["adapt", 0, null, []],
     ]);
-    expect(graphInputs(c.plan.training[0]!).get("updates")).toBe("i32[]");
-    expect(graphInputs(c.plan.training[1]!).has("updates")).toBe(false);
-    // Over `steps`, the number is the setting's, baked into the graph.
-    expect(planOf("TinyGPT", "Train").training.map((t) => [t.updates, t.updatesInput])).toEqual([[5000, null]]);
-    expect(graphInputs(planOf("TinyGPT", "Train").training[0]!).has("updates")).toBe(false);
-    expect(planOf("MAE", "FromScratch").training.map((t) => [t.name, t.updatesInput])).toEqual([["pretrain", null]]);
+    expect(graphInputs(c.training[0]!).get("updates")).toBe("i32[]");
+    expect(graphInputs(c.training[1]!).has("updates")).toBe(false);
+    // Over `steps` too the number is read from the input (changed with the training engine: it used to be
+    // the setting's, baked into the graph); the run's own length sets it, so `--steps` stretches the schedule.
+    expect(trainingOf("TinyGPT", "Train").map((t) => [t.updates, t.updatesInput])).toEqual([[5000, "updates"]]);
+    expect(graphInputs(trainingOf("TinyGPT", "Train")[0]!).get("updates")).toBe("i32[]");
+    expect(trainingOf("MAE", "FromScratch").map((t) => [t.name, t.updatesInput])).toEqual([["pretrain", null]]);
   });
 
   test("a skipgram step counts only its context's field: other token fields of its data do not keep it out of the plan", () => {
     const src = (extra: string) => skipgramSource("steps: 3, batch: 4", extra);
-    const carried = buildModelPlan(checkedSource(src("")), "W", { pipeline: "P" }).training;
+    const carried = pipelineTraining(buildModelPlan(checkedSource(src("")), "W"), "P");
     expect(carried.map((t) => [t.name, t.noise.map((n) => [n.fields, n.vocab])])).toEqual([["pretrain", [[["context"], 10]]]]);
-    const withTopic = buildModelPlan(checkedSource(src("topic: token(vocab: 10)")), "W", { pipeline: "P" }).training;
+    const withTopic = pipelineTraining(buildModelPlan(checkedSource(src("topic: token(vocab: 10)")), "W"), "P");
     expect(withTopic.map((t) => [t.name, t.noise.map((n) => [n.fields, n.vocab])])).toEqual([["pretrain", [[["context"], 10]]]]);
   });
 
@@ -146,8 +155,8 @@ pipeline P {
   test on d.test
 }
 `);
-    const plan = buildModelPlan(program, "M", { pipeline: "P" });
-    expect(plan.training.map((t) => [t.name, t.batch, t.updates, t.trainable, t.frozen])).toEqual([
+    const plan = buildModelPlan(program, "M", { pipelines: ["P"] });
+    expect(pipelineTraining(plan, "P").map((t) => [t.name, t.batch, t.updates, t.trainable, t.frozen])).toEqual([
       ["pretrain", 4, 3, ["f", "W"], []],
       ["adapt", 5, 2, ["W"], ["f"]],
       ["adapt2", 6, 0, ["f", "W"], []],
@@ -158,15 +167,16 @@ pipeline P {
 
 /** A training step's graph inputs as `dtype[shape]` by name. */
 function graphInputs(t: PlanTraining): Map<string, string> {
-  return new Map(t.graph.inputs.map((i) => [i.name, `${i.dtype}[${i.shape.join(", ")}]`]));
+  return new Map(kernelAt(t.graph, t.batch).inputs.map((i) => [i.name, `${i.dtype}[${i.shape.join(", ")}]`]));
 }
 
 describe("errors", () => {
   const { program } = plans.find((p) => p.model.name === "Classifier")!;
   test.each([
     ["an unknown model", () => buildModelPlan(program, "Nope"), /no model 'Nope'/],
-    ["an unknown pipeline", () => buildModelPlan(program, "Classifier", { pipeline: "Nope" }), /no pipeline 'Nope'/],
-    ["a batch of 0", () => buildModelPlan(program, "Classifier", { batch: 0 }), /'batch' must be an integer ≥ 1/],
+    ["an unknown pipeline", () => buildModelPlan(program, "Classifier", { pipelines: ["Nope"] }), /no pipeline 'Nope'/],
+    // Functions no longer have a batch size (`batch` is gone): the train batch is the one left to check.
+    ["a train batch of 0", () => buildModelPlan(program, "Classifier", { trainBatch: 0 }), /'trainBatch' must be an integer ≥ 1/],
     ["a fractional train batch", () => buildModelPlan(program, "Classifier", { trainBatch: 2.5 }), /'trainBatch' must be an integer ≥ 1/],
   ])("%s is a LowerError", (_what, f, message) => {
     expect(f).toThrow(LowerError);
@@ -192,6 +202,9 @@ pipeline P {
   pretrain A on d.train { steps: 1 }
 }
 `;
-    expect(() => buildModelPlan(checkedSource(src), "B", { pipeline: "P" })).toThrow(/pipeline 'P' trains model 'A', not 'B'/);
+    expect(() => buildModelPlan(checkedSource(src), "B", { pipelines: ["P"] })).toThrow(/pipeline 'P' trains model 'A', not 'B'/);
+    // By default a plan carries the pipelines over its own model only.
+    expect(buildModelPlan(checkedSource(src), "B").pipelines).toEqual([]);
+    expect(buildModelPlan(checkedSource(src), "A").pipelines.map((p) => p.name)).toEqual(["P"]);
   });
 });

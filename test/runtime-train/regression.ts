@@ -1,54 +1,80 @@
 /**
  * A tiny real training step for the loop tests: linear regression on three
- * features, its gradient and SGD update written by hand in the IR, planned and
- * compiled like any step graph. Plus the same step simulated in plain numbers.
+ * features, its gradient and SGD update written by hand in the IR, made
+ * symbolic in the batch size and run by a `TrainingRunner` on a host home
+ * like any planned step. Plus the same step simulated in plain numbers.
  */
+import { fitBatchGraph } from "../../compiler/plan/index.js";
 import { IRBuilder } from "../../runtime/ir/builder.js";
-import { planKernelGraph } from "../../runtime/kernel/plan.js";
-import { compileReference } from "../../runtime/backends/reference/executor.js";
-import { compileCpu } from "../../runtime/backends/cpu/index.js";
-import type { Executable, TensorFeed } from "../../runtime/backends/backend.js";
-import { TensorStore } from "../../runtime/train/store.js";
+import type { Graph } from "../../runtime/ir/node.js";
+import type { PlanTensor, PlanTraining } from "../../runtime/api/plan.js";
+import type { ModelTensor } from "../../runtime/api/weights.js";
 
 /** Features per example. */
 export const D = 3;
-/** The learning rate fed as a fixed input; update `t` uses `LR / (1 + t/2)`. */
+/** The learning rate; update `t` uses `LR / (1 + t/2)`. */
 export const LR = Math.fround(0.05);
 
 /**
- * The step graph for batches of `size`: inputs x [size, 3], y [size], lr [],
+ * The step graph for batches of `size`: inputs x [size, 3], y [size] and
  * step i32 [] (unless `withStep` is false), params w [3] and count i32 [];
  * outputs loss, new:w = w − lr_t·∇loss and new:count = count + 1.
  */
-export function regressionGraph(size: number, withStep = true) {
+export function regressionGraph(size: number, withStep = true): Graph {
   const b = new IRBuilder();
   const x = b.input("x", [size, D]);
   const y = b.input("y", [size]);
-  const lr = b.input("lr", []);
   const w = b.param("w", [D]);
   const count = b.param("count", [], "i32");
   const pred = b.reshape(b.matmul(x, b.reshape(w, [D, 1])), [size]);
   const r = b.sub(pred, y);
   const loss = b.mean(b.mul(r, r));
-  // ∇w mean(r²) = (2/B)·xᵀr
-  const grad = b.mul(b.reshape(b.matmul(b.transpose(x), b.reshape(r, [size, 1])), [D]), 2 / size);
-  const rate = withStep ? b.div(lr, b.add(b.mul(b.cast(b.input("step", [], "i32"), "f32"), 0.5), 1)) : lr;
+  // ∇w mean(r²) = (2/B)·xᵀr, with B an integer the graph divides by (so that it is symbolic in B).
+  const grad = b.div(b.mul(b.reshape(b.matmul(b.transpose(x), b.reshape(r, [size, 1])), [D]), 2), size);
+  const rate = withStep ? b.div(b.constant(LR), b.add(b.mul(b.cast(b.input("step", [], "i32"), "f32"), 0.5), 1)) : b.constant(LR);
   return b.graph({ loss, "new:w": b.sub(w, b.mul(rate, grad)), "new:count": b.add(count, 1) });
 }
 
-export type BackendName = "reference" | "cpu";
+/** The model's tensors: the weights `w` (part `w`) and the update counter `count` (part `count`). */
+export const TENSORS: readonly PlanTensor[] = [
+  { name: "w", dtype: "f32", shape: [D], owner: "w" },
+  { name: "count", dtype: "i32", shape: [], owner: "count" },
+];
 
-/** A cache of compiled step executables by backend, batch size and whether they read `step`. */
-const cache = new Map<string, Executable>();
-export function executableFor(backend: BackendName, size: number, withStep = true): Executable {
-  const key = `${backend}/${size}/${withStep}`;
-  let e = cache.get(key);
-  if (!e) {
-    const graph = planKernelGraph(regressionGraph(size, withStep));
-    e = backend === "cpu" ? compileCpu(graph) : compileReference(graph);
-    cache.set(key, e);
+const steps = new Map<boolean, PlanTraining>();
+
+/** The regression step as a plan's training step (its batch graph fitted once per `withStep`). */
+export function regressionStep(withStep = true): PlanTraining {
+  let step = steps.get(withStep);
+  if (step === undefined) {
+    step = {
+      name: "regression",
+      doc: null,
+      inputs: [
+        { name: "x", dtype: "f32", shape: [D] },
+        { name: "y", dtype: "f32", shape: [] },
+      ],
+      batch: 4,
+      graph: fitBatchGraph((b) => regressionGraph(b, withStep), "the regression step"),
+      trainable: ["w", "count"],
+      frozen: [],
+      state: [],
+      updates: 0,
+      epochs: 1,
+      noise: [],
+      updatesInput: null,
+    };
+    steps.set(withStep, step);
   }
-  return e;
+  return step;
+}
+
+/** The initial tensors: w and the update counter. */
+export function initialValues(): Map<string, ModelTensor> {
+  return new Map<string, ModelTensor>([
+    ["w", { shape: [D], data: Float32Array.of(0.1, -0.2, 0.3) }],
+    ["count", { shape: [], data: new Int32Array(1) }],
+  ]);
 }
 
 /** A deterministic dataset: example i has features x[i] and target y[i]. */
@@ -67,17 +93,6 @@ export function dataset(n: number): { x: Float32Array; y: Float32Array } {
   return { x, y };
 }
 
-/** The feeds of examples `indices`: gathered rows of x and y. */
-export function gather(data: { x: Float32Array; y: Float32Array }, indices: Int32Array): Record<string, TensorFeed> {
-  const x = new Float32Array(indices.length * D);
-  const y = new Float32Array(indices.length);
-  indices.forEach((e, i) => {
-    for (let j = 0; j < D; j++) x[i * D + j] = data.x[e * D + j]!;
-    y[i] = data.y[e]!;
-  });
-  return { x: { shape: [indices.length, D], data: x }, y: { shape: [indices.length], data: y } };
-}
-
 /** A permutation of 0 … n−1 for pass `pass`: a Fisher–Yates shuffle from a small LCG (not the library's shuffle). */
 export function permutation(n: number, pass: number): Int32Array {
   const order = Int32Array.from({ length: n }, (_, i) => i);
@@ -88,14 +103,6 @@ export function permutation(n: number, pass: number): Int32Array {
     [order[i], order[j]] = [order[j]!, order[i]!];
   }
   return order;
-}
-
-/** The initial store: w and the update counter. */
-export function initialStore(): TensorStore {
-  const store = new TensorStore();
-  store.set("w", { shape: [D], data: Float32Array.of(0.1, -0.2, 0.3) });
-  store.set("count", { shape: [], data: new Int32Array(1) });
-  return store;
 }
 
 /**
@@ -113,7 +120,7 @@ export function enumerateBatches(examples: number, batch: number, updates: numbe
   return out;
 }
 
-/** The step simulated in float64 with the store's float32 rounding: w after updates start … updates−1, and the losses. */
+/** The step simulated in float64 with the tensors' float32 rounding: w after updates start … updates−1, and the losses. */
 export function simulate(data: { x: Float32Array; y: Float32Array }, w0: ArrayLike<number>, examples: number, batch: number, updates: number, start = 0): { w: number[]; losses: number[] } {
   const w = Array.from(w0);
   const losses: number[] = [];
