@@ -160,7 +160,9 @@ export class PipelineEngine {
       if (resume.pipeline !== this.pipeline.name) throw new ReprError(`the state to resume is of pipeline '${resume.pipeline}', not '${this.pipeline.name}'`);
       this.history = structuredClone(resume.history);
       from = { stepIndex: resume.stepIndex, next: resume.next };
-      this.setTensors(this.tensorsAt(resume.stepIndex), resume.tensors);
+      // A run stopped before its first step has no tensors yet: its pretrain makes them.
+      const fresh = resume.tensors.size === 0 && resume.next === 0 && steps[resume.stepIndex]?.kind === "pretrain";
+      if (!fresh) this.setTensors(this.tensorsAt(resume.stepIndex), resume.tensors);
     }
     for (let i = from.stepIndex; i < steps.length; i++) {
       const step = steps[i]!;

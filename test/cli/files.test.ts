@@ -85,7 +85,7 @@ describe("a closed output pipe", () => {
     expect(existsSync(join(out, "repr-run.lock"))).toBe(false);
     const resumed = runCli(["train", model, "--data", `rows=${csv}`, "--out", out, "--plain", "--resume"]);
     expect(resumed.stderr).toContain("resuming pipeline P");
-    expect(resumed.status).toBe(0);
+    expect(resumed.status, resumed.stderr).toBe(0);
   });
 
   it("reports output that cannot be written (a full disk) as a user error", () => {

@@ -84,6 +84,21 @@ describe("a pipeline run by an app", () => {
     }
   }, 180_000);
 
+  it("resumes a run stopped before its first step (no tensors yet) from the start", async () => {
+    const pipeline = await Pipeline.create(plan, "Transfer", { backend: "cpu" });
+    const controller = new AbortController();
+    controller.abort();
+    const first = await pipeline.run({ data, signal: controller.signal });
+    if (first.kind !== "stopped") throw new Error("the run did not stop");
+    expect([first.state.stepIndex, first.state.next, first.state.tensors.size]).toEqual([0, 0, 0]);
+    const resumed = await pipeline.run({ data, resume: first.state });
+    const whole = await pipeline.run({ data });
+    if (resumed.kind !== "done" || whole.kind !== "done") throw new Error("a run stopped");
+    expect(resumed.history.series).toEqual(whole.history.series);
+    resumed.model.dispose();
+    whole.model.dispose();
+  }, 120_000);
+
   it("stops at the first non-finite loss, names it, and keeps the last good weights", async () => {
     const diverging = transferPlan(TRANSFER.replace("steps: 12, batch: 8, optimizer: adam(lr: 1e-2)", "steps: 12, batch: 8, optimizer: sgd(lr: 1e38)"));
     const pipeline = await Pipeline.create(diverging, "Transfer", { backend: "cpu" });
