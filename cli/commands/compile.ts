@@ -87,7 +87,8 @@ export async function compileCommand(file: string, options: CompileOptions): Pro
       plans.push(
         buildModelPlan(program, model, {
           ...(options.trainBatch !== undefined ? { trainBatch: wholeNumber("--train-batch", options.trainBatch, 1, 1 << 16)! } : {}),
-          ...(pipeline ? { pipelines: [pipeline.name] } : {}),
+          // With --pipeline, the class is the model after it: it loads that run's weights, new heads and all.
+          ...(pipeline ? { pipelines: [pipeline.name], afterPipeline: pipeline.name } : {}),
         }),
       );
     }

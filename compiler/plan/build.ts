@@ -10,15 +10,15 @@ import { PLAN_FORMAT, type ModelPlan, type PlanFunction, type PlanPipeline, type
 import type { DataSpec } from "../../runtime/data/spec.js";
 import { planKernelGraph } from "../../runtime/kernel/plan.js";
 import { instantiateBatchGraph, type BatchGraph } from "../../runtime/ir/batch-graph.js";
-import type { CheckedPipeline, CheckedProgram } from "../check/program.js";
+import type { CheckedPipeline, CheckedProgram, LayerNode } from "../check/program.js";
 import { LowerError } from "../lower/context.js";
 import { modelParams } from "../lower/declare.js";
 import { initGraph } from "../lower/init.js";
 import { findModel } from "../lower/model.js";
-import { DEFAULT_BATCH } from "../lower/steps.js";
+import { DEFAULT_BATCH, findPipeline } from "../lower/steps.js";
 import { dataSpecOf } from "./data.js";
 import { planFunctions } from "./functions-plan.js";
-import { planPipeline } from "./pipeline.js";
+import { planPipeline, replacedByPipeline } from "./pipeline.js";
 import { modelTraining } from "./training.js";
 
 export { DECODE_INPUT, HEAD_INPUT } from "./functions-plan.js";
@@ -33,16 +33,23 @@ export interface PlanOptions {
    * --model` makes one).
    */
   readonly pipelines?: readonly (string | CheckedPipeline)[];
+  /**
+   * Plan the model as it is after this pipeline (its replaced heads, in
+   * their new shapes): its tensors, functions and own training step. What
+   * `repr compile --pipeline` makes, so the class loads that run's weights.
+   */
+  readonly afterPipeline?: string;
 }
 
 /** Builds the plan of model `modelName` of a checked program. Throws `LowerError` for what cannot be planned. */
 export function buildModelPlan(program: CheckedProgram, modelName: string, options: PlanOptions = {}): ModelPlan {
   const trainBatch = checkBatch("trainBatch", options.trainBatch ?? DEFAULT_BATCH);
   const model = findModel(program, modelName);
-  const training = modelTraining(program, model, trainBatch);
-  const params = modelParams(model, new Map());
+  const replaced = options.afterPipeline === undefined ? new Map<string, LayerNode>() : replacedByPipeline(findPipeline(program, options.afterPipeline));
+  const training = modelTraining(program, model, trainBatch, replaced);
+  const params = modelParams(model, replaced);
   const tensors: PlanTensor[] = params.map((p) => ({ name: p.name, dtype: p.dtype, shape: [...p.shape], owner: p.owner }));
-  const functions = planFunctions(model, new Map());
+  const functions = planFunctions(model, replaced);
   const chosen = (options.pipelines ?? program.pipelines.filter((p) => p.model === model.name)).map((p) => {
     if (typeof p !== "string") return p;
     const found = program.pipelines.find((q) => q.name === p);

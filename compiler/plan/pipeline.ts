@@ -52,6 +52,11 @@ function tensorsOf(model: CheckedModel, replaced: ReadonlyMap<string, LayerNode>
   };
 }
 
+/** The heads a pipeline has replaced by its end. */
+export function replacedByPipeline(pipeline: CheckedPipeline): Map<string, LayerNode> {
+  return replacedBy(pipeline, pipeline.steps.length);
+}
+
 /** Plans pipeline `pipeline` of `program` over its model. */
 export function planPipeline(program: CheckedProgram, model: CheckedModel, pipeline: CheckedPipeline): PlanPipeline {
   const counts = new Map<string, number>();
@@ -104,5 +109,5 @@ export function planPipeline(program: CheckedProgram, model: CheckedModel, pipel
   });
   const replaced = replacedBy(pipeline, pipeline.steps.length);
   const after = replaced.size === 0 ? null : { ...tensorsOf(model, replaced), functions: planFunctions(model, replaced) };
-  return { name: pipeline.name, doc: pipeline.doc, steps, after };
+  return { name: pipeline.name, doc: pipeline.doc, steps, start: tensorsOf(model, new Map()), after };
 }

@@ -27,7 +27,7 @@ import { lowerModel, type LowerOptions, type LoweredModel } from "../lower/model
 import { lowerTrainStep } from "../lower/step-graph.js";
 import type { TrainStep } from "../optim/train-step.js";
 import { UPDATES_INPUT } from "../optim/schedules.js";
-import type { CheckedModel, CheckedProgram, CheckedStep, StepSettings } from "../check/program.js";
+import type { CheckedModel, CheckedProgram, CheckedStep, LayerNode, StepSettings } from "../check/program.js";
 import { fitBatchGraph } from "./batch-fit.js";
 import { exampleType } from "./functions.js";
 import { noiseTables } from "./noise.js";
@@ -41,10 +41,10 @@ export interface TrainingSpec {
   readonly step: CheckedStep | null;
 }
 
-/** The model's own training step: every loss, default settings, `batch` examples per update by default. */
-export function modelTraining(program: CheckedProgram, model: CheckedModel, batch: number = DEFAULT_BATCH): PlanTraining[] {
+/** The model's own training step (with the heads `replaced`): every loss, default settings, `batch` examples per update by default. */
+export function modelTraining(program: CheckedProgram, model: CheckedModel, batch: number = DEFAULT_BATCH, replaced: ReadonlyMap<string, LayerNode> = new Map()): PlanTraining[] {
   if (model.losses.length === 0) return [];
-  const entry = lowerTraining(program, model, { name: "train", options: { batch, mode: "train" }, settings: null, step: null });
+  const entry = lowerTraining(program, model, { name: "train", options: { batch, mode: "train", replaced }, settings: null, step: null });
   return entry ? [entry] : [];
 }
 

@@ -70,13 +70,17 @@ export class Pipeline {
 
   /** The tensors the model has at step `step` (0-based: after the heads replaced before it). */
   tensorsAt(step: number): PlanTensor[] {
-    return tensorsAtStep(this.plan, this.pipeline, step);
+    return tensorsAtStep(this.pipeline, step);
   }
 
   /** The plan of the model after the pipeline (its replaced heads). */
   get modelAfter(): ModelPlan {
-    const after = this.pipeline.after;
-    return after === null ? this.plan : { ...this.plan, tensors: after.tensors, init: after.init, functions: after.functions, training: [] };
+    const end = this.pipeline.after ?? { ...this.pipeline.start, functions: null };
+    // A plan compiled as the model after this pipeline (`repr compile --pipeline`) is that model already.
+    if (sameTensors(end.tensors, this.plan.tensors)) return this.plan;
+    if (end.functions === null) throw new Error("internal error: a plan whose tensors are not the model's as declared, nor after the pipeline");
+    // Its own training step was made for other tensors: the model after the pipeline has none.
+    return { ...this.plan, tensors: end.tensors, init: end.init, functions: end.functions, training: [] };
   }
 
   /**
@@ -132,6 +136,12 @@ export class Pipeline {
       home.release();
     }
   }
+}
+
+/** Whether two lists describe the same tensors (names, shapes and dtypes, in any order). */
+function sameTensors(a: readonly PlanTensor[], b: readonly PlanTensor[]): boolean {
+  const key = (t: PlanTensor) => `${t.name}:${t.dtype}:${t.shape.join("x")}`;
+  return a.length === b.length && a.map(key).sort().join() === b.map(key).sort().join();
 }
 
 /** Data problems found while running reach an app as `ReprError`s, with the data's own message. */

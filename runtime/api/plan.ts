@@ -202,9 +202,11 @@ export interface PlanPipeline {
   readonly name: string;
   readonly doc: string | null;
   readonly steps: readonly PlanStep[];
+  /** The model's tensors where the pipeline starts (the model as declared), which its `pretrain` initializes. */
+  readonly start: PlanTensors;
   /**
    * The model after the pipeline when a step replaced a head: its tensors and
-   * its functions (the new head's shapes); null when it is the model itself.
+   * its functions (the new head's shapes); null when it is the model as declared.
    */
   readonly after: (PlanTensors & { readonly functions: readonly PlanFunction[] }) | null;
 }

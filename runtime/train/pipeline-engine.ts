@@ -191,7 +191,7 @@ export class PipelineEngine {
 
   /** The tensors the model has at step `i` (after the heads replaced before it). */
   tensorsAt(i: number): PlanTensor[] {
-    return tensorsAtStep(this.plan, this.pipeline, i);
+    return tensorsAtStep(this.pipeline, i);
   }
 
   /** Sets the model's tensors to `described`, with the values of `values` (every one must be there with its shape). */
@@ -223,7 +223,7 @@ export class PipelineEngine {
 
   /** A step before `startAt`: only its effect on the model (fresh weights, a new head). */
   private skip(i: number, step: PlanStep): void {
-    if (step.kind === "pretrain") this.setTensors(this.plan.tensors, initialTensors(this.plan, this.seedOf(step)));
+    if (step.kind === "pretrain") this.setTensors(this.pipeline.start.tensors, initialTensors(this.pipeline.start, this.seedOf(step)));
     if (step.kind === "replace") this.replace(i, step);
   }
 
@@ -233,7 +233,7 @@ export class PipelineEngine {
     const expected = new Map(this.tensorsAt(i).map((t) => [t.name, t]));
     if (this.tensors.size === 0) {
       const first = this.pipeline.steps[0]!;
-      this.setTensors(this.plan.tensors, initialTensors(this.plan, first.kind === "pretrain" ? this.seedOf(first) : 0));
+      this.setTensors(this.pipeline.start.tensors, initialTensors(this.pipeline.start, first.kind === "pretrain" ? this.seedOf(first) : 0));
     }
     for (const [name, t] of init) {
       const p = expected.get(name);
@@ -298,7 +298,7 @@ export class PipelineEngine {
     const perPass = Math.ceil(split.length / batch);
     const updates = o.steps ?? (o.epochs !== undefined ? o.epochs * perPass : training.updates > 0 ? training.updates : training.epochs * perPass);
     const seed = this.seedOf(step);
-    if (next === 0 && step.kind === "pretrain") this.setTensors(this.plan.tensors, initialTensors(this.plan, seed));
+    if (next === 0 && step.kind === "pretrain") this.setTensors(this.pipeline.start.tensors, initialTensors(this.pipeline.start, seed));
     // `init` goes in where the run starts; a pretrain there applies it over its fresh weights.
     if (next === 0 && step.kind === "pretrain" && o.init !== undefined && i === (o.startAt ?? 0) && o.resume === undefined) this.applyInit(i);
     const runner = new TrainingRunner(training, this.home, this.tensors, [...this.described.values()], seed);
@@ -443,8 +443,8 @@ export class PipelineEngine {
 }
 
 /** The tensors a plan's model has at step `i` of a pipeline (after the heads replaced before it). */
-export function tensorsAtStep(plan: ModelPlan, pipeline: PlanPipeline, i: number): PlanTensor[] {
-  let tensors: PlanTensor[] = [...plan.tensors];
+export function tensorsAtStep(pipeline: PlanPipeline, i: number): PlanTensor[] {
+  let tensors: PlanTensor[] = [...pipeline.start.tensors];
   for (const s of pipeline.steps.slice(0, i)) {
     if (s.kind === "replace") tensors = [...tensors.filter((t) => t.owner !== s.part), ...s.head.tensors];
   }

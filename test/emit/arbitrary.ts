@@ -192,6 +192,7 @@ const pipeline: fc.Arbitrary<PlanPipeline> = fc.record({
   name: nastyName,
   doc,
   steps: fc.array(step, { maxLength: 3 }),
+  start: fc.record({ tensors: fc.array(tensor, { maxLength: 2 }), init: graph }),
   after: fc.option(fc.record({ tensors: fc.array(tensor, { maxLength: 2 }), init: graph, functions: fc.array(planFunction, { maxLength: 2 }) }), { nil: null }),
 });
 

@@ -98,6 +98,13 @@ export function tinyPlan(): ModelPlan {
           { kind: "pretrain", data: { data: "tiny", split: "train", labels: null, perClass: null }, seed: 2, training: { ...train, name: "pretrain", updates: 3 } },
           { kind: "freeze", parts: ["f"] },
         ],
+        start: {
+          tensors: [
+            { name: "f.w", dtype: "f32", shape: [3, 2], owner: "f" },
+            { name: "h.w", dtype: "f32", shape: [2, 2], owner: "h" },
+          ],
+          init: initGraph(),
+        },
         after: null,
       },
     ],

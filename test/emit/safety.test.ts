@@ -183,9 +183,10 @@ describe("emitModule on hostile plans", () => {
               { kind: "freeze", parts: [piece] },
               { kind: "replace", part: piece, head: { tensors: [{ name: piece, dtype: "f32", shape: [2], owner: piece }], init: plan.init } },
             ],
+            start: { tensors: plan.tensors, init: plan.init },
             after: null,
           },
-          { name: `${piece}2`, doc: null, steps: [], after: null },
+          { name: `${piece}2`, doc: null, steps: [], start: { tensors: plan.tensors, init: plan.init }, after: null },
         ],
       };
       await checkModule(hostile, piece);
@@ -241,7 +242,7 @@ describe("emitModule on hostile plans", () => {
           parts: [{ name, role: "head", doc: null }],
           functions: [{ ...fn, name, inputs: [name, "count", "count_"].map((n) => ({ ...fn.inputs[0]!, name: n })) }],
           training: plan.training.map((s) => ({ ...s, name })),
-          pipelines: [{ name, doc: null, steps: [], after: null }],
+          pipelines: [{ name, doc: null, steps: [], start: { tensors: plan.tensors, init: plan.init }, after: null }],
         },
         { runtimeImport: RUNTIME_IMPORT },
       ),
