@@ -19,7 +19,7 @@
  */
 import { KEYWORDS, OBJECT_MEMBER_NAMES } from "../emit/identifiers.js";
 
-/** Members of the runtime's `Model` and the fixed function names: no head may take them. */
+/** Members of the runtime's `Model` and of every generated class, and the fixed function names: no head may take them. */
 export const RESERVED_METHOD_NAMES: ReadonlySet<string> = new Set([
   "create",
   "load",
@@ -34,6 +34,14 @@ export const RESERVED_METHOD_NAMES: ReadonlySet<string> = new Set([
   "encode",
   "decode",
   "forward",
+  "tensor",
+  "tensorNames",
+  "backend",
+  "model",
+  "plan",
+  "fromModel",
+  "parts",
+  "inputs",
   ...OBJECT_MEMBER_NAMES,
 ]);
 
