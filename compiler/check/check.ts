@@ -3,8 +3,9 @@
  * names across files, and checks every block, model, data declaration and
  * pipeline, returning the checked program and every diagnostic.
  */
-import type { DataDecl, ModelDecl } from "../../language/ast.js";
+import type { DataDecl, ModelDecl, PipelineDecl } from "../../language/ast.js";
 import { sortDiagnostics, type Diagnostic } from "../../language/diagnostics/diagnostic.js";
+import type { ParseResult } from "../../language/parser.js";
 import type { Source } from "../../language/source.js";
 import { checkBlockDecls } from "./block-decls.js";
 import { checkData } from "./data.js";
@@ -18,6 +19,7 @@ import type { CheckedData, CheckedModel, CheckedPipeline, CheckedProgram } from 
 export { formatShapes } from "./format-shapes.js";
 export type { FileHost } from "./file-host.js";
 export type * from "./program.js";
+export type { ModuleInfo } from "./modules.js";
 
 function isParseCode(code: string): boolean {
   return /^RC1\d\d$/.test(code);
@@ -31,13 +33,38 @@ export interface CheckResult {
 }
 
 /**
+ * What a caller that checks the same files again and again (the language
+ * server) may give a run. The command line gives none.
+ */
+export interface CheckOptions {
+  /** Parses a file; it must return what `parse` returns for the same text (the language server reparses only what an edit touched). */
+  readonly parse?: (source: Source) => ParseResult;
+  /** Reuses what models and pipelines reported in earlier runs. */
+  readonly reuse?: DeclarationReuse;
+}
+
+/**
+ * Per-declaration reuse. A model or pipeline whose diagnostics are given
+ * again is not checked (a model still is when a pipeline that is checked
+ * needs it), and is left out of the run's program: a run that reuses gives
+ * every diagnostic but a partial program.
+ */
+export interface DeclarationReuse {
+  /** What checking `decl` reported in an earlier run, when nothing it depends on has changed since; undefined to check it. */
+  diagnostics(decl: ModelDecl | PipelineDecl, module: ModuleInfo): readonly Diagnostic[] | undefined;
+  /** What checking `decl` reported in this run: for a model, its own problems; for a pipeline, what the run gained while checking it. */
+  checked(decl: ModelDecl | PipelineDecl, module: ModuleInfo, diagnostics: readonly Diagnostic[]): void;
+}
+
+/**
  * Checks a program. Never throws on bad input: every problem is a diagnostic.
  * The program holds the models, data and pipelines of the entry file, plus the
  * imported models and data its pipelines use.
  */
-export function checkProgram(entry: Source, host: FileHost): CheckResult {
+export function checkProgram(entry: Source, host: FileHost, options: CheckOptions = {}): CheckResult {
   const env = new CheckEnv();
-  const modules = loadModules(entry, host, env);
+  const modules = loadModules(entry, host, env, options.parse);
+  const reuse = options.reuse;
   // A tree with syntax errors has holes: checking it would only add confusing
   // follow-on errors, so syntax errors are reported alone.
   const syntaxErrors = env.diagnostics().filter((d) => d.severity === "error" && isParseCode(d.code));
@@ -77,7 +104,13 @@ export function checkProgram(entry: Source, host: FileHost): CheckResult {
     for (const item of module.ast.items) {
       switch (item.kind) {
         case "Model": {
+          const earlier = models.has(item) ? undefined : reuse?.diagnostics(item, module);
+          if (earlier) {
+            earlier.forEach((d) => env.add(d));
+            break;
+          }
           const r = deps.model(item, module);
+          reuse?.checked(item, module, r.diagnostics);
           if (isEntry) entryModels.push(r.model);
           break;
         }
@@ -87,7 +120,14 @@ export function checkProgram(entry: Source, host: FileHost): CheckResult {
           break;
         }
         case "Pipeline": {
+          const earlier = reuse?.diagnostics(item, module);
+          if (earlier) {
+            earlier.forEach((d) => env.add(d));
+            break;
+          }
+          const before = reuse ? env.diagnostics().length : 0;
           const p = checkPipeline(env, module, item, deps);
+          reuse?.checked(item, module, reuse ? env.diagnostics().slice(before) : []);
           if (isEntry) pipelines.push(p);
           break;
         }

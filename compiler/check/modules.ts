@@ -6,7 +6,7 @@
 import type { BlockDecl, DataDecl, ImportDecl, ModelDecl, Name, PipelineDecl } from "../../language/ast.js";
 import type { FileNode } from "../../language/ast.js";
 import { Source } from "../../language/source.js";
-import { parse } from "../../language/parser.js";
+import { parse, type ParseResult } from "../../language/parser.js";
 import { messages } from "../../language/diagnostics/messages.js";
 import { reservedBuiltin } from "../builtins/index.js";
 import { categoryNoun } from "../builtins/spec.js";
@@ -56,13 +56,13 @@ function displayName(path: string, host: FileHost): string {
  * reported at the import's path; an import that leads back to a file being
  * loaded is a cycle, reported at that import with the cycle in a note.
  */
-export function loadModules(entry: Source, host: FileHost, env: CheckEnv): ModuleInfo[] {
+export function loadModules(entry: Source, host: FileHost, env: CheckEnv, parseFile: (source: Source) => ParseResult = parse): ModuleInfo[] {
   const loaded = new Map<string, ModuleInfo>();
   const order: ModuleInfo[] = [];
   const stack: ModuleInfo[] = [];
 
   const visit = (path: string, source: Source): ModuleInfo => {
-    const parsed = parse(source);
+    const parsed = parseFile(source);
     parsed.diagnostics.forEach((d) => env.add(d));
     const module: ModuleInfo = {
       path,
