@@ -71,9 +71,11 @@ export function cursorContext(text: string, offset: number): CursorContext {
   // The statement: tokens after the innermost bracket (or the declaration keyword), from the last line break or comma.
   const from = open.length > 0 ? open[open.length - 1]!.index + 1 : 0;
   let start = from;
+  // Commas separate arguments, list items and settings; in a declaration's body they are part of a statement (`views a, b`).
+  const commasSplit = open.length > 1;
   for (let i = before.length - 1; i >= from; i--) {
     const t = before[i]!;
-    if (t.tokenType === T.Comma) {
+    if (t.tokenType === T.Comma && commasSplit) {
       start = i + 1;
       break;
     }

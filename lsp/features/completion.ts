@@ -83,7 +83,8 @@ export function complete(ws: Workspace, doc: Document, offset: number): Completi
 
   // `m.` and `digits.`: a mask's fields, a data set's splits.
   if (prev?.tokenType === T.Dot) {
-    const target = symbols ? resolvedBefore(symbols, ctx.statement[ctx.statement.length - 2]) : null;
+    const name = ctx.statement[ctx.statement.length - 2];
+    const target = symbols && name ? (resolvedBefore(symbols, name) ?? visibleNamed(ws, doc, symbols, ctx, name.image)) : null;
     if (target?.kind === "mask") return ["input", "target", "masked"].map((f) => ({ label: f, kind: CompletionItemKind.Field, detail: `field of mask '${target.name}'` }));
     if (target?.kind === "data") return ["train", "test"].map((f) => ({ label: f, kind: CompletionItemKind.Field, detail: `split of data '${target.name}'` }));
     return [];
@@ -119,6 +120,18 @@ function resolvedBefore(symbols: FileSymbols, token: IToken | undefined): Target
   const r = symbols.references.find((x) => x.span.start === token.startOffset);
   const d = symbols.definitions.find((x) => x.span.start === token.startOffset);
   return d ?? r?.target ?? null;
+}
+
+/** A name as the cursor's declaration sees it, found by name (for text the parser could not read). */
+function visibleNamed(ws: Workspace, doc: Document, symbols: FileSymbols, ctx: CursorContext, name: string): Target | null {
+  const here = ctx.item ? ctx.tokens[ctx.item.index + 1] : undefined;
+  const container = here ? symbols.definitions.find((d) => d.container === null && d.span.start === here.startOffset) : undefined;
+  return (
+    symbols.definitions.find((d) => container && d.container === container && d.name === name) ??
+    symbols.own.get(name) ??
+    importedDefinitions(ws, doc).find((d) => d.name === name) ??
+    null
+  );
 }
 
 function typeItems(): CompletionItem[] {

@@ -2,10 +2,11 @@
  * Per-declaration reuse of diagnostics across versions of a program (the
  * `DeclarationReuse` hook of `checkProgram`).
  *
- * What a model reports depends on its own text and on its files' other
- * declarations: the blocks and data it may use (their text), the names and
- * kinds of everything in scope, and the files loaded. A pipeline depends
- * on that too, and on the text of the models it pretrains. None of it
+ * What a model reports depends on its own text, on the text of the blocks
+ * it uses (directly or through other blocks), and on the names and kinds of
+ * everything in scope (a name used wrongly is reported by what it is). A
+ * pipeline depends on that too, on the data declarations (their text) and
+ * on the text of the models it pretrains and of the blocks they use. None of it
  * depends on where the declaration is, so a result is kept with the text
  * of every file it points into and reused after edits elsewhere, its spans
  * moved with the text around them. An edit that touches a span a result
@@ -100,11 +101,53 @@ export class DeclarationCache {
   }
 }
 
+/** Environments seen, numbered, so keys stay short (the texts they stand for may be long). */
+const environments = new Map<string, number>();
+let nextEnvironment = 0;
+
+/** The number standing for an environment's text. */
+function environmentId(text: string): number {
+  let id = environments.get(text);
+  if (id === undefined) {
+    if (environments.size > 10_000) environments.clear();
+    environments.set(text, (id = nextEnvironment++));
+  }
+  return id;
+}
+
+/** The identifiers of declarations, by their text (a declaration's text decides them). */
+const identifiersByText = new Map<string, ReadonlySet<string>>();
+
+/** Every identifier a declaration names, computed once per text. */
+function identifiersOf(source: Source, decl: { span: Span }): ReadonlySet<string> {
+  const text = source.slice(decl.span);
+  let found = identifiersByText.get(text);
+  if (!found) {
+    if (identifiersByText.size > 50_000) identifiersByText.clear();
+    identifiersByText.set(text, (found = identifiers(decl, new Set())));
+  }
+  return found;
+}
+
+/** Every identifier an expression tree names (any node of kind `Ident`). */
+function identifiers(node: unknown, out: Set<string>): Set<string> {
+  if (Array.isArray(node)) {
+    for (const n of node) identifiers(n, out);
+  } else if (node !== null && typeof node === "object") {
+    const record = node as Record<string, unknown>;
+    if (record["kind"] === "Ident" && typeof record["name"] === "string") out.add(record["name"]);
+    for (const key in record) if (key !== "span" && key !== "doc") identifiers(record[key], out);
+  }
+  return out;
+}
+
 /** What one run knows: every loaded file, how each moved, and what the declarations depend on. */
 class RunContext {
   private readonly modules = new Map<string, ModuleInfo>();
   private readonly maps = new Map<string, OffsetMap | null>();
-  private readonly environment: string;
+  /** The names and kinds of every file's declarations, and the text of its data declarations. */
+  private readonly names: number;
+  private readonly blockClosures = new Map<object, string>();
 
   constructor(
     entry: ModuleInfo,
@@ -119,9 +162,37 @@ class RunContext {
     const parts: string[] = [];
     for (const [name, m] of [...this.modules].sort(([a], [b]) => a.localeCompare(b))) {
       parts.push(`file ${name}`);
-      for (const item of m.ast.items) parts.push(item.kind === "Model" || item.kind === "Pipeline" ? `${item.kind} ${item.name.text}` : m.source.slice(item.span));
+      for (const item of m.ast.items) {
+        if (item.kind === "Import" || item.kind === "Data") parts.push(m.source.slice(item.span));
+        else parts.push(`${item.kind} ${item.name.text}`);
+      }
     }
-    this.environment = parts.join("\u0000");
+    this.names = environmentId(parts.join("\u0000"));
+  }
+
+  /**
+   * The texts of the blocks a declaration uses, directly or through other
+   * blocks, wherever they are declared (a model's result depends on them,
+   * not on blocks it does not use).
+   */
+  private blocksUsed(module: ModuleInfo, node: { span: Span }): string {
+    const cached = this.blockClosures.get(node);
+    if (cached !== undefined) return cached;
+    const texts: string[] = [];
+    const seen = new Set<object>();
+    const visit = (m: ModuleInfo, n: { span: Span }): void => {
+      for (const name of identifiersOf(m.source, n)) {
+        const top = m.scope.get(name);
+        if (top?.kind !== "block" || seen.has(top.decl)) continue;
+        seen.add(top.decl);
+        texts.push(`${top.module.source.name}\u0000${top.module.source.slice(top.decl.span)}`);
+        visit(top.module, top.decl);
+      }
+    };
+    visit(module, node);
+    const key = texts.sort().join("\u0000");
+    this.blockClosures.set(node, key);
+    return key;
   }
 
   /** How a file moved since the previous generation; null when it was not kept. */
@@ -141,14 +212,15 @@ class RunContext {
 
   /** The key of a declaration's result: what it depends on, and where it starts. */
   key(module: ModuleInfo, decl: ModelDecl | PipelineDecl, offset: number): string {
-    const own = `${module.source.name}\u0000${offset}\u0000${module.source.slice(decl.span)}`;
-    if (decl.kind === "Model") return `${this.environment}\u0001${own}`;
+    const own = `${this.names}\u0001${module.source.name}\u0000${offset}\u0000${module.source.slice(decl.span)}`;
+    if (decl.kind === "Model") return `${own}\u0001${environmentId(this.blocksUsed(module, decl))}`;
     const models = decl.steps.flatMap((s) => {
       if (s.kind !== "Pretrain") return [];
       const top = module.scope.get(s.model.text);
-      return top?.kind === "model" ? [`${top.module.source.name}\u0000${top.module.source.slice(top.decl.span)}`] : [];
+      if (top?.kind !== "model") return [];
+      return [`${top.module.source.name}\u0000${top.module.source.slice(top.decl.span)}\u0000${environmentId(this.blocksUsed(top.module, top.decl))}`];
     });
-    return `${this.environment}\u0001${own}\u0001${models.join("\u0001")}`;
+    return `${own}\u0001${environmentId(`${this.blocksUsed(module, decl)}\u0001${models.join("\u0001")}`)}`;
   }
 
   /** An earlier result moved to this version's offsets and sources; null when an edit touched one of its spans. */

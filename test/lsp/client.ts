@@ -53,7 +53,9 @@ export async function startClient(options: { debounceMs?: number; root?: string 
   child.stderr.on("data", (b: Buffer) => stderr.push(b.toString()));
   const connection = createProtocolConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
   const log: string[] = [];
-  connection.onNotification(LogMessageNotification.type, (p) => log.push(p.message));
+  connection.onNotification(LogMessageNotification.type, (p: { message: string }) => {
+    log.push(p.message);
+  });
   const waiting: { path: string; version: number | undefined; resolve: (p: PublishDiagnosticsParams) => void }[] = [];
   const latest = new Map<string, PublishDiagnosticsParams>();
   connection.onNotification(PublishDiagnosticsNotification.type, (p) => {
