@@ -6,8 +6,13 @@
 import { createConnection } from "vscode-languageserver/node";
 import { startServer } from "./server.js";
 
-/** Serves one client on stdin/stdout until it exits; nothing else may write to stdout. */
-export function serveStdio(): void {
+/**
+ * Serves one client on stdin/stdout; nothing else may write to stdout. The
+ * client's `exit`, or the end of its input, ends the process (the protocol
+ * library exits, with 1 unless `shutdown` came first); the promise settles
+ * when the input ends.
+ */
+export function serveStdio(): Promise<void> {
   const connection = createConnection(process.stdin, process.stdout);
   // Output meant for a person goes to the client's log, never into the protocol stream.
   console.log = (...args: unknown[]) => connection.console.log(args.map(String).join(" "));
@@ -15,7 +20,7 @@ export function serveStdio(): void {
   console.error = (...args: unknown[]) => connection.console.error(args.map(String).join(" "));
   process.on("uncaughtException", (error) => connection.console.error(`repr lsp: ${error.stack ?? error.message}`));
   process.on("unhandledRejection", (error) => connection.console.error(`repr lsp: ${String(error)}`));
-  // A client that goes away without `exit` ends the server too.
-  process.stdin.on("end", () => process.exit(0));
+  const ended = new Promise<void>((resolve) => process.stdin.on("end", resolve));
   startServer(connection);
+  return ended;
 }

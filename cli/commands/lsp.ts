@@ -1,10 +1,9 @@
 /**
- * `repr lsp [--stdio]`: the language server (lsp/). It runs until the
- * client exits, so the command's promise settles only then.
+ * `repr lsp [--stdio]`: the language server (lsp/), on stdin and stdout
+ * until the client sends `exit` or closes its end.
  */
 export async function lspCommand(): Promise<number> {
   const { serveStdio } = await import("../../lsp/stdio.js");
-  serveStdio();
-  // The connection ends the process on `exit`; until then there is nothing more to do here.
-  return new Promise<number>(() => {});
+  await serveStdio();
+  return 0;
 }
