@@ -20,6 +20,7 @@ import {
   type Connection,
   type InitializeResult,
 } from "vscode-languageserver";
+import { Debouncer } from "./debounce.js";
 import { Document } from "./documents.js";
 import { Workspace, type Checked } from "./workspace.js";
 import { toLspDiagnostic } from "./features/diagnostics.js";
@@ -53,10 +54,9 @@ function pathOf(uri: string): string {
 /** Serves one client on a connection. */
 export function startServer(connection: Connection): void {
   const ws = new Workspace();
-  const timers = new Map<string, NodeJS.Timeout>();
+  const debounce = new Debouncer(MAX_DEBOUNCE_MS);
   const checked = new Map<string, Checked>();
   let roots: string[] = [];
-  let debounce = MAX_DEBOUNCE_MS;
 
   /** Runs a handler; an exception is logged and becomes `fallback`. */
   const safe = <A extends unknown[], R>(name: string, fallback: R, fn: (...args: A) => R) =>
@@ -85,21 +85,12 @@ export function startServer(connection: Connection): void {
   /** Schedules checking a document and every open document whose program loaded it. */
   const schedule = (path: string): void => {
     const targets = [path, ...[...checked].filter(([p, c]) => p !== path && c.files.includes(path)).map(([p]) => p)];
-    for (const target of targets) {
-      clearTimeout(timers.get(target));
-      timers.set(
-        target,
-        setTimeout(() => {
-          timers.delete(target);
-          publish(target);
-        }, debounce),
-      );
-    }
+    for (const target of targets) debounce.schedule(target, () => publish(target));
   };
 
   connection.onInitialize((params): InitializeResult => {
     const options = (params.initializationOptions ?? {}) as ServerOptions;
-    if (typeof options.debounceMs === "number" && options.debounceMs >= 0) debounce = Math.min(options.debounceMs, MAX_DEBOUNCE_MS);
+    if (typeof options.debounceMs === "number" && options.debounceMs >= 0) debounce.delay = Math.min(options.debounceMs, MAX_DEBOUNCE_MS);
     roots = (params.workspaceFolders ?? []).map((f) => pathOf(f.uri));
     if (roots.length === 0 && params.rootUri) roots = [pathOf(params.rootUri)];
     return {
@@ -138,8 +129,7 @@ export function startServer(connection: Connection): void {
   connection.onDidCloseTextDocument(
     safe("didClose", undefined, ({ textDocument: t }) => {
       const path = pathOf(t.uri);
-      clearTimeout(timers.get(path));
-      timers.delete(path);
+      debounce.cancel(path);
       checked.delete(path);
       ws.close(path);
       void connection.sendDiagnostics({ uri: t.uri, diagnostics: [] });

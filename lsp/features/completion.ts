@@ -51,7 +51,8 @@ const kindOf: Record<string, CompletionItemKind> = {
   pipeline: CompletionItemKind.Module,
   part: CompletionItemKind.Variable,
   input: CompletionItemKind.Variable,
-  mask_: CompletionItemKind.Variable,
+  /** A mask a model declares (the built-in strategies are functions). */
+  maskMember: CompletionItemKind.Variable,
   view: CompletionItemKind.Variable,
   let: CompletionItemKind.Variable,
   loss: CompletionItemKind.Variable,
@@ -77,7 +78,7 @@ function keywords(words: readonly string[]): CompletionItem[] {
 export function complete(ws: Workspace, doc: Document, offset: number): CompletionItem[] {
   const ctx = cursorContext(doc.text, offset);
   const symbols = ws.symbolsOf(doc.path);
-  if (ctx.inString) return importPaths(ws, doc, ctx);
+  if (ctx.inString) return importPaths(doc, ctx);
   const prev = ctx.statement[ctx.statement.length - 1] ?? null;
   const inner = ctx.open[ctx.open.length - 1] ?? null;
 
@@ -95,9 +96,9 @@ export function complete(ws: Workspace, doc: Document, offset: number): Completi
   if (keyword === "import") return importNames(ws, doc, ctx);
   if (inner && inner.token.tokenType === T.LParen) return callArguments(ws, doc, symbols, ctx, inner.index);
   if (inner && inner.token.tokenType === T.LBracket && keyword === "pipeline") return builtinsIn("metric");
-  const bodyDepth = 1;
-  if (keyword === "pipeline" && ctx.open.length > bodyDepth && inner?.token.tokenType === T.LCurly) return settings(ws, doc, symbols, ctx);
-  if (ctx.open.length !== bodyDepth) return scopeNames(ws, doc, symbols, ctx, null);
+  // Depth 1 is the declaration's body; a pipeline step's settings are a map inside it.
+  if (keyword === "pipeline" && ctx.open.length > 1 && inner?.token.tokenType === T.LCurly) return settings(ws, doc, symbols, ctx);
+  if (ctx.open.length !== 1) return scopeNames(ws, doc, symbols, ctx, null);
   switch (keyword) {
     case "model":
       return modelBody(ws, doc, symbols, ctx);
@@ -180,7 +181,7 @@ function scopeNames(ws: Workspace, doc: Document, symbols: FileSymbols | null, c
     if (seen.has(d.name) || (keep && !keep(d))) return;
     if (d.kind === "model" || d.kind === "pipeline" || d.kind === "data" || d.kind === "loss" || d.kind === "field") return;
     seen.add(d.name);
-    items.push({ label: d.name, kind: kindOf[d.kind === "mask" ? "mask_" : d.kind], detail: d.container ? `${d.role ?? d.kind} of ${d.container.name}` : d.kind, ...(d.kind === "block" ? { documentation: blockDoc(ws, d) } : {}) });
+    items.push({ label: d.name, kind: kindOf[d.kind === "mask" ? "maskMember" : d.kind], detail: d.container ? `${d.role ?? d.kind} of ${d.container.name}` : d.kind, ...(d.kind === "block" ? { documentation: blockDoc(ws, d) } : {}) });
   };
   if (symbols) {
     const here = ctx.item ? ctx.tokens[ctx.item.index + 1] : undefined;
@@ -303,7 +304,7 @@ function partsOfPipeline(symbols: FileSymbols | null, ctx: CursorContext): Compl
   const pretrain = symbols.references.find((r) => r.span.start > start && r.target?.kind === "model" && r.span.start < (ctx.before[ctx.before.length - 1]?.startOffset ?? 0));
   const model = pretrain?.target;
   if (!model || model.kind === "builtin") return [];
-  return symbols.definitions.filter((d) => d.container === model && (d.kind === "part" || d.kind === "loss")).filter((d) => d.kind === "part").map((d) => ({ label: d.name, kind: CompletionItemKind.Variable, detail: `${d.role} of ${model.name}` }));
+  return symbols.definitions.filter((d) => d.container === model && d.kind === "part").map((d) => ({ label: d.name, kind: CompletionItemKind.Variable, detail: `${d.role} of ${model.name}` }));
 }
 
 /** Inside a step's `{ }`: its settings, and their values. */
@@ -368,7 +369,7 @@ function importNames(ws: Workspace, doc: Document, ctx: CursorContext): Completi
 }
 
 /** In an import's path: `std`, the standard library's files, and `.repr` files beside the document. */
-function importPaths(ws: Workspace, doc: Document, ctx: CursorContext): CompletionItem[] {
+function importPaths(doc: Document, ctx: CursorContext): CompletionItem[] {
   const tokenIndex = ctx.tokens.indexOf(ctx.inString!);
   const prev = ctx.tokens[tokenIndex - 1];
   if (!prev || (prev.image !== "import" && prev.image !== "from")) return [];
@@ -386,6 +387,5 @@ function importPaths(ws: Workspace, doc: Document, ctx: CursorContext): Completi
     if (join(here, f) === doc.path) continue;
     items.push({ label: `./${relative(here, join(here, f))}`, kind: CompletionItemKind.File });
   }
-  void ws;
   return items;
 }

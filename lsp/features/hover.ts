@@ -92,7 +92,9 @@ function member(ws: Workspace, source: Source, t: Definition): Shown | null {
       if (!part) break;
       if (!part.input || !part.output) return { markdown: `${code(`${part.role} ${part.name}`)}\nnever applied${tail}` };
       const flops = partFlops(model, part);
-      const facts = [`${count(part.params)} parameters`, flops !== null ? `${formatFlops(flops)} per example` : null].filter(Boolean).join(" · ");
+      // FLOPs are counted as the part runs in `encode`: with masks off (all patches, say).
+      const masked = part.input.positions !== undefined ? " (masks off)" : "";
+      const facts = [`${count(part.params)} parameters`, flops !== null ? `${formatFlops(flops)} per example${masked}` : null].filter(Boolean).join(" · ");
       return { markdown: `${code(`${part.role} ${part.name}: ${formatShape(part.input)} -> ${formatShape(part.output)}`)}\n${facts}${tail}` };
     }
     case "input": {

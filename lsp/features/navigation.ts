@@ -9,7 +9,6 @@ import { pathToFileURL } from "node:url";
 import type { Location, Range, TextEdit, WorkspaceEdit } from "vscode-languageserver";
 import type { Span } from "../../language/ast.js";
 import { keywords } from "../../language/lexer.js";
-import { Source } from "../../language/source.js";
 import { STD_DIR, resolveImport } from "../../compiler/check/file-host.js";
 import { reservedBuiltin } from "../../compiler/builtins/index.js";
 import { LineIndex, type Document } from "../documents.js";
@@ -132,6 +131,5 @@ export function rename(ws: Workspace, doc: Document, offset: number, newName: st
     const uri = pathToFileURL(u.path).href;
     (changes[uri] ??= []).push({ range: new LineIndex(text).range(u.span), newText: newName });
   }
-  void Source;
   return { changes };
 }

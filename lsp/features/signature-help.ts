@@ -38,7 +38,7 @@ export function signatureHelp(ws: Workspace, doc: Document, offset: number): Sig
   let active = 0;
   let depth = 0;
   let named: string | null = null;
-  const args = [...ctx.before.slice(inner.index + 1), ...(ctx.word ? [] : [])];
+  const args = ctx.before.slice(inner.index + 1);
   for (let i = 0; i < args.length; i++) {
     const t = args[i]!;
     if (t.tokenType === T.LParen || t.tokenType === T.LBracket || t.tokenType === T.LCurly) depth++;
@@ -48,9 +48,7 @@ export function signatureHelp(ws: Workspace, doc: Document, offset: number): Sig
       named = null;
     } else if (depth === 0 && t.tokenType === T.Colon && i > 0) named = args[i - 1]!.image;
   }
-  const params = sig.params.map((p) => p.label);
-  const byName = named ?? (ctx.word && ctx.before.length === inner.index + 1 + args.length ? null : null);
-  const index = byName !== null ? sig.params.findIndex((p) => p.name === byName) : Math.min(active, Math.max(0, params.length - 1));
+  const index = named !== null ? sig.params.findIndex((p) => p.name === named) : Math.min(active, Math.max(0, sig.params.length - 1));
   return {
     signatures: [
       {

@@ -265,6 +265,27 @@ describe("navigation and editing", () => {
     expect(uris).toContain(uriOf(join(STD_DIR, "nn.repr")));
   });
 
+  it("go to definition, references and rename across a user's imports", async () => {
+    const lib = "/// Wider, then narrower.\nblock widen(n: int) {\n  dense(n) -> relu -> dense(8)\n}\n";
+    const main = 'import { widen } from "./lib-b.repr"\n\nmodel M {\n  input x: f32[8]\n  encoder f = widen(n: 4)\n  loss l = mse(f(x), x)\n}\n';
+    const l = await open("lib-b.repr", lib);
+    const m = await open("main-b.repr", main);
+    const use = positionOf(main, "widen(n", 1);
+    const def = await client.connection.sendRequest(DefinitionRequest.type, { textDocument: { uri: m.uri }, position: use });
+    expect(def && "uri" in def ? [def.uri, def.range.start] : null).toEqual([l.uri, positionOf(lib, "widen")]);
+    // The block's parameter, named at the call, leads to the parameter.
+    const param = await client.connection.sendRequest(DefinitionRequest.type, { textDocument: { uri: m.uri }, position: positionOf(main, "n: 4") });
+    expect(param && "uri" in param ? [param.uri, param.range.start] : null).toEqual([l.uri, positionOf(lib, "n: int")]);
+    const refs = await client.connection.sendRequest(ReferencesRequest.type, { textDocument: { uri: l.uri }, position: positionOf(lib, "widen", 1), context: { includeDeclaration: false } });
+    expect(refs!.map((r) => [r.uri, r.range.start])).toEqual([
+      [m.uri, positionOf(main, "widen")],
+      [m.uri, positionOf(main, "widen", 0, 1)],
+    ]);
+    const edit = await client.connection.sendRequest(RenameRequest.type, { textDocument: { uri: m.uri }, position: use, newName: "broaden" });
+    expect(edit!.changes![l.uri]!.map((e) => e.range.start)).toEqual([positionOf(lib, "widen")]);
+    expect(edit!.changes![m.uri]!.length).toBe(2);
+  });
+
   it("rename a part everywhere; refuse to rename a built-in", async () => {
     const edit = await client.connection.sendRequest(RenameRequest.type, { textDocument: { uri }, position: positionOf(maeText, "decoder g", 8), newName: "dec" });
     const edits = edit!.changes![uri]!;
