@@ -38,6 +38,8 @@ export class Workspace {
   private readonly parsed = new Map<string, { text: string; result: ParseResult }>();
   private readonly symbols = new Map<string, { text: string; symbols: FileSymbols }>();
   private readonly disk = new Map<string, { mtime: number; text: string | null }>();
+  /** Files being indexed (an import cycle must not index a file inside itself). */
+  private readonly indexing = new Set<string>();
 
   /** Reads files for the checker: open documents first, then the disk; never throws. */
   readonly host: FileHost = {
@@ -114,9 +116,22 @@ export class Workspace {
     const cached = this.symbols.get(path);
     if (cached?.text === text) return cached.symbols;
     const ast = this.parse(new Source(path, text)).ast;
-    const symbols = indexFile(path, ast, (from, importPath) => this.importTarget(from, importPath));
-    this.symbols.set(path, { text, symbols });
-    return symbols;
+    this.indexing.add(path);
+    try {
+      const symbols = indexFile(path, ast, (from, importPath) => this.importTarget(from, importPath), (model) => this.membersOf(model));
+      this.symbols.set(path, { text, symbols });
+      return symbols;
+    } finally {
+      this.indexing.delete(path);
+    }
+  }
+
+  /** The members of a model of another file, from that file's index (none while that file is being indexed). */
+  private membersOf(model: Definition): readonly Definition[] {
+    if (this.indexing.has(model.path)) return [];
+    const other = this.symbolsOf(model.path);
+    const decl = other?.definitions.find((d) => d.kind === "model" && d.span.start === model.span.start);
+    return decl ? other!.definitions.filter((d) => d.container === decl) : [];
   }
 
   /** The top-level declarations of the file an import names (its tree alone: imports may form a cycle). */

@@ -95,8 +95,11 @@ function metricTarget(name: string): BuiltinTarget | null {
   return b ? { kind: "builtin", name, builtin: b } : null;
 }
 
+/** The members (inputs, parts, losses, ...) of a model declared in another file. */
+export type MemberResolver = (model: Definition) => readonly Definition[];
+
 /** Indexes one parsed file. */
-export function indexFile(path: string, ast: FileNode, resolveImport: ImportResolver): FileSymbols {
+export function indexFile(path: string, ast: FileNode, resolveImport: ImportResolver, membersElsewhere: MemberResolver = () => []): FileSymbols {
   const definitions: Definition[] = [];
   const references: Reference[] = [];
   const own = new Map<string, Definition>();
@@ -239,7 +242,8 @@ export function indexFile(path: string, ast: FileNode, resolveImport: ImportReso
           const target = fileScope.get(step.model.text) ?? null;
           use(step.model.span, step.model.text, "name", target?.kind === "model" ? target : null);
           if (target?.kind === "model" && parts.size === 0) {
-            parts = new Map(definitions.filter((d) => d.container === target).map((d) => [d.name, d] as const));
+            const members = target.path === path ? definitions.filter((d) => d.container === target) : membersElsewhere(target);
+            parts = new Map(members.map((d) => [d.name, d] as const));
           }
           expr(step.data, inFile);
           settings(step.config, parts);

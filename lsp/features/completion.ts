@@ -291,20 +291,27 @@ function pipelineBody(ws: Workspace, doc: Document, symbols: FileSymbols | null,
   if (prev.image === "on") return named("data");
   if (head === "pretrain" && st.length === 2) return keywords(["on"]);
   if (head === "adapt" || head === "test") return st.length === 1 ? keywords(["on"]) : [];
-  if (head === "freeze" || head === "unfreeze" || (head === "replace" && st.length === 1)) return partsOfPipeline(symbols, ctx);
+  if (head === "freeze" || head === "unfreeze" || (head === "replace" && st.length === 1)) return partsOfPipeline(ws, symbols, ctx);
   if (head === "replace" && st.length === 2) return keywords(["with"]);
   if (head === "replace") return layerItems(ws, doc, symbols, ctx);
   return [];
 }
 
 /** The parts of the model the cursor's pipeline pretrains. */
-function partsOfPipeline(symbols: FileSymbols | null, ctx: CursorContext): CompletionItem[] {
+function partsOfPipeline(ws: Workspace, symbols: FileSymbols | null, ctx: CursorContext): CompletionItem[] {
   if (!symbols || !ctx.item) return [];
   const start = ctx.tokens[ctx.item.index]!.startOffset;
   const pretrain = symbols.references.find((r) => r.span.start > start && r.target?.kind === "model" && r.span.start < (ctx.before[ctx.before.length - 1]?.startOffset ?? 0));
   const model = pretrain?.target;
   if (!model || model.kind === "builtin") return [];
-  return symbols.definitions.filter((d) => d.container === model && d.kind === "part").map((d) => ({ label: d.name, kind: CompletionItemKind.Variable, detail: `${d.role} of ${model.name}` }));
+  return membersOfModel(ws, symbols, model).filter((d) => d.kind === "part").map((d) => ({ label: d.name, kind: CompletionItemKind.Variable, detail: `${d.role} of ${model.name}` }));
+}
+
+/** The members of a model, declared in this file or an imported one. */
+function membersOfModel(ws: Workspace, symbols: FileSymbols, model: Definition): Definition[] {
+  const index = model.path === symbols.path ? symbols : ws.symbolsOf(model.path);
+  const decl = index?.definitions.find((d) => d.kind === "model" && d.span.start === model.span.start);
+  return decl ? index!.definitions.filter((d) => d.container === decl) : [];
 }
 
 /** Inside a step's `{ }`: its settings, and their values. */
@@ -324,7 +331,7 @@ function settings(ws: Workspace, doc: Document, symbols: FileSymbols | null, ctx
     const key = st[st.length - 2]?.image;
     if (key === "optimizer") return builtinsIn("optimizer");
     if (key === "schedule") return builtinsIn("schedule");
-    if (key === "objective") return losses(symbols, ctx);
+    if (key === "objective") return losses(ws, symbols, ctx);
     if (key === "metrics") return builtinsIn("metric");
     return [];
   }
@@ -347,12 +354,12 @@ const settingDocs: Record<string, string> = {
 };
 
 /** The losses of the model of the cursor's pipeline. */
-function losses(symbols: FileSymbols | null, ctx: CursorContext): CompletionItem[] {
+function losses(ws: Workspace, symbols: FileSymbols | null, ctx: CursorContext): CompletionItem[] {
   if (!symbols || !ctx.item) return [];
   const start = ctx.tokens[ctx.item.index]!.startOffset;
   const model = symbols.references.find((r) => r.span.start > start && r.target?.kind === "model")?.target;
   if (!model || model.kind === "builtin") return [];
-  return symbols.definitions.filter((d) => d.container === model && d.kind === "loss").map((d) => ({ label: d.name, kind: CompletionItemKind.Variable, detail: `loss of ${model.name}` }));
+  return membersOfModel(ws, symbols, model).filter((d) => d.kind === "loss").map((d) => ({ label: d.name, kind: CompletionItemKind.Variable, detail: `loss of ${model.name}` }));
 }
 
 /** In `import { ... } from "path"`: the declarations of that file. */

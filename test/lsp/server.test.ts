@@ -286,6 +286,25 @@ describe("navigation and editing", () => {
     expect(edit!.changes![m.uri]!.length).toBe(2);
   });
 
+  it("a pipeline's parts and losses, of a model imported from another file", async () => {
+    const lib = "model Net {\n  input x: f32[8]\n  encoder f = dense(4)\n  decoder g = dense(8)\n  loss rec = mse(g(f(x)), x)\n}\n\ndata points {\n  x: f32[8]\n}\n";
+    const main = 'import { Net, points } from "./lib-c.repr"\n\npipeline P {\n  pretrain Net on points.train { objective: rec }\n  freeze f\n}\n';
+    const l = await open("lib-c.repr", lib);
+    const m = await open("main-c.repr", main);
+    expect(m.diagnostics).toEqual([]);
+    const part = await client.connection.sendRequest(DefinitionRequest.type, { textDocument: { uri: m.uri }, position: positionOf(main, "freeze f", 7) });
+    expect(part && "uri" in part ? [part.uri, part.range.start] : null).toEqual([l.uri, positionOf(lib, "f =")]);
+    const loss = await client.connection.sendRequest(DefinitionRequest.type, { textDocument: { uri: m.uri }, position: positionOf(main, "rec }") });
+    expect(loss && "uri" in loss ? loss.range.start : null).toEqual(positionOf(lib, "rec ="));
+    const withCursor = main.replace("  freeze f\n", "  freeze f\n  unfreeze \n");
+    const uri = m.uri;
+    const next = client.diagnostics(m.path, 2);
+    client.change(m.path, 2, [{ text: withCursor }]);
+    await next;
+    const items = await client.connection.sendRequest(CompletionRequest.type, { textDocument: { uri }, position: positionOf(withCursor, "unfreeze ", 9) });
+    expect(labels(items)).toEqual(["f", "g"]);
+  });
+
   it("rename a part everywhere; refuse to rename a built-in", async () => {
     const edit = await client.connection.sendRequest(RenameRequest.type, { textDocument: { uri }, position: positionOf(maeText, "decoder g", 8), newName: "dec" });
     const edits = edit!.changes![uri]!;
