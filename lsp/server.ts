@@ -123,6 +123,7 @@ export function startServer(connection: Connection): void {
       const doc = docAt(t.uri);
       if (!doc) return;
       doc.update(contentChanges, t.version ?? doc.version + 1);
+      ws.changed();
       schedule(doc.path);
     }),
   );

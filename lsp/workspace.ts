@@ -66,9 +66,19 @@ export class Workspace {
 
   open(doc: Document): void {
     this.documents.set(doc.path, doc);
+    this.changed();
+  }
+
+  /**
+   * Says that a document's text changed. A file's names depend on what the
+   * files it imports declare, so every index is made again when next asked.
+   */
+  changed(): void {
+    this.symbols.clear();
   }
 
   close(path: string): void {
+    this.changed();
     this.documents.delete(path);
     this.parsers.delete(path);
     this.caches.delete(path);

@@ -281,6 +281,14 @@ describe("navigation and editing", () => {
       [m.uri, positionOf(main, "widen")],
       [m.uri, positionOf(main, "widen", 0, 1)],
     ]);
+    // After an edit moves the block down, its uses lead to where it is now.
+    const moved = `\n\n${lib}`;
+    const next = client.diagnostics(m.path, 1);
+    client.change(l.path, 2, [{ text: moved }]);
+    await next;
+    const again = await client.connection.sendRequest(DefinitionRequest.type, { textDocument: { uri: m.uri }, position: use });
+    expect(again && "uri" in again ? again.range.start : null).toEqual(positionOf(moved, "widen"));
+    client.change(l.path, 3, [{ text: lib }]);
     const edit = await client.connection.sendRequest(RenameRequest.type, { textDocument: { uri: m.uri }, position: use, newName: "broaden" });
     expect(edit!.changes![l.uri]!.map((e) => e.range.start)).toEqual([positionOf(lib, "widen")]);
     expect(edit!.changes![m.uri]!.length).toBe(2);
