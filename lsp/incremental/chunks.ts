@@ -11,7 +11,7 @@
  */
 import type { IToken } from "chevrotain";
 import * as T from "../../language/lexer.js";
-import type { Source } from "../../language/source.js";
+import { Source } from "../../language/source.js";
 
 /** One chunk: `[start, end)` of the document text. */
 export interface Chunk {
@@ -60,4 +60,39 @@ export function chunksOf(source: Source): Chunk[] {
     if (end > start || chunks.length === 0) chunks.push({ start, end, text: text.slice(start, end) });
   }
   return chunks;
+}
+
+/**
+ * The chunks of a new version of a text, from the chunks of the old one:
+ * chunks before and after the edited range stay (those after move), and
+ * only the edited chunks, with one unchanged chunk on each side, are cut
+ * again. Every cut that stays is where it was, between the same tokens and
+ * comments. Null when the edited range opens a block comment that runs on
+ * past it (then the whole text must be cut again).
+ */
+export function rechunk(before: string, old: readonly Chunk[], source: Source): Chunk[] | null {
+  const after = source.text;
+  const max = Math.min(before.length, after.length);
+  let prefix = 0;
+  while (prefix < max && before.charCodeAt(prefix) === after.charCodeAt(prefix)) prefix++;
+  let suffix = 0;
+  while (suffix < max - prefix && before.charCodeAt(before.length - 1 - suffix) === after.charCodeAt(after.length - 1 - suffix)) suffix++;
+  const delta = after.length - before.length;
+  const editEnd = before.length - suffix;
+  // The first and last old chunks the edit touches (a chunk ending where the edit starts is touched: text appended to it).
+  let first = old.findIndex((c) => c.end >= prefix);
+  if (first < 0) first = old.length - 1;
+  let last = first;
+  while (last + 1 < old.length && old[last + 1]!.start < editEnd) last++;
+  const from = Math.max(0, first - 1);
+  const to = Math.min(old.length - 1, last + 1);
+  const start = old[from]!.start;
+  const end = to === old.length - 1 ? after.length : old[to]!.end + delta;
+  if (end < start) return null;
+  const region = new Source(source.name, after.slice(start, end));
+  const { comments } = T.tokenize(region);
+  if (comments.some((c) => c.tokenType === T.UnterminatedBlockComment)) return null;
+  const middle = chunksOf(region).map((c) => ({ start: c.start + start, end: c.end + start, text: c.text }));
+  const moved = old.slice(to + 1).map((c) => ({ start: c.start + delta, end: c.end + delta, text: c.text }));
+  return [...old.slice(0, from), ...middle, ...(to === old.length - 1 ? [] : moved)];
 }

@@ -22,7 +22,7 @@ import type { Diagnostic } from "../../language/diagnostics/diagnostic.js";
 import * as T from "../../language/lexer.js";
 import { parse, type ParseResult } from "../../language/parser.js";
 import { Source } from "../../language/source.js";
-import { chunksOf, type Chunk } from "./chunks.js";
+import { chunksOf, rechunk, type Chunk } from "./chunks.js";
 import { shiftDiagnostic, shiftTree } from "./shift.js";
 
 /** The most chunks one segment may take before the whole text is parsed instead. */
@@ -49,11 +49,14 @@ export class IncrementalParser {
   private cache = new Map<string, ChunkParse>();
   /** The last call's chunks and where their items ended up, by chunk text and offset. */
   private placed = new Map<string, readonly Item[]>();
+  /** The last text parsed and its chunks, to cut the next version only where it changed. */
+  private last: { text: string; chunks: readonly Chunk[] } | null = null;
   stats: ParseStats = { chunks: 0, parsed: 0, segments: 0, whole: false };
 
   /** What `parse(source)` returns, computed from the chunks. */
   parse(source: Source): ParseResult {
-    const chunks = chunksOf(source);
+    const chunks = (this.last && this.last.chunks.length > 0 && rechunk(this.last.text, this.last.chunks, source)) || chunksOf(source);
+    this.last = { text: source.text, chunks };
     const next = new Map<string, ChunkParse>();
     const placed = new Map<string, readonly Item[]>();
     let parsed = 0;

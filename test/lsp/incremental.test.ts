@@ -15,7 +15,7 @@ import { checkProgram } from "../../compiler/check/check.js";
 import { nodeFileHost } from "../../compiler/check/file-host.js";
 import { IncrementalParser } from "../../lsp/incremental/parse.js";
 import { DeclarationCache, OffsetMap } from "../../lsp/incremental/reuse.js";
-import { chunksOf } from "../../lsp/incremental/chunks.js";
+import { chunksOf, rechunk } from "../../lsp/incremental/chunks.js";
 import { applyDamage, damages } from "../robustness/damage.js";
 import { repoRoot } from "../cli/run-cli.js";
 
@@ -61,6 +61,23 @@ describe("chunks", () => {
     expect(chunks.map((c) => c.text).join("")).toBe(all.text);
     expect(chunks.length).toBeGreaterThan(20);
     for (const c of chunks.slice(1)) expect(c.text).toMatch(/^(\s*(\/\/[^\n]*)?\n)*\s*(import|block|model|data|pipeline)\b/);
+  });
+});
+
+describe("rechunking", () => {
+  it("cuts an edited text where cutting it whole would, or declines", () => {
+    let declined = 0;
+    fc.assert(
+      fc.property(fc.constantFrom(...examples, all), damages, (example, list) => {
+        const old = chunksOf(new Source(example.path, example.text));
+        const source = new Source(example.path, applyDamage(example.text, list));
+        const again = rechunk(example.text, old, source);
+        if (again === null) declined++;
+        else expect(again).toEqual(chunksOf(source));
+      }),
+      { numRuns: 500 },
+    );
+    expect(declined).toBeLessThan(50);
   });
 });
 
