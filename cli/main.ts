@@ -6,6 +6,7 @@ import { graphCommand } from "./commands/graph.js";
 import { trainCommand } from "./commands/train.js";
 import { testCommand } from "./commands/test.js";
 import { compileCommand, type CompileOptions } from "./commands/compile.js";
+import { lspCommand } from "./commands/lsp.js";
 import type { RawTrainOptions } from "./train/options.js";
 import { VERSION } from "./version.js";
 import { MAX_MEMORY_HELP } from "./memory-option.js";
@@ -84,6 +85,12 @@ program
   .argument("<files...>", ".repr files to format")
   .option("--check", "change nothing; list files that would change and exit 1 if any")
   .action((files: string[], options: { check?: boolean }) => run(() => fmtCommand(files, options)));
+
+program
+  .command("lsp")
+  .description("run the language server (for editors: diagnostics, hover, completion, navigation, formatting) on stdin and stdout")
+  .option("--stdio", "talk over stdin and stdout (the default and only transport)")
+  .action(() => run(lspCommand));
 
 program
   .command("graph")

@@ -5,19 +5,21 @@ import { OPTIONAL_PACKAGES } from "../runtime/optional-packages.js";
 
 /**
  * Architecture invariants: the layers depend one way only
- * (language → compiler → runtime is the data flow; cli sits on top),
+ * (language → compiler → runtime is the data flow; the language server,
+ * lsp, sits above the compiler as the CLI does, and the CLI on top of it),
  * no module imports itself through a cycle, and the optional packages
  * (runtime/optional-packages.ts) are loaded only by `await import(...)`
  * where their feature starts.
  */
 const root = join(import.meta.dirname, "..");
-const layers = ["language", "compiler", "runtime", "cli"] as const;
+const layers = ["language", "compiler", "runtime", "lsp", "cli"] as const;
 /** What each layer may import from the project (besides itself). */
 const allowed: Record<(typeof layers)[number], readonly string[]> = {
   language: [],
   compiler: ["language", "runtime"],
   runtime: [],
-  cli: ["language", "compiler", "runtime"],
+  lsp: ["language", "compiler", "runtime"],
+  cli: ["language", "compiler", "runtime", "lsp"],
 };
 
 function tsFiles(dir: string): string[] {
@@ -89,6 +91,11 @@ describe("architecture", () => {
     }
     // The walk sees them where they are imported: the emitter, which `repr compile` loads with `await import(...)`.
     expect(staticPackages(join(root, "compiler/emit/index.ts")).has("ts-morph")).toBe(true);
+  });
+
+  it("loads the language server's protocol library only for `repr lsp`, by `await import(...)`", () => {
+    expect(staticPackages(join(root, "cli/main.ts")).has("vscode-languageserver")).toBe(false);
+    expect(staticPackages(join(root, "lsp/stdio.ts")).has("vscode-languageserver")).toBe(true);
   });
 });
 

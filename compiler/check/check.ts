@@ -3,8 +3,9 @@
  * names across files, and checks every block, model, data declaration and
  * pipeline, returning the checked program and every diagnostic.
  */
-import type { DataDecl, ModelDecl } from "../../language/ast.js";
+import type { DataDecl, ModelDecl, PipelineDecl } from "../../language/ast.js";
 import { hasErrors, sortDiagnostics, type Diagnostic } from "../../language/diagnostics/diagnostic.js";
+import type { ParseResult } from "../../language/parser.js";
 import { DEFAULT_MEMORY_LIMIT, checkMemory, type MemoryLimit } from "./memory.js";
 import type { Source } from "../../language/source.js";
 import { checkBlockDecls } from "./block-decls.js";
@@ -21,6 +22,7 @@ import type { CheckedData, CheckedModel, CheckedPipeline, CheckedProgram } from 
 export { formatShapes } from "./format-shapes.js";
 export type { FileHost } from "./file-host.js";
 export type * from "./program.js";
+export type { ModuleInfo } from "./modules.js";
 
 function isParseCode(code: string): boolean {
   return /^RC1\d\d$/.test(code);
@@ -32,6 +34,23 @@ export interface CheckOptions {
   readonly suggester?: Suggester;
   /** The memory a model may need (RC535); 4 GB by default. */
   readonly maxMemory?: MemoryLimit;
+  /** Parses a file; it must return what `parse` returns for the same text (the language server reparses only what an edit touched). */
+  readonly parse?: (source: Source) => ParseResult;
+  /** Reuses what models and pipelines reported in earlier runs (the language server). */
+  readonly reuse?: DeclarationReuse;
+}
+
+/**
+ * Per-declaration reuse. A model or pipeline whose diagnostics are given
+ * again is not checked (a model still is when a pipeline that is checked
+ * needs it), and is left out of the run's program: a run that reuses gives
+ * every diagnostic but a partial program.
+ */
+export interface DeclarationReuse {
+  /** What checking `decl` reported in an earlier run, when nothing it depends on has changed since; undefined to check it. */
+  diagnostics(decl: ModelDecl | PipelineDecl, module: ModuleInfo): readonly Diagnostic[] | undefined;
+  /** What checking `decl` reported in this run: for a model, its own problems; for a pipeline, what the run gained while checking it. */
+  checked(decl: ModelDecl | PipelineDecl, module: ModuleInfo, diagnostics: readonly Diagnostic[]): void;
 }
 
 /** What checking produces: always a program (possibly partial), plus every problem found. */
@@ -48,9 +67,9 @@ export interface CheckResult {
  */
 export function checkProgram(entry: Source, host: FileHost, options: CheckOptions = {}): CheckResult {
   const env = new CheckEnv(options.suggester);
-  const modules = loadModules(entry, host, env);
+  const modules = loadModules(entry, host, env, options.parse);
   try {
-    const result = checkModules(env, modules);
+    const result = checkModules(env, modules, options.reuse);
     // Memory is estimated from complete shapes only: a program with errors has holes.
     if (hasErrors(result.diagnostics)) return result;
     const memory = checkMemory(result.program, options.maxMemory ?? DEFAULT_MEMORY_LIMIT);
@@ -75,7 +94,7 @@ function isStackOverflow(error: unknown): boolean {
 }
 
 /** Checks loaded modules: blocks, then models, data and pipelines. */
-function checkModules(env: CheckEnv, modules: readonly ModuleInfo[]): CheckResult {
+function checkModules(env: CheckEnv, modules: readonly ModuleInfo[], reuse: DeclarationReuse | undefined): CheckResult {
   // A tree with syntax errors has holes: checking it would only add confusing
   // follow-on errors, so syntax errors are reported alone.
   const syntaxErrors = env.diagnostics().filter((d) => d.severity === "error" && isParseCode(d.code));
@@ -115,7 +134,13 @@ function checkModules(env: CheckEnv, modules: readonly ModuleInfo[]): CheckResul
     for (const item of module.ast.items) {
       switch (item.kind) {
         case "Model": {
+          const earlier = models.has(item) ? undefined : reuse?.diagnostics(item, module);
+          if (earlier) {
+            earlier.forEach((d) => env.add(d));
+            break;
+          }
           const r = deps.model(item, module);
+          reuse?.checked(item, module, r.diagnostics);
           if (isEntry) entryModels.push(r.model);
           break;
         }
@@ -125,7 +150,14 @@ function checkModules(env: CheckEnv, modules: readonly ModuleInfo[]): CheckResul
           break;
         }
         case "Pipeline": {
+          const earlier = reuse?.diagnostics(item, module);
+          if (earlier) {
+            earlier.forEach((d) => env.add(d));
+            break;
+          }
+          const before = reuse ? env.diagnostics().length : 0;
           const p = checkPipeline(env, module, item, deps);
+          reuse?.checked(item, module, reuse ? env.diagnostics().slice(before) : []);
           if (isEntry) pipelines.push(p);
           break;
         }

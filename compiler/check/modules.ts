@@ -7,7 +7,7 @@ import type { BlockDecl, DataDecl, ImportDecl, ModelDecl, Name, PipelineDecl } f
 import type { Location } from "./program.js";
 import type { FileNode } from "../../language/ast.js";
 import { Source } from "../../language/source.js";
-import { parse } from "../../language/parser.js";
+import { parse, type ParseResult } from "../../language/parser.js";
 import { messages } from "../../language/diagnostics/messages.js";
 import { reservedBuiltin } from "../builtins/index.js";
 import { categoryNoun } from "../builtins/spec.js";
@@ -62,7 +62,7 @@ function displayName(path: string, host: FileHost): string {
  * reported at the import's path; an import that leads back to a file being
  * loaded is a cycle, reported at that import with the cycle in a note.
  */
-export function loadModules(entry: Source, host: FileHost, env: CheckEnv): ModuleInfo[] {
+export function loadModules(entry: Source, host: FileHost, env: CheckEnv, parseFile: (source: Source) => ParseResult = parse): ModuleInfo[] {
   const loaded = new Map<string, ModuleInfo>();
   const order: ModuleInfo[] = [];
   // Files being loaded, outermost first, each with the index of its next item: depth first with
@@ -70,7 +70,7 @@ export function loadModules(entry: Source, host: FileHost, env: CheckEnv): Modul
   const stack: { module: ModuleInfo; next: number }[] = [];
 
   const open = (path: string, source: Source): ModuleInfo => {
-    const parsed = parse(source);
+    const parsed = parseFile(source);
     parsed.diagnostics.forEach((d) => env.add(d));
     const module: ModuleInfo = {
       path,

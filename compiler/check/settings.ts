@@ -175,3 +175,8 @@ function settingCall(ev: Evaluator, step: string, key: string, e: Expr, table: r
 export function settingSpan(entries: ReadonlyMap<string, MapEntry>, key: string): Span | null {
   return entries.get(key)?.span ?? null;
 }
+
+/** The settings a step (`pretrain`, `adapt`, `test`, `freeze`, `unfreeze`) accepts, with the typed ones' specs (for editors). */
+export function stepSettings(step: string): readonly { readonly name: string; readonly spec: ParamSpec | null }[] {
+  return Object.entries(bySteps[step] ?? {}).map(([name, h]) => ({ name, spec: typeof h === "string" ? null : h }));
+}

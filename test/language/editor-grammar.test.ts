@@ -11,7 +11,7 @@ interface Pattern {
   patterns?: Pattern[];
 }
 
-const grammarPath = join(import.meta.dirname, "..", "..", "language", "editor", "repr.tmLanguage.json");
+const grammarPath = join(import.meta.dirname, "..", "..", "editors", "repr.tmLanguage.json");
 const grammar = JSON.parse(readFileSync(grammarPath, "utf8")) as {
   scopeName: string;
   repository: Record<string, Pattern>;

