@@ -13,28 +13,17 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { encodeSafetensors, type Tensor } from "../../runtime/checkpoint/index.js";
 import { hasStackTrace, runCli } from "../cli/run-cli.js";
-import { readTensors, startCli, tempDir } from "./helpers.js";
+import { digitsProgram, readTensors, startCli, tempDir } from "./helpers.js";
 
 const dir = tempDir("checkpoints");
 
 /** A model with every kind of tensor a checkpoint holds: F32 weights, running statistics and batch norm's I64 counter. */
-const BN = `model BN {
-  input image: f32[1, 28, 28]
-  encoder f = flatten -> dense(8) -> batch_norm -> relu
-  decoder g = dense(784) -> reshape(shape: [1, 28, 28])
-  loss reconstruction = mse(g(f(image)), image)
-}
-
-data digits {
-  image: f32[1, 28, 28]
-  label: label(classes: 10)
-}
-
-pipeline Train {
-  pretrain BN on digits.train { steps: 10, batch: 16, optimizer: adam(lr: 1e-3) }
-  test on digits.test { metrics: [mse] }
-}
-`;
+const BN = digitsProgram({
+  model: "BN",
+  encoder: "flatten -> dense(8) -> batch_norm -> relu",
+  decoder: "dense(784) -> reshape(shape: [1, 28, 28])",
+  steps: ["pretrain BN on digits.train { steps: 10, batch: 16, optimizer: adam(lr: 1e-3) }", "test on digits.test { metrics: [mse] }"],
+});
 
 const file = join(dir, "bn.repr");
 writeFileSync(file, BN);
