@@ -5,6 +5,7 @@
  * itself, directly or through others. Shapes need concrete arguments and an
  * input, so they are checked at each use (blocks.ts).
  */
+import { forEachChild } from "../../language/visit.js";
 import type { BlockDecl, CallExpr, Expr, Ident, Span } from "../../language/ast.js";
 import { messages } from "../../language/diagnostics/messages.js";
 import { evaluateArg } from "./bind.js";
@@ -200,33 +201,8 @@ function visitIdents(e: Expr, visit: (id: Ident, call: CallExpr | null, enumSlot
         }
         return;
       }
-      case "Member":
-        walk(x.target);
-        return;
-      case "Index":
-        walk(x.target);
-        x.indices.forEach(walk);
-        return;
-      case "List":
-        x.items.forEach(walk);
-        return;
-      case "Map":
-        x.entries.forEach((entry) => walk(entry.value));
-        return;
-      case "Binary":
-        walk(x.left);
-        walk(x.right);
-        return;
-      case "Unary":
-        walk(x.operand);
-        return;
-      case "Pipe":
-        x.stages.forEach(walk);
-        return;
-      case "Number":
-      case "String":
-      case "Bool":
-      case "ErrorExpr":
+      default:
+        forEachChild(x, walk);
         return;
     }
   };
