@@ -6,6 +6,8 @@
  * Spec: spec/data.md#binding-data-to-a-model, spec/pipelines.md#metrics
  */
 import type { Expr } from "../../../language/ast.js";
+import { formatMessage, type MessageArgs } from "../../../language/diagnostics/diagnostic.js";
+import type { MessageTemplate } from "../../../language/diagnostics/template.js";
 import { messages } from "../../../language/diagnostics/messages.js";
 import { labelField } from "../data.js";
 import { inputsOf, selectedLosses } from "../step-needs.js";
@@ -29,29 +31,37 @@ function metricItems(facts: StepFacts): { name: string; expr: Expr }[] {
 /**
  * Each named input must be a field of the data with the input's type (label
  * inputs take the data's class count). False when one is not. A mismatch is
- * one mistake, reported at the first step that binds the input.
+ * one mistake, reported at the first step that binds the input; the fields a
+ * step lacks share one error, and so do the fields of another type, because
+ * they all point at the same place.
  */
 function checkFields(facts: StepFacts, names: readonly string[]): boolean {
-  const { model, data, step, report } = facts;
+  const { model, data, step } = facts;
   if (!model || !data || !("data" in step)) return true;
+  const missing: string[] = [];
+  const mismatched: MessageArgs[] = [];
   let ok = true;
   for (const name of new Set(names)) {
     const input = model.inputs.find((i) => i.name === name);
     if (!input) continue;
     const field = data.fields.find((f) => f.name === name);
-    const key = `data field ${data.name}.${name}`;
-    if (!field) {
-      ok = false;
-      if (facts.firstTime(key)) report(messages.dataMissingField, step.data.span, { data: data.name, field: name, model: model.name });
-      continue;
-    }
-    const labels = input.type.classes !== undefined && field.type.classes !== undefined;
-    if (!sameType(labels ? { ...field.type, classes: input.type.classes! } : field.type, input.type)) {
-      ok = false;
-      if (facts.firstTime(key)) report(messages.dataFieldType, step.data.span, { field: name, model: model.name, expected: formatType(input.type), data: data.name, actual: formatType(field.type) });
-    }
+    const labels = input.type.classes !== undefined && field?.type.classes !== undefined;
+    if (field && sameType(labels ? { ...field.type, classes: input.type.classes! } : field.type, input.type)) continue;
+    ok = false;
+    if (!facts.firstTime(`data field ${data.name}.${name}`)) continue;
+    if (!field) missing.push(name);
+    else mismatched.push({ field: name, model: model.name, expected: formatType(input.type), data: data.name, actual: formatType(field.type) });
   }
+  reportOnce(facts, messages.dataMissingField, missing.map((field) => ({ data: data.name, field, model: model.name })));
+  reportOnce(facts, messages.dataFieldType, mismatched);
   return ok;
+}
+
+/** One error for several mistakes at one place: the first in the message, the others as notes. */
+function reportOnce(facts: StepFacts, template: MessageTemplate, each: readonly MessageArgs[]): void {
+  const [first, ...others] = each;
+  if (!first || !("data" in facts.step)) return;
+  facts.report(template, facts.step.data.span, first, { notes: others.map((args) => `also: ${formatMessage(template, args)}`) });
 }
 
 /** The prediction against the labels: a prediction [K] and K classes. */

@@ -94,6 +94,22 @@ describe("step-data", () => {
     expectErrors(missing, [{ code: "RC511", line: 16, column: 19 }]);
   });
 
+  it("the fields one step lacks, or has with another type, share one error each", () => {
+    const twoInputs = `model Pair {
+  input a: f32[4]
+  input b: f32[4]
+  encoder f = dense(4)
+  loss l = mse(f(a), b)
+}
+`;
+    const [missing] = expectErrors(`${twoInputs}data none { c: f32[4] }\npipeline P {\n  pretrain Pair on none.train\n}\n`, [{ code: "RC511", line: 9, column: 20 }]);
+    expect(missing!.message).toBe("data 'none' has no field 'a', which input 'a' of model 'Pair' needs");
+    expect(missing!.notes).toEqual(["also: data 'none' has no field 'b', which input 'b' of model 'Pair' needs"]);
+    const [typed] = expectErrors(`${twoInputs}data wide { a: f32[5]\n b: f32[6] }\npipeline P {\n  pretrain Pair on wide.train\n}\n`, [{ code: "RC512", line: 10, column: 20 }]);
+    expect(typed!.message).toBe("input 'a' of model 'Pair' is f32[B, 4], but field 'a' of data 'wide' is f32[B, 5]");
+    expect(typed!.notes).toEqual(["also: input 'b' of model 'Pair' is f32[B, 4], but field 'b' of data 'wide' is f32[B, 6]"]);
+  });
+
   it("labels must be classes of the data, once each", () => {
     expectErrors(pipeline(pretrain, "replace W with classifier(2)", "adapt on digits.train(labels: [3, 10])"), [{ code: "RC517", line: 17, column: 12 }]);
     expectErrors(pipeline(pretrain, "replace W with classifier(2)", "adapt on digits.train(labels: [3, 3])"), [{ code: "RC528", line: 17, column: 12 }]);
