@@ -11,6 +11,7 @@ import type { Node } from "../../runtime/ir/node.js";
 import { streamCollisions, streamId, type RngPurpose } from "../../runtime/rng/index.js";
 import type { BlockNode, LayerNode, NodeId } from "../check/program.js";
 import type { ParamInfo } from "./init.js";
+import type { Task } from "./task.js";
 
 /** Training mode (dropout, batch statistics, noise) or inference mode. */
 export type Mode = "train" | "eval";
@@ -188,8 +189,8 @@ export interface ModelScope {
   mask(id: NodeId, world: World): LoweredMask;
   /** The layer a part computes (its replacement, if the step replaced it) and the mode it runs in. */
   part(name: string): { readonly layer: LayerNode; readonly mode: Mode };
-  /** Lowers a block applied to `x` (its body is a graph of its own). */
-  block(ctx: LayerCtx, node: BlockNode, x: Val): Val;
+  /** Lowers a block applied to `x` (its body is a graph of its own), as a task (task.ts). */
+  block(ctx: LayerCtx, node: BlockNode, x: Val): Task<Val>;
 }
 
 /** Resolves values of the graph a layer is applied in (attention's context, a block's further inputs). */

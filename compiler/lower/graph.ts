@@ -9,11 +9,46 @@ import type { ApplyNode, CallNode, Graph, GraphNode, InputNode, MaskNode, NodeId
 import { LowerError, val, type LoweredMask, type Session, type Val, type ValueScope } from "./context.js";
 import { concatValues, similarity } from "./movement.js";
 import { nodeArg } from "./rule.js";
+import { run, type Task } from "./task.js";
+
+/**
+ * The nodes of this graph whose values a node reads directly: lowered first,
+ * as tasks of their own, so that lowering the node itself nests nothing.
+ */
+function reads(n: GraphNode): NodeId[] {
+  switch (n.op) {
+    case "apply":
+    case "negate":
+    case "mask":
+    case "views":
+      return [n.input];
+    case "select":
+      return [n.source];
+    case "binary":
+      return [n.left, n.right].filter((o): o is NodeId => typeof o === "number");
+    case "call":
+      return argNodes(n.args);
+    case "input":
+      return [];
+  }
+}
+
+/** The nodes an argument list refers to (`{ node }` values, in lists too). */
+function argNodes(args: CallNode["args"]): NodeId[] {
+  const out: NodeId[] = [];
+  const visit = (v: unknown): void => {
+    if (Array.isArray(v)) v.forEach(visit);
+    else if (typeof v === "object" && v !== null && "node" in v && typeof (v as { node: unknown }).node === "number") out.push((v as { node: NodeId }).node);
+  };
+  Object.values(args).forEach(visit);
+  return out;
+}
 
 /** What a graph's lowering asks of its owner. */
 export interface GraphHooks {
   input(node: InputNode): Val;
-  apply(node: ApplyNode, x: Val, scope: ValueScope): Val;
+  /** A layer applied to `x`, as a task (task.ts): a block's body nests another graph. */
+  apply(node: ApplyNode, x: Val, scope: ValueScope): Task<Val>;
   mask(node: MaskNode): LoweredMask;
   /** One view (`first` or `second`) of a `views` node. */
   view(node: ViewsNode, field: string): Val;
@@ -38,21 +73,30 @@ export class GraphLowerer implements ValueScope {
 
   /** The lowered value of node `id`. */
   value(id: NodeId): Val {
+    return this.memo.get(id) ?? run(this.valueTask(id));
+  }
+
+  /**
+   * `value` as a task: what a node reads is lowered as sub-tasks, so a long
+   * chain of lets, or a block nested in blocks, does not nest calls (task.ts).
+   */
+  *valueTask(id: NodeId): Task<Val> {
     let v = this.memo.get(id);
     if (!v) {
-      v = this.lower(this.node(id));
+      const n = this.node(id);
+      // Every value a node reads first, each its own task; then the node itself, which finds them memoized.
+      for (const read of reads(n)) if (!this.memo.has(read)) yield this.valueTask(read);
+      v = n.op === "apply" ? ((yield this.hooks.apply(n, this.memo.get(n.input)!, this)) as Val) : this.lower(n);
       this.memo.set(id, v);
     }
     return v;
   }
 
-  private lower(n: GraphNode): Val {
+  private lower(n: Exclude<GraphNode, ApplyNode>): Val {
     const b = this.s.b;
     switch (n.op) {
       case "input":
         return this.hooks.input(n);
-      case "apply":
-        return this.hooks.apply(n, this.value(n.input), this);
       case "call":
         return this.call(n);
       case "mask":

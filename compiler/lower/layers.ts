@@ -18,6 +18,7 @@ import { normRules } from "./layers-norm.js";
 import { maskLayerRules } from "./masks.js";
 import { movementRules } from "./movement.js";
 import type { LayerRule, LocalParam, Params } from "./rule.js";
+import { run, type Task } from "./task.js";
 
 /** Every built-in layer and bottleneck that lowers, by name (`repeat` is structural, below). */
 export const LAYER_RULES: Readonly<Record<string, LayerRule>> = {
@@ -71,18 +72,30 @@ function paramsOf(ctx: LayerCtx, node: BuiltinLayerNode): Params {
  * visible patches (the checker's output type says when).
  */
 export function lowerLayer(ctx: LayerCtx, node: LayerNode, x: Val): Val {
+  return run(layerTask(ctx, node, x));
+}
+
+/** `lowerLayer` as a task: nested pipes, copies, blocks and parts are sub-tasks, not nested calls (task.ts). */
+export function* layerTask(ctx: LayerCtx, node: LayerNode, x: Val): Task<Val> {
   switch (node.kind) {
-    case "sequence":
-      return node.layers.reduce((v, layer, i) => lowerLayer(child(ctx, i), layer, v), x);
+    case "sequence": {
+      let v = x;
+      for (let i = 0; i < node.layers.length; i++) v = (yield layerTask(child(ctx, i), node.layers[i]!, v)) as Val;
+      return v;
+    }
     case "block":
-      return ctx.model.block(ctx, node, x);
+      return (yield ctx.model.block(ctx, node, x)) as Val;
     case "part": {
       // Another part's layers run as that part: its weights, its mode.
       const { layer, mode } = ctx.model.part(node.name);
-      return lowerLayer({ ...ctx, owner: node.name, path: [], mode, tag: `${ctx.tag}@${ctx.owner ?? ""}` }, layer, x);
+      return (yield layerTask({ ...ctx, owner: node.name, path: [], mode, tag: `${ctx.tag}@${ctx.owner ?? ""}` }, layer, x)) as Val;
     }
     case "builtin": {
-      if (node.name === "repeat") return node.children.reduce((v, c, i) => lowerLayer(child(ctx, i), c, v), x);
+      if (node.name === "repeat") {
+        let v = x;
+        for (let i = 0; i < node.children.length; i++) v = (yield layerTask(child(ctx, i), node.children[i]!, v)) as Val;
+        return v;
+      }
       const rule = LAYER_RULES[node.name];
       if (!rule) throw new LowerError(`layer '${node.name}' cannot be lowered yet`);
       const out = rule.lower(ctx, node, x, paramsOf(ctx, node));

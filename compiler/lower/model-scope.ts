@@ -7,10 +7,11 @@
 import type { ApplyNode, BlockNode, CheckedModel, CheckedPart, LayerNode, MaskNode, NodeId, ViewsNode } from "../check/program.js";
 import { LowerError, type LayerCtx, type LoweredMask, type Mode, type ModelScope, type Session, type Val, type ValueScope, type World } from "./context.js";
 import { GraphLowerer } from "./graph.js";
-import { lowerLayer } from "./layers.js";
+import { layerTask } from "./layers.js";
 import { lowerMask, unmaskedInput } from "./masks.js";
 import { bodyLayers } from "./names.js";
 import { nodeArg } from "./rule.js";
+import { run, type Task } from "./task.js";
 import { augmentOptions, augmentView } from "./views.js";
 
 /** How the parts of a model run in one step. */
@@ -71,9 +72,14 @@ export class ModelLowerer implements ModelScope {
 
   /** Applies part `name` to `x` as its `index`-th application (0-based; the tag tells streams apart). */
   applyPart(name: string, x: Val, index: number, world: World, scope: ValueScope = this.worlds[world]): Val {
+    return run(this.applyPartTask(name, x, index, world, scope));
+  }
+
+  /** `applyPart` as a task (task.ts). */
+  applyPartTask(name: string, x: Val, index: number, world: World, scope: ValueScope = this.worlds[world]): Task<Val> {
     const { layer, mode } = this.part(name);
     const ctx: LayerCtx = { s: this.s, owner: name, path: [], mode, tag: index > 0 ? `@${index + 1}` : "", world, scope, model: this };
-    return lowerLayer(ctx, layer, x);
+    return layerTask(ctx, layer, x);
   }
 
   /** The index of a graph node among the applications of its part. */
@@ -81,11 +87,11 @@ export class ModelLowerer implements ModelScope {
     return this.applications.get(id) ?? 0;
   }
 
-  private applyNode(n: ApplyNode, x: Val, scope: ValueScope, world: World): Val {
-    if (n.part !== null) return this.applyPart(n.part, x, this.applicationIndex(n.id), world, scope);
+  private applyNode(n: ApplyNode, x: Val, scope: ValueScope, world: World): Task<Val> {
+    if (n.part !== null) return this.applyPartTask(n.part, x, this.applicationIndex(n.id), world, scope);
     // A parameter-free layer written in a value (`x -> dropout(0.1)`): named by its node for streams.
     const ctx: LayerCtx = { s: this.s, owner: null, path: [`#${n.id}`], mode: this.settings.mode, tag: "", world, scope, model: this };
-    return lowerLayer(ctx, n.layer, x);
+    return layerTask(ctx, n.layer, x);
   }
 
   /** A mask of the model in a world: drawn once per step; with masks off its input is the unmasked form. */
@@ -119,7 +125,7 @@ export class ModelLowerer implements ModelScope {
   }
 
   /** A block applied to `x`: its body lowered as a graph of its own, layers named by `bodyLayers`. */
-  block(ctx: LayerCtx, node: BlockNode, x: Val): Val {
+  block(ctx: LayerCtx, node: BlockNode, x: Val): Task<Val> {
     const segments = new Map(bodyLayers(node).map((l) => [l.node.id, l.segments]));
     const body = new GraphLowerer(this.s, node.graph, {
       input: (n) => {
@@ -128,7 +134,7 @@ export class ModelLowerer implements ModelScope {
         if (outer === null) throw new LowerError(`block '${node.name}' was given no value for its input '${n.name}'`);
         return ctx.scope.value(outer);
       },
-      apply: (n, v, scope) => lowerLayer({ ...ctx, path: [...ctx.path, ...(segments.get(n.id) ?? [])], scope }, n.layer, v),
+      apply: (n, v, scope) => layerTask({ ...ctx, path: [...ctx.path, ...(segments.get(n.id) ?? [])], scope }, n.layer, v),
       mask: () => {
         throw new Error("internal: a mask inside a block body");
       },
@@ -136,7 +142,7 @@ export class ModelLowerer implements ModelScope {
         throw new Error("internal: views inside a block body");
       },
     });
-    return body.value(node.result);
+    return body.valueTask(node.result);
   }
 
   /** The applications of a part in the model graph, in order. */
