@@ -11,6 +11,7 @@ import { masks } from "./masks.js";
 import { objectives } from "./objectives.js";
 import { metrics, optimizers, schedules } from "./optimizers.js";
 import { sequenceLayers } from "./sequence-layers.js";
+import { teacherBuiltins } from "./teacher.js";
 import type { Builtin, BuiltinCategory, DataTypeDef } from "./spec.js";
 
 const all: readonly Builtin[] = [
@@ -18,6 +19,7 @@ const all: readonly Builtin[] = [
   ...sequenceLayers,
   ...bottlenecks,
   ...valueFunctions,
+  ...teacherBuiltins,
   ...objectives,
   ...masks,
   ...augments,

@@ -147,6 +147,8 @@ export interface LayerDef extends BuiltinBase {
   readonly rowwise?: boolean;
   /** Applies its `layer` argument `n` times in sequence; the checker does the applying. */
   readonly repeats?: boolean;
+  /** A momentum teacher (`ema`): follows the parts of its `of` argument; the checker applies it (spec/teachers.md). */
+  readonly follows?: boolean;
   /** Regularizer a bottleneck adds to every loss that trains through it. */
   readonly regularizer?: (args: BoundArgs) => string | null;
   shape(input: TensorType, args: BoundArgs): TensorType | ShapeFailure;

@@ -9,7 +9,7 @@ import { builtinsOf, reservedBuiltin } from "../builtins/index.js";
 import { categoryNoun } from "../builtins/spec.js";
 import type { CheckEnv } from "./env.js";
 import { ExpressionEvaluator } from "./evaluate.js";
-import type { Evaluator } from "./evaluator.js";
+import type { Allowance, Evaluator } from "./evaluator.js";
 import { GraphBuilder, ancestors } from "./graph.js";
 import type { ModuleInfo } from "./modules.js";
 import { computePrediction } from "./prediction.js";
@@ -171,7 +171,9 @@ export function checkModel(env: CheckEnv, module: ModuleInfo, decl: ModelDecl, o
     let state: "new" | "busy" | "done" = "new";
     let layer: LayerValue | null = null;
     const name = member.name.text;
-    const allow = new Set(member.role === "bottleneck" ? (["bottleneck"] as const) : []);
+    const allow = new Set<Allowance>(member.role === "bottleneck" ? ["bottleneck"] : []);
+    // A momentum teacher is a part's whole value (spec/teachers.md).
+    if (isCallOf(member.value, "ema")) allow.add("teacher");
     const settle = () => {
       state = "done";
       layer = null;
@@ -420,4 +422,9 @@ function bottleneckRegularizers(layer: LayerValue | null, part: string): string[
   if (!layer || layer.kind !== "builtin" || !layer.def.regularizer) return [];
   const term = layer.def.regularizer(layer.args);
   return term ? [`${part}: ${term}`] : [];
+}
+
+/** True when an expression is a call of the name `name`: `ema(f)`. */
+function isCallOf(e: Expr, name: string): boolean {
+  return e.kind === "Call" && e.callee.kind === "Ident" && e.callee.name === name;
 }

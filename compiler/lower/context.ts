@@ -12,6 +12,7 @@ import { streamCollisions, streamId, type RngPurpose } from "../../runtime/rng/i
 import type { BlockNode, LayerNode, NodeId } from "../check/program.js";
 import type { ParamInfo } from "./init.js";
 import type { Task } from "./task.js";
+import type { TeacherCtx } from "./teacher.js";
 
 /** Training mode (dropout, batch statistics, noise) or inference mode. */
 export type Mode = "train" | "eval";
@@ -211,6 +212,8 @@ export interface LayerCtx {
   readonly world: World;
   readonly scope: ValueScope;
   readonly model: ModelScope;
+  /** Set inside a momentum teacher: its tensors are the teacher's copies (teacher.ts). */
+  readonly teacher?: TeacherCtx;
 }
 
 /** The dotted name of a layer: owner and path. */

@@ -4,11 +4,12 @@
  * follows (names.ts), plus the tokens of `mask_token` masks. A checkpoint, the
  * initializer and the parameter counts read this list.
  */
-import type { CheckedModel, LayerNode } from "../check/program.js";
+import type { BuiltinLayerNode, CheckedModel, CheckedPart, LayerNode } from "../check/program.js";
 import type { ParamInfo } from "./init.js";
 import { builtinParams } from "./layers.js";
 import { maskTokenInfo } from "./masks.js";
 import { bodyLayers, isSequentialBody } from "./names.js";
+import { followedParts, teacherMomentum, teacherNode, teacherTensor } from "./teacher.js";
 
 /**
  * The tensors of a layer tree owned by `owner` at `path`, appended to `out`
@@ -85,9 +86,11 @@ export function declarePart(layer: LayerNode, owner: string, out: ParamInfo[]): 
  */
 export function modelParams(model: CheckedModel, replaced: ReadonlyMap<string, LayerNode> = new Map()): ParamInfo[] {
   const out: ParamInfo[] = [];
-  for (const part of model.parts) {
-    const layer = replaced.get(part.name) ?? part.layer;
-    if (layer) declarePart(layer, part.name, out);
+  const parts = new Map(model.parts.map((p) => [p.name, { ...p, layer: replaced.get(p.name) ?? p.layer }]));
+  for (const part of parts.values()) {
+    const teacher = teacherNode(part.layer);
+    if (teacher) declareTeacher(teacher, part.name, parts, out);
+    else if (part.layer) declarePart(part.layer, part.name, out);
   }
   for (const n of model.graph.nodes) {
     if (n.op === "mask" && n.strategy === "random_patches" && n.args["encoder_sees"] === "mask_token") {
@@ -96,6 +99,16 @@ export function modelParams(model: CheckedModel, replaced: ReadonlyMap<string, L
   }
   const seen = new Set<string>();
   return out.filter((p) => !seen.has(p.name) && seen.add(p.name));
+}
+
+/** A teacher's tensors (lower/teacher.ts): a copy of every tensor of the parts it follows, in their order. */
+function declareTeacher(node: BuiltinLayerNode, name: string, parts: ReadonlyMap<string, CheckedPart>, out: ParamInfo[]): void {
+  const teacher = { name, momentum: teacherMomentum(node) };
+  for (const student of followedParts(node, parts)) {
+    const own: ParamInfo[] = [];
+    declarePart(parts.get(student)!.layer!, student, own);
+    out.push(...own.map((p) => teacherTensor(p, teacher)));
+  }
 }
 
 /** The number of learned numbers (weights, not state) among `params`. */

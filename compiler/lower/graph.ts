@@ -139,6 +139,11 @@ export class GraphLowerer implements ValueScope {
       }
       case "similarity":
         return val(similarity(b, arg("a"), arg("b"), String(n.args["metric"] ?? "dot")));
+      case "stop_gradient": {
+        // The value itself; autodiff sends nothing back through `detach` (spec/teachers.md).
+        const x = this.value(nodeArg(n, "x")!);
+        return { x: b.detach(x.x), pos: x.pos };
+      }
     }
     throw new LowerError(`the function '${n.name}' cannot be lowered yet`);
   }

@@ -19,6 +19,7 @@ import { maskLayerRules } from "./masks.js";
 import { movementRules } from "./movement.js";
 import type { LayerRule, LocalParam, Params } from "./rule.js";
 import { run, type Task } from "./task.js";
+import { teacherMomentum, teacherTensor } from "./teacher.js";
 
 /** Every built-in layer and bottleneck that lowers, by name (`repeat` is structural, below). */
 export const LAYER_RULES: Readonly<Record<string, LayerRule>> = {
@@ -52,7 +53,10 @@ export function builtinParams(node: BuiltinLayerNode, owner: string | null, path
 
 function paramsOf(ctx: LayerCtx, node: BuiltinLayerNode): Params {
   const locals = LAYER_RULES[node.name]?.params?.(node) ?? [];
-  const infos = builtinParams(node, ctx.owner, ctx.path);
+  // Inside a teacher, the layers of the parts it follows read the teacher's copies.
+  const teacher = ctx.teacher;
+  const own = builtinParams(node, ctx.owner, ctx.path);
+  const infos = teacher ? own.map((p) => teacherTensor(p, teacher)) : own;
   const byLocal = new Map(locals.map((l, i) => [l.local, infos[i]!]));
   const info = (local: string): ParamInfo => {
     const found = byLocal.get(local);
@@ -86,11 +90,16 @@ export function* layerTask(ctx: LayerCtx, node: LayerNode, x: Val): Task<Val> {
     case "block":
       return (yield ctx.model.block(ctx, node, x)) as Val;
     case "part": {
-      // Another part's layers run as that part: its weights, its mode.
+      // Another part's layers run as that part: its weights, its mode (inside a teacher: the teacher's copies, the teacher's mode).
       const { layer, mode } = ctx.model.part(node.name);
-      return (yield layerTask({ ...ctx, owner: node.name, path: [], mode, tag: `${ctx.tag}@${ctx.owner ?? ""}` }, layer, x)) as Val;
+      return (yield layerTask({ ...ctx, owner: node.name, path: [], mode: ctx.teacher ? ctx.mode : mode, tag: `${ctx.tag}@${ctx.owner ?? ""}` }, layer, x)) as Val;
     }
     case "builtin": {
+      if (node.name === "ema") {
+        // A teacher runs what it names on its own copies (teacher.ts).
+        const teacher = { name: ctx.owner ?? "", momentum: teacherMomentum(node) };
+        return (yield layerTask({ ...ctx, teacher }, node.children[0]!, x)) as Val;
+      }
       if (node.name === "repeat") {
         let v = x;
         for (let i = 0; i < node.children.length; i++) v = (yield layerTask(child(ctx, i), node.children[i]!, v)) as Val;

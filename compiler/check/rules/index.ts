@@ -10,6 +10,7 @@ import { modelHasInput } from "./model-has-input.js";
 import { oneBottleneck } from "./one-bottleneck.js";
 import { oneOutput } from "./one-output.js";
 import { pipelineStartsWithPretrain } from "./pipeline-starts-with-pretrain.js";
+import { replaceKeepsStudents } from "./replace-keeps-students.js";
 import { replaceTargetsHead } from "./replace-targets-head.js";
 import type { ModelFacts, Rule, StepFacts } from "./rule.js";
 import { stepData } from "./step-data.js";
@@ -29,6 +30,7 @@ export const rules: readonly Rule[] = [
   pipelineStartsWithPretrain,
   stepPartsExist,
   replaceTargetsHead,
+  replaceKeepsStudents,
   stepData,
   stepSettings,
 ];
