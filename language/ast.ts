@@ -286,14 +286,29 @@ export interface PretrainStep extends NodeBase, Documented {
 /** `freeze f, g { settings }` */
 export interface FreezeStep extends NodeBase, Documented {
   readonly kind: "Freeze";
+  /** The part of each target. */
   readonly parts: readonly Name[];
+  /** What is frozen: parts, or layers inside them (spec/paths.md). */
+  readonly targets: readonly LayerTarget[];
   readonly config: MapExpr | null;
+}
+
+/** `f`, `f.2.1`, `f.0..2`, `f.stem`: a part, or layers inside it by path (spec/paths.md). */
+export interface LayerTarget extends NodeBase {
+  readonly kind: "LayerTarget";
+  readonly part: Name;
+  /** The path's segments after the part: numbers (as written) and names. */
+  readonly path: readonly Name[];
+  /** `..n`: the last number of a range of stages, whose first is the path's last segment. */
+  readonly to: Name | null;
 }
 
 /** `unfreeze f { settings }` */
 export interface UnfreezeStep extends NodeBase, Documented {
   readonly kind: "Unfreeze";
+  /** The part of each target. */
   readonly parts: readonly Name[];
+  readonly targets: readonly LayerTarget[];
   readonly config: MapExpr | null;
 }
 

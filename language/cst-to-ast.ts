@@ -296,9 +296,9 @@ export class AstBuilder {
         return { kind: "Pretrain", model: this.nameAfter(n, "name", s.start), data: this.valueOf(n, "data", s.end), config: config(), doc, span: s };
       case "freezeStep":
       case "unfreezeStep": {
-        const parts = tokens(n, "names").filter(real).map((t) => nameOf(t, s.end));
+        const targets = nodes(n, "targets").flatMap((t) => this.layerTarget(t, s.end));
         const kind = n.name === "freezeStep" ? "Freeze" : "Unfreeze";
-        return { kind, parts, config: config(), doc, span: s };
+        return { kind, parts: targets.map((t) => t.part), targets, config: config(), doc, span: s };
       }
       case "replaceStep":
         return { kind: "Replace", part: this.nameAfter(n, "name", s.start), value: this.valueOf(n, "value", s.end), doc, span: s };
@@ -309,6 +309,22 @@ export class AstBuilder {
       default:
         return null;
     }
+  }
+
+  /** `f.0..2`: a part and a path; none when the parser recovered without the part's name. */
+  private layerTarget(n: CstNode, at: number): A.LayerTarget[] {
+    const part = token(n, "part");
+    if (!part || !real(part)) return [];
+    const path = tokens(n, "segments").filter(real).map((t) => nameOf(t, at));
+    const toTok = token(n, "to");
+    const to = toTok && real(toTok) ? nameOf(toTok, at) : null;
+    // A range runs between two numbers of stages: `f.0..2`.
+    const last = path[path.length - 1];
+    if (to && (!/^\d+$/.test(to.text) || !last || !/^\d+$/.test(last.text))) {
+      this.diagnostics.push(diagnostic(messages.badRange, this.source, to.span, { text: this.source.slice(span(part.startOffset, to.span.end)) }));
+    }
+    const end = to?.span.end ?? last?.span.end ?? tokEnd(part);
+    return [{ kind: "LayerTarget", part: nameOf(part, at), path, to, span: span(part.startOffset, end) }];
   }
 
   private nameAfter(n: CstNode, label: string, at: number): A.Name {

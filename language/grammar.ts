@@ -269,26 +269,42 @@ export class ReprGrammar extends CstParser {
     this.OPTION(() => this.SUBRULE(this.map, { LABEL: "config" }));
   });
 
-  /** Freeze = "freeze" Name { "," Name } [ Map ] ; */
+  /** Freeze = "freeze" Target { "," Target } [ Map ] ; */
   freezeStep = this.RULE("freezeStep", () => {
     this.CONSUME(T.Freeze);
-    this.CONSUME(T.AnyName, { LABEL: "names" });
+    this.SUBRULE(this.layerTarget, { LABEL: "targets" });
     this.MANY(() => {
       this.CONSUME(T.Comma);
-      this.CONSUME2(T.AnyName, { LABEL: "names" });
+      this.SUBRULE2(this.layerTarget, { LABEL: "targets" });
     });
     this.OPTION(() => this.SUBRULE(this.map, { LABEL: "config" }));
   });
 
-  /** Unfreeze = "unfreeze" Name { "," Name } [ Map ] ; */
+  /** Unfreeze = "unfreeze" Target { "," Target } [ Map ] ; */
   unfreezeStep = this.RULE("unfreezeStep", () => {
     this.CONSUME(T.Unfreeze);
-    this.CONSUME(T.AnyName, { LABEL: "names" });
+    this.SUBRULE(this.layerTarget, { LABEL: "targets" });
     this.MANY(() => {
       this.CONSUME(T.Comma);
-      this.CONSUME2(T.AnyName, { LABEL: "names" });
+      this.SUBRULE2(this.layerTarget, { LABEL: "targets" });
     });
     this.OPTION(() => this.SUBRULE(this.map, { LABEL: "config" }));
+  });
+
+  /** Target = Name { "." ( Name | Digits ) } [ ".." Digits ] ;  (a part, or layers inside it: spec/paths.md) */
+  layerTarget = this.RULE("layerTarget", () => {
+    this.CONSUME(T.AnyName, { LABEL: "part" });
+    this.MANY(() => {
+      this.CONSUME(T.Dot);
+      this.OR([
+        { ALT: () => this.CONSUME2(T.AnyName, { LABEL: "segments" }) },
+        { ALT: () => this.CONSUME(T.NumberTok, { LABEL: "segments" }) },
+      ]);
+    });
+    this.OPTION(() => {
+      this.CONSUME(T.DotDot);
+      this.CONSUME2(T.NumberTok, { LABEL: "to" });
+    });
   });
 
   /** Replace = "replace" Name "with" Expr ; */
@@ -362,7 +378,7 @@ export class ReprGrammar extends CstParser {
     this.MANY2(() => this.SUBRULE(this.suffix, { LABEL: "suffixes" }));
   });
 
-  /** Suffix = "(" [ Arg { "," Arg } [","] ] ")" | "." Name | "[" Expr { "," Expr } "]" ; */
+  /** Suffix = "(" [ Arg { "," Arg } [","] ] ")" | "." ( Name | Digits ) | "[" Expr { "," Expr } "]" ; */
   suffix = this.RULE("suffix", () => {
     this.OR([
       {
@@ -382,7 +398,11 @@ export class ReprGrammar extends CstParser {
       {
         ALT: () => {
           this.CONSUME(T.Dot);
-          this.CONSUME(T.AnyName, { LABEL: "name" });
+          // A member's name, or a segment of a layer path: `m.input`, `f.2` (spec/paths.md).
+          this.OR2([
+            { ALT: () => this.CONSUME(T.AnyName, { LABEL: "name" }) },
+            { ALT: () => this.CONSUME(T.NumberTok, { LABEL: "name" }) },
+          ]);
         },
       },
       {

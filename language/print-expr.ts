@@ -46,7 +46,8 @@ export function printExpr(e: A.Expr): string {
     case "Call":
       return `${wrap(e.callee, 5)}(${e.args.map(printArg).join(", ")})`;
     case "Member":
-      return `${wrap(e.target, 5)}.${e.name.text}`;
+      // `(0).1`: an int before a numeric member would read as the float `0.1`.
+      return e.target.kind === "Number" && /^\d/.test(e.name.text) ? `(${printExpr(e.target)}).${e.name.text}` : `${wrap(e.target, 5)}.${e.name.text}`;
     case "Index":
       return `${wrap(e.target, 5)}[${e.indices.map(printExpr).join(", ")}]`;
     case "Binary": {

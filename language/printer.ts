@@ -164,9 +164,9 @@ class Printer {
       case "Pretrain":
         return this.configLine(s, `pretrain ${s.model.text} on ${printExpr(s.data)}`, s.config);
       case "Freeze":
-        return this.configLine(s, `freeze ${s.parts.map((p) => p.text).join(", ")}`, s.config);
+        return this.configLine(s, `freeze ${s.targets.map(printTarget).join(", ")}`, s.config);
       case "Unfreeze":
-        return this.configLine(s, `unfreeze ${s.parts.map((p) => p.text).join(", ")}`, s.config);
+        return this.configLine(s, `unfreeze ${s.targets.map(printTarget).join(", ")}`, s.config);
       case "Replace":
         return this.valueLine(s, INDENT, `replace ${s.part.text} with `, s.value, "");
       case "Adapt":
@@ -292,4 +292,9 @@ function isDocComment(c: A.Comment): boolean {
 /** A comment as printed: line comments lose trailing blanks. */
 function commentText(c: A.Comment): string {
   return c.style === "line" ? c.text.trimEnd() : c.text;
+}
+
+/** `f`, `f.2.1`, `f.0..2`. */
+function printTarget(t: A.LayerTarget): string {
+  return [t.part.text, ...t.path.map((p) => p.text)].join(".") + (t.to ? `..${t.to.text}` : "");
 }

@@ -190,6 +190,8 @@ export interface ModelScope {
   mask(id: NodeId, world: World): LoweredMask;
   /** The layer a part computes (its replacement, if the step replaced it) and the mode it runs in. */
   part(name: string): { readonly layer: LayerNode; readonly mode: Mode };
+  /** The mode a layer runs in: a frozen layer's inside its part (spec/paths.md), else `ctx.mode`. */
+  layerMode(ctx: LayerCtx): Mode;
   /** Lowers a block applied to `x` (its body is a graph of its own), as a task (task.ts). */
   block(ctx: LayerCtx, node: BlockNode, x: Val): Task<Val>;
 }

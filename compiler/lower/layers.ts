@@ -107,7 +107,10 @@ export function* layerTask(ctx: LayerCtx, node: LayerNode, x: Val): Task<Val> {
       }
       const rule = LAYER_RULES[node.name];
       if (!rule) throw new LowerError(`layer '${node.name}' cannot be lowered yet`);
-      const out = rule.lower(ctx, node, x, paramsOf(ctx, node));
+      // A layer frozen inside its part runs in the frozen layer's mode.
+      const mode = ctx.model.layerMode(ctx);
+      const at = mode === ctx.mode ? ctx : { ...ctx, mode };
+      const out = rule.lower(at, node, x, paramsOf(at, node));
       return { x: out, pos: node.output.positions !== undefined ? x.pos : null };
     }
   }

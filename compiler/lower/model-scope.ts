@@ -5,7 +5,8 @@
  * heads and per-part modes), masks, views and block bodies.
  */
 import type { ApplyNode, BlockNode, CheckedModel, CheckedPart, LayerNode, MaskNode, NodeId, ViewsNode } from "../check/program.js";
-import { LowerError, type LayerCtx, type LoweredMask, type Mode, type ModelScope, type Session, type Val, type ValueScope, type World } from "./context.js";
+import { coveredBy } from "../check/frozen-layers.js";
+import { LowerError, layerName, type LayerCtx, type LoweredMask, type Mode, type ModelScope, type Session, type Val, type ValueScope, type World } from "./context.js";
 import { GraphLowerer } from "./graph.js";
 import { layerTask } from "./layers.js";
 import { lowerMask, unmaskedInput } from "./masks.js";
@@ -61,6 +62,15 @@ export class ModelLowerer implements ModelScope {
   partMode(name: string): Mode {
     if (this.settings.mode === "eval") return "eval";
     return this.settings.partModes.get(name) ?? (this.settings.frozen.has(name) ? "eval" : "train");
+  }
+
+  /** The mode of a layer inside a part: that of the frozen layer around it (spec/paths.md), else the part's. */
+  layerMode(ctx: LayerCtx): Mode {
+    if (this.settings.mode === "eval" || ctx.teacher || ctx.owner === null) return ctx.mode;
+    const name = layerName(ctx);
+    let around: string | null = null;
+    for (const f of this.settings.frozen) if (f.includes(".") && coveredBy(name, f) && (around === null || f.length > around.length)) around = f;
+    return around === null ? ctx.mode : (this.settings.partModes.get(around) ?? "eval");
   }
 
   /** The layer a part computes this step (its replacement, if any) and its mode. */

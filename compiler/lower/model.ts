@@ -26,6 +26,7 @@ import type { Graph, Node } from "../../runtime/ir/node.js";
 import { graphNodes } from "../../runtime/ir/node.js";
 import type { DType } from "../../runtime/ir/ops.js";
 import type { CheckedModel, CheckedProgram, LayerNode } from "../check/program.js";
+import { isFrozenPath } from "../check/frozen-layers.js";
 import { LowerError, SEED_INPUT, Session, STEP_INPUT, type Mode } from "./context.js";
 import { modelParams } from "./declare.js";
 import type { ParamInfo } from "./init.js";
@@ -62,7 +63,7 @@ export interface LowerOptions {
   readonly pictures?: boolean;
   /** Compute each `mse` objective of the losses as `objective/<loss>/mse` (the `mse` metric). */
   readonly objectiveValues?: boolean;
-  /** Frozen parts: inference mode (unless `partModes` says otherwise), not trainable. */
+  /** Frozen parts, and layers inside them by path (`f.0`): inference mode (unless `partModes` says otherwise), not trainable. */
   readonly frozen?: ReadonlySet<string>;
   /** Per-part modes, from `freeze ... { train_mode }` and `unfreeze ... { train_mode }`. */
   readonly partModes?: ReadonlyMap<string, Mode>;
@@ -228,7 +229,8 @@ function describeParams(declared: readonly ParamInfo[], lowered: readonly ParamI
       throw new LowerError(`internal: tensor '${p.name}' [${p.shape}] is not among the model's declared tensors`);
     }
   }
-  return declared.map((p) => ({ ...p, trainable: p.kind === "weight" && !frozen.has(p.owner), used: used.has(p.name) }));
+  // Frozen parts, and layers inside them by path (spec/paths.md): a path covers the tensors its name starts.
+  return declared.map((p) => ({ ...p, trainable: p.kind === "weight" && !frozen.has(p.owner) && !isFrozenPath(frozen, p.name), used: used.has(p.name) }));
 }
 
 function describeInputs(graph: Graph): LoweredInput[] {

@@ -17,6 +17,9 @@ const keywordNames = ["input", "output", "model", "data", "on", "with", "test", 
 
 const nameText = fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...plainNames) }, { weight: 1, arbitrary: fc.constantFrom(...keywordNames) });
 const name: fc.Arbitrary<A.Name> = nameText.map((text) => ({ kind: "Name", text, span: S }));
+/** A segment of a layer path: a name or a stage number (spec/paths.md). */
+const number: fc.Arbitrary<A.Name> = fc.integer({ min: 0, max: 30 }).map((n) => ({ kind: "Name", text: String(n), span: S }));
+const segment: fc.Arbitrary<A.Name> = fc.oneof(name, number);
 
 const numberRaw = fc.oneof(
   fc.nat({ max: 100000 }).map(String),
@@ -53,7 +56,7 @@ export const expr: fc.Arbitrary<A.Expr> = fc.letrec<{ e: A.Expr }>((tie) => {
         args: c.args.map((a) => ({ kind: "Arg", name: a.name, value: a.value, span: S })),
         span: S,
       })),
-      fc.record({ target: e, name }).map((m): A.Expr => ({ kind: "Member", target: m.target, name: m.name, span: S })),
+      fc.record({ target: e, name: segment }).map((m): A.Expr => ({ kind: "Member", target: m.target, name: m.name, span: S })),
       fc.record({ target: e, indices: small(e, 1) }).map((i): A.Expr => ({ kind: "Index", ...i, span: S })),
       fc.record({ op: fc.constantFrom("+", "-", "*", "/" as const), left: e, right: e }).map((b): A.Expr => ({
         kind: "Binary",
@@ -94,10 +97,20 @@ const member: fc.Arbitrary<A.ModelMember> = fc.oneof(
   output,
 );
 
+/** `f`, `f.2.q`, `f.0..2`. */
+const target: fc.Arbitrary<A.LayerTarget> = fc
+  .record({ part: name, path: fc.array(segment, { maxLength: 2 }), to: fc.option(number) })
+  .map((r): A.LayerTarget => {
+    const last = r.path[r.path.length - 1];
+    const to = last && /^\d+$/.test(last.text) ? r.to : null;
+    return { kind: "LayerTarget", part: r.part, path: r.path, to, span: S };
+  });
+const targets = fc.array(target, { minLength: 1, maxLength: 3 });
+
 const step: fc.Arbitrary<A.PipelineStep> = fc.oneof(
   fc.record({ model: name, data: expr, config: fc.option(map), doc }).map((r): A.PretrainStep => ({ kind: "Pretrain", ...r, span: S })),
-  fc.record({ parts: fc.array(name, { minLength: 1, maxLength: 3 }), config: fc.option(map), doc }).map((r): A.FreezeStep => ({ kind: "Freeze", ...r, span: S })),
-  fc.record({ parts: fc.array(name, { minLength: 1, maxLength: 3 }), config: fc.option(map), doc }).map((r): A.UnfreezeStep => ({ kind: "Unfreeze", ...r, span: S })),
+  fc.record({ targets, config: fc.option(map), doc }).map((r): A.FreezeStep => ({ kind: "Freeze", parts: r.targets.map((t) => t.part), ...r, span: S })),
+  fc.record({ targets, config: fc.option(map), doc }).map((r): A.UnfreezeStep => ({ kind: "Unfreeze", parts: r.targets.map((t) => t.part), ...r, span: S })),
   fc.record({ part: name, value: expr, doc }).map((r): A.ReplaceStep => ({ kind: "Replace", ...r, span: S })),
   fc.record({ data: expr, config: fc.option(map), doc }).map((r): A.AdaptStep => ({ kind: "Adapt", ...r, span: S })),
   fc.record({ data: expr, config: fc.option(map), doc }).map((r): A.TestStep => ({ kind: "Test", ...r, span: S })),

@@ -14,6 +14,7 @@ import { replaceKeepsStudents } from "./replace-keeps-students.js";
 import { replaceTargetsHead } from "./replace-targets-head.js";
 import type { ModelFacts, Rule, StepFacts } from "./rule.js";
 import { stepData } from "./step-data.js";
+import { stepLayerPaths } from "./step-layer-paths.js";
 import { stepPartsExist } from "./step-parts-exist.js";
 import { stepSettings } from "./step-settings.js";
 import { unusedParts } from "./unused-parts.js";
@@ -29,6 +30,7 @@ export const rules: readonly Rule[] = [
   unusedParts,
   pipelineStartsWithPretrain,
   stepPartsExist,
+  stepLayerPaths,
   replaceTargetsHead,
   replaceKeepsStudents,
   stepData,

@@ -25,4 +25,5 @@ export const nameMessages = {
     severity: "error",
     text: "'{path}' leads outside the project folder '{root}' (to '{real}'); imports stay inside it unless repr runs with --allow-import-outside",
   },
+  noSuchLayer: { code: "RC240", severity: "error", text: "'{target}' names no layer: {why}" },
 } satisfies Record<string, MessageTemplate>;

@@ -59,4 +59,5 @@ export const parseMessages = {
     severity: "error",
     text: "a string is written in double quotes, not single quotes",
   },
+  badRange: { code: "RC120", severity: "error", text: "'{text}': a range of layers runs between two stage numbers, as in 'f.0..2'" },
 } satisfies Record<string, MessageTemplate>;

@@ -1,0 +1,83 @@
+/**
+ * Layer paths in freeze and unfreeze steps (spec/paths.md): a part's layers
+ * by number as its tensors' names count them, ranges of stages, and what
+ * each step leaves frozen.
+ */
+import { describe, expect, it } from "vitest";
+import type { CheckedStep } from "../../compiler/check/program.js";
+import { FrozenLayers } from "../../compiler/check/frozen-layers.js";
+import { expectErrors, expectValid } from "./harness.js";
+
+const model = `model M {
+  input x: f32[8]
+  input y: label(classes: 2)
+  encoder f = dense(8) -> relu -> transformer_block(dim: 8, heads: 2) -> repeat(2, dense(8) -> relu)
+  head W = classifier(classes: 2)
+  loss l = cross_entropy(W(f(x -> reshape(shape: [1, 8])) -> flatten), y)
+  output W(f(x -> reshape(shape: [1, 8])) -> flatten)
+}
+
+data rows {
+  x: f32[8]
+  y: label(classes: 2)
+}
+`;
+
+const pipeline = (...steps: string[]) => `import { transformer_block } from "std"\n${model}\npipeline P {\n  pretrain M on rows.train\n${steps.map((s) => `  ${s}\n`).join("")}}\n`;
+
+/** The parts and paths each freeze or unfreeze step names, checked. */
+function targets(...steps: string[]): string[][] {
+  const r = expectValid(pipeline(...steps));
+  return r.program.pipelines[0]!.steps.filter((s): s is Extract<CheckedStep, { kind: "freeze" | "unfreeze" }> => s.kind === "freeze" || s.kind === "unfreeze").map((s) => [...s.parts]);
+}
+
+describe("freeze and unfreeze targets", () => {
+  it("name parts, layers by path, and ranges of stages, as the tensors' names count them", () => {
+    expect(targets("freeze f.0..1", "unfreeze f.0", "freeze f.2.1, f.3.1.0", "freeze W")).toEqual([["f.0", "f.1"], ["f.0"], ["f.2.1", "f.3.1.0"], ["W"]]);
+  });
+
+  it("a path that names no layer is RC240, saying what the layer has", () => {
+    const [a] = expectErrors(pipeline("freeze f.7"), [{ code: "RC240", line: 18, column: 10 }]);
+    expect(a!.message).toBe("'f.7' names no layer: 'f' has layers 0 to 3");
+    const [b] = expectErrors(pipeline("freeze f.1.0"), [{ code: "RC240", line: 18, column: 10 }]);
+    expect(b!.message).toBe("'f.1.0' names no layer: 'f.1' has no layers inside");
+    const [c] = expectErrors(pipeline("freeze f.2..0"), [{ code: "RC240", line: 18, column: 10 }]);
+    expect(c!.message).toBe("'f.2..0' names no layer: the range 2..0 runs backwards");
+    const [d] = expectErrors(pipeline("unfreeze f.3.0..2"), [{ code: "RC240", line: 18, column: 12 }]);
+    expect(d!.message).toBe("'f.3.0..2' names no layer: 'f.3' has layers 0 to 1");
+    // A range's ends are stage numbers (a syntax error otherwise).
+    expectErrors(pipeline("freeze f.0..x"), [{ code: "RC104", line: 18, column: 15 }]);
+  });
+
+  it("freezing what is frozen, and unfreezing what is trainable, are warnings (RC524)", () => {
+    const [a] = expectErrors(pipeline("freeze f", "freeze f.2"), [{ code: "RC524", line: 19, column: 10 }]);
+    expect(a!.message).toBe("part 'f.2' is already frozen");
+    expectErrors(pipeline("freeze f.2", "unfreeze f.3"), [{ code: "RC524", line: 19, column: 12 }]);
+    // Unfreezing a part with a frozen layer inside is not a no-op; nor is unfreezing a layer of a frozen part.
+    targets("freeze f.2", "unfreeze f");
+    targets("freeze f", "unfreeze f.3.1");
+  });
+});
+
+describe("FrozenLayers", () => {
+  // f: four stages; f.3: two copies; f.3.1: two stages.
+  const below = (path: string) => ({ f: ["0", "1", "2", "3"], "f.3": ["0", "1"], "f.3.1": ["0", "1"] })[path] ?? null;
+
+  it("unfreezing a layer inside a frozen part splits it into the layers beside the path, keeping their mode", () => {
+    const frozen = new FrozenLayers(below);
+    frozen.freeze("f", "train");
+    frozen.unfreeze("f.3.1.0");
+    expect([...frozen.modes()].sort()).toEqual([["f.0", "train"], ["f.1", "train"], ["f.2", "train"], ["f.3.0", "train"], ["f.3.1.1", "train"]]);
+    expect([frozen.covers("f.3.1.1.weight"), frozen.covers("f.3.1.0.weight"), frozen.covers("f.30.weight"), frozen.touches("f.3")]).toEqual([true, false, false, true]);
+  });
+
+  it("freezing a path absorbs what was frozen inside it; unfreezing it releases all of it", () => {
+    const frozen = new FrozenLayers(below);
+    frozen.freeze("f.3.1", "eval");
+    frozen.freeze("f.0", "eval");
+    frozen.freeze("f.3", "train");
+    expect([...frozen.modes()].sort()).toEqual([["f.0", "eval"], ["f.3", "train"]]);
+    frozen.unfreeze("f");
+    expect([...frozen.modes()]).toEqual([]);
+  });
+});
