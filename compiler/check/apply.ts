@@ -11,6 +11,7 @@ import { isFailure, type BoundArgs, type LayerArg, type ShapeFailure } from "../
 import { instantiateBlock } from "./blocks.js";
 import { MAX_LAYERS } from "./env.js";
 import { applyTeacher } from "./teacher.js";
+import { applyTied } from "./tied.js";
 import type { Applied, Evaluator, Typed } from "./evaluator.js";
 import type { LayerNode, Location } from "./program.js";
 import { describeType, elementCount, formatShape, sameShape, shapeFits, type TensorType } from "./types.js";
@@ -116,6 +117,7 @@ function applyBuiltin(ev: Evaluator, layer: Extract<LayerValue, { kind: "builtin
   }
   if (def.repeats) return applyRepeat(ev, layer, x, site, within);
   if (def.follows) return applyTeacher(ev, layer, x, site, within, applyLayer);
+  if (def.ties) return applyTied(ev, layer, x, site);
   if (!ev.env.makeLayer(layer.location, ev.sites)) return null;
   const out = def.shape(x.type, layer.args);
   if (isFailure(out)) {

@@ -165,6 +165,8 @@ export function toBound(params: readonly ParamSpec[], bound: BoundValues): { arg
         }
         layers.push(v.layer);
         return { kind: "layer", id: layers.length - 1 };
+      case "path":
+        return { kind: "path", part: v.part.decl.name.text, segments: v.segments };
       default:
         return null;
     }

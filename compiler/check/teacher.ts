@@ -113,6 +113,8 @@ export function followedPartsOf(node: BuiltinLayerNode, parts: ReadonlyMap<strin
         break;
       case "builtin":
         if (n.name !== "ema") for (let i = n.children.length - 1; i >= 0; i--) stack.push(n.children[i]!);
+        // A tied layer reads another part's weight: the teacher needs a copy of that part too.
+        if (n.name === "tied") stack.push({ kind: "part", name: String(n.args["part"]), input: n.input, output: n.output, params: 0, location: n.location });
         break;
       case "block":
         for (let i = n.graph.nodes.length - 1; i >= 0; i--) {

@@ -99,6 +99,8 @@ export type Value =
   | { readonly kind: "type"; readonly type: TensorType }
   | { readonly kind: "data"; readonly data: DataDecl; readonly module: ModuleInfo }
   | SplitValue
+  /** A layer inside a part by path, where a parameter takes one (`tied(f.2)`, spec/paths.md). */
+  | { readonly kind: "path"; readonly part: PartState; readonly segments: readonly string[] }
   | { readonly kind: "model"; readonly decl: ModelDecl }
   | { readonly kind: "pipeline"; readonly decl: PipelineDecl }
   | { readonly kind: "map" }
@@ -139,6 +141,8 @@ export function describeValue(v: Value): string {
       return `data '${v.data.name.text}'`;
     case "split":
       return `'${v.data.name.text}.${v.split}'`;
+    case "path":
+      return `the layer '${[v.part.decl.name.text, ...v.segments].join(".")}'`;
     case "model":
       return `model '${v.decl.name.text}'`;
     case "pipeline":

@@ -20,6 +20,7 @@ import { movementRules } from "./movement.js";
 import type { LayerRule, LocalParam, Params } from "./rule.js";
 import { run, type Task } from "./task.js";
 import { teacherMomentum, teacherTensor } from "./teacher.js";
+import { lowerTied } from "./layers-tied.js";
 
 /** Every built-in layer and bottleneck that lowers, by name (`repeat` is structural, below). */
 export const LAYER_RULES: Readonly<Record<string, LayerRule>> = {
@@ -100,6 +101,7 @@ export function* layerTask(ctx: LayerCtx, node: LayerNode, x: Val): Task<Val> {
         const teacher = { name: ctx.owner ?? "", momentum: teacherMomentum(node) };
         return (yield layerTask({ ...ctx, teacher }, node.children[0]!, x)) as Val;
       }
+      if (node.name === "tied") return { x: lowerTied(ctx, node, x, builtinParams), pos: x.pos };
       if (node.name === "repeat") {
         let v = x;
         for (let i = 0; i < node.children.length; i++) v = (yield layerTask(child(ctx, i), node.children[i]!, v)) as Val;

@@ -81,3 +81,24 @@ describe("FrozenLayers", () => {
     expect([...frozen.modes()]).toEqual([]);
   });
 });
+
+describe("tied", () => {
+  const ae = (decoder: string) => `model M {\n  input x: f32[8]\n  encoder f = dense(6) -> relu -> dense(4)\n  decoder g = ${decoder}\n  loss l = mse(g(f(x)), x)\n}\n`;
+
+  it("maps what the named layer makes back to what it takes, owning no parameters", () => {
+    const r = expectValid(ae("tied(f.2) -> relu -> tied(f.0)"));
+    const g = r.program.models[0]!.parts.find((p) => p.name === "g")!;
+    expect([g.input?.shape, g.output?.shape, g.params]).toEqual([[4], [8], 0]);
+  });
+
+  it("names what is wrong: not a linear layer (RC441), no such layer (RC240), the wrong width (RC401), not applied yet (RC440)", () => {
+    const [a] = expectErrors(ae("tied(f.1)"), [{ code: "RC441", line: 4, column: 20 }]);
+    expect(a!.message).toBe("tied(f.1) needs a dense, classifier or embedding layer, but 'f.1' is relu");
+    const [b] = expectErrors(ae("tied(f.3)"), [{ code: "RC240", line: 4, column: 20 }]);
+    expect(b!.message).toBe("'f.3' names no layer: 'f' has layers 0 to 2");
+    const [c] = expectErrors(ae("tied(f.0)"), [{ code: "RC401", line: 4, column: 15 }]);
+    expect(c!.message).toBe("tied(f.0) expects f32[..., 6] (what 'f.0' makes), but the encoder 'f' is f32[B, 4]");
+    expectErrors(`model M {\n  input x: f32[8]\n  input c: f32[4]\n  encoder f = dense(4)\n  decoder g = tied(f)\n  let y = g(c)\n  loss l = mse(y, x) + mse(f(x), c)\n}\n`, [{ code: "RC440", line: 5, column: 20 }]);
+    expectErrors(ae("tied(dense(3))"), [{ code: "RC306", line: 4, column: 20 }]);
+  });
+});
