@@ -174,6 +174,8 @@ export interface LetDecl extends NodeBase, Documented {
 /** `output expr` — the value a data-flow block or a model returns. */
 export interface OutputDecl extends NodeBase, Documented {
   readonly kind: "Output";
+  /** A named output's name (`output attention = ...`); null for the model's (or a block's) one output. */
+  readonly name: Name | null;
   readonly value: Expr;
 }
 

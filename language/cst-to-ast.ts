@@ -250,7 +250,9 @@ export class AstBuilder {
 
   private outputDecl(n: CstNode, at: number): A.OutputDecl {
     const { span: s, doc } = this.head(n, at);
-    return { kind: "Output", value: this.valueOf(n, "value", s.end), doc, span: s };
+    const nameTok = token(n, "name");
+    const name = nameTok && real(nameTok) ? nameOf(nameTok, s.start) : null;
+    return { kind: "Output", name, value: this.valueOf(n, "value", s.end), doc, span: s };
   }
 
   private dataDecl(n: CstNode): A.DataDecl {

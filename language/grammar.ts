@@ -217,9 +217,14 @@ export class ReprGrammar extends CstParser {
     });
   });
 
-  /** Output = "output" Expr ; */
+  /** Output = "output" [ Name "=" ] Expr ; */
   outputDecl = this.RULE("outputDecl", () => {
     this.CONSUME(T.Output);
+    // A named output (spec/models.md): `output attention = ...`.
+    this.OPTION(() => {
+      this.CONSUME(T.AnyName, { LABEL: "name" });
+      this.CONSUME(T.Equals);
+    });
     this.SUBRULE(this.expr, { LABEL: "value" });
   });
 

@@ -154,7 +154,7 @@ class Printer {
         this.valueLine(m, INDENT, `loss ${m.name.text} = `, m.value, m.on ? ` on ${printExpr(m.on)}` : "");
         return;
       case "Output":
-        this.valueLine(m, INDENT, "output ", m.value, "");
+        this.valueLine(m, INDENT, m.name ? `output ${m.name.text} = ` : "output ", m.value, "");
         return;
     }
   }

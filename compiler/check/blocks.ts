@@ -37,7 +37,7 @@ export function instantiateBlock(
     const body = sequentialBody(open, x, site);
     // A one-expression body applies its layer straight away: the common case of blocks in blocks takes one frame less.
     const result = body ? finishSequential(open, body, apply(open.body, body.layer, body.input, body.site, null)) : runDataFlow(open, layer, x);
-    return result && closeBlock(open, result, x, site);
+    return result && closeBlock(open, result, x, site, body ? null : namedValues(open));
   } finally {
     ev.env.leave();
   }
@@ -164,13 +164,24 @@ function evaluateLetsFirst(body: Evaluator, lets: readonly LetDecl[], bindings: 
 }
 
 /** The block's node in the checked program, from its finished graph. */
-function closeBlock(open: OpenBlock, result: TensorValue, x: Typed, site: Location): Applied {
+function closeBlock(open: OpenBlock, result: TensorValue, x: Typed, site: Location, values: Record<string, number> | null): Applied {
   const built = open.graph.build();
   const params = built.nodes.reduce((sum, n) => sum + (n.op === "apply" ? n.layer.params : 0), 0);
   return {
-    node: { kind: "block", name: open.name, args: open.resolved, graph: built, result: result.node, input: x.type, output: result.type, params, location: site },
+    node: { kind: "block", name: open.name, args: open.resolved, graph: built, result: result.node, input: x.type, output: result.type, params, location: site, ...(values ? { values } : {}) },
     output: result.type,
   };
+}
+
+/** A data-flow body's inputs and lets that have values, by name: what a path can read from outside (spec/paths.md). */
+function namedValues(open: OpenBlock): Record<string, number> {
+  const { inputs, lets } = blockBody(open.decl);
+  const out: Record<string, number> = {};
+  for (const stmt of [...inputs, ...lets]) {
+    const v = open.scope.lookup(stmt.name.text)?.get(stmt.name.span);
+    if (v?.kind === "tensor" && v.graph === open.graph) out[stmt.name.text] = v.node;
+  }
+  return out;
 }
 
 /** Binds a body name; a second binding of the same name is an error. */

@@ -12,6 +12,7 @@ import { builtinByName, dataTypeByName } from "../builtins/index.js";
 import { asBareLayer, bindBuiltinArgs, evaluateCall } from "./calls.js";
 import { conversion } from "../builtins/conversions.js";
 import { foreignNameHelp } from "./foreign-names.js";
+import { innerValue } from "./inner-values.js";
 import type { CheckEnv, ReportExtra, Site } from "./env.js";
 import type { Allowance, EvalContext, Evaluator } from "./evaluator.js";
 import type { GraphBuilder } from "./graph.js";
@@ -252,6 +253,8 @@ export class ExpressionEvaluator implements Evaluator {
     const target = this.evaluate(e.target);
     const name = e.name.text;
     if (target.kind === "mask") return this.maskField(target, name, e);
+    // A value inside the application that computed a value, by path (spec/paths.md).
+    if (target.kind === "tensor") return innerValue(this, target, e);
     if (target.kind === "data") {
       if (name === "train" || name === "test") {
         return { kind: "split", data: target.data, module: target.module, split: name, perClass: null, labels: null };

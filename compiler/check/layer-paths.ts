@@ -55,12 +55,7 @@ export interface SubLayer {
  * another part used by name (its layers are that part's).
  */
 export function subLayers(node: LayerNode): SubLayer[] | null {
-  let n = node;
-  while (n.kind === "block" && isSequentialBody(n)) {
-    const body = bodyLayers(n)[0];
-    if (!body) return null;
-    n = body.node.layer;
-  }
+  const n = throughSequential(node);
   switch (n.kind) {
     case "sequence":
       return n.layers.map((l, i) => ({ segment: String(i), node: l }));
@@ -71,6 +66,17 @@ export function subLayers(node: LayerNode): SubLayer[] | null {
     case "part":
       return null;
   }
+}
+
+/** The layer a block with a sequential body is (its expression), through any number of such blocks; other layers as they are. */
+export function throughSequential(node: LayerNode): LayerNode {
+  let n = node;
+  while (n.kind === "block" && isSequentialBody(n)) {
+    const body = bodyLayers(n)[0];
+    if (!body) return n;
+    n = body.node.layer;
+  }
+  return n;
 }
 
 /** Why a path does not name a layer, at which of its segments. */

@@ -145,8 +145,14 @@ export function checkModel(env: CheckEnv, module: ModuleInfo, decl: ModelDecl, o
         // Decision (spec): a loss name is not a value; a weighted sum is written inside one loss.
         define(member.name, fixed({ kind: "loss", name: member.name.text }, loc(member.name), "loss"));
         return;
-      case "Output":
+      case "Output": {
+        // A named output is a value of the model, like a let (spec/models.md).
+        if (!member.name) return;
+        const name = member.name;
+        const binding = lazy(loc(name), () => named(ev.evaluateTensor(member.value), `output '${name.text}'`), cycle(name.text));
+        define(name, binding, lazyMember({ ...member, name }, member.value, binding));
         return;
+      }
     }
   }
 
@@ -280,6 +286,10 @@ export function checkModel(env: CheckEnv, module: ModuleInfo, decl: ModelDecl, o
         break;
       }
       case "Output": {
+        if (member.name) {
+          scope.lookup(member.name.text)?.get(member.name.span);
+          break;
+        }
         const v = ev.evaluateTensor(member.value);
         if (!outputSeen && v) output = v.node;
         outputSeen = true;
@@ -300,8 +310,16 @@ export function checkModel(env: CheckEnv, module: ModuleInfo, decl: ModelDecl, o
     }
   }
   const prediction = computePrediction(ev, decl, parts, output, inputNodes, names, env.errorCount() > errorsBefore);
+  // The values of named outputs, by name (buildModel lists them).
+  const values = new Map<string, { node: number; type: TensorType }>();
+  for (const m of decl.members) {
+    if (m.kind !== "Output" || !m.name) continue;
+    const v = scope.lookup(m.name.text)?.get(m.name.span);
+    if (v?.kind === "tensor") values.set(m.name.text, { node: v.node, type: v.type });
+  }
   const facts: ModelFacts = {
     decl,
+    values,
     source,
     parts,
     masks,
@@ -402,6 +420,12 @@ function buildModel(
   const lets = facts.lets.flatMap(({ decl: l, value }) =>
     value.kind === "tensor" ? [{ name: l.name.text, doc: l.doc, node: value.node, type: value.type }] : [],
   );
+  // Named outputs: values the model offers besides its prediction (spec/models.md).
+  const outputs = decl.members.flatMap((m) => {
+    if (m.kind !== "Output" || !m.name) return [];
+    const v = facts.values.get(m.name.text);
+    return v ? [{ name: m.name.text, doc: m.doc, node: v.node, type: v.type }] : [];
+  });
   return {
     name: decl.name.text,
     doc: decl.doc,
@@ -411,6 +435,7 @@ function buildModel(
     graph,
     losses,
     output,
+    outputs,
     prediction,
     totalParams: parts.reduce((s, p) => s + p.params, 0) + maskParams,
     location: { source, span: decl.name.span },

@@ -216,6 +216,18 @@ export interface LayerCtx {
   readonly model: ModelScope;
   /** Set inside a momentum teacher: its tensors are the teacher's copies (teacher.ts). */
   readonly teacher?: TeacherCtx;
+  /** Where the application being lowered records its inner values (spec/paths.md); absent inside another part. */
+  readonly record?: Recorder;
+}
+
+/** Records the values inside one application, given at their full `LayerCtx.path` (each recorder knows where its application starts). */
+export interface Recorder {
+  put(path: readonly string[], v: Val | (() => Val)): void;
+}
+
+/** Records `v` at the layer's own path (plus `suffix`: a value it names) in its application, if anything records. */
+export function record(ctx: LayerCtx, v: Val | (() => Val), ...suffix: string[]): void {
+  ctx.record?.put([...ctx.path, ...suffix], v);
 }
 
 /** The dotted name of a layer: owner and path. */

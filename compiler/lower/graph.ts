@@ -6,49 +6,17 @@
  */
 import type { Node } from "../../runtime/ir/node.js";
 import type { ApplyNode, CallNode, Graph, GraphNode, InputNode, MaskNode, NodeId, ViewsNode } from "../check/program.js";
-import { LowerError, val, type LoweredMask, type Session, type Val, type ValueScope } from "./context.js";
+import { nodeInputs } from "../check/graph.js";
+import { LowerError, val, type LoweredMask, type Recorder, type Session, type Val, type ValueScope } from "./context.js";
 import { concatValues, similarity } from "./movement.js";
 import { nodeArg } from "./rule.js";
 import { run, type Task } from "./task.js";
 
-/**
- * The nodes of this graph whose values a node reads directly: lowered first,
- * as tasks of their own, so that lowering the node itself nests nothing.
- */
-function reads(n: GraphNode): NodeId[] {
-  switch (n.op) {
-    case "apply":
-    case "negate":
-    case "mask":
-    case "views":
-      return [n.input];
-    case "select":
-      return [n.source];
-    case "binary":
-      return [n.left, n.right].filter((o): o is NodeId => typeof o === "number");
-    case "call":
-      return argNodes(n.args);
-    case "input":
-      return [];
-  }
-}
-
-/** The nodes an argument list refers to (`{ node }` values, in lists too). */
-function argNodes(args: CallNode["args"]): NodeId[] {
-  const out: NodeId[] = [];
-  const visit = (v: unknown): void => {
-    if (Array.isArray(v)) v.forEach(visit);
-    else if (typeof v === "object" && v !== null && "node" in v && typeof (v as { node: unknown }).node === "number") out.push((v as { node: NodeId }).node);
-  };
-  Object.values(args).forEach(visit);
-  return out;
-}
-
 /** What a graph's lowering asks of its owner. */
 export interface GraphHooks {
   input(node: InputNode): Val;
-  /** A layer applied to `x`, as a task (task.ts): a block's body nests another graph. */
-  apply(node: ApplyNode, x: Val, scope: ValueScope): Task<Val>;
+  /** A layer applied to `x` in graph `scope`, as a task (task.ts): a block's body nests another graph. */
+  apply(node: ApplyNode, x: Val, scope: GraphLowerer): Task<Val>;
   mask(node: MaskNode): LoweredMask;
   /** One view (`first` or `second`) of a `views` node. */
   view(node: ViewsNode, field: string): Val;
@@ -85,7 +53,7 @@ export class GraphLowerer implements ValueScope {
     if (!v) {
       const n = this.node(id);
       // Every value a node reads first, each its own task; then the node itself, which finds them memoized.
-      for (const read of reads(n)) if (!this.memo.has(read)) yield this.valueTask(read);
+      for (const read of nodeInputs(n)) if (!this.memo.has(read)) yield this.valueTask(read);
       v = n.op === "apply" ? ((yield this.hooks.apply(n, this.memo.get(n.input)!, this)) as Val) : this.lower(n);
       this.memo.set(id, v);
     }
@@ -121,7 +89,28 @@ export class GraphLowerer implements ValueScope {
       }
       case "negate":
         return { x: b.neg(this.value(n.input).x), pos: n.type.positions !== undefined ? this.value(n.input).pos : null };
+      case "inner":
+        return this.inner(n);
     }
+  }
+
+  /**
+   * What applying layers recorded along the way, by application and path
+   * (`LayerCtx.record`): each layer's output, a block's lets (lowered when
+   * asked) and attention's weights. An `inner` node reads it (spec/paths.md).
+   */
+  private readonly recorded = new Map<string, Val | (() => Val)>();
+
+  /** A recorder for the application `id` of this graph, whose paths start after `base` segments. */
+  recorder(id: NodeId, base: number): Recorder {
+    return { put: (path, v) => this.recorded.set(`${id}:${path.slice(base).join(".")}`, v) };
+  }
+
+  private inner(n: Extract<GraphNode, { op: "inner" }>): Val {
+    const key = `${n.source}:${[...n.path, ...(n.value === null ? [] : [n.value])].join(".")}`;
+    const found = this.recorded.get(key);
+    if (found === undefined) throw new LowerError(`internal: nothing recorded the value at '${key}'`);
+    return typeof found === "function" ? found() : found;
   }
 
   private call(n: CallNode): Val {

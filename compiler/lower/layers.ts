@@ -9,7 +9,7 @@ import type { Node } from "../../runtime/ir/node.js";
 import type { BuiltinLayerNode, LayerNode } from "../check/program.js";
 import { activationRules } from "./activations.js";
 import { bottleneckRules } from "./bottlenecks.js";
-import { child, layerName, LowerError, type LayerCtx, type Val } from "./context.js";
+import { child, layerName, LowerError, record, type LayerCtx, type Val } from "./context.js";
 import type { ParamInfo } from "./init.js";
 import { attentionRules } from "./layers-attention.js";
 import { convRules } from "./layers-conv.js";
@@ -82,6 +82,13 @@ export function lowerLayer(ctx: LayerCtx, node: LayerNode, x: Val): Val {
 
 /** `lowerLayer` as a task: nested pipes, copies, blocks and parts are sub-tasks, not nested calls (task.ts). */
 export function* layerTask(ctx: LayerCtx, node: LayerNode, x: Val): Task<Val> {
+  const v = (yield layerOutput(ctx, node, x)) as Val;
+  // Every layer's output is readable by its path in the application (spec/paths.md).
+  record(ctx, v);
+  return v;
+}
+
+function* layerOutput(ctx: LayerCtx, node: LayerNode, x: Val): Task<Val> {
   switch (node.kind) {
     case "sequence": {
       let v = x;
@@ -93,7 +100,8 @@ export function* layerTask(ctx: LayerCtx, node: LayerNode, x: Val): Task<Val> {
     case "part": {
       // Another part's layers run as that part: its weights, its mode (inside a teacher: the teacher's copies, the teacher's mode).
       const { layer, mode } = ctx.model.part(node.name);
-      return (yield layerTask({ ...ctx, owner: node.name, path: [], mode: ctx.teacher ? ctx.mode : mode, tag: `${ctx.tag}@${ctx.owner ?? ""}` }, layer, x)) as Val;
+      const { record: _, ...outer } = ctx;
+      return (yield layerTask({ ...outer, owner: node.name, path: [], mode: ctx.teacher ? ctx.mode : mode, tag: `${ctx.tag}@${ctx.owner ?? ""}` }, layer, x)) as Val;
     }
     case "builtin": {
       if (node.name === "ema") {

@@ -6,7 +6,7 @@
  */
 import type { ApplyNode, BlockNode, CheckedModel, CheckedPart, LayerNode, MaskNode, NodeId, ViewsNode } from "../check/program.js";
 import { coveredBy } from "../check/frozen-layers.js";
-import { LowerError, layerName, type LayerCtx, type LoweredMask, type Mode, type ModelScope, type Session, type Val, type ValueScope, type World } from "./context.js";
+import { LowerError, layerName, record, type LayerCtx, type Recorder, type LoweredMask, type Mode, type ModelScope, type Session, type Val, type ValueScope, type World } from "./context.js";
 import { GraphLowerer } from "./graph.js";
 import { layerTask } from "./layers.js";
 import { lowerMask, unmaskedInput } from "./masks.js";
@@ -97,10 +97,15 @@ export class ModelLowerer implements ModelScope {
     return this.applications.get(id) ?? 0;
   }
 
-  private applyNode(n: ApplyNode, x: Val, scope: ValueScope, world: World): Task<Val> {
-    if (n.part !== null) return this.applyPartTask(n.part, x, this.applicationIndex(n.id), world, scope);
+  private applyNode(n: ApplyNode, x: Val, scope: GraphLowerer, world: World): Task<Val> {
+    if (n.part !== null) {
+      const { layer, mode } = this.part(n.part);
+      const index = this.applicationIndex(n.id);
+      const ctx: LayerCtx = { s: this.s, owner: n.part, path: [], mode, tag: index > 0 ? `@${index + 1}` : "", world, scope, model: this, record: scope.recorder(n.id, 0) };
+      return layerTask(ctx, layer, x);
+    }
     // A parameter-free layer written in a value (`x -> dropout(0.1)`): named by its node for streams.
-    const ctx: LayerCtx = { s: this.s, owner: null, path: [`#${n.id}`], mode: this.settings.mode, tag: "", world, scope, model: this };
+    const ctx: LayerCtx = { s: this.s, owner: null, path: [`#${n.id}`], mode: this.settings.mode, tag: "", world, scope, model: this, record: scope.recorder(n.id, 1) };
     return layerTask(ctx, n.layer, x);
   }
 
@@ -137,14 +142,18 @@ export class ModelLowerer implements ModelScope {
   /** A block applied to `x`: its body lowered as a graph of its own, layers named by `bodyLayers`. */
   block(ctx: LayerCtx, node: BlockNode, x: Val): Task<Val> {
     const segments = new Map(bodyLayers(node).map((l) => [l.node.id, l.segments]));
-    const body = new GraphLowerer(this.s, node.graph, {
+    const body: GraphLowerer = new GraphLowerer(this.s, node.graph, {
       input: (n) => {
         if (n.id === 0) return x;
         const outer = nodeArg(node, n.name);
         if (outer === null) throw new LowerError(`block '${node.name}' was given no value for its input '${n.name}'`);
         return ctx.scope.value(outer);
       },
-      apply: (n, v, scope) => layerTask({ ...ctx, path: [...ctx.path, ...(segments.get(n.id) ?? [])], scope }, n.layer, v),
+      apply: (n, v, scope): Task<Val> => {
+        const path = [...ctx.path, ...(segments.get(n.id) ?? [])];
+        // What the layer records goes to the application outside, and to this body's own inner values.
+        return layerTask({ ...ctx, path, scope, record: both(ctx.record, body.recorder(n.id, path.length)) }, n.layer, v);
+      },
       mask: () => {
         throw new Error("internal: a mask inside a block body");
       },
@@ -152,6 +161,8 @@ export class ModelLowerer implements ModelScope {
         throw new Error("internal: views inside a block body");
       },
     });
+    // A data-flow body's inputs and lets are readable by path from outside, lowered only when asked.
+    for (const [name, id] of Object.entries(node.values ?? {})) record(ctx, () => body.value(id), name);
     return body.valueTask(node.result);
   }
 
@@ -159,4 +170,15 @@ export class ModelLowerer implements ModelScope {
   applicationsOf(part: string): ApplyNode[] {
     return this.model.graph.nodes.filter((n): n is ApplyNode => n.op === "apply" && n.part === part);
   }
+}
+
+/** A recorder that records into both, or the one that exists. */
+function both(a: Recorder | undefined, b: Recorder): Recorder {
+  if (!a) return b;
+  return {
+    put: (path, v) => {
+      a.put(path, v);
+      b.put(path, v);
+    },
+  };
 }

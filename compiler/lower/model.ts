@@ -13,6 +13,8 @@
  *     value/<let>        named values asked for (masks and views on)
  *     features           the encoder's flattened output, when asked for
  *     picture/<loss>/... the sides of a loss's objective, when asked for
+ *     output/<name>      named outputs asked for (masks and views off);
+ *                        picture/@<name> with `pictures`
  *     objective/<loss>/mse  a loss's mse objective, when asked for
  *     state/<tensor>     new running statistics, in training mode
  *
@@ -61,6 +63,12 @@ export interface LowerOptions {
    * and its `on` weights as `picture/<loss>/on`: what `repr train` draws.
    */
   readonly pictures?: boolean;
+  /**
+   * Named outputs to compute as well (`output attention = ...`), with masks and
+   * views off, as outputs `output/<name>` — or, with `pictures`, as
+   * `picture/@<name>`, which `repr train` draws.
+   */
+  readonly outputs?: readonly string[];
   /** Compute each `mse` objective of the losses as `objective/<loss>/mse` (the `mse` metric). */
   readonly objectiveValues?: boolean;
   /** Frozen parts, and layers inside them by path (`f.0`): inference mode (unless `partModes` says otherwise), not trainable. */
@@ -174,6 +182,12 @@ export function lowerCheckedModel(model: CheckedModel, options: LowerOptions): L
     const let_ = model.lets.find((l) => l.name === name);
     if (!let_) throw new LowerError(`model '${model.name}' has no value '${name}' (lets: ${model.lets.map((l) => l.name).join(", ") || "none"})`);
     outputs[`value/${name}`] = values[name] = m.worlds.masked.value(let_.node).x;
+  }
+  // Named outputs, with masks and views off like the prediction; for a test step, as pictures to draw.
+  for (const name of options.outputs ?? []) {
+    const out = model.outputs.find((o) => o.name === name);
+    if (!out) throw new LowerError(`model '${model.name}' has no output '${name}' (outputs: ${model.outputs.map((o) => o.name).join(", ") || "none"})`);
+    outputs[options.pictures ? `picture/@${name}` : `output/${name}`] = m.worlds.plain.value(out.node).x;
   }
   if (options.features) {
     const features = lowerFeatures(m);

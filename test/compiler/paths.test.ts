@@ -102,3 +102,29 @@ describe("tied", () => {
     expectErrors(ae("tied(dense(3))"), [{ code: "RC306", line: 4, column: 20 }]);
   });
 });
+
+describe("values inside applications and named outputs", () => {
+  const head = `import { transformer_block } from "std"\nmodel M {\n  input x: f32[4, 8]\n  encoder f = dense(8) -> transformer_block(dim: 8, heads: 2)\n  loss l = mse(f(x), x)\n`;
+
+  it("a path reads a stage's output, a block's let, attention's weights; named outputs are values of their own", () => {
+    const r = expectValid(`${head}  let a = f(x).1.h\n  let b = a + f(x).0\n  output weights_map = f(x).1.1.weights\n  output f(x)\n}\n`);
+    const m = r.program.models[0]!;
+    expect(m.outputs.map((o) => [o.name, o.type.shape])).toEqual([["weights_map", [2, 4, 4]]]);
+    expect(m.output).not.toBeNull();
+  });
+
+  it("names what is missing (RC442): a value no layer computed, a layer or value the layer does not have", () => {
+    const [a] = expectErrors(`${head}  let a = x.0\n}\n`, [{ code: "RC442", line: 6, column: 13 }]);
+    expect(a!.message).toBe("input 'x' has no layer or value '0' inside");
+    const [b] = expectErrors(`${head}  let a = f(x).1.hh\n}\n`, [{ code: "RC442", line: 6, column: 18 }]);
+    expect(b!.notes).toEqual(["it is block 'transformer_block', which has layers 0 to 3 and has the values x, h"]);
+    const [c] = expectErrors(`${head}  let a = f(x).0.weights\n}\n`, [{ code: "RC442", line: 6, column: 18 }]);
+    expect(c!.notes).toEqual(["it is dense, which has no layers inside"]);
+  });
+
+  it("named outputs: several, besides the one output; a name used twice is RC202; a block's output has none (RC241)", () => {
+    expectValid(`${head}  output a = f(x).0\n  output b = f(x).1\n  output f(x)\n}\n`);
+    expectErrors(`${head}  let a = x\n  output a = f(x).0\n}\n`, [{ code: "RC202", line: 7, column: 10 }]);
+    expectErrors(`block b() {\n  input x\n  output y = x\n}\n`, [{ code: "RC241", line: 3, column: 10 }]);
+  });
+});

@@ -83,7 +83,7 @@ const map: fc.Arbitrary<A.MapExpr> = fc
 
 const input = fc.record({ name, type: fc.option(expr), doc }).map((r): A.InputDecl => ({ kind: "Input", ...r, span: S }));
 const letDecl = fc.record({ name, value: expr, doc }).map((r): A.LetDecl => ({ kind: "Let", ...r, span: S }));
-const output = fc.record({ value: expr, doc }).map((r): A.OutputDecl => ({ kind: "Output", ...r, span: S }));
+const output = fc.record({ name: fc.option(name), value: expr, doc }).map((r): A.OutputDecl => ({ kind: "Output", ...r, span: S }));
 
 const member: fc.Arbitrary<A.ModelMember> = fc.oneof(
   input,

@@ -10,7 +10,7 @@ import type { Source } from "../../../language/source.js";
 import type { ReportExtra } from "../env.js";
 import type { GraphBuilder } from "../graph.js";
 import type { ResolvedTarget } from "../layer-targets.js";
-import type { CheckedData, CheckedModel, DataRef, Location, StepSettings } from "../program.js";
+import type { CheckedData, CheckedModel, DataRef, Location, NodeId, StepSettings } from "../program.js";
 import type { TensorType } from "../types.js";
 import type { MaskValue, PartState, SplitValue, Value } from "../values.js";
 
@@ -30,6 +30,8 @@ export interface LossFacts {
 
 /** What checking a model established, for model rules. */
 export interface ModelFacts {
+  /** The values of the model's named outputs, by name. */
+  readonly values: ReadonlyMap<string, { readonly node: NodeId; readonly type: TensorType }>;
   readonly decl: ModelDecl;
   /** The file the model is declared in. */
   readonly source: Source;

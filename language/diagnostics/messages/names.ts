@@ -26,4 +26,5 @@ export const nameMessages = {
     text: "'{path}' leads outside the project folder '{root}' (to '{real}'); imports stay inside it unless repr runs with --allow-import-outside",
   },
   noSuchLayer: { code: "RC240", severity: "error", text: "'{target}' names no layer: {why}" },
+  namedBlockOutput: { code: "RC241", severity: "error", text: "block '{block}' names its output '{name}'; only a model's outputs have names" },
 } satisfies Record<string, MessageTemplate>;
