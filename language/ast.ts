@@ -114,6 +114,8 @@ export interface UnaryExpr extends NodeBase {
 export interface PipeExpr extends NodeBase {
   readonly kind: "Pipe";
   readonly stages: readonly Expr[];
+  /** Each stage's name (`dense(64) as proj`, spec/paths.md), or null; absent when no stage has one. */
+  readonly names?: readonly (Name | null)[];
 }
 
 /** `key: value` inside a map. */

@@ -1,4 +1,4 @@
-import { CstParser, type CstNode, type IToken, type TokenType } from "chevrotain";
+import { CstParser, tokenMatcher, type CstNode, type IToken, type TokenType } from "chevrotain";
 import * as T from "./lexer.js";
 import { errorMessageProvider } from "./parse-errors.js";
 import { bracketAwareRecovery } from "./recovery.js";
@@ -352,7 +352,7 @@ export class ReprGrammar extends CstParser {
   });
 
   /**
-   * Operand = { "-" } Primary { Suffix } ;  (the contract's Unary and Postfix)
+   * Operand = { "-" } Primary { Suffix } [ "as" Name ] ;  (the contract's Unary and Postfix; a stage's name)
    * Primary = Number | String | "true" | "false" | Name | List | Map | "(" Expr ")" ;
    *
    * Primary is inlined here for the same reason.
@@ -381,6 +381,15 @@ export class ReprGrammar extends CstParser {
       ERR_MSG: "an expression",
     });
     this.MANY2(() => this.SUBRULE(this.suffix, { LABEL: "suffixes" }));
+    // `dense(64) as proj`: a name for a pipe stage (spec/paths.md). `as` is not reserved: it
+    // names a stage only when a name follows it that does not start a field or an entry.
+    this.OPTION({
+      GATE: () => this.LA(1).image === "as" && tokenMatcher(this.LA(2), T.AnyName) && this.LA(3).tokenType !== T.Colon,
+      DEF: () => {
+        this.CONSUME2(T.AnyName, { LABEL: "as" });
+        this.CONSUME3(T.AnyName, { LABEL: "alias" });
+      },
+    });
   });
 
   /** Suffix = "(" [ Arg { "," Arg } [","] ] ")" | "." ( Name | Digits ) | "[" Expr { "," Expr } "]" ; */

@@ -57,7 +57,7 @@ export function printExpr(e: A.Expr): string {
     case "Unary":
       return `-${wrap(e.operand, 4)}`;
     case "Pipe":
-      return e.stages.map(printStage).join(" -> ");
+      return e.stages.map((st, i) => printNamedStage(st, e.names?.[i] ?? null)).join(" -> ");
     case "ErrorExpr":
       // Only a tree with parse errors holds one; `format` never prints those.
       return "<error>";
@@ -124,4 +124,9 @@ export function leadingIdent(e: A.Expr): string | null {
     default:
       return null;
   }
+}
+
+/** A pipe stage with its name: `dense(64) as proj`; a named sum or pipe in parentheses, so the name stays the stage's. */
+export function printNamedStage(e: A.Expr, name: A.Name | null): string {
+  return name ? `${wrap(e, 4)} as ${name.text}` : printStage(e);
 }

@@ -1,6 +1,6 @@
 import type * as A from "./ast.js";
 import { placeComments, type CommentPlacement } from "./comment-attach.js";
-import { printExpr, printMapFlat, printStage, startsLikeStatement } from "./print-expr.js";
+import { printExpr, printMapFlat, printNamedStage, startsLikeStatement } from "./print-expr.js";
 
 /**
  * Prints a tree as canonical repr source: two-space indent, one statement per
@@ -203,8 +203,9 @@ class Printer {
     if (value.kind === "Pipe") {
       const inner = indent + INDENT;
       const [first, ...rest] = value.stages;
-      lines = [`${indent}${prefix}${printStage(first!)}${this.trailing(first!)}`];
-      for (const stage of rest) lines.push(...this.leadingLines(stage, inner), `${inner}-> ${printStage(stage)}${this.trailing(stage)}`);
+      const name = (i: number) => value.names?.[i] ?? null;
+      lines = [`${indent}${prefix}${printNamedStage(first!, name(0))}${this.trailing(first!)}`];
+      rest.forEach((stage, i) => lines.push(...this.leadingLines(stage, inner), `${inner}-> ${printNamedStage(stage, name(i + 1))}${this.trailing(stage)}`));
     } else {
       lines = this.mapLines(value as A.MapExpr, indent, indent.length + prefix.length);
       lines[0] = `${indent}${prefix}${lines[0]}`;

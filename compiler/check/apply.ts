@@ -84,7 +84,8 @@ function applySequence(ev: Evaluator, layer: Extract<LayerValue, { kind: "sequen
 
 function sequenceNode(layer: Extract<LayerValue, { kind: "sequence" }>, nodes: LayerNode[], x: Typed, last: Typed): Applied {
   const params = nodes.reduce((sum, n) => sum + n.params, 0);
-  return { node: { kind: "sequence", layers: nodes, input: x.type, output: last.type, params, location: layer.location }, output: last.type };
+  const names = layer.names ? { names: layer.names } : {};
+  return { node: { kind: "sequence", layers: nodes, input: x.type, output: last.type, params, location: layer.location, ...names }, output: last.type };
 }
 
 /** A use of a part inside a layer: the part by name (its own node is its first application). */

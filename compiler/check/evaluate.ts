@@ -234,6 +234,8 @@ export class ExpressionEvaluator implements Evaluator {
     const [first, ...rest] = e.stages;
     const head = this.evaluate(first!);
     if (head.kind === "tensor") {
+      // Stage names belong to layers (spec/paths.md); a value's pipe is read by number.
+      for (const name of e.names ?? []) if (name) this.report(messages.stageNameOnValue, name.span, { name: name.text });
       let current: TensorValue = head;
       for (const stage of rest) {
         const layer = this.evaluateLayer(stage);
@@ -245,7 +247,24 @@ export class ExpressionEvaluator implements Evaluator {
     }
     const layers = [this.asLayer(head, first!.span), ...rest.map((s) => this.evaluateLayer(s))];
     if (layers.some((l) => l === null)) return ERROR;
-    return { kind: "layer", layer: { kind: "sequence", layers: layers as LayerValue[], location: this.loc(e.span) } };
+    const names = this.stageNames(e);
+    return { kind: "layer", layer: { kind: "sequence", layers: layers as LayerValue[], location: this.loc(e.span), ...(names ? { names } : {}) } };
+  }
+
+  /** A pipe's stage names (`dense(64) as proj`), each used once in the pipe (RC202); null when it has none. */
+  private stageNames(e: PipeExpr): (string | null)[] | null {
+    if (!e.names?.some((n) => n !== null)) return null;
+    const seen = new Map<string, Span>();
+    return e.names.map((n) => {
+      if (!n) return null;
+      const first = seen.get(n.text);
+      if (first) {
+        this.report(messages.duplicateDefinition, n.span, { name: n.text, scope: "pipe" }, { related: [{ source: this.module.source, span: first, message: "first defined here" }] });
+        return null;
+      }
+      seen.set(n.text, n.span);
+      return n.text;
+    });
   }
 
   /** `m.input`, `digits.train`. */

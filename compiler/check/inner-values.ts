@@ -32,12 +32,12 @@ export function innerValue(ev: Evaluator, v: TensorValue, e: MemberExpr): Value 
     const id = v.graph.add({ op: "inner", source: at.source.id, path: p, value, type, location: ev.loc(e.span) });
     return ev.tensor(type, id, `'${ev.module.source.slice(e.span)}'`);
   };
-  if (!("at" in found)) return add(withoutPositions(found.node.output), null, path);
+  if (!("at" in found)) return add(withoutPositions(found.node.output), null, found.segments);
   // Not a layer: a value the layer at the path so far names, a block's let or attention's weights.
   const reached = layerAtPath(root, at.base);
   const layer = "at" in reached ? null : throughSequential(reached.node);
   const named = layer ? namedValue(layer, name, contextLength(root, at.base, v.graph)) : null;
-  if (named) return add(named, name, at.base);
+  if (named && !("at" in reached)) return add(named, name, reached.segments);
   const where = ev.module.source.slice(e.target.span);
   ev.report(messages.noInnerValue, e.name.span, { value: `'${where}'`, name }, { notes: layer ? [describeInside(layer)] : [] });
   return ERROR;

@@ -45,6 +45,8 @@ export function bodyLayers(block: BlockNode): BodyLayer[] {
 export interface SubLayer {
   readonly segment: string;
   readonly node: LayerNode;
+  /** Its name in the pipe (`dense(64) as proj`), which a path may use instead of the number. */
+  readonly name?: string;
 }
 
 /**
@@ -58,7 +60,7 @@ export function subLayers(node: LayerNode): SubLayer[] | null {
   const n = throughSequential(node);
   switch (n.kind) {
     case "sequence":
-      return n.layers.map((l, i) => ({ segment: String(i), node: l }));
+      return n.layers.map((l, i) => ({ segment: String(i), node: l, ...(n.names?.[i] ? { name: n.names[i]! } : {}) }));
     case "builtin":
       return n.name === "repeat" ? n.children.map((c, i) => ({ segment: String(i), node: c })) : null;
     case "block":
@@ -89,20 +91,28 @@ export interface PathMiss {
   readonly known: readonly string[];
 }
 
-/** The layer a path of segments names below `root`, or where and why it does not. */
-export function layerAtPath(root: LayerNode, path: readonly string[]): { readonly node: LayerNode } | PathMiss {
+/**
+ * The layer a path names below `root` — each segment a number or a stage's
+ * name — with the path in numbers, as tensors are named; or where and why
+ * it names none.
+ */
+export function layerAtPath(root: LayerNode, path: readonly string[]): { readonly node: LayerNode; readonly segments: readonly string[] } | PathMiss {
   let node = root;
+  const segments: string[] = [];
   for (let i = 0; i < path.length; i++) {
     const below = subLayers(node) ?? [];
-    const next = below.find((l) => l.segment === path[i]);
-    if (!next) return { at: i, node, known: below.map((l) => l.segment) };
+    const next = below.find((l) => l.segment === path[i]) ?? below.find((l) => l.name === path[i]);
+    if (!next) return { at: i, node, known: below.map((l) => (l.name ? `${l.segment} (${l.name})` : l.segment)) };
+    segments.push(next.segment);
     node = next.node;
   }
-  return { node };
+  return { node, segments };
 }
 
 /** How messages describe the layers below a path: `has layers 0 to 3`, `has no layers inside`. */
 export function describeSegments(known: readonly string[]): string {
   if (known.length === 0) return "has no layers inside";
-  return known.length === 1 ? `has only layer ${known[0]}` : `has layers ${known[0]} to ${known[known.length - 1]}`;
+  if (known.length === 1) return `has only layer ${known[0]}`;
+  // Named stages are listed; plain numbers as a range.
+  return known.some((k) => k.includes("(")) ? `has layers ${known.join(", ")}` : `has layers ${known[0]} to ${known[known.length - 1]}`;
 }

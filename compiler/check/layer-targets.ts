@@ -24,12 +24,17 @@ export function resolveTarget(model: CheckedModel, target: LayerTarget): Resolve
     const where = [part.name, ...segments.slice(0, found.at)].join(".");
     return { miss: `'${where}' ${describeSegments(found.known)}` };
   }
-  const base = [part.name, ...fixed].join(".");
+  // Stage names become numbers: the paths are the prefixes of the tensors' names.
+  const base = [part.name, ...found.segments].join(".");
   if (!target.to) return { paths: [base] };
   // A range of the stages of the layer the path reaches first: `f.0..2` is f's stages 0, 1 and 2.
-  const known = (subLayers(found.node) ?? []).map((l) => l.segment);
-  const [from, to] = [Number(segments[segments.length - 1]), Number(target.to.text)];
-  const parent = fixed.length === 0 ? part.name : base;
+  const below = subLayers(found.node) ?? [];
+  const known = below.map((l) => l.segment);
+  const start = segments[segments.length - 1]!;
+  const first = below.find((l) => l.segment === start) ?? below.find((l) => l.name === start);
+  if (!first) return { miss: `'${base}' ${describeSegments(below.map((l) => (l.name ? `${l.segment} (${l.name})` : l.segment)))}` };
+  const [from, to] = [Number(first.segment), Number(target.to.text)];
+  const parent = base;
   if (!(from <= to)) return { miss: `the range ${from}..${to} runs backwards` };
   const range = Array.from({ length: to - from + 1 }, (_, i) => String(from + i));
   const missing = range.find((s) => !known.includes(s));

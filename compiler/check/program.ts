@@ -61,6 +61,8 @@ export interface BuiltinLayerNode extends LayerNodeBase {
 export interface SequenceNode extends LayerNodeBase {
   readonly kind: "sequence";
   readonly layers: readonly LayerNode[];
+  /** Each stage's name (`dense(64) as proj`, spec/paths.md), or null; absent when none has one. */
+  readonly names?: readonly (string | null)[];
 }
 
 /** A user or standard-library block instantiated with concrete arguments. */

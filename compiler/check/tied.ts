@@ -62,7 +62,7 @@ export function applyTied(ev: Evaluator, layer: Extract<LayerValue, { kind: "bui
       kind: "builtin",
       name: "tied",
       category: "layer",
-      args: { of: text, part: of.part, path: [...of.segments], layer: target.name },
+      args: { of: text, part: of.part, path: [...found.segments], layer: target.name },
       children: [],
       input: x.type,
       output,

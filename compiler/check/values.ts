@@ -49,7 +49,13 @@ export type LayerValue =
       readonly layerArgs: readonly LayerValue[];
       readonly location: Location;
     }
-  | { readonly kind: "sequence"; readonly layers: readonly LayerValue[]; readonly location: Location }
+  | {
+      readonly kind: "sequence";
+      readonly layers: readonly LayerValue[];
+      readonly location: Location;
+      /** Each stage's name (`dense(64) as proj`), or null; absent when none has one. */
+      readonly names?: readonly (string | null)[];
+    }
   | {
       readonly kind: "block";
       readonly block: BlockRef;

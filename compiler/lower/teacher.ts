@@ -6,8 +6,8 @@
  * owned by the teacher and never trained by gradient. Applying the teacher
  * runs the layers of the parts it names on those copies, in the teacher's
  * own mode. After every update of a training step, each copy of a learned
- * weight follows its student: `t ← m·t + (1 − m)·s`, with `s` the student's
- * value after the update; copies of running statistics are the teacher's own,
+ * weight the step trains follows its student: `t ← m·t + (1 − m)·s`, with `s`
+ * the student's value after the update; copies of running statistics are the teacher's own,
  * updated by its own forward pass in training mode, like any part's.
  *
  * **Invariant:** a teacher's tensors are exactly `t.` + the tensors of the
@@ -48,19 +48,18 @@ export function teacherTensor(student: ParamInfo, teacher: TeacherCtx): ParamInf
 }
 
 /**
- * The training step's updates of every teacher tensor that follows a
- * student: `m·t + (1 − m)·s'`, where `s'` is the student's new value when the
- * step updates it (`updated`), else its value. Teachers in `frozen` do not
- * move.
+ * The training step's updates of every teacher tensor whose student the
+ * step updates (`updated`: the students' new values s'): `m·t + (1 − m)·s'`.
+ * A copy of a student the step does not train (frozen, or not reached by
+ * its objective) stays as it is, so no update reads a frozen tensor; nor
+ * does a teacher in `frozen` move.
  */
 export function emaUpdates(b: IRBuilder, params: readonly ParamInfo[], updated: ReadonlyMap<string, Node>, frozen: (p: ParamInfo) => boolean): Map<string, Node> {
   const out = new Map<string, Node>();
-  const byName = new Map(params.map((p) => [p.name, p]));
   for (const p of params) {
     if (!p.follows || frozen(p)) continue;
-    const student = byName.get(p.follows.name);
-    if (!student) throw new Error(`internal: teacher tensor '${p.name}' follows '${p.follows.name}', which the model does not have`);
-    const s = updated.get(student.name) ?? b.param(student.name, student.shape, student.dtype);
+    const s = updated.get(p.follows.name);
+    if (!s) continue;
     const t = b.param(p.name, p.shape, p.dtype);
     const m = p.follows.momentum;
     out.set(p.name, b.add(b.mul(t, m), b.mul(s, 1 - m)));

@@ -128,3 +128,43 @@ describe("values inside applications and named outputs", () => {
     expectErrors(`block b() {\n  input x\n  output y = x\n}\n`, [{ code: "RC241", line: 3, column: 10 }]);
   });
 });
+
+describe("stage names ('as')", () => {
+  const src = (extra: string, steps = "") => `model M {
+  input image: f32[1, 28, 28]
+  input label: label(classes: 10)
+  encoder f = flatten -> dense(32) as hidden -> relu -> dense(8) as code -> relu
+  decoder g = tied(f.code) -> relu -> tied(f.hidden) -> sigmoid
+  head W = classifier(classes: 10)
+  loss rec = mse(g(f(image)), image -> flatten)
+  loss classify = cross_entropy(W(f(image)), label)
+  output W(f(image))
+${extra}}
+
+data digits {
+  image: f32[1, 28, 28]
+  label: label(classes: 10)
+}
+
+pipeline P {
+  pretrain M on digits.train { objective: rec }
+${steps}}
+`;
+
+  it("a path may use a stage's name instead of its number, in freeze, tied and values", () => {
+    const r = expectValid(src("  let codes = f(image).code\n", "  freeze f.hidden, f.code..4\n"));
+    const freeze = r.program.pipelines[0]!.steps[1]!;
+    expect(freeze.kind === "freeze" && freeze.parts).toEqual(["f.1", "f.3", "f.4"]);
+    const m = r.program.models[0]!;
+    expect(m.lets.find((l) => l.name === "codes")?.type.shape).toEqual([8]);
+    expect(m.parts.find((p) => p.name === "g")?.output?.shape).toEqual([784]);
+  });
+
+  it("an unknown name lists the stages with theirs (RC240); a name used twice in a pipe is RC202; names belong to layer pipes (RC242, RC121)", () => {
+    const [a] = expectErrors(src("", "  freeze f.nope\n"), [{ code: "RC240", line: 19, column: 10 }]);
+    expect(a!.message).toBe("'f.nope' names no layer: 'f' has layers 0, 1 (hidden), 2, 3 (code), 4");
+    expectErrors(`model M {\n  input x: f32[4]\n  encoder f = dense(4) as a -> relu as a\n  loss l = mse(f(x), x)\n}\n`, [{ code: "RC202", line: 3, column: 40 }]);
+    expectErrors(`model M {\n  input x: f32[4]\n  encoder f = dense(4)\n  let y = x -> f as a -> relu\n  loss l = mse(y, x)\n}\n`, [{ code: "RC242", line: 4, column: 21 }]);
+    expectErrors(`model M {\n  input x: f32[4]\n  encoder f = dense(4)\n  loss l = mse(f(x) + x as a, x)\n}\n`, [{ code: "RC121", line: 4, column: 28 }]);
+  });
+});

@@ -15,7 +15,7 @@ const S: A.Span = { start: 0, end: 0 };
 const plainNames = ["x", "y", "f", "dense", "relu", "m", "digits", "train", "_a1", "B2", "f32", "layer_norm", "a_rather_long_layer_name_that_makes_lines_wrap"];
 const keywordNames = ["input", "output", "model", "data", "on", "with", "test", "head", "mask", "loss", "import", "from", "let", "freeze"];
 
-const nameText = fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...plainNames) }, { weight: 1, arbitrary: fc.constantFrom(...keywordNames) });
+const nameText = fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...plainNames, "as") }, { weight: 1, arbitrary: fc.constantFrom(...keywordNames) });
 const name: fc.Arbitrary<A.Name> = nameText.map((text) => ({ kind: "Name", text, span: S }));
 /** A segment of a layer path: a name or a stage number (spec/paths.md). */
 const number: fc.Arbitrary<A.Name> = fc.integer({ min: 0, max: 30 }).map((n) => ({ kind: "Name", text: String(n), span: S }));
@@ -67,6 +67,13 @@ export const expr: fc.Arbitrary<A.Expr> = fc.letrec<{ e: A.Expr }>((tie) => {
       })),
       e.map((operand): A.Expr => ({ kind: "Unary", op: "-", operand, span: S })),
       fc.array(e, { minLength: 2, maxLength: 4 }).map((stages): A.Expr => ({ kind: "Pipe", stages, span: S })),
+      // Stages with names (`dense(64) as proj`); "as" itself is an ordinary name.
+      fc.array(fc.record({ stage: e, name: fc.option(name) }), { minLength: 2, maxLength: 4 }).map((st): A.Expr => ({
+        kind: "Pipe",
+        stages: st.map((x) => x.stage),
+        ...(st.some((x) => x.name) ? { names: st.map((x) => x.name) } : {}),
+        span: S,
+      })),
     ),
   };
 }).e;

@@ -223,6 +223,12 @@ describe("expressions", () => {
     expect(exprOf(`(a -> b) -> c`)).toEqual(pipe(pipe(id("a"), id("b")), id("c")));
   });
 
+  it("names pipe stages with 'as', which stays an ordinary name elsewhere (spec/paths.md)", () => {
+    expect(exprOf(`a as x -> b -> (c -> d) as tail`)).toEqual({ ...pipe(id("a"), id("b"), pipe(id("c"), id("d"))), names: [nm("x"), null, nm("tail")] });
+    expect(exprOf(`as -> as as as`)).toEqual({ ...pipe(id("as"), id("as")), names: [null, nm("as")] });
+    expect(exprOf(`f.0.1`)).toEqual({ kind: "Member", target: { kind: "Member", target: id("f"), name: nm("0") }, name: nm("1") });
+  });
+
   it("binds * / tighter than + - and associates left", () => {
     expect(exprOf(`a - b - c * d / e`)).toEqual(bin("-", bin("-", id("a"), id("b")), bin("/", bin("*", id("c"), id("d")), id("e"))));
     expect(exprOf(`a - (b - c)`)).toEqual(bin("-", id("a"), bin("-", id("b"), id("c"))));
