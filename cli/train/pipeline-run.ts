@@ -25,7 +25,7 @@ import { dataUserError, type DataSets } from "./data-sources.js";
 import { saveCheckpoint } from "./out-folder.js";
 import type { TrainOptions } from "./options.js";
 import { toCheckpointTensors } from "./params.js";
-import { pictureRows, type PictureRow } from "./pictures.js";
+import { outputPictureNames, outputPictureRows, pictureRows, type PictureRow } from "./pictures.js";
 import { writeResume } from "./resume.js";
 import { testPause } from "./test-pause.js";
 import { VERSION } from "../version.js";
@@ -42,6 +42,8 @@ export function planOf(program: CheckedProgram, pipeline: CheckedPipeline): Mode
 export interface Pictures {
   rows: PictureRow[] | null;
   file: string | null;
+  /** The named outputs' pictures of the last test step (`<step>-test-<name>.png`). */
+  outputs: { readonly rows: PictureRow[]; readonly file: string }[];
 }
 
 /** Everything a `repr train` run is given. */
@@ -72,7 +74,7 @@ function pretrainSeed(run: TrainRun): number {
 export async function runTraining(run: TrainRun): Promise<RunOutcome> {
   const { options } = run;
   const resumeFile = join(options.out, "resume.safetensors");
-  const pictures: Pictures = { rows: null, file: null };
+  const pictures: Pictures = { rows: null, file: null, outputs: [] };
   const info = (step: number, phase: string) => ({ version: VERSION, model: run.plan.model, step, phase, seed: pretrainSeed(run) });
   let progress = null as Progress | null;
   let seen = 0;
@@ -114,6 +116,14 @@ export async function runTraining(run: TrainRun): Promise<RunOutcome> {
         if (end.record.kind === "test" && end.pictures !== null && end.record.pictures !== undefined) {
           pictures.rows = pictureRows(end.pictures, end.record.pictures);
           pictures.file = picturesFile(end.record);
+        }
+        if (end.record.kind === "test" && end.pictures !== null) {
+          const step = end.record.step;
+          const drawn = outputPictureNames(end.pictures).flatMap((name) => {
+            const rows = outputPictureRows(end.pictures!, name);
+            return rows ? [{ rows, file: `${step}-test-${name}.png` }] : [];
+          });
+          if (drawn.length > 0) pictures.outputs = drawn;
         }
         await run.onReport(end.history, pictures);
         // Reported (metrics.json has it) and then refused: a test that measured NaN did not pass.

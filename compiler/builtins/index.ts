@@ -11,13 +11,17 @@ import { masks } from "./masks.js";
 import { objectives } from "./objectives.js";
 import { metrics, optimizers, schedules } from "./optimizers.js";
 import { sequenceLayers } from "./sequence-layers.js";
+import { teacherBuiltins } from "./teacher.js";
+import { tiedLayers } from "./tied.js";
 import type { Builtin, BuiltinCategory, DataTypeDef } from "./spec.js";
 
 const all: readonly Builtin[] = [
   ...featureLayers,
   ...sequenceLayers,
+  ...tiedLayers,
   ...bottlenecks,
   ...valueFunctions,
+  ...teacherBuiltins,
   ...objectives,
   ...masks,
   ...augments,

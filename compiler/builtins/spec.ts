@@ -35,6 +35,8 @@ export type ParamType =
   | { readonly kind: "mask" }
   /** A model part, by name. */
   | { readonly kind: "part" }
+  /** A part or a layer inside one, by its path: `e`, `f.2` (spec/paths.md). */
+  | { readonly kind: "path" }
   /** Anything (a block parameter whose declared type was not understood; already reported). */
   | { readonly kind: "any" };
 
@@ -84,6 +86,13 @@ export interface PartArg {
   readonly args: Readonly<Record<string, Bound>>;
 }
 
+/** A layer of a part by path (`f.2`): the part and the segments after it. */
+export interface PathArg {
+  readonly kind: "path";
+  readonly part: string;
+  readonly segments: readonly string[];
+}
+
 /** A layer argument; opaque to rules (the checker applies it). */
 export interface LayerArg {
   readonly kind: "layer";
@@ -99,6 +108,7 @@ export type Bound =
   | TensorArg
   | MaskArg
   | PartArg
+  | PathArg
   | LayerArg
   | null;
 
@@ -147,6 +157,10 @@ export interface LayerDef extends BuiltinBase {
   readonly rowwise?: boolean;
   /** Applies its `layer` argument `n` times in sequence; the checker does the applying. */
   readonly repeats?: boolean;
+  /** A momentum teacher (`ema`): follows the parts of its `of` argument; the checker applies it (spec/teachers.md). */
+  readonly follows?: boolean;
+  /** Uses the transpose of another layer's weight (`tied`); the checker resolves it (spec/paths.md). */
+  readonly ties?: boolean;
   /** Regularizer a bottleneck adds to every loss that trains through it. */
   readonly regularizer?: (args: BoundArgs) => string | null;
   shape(input: TensorType, args: BoundArgs): TensorType | ShapeFailure;
@@ -265,6 +279,8 @@ export function describeParamType(t: ParamType): string {
       return "a mask";
     case "part":
       return "a model part";
+    case "path":
+      return "a part or a layer inside one, such as f or f.2";
     case "any":
       return "a value";
   }

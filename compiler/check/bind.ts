@@ -147,6 +147,7 @@ export function evaluateArg(ev: Evaluator, callee: string, param: ParamSpec, e: 
     const tensor = ev.evaluateTensor(e);
     return tensor ?? ERROR;
   }
+  if (t.kind === "path") return evaluatePath(ev, callee, param.name, e);
   const v = ev.evaluate(e);
   return checkValue(ev, callee, param.name, t, v, e.span);
 }
@@ -195,9 +196,25 @@ export function checkValue(ev: Evaluator, callee: string, name: string, t: Param
       return v.kind === "mask" ? v : wrong();
     case "part":
       return v.kind === "layer" && v.layer.kind === "part" ? v : wrong();
+    case "path":
+      return v.kind === "path" ? v : v.kind === "layer" && v.layer.kind === "part" ? { kind: "path", part: v.layer.part, segments: [] } : wrong();
     case "layer":
       return v.kind === "layer" ? v : wrong();
     case "value":
       return v.kind === "tensor" ? v : wrong();
   }
+}
+
+/** `f`, `f.2`, `f.2.1`: a part and a path inside it, written as member accesses (spec/paths.md). */
+function evaluatePath(ev: Evaluator, callee: string, name: string, e: Expr): Value {
+  const segments: string[] = [];
+  let root: Expr = e;
+  while (root.kind === "Member") {
+    segments.unshift(root.name.text);
+    root = root.target;
+  }
+  if (segments.length === 0) return checkValue(ev, callee, name, { kind: "path" }, ev.evaluate(e), e.span);
+  const v = root.kind === "Ident" ? ev.evaluate(root) : ev.evaluate(e);
+  if (v.kind === "layer" && v.layer.kind === "part") return { kind: "path", part: v.layer.part, segments };
+  return checkValue(ev, callee, name, { kind: "path" }, v, e.span);
 }

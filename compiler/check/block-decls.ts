@@ -58,6 +58,10 @@ function checkForm(env: CheckEnv, block: BlockRef): void {
     env.report(messages.blockWithoutOutput, { source, span: decl.name.span }, { name });
   }
   if (outputs.length > 1) env.report(messages.outputCount, { source, span: outputs[1]!.span }, { construct: `block '${name}'` });
+  // A block has one result; its other values are read by path from outside (spec/paths.md).
+  for (const o of outputs) {
+    if (o.name) env.report(messages.namedBlockOutput, { source, span: o.name.span }, { name: o.name.text, block: name }, { help: [`write 'let ${o.name.text} = ...': a block's lets are read from outside as f(x).<stage>.${o.name.text}`] });
+  }
   if (outputs.length > 0 && inputs.length === 0) {
     env.report(messages.blockBody, { source, span: outputs[0]!.span }, { name });
   }

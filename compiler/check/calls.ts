@@ -94,6 +94,10 @@ function callBuiltin(ev: Evaluator, def: Builtin, call: CallExpr): Value {
     ev.report(messages.wrongPlace, call.callee.span, { category: categoryNoun[def.category], name: def.name, where: place.where });
     return ERROR;
   }
+  if ((def.category === "layer" || def.category === "bottleneck") && def.follows && !ev.allow.has("teacher")) {
+    ev.report(messages.wrongPlace, call.callee.span, { category: "layer", name: def.name, where: "as the whole value of a part: 'part t = ema(f, momentum: 0.99)'" });
+    return ERROR;
+  }
   switch (def.category) {
     case "layer":
     case "bottleneck": {
@@ -161,6 +165,8 @@ export function toBound(params: readonly ParamSpec[], bound: BoundValues): { arg
         }
         layers.push(v.layer);
         return { kind: "layer", id: layers.length - 1 };
+      case "path":
+        return { kind: "path", part: v.part.decl.name.text, segments: v.segments };
       default:
         return null;
     }

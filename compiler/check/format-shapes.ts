@@ -49,6 +49,7 @@ function formatModel(model: CheckedModel): string {
     rows.push([`${part.role} ${part.name}`, shapes, `${count(part.params)} params`, firstLine(part.doc)]);
   }
   for (const l of model.lets) rows.push([`let ${l.name}`, formatType(l.type), ""]);
+  for (const o of model.outputs) rows.push([`output ${o.name}`, formatType(o.type), ""]);
   for (const loss of model.losses) {
     const on = loss.on !== null ? ` on ${describeOn(model, loss.on)}` : "";
     const reg = loss.regularizers.length > 0 ? ` + ${loss.regularizers.join(" + ")}` : "";

@@ -9,6 +9,7 @@
 import type { PlanDataRef, PlanInput, PlanMetric, PlanPipeline, PlanStep, PlanTensors } from "../../runtime/api/plan.js";
 import { planKernelGraph } from "../../runtime/kernel/plan.js";
 import { labelField } from "../check/data.js";
+import { ancestors } from "../check/graph.js";
 import type { CheckedModel, CheckedPipeline, CheckedProgram, DataRef, LayerNode } from "../check/program.js";
 import { modelParams } from "../lower/declare.js";
 import { initGraph } from "../lower/init.js";
@@ -83,7 +84,10 @@ export function planPipeline(program: CheckedProgram, model: CheckedModel, pipel
         const lowering = stepLowering(program, pipeline.name, index);
         const settings = step.settings;
         const needs = evalNeeds(settings.metrics);
-        const options = { ...lowering.options, features: needs.features, objectiveValues: needs.objectiveValues, pictures: true };
+        // Named outputs the split can feed come along as pictures (`picture/@<name>`), which repr train draws.
+        const fields = new Set(program.data.find((d) => d.name === step.data.data)?.fields.map((f) => f.name) ?? []);
+        const outputs = model.outputs.filter((o) => modelInputsOf(model, o.node).every((i) => fields.has(i))).map((o) => o.name);
+        const options = { ...lowering.options, features: needs.features, objectiveValues: needs.objectiveValues, pictures: true, outputs };
         const lowered = lowerModel(program, model.name, options);
         const inputs: PlanInput[] = lowered.inputs
           .filter((i) => i.kind === "data")
@@ -110,4 +114,12 @@ export function planPipeline(program: CheckedProgram, model: CheckedModel, pipel
   const replaced = replacedBy(pipeline, pipeline.steps.length);
   const after = replaced.size === 0 ? null : { ...tensorsOf(model, replaced), functions: planFunctions(model, replaced) };
   return { name: pipeline.name, doc: pipeline.doc, steps, start: tensorsOf(model, new Map()), after };
+}
+
+/** The model inputs a node of the model graph reads. */
+function modelInputsOf(model: CheckedModel, id: number): string[] {
+  return [...ancestors({ node: (i) => model.graph.nodes[i]! }, id)].flatMap((i) => {
+    const n = model.graph.nodes[i]!;
+    return n.op === "input" ? [n.name] : [];
+  });
 }

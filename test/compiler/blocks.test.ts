@@ -71,6 +71,18 @@ describe("blocks", () => {
     expect(r.diagnostics.map((d) => d.code)).toEqual(["RC401"]);
   });
 
+  it("a block passed to itself as an argument is not recursion (issue 15, item 10)", () => {
+    const wrap = "block wrap(inner: layer) {\n  input x\n  output x + (x -> inner)\n}\n";
+    expectValid(`${wrap}model T {\n  input x: f32[4]\n  part p = wrap(wrap(wrap(relu))) -> dense(4)\n  output p(x)\n}`);
+    const level =
+      "block level(dim: int, inner: layer) {\n  input x\n  let up = x -> conv2d(filters: dim, stride: 2) -> relu -> inner -> conv_transpose2d(filters: dim, stride: 2)\n  output concat(x, up, axis: 0)\n}\n";
+    const r = expectValid(`${level}model U {\n  input image: f32[1, 8, 8]\n  part u = level(2, level(3, relu))\n  output u(image)\n}`);
+    // The outer level concatenates the input's channel with its 2 filters; the inner, inside it, 2 + 3.
+    expect(r.program.models[0]!.parts[0]!.output?.shape).toEqual([3, 8, 8]);
+    // Real recursion through an argument's default is still found at the declaration.
+    expectErrors(`block w(inner: layer = w) {\n  inner\n}\nmodel T {\n  input x: f32[4]\n  output x -> w(relu)\n}`, [{ code: "RC212", line: 1, column: 24 }]);
+  });
+
   it("a recursive block is reported once, at the use that closes the cycle, with the cycle in a note", () => {
     const src = "block a(n: int) {\n  dense(n) -> b(n)\n}\nblock b(n: int) {\n  input x\n  output x -> a(n)\n}\nmodel T {\n  input x: f32[4]\n  part p = b(4)\n  output p(x)\n}";
     const [d] = expectErrors(src, [{ code: "RC212", line: 6, column: 15 }]);

@@ -68,6 +68,7 @@ const ENCODED: Record<string, readonly number[]> = {
   SkipGram: [100],
   TinyGPT: [63, 128],
   Classifier: [128],
+  BYOL: [128],
 };
 
 function expectSignature(f: PlanFunction): void {

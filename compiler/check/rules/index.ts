@@ -10,9 +10,11 @@ import { modelHasInput } from "./model-has-input.js";
 import { oneBottleneck } from "./one-bottleneck.js";
 import { oneOutput } from "./one-output.js";
 import { pipelineStartsWithPretrain } from "./pipeline-starts-with-pretrain.js";
+import { replaceKeepsStudents } from "./replace-keeps-students.js";
 import { replaceTargetsHead } from "./replace-targets-head.js";
 import type { ModelFacts, Rule, StepFacts } from "./rule.js";
 import { stepData } from "./step-data.js";
+import { stepLayerPaths } from "./step-layer-paths.js";
 import { stepPartsExist } from "./step-parts-exist.js";
 import { stepSettings } from "./step-settings.js";
 import { unusedParts } from "./unused-parts.js";
@@ -28,7 +30,9 @@ export const rules: readonly Rule[] = [
   unusedParts,
   pipelineStartsWithPretrain,
   stepPartsExist,
+  stepLayerPaths,
   replaceTargetsHead,
+  replaceKeepsStudents,
   stepData,
   stepSettings,
 ];

@@ -53,4 +53,5 @@ export const pipelineMessages = {
     severity: "warning",
     text: "model '{model}' needs about {total} for {use}, more than half the memory limit of {limit} ({origin})",
   },
+  replaceFollowed: { code: "RC550", severity: "error", text: "head '{name}' cannot be replaced: the momentum teacher '{teacher}' follows it" },
 } satisfies Record<string, MessageTemplate>;
