@@ -8,6 +8,7 @@ import { dataTypes, elementTypes } from "./data-types.js";
 import { valueFunctions } from "./functions.js";
 import { featureLayers } from "./layers.js";
 import { masks } from "./masks.js";
+import { mathLayers, reductions } from "./math.js";
 import { objectives } from "./objectives.js";
 import { metrics, optimizers, schedules } from "./optimizers.js";
 import { sequenceLayers } from "./sequence-layers.js";
@@ -16,8 +17,10 @@ import type { Builtin, BuiltinCategory, DataTypeDef } from "./spec.js";
 const all: readonly Builtin[] = [
   ...featureLayers,
   ...sequenceLayers,
+  ...mathLayers,
   ...bottlenecks,
   ...valueFunctions,
+  ...reductions,
   ...objectives,
   ...masks,
   ...augments,

@@ -35,6 +35,8 @@ export type ParamType =
   | { readonly kind: "mask" }
   /** A model part, by name. */
   | { readonly kind: "part" }
+  /** Axes of a value: an int (negative from the end), the bare name `batch`, or a list of those. */
+  | { readonly kind: "axes" }
   /** Anything (a block parameter whose declared type was not understood; already reported). */
   | { readonly kind: "any" };
 
@@ -265,6 +267,8 @@ export function describeParamType(t: ParamType): string {
       return "a mask";
     case "part":
       return "a model part";
+    case "axes":
+      return "an axis (an int or 'batch') or a list of axes";
     case "any":
       return "a value";
   }

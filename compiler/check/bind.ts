@@ -36,7 +36,17 @@ export function bindArgs(
   params: readonly ParamSpec[],
   args: readonly ArgSyntax[],
   callSpan: Span,
-  options: { unknownMessage?: "setting"; step?: string } = {},
+  options: {
+    unknownMessage?: "setting";
+    step?: string;
+    /**
+     * A layer's configuration (`dense(64)`): a value given as a positional
+     * argument is a value to apply the layer to, and the fix is the `->` form (RC350).
+     */
+    layer?: boolean;
+    /** The first positional argument, already evaluated by the caller (`first` is `args[0]`). */
+    first?: Value;
+  } = {},
 ): BoundValues {
   const values = new Map<string, Value>();
   const spans = new Map<string, Span>();
@@ -48,8 +58,12 @@ export function bindArgs(
   const variadicItems: Value[] = [];
   // Parameters an unknown argument's name suggests: its misspelling is the one problem to report.
   const suggested = new Set<string>();
-  // Extra positional arguments are one mistake: reported once, over all of them.
-  let extraReported = false;
+  // Extra positional arguments are one mistake: reported once, over all of them, after the others.
+  const extra: ArgSyntax[] = [];
+  // Parameters given positionally and by name (reported at the positional argument).
+  const duplicates = new Set<string>();
+  // A value given among the settings (RC350) may be the missing argument, so a missing one is not reported too.
+  let valueReported = false;
 
   for (const arg of args) {
     if (arg.name === null) {
@@ -66,20 +80,30 @@ export function bindArgs(
         spans.set(param.name, spans.get(param.name) ?? arg.span);
         continue;
       }
+      // `dense(64, h)`: a value where a layer takes its configuration is a value to apply it to.
+      // Arguments past the last parameter of a layer are evaluated too, to tell a value (or an unknown name) apart.
+      const evaluate = options.layer && (!param || couldBeValue(ev, arg.value, param));
+      const early = evaluate ? (arg === args[0] && options.first ? options.first : ev.evaluate(arg.value)) : undefined;
+      if (early?.kind === "tensor" && (!param || !takesValue(param.type))) {
+        if (!valueReported) reportValueArgument(ev, callee, params, args, arg);
+        valueReported = true;
+        ok = false;
+        if (param) positional++;
+        continue;
+      }
       if (!param) {
-        if (!extraReported) {
-          // The underline runs to the last positional argument before a named one (those after it are RC304).
-          const from = args.indexOf(arg);
-          const named = args.findIndex((a, i) => i > from && a.name !== null);
-          const last = args[(named < 0 ? args.length : named) - 1]!;
-          ev.report(messages.tooManyArguments, { start: arg.span.start, end: last.span.end }, { callee, max: positionalParams.length, actual: args.filter((a) => a.name === null).length });
-          extraReported = true;
-        }
+        if (early?.kind !== "error") extra.push(arg);
         ok = false;
         continue;
       }
       positional++;
-      const v = evaluateArg(ev, callee, param, arg.value);
+      // Given by name as well (`softmax(2.5, axis: 0)`): one mistake, reported once, at the named one.
+      if (args.some((a) => a.name?.text === param.name)) {
+        duplicates.add(param.name);
+        continue;
+      }
+      const first = arg === args[0] ? options.first : undefined;
+      const v = evaluateArg(ev, callee, param, arg.value, early ?? first);
       if (v.kind === "error") ok = false;
       values.set(param.name, v);
       spans.set(param.name, arg.value.span);
@@ -99,7 +123,11 @@ export function bindArgs(
       ok = false;
       continue;
     }
-    if (values.has(name)) {
+    if (duplicates.has(name)) {
+      ev.report(messages.duplicateArgument, arg.name.span, { callee, name });
+      duplicates.delete(name);
+      ok = false;
+    } else if (values.has(name)) {
       ev.report(messages.duplicateArgument, arg.name.span, { callee, name });
       ok = false;
       continue;
@@ -110,13 +138,20 @@ export function bindArgs(
     spans.set(name, arg.value.span);
   }
   if (variadic) values.set(variadic.name, { kind: "list", items: variadicItems });
+  if (extra.length > 0 && !valueReported) {
+    // The underline runs to the last positional argument before a named one (those after it are RC304).
+    const from = args.indexOf(extra[0]!);
+    const named = args.findIndex((a, i) => i > from && a.name !== null);
+    const last = args[(named < 0 ? args.length : named) - 1]!;
+    ev.report(messages.tooManyArguments, { start: extra[0]!.span.start, end: last.span.end }, { callee, max: positionalParams.length, actual: args.filter((a) => a.name === null).length });
+  }
 
   const missing: ParamSpec[] = [];
   for (const p of params) {
     if (p.default !== undefined || p.optional) continue;
     if (p.variadic ? variadicItems.length > 0 : values.has(p.name)) continue;
     ok = false;
-    if (!suggested.has(p.name)) missing.push(p);
+    if (!suggested.has(p.name) && !valueReported) missing.push(p);
   }
   // Arguments left out of one call are one mistake: one error names them all.
   if (missing.length === 1) ev.report(messages.missingArgument, callSpan, { callee, name: missing[0]!.name, expected: describeParamType(missing[0]!.type) });
@@ -127,9 +162,62 @@ export function bindArgs(
   return { values, spans, ok };
 }
 
-/** Evaluates one argument against its parameter's type; reports and returns ERROR on a mismatch. */
-export function evaluateArg(ev: Evaluator, callee: string, param: ParamSpec, e: Expr): Value {
+/** True when a parameter takes a value (a tensor), so a value given to it is an argument, not a value to apply to. */
+export function takesValue(t: ParamType): boolean {
+  return t.kind === "value" || t.kind === "any";
+}
+
+/**
+ * Whether an argument could evaluate to a value: anything but a literal, and
+ * a name only when it is bound (a bare enum value or an unknown name is left
+ * to the parameter's own check, which reports it).
+ */
+export function couldBeValue(ev: Evaluator, e: Expr, param: ParamSpec | undefined): boolean {
+  switch (e.kind) {
+    case "Number":
+    case "String":
+    case "Bool":
+    case "List":
+    case "Map":
+    case "ErrorExpr":
+      return false;
+    case "Ident":
+      if (param?.type.kind === "enum" && param.type.values.includes(e.name)) return false;
+      if (param?.type.kind === "axes" && e.name === "batch") return false;
+      return ev.scope.lookup(e.name) !== undefined;
+    default:
+      return param?.type.kind !== "axes";
+  }
+}
+
+/** RC350: a value among a layer's configuration, with the `->` form that applies the layer to it. */
+function reportValueArgument(ev: Evaluator, callee: string, params: readonly ParamSpec[], args: readonly ArgSyntax[], value: ArgSyntax): void {
+  const text = (span: Span): string => ev.module.source.slice(span);
+  // The fix keeps the other arguments the layer can take: named ones, and positional ones up to its last positional parameter.
+  const room = params.filter((p) => !p.namedOnly).length;
+  const rest = args.filter((a, i) => a !== value && (a.name !== null || args.slice(0, i + 1).filter((b) => b.name === null).length <= room)).map((a) => text(a.span));
+  const name = callee.replace(/^block '(.*)'$/, "$1");
+  const fix = `${text(value.value.span)} -> ${name}${rest.length > 0 ? `(${rest.join(", ")})` : ""}`;
+  // A block's further inputs are values too, but they are given by name.
+  const inputs = params.filter((p) => p.namedOnly && takesValue(p.type)).map((p) => `${p.name}: ...`);
+  const notes = inputs.length > 0 ? [`${callee} takes its further inputs by name: ${name}(${inputs.join(", ")})`] : [];
+  ev.report(messages.valueAsArgument, value.span, { callee, value: text(value.value.span), fix }, { notes });
+}
+
+/**
+ * Evaluates one argument against its parameter's type; reports and returns
+ * ERROR on a mismatch. `pre` is the argument already evaluated, when it was.
+ */
+export function evaluateArg(ev: Evaluator, callee: string, param: ParamSpec, e: Expr, pre?: Value): Value {
   const t = param.type;
+  if (pre !== undefined) {
+    if (t.kind === "layer") {
+      const layer = ev.asLayer(pre, e.span);
+      return layer ? { kind: "layer", layer } : ERROR;
+    }
+    if (t.kind === "value") return ev.asTensor(pre, e.span) ?? ERROR;
+    return checkValue(ev, callee, param.name, t, pre, e.span);
+  }
   if (t.kind === "enum" && e.kind === "Ident") {
     if (t.values.includes(e.name)) return { kind: "symbol", name: e.name };
     if (!ev.scope.lookup(e.name)) {
@@ -138,6 +226,12 @@ export function evaluateArg(ev: Evaluator, callee: string, param: ParamSpec, e: 
       });
       return ERROR;
     }
+  }
+  // Decision (spec): `batch` names the batch axis wherever axes are given, as a bare enum value does.
+  if (t.kind === "axes") {
+    const axis = (x: Expr): Value => (x.kind === "Ident" && x.name === "batch" ? { kind: "symbol", name: "batch" } : ev.evaluate(x));
+    const v = e.kind === "List" ? { kind: "list" as const, items: e.items.map(axis) } : axis(e);
+    return checkValue(ev, callee, param.name, t, v, e.span);
   }
   if (t.kind === "layer") {
     const layer = ev.evaluateLayer(e);
@@ -199,5 +293,10 @@ export function checkValue(ev: Evaluator, callee: string, name: string, t: Param
       return v.kind === "layer" ? v : wrong();
     case "value":
       return v.kind === "tensor" ? v : wrong();
+    case "axes": {
+      const axis = (item: Value): boolean => (item.kind === "number" && item.int) || (item.kind === "symbol" && item.name === "batch");
+      if (v.kind === "list") return v.items.length > 0 && v.items.every(axis) ? v : v.items.some((i) => i.kind === "error") ? ERROR : wrong();
+      return axis(v) ? v : wrong();
+    }
   }
 }

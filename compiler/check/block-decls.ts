@@ -196,6 +196,10 @@ function visitIdents(e: Expr, visit: (id: Ident, call: CallExpr | null, enumSlot
           if (!arg.name && !param?.variadic) index++;
           if (param?.type.kind === "enum" && arg.value.kind === "Ident" && callee?.kind === "builtin") {
             visit(arg.value, null, { callee: callee.def.name, param: param.name, values: param.type.values });
+          } else if (param?.type.kind === "axes") {
+            // `batch` names the batch axis, alone or in a list.
+            const items = arg.value.kind === "List" ? arg.value.items : [arg.value];
+            items.filter((i) => i.kind !== "Ident" || i.name !== "batch").forEach(walk);
           } else walk(arg.value);
         }
         return;

@@ -342,7 +342,10 @@ export class ExpressionEvaluator implements Evaluator {
       const lo = operand(left);
       const ro = operand(right);
       if (lo !== null && ro !== null) {
-        if (l && r && (!sameShape(l.type.shape, r.type.shape) || l.type.batched !== r.type.batched)) {
+        // Decision (spec): a statistic of the batch (unbatched) meets every example of a batched value of its shape,
+        // and one number for the whole batch (`mean(x)`) goes with any value, as a number does.
+        const number = (t: TensorType): boolean => !t.batched && t.shape.length === 0;
+        if (l && r && !sameShape(l.type.shape, r.type.shape) && !number(l.type) && !number(r.type)) {
           const op = { "+": "add", "-": "subtract", "*": "multiply", "/": "divide" }[e.op];
           const then = l.type.batched === r.type.batched ? conversion(l.type.shape, r.type.shape) : null;
           this.report(messages.operandShapes, e.span, { op, left: formatShape(l.type), right: formatShape(r.type) }, {
@@ -350,7 +353,7 @@ export class ExpressionEvaluator implements Evaluator {
           });
           return ERROR;
         }
-        const base = (l ?? r)!;
+        const base = l && r && (number(l.type) || (!l.type.batched && !number(r.type))) ? r : (l ?? r)!;
         const keepsPositions = !l || !r || l.type.positions === r.type.positions;
         const type: TensorType = keepsPositions ? base.type : { dtype: "f32", shape: base.type.shape, batched: base.type.batched };
         const id = this.graph.add({ op: "binary", operator: e.op, left: lo, right: ro, type, location: this.loc(e.span) });

@@ -7,6 +7,7 @@
 import type { Node } from "../../runtime/ir/node.js";
 import type { ApplyNode, CallNode, Graph, GraphNode, InputNode, MaskNode, NodeId, ViewsNode } from "../check/program.js";
 import { LowerError, val, type LoweredMask, type Session, type Val, type ValueScope } from "./context.js";
+import { reduce, reductionAxes } from "./math.js";
 import { concatValues, similarity } from "./movement.js";
 import { nodeArg } from "./rule.js";
 
@@ -95,6 +96,13 @@ export class GraphLowerer implements ValueScope {
       }
       case "similarity":
         return val(similarity(b, arg("a"), arg("b"), String(n.args["metric"] ?? "dot")));
+      case "mean":
+      case "sum":
+      case "var": {
+        const id = nodeArg(n, "x")!;
+        const x = this.value(id).x;
+        return val(reduce(b, n.name, x, reductionAxes(x, this.node(id).type, n.args["axis"])));
+      }
     }
     throw new LowerError(`the function '${n.name}' cannot be lowered yet`);
   }

@@ -82,6 +82,15 @@ export class ModelLowerer implements ModelScope {
   }
 
   private applyNode(n: ApplyNode, x: Val, scope: ValueScope, world: World): Val {
+    // A layer sees examples: a statistic of the batch goes through it as a batch of one.
+    if (!this.model.graph.nodes[n.input]!.type.batched) {
+      const y = this.applyLayerNode(n, { x: this.s.b.unsqueeze(x.x, 0), pos: null }, scope, world).x;
+      return { x: n.type.batched ? y : this.s.b.squeeze(y, 0), pos: null };
+    }
+    return this.applyLayerNode(n, x, scope, world);
+  }
+
+  private applyLayerNode(n: ApplyNode, x: Val, scope: ValueScope, world: World): Val {
     if (n.part !== null) return this.applyPart(n.part, x, this.applicationIndex(n.id), world, scope);
     // A parameter-free layer written in a value (`x -> dropout(0.1)`): named by its node for streams.
     const ctx: LayerCtx = { s: this.s, owner: null, path: [`#${n.id}`], mode: this.settings.mode, tag: "", world, scope, model: this };

@@ -28,4 +28,6 @@ export const typeMessages = {
   intTooLarge: { code: "RC324", severity: "error", text: "'{expr}' is {value}, beyond the ints repr computes exactly (up to 2^53 - 1 = 9,007,199,254,740,991)" },
   notFinite: { code: "RC325", severity: "error", text: "'{expr}' is {value}, not a finite number" },
   sizeTooLarge: { code: "RC326", severity: "error", text: "{what} is {value}, larger than the largest size repr allows, 2,147,483,647 (2^31 - 1)" },
+  valueAsArgument: { code: "RC350", severity: "error", text: "{callee} is given the value '{value}' as an argument; a layer is applied to one value, written first or piped: write '{fix}'" },
+  clampBounds: { code: "RC351", severity: "error", text: "clamp {problem}" },
 } satisfies Record<string, MessageTemplate>;
