@@ -192,8 +192,6 @@ export interface AugmentDef extends BuiltinBase {
 /** Optimizers, learning-rate schedules and metrics: named settings of pipeline steps. */
 export interface SettingDef extends BuiltinBase {
   readonly category: "optimizer" | "schedule" | "metric";
-  /** What a metric needs from the model and data. */
-  readonly needs?: "labels" | "reconstruction";
 }
 
 /** A data type used after `input name:` or in a data field: `label(classes: 10)`. */

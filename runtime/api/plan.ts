@@ -20,9 +20,11 @@ import type { KernelGraph } from "../kernel/graph.js";
  * The version of the plan format; the runtime refuses any other. 2: training
  * steps name the feeds they need besides data, `step` and `seed` (`noise`,
  * `updatesInput`). 3: graphs are symbolic in the batch size (`BatchGraph`),
- * and plans carry their pipelines (`pipelines`, `data`).
+ * and plans carry their pipelines (`pipelines`, `data`). 4: a test step's
+ * metrics name what they compare the prediction with (`PlanMetric.target`,
+ * graph outputs `target/<name>`) instead of reading the losses' objectives.
  */
-export const PLAN_FORMAT = 3;
+export const PLAN_FORMAT = 4;
 
 /** A tensor one example carries: its element type and per-example shape. */
 export interface ExampleType {
@@ -132,13 +134,23 @@ export interface PlanDataRef {
   readonly perClass: number | null;
 }
 
-/** A metric a test step reports (spec/pipelines.md, "Metrics"): `accuracy`, `top_k`, `nearest_neighbors`, `mse`. */
+/**
+ * A metric a test step reports (spec/pipelines.md, "Metrics"): `accuracy`,
+ * `top_k`, `perplexity` (the prediction's scores against class ids), `mse`,
+ * `mae`, `psnr` (its values against values), `nearest_neighbors`.
+ */
 export interface PlanMetric {
   readonly name: string;
-  /** Its arguments (`k`), as written. */
+  /** Its arguments (`k`, `max`, `target`), as written. */
   readonly args: Readonly<Record<string, number | string | boolean>>;
   /** How reports name it: `accuracy`, `top_k(k: 3)`. */
   readonly label: string;
+  /**
+   * What the prediction is compared with: the name of the evaluation graph's
+   * output holding it (`target/image`), or null for the step's label field
+   * (and for `nearest_neighbors`, which compares no prediction).
+   */
+  readonly target: string | null;
 }
 
 /** A model's tensors at some point of a pipeline, and their initialization. */
@@ -186,7 +198,7 @@ export type PlanStep =
        * The evaluation graph, symbolic in the batch size, reading `seed` and
        * `step` (the batch number) when it draws masks: outputs `loss/<name>`
        * per loss, and what the metrics need: `prediction`, `features`,
-       * `objective/<loss>/mse`, and `picture/<loss>/pred|target|on`.
+       * `target/<name>` for the metrics' targets, and `picture/<loss>/pred|target|on`.
        */
       readonly graph: BatchGraph;
       readonly metrics: readonly PlanMetric[];

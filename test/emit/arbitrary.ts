@@ -181,7 +181,7 @@ const step: fc.Arbitrary<PlanStep> = fc.oneof(
     batch: fc.integer({ min: 1, max: 64 }),
     inputs: fc.uniqueArray(input, { maxLength: 3, selector: (i) => i.name }),
     graph: batchGraph,
-    metrics: fc.array(fc.record({ name: nastyString, args: fc.record({ k: fc.oneof(fc.nat(), nastyString, fc.boolean()) }, { requiredKeys: [] }), label: nastyString }), { maxLength: 2 }),
+    metrics: fc.array(fc.record({ name: nastyString, args: fc.record({ k: fc.oneof(fc.nat(), nastyString, fc.boolean()) }, { requiredKeys: [] }), label: nastyString, target: fc.option(nastyString, { nil: null }) }), { maxLength: 2 }),
     label: fc.option(nastyName, { nil: null }),
     reference: fc.option(dataRef, { nil: null }),
     noise: fc.array(noise, { maxLength: 1 }),
