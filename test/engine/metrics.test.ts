@@ -8,6 +8,7 @@
 import { describe, expect, it } from "vitest";
 import { buildModelPlan } from "../../compiler/plan/index.js";
 import { Pipeline } from "../../runtime/index.js";
+import { mnistDigits } from "../../runtime/node.js";
 import { programOf } from "../api/plans.js";
 import { digitArrays } from "./helpers.js";
 
@@ -57,7 +58,7 @@ describe("metrics computed from outputs and targets", () => {
     if (result.kind !== "done") throw new Error("stopped");
     const test = result.history.steps.find((s) => s.kind === "test")!;
     if (test.kind !== "test") throw new Error("no test");
-    const images = data["digits"]!["test"]!["image"] as Float32Array;
+    const images = (await mnistDigits()).test.images.subarray(0, 200 * 784);
     const output = (await result.model.call("forward", { image: images })) as Float32Array;
     let se = 0;
     let ae = 0;
