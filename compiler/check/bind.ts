@@ -5,7 +5,7 @@
  */
 import type { Expr, Name, Span } from "../../language/ast.js";
 import { messages } from "../../language/diagnostics/messages.js";
-import { describeParamType, inRange, type ParamSpec, type ParamType } from "../builtins/spec.js";
+import { describeParamType, inRange, SPECIAL_TOKENS, type ParamSpec, type ParamType } from "../builtins/spec.js";
 import type { Evaluator } from "./evaluator.js";
 import { didYouMeanNote } from "./suggest.js";
 import { MAX_DIMENSION } from "./types.js";
@@ -184,6 +184,7 @@ export function couldBeValue(ev: Evaluator, e: Expr, param: ParamSpec | undefine
     case "Ident":
       if (param?.type.kind === "enum" && param.type.values.includes(e.name)) return false;
       if (param?.type.kind === "axes" && e.name === "batch") return false;
+      if (param?.type.kind === "tokenId" && SPECIAL_TOKENS.includes(e.name)) return false;
       return ev.scope.lookup(e.name) !== undefined;
     default:
       return param?.type.kind !== "axes";
@@ -210,6 +211,18 @@ function reportValueArgument(ev: Evaluator, callee: string, params: readonly Par
  */
 export function evaluateArg(ev: Evaluator, callee: string, param: ParamSpec, e: Expr, pre?: Value): Value {
   const t = param.type;
+  // A list of bare names (`special: [pad, mask]`), and a special token by name (`mask_token: mask`).
+  if (t.kind === "enum" && t.list && e.kind === "List") {
+    const items = e.items.map((x): Value => {
+      if (x.kind !== "Ident") return ev.evaluate(x);
+      if (t.values.includes(x.name)) return { kind: "symbol", name: x.name };
+      if (ev.scope.lookup(x.name)) return ev.evaluate(x);
+      ev.report(messages.unknownEnumValue, x.span, { name: param.name, callee, expected: t.values.join(" | "), actual: x.name }, { notes: ev.env.didYouMean(x.name, t.values) });
+      return ERROR;
+    });
+    return checkValue(ev, callee, param.name, t, { kind: "list", items }, e.span);
+  }
+  if (t.kind === "tokenId" && e.kind === "Ident" && SPECIAL_TOKENS.includes(e.name)) return { kind: "symbol", name: e.name };
   if (pre !== undefined) {
     if (t.kind === "layer") {
       const layer = ev.asLayer(pre, e.span);
@@ -273,10 +286,30 @@ export function checkValue(ev: Evaluator, callee: string, name: string, t: Param
       return v.kind === "bool" ? v : wrong();
     case "string":
       return v.kind === "string" ? v : wrong();
-    case "enum":
+    case "enum": {
+      const one = (x: Value): boolean => (x.kind === "symbol" || x.kind === "string") && t.values.includes(x.kind === "symbol" ? x.name : x.value);
+      if (t.list) {
+        if (v.kind !== "list" || !v.items.every(one)) return v.kind === "list" && v.items.some((i) => i.kind === "error") ? ERROR : wrong();
+        const names = v.items.map((x) => (x.kind === "symbol" ? x.name : (x as { value: string }).value));
+        const twice = names.find((n, i) => names.indexOf(n) !== i);
+        if (twice !== undefined) {
+          ev.report(messages.listedTwice, span, { item: twice, name, callee });
+          return ERROR;
+        }
+        return { kind: "list", items: names.map((n) => ({ kind: "symbol", name: n })) };
+      }
       if (v.kind === "string" && t.values.includes(v.value)) return { kind: "symbol", name: v.value };
       if (v.kind === "symbol" && t.values.includes(v.name)) return v;
       return wrong();
+    }
+    case "tokenId":
+      if (v.kind === "symbol" && SPECIAL_TOKENS.includes(v.name)) return v;
+      if (v.kind !== "number" || !v.int) return wrong();
+      if (v.value < 0) {
+        ev.report(messages.argumentOutOfRange, span, { name, callee, expected: describeParamType(t), actual: v.value });
+        return ERROR;
+      }
+      return v;
     case "list": {
       if (v.kind !== "list") return wrong();
       if (t.minItems !== undefined && v.items.length < t.minItems) return wrong();

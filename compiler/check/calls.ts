@@ -113,7 +113,7 @@ function callBuiltin(ev: Evaluator, def: Builtin, call: CallExpr): Value {
       return callMaskOrAugment(ev, def, call);
     case "datatype": {
       const bound = bindBuiltinArgs(ev, def.name, def.params, call.args, call.span);
-      return bound ? { kind: "type", type: def.type(bound.args) } : ERROR;
+      return bound && dataTypeFits(ev, def, bound, call.span) ? { kind: "type", type: def.type(bound.args) } : ERROR;
     }
     case "dtype":
       ev.report(messages.notCallable, call.callee.span, { actual: describeValue({ kind: "builtin", def }) }, {
@@ -151,6 +151,13 @@ function applyCalled(ev: Evaluator, x: TensorValue, call: CallExpr, configure: (
   const rest: CallExpr = { ...call, args: call.args.slice(1) };
   const layer = configure(rest);
   return (layer && ev.apply(layer, x, call.span)) ?? ERROR;
+}
+
+/** Whether a data type's arguments make a type (`check`), reporting why not. */
+export function dataTypeFits(ev: Evaluator, def: Extract<Builtin, { category: "datatype" }>, bound: { args: BoundArgs; spans: ReadonlyMap<string, Span> }, span: Span): boolean {
+  const failure = def.check?.(bound.args);
+  if (failure) reportFailure(ev, failure, { layer: def.name }, ev.loc(span), bound.spans, null);
+  return !failure;
 }
 
 /** Binds a built-in's arguments and fills defaults; null when a problem was reported. */

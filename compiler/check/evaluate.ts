@@ -9,7 +9,7 @@ import type { MessageArgs } from "../../language/diagnostics/diagnostic.js";
 import { messages, type MessageTemplate } from "../../language/diagnostics/messages.js";
 import { applyLayer, applyPart } from "./apply.js";
 import { builtinByName, dataTypeByName } from "../builtins/index.js";
-import { asBareLayer, bindBuiltinArgs, evaluateCall } from "./calls.js";
+import { asBareLayer, bindBuiltinArgs, dataTypeFits, evaluateCall } from "./calls.js";
 import { conversion } from "../builtins/conversions.js";
 import { foreignNameHelp } from "./foreign-names.js";
 import type { CheckEnv, ReportExtra, Site } from "./env.js";
@@ -158,7 +158,7 @@ export class ExpressionEvaluator implements Evaluator {
     const def = callee !== null ? dataTypeByName(callee) : undefined;
     if (def && e.kind === "Call") {
       const bound = bindBuiltinArgs(this, def.name, def.params, e.args, e.span);
-      return bound ? def.type(bound.args) : null;
+      return bound && dataTypeFits(this, def, bound, e.span) ? def.type(bound.args) : null;
     }
     // Likewise `f32` and `i32` always name the element types in a type.
     const element = e.kind === "Index" && e.target.kind === "Ident" ? builtinByName(e.target.name) : undefined;

@@ -54,7 +54,7 @@ describe("values", () => {
 describe("mask counts", () => {
   it("a ratio that hides nothing gives no training signal", () => {
     expectErrors("model T {\n  input x: f32[1, 4, 4]\n  mask m = random_patches(x, size: 2, ratio: 0.1)\n}", [{ code: "RC307", line: 3, column: 46 }]);
-    expectErrors("model T {\n  input x: tokens(length: 4, vocab: 9)\n  mask m = tokens(x, ratio: 0.05, mask_token: 0)\n}", [{ code: "RC307", line: 3, column: 29 }]);
+    expectErrors("model T {\n  input x: tokens(length: 4, vocab: 9, special: [mask])\n  mask m = tokens(x, ratio: 0.05, mask_token: mask)\n}", [{ code: "RC307", line: 3, column: 29 }]);
   });
 
   it("channel_drop needs an image", () => {
