@@ -223,6 +223,30 @@ export interface PlanPipeline {
   readonly after: (PlanTensors & { readonly functions: readonly PlanFunction[] }) | null;
 }
 
+/**
+ * How the model generates (spec/sampling.md), as `Model.sample` and `repr
+ * sample` run it; decided by the compiler from the model's structure:
+ *
+ * - `next-token`: a causal model whose prediction reads a `next_token`
+ *   mask's input. Function `fn` maps a window of `length` token ids (input
+ *   `input`) to scores `[length − 1, vocab]`, position i scoring the token
+ *   after ids 0..i; the runtime extends a prompt one drawn token at a time.
+ * - `prior`: a variational bottleneck whose code the decoder reads. Function
+ *   `fn` (`decode`) maps codes of `shape` (input `input`) to outputs; the
+ *   runtime decodes draws from the prior N(0, I).
+ */
+export type PlanSampling =
+  | {
+      readonly kind: "next-token";
+      readonly fn: string;
+      readonly input: string;
+      readonly length: number;
+      readonly vocab: number;
+      /** The input type's special tokens (its last ids), which are never drawn. */
+      readonly special: readonly string[];
+    }
+  | { readonly kind: "prior"; readonly fn: string; readonly input: string; readonly shape: readonly number[] };
+
 /** A whole compiled model. */
 export interface ModelPlan {
   readonly format: typeof PLAN_FORMAT;
@@ -240,6 +264,8 @@ export interface ModelPlan {
   readonly training: readonly PlanTraining[];
   /** The data declarations its pipelines read. */
   readonly data: readonly DataSpec[];
+  /** How the model generates, or null when it cannot (spec/sampling.md). */
+  readonly sampling: PlanSampling | null;
   /** Its pipelines, in the order of the `.repr` file. */
   readonly pipelines: readonly PlanPipeline[];
 }

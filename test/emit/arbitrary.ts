@@ -214,4 +214,5 @@ export const nastyPlan: fc.Arbitrary<ModelPlan> = fc.record({
   training: fc.array(training, { maxLength: 3 }),
   data: fc.array(dataSpec, { maxLength: 2 }),
   pipelines: fc.array(pipeline, { maxLength: 2 }),
+  sampling: fc.constant(null),
 });
