@@ -6,18 +6,18 @@
  * never share text. See spec/data.md, "Text corpora".
  */
 import { DataError, quote } from "./errors.js";
+import { OTHER_CHAR, OTHER_WORD, wordsOf } from "./tokens.js";
 import { decodeUtf8 } from "./files.js";
 import type { Part, SourceRequest } from "./part.js";
 import { describeField, idLimit, specialIdOf, type FieldSpec } from "./spec.js";
 import { trainCount, type Column, type Vocabulary } from "./split.js";
 
+export { OTHER_CHAR, OTHER_WORD, wordsOf };
+
 /** The vocabulary size of the fixed character vocabulary: 95 printable ASCII characters and the newline. */
 export const ASCII_VOCAB = 96;
 /** How far apart a word pair's two words may be. */
 export const PAIR_WINDOW = 5;
-/** The token of the "other" id: in a character vocabulary, and in a word vocabulary. */
-export const OTHER_CHAR = "\uFFFD";
-export const OTHER_WORD = "<other>";
 
 /** How a vocabulary names a special token's id: `<pad>`, `<mask>`, `<cls>`. */
 export function specialTokenName(name: string): string {
@@ -79,10 +79,6 @@ export function tokenizeChars(text: string, vocab: number): Tokenized {
   return { ids, vocabulary: { kind: "chars", tokens } };
 }
 
-/** The words of a text: maximal runs of letters, digits and apostrophes, lowercased. */
-export function wordsOf(text: string): string[] {
-  return text.toLowerCase().match(/[\p{L}\p{N}']+/gu) ?? [];
-}
 
 /** Words as ids: the `vocab − 1` most frequent words by frequency (ties by first appearance), every other word `vocab − 1`. */
 export function tokenizeWords(text: string, vocab: number): Tokenized {

@@ -8,7 +8,7 @@
  */
 import { DataError } from "./errors.js";
 import type { Vocabulary } from "./split.js";
-import { OTHER_CHAR, OTHER_WORD, wordsOf } from "./text.js";
+import { OTHER_CHAR, OTHER_WORD, wordsOf } from "./tokens.js";
 
 /** The version of the vocabulary file's format. */
 export const VOCABULARY_FORMAT = 1;
