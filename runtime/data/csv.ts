@@ -8,14 +8,10 @@ import { DataError, quote } from "./errors.js";
 import type { Part, SourceRequest } from "./part.js";
 import { fieldSize, type FieldSpec } from "./spec.js";
 import type { Column, Vocabulary } from "./split.js";
+import type { CsvTable } from "./table.js";
 import { isTextColumn, textColumn } from "./text-table.js";
 
-/** A parsed table: the header, the rows, and the line each row starts on (1-based). */
-export interface CsvTable {
-  readonly header: readonly string[];
-  readonly rows: readonly (readonly string[])[];
-  readonly lines: readonly number[];
-}
+export type { CsvTable };
 
 /** Parses CSV text, or throws a DataError naming `file` and the line of a malformed row. */
 export function parseCsv(text: string, file: string): CsvTable {

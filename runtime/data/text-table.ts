@@ -11,7 +11,7 @@
  * naming the row.
  */
 import { DataError, quote } from "./errors.js";
-import type { CsvTable } from "./csv.js";
+import type { CsvTable } from "./table.js";
 import { specialIdOf, type FieldSpec } from "./spec.js";
 import type { Column, Vocabulary } from "./split.js";
 import { realVocab, specialTokenName, tokenizeChars } from "./text.js";

@@ -4,7 +4,7 @@
  * tab or line break, so nothing is quoted. Lines end in LF or CRLF; blank
  * lines are not rows.
  */
-import type { CsvTable } from "./csv.js";
+import type { CsvTable } from "./table.js";
 import { DataError } from "./errors.js";
 
 /** Parses TSV text, or throws a DataError naming `file` and the line of a malformed row. */
