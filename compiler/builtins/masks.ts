@@ -8,7 +8,6 @@ import { messages } from "../../language/diagnostics/messages.js";
 import { describeType, elementCount, formatDims, formatType, specialId, type TensorType } from "../check/types.js";
 import { patchCount } from "./sequence-layers.js";
 import {
-  NONNEG_INT,
   POS_INT,
   RATIO,
   VALUE,

@@ -7,6 +7,7 @@ import type { Expr, Name, Span } from "../../language/ast.js";
 import { messages } from "../../language/diagnostics/messages.js";
 import { describeParamType, inRange, SPECIAL_TOKENS, type ParamSpec, type ParamType } from "../builtins/spec.js";
 import type { Evaluator } from "./evaluator.js";
+import { couldBeValue, reportValueArgument, takesValue } from "./call-syntax.js";
 import { didYouMeanNote } from "./suggest.js";
 import { MAX_DIMENSION } from "./types.js";
 import { ERROR, describeValue, type Value } from "./values.js";
@@ -160,49 +161,6 @@ export function bindArgs(
     ev.report(messages.missingArguments, callSpan, { callee, list: `${named.slice(0, -1).join(", ")} and ${named[named.length - 1]}` });
   }
   return { values, spans, ok };
-}
-
-/** True when a parameter takes a value (a tensor), so a value given to it is an argument, not a value to apply to. */
-export function takesValue(t: ParamType): boolean {
-  return t.kind === "value" || t.kind === "any";
-}
-
-/**
- * Whether an argument could evaluate to a value: anything but a literal, and
- * a name only when it is bound (a bare enum value or an unknown name is left
- * to the parameter's own check, which reports it).
- */
-export function couldBeValue(ev: Evaluator, e: Expr, param: ParamSpec | undefined): boolean {
-  switch (e.kind) {
-    case "Number":
-    case "String":
-    case "Bool":
-    case "List":
-    case "Map":
-    case "ErrorExpr":
-      return false;
-    case "Ident":
-      if (param?.type.kind === "enum" && param.type.values.includes(e.name)) return false;
-      if (param?.type.kind === "axes" && e.name === "batch") return false;
-      if (param?.type.kind === "tokenId" && SPECIAL_TOKENS.includes(e.name)) return false;
-      return ev.scope.lookup(e.name) !== undefined;
-    default:
-      return param?.type.kind !== "axes";
-  }
-}
-
-/** RC350: a value among a layer's configuration, with the `->` form that applies the layer to it. */
-function reportValueArgument(ev: Evaluator, callee: string, params: readonly ParamSpec[], args: readonly ArgSyntax[], value: ArgSyntax): void {
-  const text = (span: Span): string => ev.module.source.slice(span);
-  // The fix keeps the other arguments the layer can take: named ones, and positional ones up to its last positional parameter.
-  const room = params.filter((p) => !p.namedOnly).length;
-  const rest = args.filter((a, i) => a !== value && (a.name !== null || args.slice(0, i + 1).filter((b) => b.name === null).length <= room)).map((a) => text(a.span));
-  const name = callee.replace(/^block '(.*)'$/, "$1");
-  const fix = `${text(value.value.span)} -> ${name}${rest.length > 0 ? `(${rest.join(", ")})` : ""}`;
-  // A block's further inputs are values too, but they are given by name.
-  const inputs = params.filter((p) => p.namedOnly && takesValue(p.type)).map((p) => `${p.name}: ...`);
-  const notes = inputs.length > 0 ? [`${callee} takes its further inputs by name: ${name}(${inputs.join(", ")})`] : [];
-  ev.report(messages.valueAsArgument, value.span, { callee, value: text(value.value.span), fix }, { notes });
 }
 
 /**

@@ -8,7 +8,8 @@ import type { CallExpr, Span } from "../../language/ast.js";
 import { messages } from "../../language/diagnostics/messages.js";
 import { applyPart, reportFailure } from "./apply.js";
 import { toArgs } from "./arg-values.js";
-import { bindArgs, couldBeValue, takesValue, type BoundValues } from "./bind.js";
+import { bindArgs, type BoundValues } from "./bind.js";
+import { applyCalled, couldBeValue, firstArgument, takesValue } from "./call-syntax.js";
 import { builtinByName } from "../builtins/index.js";
 import { blockSpecs } from "./block-params.js";
 import {
@@ -126,31 +127,6 @@ function callBuiltin(ev: Evaluator, def: Builtin, call: CallExpr): Value {
       ev.report(messages.wrongPlace, call.callee.span, { category: categoryNoun[def.category], name: def.name, where: "in a pipeline step's settings" });
       return ERROR;
   }
-}
-
-/**
- * The first argument of a layer's or block's call, evaluated when it could be
- * a value (see `couldBeValue`); undefined when it is not evaluated here. A
- * value there makes the call an application (`relu(f(x))`), unless the
- * layer's first parameter takes a value itself; the caller passes anything
- * else on to binding, so nothing is evaluated twice.
- */
-function firstArgument(ev: Evaluator, params: readonly ParamSpec[], call: CallExpr): Value | undefined {
-  const arg = call.args[0];
-  const param = params.find((p) => !p.namedOnly);
-  if (!arg || arg.name !== null || (param && takesValue(param.type)) || !couldBeValue(ev, arg.value, param)) return undefined;
-  return ev.evaluate(arg.value);
-}
-
-/**
- * `relu(h)`, `softmax(h, axis: 0)`, `residual(h, inner: dense(8))`: the layer
- * configured by the other arguments, applied to the value given first — the
- * same value as `h -> softmax(axis: 0)` (spec/types.md, "Layers and values").
- */
-function applyCalled(ev: Evaluator, x: TensorValue, call: CallExpr, configure: (rest: CallExpr) => LayerValue | null): Value {
-  const rest: CallExpr = { ...call, args: call.args.slice(1) };
-  const layer = configure(rest);
-  return (layer && ev.apply(layer, x, call.span)) ?? ERROR;
 }
 
 /** Whether a data type's arguments make a type (`check`), reporting why not. */
