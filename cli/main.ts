@@ -6,6 +6,7 @@ import { graphCommand } from "./commands/graph.js";
 import { trainCommand } from "./commands/train.js";
 import { testCommand } from "./commands/test.js";
 import { compileCommand, type CompileOptions } from "./commands/compile.js";
+import { sampleCommand, type RawSampleOptions } from "./commands/sample.js";
 import { lspCommand } from "./commands/lsp.js";
 import type { RawTrainOptions } from "./train/options.js";
 import { VERSION } from "./version.js";
@@ -156,6 +157,27 @@ program
   .option("--max-memory <size>", MAX_MEMORY_HELP)
   .option("--allow-import-outside", ALLOW_IMPORT_OUTSIDE)
   .action((file: string, options: RawTrainOptions & { weights: string; json?: boolean }) => run(() => testCommand(file, options)));
+
+program
+  .command("sample")
+  .description("sample from trained weights: continue a prompt with a language model, or decode draws from a variational model's prior")
+  .argument("<file>", "a .repr file")
+  .requiredOption("--weights <file>", "a checkpoint written by repr train (.safetensors)")
+  .option("--model <name>", "the model to sample (default: the first pipeline's, else the first in the file)")
+  .option("--count <n>", "how many samples (default: 1)")
+  .option("--tokens <n>", "a language model: how many tokens to add (default: its window less one)")
+  .option("--temperature <t>", "scores are divided by it before the softmax; 0 takes the most likely token (default: 1). The prior: its standard deviation")
+  .option("--top-k <k>", "a language model: draw among the k most likely tokens only; 0 keeps all (default: 0)")
+  .option("--seed <n>", "the generator's seed: the same seed gives the same samples (default: 0)")
+  .option("--prompt <text>", "a language model: the text to continue, read with the run's vocabulary")
+  .option("--prompt-ids <ids>", "a language model: the token ids to continue, separated by commas")
+  .option("--vocabulary <file>", "the vocabulary to read and print text with (default: vocabulary.json beside the weights)")
+  .option("--out <file.png>", "the prior: write the decoded samples as a PNG grid")
+  .option("--backend <name>", "auto, webgpu, cpu or reference (default: auto)")
+  .option("--json", "print the samples as JSON")
+  .option("--max-memory <size>", MAX_MEMORY_HELP)
+  .option("--allow-import-outside", ALLOW_IMPORT_OUTSIDE)
+  .action((file: string, options: RawSampleOptions) => run(() => sampleCommand(file, options)));
 
 program
   .command("compile")

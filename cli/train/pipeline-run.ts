@@ -6,6 +6,9 @@
  * the resume checkpoint (periodic, at step boundaries, and when a signal
  * stops the run), and errors in the CLI's terms.
  */
+import { vocabularyToJson } from "../../runtime/data/vocabulary.js";
+import { writeFileAtomic } from "../files.js";
+import { VOCABULARY_FILE } from "./vocabulary-file.js";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { buildModelPlan } from "../../compiler/plan/index.js";
@@ -112,6 +115,7 @@ export async function runTraining(run: TrainRun): Promise<RunOutcome> {
           const path = join(options.out, end.record.checkpoint);
           const weights = await end.weights();
           await saveCheckpoint(path, encodeSafetensors(toCheckpointTensors(weights), checkpointMetadata(info(globalUpdates(end.history), end.record.kind))));
+          await saveVocabulary(options.out, run, end.step);
         }
         if (end.record.kind === "test" && end.pictures !== null && end.record.pictures !== undefined) {
           pictures.rows = pictureRows(end.pictures, end.record.pictures);
@@ -188,3 +192,15 @@ function keptNote(step: number, out: string, history: RunHistory | null): string
 }
 
 export { toCheckpointTensors };
+
+/**
+ * Beside a training step's checkpoint, the vocabulary of a text corpus it
+ * trained on (`vocabulary.json`, spec/checkpoints.md): what `repr sample`
+ * reads to write a prompt as ids and print text. Data without one writes none.
+ */
+async function saveVocabulary(out: string, run: TrainRun, step: number): Promise<void> {
+  const planned = run.pipeline.pipeline.steps[step - 1];
+  if (!planned || !("data" in planned)) return;
+  const dataset = await run.datasets.dataset(planned.data.data);
+  if (dataset.vocabulary) writeFileAtomic(join(out, VOCABULARY_FILE), vocabularyToJson(dataset.vocabulary, planned.data.data));
+}

@@ -8,6 +8,7 @@ import { dataTypes, elementTypes } from "./data-types.js";
 import { valueFunctions } from "./functions.js";
 import { featureLayers } from "./layers.js";
 import { masks } from "./masks.js";
+import { mathLayers, reductions } from "./math.js";
 import { objectives } from "./objectives.js";
 import { metrics, optimizers, schedules } from "./optimizers.js";
 import { sequenceLayers } from "./sequence-layers.js";
@@ -19,8 +20,10 @@ const all: readonly Builtin[] = [
   ...featureLayers,
   ...sequenceLayers,
   ...tiedLayers,
+  ...mathLayers,
   ...bottlenecks,
   ...valueFunctions,
+  ...reductions,
   ...teacherBuiltins,
   ...objectives,
   ...masks,

@@ -11,7 +11,7 @@ import { messages } from "../../language/diagnostics/messages.js";
 import { evaluateArg } from "./bind.js";
 import { blockBody, blockSpecs } from "./block-params.js";
 import { dataTypeByName, reservedBuiltin } from "../builtins/index.js";
-import { categoryNoun } from "../builtins/spec.js";
+import { categoryNoun, SPECIAL_TOKENS } from "../builtins/spec.js";
 import type { CheckEnv } from "./env.js";
 import { ExpressionEvaluator } from "./evaluate.js";
 import type { ModuleInfo } from "./modules.js";
@@ -201,6 +201,11 @@ function visitIdents(e: Expr, visit: (id: Ident, call: CallExpr | null, enumSlot
           if (!arg.name && !param?.variadic) index++;
           if (param?.type.kind === "enum" && arg.value.kind === "Ident" && callee?.kind === "builtin") {
             visit(arg.value, null, { callee: callee.def.name, param: param.name, values: param.type.values });
+          } else if (param?.type.kind === "axes" || param?.type.kind === "tokenId" || (param?.type.kind === "enum" && param.type.list)) {
+            // Bare names these take: `batch` among axes, a special token, or a list of enum values.
+            const bare = param.type.kind === "axes" ? ["batch"] : param.type.kind === "tokenId" ? SPECIAL_TOKENS : param.type.values;
+            const items = arg.value.kind === "List" ? arg.value.items : [arg.value];
+            items.filter((i) => i.kind !== "Ident" || !bare.includes(i.name)).forEach(walk);
           } else walk(arg.value);
         }
         return;

@@ -9,7 +9,7 @@ import type { MessageArgs } from "../../language/diagnostics/diagnostic.js";
 import { messages, type MessageTemplate } from "../../language/diagnostics/messages.js";
 import { applyLayer, applyPart } from "./apply.js";
 import { builtinByName, dataTypeByName } from "../builtins/index.js";
-import { asBareLayer, bindBuiltinArgs, evaluateCall } from "./calls.js";
+import { asBareLayer, bindBuiltinArgs, dataTypeFits, evaluateCall } from "./calls.js";
 import { conversion } from "../builtins/conversions.js";
 import { foreignNameHelp } from "./foreign-names.js";
 import { innerValue } from "./inner-values.js";
@@ -159,7 +159,7 @@ export class ExpressionEvaluator implements Evaluator {
     const def = callee !== null ? dataTypeByName(callee) : undefined;
     if (def && e.kind === "Call") {
       const bound = bindBuiltinArgs(this, def.name, def.params, e.args, e.span);
-      return bound ? def.type(bound.args) : null;
+      return bound && dataTypeFits(this, def, bound, e.span) ? def.type(bound.args) : null;
     }
     // Likewise `f32` and `i32` always name the element types in a type.
     const element = e.kind === "Index" && e.target.kind === "Ident" ? builtinByName(e.target.name) : undefined;
@@ -364,7 +364,10 @@ export class ExpressionEvaluator implements Evaluator {
       const lo = operand(left);
       const ro = operand(right);
       if (lo !== null && ro !== null) {
-        if (l && r && (!sameShape(l.type.shape, r.type.shape) || l.type.batched !== r.type.batched)) {
+        // Decision (spec): a statistic of the batch (unbatched) meets every example of a batched value of its shape,
+        // and one number for the whole batch (`mean(x)`) goes with any value, as a number does.
+        const number = (t: TensorType): boolean => !t.batched && t.shape.length === 0;
+        if (l && r && !sameShape(l.type.shape, r.type.shape) && !number(l.type) && !number(r.type)) {
           const op = { "+": "add", "-": "subtract", "*": "multiply", "/": "divide" }[e.op];
           const then = l.type.batched === r.type.batched ? conversion(l.type.shape, r.type.shape) : null;
           this.report(messages.operandShapes, e.span, { op, left: formatShape(l.type), right: formatShape(r.type) }, {
@@ -372,7 +375,7 @@ export class ExpressionEvaluator implements Evaluator {
           });
           return ERROR;
         }
-        const base = (l ?? r)!;
+        const base = l && r && (number(l.type) || (!l.type.batched && !number(r.type))) ? r : (l ?? r)!;
         const keepsPositions = !l || !r || l.type.positions === r.type.positions;
         const type: TensorType = keepsPositions ? base.type : { dtype: "f32", shape: base.type.shape, batched: base.type.batched };
         const id = this.graph.add({ op: "binary", operator: e.op, left: lo, right: ro, type, location: this.loc(e.span) });

@@ -290,7 +290,12 @@ export function checkModel(env: CheckEnv, module: ModuleInfo, decl: ModelDecl, o
           scope.lookup(member.name.text)?.get(member.name.span);
           break;
         }
-        const v = ev.evaluateTensor(member.value);
+        let v = ev.evaluateTensor(member.value);
+        // The output is the prediction, one per example: a statistic of the batch is not one (RC452).
+        if (v && !v.type.batched) {
+          ev.report(messages.needsExamples, member.value.span, { construct: "the model's output", origin: v.origin });
+          v = null;
+        }
         if (!outputSeen && v) output = v.node;
         outputSeen = true;
         break;

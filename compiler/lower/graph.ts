@@ -8,6 +8,7 @@ import type { Node } from "../../runtime/ir/node.js";
 import type { ApplyNode, CallNode, Graph, GraphNode, InputNode, MaskNode, NodeId, ViewsNode } from "../check/program.js";
 import { nodeInputs } from "../check/graph.js";
 import { LowerError, val, type LoweredMask, type Recorder, type Session, type Val, type ValueScope } from "./context.js";
+import { reduce, reductionAxes } from "./math.js";
 import { concatValues, similarity } from "./movement.js";
 import { nodeArg } from "./rule.js";
 import { run, type Task } from "./task.js";
@@ -132,6 +133,13 @@ export class GraphLowerer implements ValueScope {
         // The value itself; autodiff sends nothing back through `detach` (spec/teachers.md).
         const x = this.value(nodeArg(n, "x")!);
         return { x: b.detach(x.x), pos: x.pos };
+      }
+      case "mean":
+      case "sum":
+      case "var": {
+        const id = nodeArg(n, "x")!;
+        const x = this.value(id).x;
+        return val(reduce(b, n.name, x, reductionAxes(x, this.node(id).type, n.args["axis"])));
       }
     }
     throw new LowerError(`the function '${n.name}' cannot be lowered yet`);

@@ -16,6 +16,7 @@ import { convRules } from "./layers-conv.js";
 import { denseRules } from "./layers-dense.js";
 import { normRules } from "./layers-norm.js";
 import { maskLayerRules } from "./masks.js";
+import { mathRules } from "./math.js";
 import { movementRules } from "./movement.js";
 import type { LayerRule, LocalParam, Params } from "./rule.js";
 import { run, type Task } from "./task.js";
@@ -29,6 +30,7 @@ export const LAYER_RULES: Readonly<Record<string, LayerRule>> = {
   ...normRules,
   ...attentionRules,
   ...activationRules,
+  ...mathRules,
   ...movementRules,
   ...bottleneckRules,
   ...maskLayerRules,

@@ -97,7 +97,16 @@ export class ModelLowerer implements ModelScope {
     return this.applications.get(id) ?? 0;
   }
 
-  private applyNode(n: ApplyNode, x: Val, scope: GraphLowerer, world: World): Task<Val> {
+  private *applyNode(n: ApplyNode, x: Val, scope: GraphLowerer, world: World): Task<Val> {
+    // A layer sees examples: a statistic of the batch goes through it as a batch of one.
+    if (!this.model.graph.nodes[n.input]!.type.batched) {
+      const y = ((yield this.applyLayerNode(n, { x: this.s.b.unsqueeze(x.x, 0), pos: null }, scope, world)) as Val).x;
+      return { x: n.type.batched ? y : this.s.b.squeeze(y, 0), pos: null };
+    }
+    return (yield this.applyLayerNode(n, x, scope, world)) as Val;
+  }
+
+  private applyLayerNode(n: ApplyNode, x: Val, scope: GraphLowerer, world: World): Task<Val> {
     if (n.part !== null) {
       const { layer, mode } = this.part(n.part);
       const index = this.applicationIndex(n.id);

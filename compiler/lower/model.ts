@@ -15,7 +15,7 @@
  *     picture/<loss>/... the sides of a loss's objective, when asked for
  *     output/<name>      named outputs asked for (masks and views off);
  *                        picture/@<name> with `pictures`
- *     objective/<loss>/mse  a loss's mse objective, when asked for
+ *     target/<name>      a metric's target, when asked for (masks and views off)
  *     state/<tensor>     new running statistics, in training mode
  *
  * and its inputs are the model inputs it reads, `seed` and `step` (i32
@@ -69,8 +69,12 @@ export interface LowerOptions {
    * `picture/@<name>`, which `repr train` draws.
    */
   readonly outputs?: readonly string[];
-  /** Compute each `mse` objective of the losses as `objective/<loss>/mse` (the `mse` metric). */
-  readonly objectiveValues?: boolean;
+  /**
+   * Metric targets to compute as outputs `target/<name>`, with masks and
+   * views off as the prediction is: a node of the model graph (an input, a
+   * let), or the `target` of a mask node (compiler/check/metric-targets.ts).
+   */
+  readonly targets?: Readonly<Record<string, { readonly node: number } | { readonly mask: number }>>;
   /** Frozen parts, and layers inside them by path (`f.0`): inference mode (unless `partModes` says otherwise), not trainable. */
   readonly frozen?: ReadonlySet<string>;
   /** Per-part modes, from `freeze ... { train_mode }` and `unfreeze ... { train_mode }`. */
@@ -202,11 +206,8 @@ export function lowerCheckedModel(model: CheckedModel, options: LowerOptions): L
       if (o.on) outputs[`picture/${o.loss}/on`] = o.on;
     }
   }
-  if (options.objectiveValues) {
-    // A loss with several mse objectives reports their mean.
-    const byLoss = new Map<string, Node[]>();
-    for (const o of s.objectives) if (o.name === "mse") byLoss.set(o.loss, [...(byLoss.get(o.loss) ?? []), o.value]);
-    for (const [loss, values] of byLoss) outputs[`objective/${loss}/mse`] = b.div(values.reduce((x, y) => b.add(x, y)), values.length);
+  for (const [name, target] of Object.entries(options.targets ?? {})) {
+    outputs[`target/${name}`] = ("mask" in target ? m.mask(target.mask, "plain").target : m.worlds.plain.value(target.node)).x;
   }
   const state: Record<string, Node> = {};
   for (const [name, node] of s.updates()) outputs[`state/${name}`] = state[name] = node;

@@ -295,10 +295,12 @@ export function indexFile(path: string, ast: FileNode, resolveImport: ImportReso
         for (const arg of e.args) {
           const param = arg.name ? params.find((p) => p.name === arg.name!.text) : undefined;
           if (arg.name) use(arg.name.span, arg.name.text, "argument", param ? param.target : null);
-          const enumValues = param?.spec?.type.kind === "enum" ? param.spec.type.values : null;
-          if (enumValues && arg.value.kind === "Ident" && enumValues.includes(arg.value.name) && !lookup(arg.value.name)) {
-            use(arg.value.span, arg.value.name, "enum", null);
-          } else expr(arg.value, lookup);
+          const enumValues = param?.spec?.type.kind === "enum" ? param.spec.type.values : param?.spec?.type.kind === "axes" ? ["batch"] : null;
+          const items = param?.spec?.type.kind === "axes" && arg.value.kind === "List" ? arg.value.items : [arg.value];
+          for (const item of items) {
+            if (enumValues && item.kind === "Ident" && enumValues.includes(item.name) && !lookup(item.name)) use(item.span, item.name, "enum", null);
+            else expr(item, lookup);
+          }
         }
         return;
       }

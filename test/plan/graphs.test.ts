@@ -69,6 +69,7 @@ const ENCODED: Record<string, readonly number[]> = {
   TinyGPT: [63, 128],
   Classifier: [128],
   BYOL: [128],
+  SparseAE: [196],
 };
 
 function expectSignature(f: PlanFunction): void {

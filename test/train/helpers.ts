@@ -23,6 +23,7 @@ export function digitsProgram(o: { model: string; encoder: string; decoder: stri
   encoder f = ${o.encoder}
   decoder g = ${o.decoder}
   loss reconstruction = mse(g(f(image)), image)
+  output g(f(image))
 }
 
 data digits {

@@ -6,6 +6,7 @@
 import { bottleneckValue } from "./bottleneck-value.js";
 import { lossIsScalar } from "./loss-is-scalar.js";
 import { lossOnMask } from "./loss-on-mask.js";
+import { metricTargets } from "./metric-targets.js";
 import { modelHasInput } from "./model-has-input.js";
 import { oneBottleneck } from "./one-bottleneck.js";
 import { oneOutput } from "./one-output.js";
@@ -34,6 +35,7 @@ export const rules: readonly Rule[] = [
   replaceTargetsHead,
   replaceKeepsStudents,
   stepData,
+  metricTargets,
   stepSettings,
 ];
 

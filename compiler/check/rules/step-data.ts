@@ -14,11 +14,8 @@ import { inputsOf, selectedLosses } from "../step-needs.js";
 import { describeType, formatType, sameType } from "../types.js";
 import type { Rule, StepFacts } from "./rule.js";
 
-/** Metrics that compare the prediction with the labels. */
-const supervisedMetrics = new Set(["accuracy", "top_k"]);
-
 /** The metric expressions of a test step, with their names. */
-function metricItems(facts: StepFacts): { name: string; expr: Expr }[] {
+export function metricItems(facts: StepFacts): { name: string; expr: Expr }[] {
   const entry = facts.settingEntries.get("metrics");
   if (!entry) return [];
   const items = entry.value.kind === "List" ? entry.value.items : [entry.value];
@@ -35,7 +32,7 @@ function metricItems(facts: StepFacts): { name: string; expr: Expr }[] {
  * step lacks share one error, and so do the fields of another type, because
  * they all point at the same place.
  */
-function checkFields(facts: StepFacts, names: readonly string[]): boolean {
+export function checkFields(facts: StepFacts, names: readonly string[]): boolean {
   const { model, data, step } = facts;
   if (!model || !data || !("data" in step)) return true;
   const missing: string[] = [];
@@ -65,7 +62,7 @@ function reportOnce(facts: StepFacts, template: MessageTemplate, each: readonly 
 }
 
 /** The prediction against the labels: a prediction [K] and K classes. */
-function checkSupervised(facts: StepFacts, what: string): number | null {
+export function checkSupervised(facts: StepFacts, what: string): number | null {
   const { model, data, step, report } = facts;
   if (!model || !data || !("data" in step)) return null;
   const prediction = model.prediction;
@@ -96,6 +93,14 @@ function checkSupervised(facts: StepFacts, what: string): number | null {
     return null;
   }
   return p.shape[0]!;
+}
+
+/** True when the step's label selection names real classes, once each (else class counts are already wrong). */
+export function selectionOk(facts: StepFacts): boolean {
+  const { split, data } = facts;
+  const labels = data ? labelField(data) : null;
+  if (!split?.labels || !labels) return true;
+  return new Set(split.labels).size === split.labels.length && split.labels.every((l) => l >= 0 && l < labels.type.classes!);
 }
 
 export const stepData: Rule = {
@@ -135,19 +140,9 @@ export const stepData: Rule = {
       if (selectionOk) checkSupervised(facts, "adapt");
       return;
     }
-    // test: the losses whose inputs the split provides are reported; metrics need what they need.
-    const metrics = metricItems(facts);
-    const supervised = metrics.find((m) => supervisedMetrics.has(m.name));
-    if (supervised && selectionOk) {
-      const classes = checkSupervised(facts, `metric '${supervised.name}'`);
-      const topK = settings?.metrics.find((m) => m.name === "top_k");
-      const k = typeof topK?.args["k"] === "number" ? topK.args["k"] : null;
-      const item = metrics.find((m) => m.name === "top_k");
-      if (classes !== null && k !== null && item && k > classes) {
-        report(messages.argumentOutOfRange, item.expr.span, { name: "k", callee: "top_k", expected: `at most the ${classes} classes`, actual: k });
-      }
-    }
-    const knn = metrics.find((m) => m.name === "nearest_neighbors");
+    // test: the losses whose inputs the split provides are reported; metrics that compare
+    // the prediction with a target are rules/metric-targets.ts; nearest neighbours need an encoder.
+    const knn = metricItems(facts).find((m) => m.name === "nearest_neighbors");
     if (knn) {
       const encoder = model.prediction?.parts.find((p) => model.parts.find((q) => q.name === p)?.role === "encoder");
       if (!encoder) {
