@@ -104,8 +104,10 @@ program
   .option("--pipeline <name>", "lower a step of this pipeline instead: a training step with gradients and updates")
   .option("--step <n>", "the pipeline step to lower, counted from 1 (default: 1)")
   .option("--train", "print the model's training step (every loss, default optimizer) instead of its forward pass")
+  .option("--kernels", "print the fused kernel graph every backend runs instead: its kernels, the ops inside each, their buffers and the peak bytes")
+  .option("--no-fuse", "with --kernels: one kernel per primitive, as planned without fusion (for comparison)")
   .option("--allow-import-outside", ALLOW_IMPORT_OUTSIDE)
-  .action((file: string, options: { model?: string; batch?: string; mode?: string; format?: string; pipeline?: string; step?: string; train?: boolean; allowImportOutside?: boolean }) =>
+  .action((file: string, options: { model?: string; batch?: string; mode?: string; format?: string; pipeline?: string; step?: string; train?: boolean; kernels?: boolean; fuse?: boolean; allowImportOutside?: boolean }) =>
     run(() => graphCommand(file, options)),
   );
 

@@ -157,7 +157,7 @@ async function writeGraphs(folder: string, plan: ModelPlan, emits: readonly stri
       // Compiled for real, as the runtime compiles it: the account is the executable's own.
       const { account } = compileCpu(graph);
       wasm ??= account.wasm;
-      writeFileSync(join(folder, `${safe}.cpu.txt`), printCpuAccount(graph, account, account.wasm !== undefined ? CPU_WAT : undefined));
+      writeFileSync(join(folder, `${safe}.cpu.txt`), printCpuAccount(account.graph, account, account.wasm !== undefined ? CPU_WAT : undefined));
     }
   }
   if (wasm !== undefined) writeFileSync(join(folder, CPU_WAT), await wasmText(wasm, CPU_WAT));

@@ -8,6 +8,8 @@ import { stepLowering } from "../../compiler/lower/steps.js";
 import { lowerTrainStep } from "../../compiler/lower/step-graph.js";
 import type { Graph } from "../../runtime/ir/node.js";
 import { printDot, printGraph } from "../../runtime/ir/print.js";
+import { printKernelGraph } from "../../runtime/kernel/graph.js";
+import { planKernelGraph } from "../../runtime/kernel/plan.js";
 import { formatShape } from "../../runtime/ir/shape.js";
 import { readTextFile } from "../files.js";
 import { ExitCode, UserError } from "../errors.js";
@@ -22,6 +24,10 @@ export interface GraphOptions {
   readonly step?: string;
   /** Print the model's whole training step (default optimizer settings) instead of its forward pass. */
   readonly train?: boolean;
+  /** Print the planned kernel graph (fused unless `fuse` is false) instead of the IR. */
+  readonly kernels?: boolean;
+  /** With `kernels`: false plans one kernel per primitive. */
+  readonly fuse?: boolean;
   /** Let imports lead outside the project folder (spec/names.md). */
   readonly allowImportOutside?: boolean;
 }
@@ -92,10 +98,14 @@ function describeMode(mode: Mode): string {
  * losses and its prediction), or with `--pipeline P --step N` one step of a
  * pipeline — for `pretrain` and `adapt` the whole training step, in which
  * frozen parts have no gradient and no update — as text, or as Graphviz with
- * `--format dot`.
+ * `--format dot`. With `--kernels` it prints the kernel graph every backend
+ * runs instead: the fused kernels (`--no-fuse`: one per primitive), the ops
+ * inside each, the buffer each value lives in and the memory plan's peak.
  */
 export function graphCommand(file: string, options: GraphOptions): number {
   const format = oneOf("--format", options.format, ["text", "dot"] as const, "text");
+  if (options.kernels && format === "dot") throw new UserError("--kernels prints text only; drop --format dot");
+  if (options.fuse === false && !options.kernels) throw new UserError("--no-fuse needs --kernels");
   oneOf("--mode", options.mode, ["train", "eval"] as const, "train");
   const source = new Source(file, readTextFile(file));
   const { program, diagnostics } = checkProgram(source, projectFileHost(file, { allowOutside: options.allowImportOutside ?? false }));
@@ -109,6 +119,11 @@ export function graphCommand(file: string, options: GraphOptions): number {
     throw err;
   }
   const { lowered, graph, title } = result;
+  if (options.kernels) {
+    const kg = planKernelGraph(graph, { fuse: options.fuse !== false });
+    process.stdout.write(`${header(title, lowered, graph)}\n${printKernelGraph(kg)}`);
+    return ExitCode.ok;
+  }
   const text = format === "dot" ? printDot(graph, { renumber: true }) : `${header(title, lowered, graph)}\n${printGraph(graph, { renumber: true })}`;
   process.stdout.write(text + "\n");
   return ExitCode.ok;

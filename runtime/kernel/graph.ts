@@ -3,9 +3,11 @@
  * executes (DESIGN.md stage 6).
  *
  * It is a list of kernels in execution order. Each kernel computes one value
- * from earlier values with a small expression of IR primitives (`ops`); today
- * `planKernelGraph` puts one primitive in each kernel, and fusion will later
- * put several in one. Values live in buffers chosen by a static memory plan:
+ * (and, fused, sometimes a few more) from earlier values with a small
+ * expression of IR primitives (`ops`). Planned without fusion, a kernel holds
+ * one primitive; the fusion planner (`fuse.ts`) puts several in one and says
+ * which kind of kernel they make (`KernelKind`), so that every backend renders
+ * the same fused kernels. Values live in buffers chosen by a static memory plan:
  * a buffer holds one value at a time, and a value's buffer is only handed to a
  * later value after its last reader ran. Graph inputs, params and outputs have
  * buffers of their own that are never shared.
@@ -31,6 +33,31 @@ export interface KernelOp {
   readonly dtype: DType;
 }
 
+/**
+ * What a fused kernel computes, in the shapes backends render (see `fuse.ts`
+ * for the rules, `anatomy.ts` for the roles of its ops):
+ * - `single`: one primitive on its own (an index op, a sort, a literal, …);
+ * - `map`: elementwise ops over the root's shape, reading stored values
+ *   through views (reshape, permute, expand, slice, pad, concat);
+ * - `reduce`: reductions of one shape over the same axes, with the
+ *   elementwise ops that feed them and those that use their results
+ *   (softmax, layer norm, a loss);
+ * - `matmul`: one matrix product whose operands are views of stored values,
+ *   and an elementwise epilogue on its result (bias, activation, residual);
+ * - `conv`: a `matmul` whose operand is a window view (the columns of a
+ *   convolution, read in place: an implicit GEMM);
+ * - `attention`: softmax(Q·Kᵀ·s + mask)·V per block (see `anatomy.ts`).
+ */
+export type KernelKind = "single" | "map" | "reduce" | "matmul" | "conv" | "attention";
+
+/** A value a fused kernel writes besides its result: the result of one of its earlier ops. */
+export interface ExtraOutput {
+  /** The op whose result it is. */
+  readonly op: number;
+  /** The value written. */
+  readonly value: number;
+}
+
 /** One kernel: computes `output` from `inputs`; its result is the value of its last op. */
 export interface Kernel {
   /** Position in execution order (kernels run by increasing id). */
@@ -43,6 +70,15 @@ export interface Kernel {
   readonly output: number;
   readonly shape: Shape;
   readonly dtype: DType;
+  /** What the kernel computes, as the fusion planner decided; absent when planned without fusion (one primitive). */
+  readonly kind?: KernelKind;
+  /** Values written besides `output` (results of earlier ops that later kernels or the graph's outputs read); absent when none. */
+  readonly extraOutputs?: readonly ExtraOutput[];
+}
+
+/** Every value a kernel writes: its result first, then its extra outputs. */
+export function kernelOutputs(k: Kernel): number[] {
+  return [k.output, ...(k.extraOutputs ?? []).map((e) => e.value)];
 }
 
 /** Where a value comes from and who owns its buffer. */
@@ -139,7 +175,10 @@ function formatAttrs(attrs: unknown): string {
   return ` {${entries.map(([k, v]) => `${k}=${show(v)}`).join(", ")}}`;
 }
 
-/** One kernel as text: `v7 = add(v5, v6) : f32[64, 256]` (ops of a fused kernel as `t0 = …; t1 = …`). */
+/**
+ * One kernel as text: `v7 = add(v5, v6) : f32[64, 256]`; a fused kernel as
+ * `v9 = map { t0 = …; t1 = … } : f32[…]`, its extra outputs as `v8 ← t0`.
+ */
 export function printKernel(k: Kernel): string {
   const body = k.ops
     .map((o, i) => {
@@ -147,7 +186,9 @@ export function printKernel(k: Kernel): string {
       return `${k.ops.length > 1 ? `t${i} = ` : ""}${o.op}(${args})${formatAttrs(o.attrs)}`;
     })
     .join("; ");
-  return `v${k.output} = ${body} : ${k.dtype}${formatShape(k.shape)}`;
+  const extra = (k.extraOutputs ?? []).map((e) => `, v${e.value} ← t${e.op}`).join("");
+  const kind = k.kind !== undefined && k.kind !== "single" ? `${k.kind} { ${body} }` : body;
+  return `v${k.output} = ${kind}${extra} : ${k.dtype}${formatShape(k.shape)}`;
 }
 
 /** The text form of a kernel graph: one line per kernel with its buffer and live range, then the memory summary. */
@@ -158,7 +199,9 @@ export function printKernelGraph(graph: KernelGraph): string {
   const named = (kind: string, list: readonly NamedValue[]): void => {
     for (const n of list) lines.push(`${kind} ${n.name}: ${type(n)} = ${val(n.value)} @b${graph.values[n.value]!.buffer}`);
   };
-  lines.push(`kernel graph: ${graph.kernels.length} kernels, ${graph.values.length} values, ${graph.buffers.length} buffers`);
+  const ops = graph.kernels.reduce((n, k) => n + k.ops.length, 0);
+  const fused = ops === graph.kernels.length ? "" : ` (${ops} ops fused)`;
+  lines.push(`kernel graph: ${graph.kernels.length} kernels${fused}, ${graph.values.length} values, ${graph.buffers.length} buffers`);
   named("input", graph.inputs);
   named("param", graph.params);
   for (const k of graph.kernels) {

@@ -5,7 +5,7 @@
  * two values live at once in one buffer; inputs, params and outputs in
  * buffers of their own; outputs live to the end.
  */
-import type { KernelGraph, KernelValue } from "./graph.js";
+import { kernelOutputs, type KernelGraph, type KernelValue } from "./graph.js";
 import { valueBytes } from "./plan.js";
 
 /** Every broken invariant of `g`, in words; empty when it is sound. */
@@ -20,8 +20,9 @@ export function kernelGraphProblems(g: KernelGraph): string[] {
     else if (buffer.bytes < valueBytes(v)) problems.push(`v${v.id} (${valueBytes(v)} bytes) does not fit b${v.buffer} (${buffer.bytes})`);
     if (v.role === "input" || v.role === "param") {
       if (v.def !== -1) problems.push(`${v.role} v${v.id} says it is written by k${v.def}`);
-    } else if (g.kernels[v.def]?.output !== v.id) {
-      problems.push(`v${v.id} is not written by k${v.def}`);
+    } else {
+      const k = g.kernels[v.def];
+      if (k === undefined || !kernelOutputs(k).includes(v.id)) problems.push(`v${v.id} is not written by k${v.def}`);
     }
   });
   g.buffers.forEach((b, i) => {
@@ -33,6 +34,13 @@ export function kernelGraphProblems(g: KernelGraph): string[] {
     if (out === undefined) problems.push(`k${k.id} writes a missing value v${k.output}`);
     else if (out.def !== k.id) problems.push(`k${k.id} writes v${out.id}, which says it is written by k${out.def}`);
     if (k.ops.length === 0) problems.push(`k${k.id} has no ops`);
+    for (const e of k.extraOutputs ?? []) {
+      const v = value(e.value);
+      if (!(Number.isInteger(e.op) && e.op >= 0 && e.op < k.ops.length)) problems.push(`k${k.id} writes v${e.value} from a missing op ${e.op}`);
+      else if (v === undefined) problems.push(`k${k.id} writes a missing value v${e.value}`);
+      else if (v.def !== k.id) problems.push(`k${k.id} writes v${v.id}, which says it is written by k${v.def}`);
+      else if (!sameType(v, k.ops[e.op]!)) problems.push(`k${k.id} writes op ${e.op} to v${v.id} of another type`);
+    }
     k.ops.forEach((o, j) => {
       for (const a of o.args) {
         if ("input" in a ? !(a.input >= 0 && a.input < k.inputs.length) : !(a.op >= 0 && a.op < j)) {
@@ -72,6 +80,10 @@ export function kernelGraphProblems(g: KernelGraph): string[] {
     if (v !== undefined && v.lastUse !== end) problems.push(`output ${o.name} (v${v.id}) is only live to ${v.lastUse}`);
   }
   return problems;
+}
+
+function sameType(v: { shape: readonly number[]; dtype: string }, o: { shape: readonly number[]; dtype: string }): boolean {
+  return v.dtype === o.dtype && v.shape.length === o.shape.length && v.shape.every((d, i) => d === o.shape[i]);
 }
 
 /** Throws when `g` breaks an invariant, naming the first few problems. */

@@ -23,7 +23,7 @@ const FALLBACK: CpuOptions = { simd: false };
 function layer(): KernelGraph {
   const g = new IRBuilder();
   const [x, w, b] = [g.input("x", [8, 5]), g.input("w", [6, 5]), g.input("b", [2, 3])];
-  return planKernelGraph(g.graph({ y: g.exp(g.add(g.matmul(x, g.transpose(w)), g.broadcastTo(g.reshape(b, [1, 6]), [8, 6]))) }));
+  return planKernelGraph(g.graph({ y: g.exp(g.add(g.matmul(x, g.transpose(w)), g.broadcastTo(g.reshape(b, [1, 6]), [8, 6]))) }), { fuse: false });
 }
 
 /** The account of each kernel, keyed by its op. */
@@ -71,7 +71,7 @@ describe("the CPU backend's account of what it runs", () => {
   it("lists every kernel of the autoencoder's training step once, and the steps it lists are the steps that run", () => {
     const ae = examplePrograms().find((p) => p.file === "mnist-autoencoder.repr")!;
     const step = buildModelPlan(ae.program, ae.program.models[0]!.name, {}).training[0]!;
-    const graph = planKernelGraph(instantiateBatchGraph(step.graph, step.batch));
+    const graph = planKernelGraph(instantiateBatchGraph(step.graph, step.batch), { fuse: false });
     const exe = compileCpu(graph);
     const text = printCpuAccount(graph, exe.account);
     const listed = [...text.matchAll(/^\s*k(\d+): /gm)].map((m) => Number(m[1]));

@@ -33,7 +33,7 @@ describe("cpu agrees with reference, op by op", () => {
   });
 
   it("random: uniforms exactly, normals as the reference's rounded to float32", () => {
-    const kg = planKernelGraph(RANDOM_CASE.build());
+    const kg = planKernelGraph(RANDOM_CASE.build(), { fuse: false });
     for (const feeds of RANDOM_CASE.feeds) {
       const ref = compileReference(kg).run(feeds);
       const cpu = compileCpu(kg).run(feeds);
@@ -54,7 +54,7 @@ describe("cpu agrees with reference, op by op", () => {
     const b = new IRBuilder();
     const x = b.input("x", [2, 2]);
     const idx = b.input("idx", [2, 1], "i32");
-    const exe = compileCpu(planKernelGraph(b.graph({ y: b.gather(x, idx, 1) })));
+    const exe = compileCpu(planKernelGraph(b.graph({ y: b.gather(x, idx, 1) }), { fuse: false }));
     expect(() => exe.run({ x: feed([2, 2], [1, 2, 3, 4]), idx: feed([2, 1], [0, 2]) })).toThrow(RangeError);
   });
 
@@ -69,7 +69,7 @@ describe("cpu executables", () => {
     const x = b.input("x", [4, 4]);
     const w = b.param("w", [4, 4]);
     const g = b.graph({ y: b.sum(b.relu(b.matmul(x, w)), 1) });
-    const kg = planKernelGraph(g);
+    const kg = planKernelGraph(g, { fuse: false });
     const cpu = compileCpu(kg);
     const ref = compileReference(kg);
     const first = cpu.run({ x: feed([4, 4], numbers(16, 1)) }, { w: feed([4, 4], numbers(16, 2)) });
@@ -88,7 +88,7 @@ describe("cpu executables", () => {
     const b = new IRBuilder();
     const x = b.input("x", [2]);
     const i = b.input("i", [1], "i32");
-    const exe = compileCpu(planKernelGraph(b.graph({ y: b.add(x, b.cast(i, "f32")) })));
+    const exe = compileCpu(planKernelGraph(b.graph({ y: b.add(x, b.cast(i, "f32")) }), { fuse: false }));
     expect(() => exe.run({ x: feed([2], [1, 2]) })).toThrow(/input "i" \(i32\[1\]\) was not fed/);
     expect(() => exe.run({ x: feed([3], [1, 2, 3]), i: feed([1], [1]) })).toThrow(/expects shape \[2\]/);
     expect(() => exe.run({ x: feed([2], [1, 2]), i: feed([1], [1.5]) })).toThrow(/is i32 but element 0 is 1.5/);
@@ -102,7 +102,7 @@ describe("kernel graphs as data", () => {
     const w = b.param("w", [5, 2]);
     const h = b.matmul(x, w);
     const g = b.graph({ y: b.max(b.where(b.cmplt(h, 0), -Infinity, h), 1), s: b.sum(b.pad(h, [1, 0], [0, 0], { value: -0 })) });
-    const kg = planKernelGraph(g);
+    const kg = planKernelGraph(g, { fuse: false });
     const feeds = { x: feed([3, 5], numbers(15, 1)) };
     const params = { w: feed([5, 2], numbers(10, 2)) };
     const direct = compileCpu(kg).run(feeds, params);
@@ -114,7 +114,7 @@ describe("kernel graphs as data", () => {
 describe("cpu on a whole training step", () => {
   it("an MLP's loss and SGD-updated weights agree with reference, step after step with weights fed back", () => {
     const g = mlp(true);
-    const kg = planKernelGraph(g);
+    const kg = planKernelGraph(g, { fuse: false });
     const [cpu, ref] = [compileCpu(kg), compileReference(kg)];
     const feeds = { x: feed([8, 4], numbers(32, 1)), target: feed([8, 2], numbers(16, 2)) };
     let cpuParams: Record<string, { shape: number[]; data: ArrayLike<number> }> = {

@@ -60,7 +60,7 @@ describe("cpu WebAssembly SIMD kernels", () => {
   });
 
   it("compileCpu uses the SIMD kernels by default and the fallback when asked", () => {
-    const g = planKernelGraph(matmulGraph([2, 3], [3, 4]));
+    const g = planKernelGraph(matmulGraph([2, 3], [3, 4]), { fuse: false });
     expect(compileCpu(g).simd).toBe(true);
     expect(compileCpu(g, FALLBACK).simd).toBe(false);
   });
@@ -86,14 +86,14 @@ describe("cpu WebAssembly SIMD kernels", () => {
   }
 
   it("SIMD: transposes are folded into matmuls, and skipped when nothing else reads them", () => {
-    expect(foldedTransposes(planKernelGraph(matmulGraph([5, 6], [7, 6], false, true))).products.get(1)).toEqual({ a: { value: 0, transposed: false }, b: { value: 1, transposed: true } });
-    expect(foldedTransposes(planKernelGraph(matmulGraph([6, 5], [7, 6], true, true))).skipped.size).toBe(2);
+    expect(foldedTransposes(planKernelGraph(matmulGraph([5, 6], [7, 6], false, true), { fuse: false })).products.get(1)).toEqual({ a: { value: 0, transposed: false }, b: { value: 1, transposed: true } });
+    expect(foldedTransposes(planKernelGraph(matmulGraph([6, 5], [7, 6], true, true), { fuse: false })).skipped.size).toBe(2);
     const b = new IRBuilder();
     const [x, w] = [b.input("a", [5, 6]), b.input("b", [7, 6])];
     const wt = b.transpose(w);
     const shared = b.graph({ y: b.matmul(x, wt), wt, z: b.matmul(b.transpose(x), b.constant(1, [5, 3])) });
     // wt is an output: still computed (and read from its source by the matmul); xᵀ is skipped, read as A.
-    const folds = foldedTransposes(planKernelGraph(shared));
+    const folds = foldedTransposes(planKernelGraph(shared, { fuse: false }));
     expect(folds.skipped.size).toBe(1);
     expect([...folds.products.values()].map((p) => [p.a.transposed, p.b.transposed])).toEqual([[false, true], [true, false]]);
     expectAgree(shared, feeds([5, 6], [7, 6], 11), 2e-6, {}, SIMD);
@@ -104,7 +104,7 @@ describe("cpu WebAssembly SIMD kernels", () => {
     // The product [50, 7] is too big to take over wᵀ's buffer, so w stays intact.
     const [x, w] = [b.input("a", [50, 6]), b.input("b", [6, 7])];
     const g = b.graph({ y: b.transpose(b.matmul(x, b.transpose(b.transpose(w)))) });
-    const kg = planKernelGraph(g);
+    const kg = planKernelGraph(g, { fuse: false });
     const folds = foldedTransposes(kg);
     const [product] = [...folds.products.values()];
     expect(kg.kernels.filter((k) => !folds.skipped.has(k.id)).map((k) => k.ops[0]!.op)).toEqual(["permute"]);
@@ -118,7 +118,7 @@ describe("cpu WebAssembly SIMD kernels", () => {
     // exp(w) dies at the transpose, and the plan hands its buffer to exp(x), computed before the matmul.
     const wt = b.transpose(b.exp(w));
     const g = b.graph({ y: b.matmul(b.neg(b.exp(x)), wt) });
-    const kg = planKernelGraph(g);
+    const kg = planKernelGraph(g, { fuse: false });
     const [source, reused] = [kg.kernels[0]!, kg.kernels[2]!];
     expect(kg.values[reused.output]!.buffer).toBe(kg.values[source.output]!.buffer);
     expect(foldedTransposes(kg).skipped.size).toBe(0);
@@ -140,7 +140,7 @@ describe("cpu WebAssembly SIMD kernels", () => {
       const b = new IRBuilder();
       const [x, y] = [b.input("x", shape), b.input("y", shape)];
       const g = b.graph({ add: b.add(x, y), sub: b.sub(x, y), mul: b.mul(x, y), div: b.div(x, y), neg: b.neg(x), sqrt: b.sqrt(x) });
-      const kg = planKernelGraph(g);
+      const kg = planKernelGraph(g, { fuse: false });
       const input = { x: { shape, data: xs }, y: { shape, data: ys } };
       const fast = compileCpu(kg, SIMD).run(input);
       const slow = compileCpu(kg, FALLBACK).run(input);

@@ -24,7 +24,7 @@ describe("memory plan", () => {
     fc.assert(
       fc.property(graphSpec, fc.nat(), (spec, extra) => {
         const { graph } = randomGraph(spec, extra);
-        const kg = planKernelGraph(graph);
+        const kg = planKernelGraph(graph, { fuse: false });
         expect(planViolations(kg)).toEqual([]);
         expect(kernelGraphProblems(kg)).toEqual([]);
         expect(kernelGraphFromJson(kernelGraphToJson(kg))).toEqual(kg);
@@ -43,7 +43,7 @@ describe("memory plan", () => {
     fc.assert(
       fc.property(graphSpec, fc.nat(), (spec, extra) => {
         const { graph, feeds } = randomGraph(spec, extra);
-        const kg = planKernelGraph(graph);
+        const kg = planKernelGraph(graph, { fuse: false });
         // Move a kernel's output into the buffer of one of its operands (a temporary live at that kernel).
         const victim = kg.kernels.find((k) => kg.values[k.output]!.role === "temp" && k.inputs.some((v) => kg.values[v]!.role === "temp"));
         fc.pre(victim !== undefined);
@@ -65,7 +65,7 @@ describe("memory plan", () => {
       fc.property(graphSpec, fc.nat(), (spec, extra) => {
         const { graph, feeds } = randomGraph(spec, extra);
         const expected = run(graph, feeds);
-        const got = compileReference(planKernelGraph(graph)).run(feeds);
+        const got = compileReference(planKernelGraph(graph, { fuse: false })).run(feeds);
         for (const o of graph.outputs) expect([...got[o.name]!.data]).toEqual([...expected[o.name]!.data]);
       }),
       { numRuns: 100, seed: 11 },
@@ -76,7 +76,7 @@ describe("memory plan", () => {
     const b = new IRBuilder();
     let x = b.input("x", [64]);
     for (let i = 0; i < 10; i++) x = b.exp(b.neg(x));
-    const kg = planKernelGraph(b.graph({ y: x }));
+    const kg = planKernelGraph(b.graph({ y: x }), { fuse: false });
     expect(planViolations(kg)).toEqual([]);
     // 20 kernels; the 19 temporaries ping-pong between two shared buffers.
     expect(kg.buffers.filter((buf) => buf.role === "shared")).toHaveLength(2);
@@ -93,7 +93,7 @@ describe("memory plan", () => {
     const h = b.mul(x, w);
     const y = b.exp(h);
     const z = b.exp(b.neg(y));
-    const kg = planKernelGraph(b.graph({ y, z, alsoY: y, w }));
+    const kg = planKernelGraph(b.graph({ y, z, alsoY: y, w }), { fuse: false });
     expect(planViolations(kg)).toEqual([]);
     const roles = kg.values.map((v) => kg.buffers[v.buffer]!.role);
     expect(roles.filter((r) => r !== "shared")).toHaveLength(4);
@@ -112,7 +112,7 @@ describe("kernel graph data", () => {
     const x = b.input("x", [5]);
     const y = b.input("y", [5]);
     const g = b.graph({ z: b.exp(b.mul(b.neg(x), y)) });
-    const kg = planKernelGraph(g);
+    const kg = planKernelGraph(g, { fuse: false });
     expect(kg.kernels.map((k) => k.ops[0]!.op)).toEqual(["neg", "mul", "exp"]);
     // Fuse the three kernels by hand: t0 = neg(in0); t1 = mul(t0, in1); exp(t1).
     const [neg, mul, exp] = kg.kernels as [Kernel, Kernel, Kernel];
@@ -148,7 +148,7 @@ describe("kernel graph data", () => {
   };
 
   it("round-trips through JSON, infinities and −0 included", () => {
-    const kg = planKernelGraph(small());
+    const kg = planKernelGraph(small(), { fuse: false });
     const text = kernelGraphToJson(kg);
     const back = kernelGraphFromJson(text);
     expect(back).toEqual(kg);
@@ -159,7 +159,7 @@ describe("kernel graph data", () => {
   });
 
   it("prints one line per kernel with its buffer and live range, and the memory summary", () => {
-    const text = printKernelGraph(planKernelGraph(small()));
+    const text = printKernelGraph(planKernelGraph(small(), { fuse: false }));
     expect(text).toMatch(/^kernel graph: \d+ kernels, \d+ values, \d+ buffers\n/);
     expect(text).toContain("input x: f32[2, 3] = v0 @b0");
     expect(text).toContain("param w: f32[3, 4] = v1 @b1");
@@ -174,7 +174,7 @@ describe("kernel graph validation", () => {
   const graph = () => {
     const b = new IRBuilder();
     const x = b.input("x", [3]);
-    return planKernelGraph(b.graph({ y: b.exp(b.neg(x)), z: b.sin(x) }));
+    return planKernelGraph(b.graph({ y: b.exp(b.neg(x)), z: b.sin(x) }), { fuse: false });
   };
 
   it("accepts what the planner makes", () => {

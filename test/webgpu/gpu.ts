@@ -7,7 +7,8 @@ import { existsSync } from "node:fs";
 import { constants } from "node:os";
 import type { TensorFeeds, TensorValue } from "../../runtime/backends/backend.js";
 import { compileReference } from "../../runtime/backends/reference/executor.js";
-import { createWebGpuBackend, type WebGpuBackend } from "../../runtime/backends/webgpu/index.js";
+import { createWebGpuBackend, planShaderGroups, type FusedGroup, type ShaderGroupOptions, type WebGpuBackend } from "../../runtime/backends/webgpu/index.js";
+import { primitiveGraph } from "../../runtime/backends/webgpu/primitive-graph.js";
 import type { Graph } from "../../runtime/ir/node.js";
 import type { KernelGraph } from "../../runtime/kernel/graph.js";
 import { planKernelGraph } from "../../runtime/kernel/plan.js";
@@ -54,4 +55,10 @@ export async function expectAgree(graph: Graph, feeds: TensorFeeds = {}, tol = 1
   const got = await runGpu(kg, feeds, params);
   expectOutputsAgree("gpu", graph.outputs.map((o) => o.name), got, ref, tol);
   return kg;
+}
+
+/** The shader groups of a (fused) kernel graph, over its ops spread out one per kernel (`graph`). */
+export function shaderGroups(kg: KernelGraph, options: Omit<ShaderGroupOptions, "partition"> = {}): FusedGroup[] & { graph: KernelGraph } {
+  const { graph, partition } = primitiveGraph(kg);
+  return Object.assign(planShaderGroups(graph, { ...options, partition }), { graph });
 }

@@ -16,6 +16,8 @@ import { CHUNK } from "./chunked.js";
 
 /** A CPU executable's account of itself. */
 export interface CpuAccount {
+  /** The graph the kernel ids below index: the compiled graph, spread out one op per kernel where it was fused. */
+  readonly graph: KernelGraph;
   /** The bytes of the WebAssembly module its SIMD kernels run; undefined on the JavaScript fallback. */
   readonly wasm: Uint8Array | undefined;
   /** Per kernel of the graph, by id: the routine its step runs, or why it has none. */

@@ -20,6 +20,8 @@
 import { formatShape, sameShape } from "../../ir/shape.js";
 import type { KernelGraph, NamedValue } from "../../kernel/graph.js";
 import { assertValidKernelGraph } from "../../kernel/validate.js";
+import { planMemory } from "../../kernel/memory.js";
+import { isPrimitive, spreadKernels } from "../../kernel/spread.js";
 import { lookupFeed, RunError, type Backend, type Executable, type TensorFeeds, type TensorValue } from "../backend.js";
 import type { CpuAccount } from "./account.js";
 import { aliasedReshapes } from "./alias.js";
@@ -63,8 +65,10 @@ export const cpuBackend: Backend = {
 /** Compiles a kernel graph for the CPU. */
 export function compileCpu(given: KernelGraph, options: CpuOptions = {}): CpuExecutable {
   assertValidKernelGraph(given);
+  // Fused kernels run op by op, their inner values in buffers of their own.
+  const primitive = isPrimitive(given) ? given : planMemory(spreadKernels(given).program);
   // Reshapes become views where they can (`alias.ts`); the rest of compilation sees their outputs' new buffers.
-  const { graph, skipped: views } = aliasedReshapes(given);
+  const { graph, skipped: views } = aliasedReshapes(primitive);
   const arena = allocateArena(
     graph.buffers.map((b) => b.bytes),
     options.simd ?? true,
@@ -103,6 +107,7 @@ export function compileCpu(given: KernelGraph, options: CpuOptions = {}): CpuExe
   const profile = options.profile === true ? new Map<string, { ms: number; n: number }>() : undefined;
   const steps = profile === undefined ? chunkedSteps(compiled) : profiledSteps(graph, compiled, profile, new Set(folds.products.keys()));
   const account: CpuAccount = {
+    graph: primitive,
     wasm: arena.simd?.bytes,
     kernels: compiled.map((c) => c.account),
     // Profiling times each kernel on its own, so there are no chains then.

@@ -174,6 +174,9 @@ export class Code {
   i32_sub(): this {
     return this.op(0x6b);
   }
+  i32_div_u(): this {
+    return this.op(0x6e);
+  }
   i32_mul(): this {
     return this.op(0x6c);
   }
@@ -237,6 +240,10 @@ export class Code {
   f32x4_div(): this {
     return this.simd(0xe7);
   }
+  /** a·b + c of the three f32x4 on the stack (a, b, c in push order), fused or not as the engine likes: the relaxed-SIMD proposal. */
+  f32x4_relaxed_madd(): this {
+    return this.simd(0x105);
+  }
 }
 
 /** A function to export: its name and body; all return nothing. */
@@ -245,10 +252,17 @@ export interface WasmFunction {
   readonly code: Code;
 }
 
+/** How a module imports its memory: unshared with no limits, or shared (threads) up to `maximum` pages. */
+export interface MemoryImport {
+  readonly shared?: { readonly maximum: number };
+}
+
 /** The bytes of a module that imports `env.memory` and exports `functions` (spec 5.5). */
-export function wasmModule(functions: readonly WasmFunction[]): Uint8Array {
+export function wasmModule(functions: readonly WasmFunction[], memory: MemoryImport = {}): Uint8Array {
   const types = section(1, vec(functions.map((f) => [0x60, ...vec(f.code.params.map((p) => [p])), 0])));
-  const imports = section(2, vec([[...name("env"), ...name("memory"), 0x02, 0x00, 0x00]]));
+  // Limits (spec 5.3.7): flag 0 is a minimum only; flag 3 a shared memory with minimum and maximum (the threads proposal).
+  const limits = memory.shared === undefined ? [0x00, 0x00] : [0x03, 0x00, ...uleb(memory.shared.maximum)];
+  const imports = section(2, vec([[...name("env"), ...name("memory"), 0x02, ...limits]]));
   const funcs = section(3, vec(functions.map((_, i) => uleb(i))));
   const exports = section(7, vec(functions.map((f, i) => [...name(f.name), 0x00, ...uleb(i)])));
   const code = section(10, vec(functions.map((f) => f.code.body())));

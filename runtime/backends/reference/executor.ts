@@ -62,6 +62,7 @@ export function compileReference(graph: KernelGraph, options: { trustPlan?: bool
           results.push(evalNode(nodes[i]!, operands, noFeed));
         });
         slots[graph.values[k.output]!.buffer] = { value: k.output, data: results[results.length - 1]! };
+        for (const e of k.extraOutputs ?? []) slots[graph.values[e.value]!.buffer] = { value: e.value, data: results[e.op]! };
       }
       return Object.fromEntries(graph.outputs.map((o) => [o.name, read(o.value)]));
     },

@@ -1,7 +1,7 @@
 /// <reference types="@webgpu/types" />
 /**
  * The WebGPU executable: one compute pipeline per dispatch (a group of fused
- * kernels of `fuse.ts`, or half of a split-K matmul's; `planDispatches` in
+ * kernels of `shader-groups.ts`, or half of a split-K matmul's; `planDispatches` in
  * `wgsl.ts`), a GPU buffer per input, param and output
  * buffer of the graph's memory plan and per temporary buffer of
  * `memory.ts`'s (scratch buffers included), and bind groups made once at compile time, so a run only
@@ -77,7 +77,7 @@ interface CompiledKernel {
 export interface WebGpuCompileOptions {
   /** GPU buffers that hold params by name, bound in place of their plan buffers; each must hold the param's bytes. */
   readonly bound?: ReadonlyMap<string, GPUBuffer>;
-  /** False: one dispatch per kernel, as planned (for comparison); by default, elementwise chains are fused (`fuse.ts`). */
+  /** False: one dispatch per op (for comparison); by default, one shader per fused kernel of the graph where the renderers can print it whole (`shader-groups.ts`). */
   readonly fuse?: boolean;
   /** Whether matmuls with few output tiles and a long k split k over two dispatches, and reductions of few outputs over very many elements fold chunks first (`splitK`); by default, where fusing. */
   readonly splitK?: boolean;
@@ -88,9 +88,10 @@ export interface WebGpuCompileOptions {
  * supported yet")` for an op the renderer lacks; shader and pipeline errors
  * surface on the first `runAsync`.
  */
-export function compileWebGpu(device: GPUDevice, graph: KernelGraph, options: WebGpuCompileOptions = {}): WebGpuExecutable {
-  assertValidKernelGraph(graph);
-  const { dispatches: rendered, scratch } = planDispatches(graph, { fuse: options.fuse, splitK: options.splitK });
+export function compileWebGpu(device: GPUDevice, given: KernelGraph, options: WebGpuCompileOptions = {}): WebGpuExecutable {
+  assertValidKernelGraph(given);
+  // `graph` is the given graph with its fused kernels' ops spread out; its values extend the given graph's.
+  const { dispatches: rendered, scratch, graph } = planDispatches(given, { fuse: options.fuse, splitK: options.splitK });
   const maxStorage = device.limits.maxStorageBuffersPerShaderStage;
   const written = new Set<number>();
   rendered.forEach(({ bindings, outputs, kernel }) => {
@@ -168,7 +169,7 @@ export function compileWebGpu(device: GPUDevice, graph: KernelGraph, options: We
   };
 
   return {
-    graph,
+    graph: given,
     run(): Record<string, TensorValue> {
       throw new Error("webgpu: run is synchronous, but WebGPU reads results back asynchronously: use `await executable.runAsync(feeds, params)`");
     },

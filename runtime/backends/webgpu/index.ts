@@ -4,5 +4,5 @@
  */
 export { createWebGpuBackend, type WebGpuBackend, type WebGpuOptions } from "./device.js";
 export { compileWebGpu, type DispatchTime, type WebGpuCompileOptions, type WebGpuExecutable } from "./executor.js";
-export { planFusion, type FusedGroup, type FusionOptions } from "./fuse.js";
+export { planShaderGroups, type FusedGroup, type ShaderGroupOptions } from "./shader-groups.js";
 export { kernelWgsl, planDispatches, renderGroup, renderKernel, OP_RENDERERS, type Dispatch, type DispatchOptions, type RenderedKernel, type TensorType } from "./wgsl.js";

@@ -3,7 +3,7 @@
  * invocations, each computing a T × T block (T = 1, 2 or 4) of a 16T × 16T output tile from
  * 16-deep tiles of both operands staged in workgroup memory), and a plain one
  * (one invocation per output element) for tiny products. Operands are strided
- * views (`fuse.ts`), so a transposed or broadcast operand is read in place.
+ * views (`shader-groups.ts`), so a transposed or broadcast operand is read in place.
  * Both sum over k in increasing order, as the plain per-kernel renderer does.
  *
  * A product with few output tiles and a long k (a weight gradient: a small

@@ -8,7 +8,7 @@
 import type { DType, OpAttrs, Shape } from "../../ir/ops.js";
 import { sizeOf } from "../../ir/shape.js";
 import { helperSource, u32Lit, type Helper } from "./wgsl-lib.js";
-import { isLongReduction } from "./fuse.js";
+import { isLongReduction } from "./shader-groups.js";
 import { coords, offset, reductionFold, reductionIndex } from "./wgsl-ops.js";
 
 /** Invocations per workgroup of a tree reduction. */

@@ -1,5 +1,5 @@
 /**
- * The WGSL renderer: one group of kernels (`fuse.ts`) → the source of one
+ * The WGSL renderer: one group of kernels (`shader-groups.ts`) → the source of one
  * compute shader, and the dispatch that runs it (STYLE lessons 10 and 11: a dumb
  * printer of a decided plan; it makes no decision about the graph).
  *
@@ -10,7 +10,7 @@
  * output element, found from the global id, and invocations past the end
  * return at once; tiled matmuls and tree reductions work by workgroup.
  *
- * What runs together is decided by `fuse.ts`; `renderGroup` prints one group
+ * What runs together is decided by the kernel planner and cut into shaders by `shader-groups.ts`; `renderGroup` prints one group
  * (`wgsl-fused.ts`, `wgsl-matmul.ts`, `wgsl-reduce.ts`), `renderKernel` one
  * kernel on its own. A matmul group with few output tiles and a long k
  * (`splitK`) prints as two shaders, partial products and their sum, and
@@ -20,7 +20,8 @@
  */
 import { sizeOf } from "../../ir/shape.js";
 import type { Kernel, KernelGraph } from "../../kernel/graph.js";
-import { MAX_BINDINGS, planFusion, viewOfValue, type FusedGroup, type FusionOptions, type View } from "./fuse.js";
+import { MAX_BINDINGS, planShaderGroups, viewOfValue, type FusedGroup, type ShaderGroupOptions, type View } from "./shader-groups.js";
+import { primitiveGraph } from "./primitive-graph.js";
 import { fusedBody, fusedValue } from "./wgsl-fused.js";
 import { helperSource, u32Lit, type Helper } from "./wgsl-lib.js";
 import { renderMatmul, splitK, type MatmulOperand, type SplitK } from "./wgsl-matmul.js";
@@ -270,19 +271,23 @@ export interface Dispatch extends RenderedKernel {
   readonly outputs: readonly number[];
 }
 
-/** Options of `planDispatches`: fusion's, and rendering's. */
-export type DispatchOptions = FusionOptions & RenderOptions;
+/** Options of `planDispatches`: the shader groups', and rendering's. */
+export type DispatchOptions = Omit<ShaderGroupOptions, "partition"> & RenderOptions;
 
 /**
- * Every dispatch the executor runs on a graph, in execution order: one per
- * group of `planFusion`, two for a split-K group; and the element count of
- * each scratch buffer by its id. Split-K is on where fusion is, by default.
+ * Every dispatch the executor runs on a (fused) kernel graph, in execution
+ * order: one per shader group of its fused kernels (`shader-groups.ts`), two
+ * for a split-K group; the graph they index, with each fused kernel spread
+ * out into kernels of one op (`primitive-graph.ts`; the given graph's values
+ * keep their ids); and the element count of each scratch buffer by its id.
+ * Split-K is on where fusion is, by default.
  */
-export function planDispatches(graph: KernelGraph, options: DispatchOptions = {}): { dispatches: Dispatch[]; scratch: Map<number, number> } {
+export function planDispatches(fused: KernelGraph, options: DispatchOptions = {}): { dispatches: Dispatch[]; scratch: Map<number, number>; graph: KernelGraph } {
   const renderOptions = { splitK: options.splitK ?? options.fuse !== false };
   const dispatches: Dispatch[] = [];
   const scratch = new Map<number, number>();
-  for (const g of planFusion(graph, options)) {
+  const { graph, partition } = primitiveGraph(fused);
+  for (const g of planShaderGroups(graph, { ...options, partition })) {
     const r = renderGroup(graph, g, renderOptions);
     if (r.partials === undefined) {
       dispatches.push({ kernel: g.root, kernels: g.kernels, wgsl: r.wgsl, workgroups: r.workgroups, bindings: r.bindings, outputs: r.outputs });
@@ -295,16 +300,19 @@ export function planDispatches(graph: KernelGraph, options: DispatchOptions = {}
     dispatches.push({ kernel: g.root, kernels: matmul !== undefined ? [matmul] : g.kernels, wgsl: r.partials.wgsl, workgroups: r.partials.workgroups, bindings: r.partials.bindings, outputs: [id] });
     dispatches.push({ kernel: g.root, kernels: matmul !== undefined ? g.kernels : [g.root], wgsl: r.wgsl, workgroups: r.workgroups, bindings: r.bindings.map((v) => (v === SCRATCH ? id : v)), outputs: r.outputs });
   }
-  return { dispatches, scratch };
+  return { dispatches, scratch, graph };
 }
 
 /**
  * WGSL for every dispatch the executor runs on a graph, in execution order
- * (`planDispatches`: `kernel` is the group's root, `kernels` all the
- * dispatch computes). Throws for an op the renderer does not support.
+ * (`planDispatches`): `kernel` is the graph's kernel it runs for, `kernels`
+ * every kernel of the graph it computes a part of.
+ * Throws for an op the renderer does not support.
  */
 export function kernelWgsl(graph: KernelGraph, options: DispatchOptions = {}): { kernel: number; kernels: readonly number[]; wgsl: string }[] {
-  return planDispatches(graph, options).dispatches.map((d) => ({ kernel: d.kernel, kernels: d.kernels, wgsl: d.wgsl }));
+  // Dispatches name the graph's own (fused) kernels: the spread-out kernels they compute, mapped back.
+  const { partition } = primitiveGraph(graph);
+  return planDispatches(graph, options).dispatches.map((d) => ({ kernel: partition[d.kernel]!, kernels: [...new Set(d.kernels.map((k) => partition[k]!))], wgsl: d.wgsl }));
 }
 
 /** Only known dtypes and integer sizes reach the source (a kernel graph may come from JSON). */

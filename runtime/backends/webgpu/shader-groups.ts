@@ -1,7 +1,19 @@
 /**
- * Fusion planning for the WebGPU backend: which kernels of a kernel graph run
- * together as one shader (one dispatch). A pure step over the graph; the
- * renderers (`wgsl.ts` and the files it calls) print the groups it decides.
+ * Which ops of the planner's fused kernels run together as one WebGPU shader
+ * (one dispatch). Fusion is decided once, for every backend, by the kernel
+ * planner (`runtime/kernel/fuse.ts`); this step only cuts each fused kernel
+ * into the shapes the WGSL renderers print (`wgsl.ts` and the files it
+ * calls), and never joins ops of different kernels.
+ *
+ * The renderers print a map (elementwise ops reading strided views), a matmul
+ * reading strided views with an elementwise epilogue, and a long reduction
+ * with the elementwise chain feeding it. A fused kernel of one of these
+ * shapes is one shader; one the renderers cannot print whole (a softmax or a
+ * layer norm: reductions with consumers; pads and concats inside a map) runs
+ * as several, its inner values passing through temporary buffers. The graph
+ * works on is the fused graph with each kernel's ops spread out as primitive
+ * kernels (`primitive-graph.ts`), so a group here is a set of those, and
+ * `partition` says which fused kernel each came from.
  *
  * A group has a root, the kernel in whose place it runs, and members, earlier
  * kernels inlined into it: their values are computed in registers where they
@@ -21,7 +33,7 @@
  * are recomputed wherever read, and run on their own only when some group
  * still reads them from memory. The executor places temporaries afresh over
  * the groups (`memory.ts`), so the graph's buffer sharing never constrains
- * fusion.
+ * a group.
  */
 import { isOpOf, OPS, type Op } from "../../ir/ops.js";
 import { sizeOf, stridesOf } from "../../ir/shape.js";
@@ -39,10 +51,12 @@ export interface FusedGroup {
   readonly outputs: readonly number[];
 }
 
-/** Options of `planFusion`. */
-export interface FusionOptions {
+/** Options of `planShaderGroups`. */
+export interface ShaderGroupOptions {
   /** False: one group per kernel, as the graph was planned. */
   readonly fuse?: boolean;
+  /** The fused kernel each kernel of the graph belongs to: a group never takes kernels of two. By default, all one. */
+  readonly partition?: readonly number[];
 }
 
 /** The most storage bindings (inputs and outputs) of a fused group: WebGPU's guaranteed minimum. */
@@ -89,8 +103,10 @@ function isFree(k: Kernel): boolean {
  * or when it is free (`isFree`): it is then recomputed wherever read, and
  * runs on its own only if some group still reads it from memory.
  */
-export function planFusion(graph: KernelGraph, options: FusionOptions = {}): FusedGroup[] {
+export function planShaderGroups(graph: KernelGraph, options: ShaderGroupOptions = {}): FusedGroup[] {
   const kernels = graph.kernels;
+  const partition = options.partition;
+  const apart = (p: number, r: number): boolean => partition !== undefined && partition[p] !== partition[r];
   if (options.fuse === false) return kernels.map((k) => ({ root: k.id, kernels: [k.id], inputs: distinct(k.inputs), outputs: [k.output] }));
   const readers = new Map<number, Set<number>>();
   kernels.forEach((k) => k.inputs.forEach((v) => (readers.get(v) ?? readers.set(v, new Set()).get(v)!).add(k.id)));
@@ -118,7 +134,7 @@ export function planFusion(graph: KernelGraph, options: FusionOptions = {}): Fus
     const confined = (v: number, later: boolean): boolean =>
       [...(readers.get(v) ?? [])].every((q) => {
         const k = kernels[q]!;
-        if (members.has(q)) return !isFree(k) || (!graphOutputs.has(k.output) && !stored.has(k.output) && confined(k.output, later));
+        if (members.has(q)) return (q === r && graphOutputs.has(k.output)) || !isFree(k) || (!graphOutputs.has(k.output) && !stored.has(k.output) && confined(k.output, later));
         if (!later) return false;
         return isFree(k) ? q > r && confined(k.output, true) : taken.has(q);
       });
@@ -148,6 +164,7 @@ export function planFusion(graph: KernelGraph, options: FusionOptions = {}): Fus
         const p = kernels[best]!;
         const v = p.output;
         candidates.delete(v);
+        if (apart(best, r)) continue;
         const free = isFree(p) && !graphOutputs.has(v);
         if (taken.has(best) && !free) continue;
         const isMatmul = p.ops.length === 1 && p.ops[0]!.op === "matmul";
@@ -164,7 +181,7 @@ export function planFusion(graph: KernelGraph, options: FusionOptions = {}): Fus
         while (stack.length > 0) {
           const u = stack.pop()!;
           const d = graph.values[u]!.def;
-          if (d < 0 || members.has(d) || joining.includes(d) || graphOutputs.has(u) || !isFree(kernels[d]!) || !fits(nextFeeds.has(u) ? "matmul" : kind, kernels[d]!)) continue;
+          if (d < 0 || apart(d, r) || members.has(d) || joining.includes(d) || graphOutputs.has(u) || !isFree(kernels[d]!) || !fits(nextFeeds.has(u) ? "matmul" : kind, kernels[d]!)) continue;
           joining.push(d);
           stack.push(...kernels[d]!.inputs);
           if (nextFeeds.has(u)) for (const w of kernels[d]!.inputs) nextFeeds.add(w);
