@@ -9,6 +9,7 @@
  */
 import { cpuBackend } from "../backends/cpu/index.js";
 import { referenceBackend } from "../backends/reference/executor.js";
+import { createOnnxBackend, type OnnxBackend } from "../backends/onnx/index.js";
 import { createWebGpuBackend, type WebGpuBackend } from "../backends/webgpu/index.js";
 import { MissingPackageError } from "../optional-packages.js";
 import { ReprError } from "./errors.js";
@@ -17,9 +18,20 @@ import { hostHome } from "./host-home.js";
 import { webGpuHome } from "./webgpu-home.js";
 
 /** The backends a model can ask for: `auto` picks the best one available. */
-export type BackendChoice = "auto" | "cpu" | "reference" | "webgpu";
+export type BackendChoice = "auto" | "cpu" | "reference" | "webgpu" | "onnx";
 
-const CHOICES: readonly BackendChoice[] = ["auto", "cpu", "reference", "webgpu"];
+const CHOICES: readonly BackendChoice[] = ["auto", "cpu", "reference", "webgpu", "onnx"];
+
+/** The onnx backend of this process (ONNX Runtime, shared by every model), or the package it lacks. */
+let sharedOnnx: Promise<OnnxBackend | MissingPackageError> | undefined;
+
+function onnx(): Promise<OnnxBackend | MissingPackageError> {
+  return (sharedOnnx ??= createOnnxBackend().catch((error: unknown) => {
+    if (error instanceof MissingPackageError) return error;
+    sharedOnnx = undefined;
+    throw error;
+  }));
+}
 
 /** The WebGPU backend of this process (one device, shared by every model), null without an adapter, or the package it lacks. */
 let sharedWebGpu: Promise<WebGpuBackend | MissingPackageError | null> | undefined;
@@ -36,6 +48,12 @@ export async function openHome(choice: BackendChoice = "auto"): Promise<TensorHo
       return hostHome(cpuBackend);
     case "reference":
       return hostHome(referenceBackend);
+    case "onnx": {
+      if (!isNode()) throw new ReprError("the onnx backend runs in Node only (it needs the onnxruntime-node package); use backend 'auto' or 'cpu'");
+      const backend = await onnx();
+      if (backend instanceof MissingPackageError) throw new MissingPackageError(backend.packageName, { cause: backend });
+      return hostHome(backend);
+    }
     case "webgpu": {
       const gpu = await webGpu();
       if (gpu instanceof MissingPackageError) throw new MissingPackageError(gpu.packageName, { cause: gpu });
@@ -48,6 +66,11 @@ export async function openHome(choice: BackendChoice = "auto"): Promise<TensorHo
       return gpu !== null && !(gpu instanceof MissingPackageError) && !gpu.adapter.isFallback ? webGpuHome(gpu) : hostHome(cpuBackend);
     }
   }
+}
+
+/** Whether this is Node (where the onnx backend can run). */
+function isNode(): boolean {
+  return (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node !== undefined;
 }
 
 /**
