@@ -85,7 +85,13 @@ export async function createOnnxBackend(options: OnnxOptions = {}): Promise<Onnx
   };
 }
 
-/** The session options repr runs every graph with. */
+/**
+ * The session options repr runs every graph with: every graph optimization,
+ * one graph node at a time, and threads that sleep when idle rather than
+ * spin. Spinning threads (ONNX Runtime's default) took 2.3–2.6 times longer
+ * per step on a shared 2-core machine (bench/RESULTS.md), as PyTorch's do
+ * without `OMP_WAIT_POLICY=PASSIVE`.
+ */
 export function sessionOptions(options: OnnxOptions): object {
   return {
     graphOptimizationLevel: "all",
@@ -93,6 +99,7 @@ export function sessionOptions(options: OnnxOptions): object {
     intraOpNumThreads: options.threads ?? 0,
     interOpNumThreads: 1,
     logSeverityLevel: 3,
+    extra: { session: { intra_op: { allow_spinning: "0" }, inter_op: { allow_spinning: "0" } } },
   };
 }
 

@@ -17,9 +17,11 @@
  *   skips copies.
  * - **Dead code:** only what the outputs need is written (a skipped expand
  *   is not written at all).
- * Then each node's rule (ops.ts) writes its nodes, and every output gets an
- * `Identity` under its own name (two outputs may share a value; an output
- * may be an input).
+ * - **Transposes** are composed or moved onto matmul operands first
+ *   (simplify.ts).
+ * Then each node's rule (ops.ts) writes its nodes, and every output is the
+ * node computing it, renamed (an `Identity` where two outputs share a value
+ * or an output is an input).
  *
  * Invariant: the model's inputs, in order, are the source's inputs and
  * params (those not given as weights) and then the draws; its outputs are
@@ -29,6 +31,7 @@ import { isBatchPoly, type BatchNumber } from "../../ir/batch-graph.js";
 import { OnnxBuilder, type BatchSource } from "./builder.js";
 import { elemTypeOf, type OnnxDim, type OnnxModel, type OnnxValueInfo } from "./model.js";
 import { OnnxExportError, onnxRule, type OpContext } from "./ops.js";
+import { simplifySource } from "./simplify.js";
 import { sameNumber, type SourceGraph, type SourceNode } from "./source.js";
 
 /** Where a draw's seed or step comes from: a graph input's value, or a constant. */
@@ -147,7 +150,8 @@ function drawOperand(nodes: readonly SourceNode[], j: number, what: string): Dra
 }
 
 /** Translates `source` into an ONNX model. */
-export function translateGraph(source: SourceGraph, options: TranslateOptions): Translation {
+export function translateGraph(given: SourceGraph, options: TranslateOptions): Translation {
+  const source = simplifySource(given);
   const { nodes } = source;
   const weights = options.weights ?? new Map<string, Float32Array | Int32Array>();
   const leafName = (n: SourceNode): string => n.attrs["name"] as string;
@@ -215,17 +219,26 @@ export function translateGraph(source: SourceGraph, options: TranslateOptions): 
     }
   });
 
+  // Each output is the node that computes it, renamed; an Identity only where that cannot be
+  // (an output that is an input or a constant, or a value two outputs share).
+  const producer = new Map<string, number>();
+  b.nodes.forEach((n, k) => n.outputs.forEach((o) => producer.set(o, k)));
+  const renamed = new Map<string, string>();
   const outputs: OnnxValueInfo[] = source.outputs.map((o) => {
     const n = nodes[o.node]!;
-    b.node("Identity", [full[o.node]!], {}, o.name);
+    const value = full[o.node]!;
+    if (producer.has(value) && !renamed.has(value) && !b.initializers.some((t) => t.name === value)) renamed.set(value, o.name);
+    else b.node("Identity", [renamed.get(value) ?? value], {}, o.name);
     return { name: o.name, elemType: elemTypeOf(n.dtype), dims: n.shape.map(onnxDim) };
   });
+  const rename = (name: string): string => renamed.get(name) ?? name;
+  const graphNodes = b.nodes.map((n) => ({ ...n, inputs: n.inputs.map(rename), outputs: n.outputs.map(rename) }));
 
   const metadata: Record<string, string> = { ...(options.metadata ?? {}) };
   if (draws.length > 0) metadata["repr.draws"] = JSON.stringify(draws);
   return {
     model: {
-      graph: { name: options.name, nodes: b.nodes, initializers: b.initializers, inputs, outputs },
+      graph: { name: options.name, nodes: graphNodes, initializers: b.initializers, inputs, outputs },
       doc: options.doc ?? "",
       metadata,
     },
