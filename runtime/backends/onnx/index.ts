@@ -23,7 +23,7 @@ import { fillNormal, fillUniform } from "../../rng/index.js";
 import { lookupFeed, RunError, type Backend, type Executable, type TensorFeeds, type TensorValue } from "../backend.js";
 import { encodeOnnxModel, loadProtobuf, type ProtobufLight } from "./proto.js";
 import { kernelSource } from "./source.js";
-import { translateGraph, type DrawOperand } from "./translate.js";
+import { translateGraph, type Draw, type DrawOperand } from "./translate.js";
 
 export { OnnxExportError, ONNX_RULES, onnxRule } from "./ops.js";
 export { translateGraph, onnxDim, type Draw, type DrawOperand, type Translation, type TranslateOptions } from "./translate.js";
@@ -150,10 +150,7 @@ function compileOnnx(ort: Ort, protobuf: ProtobufLight, graph: KernelGraph, opti
         inputs[v.name] = new ort.Tensor(type(v.dtype), data, v.shape);
       }
       for (const d of drawn) {
-        const seed = operand(d.draw.seed, feeds);
-        const step = operand(d.draw.step, feeds);
-        if (d.draw.kind === "uniform") fillUniform(d.data, seed, d.draw.stream, 0, step);
-        else fillNormal(d.data, seed, d.draw.stream, 0, step);
+        fillDraw(d.draw, feeds, d.data);
         inputs[d.draw.input] = d.tensor;
       }
       await s.run(inputs, fetches);
@@ -165,6 +162,17 @@ function compileOnnx(ort: Ort, protobuf: ProtobufLight, graph: KernelGraph, opti
       void session.then((s) => s.release()).catch(() => undefined);
     },
   };
+}
+
+/**
+ * Fills `out` with a draw's numbers for a run fed `feeds` (where its seed
+ * and step come from): element i is the generator's draw at (seed, stream,
+ * step, i), exactly what the other backends compute for the same op.
+ */
+export function fillDraw(draw: Draw, feeds: TensorFeeds, out: Float32Array): Float32Array {
+  const seed = operand(draw.seed, feeds);
+  const step = operand(draw.step, feeds);
+  return draw.kind === "uniform" ? fillUniform(out, seed, draw.stream, 0, step) : fillNormal(out, seed, draw.stream, 0, step);
 }
 
 /** A draw's seed or step, as the u32 the generator reads. */
