@@ -28,6 +28,9 @@ export interface ExampleGraph {
   readonly training: PlanTraining | null;
   /** A test step's noise tables. */
   readonly noise?: readonly PlanNoiseTable[];
+  /** The step's key (`train`, `PIPELINE.N-kind`) and the keys of the replace steps before it in its pipeline. */
+  readonly key: string;
+  readonly replacedBefore: readonly string[];
 }
 
 /** Every function, training step and test step of every example model (with all its pipelines). */
@@ -37,13 +40,17 @@ export function exampleGraphs(): ExampleGraph[] {
     for (const m of program.models) {
       const plan = buildModelPlan(program, m.name, { pipelines: program.pipelines.filter((p) => p.model === m.name).map((p) => p.name) });
       const label = (kind: string, name: string): string => `${file} ${m.name} ${kind} ${name}`;
-      for (const f of plan.functions) out.push({ label: label("function", f.name), file, plan, kind: "function", graph: f.graph, inputs: f.inputs, training: null });
-      for (const t of plan.training) out.push({ label: label("training", t.name), file, plan, kind: "training", graph: t.graph, inputs: t.inputs, training: t });
+      const none: string[] = [];
+      for (const f of plan.functions) out.push({ label: label("function", f.name), file, plan, kind: "function", graph: f.graph, inputs: f.inputs, training: null, key: f.name, replacedBefore: none });
+      for (const t of plan.training) out.push({ label: label("training", t.name), file, plan, kind: "training", graph: t.graph, inputs: t.inputs, training: t, key: t.name, replacedBefore: none });
       for (const p of plan.pipelines) {
+        const replaced: string[] = [];
         p.steps.forEach((s, i) => {
           const name = `${p.name}.${i + 1}-${s.kind}`;
-          if (s.kind === "pretrain" || s.kind === "adapt") out.push({ label: label("training", name), file, plan, kind: "training", graph: s.training.graph, inputs: s.training.inputs, training: s.training });
-          if (s.kind === "test") out.push({ label: label("test", name), file, plan, kind: "test", graph: s.graph, inputs: s.inputs, training: null, noise: s.noise });
+          const before = [...replaced];
+          if (s.kind === "pretrain" || s.kind === "adapt") out.push({ label: label("training", name), file, plan, kind: "training", graph: s.training.graph, inputs: s.training.inputs, training: s.training, key: name, replacedBefore: before });
+          if (s.kind === "test") out.push({ label: label("test", name), file, plan, kind: "test", graph: s.graph, inputs: s.inputs, training: null, noise: s.noise, key: name, replacedBefore: before });
+          if (s.kind === "replace") replaced.push(name);
         });
       }
     }
@@ -90,14 +97,14 @@ function initialTensors(plan: ModelPlan): Map<string, Float32Array | Int32Array>
 const initCache = new WeakMap<ModelPlan, Map<string, Float32Array | Int32Array>>();
 
 /** The graph at `batch` examples, with its feeds and params. */
-export function graphAt(g: ExampleGraph, batch: number): { kernel: KernelGraph; feeds: Map<string, TensorFeed>; params: Map<string, TensorFeed> } {
+export function graphAt(g: ExampleGraph, batch: number, counters: { seed?: number; step?: number } = {}): { kernel: KernelGraph; feeds: Map<string, TensorFeed>; params: Map<string, TensorFeed> } {
   const kernel = planKernelGraph(instantiateBatchGraph(g.graph, batch));
   const data = dataFeeds(g.inputs, batch);
   const feeds = new Map<string, TensorFeed>();
   const extra = g.training ? stepFeeds(g.training, data, 100) : noiseFeeds(g.label, g.noise ?? [], data);
   for (const v of kernel.inputs) {
     const given = data[v.name] ?? extra.get(v.name)?.data;
-    const value = given ?? (v.name === "seed" ? [5] : v.name === "step" ? [3] : undefined);
+    const value = given ?? (v.name === "seed" ? [counters.seed ?? 5] : v.name === "step" ? [counters.step ?? 3] : undefined);
     if (value === undefined) throw new Error(`${g.label}: no feed for input '${v.name}'`);
     feeds.set(v.name, { shape: v.shape, data: value });
   }
