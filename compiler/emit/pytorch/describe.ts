@@ -88,13 +88,16 @@ function batchLine(source: SourceGraph, expr: (n: SourceNode) => string): string
   return [];
 }
 
-const PRELUDE = ["F = R.float_dtype(self)", "T = R.tensors(self)"];
-
-/** A graph's body for the chosen outputs, with its prelude (dtype, tensors, B). */
-function body(source: SourceGraph, outputs: readonly string[], input: (name: string, n: SourceNode) => string): { lines: string[]; outputs: ReadonlyMap<string, string> } {
+/**
+ * A graph's body for the chosen outputs, with its prelude (dtype, tensors,
+ * B). Initialization computes in float64 and rounds once, as repr does (its
+ * reference backend computes every initial tensor).
+ */
+function body(source: SourceGraph, outputs: readonly string[], input: (name: string, n: SourceNode) => string, init = false): { lines: string[]; outputs: ReadonlyMap<string, string> } {
   const leaf = (n: SourceNode): string => (n.op === "param" ? `T[${pyString(n.attrs["name"] as string)}]` : input(n.attrs["name"] as string, n));
   const t = translateTorch(source, outputs, leaf);
-  return { lines: [...PRELUDE, ...(t.usesBatch ? batchLine(source, (n) => input(n.attrs["name"] as string, n)) : []), ...t.lines], outputs: t.outputs };
+  const prelude = [init ? "F = torch.float64" : "F = R.float_dtype(self)", "T = R.tensors(self)"];
+  return { lines: [...prelude, ...(t.usesBatch ? batchLine(source, (n) => input(n.attrs["name"] as string, n)) : []), ...t.lines], outputs: t.outputs };
 }
 
 /** An input read from `inputs[name]` (or a keyword argument for the counters). */
@@ -124,7 +127,7 @@ function describeClass(plan: ModelPlan, className: string): PyClass {
   // reset_parameters: the initialization graph.
   register("reset_parameters");
   const init = kernelSource(plan.init);
-  const initBody = body(init, plan.tensors.map((t) => t.name).filter((n) => init.outputs.some((o) => o.name === n)), () => "R.i(seed)");
+  const initBody = body(init, plan.tensors.map((t) => t.name).filter((n) => init.outputs.some((o) => o.name === n)), () => "R.i(seed)", true);
   methods.push({
     name: "reset_parameters",
     params: ["seed=0"],
@@ -178,7 +181,7 @@ function describeClass(plan: ModelPlan, className: string): PyClass {
         case "replace": {
           const name = method(`replace_${key}`);
           const init = kernelSource(s.head.init);
-          const b = body(init, s.head.tensors.map((t) => t.name).filter((n) => init.outputs.some((o) => o.name === n)), () => "R.i(seed)");
+          const b = body(init, s.head.tensors.map((t) => t.name).filter((n) => init.outputs.some((o) => o.name === n)), () => "R.i(seed)", true);
           methods.push({
             name,
             params: ["seed=0"],

@@ -326,11 +326,16 @@ def run_training(model, spec, fields, seed, world, rank, args, log):
         with torch.no_grad():
             for name, value in stats.items():
                 named[name].copy_(value)
-        log({"update": t, "updates": updates, "loss": float(loss)})
+        shown = loss.detach().clone()
+        if world > 1:
+            # The global batch's loss: the mean of the ranks' means (their batches are equal).
+            torch.distributed.all_reduce(shown)
+            shown /= world
+        log({"update": t, "updates": updates, "loss": float(shown)})
 
 
 def run_test(model, spec, fields, seed, log):
-    """Evaluates a test step over a split: the mean of each loss, and accuracy where the graph predicts ids or scores."""
+    """Evaluates a test step over a split: the mean of each loss, and accuracy where the step asks for it."""
     first = spec["inputs"][0]["name"]
     n = fields[first].shape[0]
     sums, correct, count = {}, 0, 0
@@ -343,8 +348,9 @@ def run_test(model, spec, fields, seed, log):
                 if name.startswith("loss/"):
                     sums[name[5:]] = sums.get(name[5:], 0.0) + float(value) * m
             label = spec["label"]
-            if label is not None and "prediction" in out:
-                y = inputs[label].reshape(-1).to(I)
+            wants = any(m["name"] == "accuracy" for m in spec["metrics"])
+            if wants and label is not None and label in fields and "prediction" in out:
+                y = fields[label][start: start + spec["batch"]].reshape(-1).to(I)
                 p = out["prediction"]
                 p = p.reshape(m, -1).argmax(dim=1) if p.numel() != m else p.reshape(-1).to(I)
                 correct += int((p == y).sum())
