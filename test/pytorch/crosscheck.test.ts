@@ -97,7 +97,7 @@ describe.skipIf(missing !== null)(`the PyTorch module equals the reference backe
 
       const program = programs.find((p) => p.file === file)!.program;
       cases.forEach((c, k) => {
-        const torch = decodeSafetensors(readFileSync(join(folder, `torch_${k}.safetensors`))).tensors;
+        const torch = decodeSafetensors(readFileSync(join(folder, `torch_${k}.safetensors`)), `torch_${k}.safetensors`).tensors;
         const rows: [string, number][] = [["loss", rel(torch.get("loss")!.data as Float64Array, c.want["loss"]!.data)]];
         const optimizer = c.g.training!.optimizer!;
         const trained = optimizer.params.map((p) => p.name);

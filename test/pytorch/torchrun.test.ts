@@ -67,8 +67,8 @@ describe.skipIf(missing !== null)(`the PyTorch target, run${missing ? ` (skipped
     expect(losses(two.stdout)).toHaveLength(4);
     // Each update's loss: the mean over the same 8 examples.
     losses(two.stdout).forEach((l, i) => expect(Math.abs(l - losses(one.stdout)[i]!)).toBeLessThan(1e-12));
-    const a = decodeSafetensors(readFileSync(join(dir, "one.safetensors"))).tensors;
-    const b = decodeSafetensors(readFileSync(join(dir, "two.safetensors"))).tensors;
+    const a = decodeSafetensors(readFileSync(join(dir, "one.safetensors")), "one.safetensors").tensors;
+    const b = decodeSafetensors(readFileSync(join(dir, "two.safetensors")), "two.safetensors").tensors;
     expect([...b.keys()].sort()).toEqual([...a.keys()].sort());
     let worst = 0;
     const noise: string[] = [];
@@ -85,7 +85,7 @@ describe.skipIf(missing !== null)(`the PyTorch target, run${missing ? ` (skipped
     // The weights moved: 4 updates of adam, not a run that did nothing.
     const init = spawnSync(PYTHON, ["-c", `import model, repr_runtime as R; R.write_safetensors('init.safetensors', R.tensors(model.${cls}(3).double()))`], { cwd: out, encoding: "utf8" });
     expect(init.status, init.stderr).toBe(0);
-    const initial = decodeSafetensors(readFileSync(join(out, "init.safetensors"))).tensors;
+    const initial = decodeSafetensors(readFileSync(join(out, "init.safetensors")), "init.safetensors").tensors;
     const start = initial.get("f.1.weight")!.data as Float64Array;
     const lr = 4 * Math.max(...[...readFileSync(join(out, "model.py"), "utf8").matchAll(/"lr": ([0-9.e-]+)/g)].map((m) => Number(m[1])));
     for (const name of noise) {

@@ -30,8 +30,10 @@
 import { batchSource, kernelSource, type SourceGraph, type SourceNode } from "../../../runtime/backends/onnx/index.js";
 import { isBatchPoly } from "../../../runtime/ir/batch-graph.js";
 import type { ModelPlan, PlanDataRef, PlanTensor, PlanTraining } from "../../../runtime/api/plan.js";
-import { pyFloat, pyIdentifier, pyInt, pyString, uniqueIdentifiers } from "./python.js";
-import { translateTorch } from "./translate.js";
+import { pyFloat, pyIdentifier, pyInt, pyString, stateDictProblem, uniqueIdentifiers } from "./python.js";
+import { PytorchExportError, translateTorch } from "./translate.js";
+
+export { PytorchExportError };
 
 /** A method: its name, parameter list, doc and body lines. */
 export interface PyMethod {
@@ -114,8 +116,16 @@ function describeClass(plan: ModelPlan, className: string): PyClass {
   const methods: PyMethod[] = [];
   // Submodules are attributes too: a method must not take a part's name (`W`).
   const allTensors = [...plan.tensors, ...plan.pipelines.flatMap((p) => p.steps.flatMap((s) => (s.kind === "replace" ? s.head.tensors : [])))];
+  for (const t of allTensors) {
+    const problem = stateDictProblem(t.name);
+    if (problem !== null) throw new PytorchExportError(`model ${JSON.stringify(plan.model)}: ${problem}, so PyTorch cannot hold it under its repr name`);
+  }
   const taken = new Set<string>(["TENSORS", "STEPS", "PIPELINES", ...allTensors.map((t) => t.name.split(".")[0]!)]);
-  const method = (base: string): string => uniqueIdentifiers([base], taken)[0]!;
+  const method = (base: string): string => {
+    const id = uniqueIdentifiers([base], taken)[0]!;
+    taken.add(id);
+    return id;
+  };
   const register = (name: string): void => void taken.add(name);
 
   // Which tensors some step trains: those are parameters.

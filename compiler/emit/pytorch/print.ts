@@ -5,14 +5,14 @@
  * pipeline and calls `run_pipeline`.
  */
 import type { PyClass, PyModule, PyScript } from "./describe.js";
-import { pyString } from "./python.js";
+import { pyDoc, pyString } from "./python.js";
 import { REPR_RUNTIME_PY } from "./runtime-py.js";
 
 const indent = (lines: readonly string[], by: string): string[] => lines.map((l) => (l === "" ? "" : by + l));
 
 function printClass(c: PyClass): string[] {
   const lines = [`class ${c.name}(nn.Module):`];
-  if (c.doc !== null) lines.push(`    ${pyString(c.doc)}`);
+  if (c.doc !== null) lines.push(`    ${pyDoc(c.doc)}`);
   lines.push("", "    TENSORS = [", ...c.tensors.map((t) => `        ${t},`), "    ]", `    STEPS = ${c.steps}`, `    PIPELINES = ${c.pipelines}`, "");
   lines.push(
     "    def __init__(self, seed=0):",
@@ -24,7 +24,7 @@ function printClass(c: PyClass): string[] {
   );
   for (const m of c.methods) {
     lines.push(`    def ${m.name}(${["self", ...m.params].join(", ")}):`);
-    if (m.doc !== null) lines.push(`        ${pyString(m.doc)}`);
+    if (m.doc !== null) lines.push(`        ${pyDoc(m.doc)}`);
     lines.push(...indent(m.body, "        "), "");
   }
   return lines;

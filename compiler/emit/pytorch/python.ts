@@ -24,6 +24,14 @@ export function pyString(text: string): string {
   return out + '"';
 }
 
+/**
+ * A docstring's literal: as `pyString`, with lone surrogates replaced by
+ * U+FFFD (PyTorch's nn.Module refuses a class whose docstring holds one).
+ */
+export function pyDoc(text: string): string {
+  return pyString(text.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, "\uFFFD"));
+}
+
 /** A float as Python source: NaN, ±∞ and −0 included. */
 export function pyFloat(x: number): string {
   if (Number.isNaN(x)) return 'float("nan")';
@@ -74,4 +82,30 @@ export function uniqueIdentifiers(names: readonly string[], taken: Iterable<stri
     used.add(id);
     return id;
   });
+}
+
+/** nn.Module's own attributes (PyTorch 1.13, and what later versions add): no submodule or tensor can take these names. */
+const NN_MODULE_ATTRIBUTES = new Set(
+  (
+    "T_destination add_module apply bfloat16 buffers call_super_init children compile cpu cuda double dump_patches eval extra_repr float forward get_buffer " +
+    "get_extra_state get_parameter get_submodule half ipu load_state_dict modules mtia named_buffers named_children named_modules named_parameters parameters " +
+    "register_backward_hook register_buffer register_forward_hook register_forward_pre_hook register_full_backward_hook register_full_backward_pre_hook " +
+    "register_load_state_dict_post_hook register_load_state_dict_pre_hook register_module register_parameter register_state_dict_post_hook " +
+    "register_state_dict_pre_hook requires_grad_ set_extra_state set_submodule share_memory state_dict to to_empty train training type xpu zero_grad " +
+    "TENSORS STEPS PIPELINES reset_parameters"
+  ).split(" "),
+);
+
+/**
+ * Why `name` cannot be a state_dict key of nested modules (each dot a level),
+ * or null: every segment must be non-empty, not start with `_`, and not be
+ * one of nn.Module's own attributes.
+ */
+export function stateDictProblem(name: string): string | null {
+  for (const segment of name.split(".")) {
+    if (segment === "") return `the tensor name ${JSON.stringify(name)} has an empty segment between dots`;
+    if (segment.startsWith("_")) return `the tensor name ${JSON.stringify(name)} has a segment starting with '_', which nn.Module keeps for itself`;
+    if (NN_MODULE_ATTRIBUTES.has(segment)) return `the tensor name ${JSON.stringify(name)} has the segment '${segment}', an attribute of nn.Module`;
+  }
+  return null;
 }

@@ -23,6 +23,11 @@ import type { Op } from "../../../runtime/ir/ops.js";
 import type { SourceGraph, SourceNode } from "../../../runtime/backends/onnx/source.js";
 import { pyFloat, pyInt } from "./python.js";
 
+/** A graph or plan the PyTorch target cannot write (an op without a rule, a tensor name no state_dict key can be). */
+export class PytorchExportError extends Error {
+  override readonly name = "PytorchExportError";
+}
+
 /** A rule: the Python expression of one node from its operands' expressions. */
 type Rule = (n: SourceNode, a: (k: number) => string, ctx: RuleContext) => string;
 
@@ -155,7 +160,7 @@ export function translateTorch(source: SourceGraph, outputs: readonly string[], 
     if (!need[i]) return;
     const rule = (TORCH_RULES as Readonly<Record<string, Rule | undefined>>)[n.op];
     if (rule === undefined || !Object.prototype.hasOwnProperty.call(TORCH_RULES, n.op)) {
-      throw new Error(`the IR op '${n.op}' has no PyTorch translation yet (add it to compiler/emit/pytorch/translate.ts)`);
+      throw new PytorchExportError(`the IR op '${n.op}' has no PyTorch translation yet (add it to compiler/emit/pytorch/translate.ts)`);
     }
     const e = rule(n, (k) => expr[n.inputs[k]!]!, { args: n.inputs.map((j) => nodes[j]!), leaf });
     if (n.op === "input" || n.op === "param") expr[i] = e;

@@ -37,7 +37,7 @@ export interface OrtTensor {
   readonly dims: readonly number[];
 }
 interface OrtSession {
-  run(feeds: Record<string, OrtTensor>, fetches: Record<string, OrtTensor>): Promise<Record<string, OrtTensor>>;
+  run(feeds: Record<string, OrtTensor>, fetches?: Record<string, OrtTensor | null>): Promise<Record<string, OrtTensor>>;
   release(): Promise<void>;
 }
 /** The onnxruntime-node module, as far as repr uses it. */

@@ -8,6 +8,7 @@
  * (little-endian, as ONNX specifies), which every reader accepts.
  */
 import { importOptional } from "../../optional-packages.js";
+import { wellFormed } from "./translate.js";
 import { IR_VERSION, OPSET, type OnnxAttrValue, type OnnxModel, type OnnxTensor, type OnnxValueInfo } from "./model.js";
 
 const repeated = (type: string, id: number): { rule: "repeated"; type: string; id: number } => ({ rule: "repeated", type, id });
@@ -135,11 +136,12 @@ export function modelMessage(model: OnnxModel, producerVersion: string): object 
     ir_version: IR_VERSION,
     producer_name: "repr",
     producer_version: producerVersion,
-    doc_string: model.doc,
+    // Protobuf strings are UTF-8: text from a .repr file (docs, metadata) has its lone surrogates replaced.
+    doc_string: wellFormed(model.doc),
     opset_import: [{ domain: "", version: OPSET }],
-    metadata_props: Object.entries(model.metadata).map(([key, value]) => ({ key, value })),
+    metadata_props: Object.entries(model.metadata).map(([key, value]) => ({ key: wellFormed(key), value: wellFormed(value) })),
     graph: {
-      name: g.name,
+      name: wellFormed(g.name),
       node: g.nodes.map((n) => ({
         name: n.name,
         op_type: n.opType,

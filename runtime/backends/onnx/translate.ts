@@ -82,6 +82,11 @@ export function onnxDim(n: BatchNumber): OnnxDim {
   return terms.join("+").replace(/\+-/g, "-");
 }
 
+/** `text` with each lone surrogate replaced by U+FFFD, as UTF-8 encoders must. */
+export function wellFormed(text: string): string {
+  return text.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, "\uFFFD");
+}
+
 /** The NumPy broadcast of shapes, or null when they do not broadcast. */
 function broadcast(shapes: readonly (readonly BatchNumber[])[]): BatchNumber[] | null {
   const rank = Math.max(...shapes.map((s) => s.length));
@@ -156,6 +161,10 @@ export function translateGraph(given: SourceGraph, options: TranslateOptions): T
   const weights = options.weights ?? new Map<string, Float32Array | Int32Array>();
   const leafName = (n: SourceNode): string => n.attrs["name"] as string;
   const reserved = [...nodes.filter((n) => n.op === "input" || n.op === "param").map(leafName), ...source.outputs.map((o) => o.name)];
+  for (const name of reserved) {
+    if (name.includes("\0")) throw new OnnxExportError(`the name ${JSON.stringify(name)} holds a NUL character, which ends a name in ONNX Runtime's C API`);
+    if (wellFormed(name) !== name) throw new OnnxExportError(`the name ${JSON.stringify(name)} holds a lone surrogate, which UTF-8 (ONNX's strings) cannot hold`);
+  }
   const hasPoly = nodes.some((n) => n.shape.some(isBatchPoly));
   const b = new OnnxBuilder(reserved, hasPoly ? batchSource(source) : null);
 
