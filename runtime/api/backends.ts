@@ -1,8 +1,10 @@
 /**
  * Which backend a `Model` runs on, and the home of its tensors there.
  * `"auto"` takes WebGPU where a GPU adapter is available (`navigator.gpu` in a
- * browser, Dawn through the `webgpu` package in Node) and the CPU everywhere
- * else. A software adapter (SwiftShader) counts as none for `"auto"`: the
+ * browser, Dawn through the `webgpu` package in Node), else in Node the onnx
+ * backend where `onnxruntime-node` and `protobufjs` are installed (measured
+ * faster than the CPU backend on every workload of bench/onnx.ts), and the
+ * CPU everywhere else. A software adapter (SwiftShader) counts as none for `"auto"`: the
  * CPU backend is faster than a GPU emulated on the same CPU. Asked for by
  * name, `"webgpu"` takes any adapter, software ones included; in Node it
  * needs the `webgpu` package (an optional peer dependency), and says so.
@@ -61,9 +63,13 @@ export async function openHome(choice: BackendChoice = "auto"): Promise<TensorHo
       return webGpuHome(gpu);
     }
     case "auto": {
-      // Without the webgpu package (an optional peer dependency), quietly the CPU.
+      // Without the webgpu package (an optional peer dependency), quietly the next choice.
       const gpu = (await mayHaveGpu()) ? await webGpu() : null;
-      return gpu !== null && !(gpu instanceof MissingPackageError) && !gpu.adapter.isFallback ? webGpuHome(gpu) : hostHome(cpuBackend);
+      if (gpu !== null && !(gpu instanceof MissingPackageError) && !gpu.adapter.isFallback) return webGpuHome(gpu);
+      // ONNX Runtime where it is installed, in Node: measured 1.1–7 times the CPU backend on every
+      // example's training step and the autoencoder's encoder (bench/onnx.ts, bench/RESULTS.md).
+      const native = isNode() ? await onnx().catch(() => null) : null;
+      return native !== null && !(native instanceof MissingPackageError) ? hostHome(native) : hostHome(cpuBackend);
     }
   }
 }
