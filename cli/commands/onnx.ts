@@ -12,13 +12,20 @@ import { join } from "node:path";
 import { describeOnnx, printOnnx, safeFileName } from "../../compiler/emit/onnx/index.js";
 import { messages } from "../../language/diagnostics/messages.js";
 import type { ModelPlan } from "../../runtime/api/plan.js";
-import { loadProtobuf, type ProtobufLight } from "../../runtime/backends/onnx/index.js";
+import { loadProtobuf, OnnxExportError, type ProtobufLight } from "../../runtime/backends/onnx/index.js";
 import { CheckpointError, readCheckpoint } from "../../runtime/checkpoint/index.js";
 import { ExitCode, UserError } from "../errors.js";
 import { writeFileAtomic } from "../files.js";
 import { fromCheckpointTensor } from "../train/params.js";
 import { VERSION } from "../version.js";
-import type { CompileOptions } from "./compile.js";
+
+/** What `--target onnx` reads of `repr compile`'s options. */
+export interface OnnxTargetOptions {
+  /** Also the training and test steps. */
+  readonly training?: boolean;
+  /** A checkpoint whose tensors the functions carry as constants. */
+  readonly weights?: string;
+}
 
 let protobuf: ProtobufLight | undefined;
 
@@ -48,7 +55,7 @@ async function readWeights(path: string, plan: ModelPlan): Promise<Map<string, F
 }
 
 /** Writes every plan's ONNX files under `output`; says what it wrote. */
-export async function writeOnnx(file: string, output: string, plans: readonly ModelPlan[], options: CompileOptions): Promise<number> {
+export async function writeOnnx(file: string, output: string, plans: readonly ModelPlan[], options: OnnxTargetOptions): Promise<number> {
   try {
     if (!statSync(output).isDirectory()) throw new UserError(`-o/--output must name a folder for --target onnx, but '${output}' is a file`);
   } catch (err) {
@@ -58,7 +65,13 @@ export async function writeOnnx(file: string, output: string, plans: readonly Mo
   for (const plan of plans) {
     const folder = plans.length === 1 ? output : join(output, safeFileName(plan.model));
     const weights = options.weights !== undefined ? await readWeights(options.weights, plan) : undefined;
-    const files = describeOnnx(plan, { training: options.training === true, ...(weights ? { weights } : {}) });
+    let files;
+    try {
+      files = describeOnnx(plan, { training: options.training === true, ...(weights ? { weights } : {}) });
+    } catch (err) {
+      if (err instanceof OnnxExportError) throw new UserError(`${file}: ${err.message}`);
+      throw err;
+    }
     mkdirSync(folder, { recursive: true });
     for (const [name, bytes] of printOnnx(protobuf!, files, VERSION)) {
       writeFileAtomic(join(folder, name), bytes);

@@ -7,7 +7,7 @@
  */
 import { mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { describePytorch, printPytorch } from "../../compiler/emit/pytorch/index.js";
+import { describePytorch, printPytorch, PytorchExportError } from "../../compiler/emit/pytorch/index.js";
 import type { ModelPlan } from "../../runtime/api/plan.js";
 import { ExitCode, UserError } from "../errors.js";
 import { writeFileAtomic } from "../files.js";
@@ -19,7 +19,13 @@ export function writePytorch(file: string, output: string, plans: readonly Model
   } catch (err) {
     if (err instanceof UserError) throw err;
   }
-  const module = describePytorch(plans);
+  let module;
+  try {
+    module = describePytorch(plans);
+  } catch (err) {
+    if (err instanceof PytorchExportError) throw new UserError(`${file}: ${err.message}`);
+    throw err;
+  }
   mkdirSync(output, { recursive: true });
   const files = printPytorch(module);
   for (const [name, text] of files) writeFileAtomic(join(output, name), text);

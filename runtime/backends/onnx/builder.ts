@@ -29,6 +29,8 @@ export class OnnxBuilder {
   private readonly constants = new Map<string, string>();
   private readonly polys = new Map<string, string>();
   private batchValue: string | null = null;
+  /** For an i32 0/1 value cast from a boolean: that boolean, so `where` reads it without casting back. */
+  readonly booleans = new Map<string, string>();
 
   constructor(
     /** Names the graph's inputs and outputs use, which internal names avoid. */

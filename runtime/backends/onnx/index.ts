@@ -56,6 +56,8 @@ export interface OnnxOptions {
 export interface OnnxExecutable extends Executable {
   /** The ONNX model's bytes, as the session was made from them. */
   readonly bytes: Uint8Array;
+  /** The random draws it reads as inputs, which it fills on every run. */
+  readonly draws: readonly Draw[];
   runAsync(feeds: TensorFeeds, params?: TensorFeeds): Promise<Record<string, TensorValue>>;
   /** Releases the session. */
   dispose(): void;
@@ -133,6 +135,7 @@ function compileOnnx(ort: Ort, protobuf: ProtobufLight, graph: KernelGraph, opti
   return {
     graph,
     bytes,
+    draws,
     run(): Record<string, TensorValue> {
       throw new RunError("the onnx backend runs asynchronously: use runAsync");
     },

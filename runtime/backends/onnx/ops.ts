@@ -53,7 +53,12 @@ const attr = <T>(c: OpContext, key: string): T => c.node.attrs[key] as T;
 const elem = (c: OpContext): ElemTypeCode => elemTypeOf(c.node.dtype);
 const unary = (opType: string): OpRule => (c) => c.b.node(opType, [c.arg(0)]);
 const binary = (opType: string): OpRule => (c) => c.b.node(opType, [c.arg(0), c.arg(1)]);
-const compare = (opType: string): OpRule => (c) => c.b.node("Cast", [c.b.node(opType, [c.arg(0), c.arg(1)])], { to: int(ElemType.INT32) });
+const compare = (opType: string): OpRule => (c) => {
+  const bool = c.b.node(opType, [c.arg(0), c.arg(1)]);
+  const out = c.b.node("Cast", [bool], { to: int(ElemType.INT32) });
+  c.b.booleans.set(out, bool);
+  return out;
+};
 const sameShape = (a: readonly BatchNumber[], b: readonly BatchNumber[]): boolean =>
   a.length === b.length && a.every((d, i) => JSON.stringify(d) === JSON.stringify(b[i]));
 
@@ -141,7 +146,8 @@ export const ONNX_RULES: { readonly [O in Op]: OpRule } = {
   cmplt: compare("Less"),
   cmpeq: compare("Equal"),
 
-  where: (c) => c.b.node("Where", [c.b.node("Cast", [c.arg(0)], { to: int(ElemType.BOOL) }), c.arg(1), c.arg(2)]),
+  // A comparison's boolean is read directly (its i32 cast is left to whoever else reads it).
+  where: (c) => c.b.node("Where", [c.b.booleans.get(c.arg(0)) ?? c.b.node("Cast", [c.arg(0)], { to: int(ElemType.BOOL) }), c.arg(1), c.arg(2)]),
 
   sum: (c) => {
     const axes = attr<number[]>(c, "axes");

@@ -241,13 +241,24 @@ export function translateGraph(given: SourceGraph, options: TranslateOptions): T
     return { name: o.name, elemType: elemTypeOf(n.dtype), dims: n.shape.map(onnxDim) };
   });
   const rename = (name: string): string => renamed.get(name) ?? name;
-  const graphNodes = b.nodes.map((n) => ({ ...n, inputs: n.inputs.map(rename), outputs: n.outputs.map(rename) }));
+  // Nodes nothing reads (a comparison's i32 cast that only a `where` needed as a boolean) are left out.
+  const read = new Set(outputs.map((o) => o.name));
+  const kept: typeof b.nodes = [];
+  for (let k = b.nodes.length - 1; k >= 0; k--) {
+    const n = b.nodes[k]!;
+    const node = { ...n, inputs: n.inputs.map(rename), outputs: n.outputs.map(rename) };
+    if (!node.outputs.some((o) => read.has(o))) continue;
+    for (const i of node.inputs) read.add(i);
+    kept.push(node);
+  }
+  const graphNodes = kept.reverse();
+  const initializers = b.initializers.filter((t) => read.has(t.name));
 
   const metadata: Record<string, string> = { ...(options.metadata ?? {}) };
   if (draws.length > 0) metadata["repr.draws"] = JSON.stringify(draws);
   return {
     model: {
-      graph: { name: options.name, nodes: graphNodes, initializers: b.initializers, inputs, outputs },
+      graph: { name: options.name, nodes: graphNodes, initializers, inputs, outputs },
       doc: options.doc ?? "",
       metadata,
     },
