@@ -1,85 +1,142 @@
 // The onnx backend beside the CPU backend (WebAssembly SIMD), a hand-written ONNX Runtime
 // session of the same model, and PyTorch (OpenBLAS, 2 threads), side by side in one run.
 //
-// Workloads: the MNIST autoencoder's training step (batch 128) and its encoder (batch
-// 1024), then every example's training step (forward, backward, Adam; bench/prepare-step.ts)
-// at the batch its pipeline uses. For each, the same planned kernel graph runs on
+// Workloads: the MNIST autoencoder's training step (batch 128) and its encoder (batch 1024),
+// then every example's own training step (forward, backward, Adam: the plan's `train` step) at
+// the batch its pipeline uses. Each is the plan's graph at that batch, planned, with the
+// initial tensors (seed 1), zero optimizer state and one batch of data (ids in range, the
+// skipgram's noise tables made from it). For each, the same kernel graph runs on
 //   - cpu:  compileCpu(graph).run(feeds, params), as the cpu backend trains;
-//   - onnx: the onnx backend's executable, runAsync(feeds, params): the ONNX translation of
-//           the graph, params and batch fed each run, random draws filled, outputs into
-//           preallocated tensors;
+//   - onnx: the onnx backend's executable, runAsync(feeds, params): the ONNX translation of the
+//           graph, params and batch fed each run, random draws filled, outputs preallocated;
 //   - ort:  a hand-written onnxruntime-node session of the very same ONNX bytes and session
-//           options, its input tensors made once and its outputs preallocated: the least any
-//           caller of ONNX Runtime can do, so onnx / ort is the overhead that is ours.
-// Rounds of the three alternate, in a rotating order, so a busy machine slows all alike;
-// each round runs a variant for at least 25 ms. PyTorch (bench/onnx_torch.py, OMP_WAIT_POLICY=PASSIVE, 2
-// threads) times the autoencoder's step and encoder just before and just after; the mean
-// is its number. Prints JSON (runs per second, medians) with the machine and its load.
+//           options, its input tensors made once and its outputs preallocated (draws fixed):
+//           the least any caller of ONNX Runtime can do, so onnx / ort is the overhead that is ours.
+// Rounds of the three alternate, in a rotating order, so a busy machine slows all alike; each
+// round runs a variant for at least 25 ms. PyTorch runs just before and just after, with 2
+// threads and OMP_WAIT_POLICY=PASSIVE; the mean is its number:
+//   - for the autoencoder, bench/onnx_torch.py: the model written by hand in PyTorch;
+//   - for every example's step, bench/onnx_torch_step.py: the module `repr compile --target
+//     pytorch` writes (repr's graph op by op, autograd, the step's update), same tensors and batch.
+// Prints JSON (runs per second, medians) with the machine and its load.
 // Run from the repository root: `npx tsx bench/onnx.ts [--seconds 4] [--workloads a,b]`.
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
+import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { checkProgram } from "../compiler/check/check.js";
 import { nodeFileHost } from "../compiler/check/file-host.js";
-import { initialTensor, lowerModel } from "../compiler/lower/index.js";
+import { describePytorch, printPytorch } from "../compiler/emit/pytorch/index.js";
 import { buildModelPlan } from "../compiler/plan/index.js";
 import { Source } from "../language/source.js";
+import type { ModelPlan, PlanInput } from "../runtime/api/plan.js";
+import { stepFeeds } from "../runtime/api/step-feeds.js";
 import type { TensorFeed } from "../runtime/backends/backend.js";
 import { compileCpu } from "../runtime/backends/cpu/index.js";
 import { createOnnxBackend, loadOrt, sessionOptions, type OrtTensor } from "../runtime/backends/onnx/index.js";
+import { referenceBackend } from "../runtime/backends/reference/executor.js";
+import { encodeSafetensors, type Tensor } from "../runtime/checkpoint/index.js";
 import { instantiateBatchGraph } from "../runtime/ir/batch-graph.js";
 import type { KernelGraph } from "../runtime/kernel/graph.js";
 import { planKernelGraph } from "../runtime/kernel/plan.js";
-import { prepareStep, type PreparedStep } from "./prepare-step.js";
 
 const args = process.argv.slice(2);
 const option = (flag: string): string | undefined => (args.includes(flag) ? args[args.indexOf(flag) + 1] : undefined);
 const SECONDS = Number(option("--seconds") ?? 4);
 const only = option("--workloads")?.split(",");
 const PYTHON = "/usr/bin/python3";
+const size = (shape: readonly number[]): number => shape.reduce((a, d) => a * d, 1);
+
+/** A graph to time, with what one run needs. */
+interface Prepared {
+  readonly graph: KernelGraph;
+  readonly feeds: Map<string, TensorFeed>;
+  readonly params: Map<string, TensorFeed>;
+  readonly plan: ModelPlan;
+}
+
+function planOf(file: string, model: string): ModelPlan {
+  const { program } = checkProgram(new Source(file, readFileSync(file, "utf8")), nodeFileHost);
+  return buildModelPlan(program, model, {});
+}
+
+/** Deterministic data: ids in their range, floats in [0, 1). */
+function data(inputs: readonly PlanInput[], batch: number): Record<string, Float32Array | Int32Array> {
+  let seed = 1;
+  const next = (): number => (seed = (seed * 48271) % 2147483647) / 2147483647;
+  return Object.fromEntries(
+    inputs.map((i) => {
+      const n = batch * size(i.shape);
+      const range = i.vocab ?? i.classes ?? 8;
+      return [i.name, i.dtype === "i32" ? Int32Array.from({ length: n }, () => Math.floor(next() * range)) : Float32Array.from({ length: n }, next)];
+    }),
+  );
+}
+
+/** The plan's graph `kind` (its own training step, or a function) at `batch`, with initial tensors (seed 1) and zero optimizer state. */
+function prepare(file: string, model: string, batch: number, fn?: string): Prepared {
+  const plan = planOf(file, model);
+  const training = plan.training[0]!;
+  const source = fn === undefined ? training.graph : plan.functions.find((f) => f.name === fn)!.graph;
+  const graph = planKernelGraph(instantiateBatchGraph(source, batch));
+  const batchData = data(fn === undefined ? training.inputs : plan.functions.find((f) => f.name === fn)!.inputs, batch);
+  const extra = fn === undefined ? stepFeeds(training, batchData, 1000) : new Map<string, TensorFeed>();
+  const feeds = new Map<string, TensorFeed>();
+  for (const v of graph.inputs) {
+    const given = batchData[v.name] ?? extra.get(v.name)?.data ?? (v.name === "seed" ? [1] : v.name === "step" ? [0] : undefined);
+    if (given === undefined) throw new Error(`${file}: no feed for '${v.name}'`);
+    feeds.set(v.name, { shape: v.shape, data: given });
+  }
+  const initial = referenceBackend.compile(plan.init).run({ seed: { shape: [], data: [1] } });
+  const params = new Map<string, TensorFeed>();
+  for (const v of graph.params) {
+    const init = initial[v.name];
+    params.set(v.name, { shape: v.shape, data: init ? (v.dtype === "f32" ? Float32Array.from(init.data) : Int32Array.from(init.data)) : v.dtype === "f32" ? new Float32Array(size(v.shape)) : new Int32Array(size(v.shape)) });
+  }
+  return { graph, feeds, params, plan };
+}
 
 interface Workload {
   readonly name: string;
   readonly batch: number;
-  readonly prepare: () => PreparedStep;
-  /** PyTorch's anchor, where bench/onnx_torch.py has one. */
-  readonly torch?: "step" | "encode";
+  readonly prepare: () => Prepared;
+  /** The hand-written PyTorch anchor (bench/onnx_torch.py), else the generated module's step. */
+  readonly torch: "step" | "encode" | "generated";
 }
 
 const AE = "examples/mnist-autoencoder.repr";
-const size = (shape: readonly number[]): number => shape.reduce((a, d) => a * d, 1);
-
-/** The autoencoder's `encode` function at `batch`, with its weights (seed 1) and random images. */
-function prepareEncode(batch: number): PreparedStep {
-  const { program } = checkProgram(new Source(AE, readFileSync(AE, "utf8")), nodeFileHost);
-  const plan = buildModelPlan(program, "Autoencoder", {});
-  const graph = planKernelGraph(instantiateBatchGraph(plan.functions.find((f) => f.name === "encode")!.graph, batch));
-  const lowered = lowerModel(program, "Autoencoder", { batch: 1, mode: "eval" });
-  const params: Record<string, TensorFeed> = {};
-  for (const p of lowered.params) if (graph.params.some((q) => q.name === p.name)) params[p.name] = initialTensor(p, 1);
-  const feeds: Record<string, TensorFeed> = {};
-  for (const i of graph.inputs) feeds[i.name] = { shape: i.shape, data: Float32Array.from({ length: size(i.shape) }, (_, k) => ((k * 7919) % 1000) / 1000) };
-  return { graph, params, feeds };
-}
-
-const step = (name: string, file: string, model: string, batch: number, torch?: "step"): Workload => ({ name, batch, prepare: () => prepareStep({ file, model }, batch), ...(torch ? { torch } : {}) });
+const step = (name: string, file: string, model: string, batch: number): Workload => ({ name, batch, prepare: () => prepare(file, model, batch), torch: "generated" });
 const WORKLOADS: readonly Workload[] = [
-  step("autoencoder step", AE, "Autoencoder", 128, "step"),
-  { name: "autoencoder encode", batch: 1024, prepare: () => prepareEncode(1024), torch: "encode" },
+  { name: "autoencoder step", batch: 128, prepare: () => prepare(AE, "Autoencoder", 128), torch: "step" },
+  { name: "autoencoder encode", batch: 1024, prepare: () => prepare(AE, "Autoencoder", 1024, "encode"), torch: "encode" },
   step("colorization step", "examples/colorization.repr", "Colorize", 64),
   step("contrastive step", "examples/contrastive.repr", "Contrastive", 256),
   step("masked-autoencoder step", "examples/masked-autoencoder.repr", "MAE", 256),
+  step("mnist-autoencoder step (generated PyTorch)", AE, "Autoencoder", 128),
   step("skipgram step", "examples/skipgram.repr", "SkipGram", 256),
   step("tiny-gpt step", "examples/tiny-gpt.repr", "TinyGPT", 64),
   step("transfer step", "examples/transfer.repr", "Classifier", 128),
 ];
 
-function torch(workload: "step" | "encode", batch: number): { runs_per_s?: number; skipped?: string } {
-  const run = spawnSync(PYTHON, ["bench/onnx_torch.py", workload, "--batch", String(batch), "--threads", "2", "--seconds", String(Math.min(SECONDS, 3))], {
-    encoding: "utf8",
-    env: { ...process.env, OMP_WAIT_POLICY: "PASSIVE" },
-  });
+const scratch = mkdtempSync(join(os.tmpdir(), "repr-bench-onnx-"));
+process.on("exit", () => rmSync(scratch, { recursive: true, force: true }));
+
+/** Writes the generated PyTorch module of `p` with its tensors and batch; returns its folder and class. */
+function generated(p: Prepared): { folder: string; cls: string } {
+  const folder = mkdtempSync(join(scratch, "pt-"));
+  const module = describePytorch([p.plan]);
+  for (const [name, text] of printPytorch(module)) writeFileSync(join(folder, name), text);
+  const asTensor = (f: TensorFeed, dtype: "f32" | "i32"): Tensor =>
+    dtype === "f32" ? { dtype: "F32", shape: [...f.shape], data: Float32Array.from(f.data) } : { dtype: "I64", shape: [...f.shape], data: BigInt64Array.from(Array.from(f.data, (x) => BigInt(x))) };
+  writeFileSync(join(folder, "tensors.safetensors"), encodeSafetensors(new Map(p.graph.params.map((v) => [v.name, asTensor(p.params.get(v.name)!, v.dtype)]))));
+  writeFileSync(join(folder, "inputs.safetensors"), encodeSafetensors(new Map(p.graph.inputs.filter((v) => !["seed", "step", "updates"].includes(v.name)).map((v) => [v.name, asTensor(p.feeds.get(v.name)!, v.dtype)]))));
+  return { folder, cls: module.classes[0]!.name };
+}
+
+function torch(w: Workload, pt: { folder: string; cls: string } | null): { runs_per_s?: number; skipped?: string } {
+  const argv = w.torch === "generated" ? ["bench/onnx_torch_step.py", pt!.folder, pt!.cls, "train"] : ["bench/onnx_torch.py", w.torch, "--batch", String(w.batch)];
+  const run = spawnSync(PYTHON, [...argv, "--threads", "2", "--seconds", String(Math.min(SECONDS, 3))], { encoding: "utf8", env: { ...process.env, OMP_WAIT_POLICY: "PASSIVE" } });
   if (run.status !== 0) return { skipped: (run.stderr || run.error?.message || "no torch").trim().split("\n").at(-1)! };
   return JSON.parse(run.stdout) as { runs_per_s: number };
 }
@@ -89,28 +146,29 @@ const ort = await loadOrt();
 const onnx = await createOnnxBackend();
 
 /** A hand-written session of `bytes`: inputs made once, outputs preallocated. */
-async function handWritten(graph: KernelGraph, bytes: Uint8Array, prepared: PreparedStep, drawNames: readonly { name: string; shape: readonly number[] }[]): Promise<() => Promise<unknown>> {
+async function handWritten(p: Prepared, bytes: Uint8Array, draws: readonly { name: string; shape: readonly number[] }[]): Promise<() => Promise<unknown>> {
   const session = await ort.InferenceSession.create(bytes, sessionOptions({}));
   const tensor = (dtype: "f32" | "i32", data: ArrayLike<number>, shape: readonly number[]): OrtTensor =>
     new ort.Tensor(dtype === "f32" ? "float32" : "int32", dtype === "f32" ? Float32Array.from(data) : Int32Array.from(data), shape);
   const feeds: Record<string, OrtTensor> = {};
-  for (const v of graph.inputs) feeds[v.name] = tensor(v.dtype, prepared.feeds[v.name]!.data, v.shape);
-  for (const v of graph.params) feeds[v.name] = tensor(v.dtype, prepared.params[v.name]!.data, v.shape);
-  for (const d of drawNames) feeds[d.name] = tensor("f32", new Float32Array(size(d.shape)).fill(0.5), d.shape);
+  for (const v of p.graph.inputs) feeds[v.name] = tensor(v.dtype, p.feeds.get(v.name)!.data, v.shape);
+  for (const v of p.graph.params) feeds[v.name] = tensor(v.dtype, p.params.get(v.name)!.data, v.shape);
+  for (const d of draws) feeds[d.name] = tensor("f32", new Float32Array(size(d.shape)).fill(0.5), d.shape);
   const fetches: Record<string, OrtTensor> = {};
-  for (const o of graph.outputs) fetches[o.name] = tensor(o.dtype, new Float32Array(size(o.shape)), o.shape);
+  for (const o of p.graph.outputs) fetches[o.name] = tensor(o.dtype, new Float32Array(size(o.shape)), o.shape);
   return () => session.run(feeds, fetches);
 }
 
 const results: Record<string, unknown> = {};
 for (const w of WORKLOADS.filter((w) => only === undefined || only.some((o) => w.name.startsWith(o)))) {
-  const prepared = w.prepare();
-  const { graph, feeds, params } = prepared;
-  const torchBefore = w.torch ? torch(w.torch, w.batch) : undefined;
+  const p = w.prepare();
+  const { graph, feeds, params } = p;
+  const pt = w.torch === "generated" ? generated(p) : null;
+  const torchBefore = torch(w, pt);
   const cpu = compileCpu(graph);
   const exe = onnx.compile(graph);
-  const drawInputs = (JSON.parse(new TextDecoder().decode(exe.bytes).match(/\[\{"input":"draw[^]*?\}\]/)?.[0] ?? "[]") as { input: string; shape: number[] }[]).map((d) => ({ name: d.input, shape: d.shape }));
-  const direct = await handWritten(graph, exe.bytes, prepared, drawInputs);
+  const drawInputs = exe.draws.map((d) => ({ name: d.input, shape: d.shape as number[] }));
+  const direct = await handWritten(p, exe.bytes, drawInputs);
   const variants: { name: string; run: () => unknown; rounds: number[] }[] = [
     { name: "cpu", run: () => cpu.run(feeds, params), rounds: [] },
     { name: "onnx", run: () => exe.runAsync(feeds, params), rounds: [] },
@@ -130,15 +188,16 @@ for (const w of WORKLOADS.filter((w) => only === undefined || only.some((o) => w
       v.rounds.push((n * 1000) / (performance.now() - t0));
     }
   }
-  const torchAfter = w.torch ? torch(w.torch, w.batch) : undefined;
+  const torchAfter = torch(w, pt);
   const entry: Record<string, unknown> = { batch: w.batch, kernels: graph.kernels.length };
   for (const v of variants) entry[v.name] = +median(v.rounds).toFixed(1);
   const [c, o, d] = ["cpu", "onnx", "ort"].map((k) => entry[k] as number);
-  if (torchBefore?.runs_per_s && torchAfter?.runs_per_s) {
+  const anchor = w.torch === "generated" ? "pytorch_generated_2_threads" : "pytorch_2_threads";
+  if (torchBefore.runs_per_s && torchAfter.runs_per_s) {
     const t = (torchBefore.runs_per_s + torchAfter.runs_per_s) / 2;
-    entry["pytorch_2_threads"] = +t.toFixed(1);
+    entry[anchor] = +t.toFixed(1);
     entry["onnx_over_pytorch"] = +(o! / t).toFixed(2);
-  } else if (w.torch) entry["pytorch_2_threads"] = torchAfter?.skipped ?? "skipped";
+  } else entry[anchor] = torchAfter.skipped ?? "skipped";
   entry["onnx_over_cpu"] = +(o! / c!).toFixed(2);
   entry["onnx_over_ort"] = +(o! / d!).toFixed(2);
   exe.dispose();
