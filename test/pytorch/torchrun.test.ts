@@ -1,8 +1,8 @@
 /**
  * The PyTorch target as a user runs it (`repr compile --target pytorch`):
  * - the pipeline script under `torchrun --nproc_per_node 2` (DDP, gloo on the
- *   CPU) gives the same tensors after N updates as one process at twice the
- *   batch, in float64: for the autoencoder, and for the masked autoencoder,
+ *   CPU; each rank half of every batch of 8) gives the same tensors after N
+ *   updates as one process (a batch of 8), in float64: for the autoencoder, and for the masked autoencoder,
  *   whose masks each rank draws for its own examples at their global index;
  * - a checkpoint repr saves loads into the module with `load_state_dict`
  *   (strict: every key and shape), and one the module writes loads back into
@@ -50,7 +50,7 @@ describe.skipIf(missing !== null)(`the PyTorch target, run${missing ? ` (skipped
   });
 
   for (const [example, script, cls] of [["mnist-autoencoder", "train_Train.py", "Autoencoder"], ["masked-autoencoder", "train_FromScratch.py", "MAE"]] as const) {
-  it.skipIf(torchrun !== null)(`${example}: 2 processes under torchrun equal 1 process at twice the batch after 4 updates${torchrun ? ` (skipped: ${torchrun})` : ""}`, () => {
+  it.skipIf(torchrun !== null)(`${example}: 2 processes under torchrun (4 examples each) equal 1 process (8) after 4 updates${torchrun ? ` (skipped: ${torchrun})` : ""}`, () => {
     const out = join(dir, example);
     const compiled = runCli(["compile", `examples/${example}.repr`, "--target", "pytorch", "-o", out]);
     expect(compiled.status, compiled.stderr).toBe(0);
@@ -60,7 +60,7 @@ describe.skipIf(missing !== null)(`the PyTorch target, run${missing ? ` (skipped
     const one = spawnSync(PYTHON, [join(out, script), ...common, "--batch", "8", "--out", join(dir, "one.safetensors")], { cwd: out, encoding: "utf8", env, timeout: 300_000 });
     expect(one.status, one.stderr).toBe(0);
     // --redirects 1 --tee 1: torchrun 1.13's default (no redirect) fails on Python 3.11's enums.
-    const two = spawnSync("torchrun", ["--nproc_per_node", "2", "--redirects", "1", "--tee", "1", "--master_port", String(29500 + (process.pid % 500)), join(out, script), ...common, "--batch", "4", "--out", join(dir, "two.safetensors")], { cwd: out, encoding: "utf8", env, timeout: 300_000 });
+    const two = spawnSync("torchrun", ["--nproc_per_node", "2", "--redirects", "1", "--tee", "1", "--master_port", String(29500 + (process.pid % 500)), join(out, script), ...common, "--batch", "8", "--out", join(dir, "two.safetensors")], { cwd: out, encoding: "utf8", env, timeout: 300_000 });
     expect(two.status, two.stderr).toBe(0);
     const losses = (text: string): number[] => text.split("\n").filter((l) => l.includes('"loss"')).map((l) => (JSON.parse(l.replace(/^\[default\d+\]:/, "")) as { loss: number }).loss);
     expect(losses(one.stdout)).toHaveLength(4);

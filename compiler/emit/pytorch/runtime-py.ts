@@ -284,64 +284,142 @@ def select(fields, label, labels, per_class):
     return out
 
 
-def _split(data, ref):
+def fnv1a32(text):
+    """The FNV-1a hash of text's UTF-8 bytes: a stream's number (spec/random.md, "Streams")."""
+    h = 0x811C9DC5
+    for byte in text.encode("utf-8"):
+        h = ((h ^ byte) * 0x01000193) & _MASK
+    return h
+
+
+def shuffled_order(length, seed, epoch, name):
+    """repr's order of a split's examples in pass 'epoch' (runtime/data/shuffle.ts): Fisher-Yates on the stream shuffle/NAME."""
+    order = list(range(length))
+    swaps = max(length - 1, 0)
+    if swaps == 0:
+        return order
+    words = philox_words(seed, fnv1a32("shuffle/" + name), epoch, 0, (swaps + 1) // 2).reshape(-1).tolist()
+    for k, i in enumerate(range(length - 1, 0, -1)):
+        u = ((words[2 * k] >> 6) * 0x8000000 + (words[2 * k + 1] >> 5)) / 2.0 ** 53
+        j = int(u * (i + 1))
+        order[i], order[j] = order[j], order[i]
+    return order
+
+
+def negative_table(counts):
+    """The alias table of P(w) proportional to count(w)^0.75, padded to a power of two (runtime/sampling/negative-table.ts)."""
+    vocab = len(counts)
+    size = 1
+    while size < vocab:
+        size *= 2
+    weights = [max(counts[i], 0) ** 0.75 if i < vocab else 0.0 for i in range(size)]
+    total = sum(weights)
+    if total == 0:
+        weights = [1.0 if i < vocab else 0.0 for i in range(size)]
+        total = float(vocab)
+    scaled = [w * size / total for w in weights]
+    prob, alias = [0.0] * size, [0] * size
+    heaviest = max(range(size), key=lambda i: (weights[i], -i))
+    small = [i for i, p in enumerate(scaled) if p < 1]
+    large = [i for i, p in enumerate(scaled) if p >= 1]
+    while small and large:
+        l, g = small.pop(), large.pop()
+        prob[l], alias[l] = scaled[l], g
+        scaled[g] = scaled[g] + scaled[l] - 1
+        (small if scaled[g] < 1 else large).append(g)
+    for i in small + large:
+        prob[i], alias[i] = (1.0, i) if weights[i] > 0 else (0.0, heaviest)
+    # JavaScript's Math.round (halves up), not Python's round (halves to even).
+    prob = [math.floor(min(max(p, 0.0), 1.0) / _STEP + 0.5) * _STEP for p in prob]
+    return prob, alias
+
+
+def noise_feeds(noise, fields):
+    """Each noise table of a step, made from the ids of its fields over the whole split (as repr counts them)."""
+    out = {}
+    for table in noise:
+        counts = [0] * table["vocab"]
+        for field in table["fields"]:
+            for i in fields[field].reshape(-1).tolist():
+                if 0 <= i < table["vocab"]:
+                    counts[int(i)] += 1
+        prob, alias = negative_table(counts)
+        out[table["prob"]] = torch.tensor(prob, dtype=torch.float64)
+        out[table["alias"]] = torch.tensor(alias, dtype=I)
+    return out
+
+
+def _split(data, ref, limit):
     if ref["data"] not in data:
         raise SystemExit("error: the pipeline reads the data %r: pass --data %s=FILE.safetensors (tensors named SPLIT/FIELD)" % (ref["data"], ref["data"]))
     prefix = ref["split"] + "/"
     fields = {k[len(prefix):]: v for k, v in data[ref["data"]].items() if k.startswith(prefix)}
     if not fields:
         raise SystemExit("error: %r has no tensors named %s*" % (ref["data"], prefix))
-    return select(fields, ref.get("labelField"), ref["labels"], ref["perClass"])
+    fields = select(fields, ref.get("labelField"), ref["labels"], ref["perClass"])
+    if limit is not None:
+        fields = {k: v[:limit] for k, v in fields.items()}
+    return fields
 
 
-def run_training(model, spec, fields, seed, world, rank, args, log):
-    """Runs one pretrain or adapt step: per update, a global batch of batch * world examples, each rank its slice."""
-    if spec["noise"]:
-        raise SystemExit("error: a step that draws skipgram negatives needs their noise tables, which this script does not build yet")
+def run_training(model, spec, fields, seed, stream, world, rank, args, log):
+    """Runs one pretrain or adapt step as repr does (runtime/train/loop.ts): update t takes the next batch of
+    repr's shuffled order, the last batch of a pass what is left; under torchrun each rank takes its share of
+    every batch, its loss weighted so that DDP's mean of the ranks' gradients is the whole batch's."""
     named = tensors(model)
     trained = set(p["name"] for p in spec["optimizer"]["params"])
     for name, t in named.items():
-        if t.is_floating_point() and isinstance(t, nn.Parameter):
+        if isinstance(t, nn.Parameter):
             t.requires_grad_(name in trained)
     first = spec["inputs"][0]["name"]
     n = fields[first].shape[0]
-    local = args.batch or spec["batch"]
-    per_update = local * world
-    per_epoch = max(n // per_update, 1)
-    updates = args.steps or spec["updates"] or (args.epochs or spec["epochs"]) * per_epoch
+    batch = min(args.batch or spec["batch"], n)
+    per_pass = -(-n // batch)
+    updates = args.steps or (args.epochs * per_pass if args.epochs else spec["updates"] if spec["updates"] > 0 else spec["epochs"] * per_pass)
+    extra = noise_feeds(spec["noise"], fields)
     step_module = _Step(model, spec["method"])
     if world > 1:
         step_module = torch.nn.parallel.DistributedDataParallel(step_module, find_unused_parameters=True)
     update = Update(model, spec["optimizer"], updates)
+    order, order_pass = None, -1
     for t in range(updates):
-        epoch, k = divmod(t, per_epoch)
-        order = torch.randperm(n, generator=torch.Generator().manual_seed(seed * 1000003 + epoch))
-        start = k * per_update + rank * local
-        idx = order[start: start + local]
-        inputs = {i["name"]: fields[i["name"]][idx] for i in spec["inputs"]}
+        epoch, k = divmod(t, per_pass)
+        if epoch != order_pass:
+            order, order_pass = shuffled_order(n, seed, epoch, stream), epoch
+        begin = k * batch
+        rows = order[begin: min(n, begin + batch)]
+        m = len(rows)
+        sizes = [m // world + (1 if r < m % world else 0) for r in range(world)]
+        offset = sum(sizes[:rank])
+        mine = torch.tensor(rows[offset: offset + sizes[rank]], dtype=I)
+        inputs = {i["name"]: fields[i["name"]][mine] for i in spec["inputs"]}
+        inputs.update(extra)
         update.zero_grad()
-        loss, stats = step_module(inputs, seed, t, updates, rank * local)
-        loss.backward()
+        loss, stats = step_module(inputs, seed, t, updates, offset)
+        weighted = loss * (sizes[rank] * world / m) if world > 1 else loss
+        weighted.backward()
         update.step()
         with torch.no_grad():
             for name, value in stats.items():
                 named[name].copy_(value)
-        shown = loss.detach().clone()
+        shown = weighted.detach().clone()
         if world > 1:
-            # The global batch's loss: the mean of the ranks' means (their batches are equal).
             torch.distributed.all_reduce(shown)
             shown /= world
         log({"update": t, "updates": updates, "loss": float(shown)})
 
 
-def run_test(model, spec, fields, seed, log):
+def run_test(model, spec, fields, seed, args, log):
     """Evaluates a test step over a split: the mean of each loss, and accuracy where the step asks for it."""
     first = spec["inputs"][0]["name"]
     n = fields[first].shape[0]
+    batch = min(args.batch or spec["batch"], n)
+    extra = noise_feeds(spec["noise"], fields)
     sums, correct, count = {}, 0, 0
     with torch.no_grad():
-        for k, start in enumerate(range(0, n, spec["batch"])):
-            inputs = {i["name"]: fields[i["name"]][start: start + spec["batch"]] for i in spec["inputs"]}
+        for k, start in enumerate(range(0, n, batch)):
+            inputs = {i["name"]: fields[i["name"]][start: start + batch] for i in spec["inputs"]}
+            inputs.update(extra)
             m = inputs[first].shape[0]
             out = getattr(model, spec["method"])(inputs, seed, k)
             for name, value in out.items():
@@ -350,7 +428,7 @@ def run_test(model, spec, fields, seed, log):
             label = spec["label"]
             wants = any(m["name"] == "accuracy" for m in spec["metrics"])
             if wants and label is not None and label in fields and "prediction" in out:
-                y = fields[label][start: start + spec["batch"]].reshape(-1).to(I)
+                y = fields[label][start: start + batch].reshape(-1).to(I)
                 p = out["prediction"]
                 p = p.reshape(m, -1).argmax(dim=1) if p.numel() != m else p.reshape(-1).to(I)
                 correct += int((p == y).sum())
@@ -363,17 +441,19 @@ def run_test(model, spec, fields, seed, log):
 
 
 def run_pipeline(Model, name, argv):
-    """The pipeline 'name' of 'Model' from the command line; under torchrun, one process per rank (gloo on CPU, NCCL on GPUs)."""
+    """The pipeline 'name' of 'Model' from the command line, step by step as repr train runs it; under torchrun,
+    one process per rank (gloo on CPUs, NCCL on GPUs), every batch shared among the ranks."""
     import argparse
     import os
     import torch.distributed as dist
 
     parser = argparse.ArgumentParser(description="Runs the pipeline %r of %s, as repr train does." % (name, Model.__name__))
     parser.add_argument("--data", action="append", default=[], metavar="NAME=FILE", help="a data declaration's splits: a safetensors file of tensors named SPLIT/FIELD")
-    parser.add_argument("--seed", type=int, default=None, help="the seed of steps that set none (default 0)")
+    parser.add_argument("--seed", type=int, default=None, help="every step's seed (default: each step's own, else 0)")
     parser.add_argument("--steps", type=int, default=None, help="updates per training step")
     parser.add_argument("--epochs", type=int, default=None, help="passes per training step")
-    parser.add_argument("--batch", type=int, default=None, help="examples per update per process")
+    parser.add_argument("--batch", type=int, default=None, help="examples per update, over all processes")
+    parser.add_argument("--limit", type=int, default=None, help="the first N examples of each split only")
     parser.add_argument("--double", action="store_true", help="compute in float64")
     parser.add_argument("--out", default=None, help="write the tensors after the pipeline to this safetensors file")
     args = parser.parse_args(argv)
@@ -385,23 +465,30 @@ def run_pipeline(Model, name, argv):
     if int(os.environ.get("WORLD_SIZE", "1")) > 1:
         dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
         world, rank = dist.get_world_size(), dist.get_rank()
-    run_seed = args.seed if args.seed is not None else 0
-    model = Model(run_seed)
+    steps = Model.PIPELINES[name]
+
+    def seed_of(step):
+        own = step.get("seed")
+        return args.seed if args.seed is not None else own if own is not None else 0
+
+    pretrain_seed = seed_of(steps[0]) if steps and steps[0]["kind"] == "pretrain" else (args.seed or 0)
+    model = Model(pretrain_seed)
     if args.double:
         model = model.double()
-    for k, step in enumerate(Model.PIPELINES[name]):
+    for k, step in enumerate(steps):
         def log(record, k=k, step=step):
             if rank == 0:
                 print(json.dumps(dict({"step": k + 1, "kind": step["kind"]}, **record)), flush=True)
-        seed = step.get("seed")
-        seed = run_seed if seed is None else seed
         if step["kind"] in ("pretrain", "adapt"):
-            run_training(model, Model.STEPS[step["step"]], _split(data, step["data"]), seed, world, rank, args, log)
+            ref = step["data"]
+            run_training(model, Model.STEPS[step["step"]], _split(data, ref, args.limit), seed_of(step), ref["data"] + "." + ref["split"], world, rank, args, log)
         elif step["kind"] == "replace":
-            getattr(model, step["method"])(run_seed)
+            getattr(model, step["method"])(pretrain_seed)
+            if args.double:
+                model = model.double()
             log({"replaced": step["part"]})
         elif step["kind"] == "test":
-            run_test(model, step, _split(data, step["data"]), seed, log)
+            run_test(model, step, _split(data, step["data"], args.limit), seed_of(step), args, log)
         else:
             log({"parts": step["parts"]})
     if args.out is not None and rank == 0:
