@@ -124,7 +124,7 @@ program
   .option("--pipeline <name>", "the pipeline to run (default: the first in the file)")
   .option("--model <name>", "train this model's losses on the first data declaration that provides its inputs, then test")
   .option("--data <binding>", DATA_HELP, collect)
-  .option("--backend <name>", "auto (WebGPU on a GPU, else the CPU), webgpu, cpu, onnx (ONNX Runtime's native kernels; needs onnxruntime-node), or reference (float64, slow; for checking) (default: auto)")
+  .option("--backend <name>", "auto (WebGPU on a GPU, else ONNX Runtime where installed, else the CPU), webgpu, cpu, onnx (ONNX Runtime's native kernels; needs onnxruntime-node), or reference (float64, slow; for checking) (default: auto)")
   .option("--seed <n>", "the seed of every step, instead of their own seed settings")
   .option("--steps <n>", "updates per training step, instead of their settings")
   .option("--epochs <n>", "passes over the data per training step, instead of their settings")
