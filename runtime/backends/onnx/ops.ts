@@ -13,7 +13,11 @@
  * - `argsort` is stable: `TopK` with `sorted` orders ties by index (ONNX
  *   Runtime's documented tie rule), ascending or descending;
  * - `pad`'s interior padding, which ONNX's `Pad` lacks, spreads each axis
- *   apart with a reshape, a pad and a slice.
+ *   apart: where the axis and those after it are small, by a product with a
+ *   constant 0/1 matrix (there
+ *   a NaN or ±∞ spreads along its row, and −0 becomes 0: the padding of a
+ *   strided slice's gradient, where the loss is already not finite),
+ *   otherwise with a reshape, a pad and a slice.
  * Random draws are graph inputs (`translate.ts` decides their names): ONNX
  * has no counter-based generator, so the runtime draws them.
  */
@@ -79,18 +83,39 @@ function filled(c: OpContext, value: BatchNumber, shape: readonly BatchNumber[])
   return c.b.node("Expand", [scalar, c.b.int64s(shape)]);
 }
 
-/** The value of `x` with its axis `axis` (size `d`) spread apart by `interior` fill values between elements. */
+/** The largest placement matrix `spread` makes (elements): 256 KiB. */
+const MAX_PLACEMENT = 1 << 16;
+
+/**
+ * The value of `x` with its axis `axis` (size `d`) spread apart by `interior`
+ * fill values between elements. Where the axis and those after it are small
+ * (ONNX Runtime's `Pad` goes a short row at a time there), a product with a
+ * constant 0/1 matrix that places each element, plus the fill where it is
+ * not zero; otherwise the axis is split in two, the new axis padded, joined
+ * and sliced.
+ */
 function spread(c: OpContext, x: string, shape: readonly BatchNumber[], axis: number, interior: number, value: number): { x: string; shape: BatchNumber[] } {
   const d = shape[axis]!;
   if (!isBatchPoly(d) && d <= 1) return { x, shape: [...shape] };
   const b = c.b;
-  const split = [...shape.slice(0, axis), d, 1, ...shape.slice(axis + 1)];
-  const padded = b.node("Pad", [b.node("Reshape", [x, b.int64s(split)]), b.int64s(split.map(() => 0).concat(split.map((_, i) => (i === axis + 1 ? interior : 0)))), b.scalar(elem(c), value)]);
-  const joined = [...shape.slice(0, axis), times(d, interior + 1), ...shape.slice(axis + 1)];
-  const flat = b.node("Reshape", [padded, b.int64s(joined)]);
   const end = plus(times(d, interior + 1), -interior);
-  const out = b.node("Slice", [flat, b.int64s([0]), b.int64s([end]), b.int64s([axis]), b.int64s([1])]);
-  return { x: out, shape: [...shape.slice(0, axis), end, ...shape.slice(axis + 1)] };
+  const out = [...shape.slice(0, axis), end, ...shape.slice(axis + 1)];
+  const post = shape.slice(axis + 1);
+  const q = post.every((n) => !isBatchPoly(n)) ? (post as number[]).reduce((p, n) => p * n, 1) : null;
+  if (!isBatchPoly(d) && !isBatchPoly(end) && q !== null && c.node.dtype === "f32" && d * q * (end as number) * q <= MAX_PLACEMENT) {
+    // Element (j, k) of the [d, q] block after the leading axes goes to (j·(interior + 1), k) of [end, q].
+    const [rows, cols] = [d * q, (end as number) * q];
+    const place = new Float32Array(rows * cols);
+    for (let j = 0; j < d; j++) for (let k = 0; k < q; k++) place[(j * q + k) * cols + j * (interior + 1) * q + k] = 1;
+    let y = b.node("MatMul", [b.node("Reshape", [x, b.int64s([-1, rows])]), b.constant(ElemType.FLOAT, [rows, cols], place)]);
+    if (value !== 0) y = b.node("Add", [y, b.constant(ElemType.FLOAT, [cols], Array.from({ length: cols }, (_, k) => (Math.floor(k / q) % (interior + 1) === 0 ? 0 : value)))]);
+    return { x: b.node("Reshape", [y, b.int64s(out)]), shape: out };
+  }
+  const split = [...shape.slice(0, axis), d, 1, ...post];
+  const pads = [...split.map(() => 0), ...split.map((_, i) => (i === axis + 1 ? interior : 0))];
+  const padded = b.node("Pad", [b.node("Reshape", [x, b.int64s(split)]), b.int64s(pads), b.scalar(elem(c), value)]);
+  const flat = b.node("Reshape", [padded, b.int64s([...shape.slice(0, axis), times(d, interior + 1), ...post])]);
+  return { x: b.node("Slice", [flat, b.int64s([0]), b.int64s([end]), b.int64s([axis]), b.int64s([1])]), shape: out };
 }
 
 /** The rule of every IR op. */
