@@ -25,6 +25,21 @@ describe("the ONNX op table", () => {
     expect(() => onnxRule("toString")).toThrow(OnnxExportError);
   });
 
+  it("moves whole rows for a gather or scatter_add indexed by one row per example (Gather, ScatterND)", () => {
+    const b = new IRBuilder();
+    const table = b.param("table", [10, 4]);
+    const ids = b.input("ids", [6, 1], "i32");
+    const idx = b.broadcastTo(ids, [6, 4]);
+    const rows = b.gather(table, idx, 0);
+    const grad = b.scatterAdd(b.constant(0, [10, 4]), idx, rows, 0);
+    const { model } = translateGraph(kernelSource(planKernelGraph(b.graph({ rows, grad }))), { name: "t" });
+    const ops = model.graph.nodes.map((n) => n.opType);
+    expect(ops).toContain("Gather");
+    expect(ops).toContain("ScatterND");
+    expect(ops).not.toContain("GatherElements");
+    expect(ops).not.toContain("ScatterElements");
+  });
+
   it("reads expanded and constant operands un-expanded where ONNX broadcasts them to the same shape", () => {
     const b = new IRBuilder();
     const x = b.input("x", [4, 3]);
@@ -53,6 +68,10 @@ const CASES: readonly (readonly [string, (b: IRBuilder, x: Node, i: Node) => Rec
   ["gather, scatter_add and stable argsort", (b, x, i) => {
     const idx = b.abs(b.div(i, 2));
     return { g: b.gather(x, b.minimum(idx, 1), 0), sa: b.scatterAdd(b.constant(0, [2, 3]), b.minimum(idx, 2), x, 1), asc: b.argsort(b.cast(b.abs(b.div(i, 3)), "f32"), 1), desc: b.argsort(x, 1, true) };
+  }],
+  ["row-indexed gather and scatter_add (an embedding and its gradient) move whole rows", (b, x) => {
+    const idx = b.broadcastTo(b.literal([1, 0, 1, 1], [4, 1], "i32"), [4, 3]);
+    return { g: b.gather(x, idx, 0), sa: b.scatterAdd(b.constant(0.5, [2, 3]), idx, b.concat([x, b.neg(x)], 0), 0) };
   }],
   ["casts saturate, NaN → 0", (b, x) => ({ c: b.cast(b.mul(x, 1e10), "i32"), n: b.cast(b.div(b.sub(x, x), b.sub(x, x)), "i32"), f: b.cast(b.cast(b.mul(x, 10), "i32"), "f32") })],
   ["leaves: const, literal, iota", (b, x) => ({ c: b.add(x, b.constant(2, [2, 3])), l: b.mul(x, b.literal([1, 2, 3, 4, 5, 6], [2, 3])), io: b.iota([2, 3], 1, "i32"), fo: b.iota([3, 2], 0, "f32") })],

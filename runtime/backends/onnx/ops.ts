@@ -41,6 +41,8 @@ export interface OpContext {
   arg(k: number): string;
   /** Operand `k`'s source node. */
   argNode(k: number): SourceNode;
+  /** Whether operand `k` is read un-expanded (`arg(k)` is then the expand's operand). */
+  compact(k: number): boolean;
   /** The graph input a leaf or a random draw reads. */
   external(): string;
 }
@@ -213,8 +215,15 @@ export const ONNX_RULES: { readonly [O in Op]: OpRule } = {
   },
   concat: (c) => c.b.node("Concat", c.node.inputs.map((_, k) => c.arg(k)), { axis: int(attr<number>(c, "axis")) }),
 
-  gather: (c) => c.b.node("GatherElements", [c.arg(0), c.arg(1)], { axis: int(attr<number>(c, "axis")) }),
-  scatter_add: (c) => c.b.node("ScatterElements", [c.arg(0), c.arg(1), c.arg(2)], { axis: int(attr<number>(c, "axis")), reduction: str("add") }),
+  // Row-indexed (translate.ts, `rowIndexed`): one index per row, so whole rows move.
+  gather: (c) =>
+    c.compact(1)
+      ? c.b.node("Gather", [c.arg(0), c.b.node("Reshape", [c.arg(1), c.b.int64s([-1])])], { axis: int(0) })
+      : c.b.node("GatherElements", [c.arg(0), c.arg(1)], { axis: int(attr<number>(c, "axis")) }),
+  scatter_add: (c) =>
+    c.compact(1)
+      ? c.b.node("ScatterND", [c.arg(0), c.b.node("Cast", [c.b.node("Reshape", [c.arg(1), c.b.int64s([-1, 1])])], { to: int(ElemType.INT64) }), c.arg(2)], { reduction: str("add") })
+      : c.b.node("ScatterElements", [c.arg(0), c.arg(1), c.arg(2)], { axis: int(attr<number>(c, "axis")), reduction: str("add") }),
 
   argsort: (c) => {
     const axis = attr<number>(c, "axis");

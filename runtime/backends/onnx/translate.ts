@@ -111,10 +111,28 @@ function compactShape(nodes: readonly SourceNode[], n: SourceNode): readonly Bat
   return null;
 }
 
-/** Which operands of each elementwise node are read in compact form. */
+/**
+ * Whether the index operand of a `gather` or `scatter_add` on axis 0 is one
+ * row index per example spread along the other axes (an `expand` of an
+ * [N, 1, …, 1] tensor) over rows as long as the data's: an embedding's
+ * lookup and its gradient, which ONNX's row ops (`Gather`, `ScatterND`) do a
+ * row at a time rather than an element at a time.
+ */
+export function rowIndexed(nodes: readonly SourceNode[], n: SourceNode): boolean {
+  if ((n.op !== "gather" && n.op !== "scatter_add") || n.attrs["axis"] !== 0) return false;
+  const idx = nodes[n.inputs[1]!]!;
+  if (idx.op !== "expand") return false;
+  const rows = nodes[idx.inputs[0]!]!.shape;
+  const data = nodes[n.inputs[0]!]!.shape;
+  const values = n.op === "gather" ? n.shape : nodes[n.inputs[2]!]!.shape;
+  return rows.slice(1).every((d) => d === 1) && values.length === data.length && values.slice(1).every((d, k) => sameNumber(d, data[k + 1]!));
+}
+
+/** Which operands of each elementwise node (and each row-indexed gather or scatter) are read in compact form. */
 function compactOperands(nodes: readonly SourceNode[]): Map<number, boolean[]> {
   const choice = new Map<number, boolean[]>();
   nodes.forEach((n, i) => {
+    if (rowIndexed(nodes, n)) choice.set(i, n.inputs.map((_, k) => k === 1));
     if (!BROADCASTING.has(n.op)) return;
     const shapes = n.inputs.map((j) => nodes[j]!.shape);
     const compact = n.inputs.map(() => false);
@@ -217,6 +235,7 @@ export function translateGraph(given: SourceGraph, options: TranslateOptions): T
       b,
       node: n,
       arg: (k) => (forms?.[k] ? small : full)[n.inputs[k]!]!,
+      compact: (k) => forms?.[k] === true,
       argNode: (k) => nodes[n.inputs[k]!]!,
       external: () => (n.op === "uniform" || n.op === "normal" ? drawOf.get(i)! : leafName(n)),
     };
