@@ -127,7 +127,7 @@ program
   .option("--pipeline <name>", "the pipeline to run (default: the first in the file)")
   .option("--model <name>", "train this model's losses on the first data declaration that provides its inputs, then test")
   .option("--data <binding>", DATA_HELP, collect)
-  .option("--backend <name>", "auto (WebGPU on a GPU, else the CPU), webgpu, cpu, or reference (float64, slow; for checking) (default: auto)")
+  .option("--backend <name>", "auto (WebGPU on a GPU, else ONNX Runtime where installed, else the CPU), webgpu, cpu, onnx (ONNX Runtime's native kernels; needs onnxruntime-node), or reference (float64, slow; for checking) (default: auto)")
   .option("--seed <n>", "the seed of every step, instead of their own seed settings")
   .option("--steps <n>", "updates per training step, instead of their settings")
   .option("--epochs <n>", "passes over the data per training step, instead of their settings")
@@ -152,7 +152,7 @@ program
   .option("--pipeline <name>", "the pipeline whose test steps to run (default: the first in the file)")
   .option("--model <name>", "evaluate this model's losses on the test split of the first data that provides its inputs")
   .option("--data <binding>", DATA_HELP, collect)
-  .option("--backend <name>", "auto, webgpu, cpu or reference (default: auto)")
+  .option("--backend <name>", "auto, webgpu, cpu, onnx or reference (default: auto)")
   .option("--batch <n>", "examples per batch")
   .option("--limit <n>", "use only the first n examples of the split")
   .option("--json", "print the results as JSON")
@@ -183,9 +183,14 @@ program
 
 program
   .command("compile")
-  .description("compile a model, or every model of the file, into one TypeScript module that apps import (a typed class per model over the repr runtime)")
+  .description(
+    "compile a model, or every model of the file, into one TypeScript module that apps import (a typed class per model over the repr runtime); or, with --target, into ONNX files or a PyTorch module",
+  )
   .argument("<file>", "a .repr file")
-  .option("-o, --output <file.ts>", "the module to write (default: next to the .repr file)")
+  .option("-o, --output <path>", "the module to write (default: next to the .repr file); with --target onnx or pytorch, a folder")
+  .option("--target <what>", "ts (a TypeScript module, the default), onnx (an ONNX file per function, opset 17, batch dimension B) or pytorch (a Python module and training scripts)")
+  .option("--training", "with --target onnx: also every training step (params and optimizer state in, loss and new values out) and test step")
+  .option("--weights <checkpoint>", "with --target onnx: a trained model's .safetensors, written into the functions as constants")
   .option("--model <name>", "the model to compile (default: the pipeline's, or without --pipeline every model of the file, a class each)")
   .option("--pipeline <name>", "include only this pipeline (and compile its model); by default every pipeline over the model is included")
   .option("--batch <n>", "the batch size --emit shows graphs at (default: 64 for functions, each step's own for steps); compiled modules run any batch size")

@@ -56,7 +56,7 @@ export function scheduleOf(setting: StepSettings["schedule"]): Schedule {
  * (declare.ts) numbered on across the step's trainable parts in member order,
  * which give layers 1 .. L; mask tokens are outside any part (layer 0).
  */
-function trainParams(lowered: LoweredModel, frozen: ReadonlySet<string>): { params: TrainParam[]; layers: number } {
+export function trainParams(lowered: LoweredModel, frozen: ReadonlySet<string>): { params: TrainParam[]; layers: number } {
   const learned = lowered.params.filter((p) => p.kind === "weight" && p.used && p.dtype === "f32");
   const offsets = new Map<string, number>();
   let layers = 0;

@@ -76,6 +76,33 @@ export interface PlanNoiseTable {
   readonly vocab: number;
 }
 
+/**
+ * How a training step updates its parameters, as data (spec/optimizers.md):
+ * what its graph computes after the gradients, for targets that compute
+ * the gradients themselves (`repr compile --target pytorch`). The step's
+ * graph already holds all of it; the runtime never reads this.
+ */
+export interface PlanOptimizer {
+  readonly kind: "sgd" | "momentum" | "adam" | "adamw";
+  readonly lr: number;
+  /** momentum's β. */
+  readonly beta: number;
+  /** adam's and adamw's β₁, β₂ and ε. */
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly eps: number;
+  /** adamw's decoupled decay (0 for the others). */
+  readonly decoupledDecay: number;
+  /** The learning-rate schedule: `constant`, `warmup(steps)` or `cosine(warmup)` over the step's updates. */
+  readonly schedule: { readonly kind: "constant" } | { readonly kind: "warmup"; readonly steps: number } | { readonly kind: "cosine"; readonly warmup: number };
+  /** The global-norm bound of the gradients, or null. */
+  readonly clip: number | null;
+  /** Coupled weight decay λ (g ← g + λ·θ for decayed parameters). */
+  readonly weightDecay: number;
+  /** Each trained parameter: its rate multiplier (lr_scale × layer decay) and whether decay applies to it. */
+  readonly params: readonly { readonly name: string; readonly rate: number; readonly decay: boolean }[];
+}
+
 /** A training step of the model (a `pretrain` or `adapt` step of a pipeline, or the model's own objective). */
 export interface PlanTraining {
   /** Its name: `train`, or the pipeline step it comes from (`pretrain`, `adapt`). */
@@ -105,6 +132,8 @@ export interface PlanTraining {
    * graph needs none.
    */
   readonly updatesInput: string | null;
+  /** How it updates its parameters (absent from plans compiled before it was recorded). */
+  readonly optimizer?: PlanOptimizer;
 }
 
 /** A tensor of the model: parameter or running statistic. */
