@@ -45,6 +45,8 @@ export function kernelSource(graph: KernelGraph): SourceGraph {
       nodes.push({ op: o.op, inputs, attrs: (o.attrs ?? {}) as Record<string, BatchAttr>, dtype: o.dtype, shape: o.shape });
     }
     nodeOfValue.set(k.output, nodes.length - 1);
+    // A fused kernel also writes results of earlier ops that later kernels read.
+    for (const e of k.extraOutputs ?? []) nodeOfValue.set(e.value, first + e.op);
   }
   return { nodes, outputs: graph.outputs.map((o) => ({ name: o.name, node: nodeOfValue.get(o.value)! })) };
 }
