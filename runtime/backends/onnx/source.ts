@@ -7,7 +7,8 @@
  * A source graph is a list of typed primitives, operands before users,
  * whose attribute numbers and shape dims are `BatchNumber`s: plain numbers,
  * or polynomials in B. Kernel graphs give plain numbers only; a fused
- * kernel's ops become one node each.
+ * kernel's ops become one node each, and its result and extra outputs are
+ * the nodes of the ops that compute them.
  */
 import { instantiateBatchGraph, isBatchPoly, type BatchAttr, type BatchGraph, type BatchNumber } from "../../ir/batch-graph.js";
 import type { DType, Op } from "../../ir/ops.js";
@@ -45,6 +46,7 @@ export function kernelSource(graph: KernelGraph): SourceGraph {
       nodes.push({ op: o.op, inputs, attrs: (o.attrs ?? {}) as Record<string, BatchAttr>, dtype: o.dtype, shape: o.shape });
     }
     nodeOfValue.set(k.output, nodes.length - 1);
+    for (const e of k.extraOutputs ?? []) nodeOfValue.set(e.value, first + e.op);
   }
   return { nodes, outputs: graph.outputs.map((o) => ({ name: o.name, node: nodeOfValue.get(o.value)! })) };
 }
