@@ -4,6 +4,8 @@
  * sizes, gives the same outputs within float32 tolerance (loss, new
  * weights and optimizer state, predictions, pictures). Random draws come
  * from the shared generator on both sides, so masks and noise are the same.
+ * Training steps start from optimizer state some steps into training
+ * (`midTrainingState` in harness.ts says why not zero).
  * Skipped, with the reason in the test's name, where onnxruntime-node or
  * protobufjs is not installed.
  */
@@ -34,7 +36,7 @@ describe.skipIf(missing !== null)(`the onnx backend equals the cpu backend on ev
     it(g.label, async () => {
       onnx ??= await createOnnxBackend();
       for (const batch of [1, 3]) {
-        const { kernel, feeds, params } = graphAt(g, batch);
+        const { kernel, feeds, params } = graphAt(g, batch, { midTraining: true });
         const want = cpuBackend.compile(kernel).run(feeds, params);
         const exe = onnx.compile(kernel);
         try {

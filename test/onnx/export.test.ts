@@ -4,7 +4,8 @@
  * is the symbolic dimension `B`. Each file, run by onnxruntime-node at two
  * batch sizes (random draws filled from the generator as its `repr.draws`
  * metadata says), equals the cpu backend at those sizes within float32
- * tolerance; Debian's python3-onnx checker (1.12, opset 17, full check with
+ * tolerance (training steps from mid-training optimizer state, as in
+ * backend.test.ts); Debian's python3-onnx checker (1.12, opset 17, full check with
  * shape inference) accepts every file; the CLI writes the folder. Skipped,
  * saying why, where the packages are missing.
  */
@@ -58,7 +59,7 @@ describe.skipIf(missing !== null)(`repr compile --target onnx${missing ? ` (skip
       writeFileSync(join(dir, `g${k}.onnx`), bytes);
       const session = await ort.InferenceSession.create(bytes, sessionOptions({}));
       for (const batch of [2, 5]) {
-        const { kernel, feeds, params } = graphAt(g, batch);
+        const { kernel, feeds, params } = graphAt(g, batch, { midTraining: true });
         const want = cpuBackend.compile(kernel).run(feeds, params);
         const inputs: Record<string, unknown> = {};
         for (const v of [...kernel.inputs, ...kernel.params]) {

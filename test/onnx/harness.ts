@@ -2,7 +2,8 @@
  * Every graph of every example, ready to run at a batch size: its kernel
  * graph, its feeds (deterministic data in each input's range, `seed`, `step`,
  * noise tables, the updates input) and its params (each tensor's initial
- * value from the plan's initialization graphs, optimizer state zero). The
+ * value from the plan's initialization graphs; optimizer state zero, or
+ * with `midTraining` as some steps into training: `midTrainingState`). The
  * ONNX tests run these on two backends, or export them, and compare.
  */
 import { buildModelPlan } from "../../compiler/plan/index.js";
@@ -97,7 +98,7 @@ function initialTensors(plan: ModelPlan): Map<string, Float32Array | Int32Array>
 const initCache = new WeakMap<ModelPlan, Map<string, Float32Array | Int32Array>>();
 
 /** The graph at `batch` examples, with its feeds and params. */
-export function graphAt(g: ExampleGraph, batch: number, counters: { seed?: number; step?: number } = {}): { kernel: KernelGraph; feeds: Map<string, TensorFeed>; params: Map<string, TensorFeed> } {
+export function graphAt(g: ExampleGraph, batch: number, counters: { seed?: number; step?: number; midTraining?: boolean } = {}): { kernel: KernelGraph; feeds: Map<string, TensorFeed>; params: Map<string, TensorFeed> } {
   const kernel = planKernelGraph(instantiateBatchGraph(g.graph, batch));
   const data = dataFeeds(g.inputs, batch);
   const feeds = new Map<string, TensorFeed>();
@@ -114,11 +115,27 @@ export function graphAt(g: ExampleGraph, batch: number, counters: { seed?: numbe
   const params = new Map<string, TensorFeed>();
   for (const v of kernel.params) {
     const size = v.shape.reduce((p, d) => p * d, 1);
-    const known = state.has(v.name) ? undefined : init.get(`${v.name}|${v.shape.join(",")}`);
+    const known = state.has(v.name) ? (counters.midTraining === true ? midTrainingState(v.name, size) : undefined) : init.get(`${v.name}|${v.shape.join(",")}`);
     const data = known ?? (v.dtype === "i32" ? new Int32Array(size) : new Float32Array(size));
     params.set(v.name, { shape: v.shape, data });
   }
   return { kernel, feeds, params };
+}
+
+/**
+ * An optimizer state tensor as it might be some steps into training
+ * (compiler/optim/optimizers.ts names them): a second moment `P.adam.v` in
+ * [1e-4, 2e-4), a first moment or a velocity in [−1e-3, 1e-3). Not zero: at
+ * zero, Adam's first update is lr·g/(|g| + eps), lr·sign(g) for any
+ * gradient above eps, so a gradient that is zero but for float32 rounding (a
+ * bias batch norm cancels, a weight reading a value the same for every
+ * example) moves by ±lr on the rounding's sign, and two correct backends
+ * differ by up to 2·lr there. With a second moment already built up,
+ * rounding in the gradient stays rounding in the update.
+ */
+function midTrainingState(name: string, size: number): Float32Array {
+  if (name.endsWith(".adam.v")) return Float32Array.from({ length: size }, (_, k) => 1e-4 * (1 + hash01(k, name)));
+  return Float32Array.from({ length: size }, (_, k) => 1e-3 * (2 * hash01(k, name) - 1));
 }
 
 /** max |a − b| / max(max |b|, 1) over two arrays (NaN where they disagree on NaN). */

@@ -5,7 +5,10 @@
  * test), run by `train_Transfer.py` in float64 and by repr's `Pipeline` on
  * the reference backend with the same data, seed, steps and limit, ends with
  * the same tensors: the same selections, repr's shuffled order and batches,
- * the same initialization and new head, and each update the step's. (The
+ * the same initialization and new head, and each update the step's; and
+ * its test step reports the same losses and accuracy. examples/
+ * sparse-autoencoder.repr's `Train` does the same with a test whose metrics
+ * (mse, psnr) compare the prediction with a `target/…` output. (The
  * reference backend keeps tensors in float32 between updates, hence the
  * tolerance.) Skipped, with the reason, where /usr/bin/python3 lacks torch.
  */
@@ -20,6 +23,7 @@ import { describePytorch, printPytorch } from "../../compiler/emit/pytorch/index
 import { buildModelPlan } from "../../compiler/plan/index.js";
 import { Source } from "../../language/source.js";
 import { Pipeline } from "../../runtime/api/pipeline.js";
+import type { StepRecord } from "../../runtime/train/history.js";
 import { decodeSafetensors, encodeSafetensors, type Tensor } from "../../runtime/checkpoint/index.js";
 import { PYTHON, torchMissing } from "./available.js";
 
@@ -36,50 +40,69 @@ function split(n: number, salt: number): { image: Float32Array; label: Int32Arra
 }
 
 describe.skipIf(missing !== null)(`a pipeline script equals repr's training engine${missing ? ` (skipped: ${missing})` : ""}`, () => {
-  it("transfer.repr's Transfer: pretrain, freeze, replace, adapt, test — the same tensors at the end", async () => {
-    const path = "examples/transfer.repr";
-    const plan = buildModelPlan(checkProgram(new Source(path, readFileSync(path, "utf8")), nodeFileHost).program, "Classifier", { pipelines: ["Transfer"] });
-    const data = { train: split(120, 3), test: split(40, 5) };
-    const settings = { steps: 3, limit: 30, seed: 4 };
+  it("transfer.repr's Transfer: pretrain, freeze, replace, adapt, test — the same tensors, losses and test accuracy at the end", () =>
+    runAndCompare("examples/transfer.repr", "Classifier", "Transfer", ["pretrain", "pretrain", "pretrain", "freeze", "replace", "adapt", "adapt", "adapt", "test"]), 300_000);
 
-    const pipeline = await Pipeline.create(plan, "Transfer", { backend: "reference" });
-    const result = await pipeline.run({ data: { digits: data }, ...settings });
-    expect(result.kind).toBe("done");
-    if (result.kind !== "done") return;
-    const names = [...(plan.pipelines[0]!.after?.tensors ?? plan.tensors)].map((t) => t.name);
-    const repr = new Map(await Promise.all(names.map(async (n) => [n, Array.from((await result.model.tensor(n)).data)] as const)));
-    result.model.dispose();
-
-    const folder = join(dir, "pt");
-    mkdirSync(folder);
-    for (const [file, text] of printPytorch(describePytorch([plan]))) writeFileSync(join(folder, file), text);
-    const tensors = new Map<string, Tensor>();
-    for (const [s, d] of Object.entries(data)) {
-      tensors.set(`${s}/image`, { dtype: "F32", shape: [d.label.length, 1, 28, 28], data: d.image });
-      tensors.set(`${s}/label`, { dtype: "I64", shape: [d.label.length], data: BigInt64Array.from(Array.from(d.label, BigInt)) });
-    }
-    writeFileSync(join(dir, "digits.safetensors"), encodeSafetensors(tensors));
-    const r = spawnSync(
-      PYTHON,
-      [join(folder, "train_Transfer.py"), "--data", `digits=${join(dir, "digits.safetensors")}`, "--steps", "3", "--limit", "30", "--seed", "4", "--double", "--out", join(dir, "py.safetensors")],
-      { cwd: folder, encoding: "utf8", env: { ...process.env, OMP_NUM_THREADS: "1" }, timeout: 300_000 },
-    );
-    expect(r.status, r.stderr).toBe(0);
-    const log = r.stdout.trim().split("\n").map((l) => JSON.parse(l) as { kind: string; loss?: number });
-    expect(log.map((l) => l.kind)).toEqual(["pretrain", "pretrain", "pretrain", "freeze", "replace", "adapt", "adapt", "adapt", "test"]);
-    const py = decodeSafetensors(readFileSync(join(dir, "py.safetensors")), "py.safetensors").tensors;
-    expect([...py.keys()].sort()).toEqual([...names].sort());
-    const rows = names.map((n) => {
-      const a = py.get(n)!.data as Float64Array;
-      const b = repr.get(n)!;
-      const scale = b.reduce((m, v) => Math.max(m, Math.abs(v)), 1e-12);
-      return [n, a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0) / scale] as const;
-    });
-    expect(rows.filter(([, e]) => !(e <= 1e-5)), JSON.stringify(rows)).toEqual([]);
-    // The losses repr logged, update by update.
-    const reprLosses = result.history.series.flatMap((s) => s.losses);
-    const pyLosses = log.filter((l) => l.loss !== undefined).map((l) => l.loss!);
-    expect(pyLosses.length).toBe(reprLosses.length);
-    pyLosses.forEach((l, i) => expect(Math.abs(l - reprLosses[i]!) / Math.abs(reprLosses[i]!)).toBeLessThan(1e-5));
-  }, 300_000);
+  it("sparse-autoencoder.repr's Train: the same tensors, losses, and the test's mse and psnr against the image target", () => runAndCompare("examples/sparse-autoencoder.repr", "SparseAE", "Train", ["pretrain", "pretrain", "pretrain", "test"]), 300_000);
 });
+
+/** The script's test records equal repr's: each loss and metric, by name (metrics over 40 examples of float64 against float32 between updates). */
+function expectSameTest(steps: readonly StepRecord[], log: readonly { kind: string; losses?: Record<string, number>; metrics?: Record<string, number> }[]): void {
+  const repr = steps.filter((s): s is Extract<StepRecord, { kind: "test" }> => s.kind === "test");
+  const py = log.filter((l) => l.kind === "test");
+  expect(py.length).toBe(repr.length);
+  repr.forEach((r, k) => {
+    const p = py[k]!;
+    expect(Object.keys(p.metrics ?? {}).sort()).toEqual(Object.keys(r.metrics).sort());
+    expect(Object.keys(p.losses ?? {}).sort()).toEqual(Object.keys(r.losses).sort());
+    for (const [name, v] of [...Object.entries(r.metrics), ...Object.entries(r.losses)]) {
+      const got = p.metrics?.[name] ?? p.losses![name]!;
+      expect(Math.abs(got - v) / Math.max(Math.abs(v), 1e-12), `${name}: ${got} against repr's ${v}`).toBeLessThan(1e-5);
+    }
+  });
+}
+
+/** Runs `pipeline` of `model` in `path` through repr's engine (reference backend) and the generated script; the same tensors, losses and test records. */
+async function runAndCompare(path: string, model: string, pipeline: string, kinds: readonly string[]): Promise<void> {
+  const plan = buildModelPlan(checkProgram(new Source(path, readFileSync(path, "utf8")), nodeFileHost).program, model, { pipelines: [pipeline] });
+  const data = { train: split(120, 3), test: split(40, 5) };
+  const result = await (await Pipeline.create(plan, pipeline, { backend: "reference" })).run({ data: { digits: data }, steps: 3, limit: 30, seed: 4 });
+  expect(result.kind).toBe("done");
+  if (result.kind !== "done") return;
+  const names = [...(plan.pipelines[0]!.after?.tensors ?? plan.tensors)].map((t) => t.name);
+  const repr = new Map(await Promise.all(names.map(async (n) => [n, Array.from((await result.model.tensor(n)).data)] as const)));
+  result.model.dispose();
+  const folder = join(dir, pipeline);
+  mkdirSync(folder);
+  for (const [file, text] of printPytorch(describePytorch([plan]))) writeFileSync(join(folder, file), text);
+  const tensors = new Map<string, Tensor>();
+  for (const [s, d] of Object.entries(data)) {
+    tensors.set(`${s}/image`, { dtype: "F32", shape: [d.label.length, 1, 28, 28], data: d.image });
+    tensors.set(`${s}/label`, { dtype: "I64", shape: [d.label.length], data: BigInt64Array.from(Array.from(d.label, BigInt)) });
+  }
+  const file = join(folder, "digits.safetensors");
+  writeFileSync(file, encodeSafetensors(tensors));
+  const out = join(folder, "py.safetensors");
+  const r = spawnSync(PYTHON, [join(folder, `train_${pipeline}.py`), "--data", `digits=${file}`, "--steps", "3", "--limit", "30", "--seed", "4", "--double", "--out", out], {
+    cwd: folder,
+    encoding: "utf8",
+    env: { ...process.env, OMP_NUM_THREADS: "1" },
+    timeout: 300_000,
+  });
+  expect(r.status, r.stderr).toBe(0);
+  const log = r.stdout.trim().split("\n").map((l) => JSON.parse(l) as { kind: string; loss?: number; losses?: Record<string, number>; metrics?: Record<string, number> });
+  expect(log.map((l) => l.kind)).toEqual(kinds);
+  const py = decodeSafetensors(readFileSync(out), "py.safetensors").tensors;
+  const rows = names.map((n) => {
+    const a = py.get(n)!.data as Float64Array;
+    const b = repr.get(n)!;
+    const scale = b.reduce((m, v) => Math.max(m, Math.abs(v)), 1e-12);
+    return [n, a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0) / scale] as const;
+  });
+  expect(rows.filter(([, e]) => !(e <= 1e-5)), JSON.stringify(rows)).toEqual([]);
+  const reprLosses = result.history.series.flatMap((s) => s.losses);
+  const pyLosses = log.filter((l) => l.loss !== undefined).map((l) => l.loss!);
+  expect(pyLosses.length).toBe(reprLosses.length);
+  pyLosses.forEach((l, i) => expect(Math.abs(l - reprLosses[i]!) / Math.abs(reprLosses[i]!)).toBeLessThan(1e-5));
+  expectSameTest(result.history.steps, log);
+}

@@ -8,9 +8,9 @@ first, and the files of its tensors (tensors_K.safetensors) and inputs
 (inputs_K.safetensors). For each case, in float64: a fresh module, the
 replacements, the given tensors loaded by name, the step's loss method on
 the inputs (seed and step as given), loss.backward(), then the step's update
-(repr_runtime.Update) for `updates` updates. Writes torch_K.safetensors with
-loss, grad:NAME and new:NAME for each trained tensor, and new:NAME for each
-running statistic.
+(repr_runtime.Update) for `updates` updates, momentum teachers following.
+Writes torch_K.safetensors with loss, grad:NAME and new:NAME for each trained
+tensor, and new:NAME for each running statistic and each teacher tensor.
 """
 import json
 import os
@@ -47,10 +47,12 @@ def main():
         for name in trained:
             g = named[name].grad
             out["grad:" + name] = (g if g is not None else torch.zeros_like(named[name])).detach().clone()
-        update = R.Update(m, spec["optimizer"], c["updates"])
-        update.step()
+        update = R.Update(m, spec["optimizer"], c["updates"], spec.get("follow"))
+        followed = update.step()
         for name in trained:
             out["new:" + name] = named[name].detach().clone()
+        for name, v in followed.items():
+            out["new:" + name] = v.detach().clone()
         for name, v in stats.items():
             out["new:" + name] = v
         R.write_safetensors(os.path.join(folder, "torch_%d.safetensors" % k), {n: t.to(torch.float64) for n, t in out.items()})

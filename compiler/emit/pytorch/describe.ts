@@ -16,7 +16,9 @@
  *   part of the step's graph that computes the loss (forward, masks, views,
  *   bottleneck terms, objectives), returning the loss and the new running
  *   statistics; PyTorch's autograd takes the gradients, and `STEPS[name]`
- *   describes the update (runtime-py.ts's `Update`);
+ *   describes the update (runtime-py.ts's `Update`); where the step also
+ *   moves tensors after the update (a momentum teacher follows its
+ *   student), `follow_STEP()` computes their new values and `Update` runs it;
  * - `evaluate_STEP(inputs, seed, step)` per test step: every output of the
  *   test graph; `replace_STEP(seed)` per replace step: the new head's tensors.
  * Per pipeline, a script `train_PIPELINE.py` that runs its steps in order
@@ -111,6 +113,31 @@ function stepInput(counters: ReadonlyMap<string, string>): (name: string, n: Sou
   };
 }
 
+/**
+ * A training step's new values besides the optimizer's, in two kinds:
+ * `stats`, computed by the forward pass (running statistics), which the loss
+ * method returns; and `after`, computed from some tensor's new value (a
+ * momentum teacher's copy follows its student's updated weight), which a
+ * method runs after the optimizer's step. For those, `after.source` is the
+ * graph with each optimized tensor's new value read as the tensor itself,
+ * which is what the module holds once PyTorch's optimizer has stepped.
+ */
+function splitNewValues(source: SourceGraph, optimized: ReadonlySet<string>): { stats: string[]; after: { source: SourceGraph; names: string[] } } {
+  const updated = new Map<number, string>();
+  for (const o of source.outputs) if (o.name.startsWith("new:") && optimized.has(o.name.slice(4)) && !updated.has(o.node)) updated.set(o.node, o.name.slice(4));
+  const readsUpdate = source.nodes.map(() => false);
+  source.nodes.forEach((n, i) => (readsUpdate[i] = updated.has(i) || n.inputs.some((j) => readsUpdate[j])));
+  const others = source.outputs.filter((o) => o.name.startsWith("new:") && !optimized.has(o.name.slice(4)));
+  const nodes = source.nodes.map((n, i): SourceNode => {
+    const name = updated.get(i);
+    return name === undefined ? n : { op: "param", inputs: [], attrs: { name }, dtype: n.dtype, shape: n.shape };
+  });
+  return {
+    stats: others.filter((o) => !readsUpdate[o.node]).map((o) => o.name),
+    after: { source: { nodes, outputs: source.outputs }, names: others.filter((o) => readsUpdate[o.node]).map((o) => o.name) },
+  };
+}
+
 /** Describes one plan's class. */
 function describeClass(plan: ModelPlan, className: string): PyClass {
   const methods: PyMethod[] = [];
@@ -161,7 +188,7 @@ function describeClass(plan: ModelPlan, className: string): PyClass {
     const name = method(`loss_${key}`);
     const source = batchSource(t.graph);
     const optimized = new Set([...(t.optimizer?.params.map((p) => p.name) ?? []), ...t.state.map((s) => s.name)]);
-    const stats = source.outputs.filter((o) => o.name.startsWith("new:") && !optimized.has(o.name.slice(4))).map((o) => o.name);
+    const { stats, after } = splitNewValues(source, optimized);
     const counters = new Map([["seed", "seed"], ["step", "step"], ...(t.updatesInput !== null ? [[t.updatesInput, "updates"] as const] : [])]);
     const b = body(source, ["loss", ...stats], stepInput(counters));
     methods.push({
@@ -170,7 +197,20 @@ function describeClass(plan: ModelPlan, className: string): PyClass {
       doc: `Training step ${JSON.stringify(key)}: the loss of one batch (inputs by name) and the new values of the running statistics it updates.`,
       body: [...b.lines, `return ${b.outputs.get("loss")!}, {${stats.map((s) => `${pyString(s.slice(4))}: ${b.outputs.get(s)!}.detach()`).join(", ")}}`],
     });
-    steps[key] = { method: name, inputs: t.inputs, batch: t.batch, updates: t.updates, epochs: t.epochs, noise: t.noise, updatesInput: t.updatesInput, optimizer: t.optimizer ?? null, trainable: t.trainable, frozen: t.frozen };
+    let follow: string | null = null;
+    if (after.names.length > 0) {
+      follow = method(`follow_${key}`);
+      const f = body(after.source, after.names, (input) => {
+        throw new PytorchExportError(`training step ${JSON.stringify(key)}: a tensor updated after the optimizer's step reads the batch's ${JSON.stringify(input)}`);
+      });
+      methods.push({
+        name: follow,
+        params: [],
+        doc: `Training step ${JSON.stringify(key)}, after the optimizer's step: the new values of the tensors that follow updated ones (momentum teachers), from the module's tensors as they are now.`,
+        body: [...f.lines, `return {${after.names.map((s) => `${pyString(s.slice(4))}: ${f.outputs.get(s)!}.detach()`).join(", ")}}`],
+      });
+    }
+    steps[key] = { method: name, follow, inputs: t.inputs, batch: t.batch, updates: t.updates, epochs: t.epochs, noise: t.noise, updatesInput: t.updatesInput, optimizer: t.optimizer ?? null, trainable: t.trainable, frozen: t.frozen };
   }
 
   // A step's data, with the label field its selection reads.
@@ -210,7 +250,7 @@ function describeClass(plan: ModelPlan, className: string): PyClass {
             doc: `Test step ${JSON.stringify(key)}: every output of its graph for one batch (losses, predictions, pictures).`,
             body: [...b.lines, `return {${[...b.outputs].map(([n, e]) => `${pyString(n)}: ${e}`).join(", ")}}`],
           });
-          return { kind: "test", method: name, data: dataRef(s.data), seed: s.seed, batch: s.batch, inputs: s.inputs, metrics: s.metrics, label: s.label, noise: s.noise };
+          return { kind: "test", method: name, data: dataRef(s.data), seed: s.seed, batch: s.batch, inputs: s.inputs, metrics: s.metrics, label: s.label, reference: s.reference === null ? null : dataRef(s.reference), noise: s.noise };
         }
       }
     });

@@ -161,9 +161,12 @@ def schedule_factor(schedule, t, total):
 class Update:
     """One training step's update (spec/optimizers.md): clip, coupled decay, optimizer, schedule, for 'total' updates."""
 
-    def __init__(self, module, spec, total):
+    def __init__(self, module, spec, total, follow=None):
         named = tensors(module)
         self.spec = spec
+        self.named = named
+        # The module's method giving the tensors that follow updated ones (momentum teachers), run after each step.
+        self.follow = getattr(module, follow) if follow else None
         self.params = [named[p["name"]] for p in spec["params"]]
         self.decay = [p["decay"] for p in spec["params"]]
         kind, lr = spec["kind"], spec["lr"]
@@ -184,7 +187,8 @@ class Update:
         self.optimizer.zero_grad(set_to_none=False)
 
     def step(self):
-        """Applies the update to the gradients the last backward pass left (summed or averaged over ranks by DDP)."""
+        """Applies the update to the gradients the last backward pass left (summed or averaged over ranks by DDP),
+        then moves the tensors that follow updated ones; returns those tensors' new values."""
         grads = [p.grad if p.grad is not None else torch.zeros_like(p) for p in self.params]
         for p, g in zip(self.params, grads):
             p.grad = g
@@ -201,6 +205,13 @@ class Update:
                     g.add_(p.detach(), alpha=lam)
         self.optimizer.step()
         self.scheduler.step()
+        followed = {}
+        if self.follow is not None:
+            with torch.no_grad():
+                followed = self.follow()
+                for name, value in followed.items():
+                    self.named[name].copy_(value)
+        return followed
 
 
 _DTYPES = {"F32": (torch.float32, 4, "f"), "F64": (torch.float64, 8, "d"), "I32": (torch.int32, 4, "i"), "I64": (torch.int64, 8, "q")}
@@ -380,7 +391,7 @@ def run_training(model, spec, fields, seed, stream, world, rank, args, log):
     step_module = _Step(model, spec["method"])
     if world > 1:
         step_module = torch.nn.parallel.DistributedDataParallel(step_module, find_unused_parameters=True)
-    update = Update(model, spec["optimizer"], updates)
+    update = Update(model, spec["optimizer"], updates, spec.get("follow"))
     order, order_pass = None, -1
     for t in range(updates):
         epoch, k = divmod(t, per_pass)
@@ -409,13 +420,67 @@ def run_training(model, spec, fields, seed, stream, world, rank, args, log):
         log({"update": t, "updates": updates, "loss": float(shown)})
 
 
-def run_test(model, spec, fields, seed, args, log):
-    """Evaluates a test step over a split: the mean of each loss, and accuracy where the step asks for it."""
+COMPARE_METRICS = ("accuracy", "top_k", "perplexity", "mse", "mae", "psnr")
+
+
+def _compare(metric, prediction, target):
+    """One batch of a comparison metric (runtime/metrics/compare.ts): its sum and count, in float64."""
+    name = metric["name"]
+    p = prediction.detach().to(torch.float64)
+    if name in ("accuracy", "top_k", "perplexity"):
+        ids = target.reshape(-1).to(I)
+        rows = ids.numel()
+        scores = p.reshape(rows, -1)
+        if name == "perplexity":
+            return float((torch.logsumexp(scores, dim=1) - scores.gather(1, ids.reshape(-1, 1)).reshape(-1)).sum()), rows
+        k = 1 if name == "accuracy" else int(metric["args"].get("k", 5))
+        mine = scores.gather(1, ids.reshape(-1, 1))
+        # The label's rank: classes scoring higher, or equal with a lower index, come before it (NaN: last).
+        lower = torch.arange(scores.shape[1]).reshape(1, -1) < ids.reshape(-1, 1)
+        before = ((scores > mine) | ((scores == mine) & lower) | torch.isnan(mine)).sum(dim=1)
+        return float((before < k).sum()), rows
+    d = p.reshape(-1) - target.detach().to(torch.float64).reshape(-1)
+    return float((d.abs() if name == "mae" else d * d).sum()), d.numel()
+
+
+def _metric_result(metric, total, count):
+    if count == 0:
+        return float("nan")
+    mean = total / count
+    if metric["name"] == "perplexity":
+        return math.exp(mean)
+    if metric["name"] == "psnr":
+        top = float(metric["args"].get("max", 1))
+        return 10 * math.log10(top * top / mean) if mean > 0 else float("inf")
+    return mean
+
+
+def _nearest_accuracy(queries, labels, reference, ref_labels, k):
+    """k-nearest-neighbour accuracy by cosine similarity (runtime/metrics/classification.ts): the most frequent
+    label of the k most similar reference rows (ties: the lower index first; among tied labels, the nearest's)."""
+    if queries.shape[0] == 0:
+        return float("nan")
+    k = min(k, reference.shape[0])
+    norm = lambda m: torch.where(m.norm(dim=1, keepdim=True) > 0, m.norm(dim=1, keepdim=True), torch.ones(()))
+    sim = (queries / norm(queries)) @ (reference / norm(reference)).T
+    sim = torch.nan_to_num(sim, nan=-math.inf)
+    hits = 0
+    for q in range(queries.shape[0]):
+        order = sorted(range(reference.shape[0]), key=lambda r: (-float(sim[q, r]), r))[:k]
+        near = [int(ref_labels[r]) for r in order]
+        most = max(near.count(x) for x in near)
+        winner = next(x for x in near if near.count(x) == most)
+        hits += int(winner == int(labels[q]))
+    return hits / queries.shape[0]
+
+
+def _evaluate(model, spec, fields, seed, args, want_features=False):
+    """Every batch of a split through a test step's method: the summed losses, metric sums and features."""
     first = spec["inputs"][0]["name"]
     n = fields[first].shape[0]
     batch = min(args.batch or spec["batch"], n)
     extra = noise_feeds(spec["noise"], fields)
-    sums, correct, count = {}, 0, 0
+    sums, compared, features = {}, {}, []
     with torch.no_grad():
         for k, start in enumerate(range(0, n, batch)):
             inputs = {i["name"]: fields[i["name"]][start: start + batch] for i in spec["inputs"]}
@@ -425,18 +490,41 @@ def run_test(model, spec, fields, seed, args, log):
             for name, value in out.items():
                 if name.startswith("loss/"):
                     sums[name[5:]] = sums.get(name[5:], 0.0) + float(value) * m
+            for metric in spec["metrics"]:
+                if metric["name"] not in COMPARE_METRICS:
+                    continue
+                if metric["target"] is None:
+                    if spec["label"] is None or spec["label"] not in fields:
+                        raise SystemExit("error: the metric %s compares with the label field, which the split lacks" % metric["label"])
+                    target = fields[spec["label"]][start: start + batch]
+                else:
+                    target = out[metric["target"]]
+                total, count = _compare(metric, out["prediction"], target)
+                t, c = compared.get(metric["label"], (0.0, 0))
+                compared[metric["label"]] = (t + total, c + count)
+            if want_features:
+                features.append(out["features"].detach().to(torch.float64).reshape(m, -1))
+    return n, sums, compared, (torch.cat(features) if features else None)
+
+
+def run_test(model, spec, fields, seed, args, log, reference=None):
+    """Evaluates a test step over a split as repr does (runtime/train/evaluate.ts): the mean of each loss, and each
+    metric, computed from the prediction and its target (a 'target/...' output or the label field); reference is
+    the split nearest_neighbors searches."""
+    wants = any(m["name"] == "nearest_neighbors" for m in spec["metrics"])
+    n, sums, compared, features = _evaluate(model, spec, fields, seed, args, wants)
+    losses = {name: total / max(n, 1) for name, total in sums.items()}
+    metrics = {}
+    for metric in spec["metrics"]:
+        if metric["label"] in compared:
+            metrics[metric["label"]] = _metric_result(metric, *compared[metric["label"]])
+        elif metric["name"] == "nearest_neighbors":
             label = spec["label"]
-            wants = any(m["name"] == "accuracy" for m in spec["metrics"])
-            if wants and label is not None and label in fields and "prediction" in out:
-                y = fields[label][start: start + batch].reshape(-1).to(I)
-                p = out["prediction"]
-                p = p.reshape(m, -1).argmax(dim=1) if p.numel() != m else p.reshape(-1).to(I)
-                correct += int((p == y).sum())
-                count += m
-    metrics = {name: total / max(n, 1) for name, total in sums.items()}
-    if count > 0:
-        metrics["accuracy"] = correct / count
-    log({"metrics": metrics})
+            if reference is None or features is None or label is None or label not in fields or label not in reference:
+                raise SystemExit("error: nearest_neighbors needs the step's features, labels and the reference split")
+            _, _, _, ref = _evaluate(model, spec, reference, seed, args, True)
+            metrics[metric["label"]] = _nearest_accuracy(features, fields[label].reshape(-1), ref, reference[label].reshape(-1), int(metric["args"].get("k", 5)))
+    log({"losses": losses, "metrics": metrics})
     return metrics
 
 
@@ -488,7 +576,8 @@ def run_pipeline(Model, name, argv):
                 model = model.double()
             log({"replaced": step["part"]})
         elif step["kind"] == "test":
-            run_test(model, step, _split(data, step["data"], args.limit), seed_of(step), args, log)
+            reference = _split(data, step["reference"], args.limit) if step.get("reference") else None
+            run_test(model, step, _split(data, step["data"], args.limit), seed_of(step), args, log, reference)
         else:
             log({"parts": step["parts"]})
     if args.out is not None and rank == 0:

@@ -7,7 +7,8 @@
  * A source graph is a list of typed primitives, operands before users,
  * whose attribute numbers and shape dims are `BatchNumber`s: plain numbers,
  * or polynomials in B. Kernel graphs give plain numbers only; a fused
- * kernel's ops become one node each.
+ * kernel's ops become one node each, and its result and extra outputs are
+ * the nodes of the ops that compute them.
  */
 import { instantiateBatchGraph, isBatchPoly, type BatchAttr, type BatchGraph, type BatchNumber } from "../../ir/batch-graph.js";
 import type { DType, Op } from "../../ir/ops.js";
