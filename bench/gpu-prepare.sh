@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Packs .gpu/, what bench/gpu-run.sh needs on a GPU machine that has no Node.js, no Vulkan
 # loader and no network (see shared GPU.md): the node binary (stripped, xz'd), the
-# Vulkan/GL loader .deb files, a one-file bundle of bench/gpu-train-step.ts and the
+# Vulkan/GL loader .deb files, one-file bundles of bench/gpu-train-step.ts and bench/gpu-examples.ts and the
 # `webgpu` package cut down to its linux-x64 dawn.node. .gpu/ is git-ignored; it travels
 # to the machine as a carried path (the run tool's `carry: [".gpu"]`, under 64 MiB).
 # The node binary and the .deb files are fetched once; the bundle is rebuilt every time,
@@ -35,8 +35,10 @@ cp node_modules/webgpu/package.json node_modules/webgpu/index.js .gpu/node_modul
 cp node_modules/webgpu/dist/linux-x64/dawn.node .gpu/node_modules/webgpu/dist/linux-x64/
 
 # The bench in one file; `webgpu` stays a runtime import, found in .gpu/node_modules.
-npx esbuild bench/gpu-train-step.ts --bundle --platform=node --format=esm --target=node20 \
-  --external:webgpu --log-level=warning --outfile=.gpu/gpu-train-step.mjs
+for bench in gpu-train-step gpu-examples; do
+  npx esbuild "bench/$bench.ts" --bundle --platform=node --format=esm --target=node20 \
+    --external:webgpu --log-level=warning --outfile=".gpu/$bench.mjs"
+done
 
 du -sh .gpu
 ls -l .gpu .gpu/gl

@@ -7,10 +7,10 @@
  * Functions are inference, batch-wise independent, so how the examples are
  * grouped does not change a result. A call allocates only its result.
  */
-import type { HomeTensor, TensorHome } from "./home.js";
-import { checkInputs, copyExamples, exampleSize, type Inputs } from "./inputs.js";
+import type { FiniteCheck, HomeTensor, TensorHome } from "./home.js";
+import { checkInputs, exampleSize, nonFiniteCheck, type Inputs } from "./inputs.js";
 import type { PlanFunction } from "./plan.js";
-import { SizedGraph, type CompiledSize } from "../train/sized-graph.js";
+import { feedsOf, SizedGraph, type CompiledSize } from "../train/sized-graph.js";
 
 const OUTPUT = ["output"] as const;
 
@@ -38,6 +38,8 @@ export function chunkSizes(n: number): number[] {
 export class FunctionRunner {
   private readonly graphs: SizedGraph;
   private readonly outputSize: number;
+  /** Whether the home checks inputs for finiteness on the device (then the host does not). */
+  private readonly onDevice: boolean;
 
   constructor(
     readonly fn: PlanFunction,
@@ -45,17 +47,22 @@ export class FunctionRunner {
     params: ReadonlyMap<string, HomeTensor>,
   ) {
     this.outputSize = exampleSize(fn.output);
+    this.onDevice = home.checksFinite;
     this.graphs = new SizedGraph({ where: `function '${fn.name}'`, graph: fn.graph, inputs: fn.inputs, extraInputs: [], outputs: OUTPUT }, home, params, new Map(), Math.log2(CHUNK) + 1);
   }
 
   /** Runs the function on `count` examples (inferred when not given) and returns a new array of its outputs. */
   async call(inputs: Inputs, count: number | undefined): Promise<Float32Array | Int32Array> {
     const fn = this.fn;
-    const n = checkInputs(`function '${fn.name}'`, fn.inputs, inputs, count);
+    const where = `function '${fn.name}'`;
+    const n = checkInputs(where, fn.inputs, inputs, count, { finite: !this.onDevice });
     const result = fn.output.dtype === "i32" ? new Int32Array(n * this.outputSize) : new Float32Array(n * this.outputSize);
     let at = 0;
+    const sizes = new Map(fn.inputs.map((d) => [d.name, exampleSize(d)]));
     for (const size of chunkSizes(n)) {
-      await this.runInto(this.graphs.at(size), inputs, at, result);
+      const first = at;
+      const finite = this.onDevice ? nonFiniteCheck(where, fn.inputs, inputs, (name) => first * sizes.get(name)!) : undefined;
+      await this.runInto(this.graphs.at(size), inputs, at, result, finite);
       at += size;
     }
     return result;
@@ -66,13 +73,9 @@ export class FunctionRunner {
     this.graphs.destroy();
   }
 
-  /** Runs one size's graph on the examples from `first` and copies its output into `result`. */
-  private async runInto(c: CompiledSize, inputs: Inputs, first: number, result: Float32Array | Int32Array): Promise<void> {
-    for (let i = 0; i < c.inputs.length; i++) {
-      const s = c.inputs[i]!;
-      copyExamples(inputs[s.name]!, first, s.size, s.feed.data);
-    }
-    const out = (await c.exe.run(c.feeds, OUTPUT))["output"]!;
+  /** Runs one size's graph on the examples from `first` (views of the caller's arrays where their types match) and copies its output into `result`. */
+  private async runInto(c: CompiledSize, inputs: Inputs, first: number, result: Float32Array | Int32Array, finite: FiniteCheck | undefined): Promise<void> {
+    const out = (await c.exe.run(feedsOf(c, inputs, first), OUTPUT, finite))["output"]!;
     result.set(out, first * this.outputSize);
   }
 }

@@ -24,11 +24,54 @@ export interface HomeGraph {
    * Runs the graph on `feeds` (its inputs), reading its params from the
    * home's tensors, and resolves with the outputs named in `read`.
    */
-  run(feeds: ReadonlyMap<string, TensorFeed>, read: readonly string[]): Promise<RunOutputs>;
+  run(feeds: ReadonlyMap<string, TensorFeed>, read: readonly string[], finite?: FiniteCheck): Promise<RunOutputs>;
   /** Copies outputs of the last run into home tensors. Call it after `run` resolved and before the next run. */
   commit(writes: readonly { readonly output: string; readonly tensor: HomeTensor }[]): void;
   /** Releases what the compiled graph holds (its buffers on a GPU); it must not run again. */
   destroy(): void;
+}
+
+/**
+ * Inputs a graph checks for numbers that are not finite, on the device, in
+ * the same run (a home that `checksFinite`); the run rejects with
+ * `fail(input, index of the first such element)` and its outputs are not
+ * to be used. Homes that do not check ignore it (their callers check on the host).
+ */
+export interface FiniteCheck {
+  readonly inputs: readonly string[];
+  readonly fail: (input: string, index: number) => Error;
+}
+
+/** One update a `HomeData` queues: a step's graph and what it reads and writes. */
+export interface QueuedUpdate {
+  /** The step's graph at this batch size (compiled by the same home). */
+  readonly graph: HomeGraph;
+  /** Its feeds but the data inputs (the counter, the seed, noise tables …), written before it runs. */
+  readonly feeds: ReadonlyMap<string, TensorFeed>;
+  /** The data inputs, gathered on the device from the data set. */
+  readonly inputs: readonly string[];
+  /** The output holding the loss. */
+  readonly loss: string;
+  /** The outputs copied into tensors when the loss (and every loss of the window before it) is finite. */
+  readonly writes: readonly { readonly output: string; readonly tensor: HomeTensor }[];
+}
+
+/**
+ * A data set kept on the device (`TensorHome.upload`): updates gather their
+ * batches from it there, in windows of queued updates whose losses are read
+ * back together. The NaN guard holds on the device: an update whose loss is
+ * not finite, and every later one of its window, commits nothing.
+ */
+export interface HomeData {
+  readonly examples: number;
+  /** The order of the pass later updates take their examples from (a permutation of the examples). */
+  order(order: Int32Array): void;
+  /** Queues one update on examples `order[begin .. end)`; at most `window` updates between flushes. */
+  enqueue(update: QueuedUpdate, begin: number, end: number): Promise<void>;
+  /** Waits for the queued updates and resolves with their losses, in order (each computed whether or not an earlier one failed). */
+  flush(): Promise<Float32Array>;
+  /** Releases the device memory. */
+  free(): void;
 }
 
 /** A model's tensors and the device its graphs run on. */
@@ -51,6 +94,15 @@ export interface TensorHome {
   compile(graph: KernelGraph, params: ReadonlyMap<string, HomeTensor>): HomeGraph;
   /** Releases everything the home holds: its tensors and compiled graphs. */
   release(): void;
+  /** Whether its graphs check float inputs for numbers that are not finite themselves (`run`'s `finite`), so that callers need not on the host. */
+  readonly checksFinite: boolean;
+  /**
+   * Keeps a data set on the device for training (`HomeData`), checked for
+   * numbers that are not finite there (rejecting with `finite.fail`), with
+   * room for `window` queued updates; resolves with null where the home keeps
+   * no data (host homes) or the data does not fit. Absent on host homes.
+   */
+  upload?(inputs: readonly { readonly name: string; readonly size: number; readonly dtype: "f32" | "i32" }[], data: Readonly<Record<string, ArrayLike<number>>>, examples: number, window: number, finite: FiniteCheck): Promise<HomeData | null>;
 }
 
 /** The number of elements of a shape. */

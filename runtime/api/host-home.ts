@@ -20,6 +20,7 @@ export function hostHome(backend: Backend): TensorHome {
   return {
     backend: backend.name,
     adapter: null,
+    checksFinite: false,
     create(shape, dtype, data): HomeTensor {
       const size = elementCount(shape);
       const own = dtype === "i32" ? new Int32Array(size) : new Float32Array(size);

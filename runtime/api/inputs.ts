@@ -32,7 +32,7 @@ const plural = (n: number, one: string): string => `${n} ${n === 1 ? one : `${on
  * name may be; f32 numbers must be finite; i32 numbers must be integers in
  * range (below `classes` or `vocab` when the input has one).
  */
-export function checkInputs(where: string, declared: readonly PlanInput[], inputs: Inputs, count?: number): number {
+export function checkInputs(where: string, declared: readonly PlanInput[], inputs: Inputs, count?: number, options: { readonly finite?: boolean } = {}): number {
   if (typeof inputs !== "object" || inputs === null) throw new ReprError(`${where}: inputs must be an object of arrays by input name`);
   const names = declared.map((d) => d.name).join(", ") || "none";
   for (const name of Object.keys(inputs)) {
@@ -56,12 +56,29 @@ export function checkInputs(where: string, declared: readonly PlanInput[], input
   } else if (!Number.isSafeInteger(count) || count < 0) {
     throw new ReprError(`${where}: the number of examples must be a whole number ≥ 0, got ${count}`);
   }
-  for (const d of declared) checkInput(where, d, inputs[d.name]!, count);
+  for (const d of declared) checkInput(where, d, inputs[d.name]!, count, options.finite ?? true);
   return count;
 }
 
-/** Checks one input's length and numbers. */
-function checkInput(where: string, d: PlanInput, data: ArrayLike<number>, count: number): void {
+/**
+ * The check of float inputs' finiteness that a home which `checksFinite`
+ * runs on the device instead of `checkInputs` (which it then tells to skip
+ * it): element `index` of a data input `input` (of `data`) is not finite.
+ * The error is `checkInputs`'s, word for word.
+ */
+export function nonFiniteCheck(where: string, declared: readonly PlanInput[], data: Inputs, offsets: (input: string) => number = () => 0) {
+  return {
+    inputs: declared.filter((d) => d.dtype === "f32").map((d) => d.name),
+    fail: (input: string, index: number): Error => {
+      const d = declared.find((x) => x.name === input)!;
+      const i = index + offsets(input);
+      return nonFiniteError(where, d, i, data[input]![i]);
+    },
+  };
+}
+
+/** Checks one input's length and numbers (float ones for finiteness only where `finite`). */
+function checkInput(where: string, d: PlanInput, data: ArrayLike<number>, count: number, finite: boolean): void {
   const size = exampleSize(d);
   if (data.length !== count * size) {
     throw new ReprError(
@@ -70,6 +87,7 @@ function checkInput(where: string, d: PlanInput, data: ArrayLike<number>, count:
     );
   }
   if (d.dtype === "f32") {
+    if (!finite) return;
     if (data instanceof Float32Array) {
       if (!allFinite32(data)) notFinite(where, d, firstNotFinite(data), data[firstNotFinite(data)]!);
     } else if (data instanceof Float64Array) {
@@ -127,7 +145,11 @@ function firstNotFinite(data: Float32Array | Float64Array): number {
 }
 
 function notFinite(where: string, d: PlanInput, i: number, v: unknown): never {
-  throw new ReprError(`${where}: input '${d.name}' is ${describeInput(d)}, but its element ${i} is ${String(v)}; inputs must be finite numbers`);
+  throw nonFiniteError(where, d, i, v);
+}
+
+function nonFiniteError(where: string, d: PlanInput, i: number, v: unknown): ReprError {
+  return new ReprError(`${where}: input '${d.name}' is ${describeInput(d)}, but its element ${i} is ${String(v)}; inputs must be finite numbers`);
 }
 
 /** A graph's feed for one input: a fixed array of `examples` examples, refilled before each run. */

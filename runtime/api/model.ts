@@ -15,14 +15,14 @@ import { suggestName } from "../checkpoint/match.js";
 import { openHome, type BackendChoice } from "./backends.js";
 import { ReprError } from "./errors.js";
 import { FunctionRunner } from "./function.js";
-import { checkInputs, type Inputs } from "./inputs.js";
-import type { HomeTensor, TensorHome } from "./home.js";
+import { checkInputs, exampleSize, nonFiniteCheck, type Inputs } from "./inputs.js";
+import type { HomeData, HomeTensor, TensorHome } from "./home.js";
 import { initialTensors, zeroTensor } from "./init.js";
 import { checkPlan } from "./plan-check.js";
 import type { ModelPlan } from "./plan.js";
 import { noiseFeeds, stepFeeds } from "./step-feeds.js";
 import { REPR_VERSION } from "./version.js";
-import { runTrainLoop } from "../train/loop.js";
+import { runTrainLoop, runWindowedTrainLoop, type TrainLoopResult } from "../train/loop.js";
 import { TrainingRunner } from "../train/training-runner.js";
 import { encodeWeights, readWeights, type ModelTensor, type Weights } from "./weights.js";
 
@@ -50,6 +50,16 @@ export interface FitOptions {
   readonly onUpdate?: (update: number, loss: number) => void | boolean;
   /** Aborting it stops training after the update in progress, like `onUpdate` returning `false`. */
   readonly signal?: AbortSignal;
+  /**
+   * On a GPU, how many updates are queued before their losses are read back
+   * (default 1 when `onUpdate` is given, else 32). `onUpdate` is then called
+   * for each once its window is read, and a stop (`onUpdate` returning
+   * `false`, the signal) takes effect at the end of the window. The NaN
+   * guard is exact whatever the window: the first update whose loss is not
+   * finite is named and not applied, nor any after it. Host backends read
+   * every loss as it comes.
+   */
+  readonly readEvery?: number;
 }
 
 /** What `fit` did. */
@@ -69,6 +79,9 @@ export interface TensorCopy {
 
 /** How often `fit` lets the event loop run, in milliseconds. */
 const YIELD_EVERY_MS = 50;
+
+/** How many updates `fit` queues on a GPU before it reads their losses, by default (without `onUpdate`). */
+const READ_EVERY = 32;
 
 /** `Symbol.dispose`, where the engine has it; the registered symbol that polyfills use otherwise. */
 const disposeSymbol: symbol = (Symbol as { dispose?: symbol }).dispose ?? Symbol.for("Symbol.dispose");
@@ -231,10 +244,13 @@ export class Model implements Disposable {
   trainStep(step: string, batch: Inputs, count?: number): Promise<number> {
     return this.serial(async () => {
       const runner = this.stepRunner(step);
-      const n = checkInputs(`training step '${step}'`, runner.step.inputs, batch, count);
-      if (n === 0) throw new ReprError(`training step '${step}': a batch needs at least one example`);
+      const where = `training step '${step}'`;
+      // A GPU checks the batch's numbers for finiteness itself, in the step's own submit.
+      const onDevice = this.home.checksFinite;
+      const n = checkInputs(where, runner.step.inputs, batch, count, { finite: !onDevice });
+      if (n === 0) throw new ReprError(`${where}: a batch needs at least one example`);
       runner.ensureFeeds(batch);
-      return this.applied(runner, await runner.runFirst(batch, n), true);
+      return this.applied(runner, await runner.runFirst(batch, n, onDevice ? nonFiniteCheck(where, runner.step.inputs, batch) : undefined), true);
     });
   }
 
@@ -256,8 +272,10 @@ export class Model implements Disposable {
     this.alive();
     const runner = this.stepRunner(step);
     const where = `training step '${step}'`;
-    const n = checkInputs(where, runner.step.inputs, data);
+    // A GPU checks the data's numbers for finiteness itself, where it keeps the data.
+    const n = checkInputs(where, runner.step.inputs, data, undefined, { finite: !this.home.checksFinite });
     if (n === 0) throw new ReprError(`${where}: the data has no examples`);
+    const readEvery = options.readEvery !== undefined ? checkPositive("fit: readEvery", options.readEvery) : options.onUpdate !== undefined ? 1 : READ_EVERY;
     if (options.epochs !== undefined && options.updates !== undefined) throw new ReprError(`fit: give epochs or updates, not both`);
     const batch = Math.min(options.batch !== undefined ? checkPositive("fit: batch", options.batch) : runner.step.batch, n);
     const perPass = Math.ceil(n / batch);
@@ -274,26 +292,53 @@ export class Model implements Disposable {
     // over the run's updates ends with this run (the step counter goes on from earlier runs).
     const feeds = stepFeeds(runner.step, data, runner.counter + updates);
     await this.serial(() => Promise.resolve(runner.useFeeds(feeds)));
+    // On a GPU the data stays there for the whole run: batches are gathered there, and losses read per window.
+    const home = this.home;
+    let held: HomeData | null = null;
+    if (home.upload !== undefined && updates > 0) {
+      const inputs = runner.step.inputs.map((d) => ({ name: d.name, size: exampleSize(d), dtype: d.dtype === "i32" ? ("i32" as const) : ("f32" as const) }));
+      held = await this.serial(() => home.upload!(inputs, data, n, readEvery, nonFiniteCheck(where, runner.step.inputs, data)));
+    }
+    // Where the home checks on the device but keeps no data (too large for a buffer), the host checks.
+    if (held === null && home.checksFinite) checkInputs(where, runner.step.inputs, data);
     const losses = new Float32Array(updates);
     let done = 0;
     let stop = false;
-    const result = await runTrainLoop({
+    const loop = {
       examples: n,
       batch,
       updates,
       start: 0,
-      order: (pass) => shuffledOrder(n, seed, pass, step),
-      // Each update is one operation of the queue, so other calls may run between updates; it commits
-      // itself (when its loss is finite), so nothing else can run between its graph and its commit.
-      run: (_t, indices) => this.serial(async () => this.applied(runner, await runner.run(data, indices), false)),
-      commit: () => undefined,
-      onUpdate: (t, loss) => {
+      order: (pass: number) => shuffledOrder(n, seed, pass, step),
+      onUpdate: (t: number, loss: number) => {
         losses[done++] = loss;
         if (options.onUpdate?.(t, loss) === false) stop = true;
       },
       shouldStop: () => stop || options.signal?.aborted === true || this.disposed,
       yieldEveryMs: YIELD_EVERY_MS,
-    });
+    };
+    let result: TrainLoopResult;
+    try {
+      result =
+        held === null
+          ? await runTrainLoop({
+              ...loop,
+              // Each update is one operation of the queue, so other calls may run between updates; it commits
+              // itself (when its loss is finite), so nothing else can run between its graph and its commit.
+              run: (_t, indices) => this.serial(async () => this.applied(runner, await runner.run(data, indices), false)),
+              commit: () => undefined,
+            })
+          : await runWindowedTrainLoop({
+              ...loop,
+              window: readEvery,
+              // Each window is one operation of the queue: its updates are queued on the GPU, committed there
+              // while their losses are finite, and their losses read back at once.
+              runWindow: (window) => this.serial(() => this.deviceWindow(runner, held!, window)),
+            });
+    } finally {
+      const h = held;
+      if (h !== null) void this.queue.then(() => h.free());
+    }
     this.alive();
     if (result.kind === "nonfinite") {
       throw new ReprError(
@@ -482,6 +527,29 @@ export class Model implements Disposable {
     this.updates++;
     this.phase = runner.step.name;
     return loss;
+  }
+
+  /** Runs a window of `fit`'s updates on data held on the device; counts those applied (the updates before the first non-finite loss). */
+  private async deviceWindow(runner: TrainingRunner, held: HomeData, window: readonly { readonly order: Int32Array | null; readonly begin: number; readonly end: number }[]): Promise<Float32Array> {
+    const frozen = new Set(this.frozenParts);
+    try {
+      for (let i = 0; i < window.length; i++) {
+        const u = window[i]!;
+        if (u.order !== null) held.order(u.order);
+        await runner.enqueue(held, u.begin, u.end, runner.counter + i, frozen);
+      }
+    } catch (error) {
+      // What was queued runs out (and closes the window's error scope); the error is the one to report.
+      await held.flush().catch(() => undefined);
+      throw error;
+    }
+    const losses = await held.flush();
+    let good = 0;
+    while (good < losses.length && Number.isFinite(losses[good]!)) good++;
+    runner.advance(good);
+    this.updates += good;
+    if (good > 0) this.phase = runner.step.name;
+    return losses;
   }
 
   private checkPart(part: string): string {

@@ -95,3 +95,72 @@ export async function runTrainLoop(o: TrainLoopOptions): Promise<TrainLoopResult
   }
   return { kind: "done", next: o.updates };
 }
+
+/** One update of a window: its number, the order of its pass when it starts using a new one, and its slice of that order. */
+export interface WindowUpdate {
+  readonly t: number;
+  readonly order: Int32Array | null;
+  readonly begin: number;
+  readonly end: number;
+}
+
+/** What the windowed loop needs besides the plain loop's counts, order and callbacks. */
+export interface WindowedTrainLoopOptions extends Omit<TrainLoopOptions, "run" | "commit"> {
+  /** The most updates queued before their losses are read back. */
+  readonly window: number;
+  /**
+   * Runs a window's updates on the device and resolves with their losses in
+   * order, having applied exactly those before the first loss that is not
+   * finite (the NaN guard, kept on the device).
+   */
+  readonly runWindow: (updates: readonly WindowUpdate[]) => Promise<Float32Array>;
+}
+
+/**
+ * The training loop with updates queued on a device in windows of
+ * `window`, their losses read back once per window: the same updates on the
+ * same examples as `runTrainLoop`, and the same NaN guard (the first update
+ * whose loss is not finite ends the loop, unapplied, the tensors holding the
+ * update before it, and the result names it). `onUpdate` is called for each
+ * applied update once its window is read; `shouldStop` and pauses are seen
+ * between windows, so a stop asked for within a window takes effect at its
+ * end (a window of 1 is `runTrainLoop` exactly).
+ */
+export async function runWindowedTrainLoop(o: WindowedTrainLoopOptions): Promise<TrainLoopResult> {
+  if (!Number.isSafeInteger(o.window) || o.window < 1) throw new RangeError(`window must be a whole number ≥ 1, got ${o.window}`);
+  let pass = -1;
+  let lastYield = Date.now();
+  let lastPause = Date.now();
+  const yieldEvery = o.yieldEveryMs ?? 100;
+  for (let t = o.start; t < o.updates; ) {
+    if (Date.now() - lastYield >= yieldEvery) {
+      await yieldToEventLoop();
+      lastYield = Date.now();
+    }
+    if (o.shouldStop?.()) return { kind: "stopped", next: t };
+    if (o.onPause && o.pauseEveryMs !== undefined && t > o.start && Date.now() - lastPause >= o.pauseEveryMs) {
+      await o.onPause(t);
+      lastPause = Date.now();
+    }
+    const k = Math.min(o.window, o.updates - t);
+    const window: WindowUpdate[] = [];
+    for (let i = 0; i < k; i++) {
+      const at = batchOf(t + i, o.examples, o.batch);
+      let order: Int32Array | null = null;
+      if (at.pass !== pass) {
+        pass = at.pass;
+        order = o.order(pass);
+      }
+      window.push({ t: t + i, order, begin: at.begin, end: at.end });
+    }
+    const losses = await o.runWindow(window);
+    for (let i = 0; i < k; i++) {
+      const loss = losses[i]!;
+      if (!Number.isFinite(loss)) return { kind: "nonfinite", next: t + i, loss };
+      const pending = o.onUpdate?.(t + i, loss, window[i]!.end - window[i]!.begin);
+      if (pending instanceof Promise) await pending;
+    }
+    t += k;
+  }
+  return { kind: "done", next: o.updates };
+}

@@ -15,7 +15,7 @@ import { instantiateBatchGraph, type BatchGraph } from "../ir/batch-graph.js";
 import type { KernelGraph } from "../kernel/graph.js";
 import { planKernelGraph } from "../kernel/plan.js";
 import type { HomeGraph, HomeTensor, TensorHome } from "../api/home.js";
-import { inputScratch, type InputScratch } from "../api/inputs.js";
+import { copyExamples, inputScratch, type Inputs, type InputScratch } from "../api/inputs.js";
 import type { PlanInput } from "../api/plan.js";
 import { checkGraph } from "../api/plan-check.js";
 import { ReprError } from "../api/errors.js";
@@ -120,4 +120,23 @@ export class SizedGraph {
     const params = new Map(graph.params.map((p) => [p.name, this.tensors.get(p.name)!]));
     return { batch, graph, exe: this.home.compile(graph, params), inputs, feeds };
   }
+}
+
+/**
+ * The feeds of `c` for examples `first .. first + c.batch − 1` of `data`: an
+ * input given as an array of its own type is fed as a view of it (no copy on
+ * the host: a GPU's queue takes the numbers from there); any other is copied
+ * into the size's own array.
+ */
+export function feedsOf(c: CompiledSize, data: Inputs, first: number): Map<string, TensorFeed> {
+  const feeds = new Map(c.feeds);
+  for (const s of c.inputs) {
+    const given = data[s.name]!;
+    const n = s.feed.data.length;
+    const begin = first * s.size;
+    if ((s.feed.data instanceof Float32Array && given instanceof Float32Array) || (s.feed.data instanceof Int32Array && given instanceof Int32Array)) {
+      feeds.set(s.name, { shape: s.feed.shape, data: given.subarray(begin, begin + n) });
+    } else copyExamples(given, first, s.size, s.feed.data);
+  }
+  return feeds;
 }

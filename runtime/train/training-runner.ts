@@ -12,13 +12,13 @@
  */
 import type { TensorFeed } from "../backends/backend.js";
 import { ReprError } from "../api/errors.js";
-import type { HomeTensor, TensorHome } from "../api/home.js";
-import { copyExamples, gatherExamples, type Inputs } from "../api/inputs.js";
+import type { FiniteCheck, HomeData, HomeTensor, TensorHome } from "../api/home.js";
+import { gatherExamples, type Inputs } from "../api/inputs.js";
 import type { PlanTensor, PlanTraining } from "../api/plan.js";
 import { stepFeedNames, stepFeeds } from "../api/step-feeds.js";
 import { batchGraphOutputs } from "../ir/batch-graph.js";
 import type { ModelTensor } from "../api/weights.js";
-import { SizedGraph, type CompiledSize } from "./sized-graph.js";
+import { feedsOf, SizedGraph, type CompiledSize } from "./sized-graph.js";
 
 /** The graph inputs a training step reads besides its data: the update counter and the seed. */
 export const STEP_INPUT = "step";
@@ -118,11 +118,36 @@ export class TrainingRunner {
     return this.runCompiled(c);
   }
 
-  /** Runs the graph on the first `count` examples of `data`; nothing is applied until `commit`. */
-  runFirst(data: Inputs, count: number): Promise<number> {
+  /**
+   * Runs the graph on the first `count` examples of `data` (fed as views of
+   * the caller's arrays where their types match: no copy); nothing is applied
+   * until `commit`. `finite`: the inputs the home checks on the device.
+   */
+  async runFirst(data: Inputs, count: number, finite?: FiniteCheck): Promise<number> {
     const c = this.graphs.at(count);
-    for (const s of c.inputs) copyExamples(data[s.name]!, 0, s.size, s.feed.data);
-    return this.runCompiled(c);
+    this.counterFeed.data[0] = this.counter;
+    this.last = c;
+    return (await c.exe.run(feedsOf(c, data, 0), LOSS, finite))["loss"]![0]!;
+  }
+
+  /**
+   * Queues an update on examples `order[begin .. end)` of a data set held on
+   * the device, as the `counter`-th update: its batch gathered there, its
+   * writes (but to the tensors of `frozen` parts) committed there unless its
+   * loss or an earlier one of the window is not finite. The counter does not
+   * advance until `advance`.
+   */
+  async enqueue(data: HomeData, begin: number, end: number, counter: number, frozen: ReadonlySet<string>): Promise<void> {
+    const c = this.graphs.at(end - begin);
+    this.counterFeed.data[0] = counter;
+    this.last = null;
+    const writes = frozen.size === 0 ? this.writes : this.writes.filter((w) => !frozen.has(w.part));
+    await data.enqueue({ graph: c.exe, feeds: c.feeds, inputs: c.inputs.map((s) => s.name), loss: "loss", writes }, begin, end);
+  }
+
+  /** Counts `updates` updates applied on the device (`enqueue`). */
+  advance(updates: number): void {
+    this.counter += updates;
   }
 
   /** Applies the last run's update, except to the tensors of `frozen` parts, and advances the counter. */

@@ -54,6 +54,20 @@ export interface WebGpuExecutable extends Executable {
    * dispatches that dominate. The outputs are not read.
    */
   profileAsync(feeds: TensorFeeds, params?: TensorFeeds): Promise<DispatchTime[]>;
+  /**
+   * The GPU buffer of input or output `name`, for a caller's own dispatches
+   * around the graph's (a batch gathered into an input on the GPU, a loss
+   * checked there). Throws for a name the graph has neither as input nor output.
+   */
+  buffer(name: string): GPUBuffer;
+  /**
+   * Writes the feeds and unbound params as `runAsync` does, but for the
+   * inputs named in `skip` (which the caller fills on the GPU), and reports
+   * the compile errors once: what a caller does before `encode`.
+   */
+  prepare(feeds: TensorFeeds, params?: TensorFeeds, skip?: ReadonlySet<string>): Promise<void>;
+  /** Encodes every dispatch of the graph, in order, into `pass` (after `prepare`). */
+  encode(pass: GPUComputePassEncoder): void;
   /** Releases the GPU buffers; the executable cannot run afterwards. */
   destroy(): void;
 }
@@ -156,20 +170,46 @@ export function compileWebGpu(device: GPUDevice, given: KernelGraph, options: We
   const leaves = [...graph.inputs.map((n) => ({ n, from: "feeds" as const })), ...graph.params.filter((n) => !boundAt.has(n.value)).map((n) => ({ n, from: "params" as const }))];
   const outputIndex = new Map(graph.outputs.map((o, j) => [o.name, j]));
 
-  /** What every run does first: report compile errors (once) and write the feeds and unbound params to their buffers. */
-  const writeLeaves = async (feeds: TensorFeeds, params: TensorFeeds): Promise<void> => {
+  /** What every run does first: report compile errors (once) and write the feeds and unbound params to their buffers (but those in `skip`). */
+  const writeLeaves = async (feeds: TensorFeeds, params: TensorFeeds, skip?: ReadonlySet<string>): Promise<void> => {
     if (compileErrors !== null) {
       await compileErrors;
       compileErrors = null;
     }
     for (const { n, from } of leaves) {
+      if (from === "feeds" && skip?.has(n.name) === true) continue;
       const data = feedData(n, lookupFeed(from === "feeds" ? feeds : params, n.name), from === "feeds" ? "input" : "param");
       if (data.length > 0) device.queue.writeBuffer(bufferOf(n.value), 0, data);
     }
   };
 
+  const encodeKernels = (pass: GPUComputePassEncoder): void => {
+    for (const k of kernels) {
+      if (k.workgroups[0] === 0) continue;
+      pass.setPipeline(k.pipeline);
+      pass.setBindGroup(0, k.bindGroup);
+      pass.dispatchWorkgroups(k.workgroups[0], k.workgroups[1], k.workgroups[2]);
+    }
+  };
+  const inputIndex = new Map(graph.inputs.map((n) => [n.name, n.value]));
+
   return {
     graph: given,
+    buffer(name: string): GPUBuffer {
+      if (destroyed) throw new Error("webgpu: the executable was destroyed");
+      const j = outputIndex.get(name);
+      const v = j !== undefined ? graph.outputs[j]!.value : inputIndex.get(name);
+      if (v === undefined) throw new RunError(`the graph has no input or output "${name}"`);
+      return bufferOf(v);
+    },
+    async prepare(feeds: TensorFeeds, params: TensorFeeds = {}, skip?: ReadonlySet<string>): Promise<void> {
+      if (destroyed) throw new Error("webgpu: the executable was destroyed");
+      await writeLeaves(feeds, params, skip);
+    },
+    encode(pass: GPUComputePassEncoder): void {
+      if (destroyed) throw new Error("webgpu: the executable was destroyed");
+      encodeKernels(pass);
+    },
     run(): Record<string, TensorValue> {
       throw new Error("webgpu: run is synchronous, but WebGPU reads results back asynchronously: use `await executable.runAsync(feeds, params)`");
     },
@@ -182,12 +222,7 @@ export function compileWebGpu(device: GPUDevice, given: KernelGraph, options: We
         device.pushErrorScope("validation");
         const encoder = device.createCommandEncoder();
         const pass = encoder.beginComputePass();
-        for (const k of kernels) {
-          if (k.workgroups[0] === 0) continue;
-          pass.setPipeline(k.pipeline);
-          pass.setBindGroup(0, k.bindGroup);
-          pass.dispatchWorkgroups(k.workgroups[0], k.workgroups[1], k.workgroups[2]);
-        }
+        encodeKernels(pass);
         pass.end();
         const reading = read === undefined ? graph.outputs.map((_, j) => j) : read.map((name) => {
           const j = outputIndex.get(name);
