@@ -26,7 +26,7 @@ import os from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { checkProgram } from "../compiler/check/check.js";
-import { nodeFileHost } from "../compiler/check/file-host.js";
+import { nodeFileHost, resolveImport, type FileHost } from "../compiler/check/file-host.js";
 import { describePytorch, printPytorch } from "../compiler/emit/pytorch/index.js";
 import { buildModelPlan } from "../compiler/plan/index.js";
 import { Source } from "../language/source.js";
@@ -93,13 +93,20 @@ function useChromiumVulkanLoader(): void {
   }
 }
 
+/**
+ * The file host, its standard library the repository's compiler/std: a bundle's own
+ * `import.meta.url` (the checker's default) does not lead there.
+ */
+const host: FileHost = { ...nodeFileHost, resolve: (from, path) => resolveImport(from, path, join(process.cwd(), "compiler", "std")) };
+
 /** Every (file, model) of examples/ with a training step. */
 function exampleModels(): { file: string; model: string; plan: ModelPlan }[] {
   const out: { file: string; model: string; plan: ModelPlan }[] = [];
   for (const name of readdirSync("examples").filter((f) => f.endsWith(".repr")).sort()) {
     const file = join("examples", name);
-    const { program } = checkProgram(new Source(file, readFileSync(file, "utf8")), nodeFileHost);
-    if (program === undefined) throw new Error(`${file} does not check`);
+    const { program, diagnostics } = checkProgram(new Source(file, readFileSync(file, "utf8")), host);
+    const errors = diagnostics.filter((d) => d.severity === "error");
+    if (program === undefined || errors.length > 0) throw new Error(`${file} does not check: ${errors.map((d) => d.message).join("; ")}`);
     for (const m of program.models) {
       const key = `${name.replace(/\.repr$/, "")}/${m.name}`;
       if (ONLY !== undefined && !ONLY.some((o) => key.includes(o))) continue;
