@@ -18,7 +18,7 @@
 // Then a matmul [n, n] × [n, n] (`--matmul 4096`; 256 with --quick) as a one-kernel graph: its
 // result spot-checked against float64 dot products, and the dispatch timed alone (the operands
 // stay on the GPU; `--matmul-reps` dispatches per submit, median of 5 submits): GFLOP/s.
-// Prints one line of JSON. Run from the repository root:
+// Prints a line of JSON per example as it ends, and one for the whole run. Run from the repository root:
 //   npx tsx bench/gpu-examples.ts [--quick] [--only skipgram,transfer] [--torch-dir DIR]
 // or bundled (bench/gpu-prepare.sh): node .gpu/gpu-examples.mjs ...
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -26,7 +26,7 @@ import os from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { checkProgram } from "../compiler/check/check.js";
-import { nodeFileHost } from "../compiler/check/file-host.js";
+import { nodeFileHost, resolveImport, type FileHost } from "../compiler/check/file-host.js";
 import { describePytorch, printPytorch } from "../compiler/emit/pytorch/index.js";
 import { buildModelPlan } from "../compiler/plan/index.js";
 import { Source } from "../language/source.js";
@@ -93,13 +93,20 @@ function useChromiumVulkanLoader(): void {
   }
 }
 
+/**
+ * The file host, its standard library the repository's compiler/std: a bundle's own
+ * `import.meta.url` (the checker's default) does not lead there.
+ */
+const host: FileHost = { ...nodeFileHost, resolve: (from, path) => resolveImport(from, path, join(process.cwd(), "compiler", "std")) };
+
 /** Every (file, model) of examples/ with a training step. */
 function exampleModels(): { file: string; model: string; plan: ModelPlan }[] {
   const out: { file: string; model: string; plan: ModelPlan }[] = [];
   for (const name of readdirSync("examples").filter((f) => f.endsWith(".repr")).sort()) {
     const file = join("examples", name);
-    const { program } = checkProgram(new Source(file, readFileSync(file, "utf8")), nodeFileHost);
-    if (program === undefined) throw new Error(`${file} does not check`);
+    const { program, diagnostics } = checkProgram(new Source(file, readFileSync(file, "utf8")), host);
+    const errors = diagnostics.filter((d) => d.severity === "error");
+    if (program === undefined || errors.length > 0) throw new Error(`${file} does not check: ${errors.map((d) => d.message).join("; ")}`);
     for (const m of program.models) {
       const key = `${name.replace(/\.repr$/, "")}/${m.name}`;
       if (ONLY !== undefined && !ONLY.some((o) => key.includes(o))) continue;
@@ -270,17 +277,19 @@ function table(files: readonly string[]): string {
   type Step = { steps_per_s?: number; steps_per_s_nosync?: number; error?: string };
   type Repr = { adapter?: { description?: string; fallback?: boolean }; examples: Example[]; matmul: { n: number; gflop_per_s?: number; max_rel_err_of_64?: number; error?: string } };
   type Torch = { torch?: string; device?: string; gpu?: string; matmul?: { n: number; gflop_per_s?: number; error?: string }; steps?: Record<string, Step>; steps_error?: string };
-  const found: { repr?: Repr; torch?: Torch } = {};
+  const found: { repr?: Repr; torch?: Torch; partial?: Example[] } = {};
   for (const f of files) {
     if (!existsSync(f)) continue;
     for (const line of readFileSync(f, "utf8").split("\n")) {
       if (!line.startsWith("{")) continue;
       const j = JSON.parse(line) as { bench?: string };
       if (j.bench === "gpu-examples") found.repr = j as unknown as Repr;
+      if (j.bench === "gpu-example") (found.partial ??= []).push(j as unknown as Example);
       if (j.bench === "torch-anchors") found.torch = j as unknown as Torch;
     }
   }
-  const repr = found.repr ?? null;
+  // Without the final line (the run was stopped), the examples that ended.
+  const repr = found.repr ?? (found.partial ? { examples: found.partial, matmul: { n: MATMUL, error: "not reached (the run was stopped)" } } : null);
   const torch = found.torch ?? null;
   const cells = (xs: readonly (string | number | undefined)[]) => `| ${xs.map((x) => (x === undefined ? "—" : String(x))).join(" | ")} |`;
   const lines: string[] = [];
@@ -324,7 +333,8 @@ const results: Record<string, unknown>[] = [];
 for (const { file, model, plan } of exampleModels()) {
   try {
     const r = await benchExample(file, model, plan);
-    console.error(JSON.stringify(r));
+    // A line per example as it ends, so that a run stopped by its time limit keeps what it measured.
+    console.log(JSON.stringify({ bench: "gpu-example", ...r }));
     results.push(r);
   } catch (error) {
     console.error(`${file} ${model}: failed: ${(error as Error).stack}`);

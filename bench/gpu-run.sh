@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The WebGPU benchmark on a lent GPU machine, in one command of at most ~8 minutes (shared
+# The WebGPU benchmark on a lent GPU machine, in one command of at most ~9 minutes, typically far
+# less (give the run tool timeout_s 600) (shared
 # GPU.md): sets up the Vulkan loader and node from .gpu/ (bash bench/gpu-prepare.sh packs it;
 # the run tool carries it), then, each in a process of its own under a time limit (one that
 # fails leaves the others' numbers):
@@ -49,7 +50,7 @@ rm -rf "$out/torch" "$out"/*.json "$out"/*.log
 if [ ${#quick[@]} -gt 0 ]; then
   batches=(256); limit_ae=600; limit_ex=900; ae_args=(--quick); torch_args=(--seconds 0.5 --encode 1000); anchor_args=(--matmul 256 --seconds 0.4)
 else
-  batches=(256 8192); limit_ae=90; limit_ex=200; ae_args=(--seconds 2 --encode-batch 1024 --encode 10240); torch_args=(--seconds 2 --encode 1024); anchor_args=(--matmul 4096 --seconds 1)
+  batches=(256 8192); limit_ae=75; limit_ex=240; ae_args=(--seconds 2 --encode-batch 1024 --encode 10240); torch_args=(--seconds 2 --encode 1024); anchor_args=(--matmul 4096 --seconds 1)
 fi
 torch_batches="$(IFS=,; echo "${batches[*]}")"
 
@@ -69,8 +70,8 @@ for b in "${batches[@]}"; do
 done
 runs repr-examples "$limit_ex" /tmp/node .gpu/gpu-examples.mjs --torch-dir "$out/torch" "${quick[@]}"
 if [ "$device" = cuda ]; then
-  runs torch-anchors 100 "$python" bench/gpu_torch_anchors.py --torch-dir "$out/torch" --device cuda "${anchor_args[@]}"
-  runs torch-ae 60 "$python" bench/train_step_torch_cuda.py --batches "$torch_batches" --device cuda "${torch_args[@]}"
+  runs torch-anchors 90 "$python" bench/gpu_torch_anchors.py --torch-dir "$out/torch" --device cuda "${anchor_args[@]}"
+  runs torch-ae 50 "$python" bench/train_step_torch_cuda.py --batches "$torch_batches" --device cuda "${torch_args[@]}"
 else
   echo "PyTorch CUDA: skipped (no NVIDIA GPU here); PyTorch on the CPU instead, to try the scripts"
   runs torch-anchors 120 "$python" bench/gpu_torch_anchors.py --torch-dir "$out/torch" --device cpu "${anchor_args[@]}"

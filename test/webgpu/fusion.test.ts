@@ -16,6 +16,7 @@ import { initialize, lowerModel, lowerTrainStep } from "../../compiler/lower/ind
 import { Source } from "../../language/source.js";
 import type { TensorFeed } from "../../runtime/backends/backend.js";
 import { kernelWgsl } from "../../runtime/backends/webgpu/index.js";
+import { blockSide } from "../../runtime/backends/webgpu/wgsl-matmul.js";
 import { IRBuilder } from "../../runtime/ir/builder.js";
 import type { Node } from "../../runtime/ir/node.js";
 import { sizeOf } from "../../runtime/ir/shape.js";
@@ -166,6 +167,9 @@ describe.skipIf(skipReason !== null)("webgpu tiled matmul", () => {
     ["both transposed", [130, 7], [66, 130], true, true],
     ["32 × 32 tiles", [200, 9], [9, 200], false, false],
     ["batched, 64 × 64 tiles", [20, 65, 9], [20, 9, 130], false, false],
+    // 128 × 128 tiles (8 × 8 per invocation): 4 × 5 × 16 = 320 tiles, edges not multiples of the tile.
+    ["batched, 128 × 128 tiles", [16, 500, 7], [16, 7, 530], false, false],
+    ["batched, 128 × 128 tiles, both transposed", [16, 9, 390], [16, 600, 9], true, true],
   ];
   for (const [name, aShape, bShape, ta, tb] of cases) {
     it(name, async () => {
@@ -174,6 +178,20 @@ describe.skipIf(skipReason !== null)("webgpu tiled matmul", () => {
       expect(shaderGroups(kg).length).toBe(1);
     });
   }
+
+  it("chooses the block side by shape: 8 × 8 per invocation only where its tiles still fill a GPU", () => {
+    expect(blockSide(4096, 4096, 1)).toBe(8);
+    expect(blockSide(500, 530, 16)).toBe(8);
+    expect(blockSide(8192, 256, 1)).toBe(4);
+    expect(blockSide(200, 200, 1)).toBe(2);
+    expect(blockSide(40, 40, 1)).toBe(1);
+    const b = new IRBuilder();
+    const kg = planKernelGraph(b.graph({ y: b.matmul(b.input("a", [2048, 64]), b.input("b", [64, 2048])) }));
+    const wgsl = kernelWgsl(kg).map((s) => s.wgsl).join("\n");
+    expect(wgsl).toContain("var acc: array<f32, 64>;");
+    // Both staged 128 × 16 tiles in WebGPU's guaranteed 16 KiB of workgroup memory.
+    expect(wgsl).toContain("var<workgroup> As: array<f32, 2048>;");
+  });
 
   it("the big cases use the tiled shader", () => {
     const b = new IRBuilder();

@@ -77,6 +77,29 @@ describe.skipIf(skipReason !== null)("webgpu agrees with reference on random sha
     );
   });
 
+  it("matmul at tiled sizes: every block side, edges off the tile, operands transposed in place", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 400 }),
+        fc.integer({ min: 1, max: 24 }),
+        fc.integer({ min: 1, max: 400 }),
+        fc.integer({ min: 1, max: 24 }),
+        fc.boolean(),
+        fc.boolean(),
+        fc.nat(),
+        async (m, k, n, batch, ta, tb, seed) => {
+          const aShape = ta ? [batch, k, m] : [batch, m, k];
+          const bShape = tb ? [batch, n, k] : [batch, k, n];
+          const b = new IRBuilder();
+          const x = b.input("a", aShape);
+          const y = b.input("b", bShape);
+          await expectAgree(b.graph({ y: b.matmul(ta ? b.transpose(x) : x, tb ? b.transpose(y) : y) }), { a: data(aShape, "f32", seed), b: data(bShape, "f32", seed + 1) }, 1e-5);
+        },
+      ),
+      { numRuns: 10 },
+    );
+  });
+
   it("permute, slice, pad, concat and expand", async () => {
     await fc.assert(
       fc.asyncProperty(shape(), fc.array(fc.nat(), { minLength: 12, maxLength: 12 }), dtype, fc.nat(), async (s, r, t, seed) => {

@@ -1,6 +1,6 @@
 /**
  * Matmul shaders over strided operands: a workgroup-tiled one (16 × 16
- * invocations, each computing a T × T block (T = 1, 2 or 4) of a 16T × 16T output tile from
+ * invocations, each computing a T × T block (T = 1, 2, 4 or 8, by shape: `blockSide`) of a 16T × 16T output tile from
  * 16-deep tiles of both operands staged in workgroup memory), and a plain one
  * (one invocation per output element) for tiny products. Operands are strided
  * views (`shader-groups.ts`), so a transposed or broadcast operand is read in place.
@@ -31,6 +31,8 @@ const TINY = 4096;
 const BK = 16;
 /** Invocations per side of a workgroup. */
 const SIDE = 16;
+/** Workgroup memory every WebGPU device gives (`maxComputeWorkgroupStorageSize`'s default). */
+const WORKGROUP_BYTES = 16384;
 /** The most workgroups along one dispatch dimension (WebGPU's default limit). */
 const MAX_GROUPS = 65535;
 
@@ -54,10 +56,16 @@ function isTiled(m: number, k: number, n: number, batches: number): boolean {
   return !(m * n * k * batches < TINY || batches > MAX_GROUPS || Math.ceil(m / 32) > MAX_GROUPS || Math.ceil(n / 32) > MAX_GROUPS);
 }
 
-/** The side T of the block each invocation computes: the largest that still leaves many workgroups (small products gain more from spreading than from reuse). */
-function blockSide(m: number, n: number, batches: number): number {
+/**
+ * The side T of the block each invocation computes: the largest that still
+ * leaves many workgroups (small products gain more from spreading than from
+ * reuse). T = 8 (128 × 128 tiles, 64 accumulators per invocation: what
+ * reached 27–35 TFLOP/s on an H200 in shared GPU.md) only where its tiles
+ * still fill a large GPU twice over.
+ */
+export function blockSide(m: number, n: number, batches: number): number {
   const tiles = (side: number): number => Math.ceil(m / side) * Math.ceil(n / side) * batches;
-  return tiles(64) >= 64 ? 4 : tiles(32) >= 32 ? 2 : 1;
+  return tiles(128) >= 256 ? 8 : tiles(64) >= 64 ? 4 : tiles(32) >= 32 ? 2 : 1;
 }
 
 /** How to split k of the product of operands of shapes `a` and `b` ([..., m, k] and [..., k, n]), or null to run it whole. */
@@ -102,8 +110,9 @@ export function renderMatmul(a: MatmulOperand, b: MatmulOperand, out: Shape, epi
   }
   const t = blockSide(m, n, batches);
   const tile = SIDE * t;
-  // Rows of the staged tiles are padded by one word, so that stores along k hit distinct memory banks.
-  const row = tile + 1;
+  // Rows of the staged tiles are padded by one word, so that stores along k hit distinct memory banks, where
+  // both tiles still fit WebGPU's guaranteed 16 KiB of workgroup memory (not at 128 × 128: exactly 16 KiB unpadded).
+  const row = 2 * (tile + 1) * BK * 4 <= WORKGROUP_BYTES ? tile + 1 : tile;
   const lines: string[] = [];
   lines.push(split === null ? "let z = wg.z;" : `let z = wg.z % ${u32Lit(batches)};`);
   lines.push(...batchCoords(batch, "z"));
