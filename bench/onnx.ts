@@ -1,8 +1,8 @@
 // The onnx backend beside the CPU backend (WebAssembly SIMD), a hand-written ONNX Runtime
 // session of the same model, and PyTorch (OpenBLAS, 2 threads), side by side in one run.
 //
-// Workloads: the MNIST autoencoder's training step (batch 128) and its encoder (batch 1024),
-// then every example's own training step (forward, backward, Adam: the plan's `train` step) at
+// Workloads: the MNIST autoencoder's training step (batch 128 and 256), its encoder (batch
+// 1024), one 1024×1024×1024 matmul (with GFLOP/s), then every example's own training step (forward, backward, Adam: the plan's `train` step) at
 // the batch its pipeline uses. Each is the plan's graph at that batch, planned, with the
 // initial tensors (seed 1), zero optimizer state and one batch of data (ids in range, the
 // skipgram's noise tables made from it). For each, the same kernel graph runs on
@@ -11,7 +11,9 @@
 //           graph, params and batch fed each run, random draws filled, outputs preallocated;
 //   - ort:  a hand-written onnxruntime-node session of the very same ONNX bytes and session
 //           options, its input tensors made once and its outputs preallocated (draws fixed):
-//           the least any caller of ONNX Runtime can do, so onnx / ort is the overhead that is ours.
+//           the least any caller of ONNX Runtime can do, so onnx / ort is the overhead that is ours;
+//   - ort_filling_draws (graphs with random draws): the same session filling its draws from the
+//           shared generator before each run, as any caller wanting fresh masks and noise must.
 // Rounds of the three alternate, in a rotating order, so a busy machine slows all alike; each
 // round runs a variant for at least 25 ms. PyTorch runs just before and just after, with 2
 // threads and OMP_WAIT_POLICY=PASSIVE; the mean is its number:
@@ -34,10 +36,11 @@ import type { ModelPlan, PlanInput } from "../runtime/api/plan.js";
 import { stepFeeds } from "../runtime/api/step-feeds.js";
 import type { TensorFeed } from "../runtime/backends/backend.js";
 import { compileCpu } from "../runtime/backends/cpu/index.js";
-import { createOnnxBackend, loadOrt, sessionOptions, type OrtTensor } from "../runtime/backends/onnx/index.js";
+import { createOnnxBackend, fillDraw, loadOrt, sessionOptions, type Draw, type OrtTensor } from "../runtime/backends/onnx/index.js";
 import { referenceBackend } from "../runtime/backends/reference/executor.js";
 import { encodeSafetensors, type Tensor } from "../runtime/checkpoint/index.js";
 import { instantiateBatchGraph } from "../runtime/ir/batch-graph.js";
+import { IRBuilder } from "../runtime/ir/builder.js";
 import type { KernelGraph } from "../runtime/kernel/graph.js";
 import { planKernelGraph } from "../runtime/kernel/plan.js";
 
@@ -53,7 +56,8 @@ interface Prepared {
   readonly graph: KernelGraph;
   readonly feeds: Map<string, TensorFeed>;
   readonly params: Map<string, TensorFeed>;
-  readonly plan: ModelPlan;
+  /** Null for a bare graph (the matmul). */
+  readonly plan: ModelPlan | null;
 }
 
 function planOf(file: string, model: string): ModelPlan {
@@ -102,19 +106,33 @@ interface Workload {
   readonly batch: number;
   readonly prepare: () => Prepared;
   /** The hand-written PyTorch anchor (bench/onnx_torch.py), else the generated module's step. */
-  readonly torch: "step" | "encode" | "generated";
+  readonly torch: "step" | "encode" | "matmul" | "generated";
+  /** Floating-point operations per run, where GFLOP/s are worth printing. */
+  readonly flops?: number;
+}
+
+/** One float32 matrix product a·b of n×n matrices, as a kernel graph (no plan, no params). */
+function matmulGraph(n: number): Prepared {
+  const b = new IRBuilder();
+  const graph = planKernelGraph(b.graph({ c: b.matmul(b.input("a", [n, n]), b.input("b", [n, n])) }));
+  const value = (salt: number): TensorFeed => ({ shape: [n, n], data: Float32Array.from({ length: n * n }, (_, i) => ((i * 2654435761 + salt) % 1000) / 1000 - 0.5) });
+  return { graph, feeds: new Map([["a", value(1)], ["b", value(2)]]), params: new Map(), plan: null };
 }
 
 const AE = "examples/mnist-autoencoder.repr";
 const step = (name: string, file: string, model: string, batch: number): Workload => ({ name, batch, prepare: () => prepare(file, model, batch), torch: "generated" });
 const WORKLOADS: readonly Workload[] = [
   { name: "autoencoder step", batch: 128, prepare: () => prepare(AE, "Autoencoder", 128), torch: "step" },
+  { name: "autoencoder step 256", batch: 256, prepare: () => prepare(AE, "Autoencoder", 256), torch: "step" },
   { name: "autoencoder encode", batch: 1024, prepare: () => prepare(AE, "Autoencoder", 1024, "encode"), torch: "encode" },
+  { name: "matmul 1024", batch: 1024, prepare: () => matmulGraph(1024), torch: "matmul", flops: 2 * 1024 ** 3 },
+  step("byol step", "examples/byol.repr", "BYOL", 256),
   step("colorization step", "examples/colorization.repr", "Colorize", 64),
   step("contrastive step", "examples/contrastive.repr", "Contrastive", 256),
   step("masked-autoencoder step", "examples/masked-autoencoder.repr", "MAE", 256),
   step("mnist-autoencoder step (generated PyTorch)", AE, "Autoencoder", 128),
   step("skipgram step", "examples/skipgram.repr", "SkipGram", 256),
+  step("sparse-autoencoder step", "examples/sparse-autoencoder.repr", "SparseAE", 128),
   step("tiny-gpt step", "examples/tiny-gpt.repr", "TinyGPT", 64),
   step("transfer step", "examples/transfer.repr", "Classifier", 128),
 ];
@@ -125,7 +143,7 @@ process.on("exit", () => rmSync(scratch, { recursive: true, force: true }));
 /** Writes the generated PyTorch module of `p` with its tensors and batch; returns its folder and class. */
 function generated(p: Prepared): { folder: string; cls: string } {
   const folder = mkdtempSync(join(scratch, "pt-"));
-  const module = describePytorch([p.plan]);
+  const module = describePytorch([p.plan!]);
   for (const [name, text] of printPytorch(module)) writeFileSync(join(folder, name), text);
   const asTensor = (f: TensorFeed, dtype: "f32" | "i32"): Tensor =>
     dtype === "f32" ? { dtype: "F32", shape: [...f.shape], data: Float32Array.from(f.data) } : { dtype: "I64", shape: [...f.shape], data: BigInt64Array.from(Array.from(f.data, (x) => BigInt(x))) };
@@ -145,18 +163,23 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length
 const ort = await loadOrt();
 const onnx = await createOnnxBackend();
 
-/** A hand-written session of `bytes`: inputs made once, outputs preallocated. */
-async function handWritten(p: Prepared, bytes: Uint8Array, draws: readonly { name: string; shape: readonly number[] }[]): Promise<() => Promise<unknown>> {
+/** A hand-written session of `bytes`: inputs made once, outputs preallocated; with `fill`, its draws filled by the generator before each run. */
+async function handWritten(p: Prepared, bytes: Uint8Array, draws: readonly Draw[], fill = false): Promise<() => Promise<unknown>> {
   const session = await ort.InferenceSession.create(bytes, sessionOptions({}));
   const tensor = (dtype: "f32" | "i32", data: ArrayLike<number>, shape: readonly number[]): OrtTensor =>
     new ort.Tensor(dtype === "f32" ? "float32" : "int32", dtype === "f32" ? Float32Array.from(data) : Int32Array.from(data), shape);
   const feeds: Record<string, OrtTensor> = {};
   for (const v of p.graph.inputs) feeds[v.name] = tensor(v.dtype, p.feeds.get(v.name)!.data, v.shape);
   for (const v of p.graph.params) feeds[v.name] = tensor(v.dtype, p.params.get(v.name)!.data, v.shape);
-  for (const d of draws) feeds[d.name] = tensor("f32", new Float32Array(size(d.shape)).fill(0.5), d.shape);
+  const buffers = draws.map((d) => new Float32Array(size(d.shape as number[])).fill(0.5));
+  draws.forEach((d, k) => (feeds[d.input] = new ort.Tensor("float32", buffers[k]!, d.shape as number[])));
   const fetches: Record<string, OrtTensor> = {};
   for (const o of p.graph.outputs) fetches[o.name] = tensor(o.dtype, new Float32Array(size(o.shape)), o.shape);
-  return () => session.run(feeds, fetches);
+  if (!fill) return () => session.run(feeds, fetches);
+  return () => {
+    draws.forEach((d, k) => fillDraw(d, p.feeds, buffers[k]!));
+    return session.run(feeds, fetches);
+  };
 }
 
 const results: Record<string, unknown> = {};
@@ -167,18 +190,19 @@ for (const w of WORKLOADS.filter((w) => only === undefined || only.some((o) => w
   const torchBefore = torch(w, pt);
   const cpu = compileCpu(graph);
   const exe = onnx.compile(graph);
-  const drawInputs = exe.draws.map((d) => ({ name: d.input, shape: d.shape as number[] }));
-  const direct = await handWritten(p, exe.bytes, drawInputs);
+  const direct = await handWritten(p, exe.bytes, exe.draws);
   const variants: { name: string; run: () => unknown; rounds: number[] }[] = [
     { name: "cpu", run: () => cpu.run(feeds, params), rounds: [] },
     { name: "onnx", run: () => exe.runAsync(feeds, params), rounds: [] },
     { name: "ort", run: direct, rounds: [] },
   ];
+  // A graph with random draws: the hand-written session again, filling them each run as repr must.
+  if (exe.draws.length > 0) variants.push({ name: "ort_filling_draws", run: await handWritten(p, exe.bytes, exe.draws, true), rounds: [] });
   for (const v of variants) for (let r = 0; r < 3; r++) await v.run(); // warm up
   const start = performance.now();
   for (let round = 0; performance.now() - start < SECONDS * 1000 || round < 3; round++) {
     // Each round starts with the next variant, so none always follows the same one.
-    for (const v of [...variants.slice(round % 3), ...variants.slice(0, round % 3)]) {
+    for (const v of [...variants.slice(round % variants.length), ...variants.slice(0, round % variants.length)]) {
       let n = 0;
       const t0 = performance.now();
       do {
@@ -198,8 +222,16 @@ for (const w of WORKLOADS.filter((w) => only === undefined || only.some((o) => w
     entry[anchor] = +t.toFixed(1);
     entry["onnx_over_pytorch"] = +(o! / t).toFixed(2);
   } else entry[anchor] = torchAfter.skipped ?? "skipped";
+  if (w.flops !== undefined) {
+    entry["gflops"] = Object.fromEntries(
+      [...variants.map((v) => [v.name, entry[v.name] as number] as const), [anchor, entry[anchor]] as const]
+        .filter((e): e is readonly [string, number] => typeof e[1] === "number")
+        .map(([k, r]) => [k, +((r * w.flops!) / 1e9).toFixed(1)]),
+    );
+  }
   entry["onnx_over_cpu"] = +(o! / c!).toFixed(2);
   entry["onnx_over_ort"] = +(o! / d!).toFixed(2);
+  if (typeof entry["ort_filling_draws"] === "number") entry["onnx_over_ort_filling_draws"] = +(o! / (entry["ort_filling_draws"] as number)).toFixed(2);
   exe.dispose();
   results[w.name] = entry;
   console.error(w.name, JSON.stringify(entry));

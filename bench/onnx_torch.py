@@ -2,10 +2,11 @@
 examples/mnist-autoencoder.repr (784-256-64-32-64-256-784, relu inside, sigmoid
 out, mean squared error), float32 on the CPU.
 
-    python3 bench/onnx_torch.py step|encode --batch N [--threads N] [--seconds S]
+    python3 bench/onnx_torch.py step|encode|matmul --batch N [--threads N] [--seconds S]
 
 `step` is one Adam(lr=1e-3) update (forward, backward, step); `encode` runs
-the encoder (784-256-64-32) under no_grad. Prints one JSON object with the
+the encoder (784-256-64-32) under no_grad; `matmul` multiplies two N×N
+matrices. Prints one JSON object with the
 median of rounds of runs per second.
 """
 import argparse
@@ -18,7 +19,7 @@ from torch import nn
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("workload", choices=["step", "encode"])
+    parser.add_argument("workload", choices=["step", "encode", "matmul"])
     parser.add_argument("--batch", type=int, required=True)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seconds", type=float, default=3.0)
@@ -41,10 +42,15 @@ def main() -> None:
         with torch.no_grad():
             encoder(image)
 
-    run = step if args.workload == "step" else encode
+    a, b = torch.rand(args.batch, args.batch) - 0.5, torch.rand(args.batch, args.batch) - 0.5
+
+    def matmul() -> None:
+        torch.matmul(a, b)
+
+    run = {"step": step, "encode": encode, "matmul": matmul}[args.workload]
     for _ in range(20):
         run()
-    per_round = 10 if args.workload == "step" else 20
+    per_round = 10 if args.workload != "encode" else 20
     rounds = []
     start = time.perf_counter()
     while len(rounds) < 5 or time.perf_counter() - start < args.seconds:

@@ -66,8 +66,9 @@ export async function openHome(choice: BackendChoice = "auto"): Promise<TensorHo
       // Without the webgpu package (an optional peer dependency), quietly the next choice.
       const gpu = (await mayHaveGpu()) ? await webGpu() : null;
       if (gpu !== null && !(gpu instanceof MissingPackageError) && !gpu.adapter.isFallback) return webGpuHome(gpu);
-      // ONNX Runtime where it is installed, in Node: measured 1.1–7 times the CPU backend on every
-      // example's training step and the autoencoder's encoder (bench/onnx.ts, bench/RESULTS.md).
+      // ONNX Runtime where it is installed, in Node: measured 1.6–8.6 times the CPU backend on every
+      // workload of bench/onnx.ts (every example's training step, the autoencoder's step and encoder,
+      // a 1024³ matmul: bench/RESULTS.md, 2026-12-07).
       const native = isNode() ? await onnx().catch(() => null) : null;
       return native !== null && !(native instanceof MissingPackageError) ? hostHome(native) : hostHome(cpuBackend);
     }
