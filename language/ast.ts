@@ -121,7 +121,14 @@ export interface PipeExpr extends NodeBase {
 /** `key: value` inside a map. */
 export interface MapEntry extends NodeBase {
   readonly kind: "Entry";
+  /** The key; for a path key, its part (`f` of `f.3`). */
   readonly name: Name;
+  /**
+   * A key that is a layer path or range, `f.3: 0.1`, `f.0..2: 0.5`: only in an
+   * `lr_scale` table (spec/paths.md), elsewhere a syntax error (RC122) and
+   * dropped. Absent for a plain name.
+   */
+  readonly target?: LayerTarget;
   readonly value: Expr;
 }
 

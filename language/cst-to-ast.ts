@@ -102,6 +102,9 @@ export class AstBuilder {
   /** Problems found while building: unsafe integers, expressions nested too deeply. */
   readonly diagnostics: Diagnostic[] = [];
   private readonly levels: ExpressionLevels;
+  /** Map entries whose key is a path, and the entries of the maps that may have them (lr_scale tables). */
+  private readonly pathKeys: { entries: A.MapEntry[]; index: number }[] = [];
+  private readonly pathTables = new WeakSet<readonly A.MapEntry[]>();
 
   constructor(
     private readonly docs: DocTable,
@@ -116,6 +119,7 @@ export class AstBuilder {
       const built = this.item(item);
       if (built) items.push(built);
     }
+    this.checkPathKeys();
     return { kind: "File", items, comments, span: { start: 0, end: length } };
   }
 
@@ -314,8 +318,8 @@ export class AstBuilder {
   }
 
   /** `f.0..2`: a part and a path; none when the parser recovered without the part's name. */
-  private layerTarget(n: CstNode, at: number): A.LayerTarget[] {
-    const part = token(n, "part");
+  private layerTarget(n: CstNode, at: number, partLabel = "part"): A.LayerTarget[] {
+    const part = token(n, partLabel);
     if (!part || !real(part)) return [];
     const path = tokens(n, "segments").filter(real).map((t) => nameOf(t, at));
     const toTok = token(n, "to");
@@ -492,8 +496,26 @@ export class AstBuilder {
       const es = cstSpan(e, s.start);
       const name = this.nameAfter(e, "name", es.start);
       const value = this.valueOf(e, "value", es.end);
-      return { kind: "Entry", name, value, span: es };
+      // A key with a path, `f.3: 0.1` (spec/paths.md); only an lr_scale table may have one, checked in `file`.
+      const target = tokens(e, "segments").length > 0 || tokens(e, "to").length > 0 ? this.layerTarget(e, es.start, "name")[0] : undefined;
+      return target ? { kind: "Entry", name, target, value, span: es } : { kind: "Entry", name, value, span: es };
+    });
+    entries.forEach((e, index) => {
+      if (e.target) this.pathKeys.push({ entries, index });
+      // The table of `lr_scale: { ... }` takes paths; parentheses copy the map but keep its entries.
+      if (e.name.text === "lr_scale" && e.value.kind === "Map") this.pathTables.add(e.value.entries);
     });
     return { kind: "Map", entries, span: s };
+  }
+
+  /** Keys with a path outside an lr_scale table: reported (RC122) and kept as their part's name. */
+  private checkPathKeys(): void {
+    for (const { entries, index } of this.pathKeys) {
+      if (this.pathTables.has(entries)) continue;
+      const { target, ...plain } = entries[index]!;
+      this.diagnostics.push(diagnostic(messages.pathKey, this.source, target!.span, { text: this.source.slice(target!.span), name: plain.name.text }));
+      entries[index] = plain;
+    }
+    this.pathKeys.length = 0;
   }
 }

@@ -97,6 +97,7 @@ const contextual: Record<string, string> = {
   "list:RBracket": "',' or ']'",
   "entry:AnyName": "a key",
   "entry:Colon": "':' after the key",
+  "entry:Number": "a layer number after '..'",
   "map:RCurly": "a 'key: value' entry or '}'",
 };
 
@@ -145,7 +146,7 @@ export const errorMessageProvider: IParserErrorMessageProvider = {
     if (special) return encode(special, "");
     // After '.', a member name or a layer path's number is missing.
     if (ruleName === "suffix") return encode("expectedName", contextual["suffix:AnyName"]!);
-    if (ruleName === "layerTarget") return encode("expectedName", "a layer name or number after '.'");
+    if (ruleName === "layerTarget" || ruleName === "entry") return encode("expectedName", "a layer name or number after '.'");
     if (customUserDescription) return encode("unexpectedToken", customUserDescription);
     const firsts = new Set<string>();
     for (const alt of expectedPathsPerAlt) for (const path of alt) if (path[0]) firsts.add(expectedName(path[0]));

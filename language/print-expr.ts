@@ -74,9 +74,16 @@ function printArg(a: A.Arg): string {
 }
 
 /** `{ a: 1, b: 2 }` on one line; `{}` when empty. */
+/** A map entry's key: a name, or a layer path or range in an lr_scale table (`f.3`, `f.0..2`). */
+export function printKey(en: A.MapEntry): string {
+  const t = en.target;
+  if (!t) return en.name.text;
+  return [t.part.text, ...t.path.map((p) => p.text)].join(".") + (t.to ? `..${t.to.text}` : "");
+}
+
 export function printMapFlat(m: A.MapExpr): string {
   if (m.entries.length === 0) return "{}";
-  return `{ ${m.entries.map((en) => `${en.name.text}: ${printExpr(en.value)}`).join(", ")} }`;
+  return `{ ${m.entries.map((en) => `${printKey(en)}: ${printExpr(en.value)}`).join(", ")} }`;
 }
 
 /** A string literal that reads back as the same value. */

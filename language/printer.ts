@@ -1,6 +1,6 @@
 import type * as A from "./ast.js";
 import { placeComments, type CommentPlacement } from "./comment-attach.js";
-import { printExpr, printMapFlat, printNamedStage, startsLikeStatement } from "./print-expr.js";
+import { printExpr, printKey, printMapFlat, printNamedStage, startsLikeStatement } from "./print-expr.js";
 
 /**
  * Prints a tree as canonical repr source: two-space indent, one statement per
@@ -226,7 +226,7 @@ class Printer {
     const lines = ["{"];
     for (const en of m.entries) {
       lines.push(...this.leadingLines(en, inner));
-      const head = `${inner}${en.name.text}: `;
+      const head = `${inner}${printKey(en)}: `;
       let entry: string[];
       if (en.value.kind === "Map") {
         entry = this.mapLines(en.value, inner, head.length);

@@ -8,7 +8,7 @@
  * and every step after a `replace` checks it with the new head. Problems that
  * only appear then are reported at the step, pointing into the model.
  */
-import type { DataDecl, LayerTarget, ModelDecl, PipelineDecl, PipelineStep, Span } from "../../language/ast.js";
+import type { DataDecl, LayerTarget, MapEntry, ModelDecl, PipelineDecl, PipelineStep, Span } from "../../language/ast.js";
 import type { Diagnostic } from "../../language/diagnostics/diagnostic.js";
 import { messages } from "../../language/diagnostics/messages.js";
 import { labelField } from "./data.js";
@@ -23,7 +23,7 @@ import type { CheckedData, CheckedModel, CheckedPipeline, CheckedStep, DataRef, 
 import { runStepRules } from "./rules/index.js";
 import type { StepFacts } from "./rules/rule.js";
 import { moduleScope } from "./scope.js";
-import { bindSettings } from "./settings.js";
+import { bindSettings, lrScaleKey, lrScaleTarget } from "./settings.js";
 import { partsOf, selectedLosses } from "./step-needs.js";
 import type { TensorType } from "./types.js";
 import type { LayerValue, SplitValue } from "./values.js";
@@ -121,6 +121,10 @@ export function checkPipeline(env: CheckEnv, module: ModuleInfo, decl: PipelineD
     const prediction = checked?.prediction ?? null;
     const targets = new Map<LayerTarget, ResolvedTarget | null>();
     if ((step.kind === "Freeze" || step.kind === "Unfreeze") && current) for (const t of step.targets) targets.set(t, resolveTarget(current, t));
+    // lr_scale keys: parts, and layers inside them by path, as freeze takes them (spec/paths.md).
+    const scaleTargets = new Map<MapEntry, ResolvedTarget | null>();
+    const table = entries.get("lr_scale")?.value;
+    if (table?.kind === "Map" && current) for (const e of table.entries) scaleTargets.set(e, resolveTarget(current, lrScaleTarget(e)));
     runStepRules({
       pipeline: decl,
       source: module.source,
@@ -131,6 +135,7 @@ export function checkPipeline(env: CheckEnv, module: ModuleInfo, decl: PipelineD
       roles,
       frozen: new Set(frozen.modes().keys()),
       targets,
+      scaleTargets,
       split,
       data,
       dataRef,
@@ -150,6 +155,7 @@ export function checkPipeline(env: CheckEnv, module: ModuleInfo, decl: PipelineD
       },
     });
 
+    if (settings && table?.kind === "Map") settings = { ...settings, lrScale: scalesByPath(table.entries, scaleTargets, settings.lrScale) };
     const location = ev.loc(step.span);
     const trains = (s: StepSettings): string[] => {
       if (!checked) return [];
@@ -193,6 +199,24 @@ export function checkPipeline(env: CheckEnv, module: ModuleInfo, decl: PipelineD
 
   const last = base as { check: ModelCheck } | null;
   return { name: decl.name.text, doc: decl.doc, model: last?.check.model.name ?? null, steps, location: ev.loc(decl.name.span) };
+}
+
+/**
+ * A step's `lr_scale` by the paths its keys name (`f`, `f.1`; ranges become a
+ * path per stage, stage names their numbers): the keys of `written` are as
+ * written. Keys that name nothing or whose value is ill-typed were reported
+ * and are left out; of two keys naming the same layer (reported, RC245) the
+ * first counts.
+ */
+function scalesByPath(table: readonly MapEntry[], resolved: ReadonlyMap<MapEntry, ResolvedTarget | null>, written: Readonly<Record<string, number>>): Record<string, number> {
+  const out = Object.create(null) as Record<string, number>;
+  for (const e of table) {
+    const r = resolved.get(e);
+    const key = lrScaleKey(e);
+    if (!r || !("paths" in r) || !Object.hasOwn(written, key)) continue;
+    for (const path of r.paths) if (!Object.hasOwn(out, path)) out[path] = written[key]!;
+  }
+  return out;
 }
 
 /**

@@ -3,7 +3,7 @@
  * Which settings a step accepts depends on the step; names are checked here,
  * their relation to the model (loss names, part names) by the step rules.
  */
-import type { Expr, MapEntry, MapExpr, Span } from "../../language/ast.js";
+import type { Expr, LayerTarget, MapEntry, MapExpr, Span } from "../../language/ast.js";
 import { messages } from "../../language/diagnostics/messages.js";
 import { toArgs } from "./arg-values.js";
 import { evaluateArg } from "./bind.js";
@@ -123,15 +123,28 @@ export function bindSettings(ev: Evaluator, step: string, map: MapExpr | null): 
           wrongType(ev, step, key, entry.value, "a map from part names to factors, e.g. { f: 0.1 }");
           break;
         }
+        // Keyed as written (`f`, `f.3`, `f.0..2`); the pipeline checker resolves paths against the model (lrScaleKey).
         for (const e of entry.value.entries) {
-          const v = evaluateArg(ev, `'lr_scale'`, spec(e.name.text, NONNEG_FLOAT, ""), e.value);
-          if (v.kind === "number") out.lrScale[e.name.text] = v.value;
+          const key = lrScaleKey(e);
+          const v = evaluateArg(ev, `'lr_scale'`, spec(key, POS_FLOAT, ""), e.value);
+          if (v.kind === "number") out.lrScale[key] = v.value;
         }
         break;
       }
     }
   }
   return { settings: out, entries };
+}
+
+/** An lr_scale key as written: a part name, or a layer path or range (`f.3`, `f.hidden..4`). */
+export function lrScaleKey(e: MapEntry): string {
+  const t = e.target;
+  return t ? [t.part.text, ...t.path.map((p) => p.text)].join(".") + (t.to ? `..${t.to.text}` : "") : e.name.text;
+}
+
+/** An lr_scale entry's key as a target: a path key's own, a plain key's part. */
+export function lrScaleTarget(e: MapEntry): LayerTarget {
+  return e.target ?? { kind: "LayerTarget", part: e.name, path: [], to: null, span: e.name.span };
 }
 
 function wrongType(ev: Evaluator, step: string, key: string, e: Expr, expected: string): void {

@@ -12,7 +12,8 @@
  *    gradients together, every gradient is scaled by `c / ‖g‖` if `‖g‖ > c`;
  * 3. coupled weight decay `g ← g + λ·θ` for decayed parameters;
  * 4. each parameter's learning rate
- *    `ηₜ = lrₜ · lr_scale[part] · layer_decay^(L − layer)`;
+ *    `ηₜ = lrₜ · lr_scale[key] · layer_decay^(L − layer)`, the key being the
+ *    parameter's part or the most specific layer path covering it;
  * 5. the optimizer's update.
  *
  * The graph's outputs are `loss`, then for each trainable parameter (in the
@@ -57,7 +58,7 @@ export interface TrainStepOptions {
   readonly clip?: number;
   /** Coupled weight decay `λ` (≥ 0); default 0. */
   readonly weightDecay?: number;
-  /** Per-part learning-rate multipliers; default 1. */
+  /** Learning-rate multipliers by part (`f`) or layer path (`f.3`, covering `f.3.weight`); default 1. */
   readonly lrScale?: Readonly<Record<string, number>>;
   /** Layer-wise decay in (0, 1]; default 1. */
   readonly layerDecay?: number;
@@ -140,16 +141,32 @@ export function clipByGlobalNorm(b: IRBuilder, grads: readonly Node[], c: number
   return grads.map((g) => b.mul(g, scale));
 }
 
-/** `lr_scale[part] · layer_decay^(L − layer)`, a build-time number. */
+/**
+ * `lr_scale[key] · layer_decay^(L − layer)`, a build-time number. The key is
+ * the most specific one that covers the parameter: the longest layer path its
+ * name starts with (`f.3` covers `f.3.weight`, not `f.30.weight`), else its
+ * part (spec/paths.md, "Learning rates by layer").
+ */
 export function rateMultiplier(p: TrainParam, options: Pick<TrainStepOptions, "lrScale" | "layerDecay" | "layers">): number {
-  // Own keys only: a part called `constructor` must not find Object.prototype's.
-  const scale = p.part !== null && options.lrScale && Object.hasOwn(options.lrScale, p.part) ? options.lrScale[p.part]! : 1;
+  const scale = lrScaleOf(p, options.lrScale);
   const decay = options.layerDecay ?? 1;
   if (decay === 1) return scale;
   const L = options.layers!;
   const layer = p.layer ?? (p.part === null ? 0 : L);
   if (!Number.isInteger(layer) || layer < 0 || layer > L) throw new IRError(`parameter "${p.name}": layer ${layer} is not in 0..${L}`);
   return scale * decay ** (L - layer);
+}
+
+/** The scale of the most specific key of `lrScale` that covers `p`; 1 when none does. */
+function lrScaleOf(p: TrainParam, lrScale: Readonly<Record<string, number>> | undefined): number {
+  if (p.part === null || !lrScale) return 1;
+  let best: string | null = null;
+  // Own keys only: a part called `constructor` must not find Object.prototype's.
+  for (const key of Object.keys(lrScale)) {
+    const covers = key === p.part || (key.startsWith(`${p.part}.`) && p.name.startsWith(`${key}.`));
+    if (covers && (best === null || key.length > best.length)) best = key;
+  }
+  return best === null ? 1 : lrScale[best]!;
 }
 
 function checkOptions(o: TrainStepOptions): void {

@@ -268,7 +268,7 @@ export function indexFile(path: string, ast: FileNode, resolveImport: ImportReso
     }
   }
 
-  /** Step settings: keys are setting names; `objective` names losses, `lr_scale` keys name parts, the rest built-ins. */
+  /** Step settings: keys are setting names; `objective` names losses, `lr_scale` keys name parts (a path key `f.3` by its part), the rest built-ins. */
   function settings(config: Extract<Expr, { kind: "Map" }> | null, members: Map<string, Target>): void {
     if (!config) return;
     const lookup: Lookup = (name) => members.get(name) ?? metricTarget(name) ?? builtinTarget(name);

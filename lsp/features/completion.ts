@@ -349,7 +349,7 @@ const settingDocs: Record<string, string> = {
   optimizer: "The optimizer: sgd, momentum, adam or adamw, with its learning rate.",
   schedule: "The learning-rate schedule: constant, cosine or warmup.",
   objective: "The losses this step trains (all of the model's by default).",
-  lr_scale: "Learning-rate factors by part: { f: 0.1 }.",
+  lr_scale: "Learning-rate factors by part or layer path, the most specific key winning: { f: 0.1, f.3: 1 }.",
   metrics: "What the test reports: [accuracy, top_k(k: 5), ...].",
 };
 

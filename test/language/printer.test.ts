@@ -73,6 +73,12 @@ describe("layout", () => {
     );
   });
 
+  it("prints lr_scale keys that are layer paths and ranges as written, flat and broken (spec/paths.md)", () => {
+    check(`pipeline p { adapt on d {lr_scale:{f:0.1,f.3 :1,f.top..4: 0.5,f.2.1:2}} }`, `pipeline p {\n  adapt on d { lr_scale: { f: 0.1, f.3: 1, f.top..4: 0.5, f.2.1: 2 } }\n}\n`);
+    const text = `pipeline p {\n  adapt on d {\n    lr_scale: {\n      f.0..2: 0.1 // slower\n      f.3: 1\n    }\n  }\n}\n`;
+    check(text, text);
+  });
+
   it("keeps numbers as written and re-escapes strings", () => {
     check(`model M { output [1.50, 1E-4, "a\\"b\\\\\\n\\t\\u{1F600}\\u{7}"] }`, `model M {\n  output [1.50, 1E-4, "a\\"b\\\\\\n\\t😀\\u{7}"]\n}\n`);
   });

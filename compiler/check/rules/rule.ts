@@ -66,6 +66,8 @@ export interface StepFacts {
   readonly frozen: ReadonlySet<string>;
   /** A freeze or unfreeze step's targets, resolved (null: not a part of the model). */
   readonly targets: ReadonlyMap<LayerTarget, ResolvedTarget | null>;
+  /** The keys of a training step's `lr_scale` table, resolved as targets (null: not a part of the model). */
+  readonly scaleTargets: ReadonlyMap<MapEntry, ResolvedTarget | null>;
   /** The data the step reads, evaluated (null for freeze/replace or when it failed). */
   readonly split: SplitValue | null;
   readonly data: CheckedData | null;

@@ -38,6 +38,7 @@ export const stepPartsExist: Rule = {
     }
     if (step.kind === "Replace") exists(facts, step.part);
     const lrScale = facts.settingEntries.get("lr_scale");
+    // A key's part (`f` of `f.3`); the path inside it is step-layer-paths'.
     if (lrScale?.value.kind === "Map") for (const e of lrScale.value.entries) exists(facts, e.name);
   },
 };

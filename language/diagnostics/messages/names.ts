@@ -27,5 +27,6 @@ export const nameMessages = {
   },
   noSuchLayer: { code: "RC240", severity: "error", text: "'{target}' names no layer: {why}" },
   namedBlockOutput: { code: "RC241", severity: "error", text: "block '{block}' names its output '{name}'; only a model's outputs have names" },
+  scaledTwice: { code: "RC245", severity: "error", text: "'{path}' is given two learning-rate scales, by '{first}' and by '{second}'" },
   stageNameOnValue: { code: "RC242", severity: "error", text: "'as {name}' names a stage of a pipe of layers; a value's pipe is read by stage number" },
 } satisfies Record<string, MessageTemplate>;
