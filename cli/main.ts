@@ -6,6 +6,7 @@ import { graphCommand } from "./commands/graph.js";
 import { trainCommand } from "./commands/train.js";
 import { testCommand } from "./commands/test.js";
 import { compileCommand, type CompileOptions } from "./commands/compile.js";
+import { sampleCommand, type RawSampleOptions } from "./commands/sample.js";
 import { lspCommand } from "./commands/lsp.js";
 import type { RawTrainOptions } from "./train/options.js";
 import { VERSION } from "./version.js";
@@ -126,7 +127,7 @@ program
   .option("--pipeline <name>", "the pipeline to run (default: the first in the file)")
   .option("--model <name>", "train this model's losses on the first data declaration that provides its inputs, then test")
   .option("--data <binding>", DATA_HELP, collect)
-  .option("--backend <name>", "auto (WebGPU on a GPU, else the CPU), webgpu, cpu, or reference (float64, slow; for checking) (default: auto)")
+  .option("--backend <name>", "auto (WebGPU on a GPU, else ONNX Runtime where installed, else the CPU), webgpu, cpu, onnx (ONNX Runtime's native kernels; needs onnxruntime-node), or reference (float64, slow; for checking) (default: auto)")
   .option("--seed <n>", "the seed of every step, instead of their own seed settings")
   .option("--steps <n>", "updates per training step, instead of their settings")
   .option("--epochs <n>", "passes over the data per training step, instead of their settings")
@@ -151,7 +152,7 @@ program
   .option("--pipeline <name>", "the pipeline whose test steps to run (default: the first in the file)")
   .option("--model <name>", "evaluate this model's losses on the test split of the first data that provides its inputs")
   .option("--data <binding>", DATA_HELP, collect)
-  .option("--backend <name>", "auto, webgpu, cpu or reference (default: auto)")
+  .option("--backend <name>", "auto, webgpu, cpu, onnx or reference (default: auto)")
   .option("--batch <n>", "examples per batch")
   .option("--limit <n>", "use only the first n examples of the split")
   .option("--json", "print the results as JSON")
@@ -160,10 +161,36 @@ program
   .action((file: string, options: RawTrainOptions & { weights: string; json?: boolean }) => run(() => testCommand(file, options)));
 
 program
-  .command("compile")
-  .description("compile a model, or every model of the file, into one TypeScript module that apps import (a typed class per model over the repr runtime)")
+  .command("sample")
+  .description("sample from trained weights: continue a prompt with a language model, or decode draws from a variational model's prior")
   .argument("<file>", "a .repr file")
-  .option("-o, --output <file.ts>", "the module to write (default: next to the .repr file)")
+  .requiredOption("--weights <file>", "a checkpoint written by repr train (.safetensors)")
+  .option("--model <name>", "the model to sample (default: the first pipeline's, else the first in the file)")
+  .option("--count <n>", "how many samples (default: 1)")
+  .option("--tokens <n>", "a language model: how many tokens to add (default: its window less one)")
+  .option("--temperature <t>", "scores are divided by it before the softmax; 0 takes the most likely token (default: 1). The prior: its standard deviation")
+  .option("--top-k <k>", "a language model: draw among the k most likely tokens only; 0 keeps all (default: 0)")
+  .option("--seed <n>", "the generator's seed: the same seed gives the same samples (default: 0)")
+  .option("--prompt <text>", "a language model: the text to continue, read with the run's vocabulary")
+  .option("--prompt-ids <ids>", "a language model: the token ids to continue, separated by commas")
+  .option("--vocabulary <file>", "the vocabulary to read and print text with (default: vocabulary.json beside the weights)")
+  .option("--out <file.png>", "the prior: write the decoded samples as a PNG grid")
+  .option("--backend <name>", "auto, webgpu, cpu or reference (default: auto)")
+  .option("--json", "print the samples as JSON")
+  .option("--max-memory <size>", MAX_MEMORY_HELP)
+  .option("--allow-import-outside", ALLOW_IMPORT_OUTSIDE)
+  .action((file: string, options: RawSampleOptions) => run(() => sampleCommand(file, options)));
+
+program
+  .command("compile")
+  .description(
+    "compile a model, or every model of the file, into one TypeScript module that apps import (a typed class per model over the repr runtime); or, with --target, into ONNX files or a PyTorch module",
+  )
+  .argument("<file>", "a .repr file")
+  .option("-o, --output <path>", "the module to write (default: next to the .repr file); with --target onnx or pytorch, a folder")
+  .option("--target <what>", "ts (a TypeScript module, the default), onnx (an ONNX file per function, opset 17, batch dimension B) or pytorch (a Python module and training scripts)")
+  .option("--training", "with --target onnx: also every training step (params and optimizer state in, loss and new values out) and test step")
+  .option("--weights <checkpoint>", "with --target onnx: a trained model's .safetensors, written into the functions as constants")
   .option("--model <name>", "the model to compile (default: the pipeline's, or without --pipeline every model of the file, a class each)")
   .option("--pipeline <name>", "include only this pipeline (and compile its model); by default every pipeline over the model is included")
   .option("--batch <n>", "the batch size --emit shows graphs at (default: 64 for functions, each step's own for steps); compiled modules run any batch size")

@@ -114,6 +114,8 @@ export interface UnaryExpr extends NodeBase {
 export interface PipeExpr extends NodeBase {
   readonly kind: "Pipe";
   readonly stages: readonly Expr[];
+  /** Each stage's name (`dense(64) as proj`, spec/paths.md), or null; absent when no stage has one. */
+  readonly names?: readonly (Name | null)[];
 }
 
 /** `key: value` inside a map. */
@@ -174,6 +176,8 @@ export interface LetDecl extends NodeBase, Documented {
 /** `output expr` — the value a data-flow block or a model returns. */
 export interface OutputDecl extends NodeBase, Documented {
   readonly kind: "Output";
+  /** A named output's name (`output attention = ...`); null for the model's (or a block's) one output. */
+  readonly name: Name | null;
   readonly value: Expr;
 }
 
@@ -286,14 +290,29 @@ export interface PretrainStep extends NodeBase, Documented {
 /** `freeze f, g { settings }` */
 export interface FreezeStep extends NodeBase, Documented {
   readonly kind: "Freeze";
+  /** The part of each target. */
   readonly parts: readonly Name[];
+  /** What is frozen: parts, or layers inside them (spec/paths.md). */
+  readonly targets: readonly LayerTarget[];
   readonly config: MapExpr | null;
+}
+
+/** `f`, `f.2.1`, `f.0..2`, `f.stem`: a part, or layers inside it by path (spec/paths.md). */
+export interface LayerTarget extends NodeBase {
+  readonly kind: "LayerTarget";
+  readonly part: Name;
+  /** The path's segments after the part: numbers (as written) and names. */
+  readonly path: readonly Name[];
+  /** `..n`: the last number of a range of stages, whose first is the path's last segment. */
+  readonly to: Name | null;
 }
 
 /** `unfreeze f { settings }` */
 export interface UnfreezeStep extends NodeBase, Documented {
   readonly kind: "Unfreeze";
+  /** The part of each target. */
   readonly parts: readonly Name[];
+  readonly targets: readonly LayerTarget[];
   readonly config: MapExpr | null;
 }
 

@@ -40,6 +40,9 @@ export function unclosedBrackets(tokens: readonly IToken[]): IToken[] {
   return unclosed.sort((a, b) => a.startOffset - b.startOffset);
 }
 
+/** The message of the related span `labelUnclosed` adds (for tools that relabel: the language server). */
+export const NEVER_CLOSED = /^this '[({[]' is never closed$/;
+
 /** True for syntax errors (RC104-RC112), the ones an unclosed bracket explains. */
 function isSyntaxError(d: Diagnostic): boolean {
   return /^RC1(0[4-9]|1[0-2])$/.test(d.code);

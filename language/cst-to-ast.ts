@@ -250,7 +250,9 @@ export class AstBuilder {
 
   private outputDecl(n: CstNode, at: number): A.OutputDecl {
     const { span: s, doc } = this.head(n, at);
-    return { kind: "Output", value: this.valueOf(n, "value", s.end), doc, span: s };
+    const nameTok = token(n, "name");
+    const name = nameTok && real(nameTok) ? nameOf(nameTok, s.start) : null;
+    return { kind: "Output", name, value: this.valueOf(n, "value", s.end), doc, span: s };
   }
 
   private dataDecl(n: CstNode): A.DataDecl {
@@ -296,9 +298,9 @@ export class AstBuilder {
         return { kind: "Pretrain", model: this.nameAfter(n, "name", s.start), data: this.valueOf(n, "data", s.end), config: config(), doc, span: s };
       case "freezeStep":
       case "unfreezeStep": {
-        const parts = tokens(n, "names").filter(real).map((t) => nameOf(t, s.end));
+        const targets = nodes(n, "targets").flatMap((t) => this.layerTarget(t, s.end));
         const kind = n.name === "freezeStep" ? "Freeze" : "Unfreeze";
-        return { kind, parts, config: config(), doc, span: s };
+        return { kind, parts: targets.map((t) => t.part), targets, config: config(), doc, span: s };
       }
       case "replaceStep":
         return { kind: "Replace", part: this.nameAfter(n, "name", s.start), value: this.valueOf(n, "value", s.end), doc, span: s };
@@ -309,6 +311,22 @@ export class AstBuilder {
       default:
         return null;
     }
+  }
+
+  /** `f.0..2`: a part and a path; none when the parser recovered without the part's name. */
+  private layerTarget(n: CstNode, at: number): A.LayerTarget[] {
+    const part = token(n, "part");
+    if (!part || !real(part)) return [];
+    const path = tokens(n, "segments").filter(real).map((t) => nameOf(t, at));
+    const toTok = token(n, "to");
+    const to = toTok && real(toTok) ? nameOf(toTok, at) : null;
+    // A range runs from a stage (by number or name) to a stage number: `f.0..2`, `f.code..4`.
+    const last = path[path.length - 1];
+    if (to && (!/^\d+$/.test(to.text) || !last)) {
+      this.diagnostics.push(diagnostic(messages.badRange, this.source, to.span, { text: this.source.slice(span(part.startOffset, to.span.end)) }));
+    }
+    const end = to?.span.end ?? last?.span.end ?? tokEnd(part);
+    return [{ kind: "LayerTarget", part: nameOf(part, at), path, to, span: span(part.startOffset, end) }];
   }
 
   private nameAfter(n: CstNode, label: string, at: number): A.Name {
@@ -330,6 +348,12 @@ export class AstBuilder {
     const operands = nodes(n, "operands").map((o) => this.operand(o, at));
     const ops = tokens(n, "ops");
     if (operands.length === 0) return errorExpr(at);
+    // Stage names (`a -> b as n -> c`): each belongs to the operand it follows, which must be a whole stage.
+    const aliases = new Map<A.Expr, A.Name>();
+    nodes(n, "operands").forEach((o, j) => {
+      const alias = token(o, "alias");
+      if (alias && real(alias)) aliases.set(operands[j]!, nameOf(alias, at));
+    });
     let i = 0;
     let k = 0;
     const climb = (min: number, from: number): A.Expr => {
@@ -357,7 +381,20 @@ export class AstBuilder {
       }
       return left;
     };
-    return climb(1, at);
+    const result = climb(1, at);
+    if (aliases.size > 0) return this.nameStages(result, aliases);
+    return result;
+  }
+
+  /** Puts stage names on the pipe; a name on anything but a whole stage of a pipe is RC121. */
+  private nameStages(e: A.Expr, aliases: Map<A.Expr, A.Name>): A.Expr {
+    let named = e;
+    if (e.kind === "Pipe" && e.stages.some((st) => aliases.has(st))) {
+      named = { ...e, names: e.stages.map((st) => aliases.get(st) ?? null) };
+      for (const st of e.stages) aliases.delete(st);
+    }
+    for (const alias of aliases.values()) this.diagnostics.push(diagnostic(messages.misplacedStageName, this.source, alias.span, { name: alias.text }));
+    return named;
   }
 
   /** Operand: leading minus signs, a primary, then calls, members and indexes. */

@@ -1,4 +1,4 @@
-import { CstParser, type CstNode, type IToken, type TokenType } from "chevrotain";
+import { CstParser, tokenMatcher, type CstNode, type IToken, type TokenType } from "chevrotain";
 import * as T from "./lexer.js";
 import { errorMessageProvider } from "./parse-errors.js";
 import { bracketAwareRecovery } from "./recovery.js";
@@ -217,9 +217,14 @@ export class ReprGrammar extends CstParser {
     });
   });
 
-  /** Output = "output" Expr ; */
+  /** Output = "output" [ Name "=" ] Expr ; */
   outputDecl = this.RULE("outputDecl", () => {
     this.CONSUME(T.Output);
+    // A named output (spec/models.md): `output attention = ...`.
+    this.OPTION(() => {
+      this.CONSUME(T.AnyName, { LABEL: "name" });
+      this.CONSUME(T.Equals);
+    });
     this.SUBRULE(this.expr, { LABEL: "value" });
   });
 
@@ -269,26 +274,42 @@ export class ReprGrammar extends CstParser {
     this.OPTION(() => this.SUBRULE(this.map, { LABEL: "config" }));
   });
 
-  /** Freeze = "freeze" Name { "," Name } [ Map ] ; */
+  /** Freeze = "freeze" Target { "," Target } [ Map ] ; */
   freezeStep = this.RULE("freezeStep", () => {
     this.CONSUME(T.Freeze);
-    this.CONSUME(T.AnyName, { LABEL: "names" });
+    this.SUBRULE(this.layerTarget, { LABEL: "targets" });
     this.MANY(() => {
       this.CONSUME(T.Comma);
-      this.CONSUME2(T.AnyName, { LABEL: "names" });
+      this.SUBRULE2(this.layerTarget, { LABEL: "targets" });
     });
     this.OPTION(() => this.SUBRULE(this.map, { LABEL: "config" }));
   });
 
-  /** Unfreeze = "unfreeze" Name { "," Name } [ Map ] ; */
+  /** Unfreeze = "unfreeze" Target { "," Target } [ Map ] ; */
   unfreezeStep = this.RULE("unfreezeStep", () => {
     this.CONSUME(T.Unfreeze);
-    this.CONSUME(T.AnyName, { LABEL: "names" });
+    this.SUBRULE(this.layerTarget, { LABEL: "targets" });
     this.MANY(() => {
       this.CONSUME(T.Comma);
-      this.CONSUME2(T.AnyName, { LABEL: "names" });
+      this.SUBRULE2(this.layerTarget, { LABEL: "targets" });
     });
     this.OPTION(() => this.SUBRULE(this.map, { LABEL: "config" }));
+  });
+
+  /** Target = Name { "." ( Name | Digits ) } [ ".." Digits ] ;  (a part, or layers inside it: spec/paths.md) */
+  layerTarget = this.RULE("layerTarget", () => {
+    this.CONSUME(T.AnyName, { LABEL: "part" });
+    this.MANY(() => {
+      this.CONSUME(T.Dot);
+      this.OR([
+        { ALT: () => this.CONSUME2(T.AnyName, { LABEL: "segments" }) },
+        { ALT: () => this.CONSUME(T.NumberTok, { LABEL: "segments" }) },
+      ]);
+    });
+    this.OPTION(() => {
+      this.CONSUME(T.DotDot);
+      this.CONSUME2(T.NumberTok, { LABEL: "to" });
+    });
   });
 
   /** Replace = "replace" Name "with" Expr ; */
@@ -331,7 +352,7 @@ export class ReprGrammar extends CstParser {
   });
 
   /**
-   * Operand = { "-" } Primary { Suffix } ;  (the contract's Unary and Postfix)
+   * Operand = { "-" } Primary { Suffix } [ "as" Name ] ;  (the contract's Unary and Postfix; a stage's name)
    * Primary = Number | String | "true" | "false" | Name | List | Map | "(" Expr ")" ;
    *
    * Primary is inlined here for the same reason.
@@ -360,9 +381,18 @@ export class ReprGrammar extends CstParser {
       ERR_MSG: "an expression",
     });
     this.MANY2(() => this.SUBRULE(this.suffix, { LABEL: "suffixes" }));
+    // `dense(64) as proj`: a name for a pipe stage (spec/paths.md). `as` is not reserved: it
+    // names a stage only when a name follows it that does not start a field or an entry.
+    this.OPTION({
+      GATE: () => this.LA(1).image === "as" && tokenMatcher(this.LA(2), T.AnyName) && this.LA(3).tokenType !== T.Colon,
+      DEF: () => {
+        this.CONSUME2(T.AnyName, { LABEL: "as" });
+        this.CONSUME3(T.AnyName, { LABEL: "alias" });
+      },
+    });
   });
 
-  /** Suffix = "(" [ Arg { "," Arg } [","] ] ")" | "." Name | "[" Expr { "," Expr } "]" ; */
+  /** Suffix = "(" [ Arg { "," Arg } [","] ] ")" | "." ( Name | Digits ) | "[" Expr { "," Expr } "]" ; */
   suffix = this.RULE("suffix", () => {
     this.OR([
       {
@@ -382,7 +412,11 @@ export class ReprGrammar extends CstParser {
       {
         ALT: () => {
           this.CONSUME(T.Dot);
-          this.CONSUME(T.AnyName, { LABEL: "name" });
+          // A member's name, or a segment of a layer path: `m.input`, `f.2` (spec/paths.md).
+          this.OR2([
+            { ALT: () => this.CONSUME(T.AnyName, { LABEL: "name" }) },
+            { ALT: () => this.CONSUME(T.NumberTok, { LABEL: "name" }) },
+          ]);
         },
       },
       {

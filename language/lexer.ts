@@ -74,15 +74,46 @@ export const SingleQuotedString = createToken({
   pattern: /'(?:[^'\\\n\r]|\\[^\n\r])*'/,
   categories: [StringLiteral],
 });
+/**
+ * A number. Right after a member access's `.` (a `.` that follows a name, a
+ * digit or a closing bracket) it is only digits, a segment of a layer path:
+ * `f.2.1` is `f`, `2`, `1`, not `f` and the float `2.1` (spec/paths.md).
+ */
 export const NumberTok = createToken({
   name: "Number",
-  pattern: /\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/,
+  pattern: { exec: matchNumber },
+  start_chars_hint: ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"],
+  line_breaks: false,
 });
+
+const NUMBER = /\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+const SEGMENT = /\d+/y;
+
+function matchNumber(text: string, offset: number, tokens?: readonly IToken[]): RegExpExecArray | null {
+  // A `.` token is only ever member access (a `.` that starts a number is a DotNumber).
+  const pattern = tokens?.[tokens.length - 1]?.image === "." ? SEGMENT : NUMBER;
+  pattern.lastIndex = offset;
+  return pattern.exec(text);
+}
+
+/**
+ * Whether the `.` at `offset` is member access: right after a name, a
+ * number, a string or a closing bracket, or after one with only a comment
+ * (and space) between, so that `f // note` on one line and `.0` on the next
+ * is `f.0`. With only space between, `a .5` is the number `.5` (RC114).
+ */
+function isMemberDot(text: string, offset: number, tokens?: readonly IToken[]): boolean {
+  const previous = tokens?.[tokens.length - 1];
+  if (!previous) return offset > 0 && /[\w)\]}"]/.test(text[offset - 1]!);
+  if (!/[\w)\]}"]$/.test(previous.image)) return false;
+  const gap = text.slice(previous.startOffset + previous.image.length, offset);
+  return gap === "" || gap.includes("//") || gap.includes("/*");
+}
 /**
  * `.5`: a number written without its leading digit. It is an error (RC114)
  * but lexes as one number, so the parser goes on as if `0.5` were written.
  * Right after a name, a digit or a closing bracket the `.` is member access
- * (`m.5` is a missing member name, not a number).
+ * (`f.5` is the path segment `5` of `f`, not a number).
  */
 export const DotNumber = createToken({
   name: "DotNumber",
@@ -94,8 +125,8 @@ export const DotNumber = createToken({
 
 const DOT_NUMBER = /\.\d+(?:[eE][+-]?\d+)?/y;
 
-function matchDotNumber(text: string, offset: number): RegExpExecArray | null {
-  if (offset > 0 && /[\w)\]}]/.test(text[offset - 1]!)) return null;
+function matchDotNumber(text: string, offset: number, tokens?: readonly IToken[]): RegExpExecArray | null {
+  if (isMemberDot(text, offset, tokens)) return null;
   DOT_NUMBER.lastIndex = offset;
   return DOT_NUMBER.exec(text);
 }
@@ -128,6 +159,8 @@ export const RBracket = createToken({ name: "RBracket", pattern: "]" });
 export const Comma = createToken({ name: "Comma", pattern: "," });
 export const Colon = createToken({ name: "Colon", pattern: ":" });
 export const Equals = createToken({ name: "Equals", pattern: "=" });
+/** `..`: a range of layer path segments, `freeze f.0..2` (spec/paths.md). */
+export const DotDot = createToken({ name: "DotDot", pattern: ".." });
 export const Dot = createToken({ name: "Dot", pattern: "." });
 
 // ------------------------------------------------------------------ keywords
@@ -190,6 +223,7 @@ export const allTokens: readonly TokenType[] = [
   UnterminatedString,
   SingleQuotedString,
   NumberTok,
+  DotDot,
   DotNumber,
   Arrow,
   ...keywordTokens,

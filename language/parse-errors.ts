@@ -83,8 +83,8 @@ const contextual: Record<string, string> = {
   "pipelineDecl:LCurly": "'{' after the pipeline name",
   "pretrainStep:AnyName": "the name of the model to pretrain",
   "pretrainStep:On": "'on' and the training data after the model name",
-  "freezeStep:AnyName": "a part name",
-  "unfreezeStep:AnyName": "a part name",
+  "layerTarget:AnyName": "a part name",
+  "layerTarget:Number": "a layer number after '..'",
   "replaceStep:AnyName": "the name of the part to replace",
   "replaceStep:With": "'with' after the part name",
   "adaptStep:On": "'on' after 'adapt'",
@@ -143,6 +143,9 @@ export const errorMessageProvider: IParserErrorMessageProvider = {
   buildNoViableAltMessage({ expectedPathsPerAlt, customUserDescription, ruleName }) {
     const special = noAltMessages[ruleName];
     if (special) return encode(special, "");
+    // After '.', a member name or a layer path's number is missing.
+    if (ruleName === "suffix") return encode("expectedName", contextual["suffix:AnyName"]!);
+    if (ruleName === "layerTarget") return encode("expectedName", "a layer name or number after '.'");
     if (customUserDescription) return encode("unexpectedToken", customUserDescription);
     const firsts = new Set<string>();
     for (const alt of expectedPathsPerAlt) for (const path of alt) if (path[0]) firsts.add(expectedName(path[0]));

@@ -46,7 +46,8 @@ export function printExpr(e: A.Expr): string {
     case "Call":
       return `${wrap(e.callee, 5)}(${e.args.map(printArg).join(", ")})`;
     case "Member":
-      return `${wrap(e.target, 5)}.${e.name.text}`;
+      // `(0).1`: an int before a numeric member would read as the float `0.1`.
+      return e.target.kind === "Number" && /^\d/.test(e.name.text) ? `(${printExpr(e.target)}).${e.name.text}` : `${wrap(e.target, 5)}.${e.name.text}`;
     case "Index":
       return `${wrap(e.target, 5)}[${e.indices.map(printExpr).join(", ")}]`;
     case "Binary": {
@@ -56,7 +57,7 @@ export function printExpr(e: A.Expr): string {
     case "Unary":
       return `-${wrap(e.operand, 4)}`;
     case "Pipe":
-      return e.stages.map(printStage).join(" -> ");
+      return e.stages.map((st, i) => printNamedStage(st, e.names?.[i] ?? null)).join(" -> ");
     case "ErrorExpr":
       // Only a tree with parse errors holds one; `format` never prints those.
       return "<error>";
@@ -123,4 +124,9 @@ export function leadingIdent(e: A.Expr): string | null {
     default:
       return null;
   }
+}
+
+/** A pipe stage with its name: `dense(64) as proj`; a named sum or pipe in parentheses, so the name stays the stage's. */
+export function printNamedStage(e: A.Expr, name: A.Name | null): string {
+  return name ? `${wrap(e, 4)} as ${name.text}` : printStage(e);
 }

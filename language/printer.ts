@@ -1,6 +1,6 @@
 import type * as A from "./ast.js";
 import { placeComments, type CommentPlacement } from "./comment-attach.js";
-import { printExpr, printMapFlat, printStage, startsLikeStatement } from "./print-expr.js";
+import { printExpr, printMapFlat, printNamedStage, startsLikeStatement } from "./print-expr.js";
 
 /**
  * Prints a tree as canonical repr source: two-space indent, one statement per
@@ -154,7 +154,7 @@ class Printer {
         this.valueLine(m, INDENT, `loss ${m.name.text} = `, m.value, m.on ? ` on ${printExpr(m.on)}` : "");
         return;
       case "Output":
-        this.valueLine(m, INDENT, "output ", m.value, "");
+        this.valueLine(m, INDENT, m.name ? `output ${m.name.text} = ` : "output ", m.value, "");
         return;
     }
   }
@@ -164,9 +164,9 @@ class Printer {
       case "Pretrain":
         return this.configLine(s, `pretrain ${s.model.text} on ${printExpr(s.data)}`, s.config);
       case "Freeze":
-        return this.configLine(s, `freeze ${s.parts.map((p) => p.text).join(", ")}`, s.config);
+        return this.configLine(s, `freeze ${s.targets.map(printTarget).join(", ")}`, s.config);
       case "Unfreeze":
-        return this.configLine(s, `unfreeze ${s.parts.map((p) => p.text).join(", ")}`, s.config);
+        return this.configLine(s, `unfreeze ${s.targets.map(printTarget).join(", ")}`, s.config);
       case "Replace":
         return this.valueLine(s, INDENT, `replace ${s.part.text} with `, s.value, "");
       case "Adapt":
@@ -203,8 +203,9 @@ class Printer {
     if (value.kind === "Pipe") {
       const inner = indent + INDENT;
       const [first, ...rest] = value.stages;
-      lines = [`${indent}${prefix}${printStage(first!)}${this.trailing(first!)}`];
-      for (const stage of rest) lines.push(...this.leadingLines(stage, inner), `${inner}-> ${printStage(stage)}${this.trailing(stage)}`);
+      const name = (i: number) => value.names?.[i] ?? null;
+      lines = [`${indent}${prefix}${printNamedStage(first!, name(0))}${this.trailing(first!)}`];
+      rest.forEach((stage, i) => lines.push(...this.leadingLines(stage, inner), `${inner}-> ${printNamedStage(stage, name(i + 1))}${this.trailing(stage)}`));
     } else {
       lines = this.mapLines(value as A.MapExpr, indent, indent.length + prefix.length);
       lines[0] = `${indent}${prefix}${lines[0]}`;
@@ -292,4 +293,9 @@ function isDocComment(c: A.Comment): boolean {
 /** A comment as printed: line comments lose trailing blanks. */
 function commentText(c: A.Comment): string {
   return c.style === "line" ? c.text.trimEnd() : c.text;
+}
+
+/** `f`, `f.2.1`, `f.0..2`. */
+function printTarget(t: A.LayerTarget): string {
+  return [t.part.text, ...t.path.map((p) => p.text)].join(".") + (t.to ? `..${t.to.text}` : "");
 }

@@ -19,6 +19,7 @@
 
 // The model.
 export { Model, type ModelOptions, type FitOptions, type FitResult, type TensorCopy } from "./api/model.js";
+export { drawToken, type SampleOptions } from "./api/sample.js";
 export { ReprError } from "./api/errors.js";
 export { planFromJson, planToJson } from "./api/plan-json.js";
 export type { BackendChoice } from "./api/backends.js";
@@ -52,12 +53,14 @@ export {
   type PlanStep,
   type PlanDataRef,
   type PlanMetric,
+  type PlanSampling,
   type PlanTensors,
   type ExampleType,
 } from "./api/plan.js";
 export type { BatchGraph } from "./ir/batch-graph.js";
 export type { DataSpec, FieldSpec } from "./data/spec.js";
-export type { Split, Column } from "./data/split.js";
+export type { Split, Column, Vocabulary } from "./data/split.js";
+export { idsToText, textToIds, vocabularyFromJson, vocabularyToJson, VOCABULARY_FORMAT, type VocabularyFile } from "./data/vocabulary.js";
 export type { KernelGraph } from "./kernel/graph.js";
 export type { DType } from "./ir/ops.js";
 

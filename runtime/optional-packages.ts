@@ -17,6 +17,9 @@ export const OPTIONAL_PACKAGES = {
   mnist: { version: "1.1.0", feature: "reading the embedded MNIST digits (data source 'mnist', mnistDigits())" },
   "ts-morph": { version: "28.0.0", feature: "repr compile" },
   wabt: { version: "1.0.39", feature: "repr compile --emit cpu" },
+  // Its post-install step would otherwise download CUDA binaries from outside the npm registry; repr runs its CPU kernels, which ship inside the package.
+  "onnxruntime-node": { version: "1.31.1", feature: "the onnx backend (ONNX Runtime's native CPU kernels in Node)", flags: "--onnxruntime-node-install=skip" },
+  protobufjs: { version: "8.8.1", feature: "writing ONNX models (the onnx backend, repr compile --target onnx)" },
 } as const;
 
 /** The name of an optional package. */
@@ -24,7 +27,8 @@ export type OptionalPackage = keyof typeof OPTIONAL_PACKAGES;
 
 /** The command that installs `name` at the version repr is tested with. */
 export function installCommand(name: OptionalPackage): string {
-  return `npm install ${name}@${OPTIONAL_PACKAGES[name].version}`;
+  const entry: { readonly version: string; readonly flags?: string } = OPTIONAL_PACKAGES[name];
+  return `npm install ${name}@${entry.version}${entry.flags ? ` ${entry.flags}` : ""}`;
 }
 
 /** What to tell someone whose feature needs `name`, which is not installed. */

@@ -63,6 +63,40 @@ describe("architecture", () => {
     expect(violations).toEqual([]);
   });
 
+  it("keeps backends siblings: no backend's folder imports another's (they share runtime/backends/backend.ts)", () => {
+    const violations: string[] = [];
+    const backendOf = (f: string): string | null => {
+      const parts = relative(root, f).split(/[\\/]/);
+      return parts[0] === "runtime" && parts[1] === "backends" && parts.length > 3 ? parts[2]! : null;
+    };
+    for (const [file, deps] of graph) {
+      const own = backendOf(file);
+      if (own === null) continue;
+      for (const dep of deps) {
+        const other = backendOf(dep);
+        if (other !== null && other !== own) violations.push(`${relative(root, file)} imports ${relative(root, dep)}`);
+      }
+    }
+    expect(violations).toEqual([]);
+  });
+
+  it("keeps the emitters siblings: compiler/emit/onnx and compiler/emit/pytorch import neither each other nor the TypeScript emitter", () => {
+    const targetOf = (f: string): string | null => {
+      const parts = relative(root, f).split(/[\\/]/);
+      return parts[0] === "compiler" && parts[1] === "emit" ? (parts.length > 3 ? parts[2]! : "ts") : null;
+    };
+    const violations: string[] = [];
+    for (const [file, deps] of graph) {
+      const own = targetOf(file);
+      if (own !== "onnx" && own !== "pytorch") continue;
+      for (const dep of deps) {
+        const other = targetOf(dep);
+        if (other !== null && other !== own) violations.push(`${relative(root, file)} imports ${relative(root, dep)}`);
+      }
+    }
+    expect(violations).toEqual([]);
+  });
+
   it("has no import cycles", () => {
     const state = new Map<string, "visiting" | "done">();
     const cycles: string[] = [];

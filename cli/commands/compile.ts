@@ -10,6 +10,11 @@
  * WebGPU backend's compute shader of every dispatch, each naming the kernels
  * it fuses; `--emit cpu` what the CPU backend runs for every kernel (its own
  * account from compiling the graph) and its WebAssembly module as text.
+ *
+ * `--target onnx` writes ONNX files instead, one per function (and with
+ * `--training` per training and test step) into the folder `-o` names
+ * (`onnx.ts`); `--target pytorch` a Python module and training scripts
+ * (`pytorch.ts`).
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
@@ -28,6 +33,8 @@ import { wholeNumber } from "../train/options.js";
 import { loadProgram } from "../train/target.js";
 import { memoryLimit } from "../memory-option.js";
 import { wasmText } from "../wasm-text.js";
+import { loadOnnxPackages, writeOnnx } from "./onnx.js";
+import { writePytorch } from "./pytorch.js";
 
 /** The options of `repr compile`, as commander gives them. */
 export interface CompileOptions {
@@ -42,7 +49,16 @@ export interface CompileOptions {
   readonly maxMemory?: string;
   /** Let imports lead outside the project folder (spec/names.md). */
   readonly allowImportOutside?: boolean;
+  /** What to write: `ts` (the default), `onnx` or `pytorch`. */
+  readonly target?: string;
+  /** With `--target onnx`: also the training and test steps. */
+  readonly training?: boolean;
+  /** With `--target onnx`: a checkpoint whose tensors the functions carry as constants. */
+  readonly weights?: string;
 }
+
+/** What `--target` can write. */
+const TARGETS = ["ts", "onnx", "pytorch"] as const;
 
 /** What `--emit` can write besides the module. */
 const EMITS = ["graph", "wgsl", "cpu"] as const;
@@ -52,6 +68,14 @@ const CPU_WAT = "cpu-simd.wat";
 
 /** `repr compile FILE -o OUT.ts [options]`. */
 export async function compileCommand(file: string, options: CompileOptions): Promise<number> {
+  const target = options.target ?? "ts";
+  if (!(TARGETS as readonly string[]).includes(target)) throw new UserError(`--target takes ${TARGETS.slice(0, -1).join(", ")} or ${TARGETS.at(-1)}, got '${target}'`);
+  if (target !== "ts") {
+    for (const [flag, given] of [["--emit", options.emit?.length], ["--runtime", options.runtime], ["--class-name", options.className]] as const) {
+      if (given) throw new UserError(`${flag} is for --target ts, not --target ${target}`);
+    }
+  }
+  if (target !== "onnx" && (options.training || options.weights !== undefined)) throw new UserError(`${options.training ? "--training" : "--weights"} is for --target onnx`);
   const emits = options.emit ?? [];
   for (const e of emits) {
     if (!(EMITS as readonly string[]).includes(e)) throw new UserError(`--emit takes ${EMITS.slice(0, -1).join(", ")} or ${EMITS.at(-1)}, got '${e}'`);
@@ -59,7 +83,8 @@ export async function compileCommand(file: string, options: CompileOptions): Pro
   // Optional peer dependencies, loaded only here (runtime/optional-packages.ts), and before anything
   // is written, so that a missing one stops the command with nothing half done: ts-morph prints the
   // module, wabt the text of the CPU backend's WebAssembly.
-  const { emitModule } = await importOptional("ts-morph", () => import("../../compiler/emit/index.js"));
+  if (target === "onnx") await loadOnnxPackages();
+  const emitTs = target === "ts" ? (await importOptional("ts-morph", () => import("../../compiler/emit/index.js"))).emitModule : null;
   if (emits.includes("cpu")) await importOptional("wabt", () => import("wabt"));
   const loaded = loadProgram(file, { ...options, maxMemory: memoryLimit(options.maxMemory) });
   if (!loaded) return ExitCode.userError;
@@ -77,8 +102,9 @@ export async function compileCommand(file: string, options: CompileOptions): Pro
   if (models.length > 1 && options.className !== undefined) {
     throw new UserError(`--class-name names one class, but ${file} declares ${models.length} models (${models.join(", ")}); choose one with --model`);
   }
-  const output = options.output ?? join(dirname(file), `${basename(file, ".repr")}.ts`);
-  if (!output.endsWith(".ts")) throw new UserError(`-o/--output must name a .ts file, got '${output}'`);
+  const output = options.output ?? join(dirname(file), `${basename(file, ".repr")}${target === "ts" ? ".ts" : target === "onnx" ? ".onnx" : ".pytorch"}`);
+  if (target === "ts" && !output.endsWith(".ts")) throw new UserError(`-o/--output must name a .ts file, got '${output}'`);
+  if (options.weights !== undefined && models.length > 1) throw new UserError(`--weights holds one model's tensors, but ${file} declares ${models.length} models (${models.join(", ")}); choose one with --model`);
 
   const emitBatch = options.batch !== undefined ? wholeNumber("--batch", options.batch, 1, 1 << 16)! : null;
   const plans: ModelPlan[] = [];
@@ -96,7 +122,9 @@ export async function compileCommand(file: string, options: CompileOptions): Pro
     if (err instanceof LowerError && !err.message.startsWith("internal")) throw new UserError(`${file}: ${err.message}`);
     throw err;
   }
-  const text = emitModule(plans, { runtimeImport: options.runtime ?? "repr/runtime", ...(options.className ? { className: options.className } : {}) });
+  if (target === "onnx") return writeOnnx(file, output, plans, options);
+  if (target === "pytorch") return writePytorch(file, output, plans);
+  const text = emitTs!(plans, { runtimeImport: options.runtime ?? "repr/runtime", ...(options.className ? { className: options.className } : {}) });
   mkdirSync(dirname(output), { recursive: true });
   writeFileAtomic(output, text);
   const written = [output];

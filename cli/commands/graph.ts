@@ -55,7 +55,9 @@ function header(title: string, lowered: LoweredModel, graph: Graph): string {
   for (const i of lowered.inputs) if (inputs.has(i.name)) lines.push(`// input ${i.name}: ${i.dtype}${formatShape(i.shape)}`);
   const used = lowered.params.filter((p) => p.used);
   lines.push(`// ${used.length} tensors read, ${learnedCount(used).toLocaleString("en-US")} learned numbers`);
-  const frozen = [...new Set(lowered.params.filter((p) => p.kind === "weight" && !p.trainable && p.part !== null).map((p) => p.part))];
+  // Whole parts by name; a part frozen in part (spec/paths.md) by its frozen tensors' layers.
+  const weights = lowered.params.filter((p) => p.kind === "weight" && p.part !== null);
+  const frozen = [...new Set(weights.filter((p) => !p.trainable).map((p) => (weights.some((q) => q.part === p.part && q.trainable) ? p.name.slice(0, p.name.lastIndexOf(".")) : p.part)))];
   if (frozen.length > 0) lines.push(`// frozen (no gradient, no update): ${frozen.join(", ")}`);
   return lines.join("\n");
 }

@@ -96,7 +96,7 @@ async function trainIn(file: string, options: TrainOptions, target: RunTarget, p
 
   const where = runner.adapter === null ? runner.backend : `${runner.backend} (${runner.adapter})`;
   const info = { file, pipeline: pipeline.name, model: pipeline.model!, backend: runner.backend, adapter: runner.adapter, out: options.out };
-  const report = async (history: RunHistory, pictures: Pictures) => writeReport(info, history, pictures.rows && pictures.file ? { rows: pictures.rows, file: pictures.file } : null);
+  const report = async (history: RunHistory, pictures: Pictures) => writeReport(info, history, pictures.rows && pictures.file ? { rows: pictures.rows, file: pictures.file } : null, pictures.outputs);
   print(`training ${pipeline.name} from ${file} on ${where}; writing to ${resolve(options.out)}`);
 
   const controller = new AbortController();

@@ -64,3 +64,39 @@ export function pictureRows(outputs: PictureOutputs, loss: string, count = 8): P
   rows.push({ title: "output", images: Array.from({ length: n }, (_, k) => slice(pred, k)) });
   return rows;
 }
+
+/**
+ * The picture of a named output (`output attention = f(x).2.1.weights`,
+ * spec/models.md): for the first examples, each map the value holds as a
+ * grayscale image scaled to its largest number — one row for a value that
+ * is an image or an [L, M] map, one row per map of an [h, L, M] value with
+ * h other than 1 or 3 (the heads of attention weights). Null for values of
+ * other shapes.
+ */
+export function outputPictureRows(outputs: PictureOutputs, name: string, count = 8): PictureRow[] | null {
+  const value = outputs[`picture/@${name}`];
+  if (!value) return null;
+  const shape = value.shape.slice(1);
+  const n = Math.min(count, value.shape[0] ?? 0);
+  const per = shape.reduce((p, d) => p * d, 1);
+  // [h, L, M] with h other than 1 or 3 (an image's channels) is h maps: attention weights per head.
+  const maps = shape.length === 3 && shape[0] !== 1 && shape[0] !== 3 && isImageShape(shape.slice(1)) ? shape[0]! : 1;
+  const mapShape = maps === 1 ? shape : shape.slice(1);
+  if (n === 0 || !isImageShape(mapShape)) return null;
+  const size = per / maps;
+  const scaled = (k: number, m: number): Picture => {
+    const data = Float32Array.from(value.data.subarray(k * per + m * size, k * per + (m + 1) * size));
+    const top = data.reduce((a, v) => (Number.isFinite(v) ? Math.max(a, v) : a), 0);
+    if (top > 0) for (let i = 0; i < data.length; i++) data[i] = data[i]! / top;
+    return { shape: mapShape, data };
+  };
+  return Array.from({ length: maps }, (_, m) => ({
+    title: maps === 1 ? name : `${name} ${m}`,
+    images: Array.from({ length: n }, (_, k) => scaled(k, m)),
+  }));
+}
+
+/** The names of the named outputs among a test step's pictures. */
+export function outputPictureNames(outputs: PictureOutputs): string[] {
+  return Object.keys(outputs).flatMap((k) => (k.startsWith("picture/@") ? [k.slice("picture/@".length)] : []));
+}

@@ -6,6 +6,9 @@
  * the resume checkpoint (periodic, at step boundaries, and when a signal
  * stops the run), and errors in the CLI's terms.
  */
+import { vocabularyToJson } from "../../runtime/data/vocabulary.js";
+import { writeFileAtomic } from "../files.js";
+import { VOCABULARY_FILE } from "./vocabulary-file.js";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { buildModelPlan } from "../../compiler/plan/index.js";
@@ -25,7 +28,7 @@ import { dataUserError, type DataSets } from "./data-sources.js";
 import { saveCheckpoint } from "./out-folder.js";
 import type { TrainOptions } from "./options.js";
 import { toCheckpointTensors } from "./params.js";
-import { pictureRows, type PictureRow } from "./pictures.js";
+import { outputPictureNames, outputPictureRows, pictureRows, type PictureRow } from "./pictures.js";
 import { writeResume } from "./resume.js";
 import { testPause } from "./test-pause.js";
 import { VERSION } from "../version.js";
@@ -42,6 +45,8 @@ export function planOf(program: CheckedProgram, pipeline: CheckedPipeline): Mode
 export interface Pictures {
   rows: PictureRow[] | null;
   file: string | null;
+  /** The named outputs' pictures of the last test step (`<step>-test-<name>.png`). */
+  outputs: { readonly rows: PictureRow[]; readonly file: string }[];
 }
 
 /** Everything a `repr train` run is given. */
@@ -72,7 +77,7 @@ function pretrainSeed(run: TrainRun): number {
 export async function runTraining(run: TrainRun): Promise<RunOutcome> {
   const { options } = run;
   const resumeFile = join(options.out, "resume.safetensors");
-  const pictures: Pictures = { rows: null, file: null };
+  const pictures: Pictures = { rows: null, file: null, outputs: [] };
   const info = (step: number, phase: string) => ({ version: VERSION, model: run.plan.model, step, phase, seed: pretrainSeed(run) });
   let progress = null as Progress | null;
   let seen = 0;
@@ -110,10 +115,19 @@ export async function runTraining(run: TrainRun): Promise<RunOutcome> {
           const path = join(options.out, end.record.checkpoint);
           const weights = await end.weights();
           await saveCheckpoint(path, encodeSafetensors(toCheckpointTensors(weights), checkpointMetadata(info(globalUpdates(end.history), end.record.kind))));
+          await saveVocabulary(options.out, run, end.step);
         }
         if (end.record.kind === "test" && end.pictures !== null && end.record.pictures !== undefined) {
           pictures.rows = pictureRows(end.pictures, end.record.pictures);
           pictures.file = picturesFile(end.record);
+        }
+        if (end.record.kind === "test" && end.pictures !== null) {
+          const step = end.record.step;
+          const drawn = outputPictureNames(end.pictures).flatMap((name) => {
+            const rows = outputPictureRows(end.pictures!, name);
+            return rows ? [{ rows, file: `${step}-test-${name}.png` }] : [];
+          });
+          if (drawn.length > 0) pictures.outputs = drawn;
         }
         await run.onReport(end.history, pictures);
         // Reported (metrics.json has it) and then refused: a test that measured NaN did not pass.
@@ -178,3 +192,15 @@ function keptNote(step: number, out: string, history: RunHistory | null): string
 }
 
 export { toCheckpointTensors };
+
+/**
+ * Beside a training step's checkpoint, the vocabulary of a text corpus it
+ * trained on (`vocabulary.json`, spec/checkpoints.md): what `repr sample`
+ * reads to write a prompt as ids and print text. Data without one writes none.
+ */
+async function saveVocabulary(out: string, run: TrainRun, step: number): Promise<void> {
+  const planned = run.pipeline.pipeline.steps[step - 1];
+  if (!planned || !("data" in planned)) return;
+  const dataset = await run.datasets.dataset(planned.data.data);
+  if (dataset.vocabulary) writeFileAtomic(join(out, VOCABULARY_FILE), vocabularyToJson(dataset.vocabulary, planned.data.data));
+}

@@ -7,7 +7,7 @@ import type { BackendChoice } from "../../runtime/api/backends.js";
 import { UserError } from "../errors.js";
 
 /** The backends `--backend` names. */
-export const BACKENDS: readonly BackendChoice[] = ["auto", "webgpu", "cpu", "reference"];
+export const BACKENDS: readonly BackendChoice[] = ["auto", "webgpu", "cpu", "onnx", "reference"];
 
 /** The backend `--backend` asks for. */
 export function backendChoice(name: string): BackendChoice {

@@ -24,8 +24,8 @@ export interface RunInfo {
   readonly out: string;
 }
 
-/** Writes metrics.json and loss-curve.png (and the pictures, when given). */
-export function writeReport(info: RunInfo, history: RunHistory, pictures: { rows: readonly PictureRow[]; file: string } | null): void {
+/** Writes metrics.json and loss-curve.png (and the pictures, and the named outputs' pictures, when given). */
+export function writeReport(info: RunInfo, history: RunHistory, pictures: { rows: readonly PictureRow[]; file: string } | null, outputs: readonly { readonly rows: readonly PictureRow[]; readonly file: string }[] = []): void {
   const json = {
     file: info.file,
     pipeline: info.pipeline,
@@ -40,6 +40,8 @@ export function writeReport(info: RunInfo, history: RunHistory, pictures: { rows
   const series = history.series.map((s) => ({ name: s.name, points: s.losses.map((loss, k) => ({ step: s.offset + k + 1, loss })) }));
   writeFileAtomic(join(info.out, "loss-curve.png"), lossCurvePng(series, { title: `${info.model}: training loss` }));
   if (pictures) writeFileAtomic(join(info.out, pictures.file), imageGridPng(pictures.rows));
+  // Named outputs' pictures, such as attention maps (spec/models.md).
+  for (const o of outputs) writeFileAtomic(join(info.out, o.file), imageGridPng(o.rows));
 }
 
 /** The steps side by side: one column per training or test step, one row per quantity. */

@@ -4,6 +4,7 @@
  * for `--model M`, a pipeline made for it: pretrain M on the first data
  * declaration that provides its inputs, then test on that data's test split.
  */
+import { isTargetProblem, resolveMetricTarget } from "../../compiler/check/metric-targets.js";
 import { DEFAULT_STEP_SETTINGS } from "../../compiler/check/settings.js";
 import { readFileSync } from "node:fs";
 import { Source } from "../../language/source.js";
@@ -94,7 +95,8 @@ function modelPipeline(program: CheckedProgram, file: string, name: string): { p
   const metrics = [
     // Accuracy where the prediction is one score per class of the data's labels (spec/pipelines.md, "Metrics").
     ...(model.prediction && labels && model.prediction.type.shape.join() === String(classes) ? [{ name: "accuracy", args: {} }] : []),
-    ...(model.losses.some((l) => l.objectives.includes("mse")) ? [{ name: "mse", args: {} }] : []),
+    // The mse of the prediction where it has a target of its own shape (an autoencoder's image).
+    ...(model.prediction && !isTargetProblem(resolveMetricTarget(model, model.prediction.type, { name: "mse", args: {} }, labels)) ? [{ name: "mse", args: {} }] : []),
   ];
   const location = model.location;
   const pipeline: CheckedPipeline = {

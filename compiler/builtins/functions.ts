@@ -18,10 +18,12 @@ const add: FunctionDef = {
   result(args) {
     const a = tensor(args, "a");
     const b = tensor(args, "b");
-    if (!sameShape(a.type.shape, b.type.shape) || a.type.batched !== b.type.batched) {
+    if (!sameShape(a.type.shape, b.type.shape)) {
       return fail(messages.operandShapes, { op: "add", left: formatShape(a.type), right: formatShape(b.type) });
     }
-    return a.type.positions !== undefined ? a.type : { dtype: "f32", shape: a.type.shape, batched: a.type.batched };
+    // As `a + b`: a statistic of the batch is added to every example.
+    const batched = a.type.batched || b.type.batched;
+    return a.type.positions !== undefined && a.type.batched === batched ? a.type : { dtype: "f32", shape: a.type.shape, batched };
   },
 };
 
@@ -40,7 +42,7 @@ const concat: FunctionDef = {
     const axis = normalizeAxis(num(args, "axis"), rank);
     if (axis === null) return fail(messages.axisRange, { axis: num(args, "axis"), rank }, { arg: "axis" });
     const agree = values.every(
-      (v) => v.type.shape.length === rank && v.type.shape.every((d, i) => i === axis || d === first.shape[i]),
+      (v) => v.type.batched === first.batched && v.type.shape.length === rank && v.type.shape.every((d, i) => i === axis || d === first.shape[i]),
     );
     if (!agree) {
       return fail(messages.concatShapes, { axis: num(args, "axis"), shapes: values.map((v) => formatShape(v.type)).join(", ") });
@@ -64,7 +66,7 @@ const similarity: FunctionDef = {
     const a = tensor(args, "a").type;
     const b = tensor(args, "b").type;
     const ra = a.shape.length;
-    const ok = ra === b.shape.length && (ra === 1 || ra === 2) && a.shape[ra - 1] === b.shape[ra - 1];
+    const ok = a.batched && b.batched && ra === b.shape.length && (ra === 1 || ra === 2) && a.shape[ra - 1] === b.shape[ra - 1];
     if (!ok) return fail(messages.similarityShapes, { left: formatShape(a), right: formatShape(b) });
     return { dtype: "f32", shape: ra === 1 ? [] : [a.shape[0]!, b.shape[0]!], batched: a.batched };
   },

@@ -8,16 +8,23 @@ import { dataTypes, elementTypes } from "./data-types.js";
 import { valueFunctions } from "./functions.js";
 import { featureLayers } from "./layers.js";
 import { masks } from "./masks.js";
+import { mathLayers, reductions } from "./math.js";
 import { objectives } from "./objectives.js";
 import { metrics, optimizers, schedules } from "./optimizers.js";
 import { sequenceLayers } from "./sequence-layers.js";
+import { teacherBuiltins } from "./teacher.js";
+import { tiedLayers } from "./tied.js";
 import type { Builtin, BuiltinCategory, DataTypeDef } from "./spec.js";
 
 const all: readonly Builtin[] = [
   ...featureLayers,
   ...sequenceLayers,
+  ...tiedLayers,
+  ...mathLayers,
   ...bottlenecks,
   ...valueFunctions,
+  ...reductions,
+  ...teacherBuiltins,
   ...objectives,
   ...masks,
   ...augments,

@@ -5,10 +5,9 @@
  * test) the model sees `inference` instead of `m.input`.
  */
 import { messages } from "../../language/diagnostics/messages.js";
-import { describeType, elementCount, formatDims, type TensorType } from "../check/types.js";
+import { describeType, elementCount, formatDims, formatType, specialId, type TensorType } from "../check/types.js";
 import { patchCount } from "./sequence-layers.js";
 import {
-  NONNEG_INT,
   POS_INT,
   RATIO,
   VALUE,
@@ -111,11 +110,13 @@ const tokens: MaskDef = {
   category: "mask",
   name: "tokens",
   doc: "Replaces a random `ratio` of the tokens with `mask_token` and asks for the originals.",
-  params: [xParam, ratioParam, { name: "mask_token", type: NONNEG_INT, doc: "The id that stands for a hidden token." }],
+  params: [xParam, ratioParam, { name: "mask_token", type: { kind: "tokenId" }, doc: "The token that stands for a hidden one: a special token of the input's type (mask), or an id." }],
   fields(x, args, label) {
     const bad = expectX(label, args, "i32", 1, "token ids i32[L]");
     if (bad) return bad;
-    const id = num(args, "mask_token");
+    const token = maskTokenId(x, args["mask_token"] as number | string);
+    if (typeof token !== "number") return token;
+    const id = token;
     if (x.vocab !== undefined && id >= x.vocab) {
       return fail(messages.argumentOutOfRange, { name: "mask_token", callee: label, expected: `an id in [0, ${x.vocab - 1}]`, actual: id }, { arg: "mask_token" });
     }
@@ -124,6 +125,31 @@ const tokens: MaskDef = {
     return { input: x, target: x, masked: bool(x), inference: x, params: 0 };
   },
 };
+
+/**
+ * The id `mask_token` stands for, or why it may not: a special token by name
+ * must be one the input's type reserves; an id of a type that knows its
+ * vocabulary must be a reserved one, not a real token (spec/masks.md).
+ */
+export function maskTokenId(x: TensorType, token: number | string): number | ShapeFailure {
+  const reserved = x.special ?? [];
+  if (typeof token === "string") {
+    const id = specialId(x, token);
+    if (id !== null) return id;
+    return fail(messages.maskTokenNotReserved, { token, type: describeType(x) }, {
+      arg: "mask_token",
+      help: x.vocab !== undefined ? [`reserve it in the data type: tokens(length: ${x.shape[0]}, vocab: ${x.vocab + 1}, special: [${[...reserved, token].join(", ")}])`] : [],
+    });
+  }
+  if (x.vocab === undefined || token >= x.vocab || reserved.some((name) => specialId(x, name) === token)) return token;
+  const name = reserved.length > 0 ? `a special token (${reserved.join(", ")})` : "a special token";
+  return fail(messages.maskTokenIsReal, { id: token, type: describeType(x), name }, {
+    arg: "mask_token",
+    help: reserved.includes("mask")
+      ? ["write 'mask_token: mask'"]
+      : [`reserve one: tokens(length: ${x.shape[0]}, vocab: ${x.vocab + 1}, special: [${[...reserved, "mask"].join(", ")}]), and write 'mask_token: mask'`],
+  });
+}
 
 const nextToken: MaskDef = {
   category: "mask",

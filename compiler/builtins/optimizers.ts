@@ -58,23 +58,36 @@ export const schedules: readonly SettingDef[] = [
   },
 ];
 
+/** A metric's `target:`: a value of the model, named as written (compiler/check/metric-targets.ts). */
+const TARGET = { name: "target", type: { kind: "value" }, optional: true, doc: "What the prediction is compared with: a model input, a let, or a mask's target (m.target); see spec/pipelines.md, \"Metrics\"." } as const;
+
 /** The metrics of `test` steps. */
 export const metrics: readonly SettingDef[] = [
-  { category: "metric", name: "accuracy", doc: "Fraction of examples whose top class is the label.", params: [], needs: "labels" },
+  { category: "metric", name: "accuracy", doc: "Fraction of positions whose top score is the target class.", params: [TARGET] },
   {
     category: "metric",
     name: "top_k",
-    doc: "Fraction of examples whose label is among the k top classes.",
-    params: [{ name: "k", type: POS_INT, default: 5, doc: "How many classes count." }],
-    needs: "labels",
+    doc: "Fraction of positions whose target class is among the k top scores.",
+    params: [{ name: "k", type: POS_INT, default: 5, doc: "How many classes count." }, TARGET],
+  },
+  {
+    category: "metric",
+    name: "perplexity",
+    doc: "exp of the mean cross-entropy of the scores against the target classes.",
+    params: [TARGET],
+  },
+  { category: "metric", name: "mse", doc: "Mean squared error between the prediction and its target.", params: [TARGET] },
+  { category: "metric", name: "mae", doc: "Mean absolute error between the prediction and its target.", params: [TARGET] },
+  {
+    category: "metric",
+    name: "psnr",
+    doc: "Peak signal-to-noise ratio, 10·log10(max² / mse), in decibels.",
+    params: [{ name: "max", type: POS_FLOAT, default: 1, doc: "The largest value a pixel can take." }, TARGET],
   },
   {
     category: "metric",
     name: "nearest_neighbors",
     doc: "Accuracy of a k-nearest-neighbour vote on the encoder's representations, using the labels of the step's training data.",
     params: [{ name: "k", type: POS_INT, default: 5, doc: "Neighbours per vote." }],
-    needs: "labels",
   },
-  // Decision (spec): the `mse` metric reports the model's mse losses on the test split.
-  { category: "metric", name: "mse", doc: "The model's mse losses, averaged over the test split.", params: [], needs: "reconstruction" },
 ];

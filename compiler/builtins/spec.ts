@@ -24,8 +24,10 @@ export type ParamType =
     }
   | { readonly kind: "bool" }
   | { readonly kind: "string" }
-  /** An identifier from a fixed set, written bare: `padding: same`. */
-  | { readonly kind: "enum"; readonly values: readonly string[] }
+  /** An identifier from a fixed set, written bare: `padding: same`; with `list`, a list of distinct ones: `special: [pad, mask]`. */
+  | { readonly kind: "enum"; readonly values: readonly string[]; readonly list?: boolean }
+  /** A token id: an int ≥ 0, or a special token of the value's type by name (`mask_token: mask`). */
+  | { readonly kind: "tokenId" }
   | { readonly kind: "list"; readonly item: "int" | "float" | "any"; readonly minItems?: number }
   /** A layer: a built-in, a configured layer, a block, a part. */
   | { readonly kind: "layer" }
@@ -35,6 +37,10 @@ export type ParamType =
   | { readonly kind: "mask" }
   /** A model part, by name. */
   | { readonly kind: "part" }
+  /** A part or a layer inside one, by its path: `e`, `f.2` (spec/paths.md). */
+  | { readonly kind: "path" }
+  /** Axes of a value: an int (negative from the end), the bare name `batch`, or a list of those. */
+  | { readonly kind: "axes" }
   /** Anything (a block parameter whose declared type was not understood; already reported). */
   | { readonly kind: "any" };
 
@@ -84,6 +90,13 @@ export interface PartArg {
   readonly args: Readonly<Record<string, Bound>>;
 }
 
+/** A layer of a part by path (`f.2`): the part and the segments after it. */
+export interface PathArg {
+  readonly kind: "path";
+  readonly part: string;
+  readonly segments: readonly string[];
+}
+
 /** A layer argument; opaque to rules (the checker applies it). */
 export interface LayerArg {
   readonly kind: "layer";
@@ -99,6 +112,7 @@ export type Bound =
   | TensorArg
   | MaskArg
   | PartArg
+  | PathArg
   | LayerArg
   | null;
 
@@ -147,6 +161,10 @@ export interface LayerDef extends BuiltinBase {
   readonly rowwise?: boolean;
   /** Applies its `layer` argument `n` times in sequence; the checker does the applying. */
   readonly repeats?: boolean;
+  /** A momentum teacher (`ema`): follows the parts of its `of` argument; the checker applies it (spec/teachers.md). */
+  readonly follows?: boolean;
+  /** Uses the transpose of another layer's weight (`tied`); the checker resolves it (spec/paths.md). */
+  readonly ties?: boolean;
   /** Regularizer a bottleneck adds to every loss that trains through it. */
   readonly regularizer?: (args: BoundArgs) => string | null;
   shape(input: TensorType, args: BoundArgs): TensorType | ShapeFailure;
@@ -190,13 +208,13 @@ export interface AugmentDef extends BuiltinBase {
 /** Optimizers, learning-rate schedules and metrics: named settings of pipeline steps. */
 export interface SettingDef extends BuiltinBase {
   readonly category: "optimizer" | "schedule" | "metric";
-  /** What a metric needs from the model and data. */
-  readonly needs?: "labels" | "reconstruction";
 }
 
 /** A data type used after `input name:` or in a data field: `label(classes: 10)`. */
 export interface DataTypeDef extends BuiltinBase {
   readonly category: "datatype";
+  /** Refuses arguments that make no type (a vocabulary of special tokens only). */
+  check?(args: BoundArgs): ShapeFailure | null;
   type(args: BoundArgs): TensorType;
 }
 
@@ -254,7 +272,9 @@ export function describeParamType(t: ParamType): string {
     case "string":
       return "a string";
     case "enum":
-      return `one of ${t.values.join(" | ")}`;
+      return t.list ? `a list of distinct names from ${t.values.join(" | ")}` : `one of ${t.values.join(" | ")}`;
+    case "tokenId":
+      return "a token id (an int >= 0) or a special token (pad, mask, cls)";
     case "list":
       return t.item === "any" ? "a list" : `a list of ${t.item}s`;
     case "layer":
@@ -265,6 +285,10 @@ export function describeParamType(t: ParamType): string {
       return "a mask";
     case "part":
       return "a model part";
+    case "path":
+      return "a part or a layer inside one, such as f or f.2";
+    case "axes":
+      return "an axis (an int or 'batch') or a list of axes";
     case "any":
       return "a value";
   }
@@ -296,6 +320,9 @@ export const RATE: ParamType = { kind: "float", min: 0, max: 1, openMax: true };
 export const BOOL: ParamType = { kind: "bool" };
 export const VALUE: ParamType = { kind: "value" };
 export const LAYER: ParamType = { kind: "layer" };
+
+/** The special tokens a token type may reserve (spec/data.md, "Special tokens"). */
+export const SPECIAL_TOKENS: readonly string[] = ["pad", "mask", "cls"];
 
 /** Reads a numeric argument (the binder guarantees its type). */
 export function num(args: BoundArgs, name: string): number {

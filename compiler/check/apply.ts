@@ -10,6 +10,8 @@ import { toArgs } from "./arg-values.js";
 import { isFailure, type BoundArgs, type LayerArg, type ShapeFailure } from "../builtins/spec.js";
 import { instantiateBlock } from "./blocks.js";
 import { MAX_LAYERS } from "./env.js";
+import { applyTeacher } from "./teacher.js";
+import { applyTied } from "./tied.js";
 import type { Applied, Evaluator, Typed } from "./evaluator.js";
 import type { LayerNode, Location } from "./program.js";
 import { describeType, elementCount, formatShape, sameShape, shapeFits, type TensorType } from "./types.js";
@@ -82,7 +84,8 @@ function applySequence(ev: Evaluator, layer: Extract<LayerValue, { kind: "sequen
 
 function sequenceNode(layer: Extract<LayerValue, { kind: "sequence" }>, nodes: LayerNode[], x: Typed, last: Typed): Applied {
   const params = nodes.reduce((sum, n) => sum + n.params, 0);
-  return { node: { kind: "sequence", layers: nodes, input: x.type, output: last.type, params, location: layer.location }, output: last.type };
+  const names = layer.names ? { names: layer.names } : {};
+  return { node: { kind: "sequence", layers: nodes, input: x.type, output: last.type, params, location: layer.location, ...names }, output: last.type };
 }
 
 /** A use of a part inside a layer: the part by name (its own node is its first application). */
@@ -114,6 +117,8 @@ function applyBuiltin(ev: Evaluator, layer: Extract<LayerValue, { kind: "builtin
     }
   }
   if (def.repeats) return applyRepeat(ev, layer, x, site, within);
+  if (def.follows) return applyTeacher(ev, layer, x, site, within, applyLayer);
+  if (def.ties) return applyTied(ev, layer, x, site);
   if (!ev.env.makeLayer(layer.location, ev.sites)) return null;
   const out = def.shape(x.type, layer.args);
   if (isFailure(out)) {

@@ -20,6 +20,8 @@ export function toArgs(args: BoundArgs): Record<string, ArgValue> {
         return { node: ref.node };
       case "part":
         return { part: ref.name };
+      case "path":
+        return [ref.part, ...ref.segments].join(".");
       case "layer":
         return { layer: `#${ref.id}` };
     }

@@ -5,12 +5,13 @@
  * itself, directly or through others. Shapes need concrete arguments and an
  * input, so they are checked at each use (blocks.ts).
  */
+import { forEachChild } from "../../language/visit.js";
 import type { BlockDecl, CallExpr, Expr, Ident, Span } from "../../language/ast.js";
 import { messages } from "../../language/diagnostics/messages.js";
 import { evaluateArg } from "./bind.js";
 import { blockBody, blockSpecs } from "./block-params.js";
 import { dataTypeByName, reservedBuiltin } from "../builtins/index.js";
-import { categoryNoun } from "../builtins/spec.js";
+import { categoryNoun, SPECIAL_TOKENS } from "../builtins/spec.js";
 import type { CheckEnv } from "./env.js";
 import { ExpressionEvaluator } from "./evaluate.js";
 import type { ModuleInfo } from "./modules.js";
@@ -57,6 +58,10 @@ function checkForm(env: CheckEnv, block: BlockRef): void {
     env.report(messages.blockWithoutOutput, { source, span: decl.name.span }, { name });
   }
   if (outputs.length > 1) env.report(messages.outputCount, { source, span: outputs[1]!.span }, { construct: `block '${name}'` });
+  // A block has one result; its other values are read by path from outside (spec/paths.md).
+  for (const o of outputs) {
+    if (o.name) env.report(messages.namedBlockOutput, { source, span: o.name.span }, { name: o.name.text, block: name }, { help: [`write 'let ${o.name.text} = ...': a block's lets are read from outside as f(x).<stage>.${o.name.text}`] });
+  }
   if (outputs.length > 0 && inputs.length === 0) {
     env.report(messages.blockBody, { source, span: outputs[0]!.span }, { name });
   }
@@ -196,37 +201,17 @@ function visitIdents(e: Expr, visit: (id: Ident, call: CallExpr | null, enumSlot
           if (!arg.name && !param?.variadic) index++;
           if (param?.type.kind === "enum" && arg.value.kind === "Ident" && callee?.kind === "builtin") {
             visit(arg.value, null, { callee: callee.def.name, param: param.name, values: param.type.values });
+          } else if (param?.type.kind === "axes" || param?.type.kind === "tokenId" || (param?.type.kind === "enum" && param.type.list)) {
+            // Bare names these take: `batch` among axes, a special token, or a list of enum values.
+            const bare = param.type.kind === "axes" ? ["batch"] : param.type.kind === "tokenId" ? SPECIAL_TOKENS : param.type.values;
+            const items = arg.value.kind === "List" ? arg.value.items : [arg.value];
+            items.filter((i) => i.kind !== "Ident" || !bare.includes(i.name)).forEach(walk);
           } else walk(arg.value);
         }
         return;
       }
-      case "Member":
-        walk(x.target);
-        return;
-      case "Index":
-        walk(x.target);
-        x.indices.forEach(walk);
-        return;
-      case "List":
-        x.items.forEach(walk);
-        return;
-      case "Map":
-        x.entries.forEach((entry) => walk(entry.value));
-        return;
-      case "Binary":
-        walk(x.left);
-        walk(x.right);
-        return;
-      case "Unary":
-        walk(x.operand);
-        return;
-      case "Pipe":
-        x.stages.forEach(walk);
-        return;
-      case "Number":
-      case "String":
-      case "Bool":
-      case "ErrorExpr":
+      default:
+        forEachChild(x, walk);
         return;
     }
   };

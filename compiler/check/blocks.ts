@@ -31,29 +31,31 @@ export function instantiateBlock(
   site: Location,
   apply: (ev: Evaluator, layer: LayerValue, x: Typed, site: Location, within: string | null) => Applied | null,
 ): Applied | null {
-  if (usesItself(ev, layer, site) || !ev.env.makeLayer(site, ev.sites) || !ev.env.enter(site)) return null;
+  if (usesItself(ev, layer) || !ev.env.makeLayer(site, ev.sites) || !ev.env.enter(site)) return null;
   try {
     const open = openBlock(ev, layer, site);
     const body = sequentialBody(open, x, site);
     // A one-expression body applies its layer straight away: the common case of blocks in blocks takes one frame less.
     const result = body ? finishSequential(open, body, apply(open.body, body.layer, body.input, body.site, null)) : runDataFlow(open, layer, x);
-    return result && closeBlock(open, result, x, site);
+    return result && closeBlock(open, result, x, site, body ? null : namedValues(open));
   } finally {
     ev.env.leave();
   }
 }
 
 /**
- * A block instantiated inside itself. A block on a cycle written in the
- * blocks' bodies was reported at its declaration, and is not instantiated
- * at all; a cycle only a use makes (through a layer argument) is reported here.
+ * A block on a cycle of uses written in the blocks' bodies or defaults: it
+ * was reported at its declaration (block-decls.ts), and is not instantiated.
+ *
+ * A block instantiated inside another instance of itself is not recursion
+ * when the inner one came in as an argument: in `wrap(wrap(relu))` or a
+ * nested U-Net `level(inner: level(inner: ...))` each instance is a finite
+ * value written at the call, so the nesting ends where the text does. Only
+ * a cycle in the declarations can go on forever, and the nesting limit
+ * (RC214) still bounds what a use makes.
  */
-function usesItself(ev: Evaluator, layer: Extract<LayerValue, { kind: "block" }>, site: Location): boolean {
-  const decl = layer.block.decl;
-  if (ev.env.recursiveBlocks.has(decl)) return true;
-  if (!ev.sites.some((s) => s.decl === decl)) return false;
-  ev.reportAt(messages.recursiveBlock, site, { name: decl.name.text });
-  return true;
+function usesItself(ev: Evaluator, layer: Extract<LayerValue, { kind: "block" }>): boolean {
+  return ev.env.recursiveBlocks.has(layer.block.decl);
 }
 
 /** A block being instantiated: the evaluator of its body, its graph and scope, its arguments as the checked program records them. */
@@ -74,7 +76,7 @@ function openBlock(ev: Evaluator, layer: Extract<LayerValue, { kind: "block" }>,
   const source = module.source;
   const graph = new GraphBuilder();
   const scope = new Scope(moduleScope(module));
-  const body = ev.with({ module, scope, graph, sites: [...ev.sites, { block: name, location: site, decl }], allow: new Set(["parameters"]) });
+  const body = ev.with({ module, scope, graph, sites: [...ev.sites, { block: name, location: site }], allow: new Set(["parameters"]) });
   const resolved: Record<string, ArgValue> = {};
   for (const p of blockSpecs(ev.env, layer.block).params) {
     let value = layer.args.get(p.spec.name);
@@ -162,13 +164,24 @@ function evaluateLetsFirst(body: Evaluator, lets: readonly LetDecl[], bindings: 
 }
 
 /** The block's node in the checked program, from its finished graph. */
-function closeBlock(open: OpenBlock, result: TensorValue, x: Typed, site: Location): Applied {
+function closeBlock(open: OpenBlock, result: TensorValue, x: Typed, site: Location, values: Record<string, number> | null): Applied {
   const built = open.graph.build();
   const params = built.nodes.reduce((sum, n) => sum + (n.op === "apply" ? n.layer.params : 0), 0);
   return {
-    node: { kind: "block", name: open.name, args: open.resolved, graph: built, result: result.node, input: x.type, output: result.type, params, location: site },
+    node: { kind: "block", name: open.name, args: open.resolved, graph: built, result: result.node, input: x.type, output: result.type, params, location: site, ...(values ? { values } : {}) },
     output: result.type,
   };
+}
+
+/** A data-flow body's inputs and lets that have values, by name: what a path can read from outside (spec/paths.md). */
+function namedValues(open: OpenBlock): Record<string, number> {
+  const { inputs, lets } = blockBody(open.decl);
+  const out: Record<string, number> = {};
+  for (const stmt of [...inputs, ...lets]) {
+    const v = open.scope.lookup(stmt.name.text)?.get(stmt.name.span);
+    if (v?.kind === "tensor" && v.graph === open.graph) out[stmt.name.text] = v.node;
+  }
+  return out;
 }
 
 /** Binds a body name; a second binding of the same name is an error. */

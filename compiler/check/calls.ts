@@ -9,6 +9,7 @@ import { messages } from "../../language/diagnostics/messages.js";
 import { applyPart, reportFailure } from "./apply.js";
 import { toArgs } from "./arg-values.js";
 import { bindArgs, type BoundValues } from "./bind.js";
+import { applyCalled, couldBeValue, firstArgument, takesValue } from "./call-syntax.js";
 import { builtinByName } from "../builtins/index.js";
 import { blockSpecs } from "./block-params.js";
 import {
@@ -32,7 +33,10 @@ export function evaluateCall(ev: Evaluator, call: CallExpr): Value {
     case "builtin":
       return callBuiltin(ev, callee.def, call);
     case "block": {
-      const layer = configureBlock(ev, callee.block, call);
+      const params = blockSpecs(ev.env, callee.block).params.map((p) => p.spec);
+      const first = firstArgument(ev, params, call);
+      if (first?.kind === "tensor") return applyCalled(ev, first, call, (rest) => configureBlock(ev, callee.block, rest));
+      const layer = configureBlock(ev, callee.block, call, first);
       return layer ? { kind: "layer", layer } : ERROR;
     }
     case "layer":
@@ -94,10 +98,16 @@ function callBuiltin(ev: Evaluator, def: Builtin, call: CallExpr): Value {
     ev.report(messages.wrongPlace, call.callee.span, { category: categoryNoun[def.category], name: def.name, where: place.where });
     return ERROR;
   }
+  if ((def.category === "layer" || def.category === "bottleneck") && def.follows && !ev.allow.has("teacher")) {
+    ev.report(messages.wrongPlace, call.callee.span, { category: "layer", name: def.name, where: "as the whole value of a part: 'part t = ema(f, momentum: 0.99)'" });
+    return ERROR;
+  }
   switch (def.category) {
     case "layer":
     case "bottleneck": {
-      const layer = configureBuiltin(ev, def, call.args, call.span);
+      const first = firstArgument(ev, def.params, call);
+      if (first?.kind === "tensor") return applyCalled(ev, first, call, (rest) => configureBuiltin(ev, def, rest.args, rest.span));
+      const layer = configureBuiltin(ev, def, call.args, call.span, first);
       return layer ? { kind: "layer", layer } : ERROR;
     }
     case "function":
@@ -108,7 +118,7 @@ function callBuiltin(ev: Evaluator, def: Builtin, call: CallExpr): Value {
       return callMaskOrAugment(ev, def, call);
     case "datatype": {
       const bound = bindBuiltinArgs(ev, def.name, def.params, call.args, call.span);
-      return bound ? { kind: "type", type: def.type(bound.args) } : ERROR;
+      return bound && dataTypeFits(ev, def, bound, call.span) ? { kind: "type", type: def.type(bound.args) } : ERROR;
     }
     case "dtype":
       ev.report(messages.notCallable, call.callee.span, { actual: describeValue({ kind: "builtin", def }) }, {
@@ -123,6 +133,13 @@ function callBuiltin(ev: Evaluator, def: Builtin, call: CallExpr): Value {
   }
 }
 
+/** Whether a data type's arguments make a type (`check`), reporting why not. */
+export function dataTypeFits(ev: Evaluator, def: Extract<Builtin, { category: "datatype" }>, bound: { args: BoundArgs; spans: ReadonlyMap<string, Span> }, span: Span): boolean {
+  const failure = def.check?.(bound.args);
+  if (failure) reportFailure(ev, failure, { layer: def.name }, ev.loc(span), bound.spans, null);
+  return !failure;
+}
+
 /** Binds a built-in's arguments and fills defaults; null when a problem was reported. */
 export function bindBuiltinArgs(
   ev: Evaluator,
@@ -130,8 +147,9 @@ export function bindBuiltinArgs(
   params: readonly ParamSpec[],
   args: CallExpr["args"],
   span: Span,
+  options: { layer?: boolean; first?: Value } = {},
 ): { args: BoundArgs; spans: ReadonlyMap<string, Span>; layers: LayerValue[] } | null {
-  const bound = bindArgs(ev, callee, params, args, span);
+  const bound = bindArgs(ev, callee, params, args, span, options);
   if (!bound.ok) return null;
   return toBound(params, bound);
 }
@@ -161,6 +179,8 @@ export function toBound(params: readonly ParamSpec[], bound: BoundValues): { arg
         }
         layers.push(v.layer);
         return { kind: "layer", id: layers.length - 1 };
+      case "path":
+        return { kind: "path", part: v.part.decl.name.text, segments: v.segments };
       default:
         return null;
     }
@@ -174,8 +194,8 @@ export function toBound(params: readonly ParamSpec[], bound: BoundValues): { arg
 }
 
 /** `dense(256)`: a configured built-in layer or bottleneck. */
-export function configureBuiltin(ev: Evaluator, def: LayerDef, args: CallExpr["args"], span: Span): LayerValue | null {
-  const bound = bindBuiltinArgs(ev, def.name, def.params, args, span);
+export function configureBuiltin(ev: Evaluator, def: LayerDef, args: CallExpr["args"], span: Span, first?: Value): LayerValue | null {
+  const bound = bindBuiltinArgs(ev, def.name, def.params, args, span, { layer: true, ...(first !== undefined ? { first } : {}) });
   if (!bound) return null;
   return { kind: "builtin", def, args: bound.args, argSpans: bound.spans, layerArgs: bound.layers, location: ev.loc(span) };
 }
@@ -186,6 +206,7 @@ function callFunction(ev: Evaluator, def: FunctionDef, call: CallExpr): Value {
   if (!bound || !ev.graph) return ERROR;
   if (!sameGraph(ev, bound.args, call.span, def.name)) return ERROR;
   for (const arg of call.args) useTable(ev, arg.value);
+  if (def.category === "objective" && !examplesOnly(ev, bound.args, bound.spans, def.name)) return ERROR;
   const result = def.result(bound.args);
   if (isFailure(result)) {
     reportFailure(ev, result, { layer: def.name }, ev.loc(call.span), bound.spans, null);
@@ -209,6 +230,19 @@ function useTable(ev: Evaluator, e: CallExpr["args"][number]["value"]): void {
   applyPart(ev, v.layer.part, { type: { dtype: "i32", shape: [], batched: true, vocab: layer.args["vocab"] as number }, origin: "a token id" }, ev.loc(e.span));
 }
 
+/**
+ * Objectives, masks and views work on the examples of a batch: a statistic of
+ * the batch (a value reduced over `batch`) is none of theirs (RC452).
+ */
+function examplesOnly(ev: Evaluator, args: BoundArgs, spans: ReadonlyMap<string, Span>, construct: string): boolean {
+  for (const [name, v] of Object.entries(args)) {
+    if (typeof v !== "object" || v === null || !("kind" in v) || v.kind !== "tensor" || v.type.batched) continue;
+    ev.report(messages.needsExamples, spans.get(name)!, { construct, origin: v.origin });
+    return false;
+  }
+  return true;
+}
+
 /** Tensor arguments must live in the graph being built. */
 function sameGraph(ev: Evaluator, args: BoundArgs, span: Span, construct: string): boolean {
   for (const v of Object.values(args)) {
@@ -230,6 +264,7 @@ function callMaskOrAugment(ev: Evaluator, def: Extract<Builtin, { category: "mas
   const bound = bindBuiltinArgs(ev, label, def.params, call.args, call.span);
   if (!bound || !ev.graph) return ERROR;
   const x = bound.args["x"] as { kind: "tensor"; node: number; type: TensorValue["type"]; origin: string };
+  if (!examplesOnly(ev, bound.args, bound.spans, label)) return ERROR;
   const location = ev.loc(call.span);
   if (def.category === "augment") {
     const failure = def.check(x.type, bound.args);
@@ -302,11 +337,11 @@ export function asBareLayer(ev: Evaluator, v: Extract<Value, { kind: "builtin" |
 }
 
 /** `mlp(hidden: 256, out: 10)`: binds a block's parameters and further inputs. */
-export function configureBlock(ev: Evaluator, block: BlockRef, call: CallExpr): LayerValue | null {
+export function configureBlock(ev: Evaluator, block: BlockRef, call: CallExpr, first?: Value): LayerValue | null {
   const specs = blockSpecs(ev.env, block);
   const all = [...specs.params.map((p) => p.spec), ...specs.inputs.map((p) => p.spec)];
   const callee = `block '${block.decl.name.text}'`;
-  const bound = bindArgs(ev, callee, all, call.args, call.span);
+  const bound = bindArgs(ev, callee, all, call.args, call.span, { layer: true, ...(first !== undefined ? { first } : {}) });
   if (!bound.ok) return null;
   const args = new Map<string, Value>();
   const inputs = new Map<string, TensorValue>();

@@ -14,8 +14,6 @@ import { Suggester } from "./suggest.js";
 export interface Site {
   readonly block: string;
   readonly location: Location;
-  /** The block's declaration (to find a block that uses itself). */
-  readonly decl: object;
 }
 
 /** Extra parts of a diagnostic. */

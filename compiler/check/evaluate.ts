@@ -9,9 +9,10 @@ import type { MessageArgs } from "../../language/diagnostics/diagnostic.js";
 import { messages, type MessageTemplate } from "../../language/diagnostics/messages.js";
 import { applyLayer, applyPart } from "./apply.js";
 import { builtinByName, dataTypeByName } from "../builtins/index.js";
-import { asBareLayer, bindBuiltinArgs, evaluateCall } from "./calls.js";
+import { asBareLayer, bindBuiltinArgs, dataTypeFits, evaluateCall } from "./calls.js";
 import { conversion } from "../builtins/conversions.js";
 import { foreignNameHelp } from "./foreign-names.js";
+import { innerValue } from "./inner-values.js";
 import type { CheckEnv, ReportExtra, Site } from "./env.js";
 import type { Allowance, EvalContext, Evaluator } from "./evaluator.js";
 import type { GraphBuilder } from "./graph.js";
@@ -158,7 +159,7 @@ export class ExpressionEvaluator implements Evaluator {
     const def = callee !== null ? dataTypeByName(callee) : undefined;
     if (def && e.kind === "Call") {
       const bound = bindBuiltinArgs(this, def.name, def.params, e.args, e.span);
-      return bound ? def.type(bound.args) : null;
+      return bound && dataTypeFits(this, def, bound, e.span) ? def.type(bound.args) : null;
     }
     // Likewise `f32` and `i32` always name the element types in a type.
     const element = e.kind === "Index" && e.target.kind === "Ident" ? builtinByName(e.target.name) : undefined;
@@ -233,6 +234,8 @@ export class ExpressionEvaluator implements Evaluator {
     const [first, ...rest] = e.stages;
     const head = this.evaluate(first!);
     if (head.kind === "tensor") {
+      // Stage names belong to layers (spec/paths.md); a value's pipe is read by number.
+      for (const name of e.names ?? []) if (name) this.report(messages.stageNameOnValue, name.span, { name: name.text });
       let current: TensorValue = head;
       for (const stage of rest) {
         const layer = this.evaluateLayer(stage);
@@ -244,7 +247,24 @@ export class ExpressionEvaluator implements Evaluator {
     }
     const layers = [this.asLayer(head, first!.span), ...rest.map((s) => this.evaluateLayer(s))];
     if (layers.some((l) => l === null)) return ERROR;
-    return { kind: "layer", layer: { kind: "sequence", layers: layers as LayerValue[], location: this.loc(e.span) } };
+    const names = this.stageNames(e);
+    return { kind: "layer", layer: { kind: "sequence", layers: layers as LayerValue[], location: this.loc(e.span), ...(names ? { names } : {}) } };
+  }
+
+  /** A pipe's stage names (`dense(64) as proj`), each used once in the pipe (RC202); null when it has none. */
+  private stageNames(e: PipeExpr): (string | null)[] | null {
+    if (!e.names?.some((n) => n !== null)) return null;
+    const seen = new Map<string, Span>();
+    return e.names.map((n) => {
+      if (!n) return null;
+      const first = seen.get(n.text);
+      if (first) {
+        this.report(messages.duplicateDefinition, n.span, { name: n.text, scope: "pipe" }, { related: [{ source: this.module.source, span: first, message: "first defined here" }] });
+        return null;
+      }
+      seen.set(n.text, n.span);
+      return n.text;
+    });
   }
 
   /** `m.input`, `digits.train`. */
@@ -252,6 +272,8 @@ export class ExpressionEvaluator implements Evaluator {
     const target = this.evaluate(e.target);
     const name = e.name.text;
     if (target.kind === "mask") return this.maskField(target, name, e);
+    // A value inside the application that computed a value, by path (spec/paths.md).
+    if (target.kind === "tensor") return innerValue(this, target, e);
     if (target.kind === "data") {
       if (name === "train" || name === "test") {
         return { kind: "split", data: target.data, module: target.module, split: name, perClass: null, labels: null };
@@ -342,7 +364,10 @@ export class ExpressionEvaluator implements Evaluator {
       const lo = operand(left);
       const ro = operand(right);
       if (lo !== null && ro !== null) {
-        if (l && r && (!sameShape(l.type.shape, r.type.shape) || l.type.batched !== r.type.batched)) {
+        // Decision (spec): a statistic of the batch (unbatched) meets every example of a batched value of its shape,
+        // and one number for the whole batch (`mean(x)`) goes with any value, as a number does.
+        const number = (t: TensorType): boolean => !t.batched && t.shape.length === 0;
+        if (l && r && !sameShape(l.type.shape, r.type.shape) && !number(l.type) && !number(r.type)) {
           const op = { "+": "add", "-": "subtract", "*": "multiply", "/": "divide" }[e.op];
           const then = l.type.batched === r.type.batched ? conversion(l.type.shape, r.type.shape) : null;
           this.report(messages.operandShapes, e.span, { op, left: formatShape(l.type), right: formatShape(r.type) }, {
@@ -350,7 +375,7 @@ export class ExpressionEvaluator implements Evaluator {
           });
           return ERROR;
         }
-        const base = (l ?? r)!;
+        const base = l && r && (number(l.type) || (!l.type.batched && !number(r.type))) ? r : (l ?? r)!;
         const keepsPositions = !l || !r || l.type.positions === r.type.positions;
         const type: TensorType = keepsPositions ? base.type : { dtype: "f32", shape: base.type.shape, batched: base.type.batched };
         const id = this.graph.add({ op: "binary", operator: e.op, left: lo, right: ro, type, location: this.loc(e.span) });

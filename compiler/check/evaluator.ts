@@ -18,7 +18,7 @@ import type { TensorType } from "./types.js";
 import type { LayerValue, TensorValue, Value } from "./values.js";
 
 /** Built-in kinds that only some places accept. */
-export type Allowance = "mask" | "augment" | "bottleneck" | "objective" | "parameters";
+export type Allowance = "mask" | "augment" | "bottleneck" | "objective" | "parameters" | "teacher";
 
 /** Where an evaluator works and what it may do there. */
 export interface EvalContext {

@@ -16,6 +16,8 @@ const replacements: Readonly<Record<string, { write: string; why: string }>> = {
   int32: { write: "i32", why: "the element type of ints is i32" },
   int64: { write: "i32", why: "the element type of ints is i32" },
   long: { write: "i32", why: "the element type of ints is i32" },
+  detach: { write: "stop_gradient(x)", why: "the value through which no gradient flows is" },
+  stopgradient: { write: "stop_gradient(x)", why: "the value through which no gradient flows is" },
 };
 
 /** The help line for an unknown name that another language spells so, or none. */

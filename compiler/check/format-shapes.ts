@@ -49,10 +49,11 @@ function formatModel(model: CheckedModel): string {
     rows.push([`${part.role} ${part.name}`, shapes, `${count(part.params)} params`, firstLine(part.doc)]);
   }
   for (const l of model.lets) rows.push([`let ${l.name}`, formatType(l.type), ""]);
+  for (const o of model.outputs) rows.push([`output ${o.name}`, formatType(o.type), ""]);
   for (const loss of model.losses) {
     const on = loss.on !== null ? ` on ${describeOn(model, loss.on)}` : "";
     const reg = loss.regularizers.length > 0 ? ` + ${loss.regularizers.join(" + ")}` : "";
-    rows.push([`loss ${loss.name}`, `${loss.objectives.join(" + ") || "(no objective)"}${on}${reg}`, ""]);
+    rows.push([`loss ${loss.name}`, `${lossTerms(model, loss.node).join(" + ")}${on}${reg}`, ""]);
   }
   if (model.prediction) {
     const p = model.prediction;
@@ -62,6 +63,14 @@ function formatModel(model: CheckedModel): string {
   rows.push(["total", "", `${count(model.totalParams)} params`]);
   const doc = firstLine(model.doc);
   return [`model ${model.name}${doc ? `  # ${doc}` : ""}`, ...table(rows)].join("\n");
+}
+
+/** The terms of a loss's arithmetic as names: its objectives and reductions (`bce`, `sum`), or `value` for anything else. */
+function lossTerms(model: CheckedModel, id: number): string[] {
+  const n = model.graph.nodes[id];
+  if (n?.op === "binary") return [n.left, n.right].flatMap((side) => (typeof side === "number" ? lossTerms(model, side) : []));
+  if (n?.op === "negate") return lossTerms(model, n.input);
+  return [n?.op === "call" ? n.name : "value"];
 }
 
 function describeOn(model: CheckedModel, id: number): string {

@@ -51,6 +51,7 @@ export function nodeInputs(node: GraphNode): NodeId[] {
     case "negate":
       return [node.input];
     case "select":
+    case "inner":
       return [node.source];
     case "binary":
       return [node.left, node.right].filter((x): x is NodeId => typeof x === "number");

@@ -23,6 +23,7 @@
 import { diagnostic, type Diagnostic } from "../../language/diagnostics/diagnostic.js";
 import { messages } from "../../language/diagnostics/messages.js";
 import type { CheckedModel, CheckedPipeline, CheckedProgram, LayerNode, Location, StepSettings } from "./program.js";
+import { followedPartsOf, teacherNode } from "./teacher.js";
 import { elementCount } from "./types.js";
 
 /** The default memory limit: 4 GB. A fixed default, so a program checks the same on every machine. */
@@ -120,6 +121,17 @@ export function defaultTraining(model: CheckedModel, batch: number | null): Mode
   return { label: `training it (adam, batch ${b})`, batch: b, trainable: new Set(model.parts.map((p) => p.name)), statePerParam: 2, optimizer: "adam", location: null };
 }
 
+/** The numbers momentum teachers keep: a copy of each learned parameter of the parts each follows. */
+function teacherCopies(model: CheckedModel): number {
+  const parts = new Map(model.parts.map((p) => [p.name, p]));
+  let count = 0;
+  for (const p of model.parts) {
+    const teacher = teacherNode(p.layer);
+    if (teacher) for (const student of followedPartsOf(teacher, parts)) count += parts.get(student)!.params;
+  }
+  return count;
+}
+
 /** Estimates what one use of a model needs. */
 export function estimateMemory(model: CheckedModel, use: ModelUse): MemoryEstimate {
   const values = new ValueCounter(model);
@@ -138,7 +150,8 @@ export function estimateMemory(model: CheckedModel, use: ModelUse): MemoryEstima
   const valueFactor = BYTES * use.batch * (training ? 2 : 1);
   const trained = (name: string) => use.trainable?.has(name) ?? false;
   const trainedParams = model.parts.reduce((sum, p) => sum + (trained(p.name) ? p.params : 0), 0);
-  const paramBytes = model.totalParams * BYTES;
+  // Momentum teachers hold a copy of every parameter they follow (spec/teachers.md).
+  const paramBytes = (model.totalParams + teacherCopies(model)) * BYTES;
   const stateBytes = training ? trainedParams * (1 + use.statePerParam) * BYTES : 0;
   const valueBytes = perExample * valueFactor + (training ? noiseTableBytes(model) : 0);
   let largest: MemoryEstimate["largest"] = null;

@@ -9,7 +9,7 @@ import { builtinsOf, reservedBuiltin } from "../builtins/index.js";
 import { categoryNoun } from "../builtins/spec.js";
 import type { CheckEnv } from "./env.js";
 import { ExpressionEvaluator } from "./evaluate.js";
-import type { Evaluator } from "./evaluator.js";
+import type { Allowance, Evaluator } from "./evaluator.js";
 import { GraphBuilder, ancestors } from "./graph.js";
 import type { ModuleInfo } from "./modules.js";
 import { computePrediction } from "./prediction.js";
@@ -145,8 +145,14 @@ export function checkModel(env: CheckEnv, module: ModuleInfo, decl: ModelDecl, o
         // Decision (spec): a loss name is not a value; a weighted sum is written inside one loss.
         define(member.name, fixed({ kind: "loss", name: member.name.text }, loc(member.name), "loss"));
         return;
-      case "Output":
+      case "Output": {
+        // A named output is a value of the model, like a let (spec/models.md).
+        if (!member.name) return;
+        const name = member.name;
+        const binding = lazy(loc(name), () => named(ev.evaluateTensor(member.value), `output '${name.text}'`), cycle(name.text));
+        define(name, binding, lazyMember({ ...member, name }, member.value, binding));
         return;
+      }
     }
   }
 
@@ -171,7 +177,9 @@ export function checkModel(env: CheckEnv, module: ModuleInfo, decl: ModelDecl, o
     let state: "new" | "busy" | "done" = "new";
     let layer: LayerValue | null = null;
     const name = member.name.text;
-    const allow = new Set(member.role === "bottleneck" ? (["bottleneck"] as const) : []);
+    const allow = new Set<Allowance>(member.role === "bottleneck" ? ["bottleneck"] : []);
+    // A momentum teacher is a part's whole value (spec/teachers.md).
+    if (isCallOf(member.value, "ema")) allow.add("teacher");
     const settle = () => {
       state = "done";
       layer = null;
@@ -278,7 +286,16 @@ export function checkModel(env: CheckEnv, module: ModuleInfo, decl: ModelDecl, o
         break;
       }
       case "Output": {
-        const v = ev.evaluateTensor(member.value);
+        if (member.name) {
+          scope.lookup(member.name.text)?.get(member.name.span);
+          break;
+        }
+        let v = ev.evaluateTensor(member.value);
+        // The output is the prediction, one per example: a statistic of the batch is not one (RC452).
+        if (v && !v.type.batched) {
+          ev.report(messages.needsExamples, member.value.span, { construct: "the model's output", origin: v.origin });
+          v = null;
+        }
         if (!outputSeen && v) output = v.node;
         outputSeen = true;
         break;
@@ -298,8 +315,16 @@ export function checkModel(env: CheckEnv, module: ModuleInfo, decl: ModelDecl, o
     }
   }
   const prediction = computePrediction(ev, decl, parts, output, inputNodes, names, env.errorCount() > errorsBefore);
+  // The values of named outputs, by name (buildModel lists them).
+  const values = new Map<string, { node: number; type: TensorType }>();
+  for (const m of decl.members) {
+    if (m.kind !== "Output" || !m.name) continue;
+    const v = scope.lookup(m.name.text)?.get(m.name.span);
+    if (v?.kind === "tensor") values.set(m.name.text, { node: v.node, type: v.type });
+  }
   const facts: ModelFacts = {
     decl,
+    values,
     source,
     parts,
     masks,
@@ -400,6 +425,12 @@ function buildModel(
   const lets = facts.lets.flatMap(({ decl: l, value }) =>
     value.kind === "tensor" ? [{ name: l.name.text, doc: l.doc, node: value.node, type: value.type }] : [],
   );
+  // Named outputs: values the model offers besides its prediction (spec/models.md).
+  const outputs = decl.members.flatMap((m) => {
+    if (m.kind !== "Output" || !m.name) return [];
+    const v = facts.values.get(m.name.text);
+    return v ? [{ name: m.name.text, doc: m.doc, node: v.node, type: v.type }] : [];
+  });
   return {
     name: decl.name.text,
     doc: decl.doc,
@@ -409,6 +440,7 @@ function buildModel(
     graph,
     losses,
     output,
+    outputs,
     prediction,
     totalParams: parts.reduce((s, p) => s + p.params, 0) + maskParams,
     location: { source, span: decl.name.span },
@@ -420,4 +452,9 @@ function bottleneckRegularizers(layer: LayerValue | null, part: string): string[
   if (!layer || layer.kind !== "builtin" || !layer.def.regularizer) return [];
   const term = layer.def.regularizer(layer.args);
   return term ? [`${part}: ${term}`] : [];
+}
+
+/** True when an expression is a call of the name `name`: `ema(f)`. */
+function isCallOf(e: Expr, name: string): boolean {
+  return e.kind === "Call" && e.callee.kind === "Ident" && e.callee.name === name;
 }

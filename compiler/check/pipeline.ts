@@ -8,12 +8,14 @@
  * and every step after a `replace` checks it with the new head. Problems that
  * only appear then are reported at the step, pointing into the model.
  */
-import type { DataDecl, ModelDecl, PipelineDecl, PipelineStep, Span } from "../../language/ast.js";
+import type { DataDecl, LayerTarget, ModelDecl, PipelineDecl, PipelineStep, Span } from "../../language/ast.js";
 import type { Diagnostic } from "../../language/diagnostics/diagnostic.js";
 import { messages } from "../../language/diagnostics/messages.js";
 import { labelField } from "./data.js";
 import type { CheckEnv } from "./env.js";
 import { ExpressionEvaluator } from "./evaluate.js";
+import { FrozenLayers } from "./frozen-layers.js";
+import { resolveTarget, segmentsBelow, type ResolvedTarget } from "./layer-targets.js";
 import type { Evaluator } from "./evaluator.js";
 import { checkModel, type ModelResult } from "./model.js";
 import type { ModuleInfo } from "./modules.js";
@@ -44,7 +46,9 @@ export function checkPipeline(env: CheckEnv, module: ModuleInfo, decl: PipelineD
   let base: { check: ModelCheck; decl: ModelDecl; module: ModuleInfo } | null = null;
   let pretrainedAt: StepFacts["pretrainedAt"] = null;
   const roles = new Map<string, string>();
-  const frozen = new Set<string>();
+  // The model as the current step sees it, for splitting frozen layers (FrozenLayers.unfreeze).
+  let current: CheckedModel | null = null;
+  const frozen = new FrozenLayers((path) => (current ? segmentsBelow(current, path) : null));
   const replacements = new Map<string, LayerValue>();
   const relocated = new Set<string>();
   const steps: CheckedStep[] = [];
@@ -113,7 +117,10 @@ export function checkPipeline(env: CheckEnv, module: ModuleInfo, decl: PipelineD
     }
 
     const checked = model?.model ?? null;
+    current = checked ?? current;
     const prediction = checked?.prediction ?? null;
+    const targets = new Map<LayerTarget, ResolvedTarget | null>();
+    if ((step.kind === "Freeze" || step.kind === "Unfreeze") && current) for (const t of step.targets) targets.set(t, resolveTarget(current, t));
     runStepRules({
       pipeline: decl,
       source: module.source,
@@ -122,7 +129,8 @@ export function checkPipeline(env: CheckEnv, module: ModuleInfo, decl: PipelineD
       model: checked,
       modelDecl: b?.decl ?? null,
       roles,
-      frozen,
+      frozen: new Set(frozen.modes().keys()),
+      targets,
       split,
       data,
       dataRef,
@@ -146,7 +154,7 @@ export function checkPipeline(env: CheckEnv, module: ModuleInfo, decl: PipelineD
     const trains = (s: StepSettings): string[] => {
       if (!checked) return [];
       const reach = step.kind === "Adapt" && s.objectives.length === 0 ? [...(prediction?.parts ?? [])] : partsOf(checked, selectedLosses(checked, s).map((l) => l.node));
-      return reach.filter((p) => !frozen.has(p));
+      return reach.filter((p) => !frozen.covers(p));
     };
     switch (step.kind) {
       case "Pretrain":
@@ -156,15 +164,20 @@ export function checkPipeline(env: CheckEnv, module: ModuleInfo, decl: PipelineD
         break;
       case "Freeze":
       case "Unfreeze": {
-        const known = step.parts.map((p) => p.text).filter((p) => roles.has(p));
-        for (const p of known) step.kind === "Freeze" ? frozen.add(p) : frozen.delete(p);
+        // Parts, and layers inside them by path (spec/paths.md); targets that name nothing were reported.
+        const known = step.targets.flatMap((t) => {
+          const r = targets.get(t);
+          return r && "paths" in r ? r.paths : [];
+        });
+        const mode = settings?.trainMode ? "train" : "eval";
+        for (const p of known) step.kind === "Freeze" ? frozen.freeze(p, mode) : frozen.unfreeze(p);
         if (settings) steps.push({ kind: step.kind === "Freeze" ? "freeze" : "unfreeze", parts: known, settings, location });
         break;
       }
       case "Replace": {
         const part = checked?.parts.find((p) => p.name === step.part.text);
         if (replacements.has(step.part.text) && part?.layer) {
-          frozen.delete(step.part.text);
+          frozen.unfreeze(step.part.text);
           steps.push({ kind: "replace", part: part.name, layer: part.layer, params: part.params, location });
         } else replaceFailed = true;
         break;

@@ -61,6 +61,8 @@ export interface BuiltinLayerNode extends LayerNodeBase {
 export interface SequenceNode extends LayerNodeBase {
   readonly kind: "sequence";
   readonly layers: readonly LayerNode[];
+  /** Each stage's name (`dense(64) as proj`, spec/paths.md), or null; absent when none has one. */
+  readonly names?: readonly (string | null)[];
 }
 
 /** A user or standard-library block instantiated with concrete arguments. */
@@ -71,6 +73,8 @@ export interface BlockNode extends LayerNodeBase {
   /** The block body: node 0 is its (first) input; `output` is its result. */
   readonly graph: Graph;
   readonly result: NodeId;
+  /** A data-flow body's inputs and lets by name, readable from outside by path (spec/paths.md). */
+  readonly values?: Readonly<Record<string, NodeId>>;
 }
 
 /** Another model part used inside a part or block: shares that part's weights. */
@@ -92,7 +96,8 @@ export type GraphNode =
   | ViewsNode
   | SelectNode
   | BinaryNode
-  | NegateNode;
+  | NegateNode
+  | InnerNode;
 
 interface GraphNodeBase {
   readonly id: NodeId;
@@ -161,6 +166,21 @@ export interface BinaryNode extends GraphNodeBase {
 export interface NegateNode extends GraphNodeBase {
   readonly op: "negate";
   readonly input: NodeId;
+}
+
+/**
+ * A value inside a layer's application, by path (spec/paths.md): the
+ * output of the layer at `path` (`f(x).2.1`), or, named by `value`, a
+ * block's let (`f(x).2.h`) or attention's weights (`f(x).2.1.weights`).
+ */
+export interface InnerNode extends GraphNodeBase {
+  readonly op: "inner";
+  /** The application (an `apply` node) the value is inside. */
+  readonly source: NodeId;
+  /** The layer's path inside the applied layer: numbers only. */
+  readonly path: readonly string[];
+  /** A value the layer at `path` names (a block's let or input, attention's `weights`); null for its output. */
+  readonly value: string | null;
 }
 
 /** A model input, with the data type it expects. */
@@ -240,6 +260,8 @@ export interface CheckedModel {
   readonly graph: Graph;
   readonly losses: readonly CheckedLoss[];
   readonly output: NodeId | null;
+  /** Named outputs (`output attention = ...`): values the model offers besides its prediction. */
+  readonly outputs: readonly CheckedLet[];
   readonly prediction: Prediction | null;
   readonly totalParams: number;
   readonly location: Location;

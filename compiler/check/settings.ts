@@ -167,8 +167,23 @@ function settingCall(ev: Evaluator, step: string, key: string, e: Expr, table: r
     });
     return null;
   }
-  const bound = bindBuiltinArgs(ev, `${category} '${def.name}'`, def.params, args, e.span);
-  return bound ? { name: def.name, args: toArgs(bound.args) } : null;
+  // A metric's `target:` names a value of the model, which the pipeline's scope does not see: it is kept as written.
+  const targetArg = category === "metric" ? args.find((a) => a.name?.text === "target") : undefined;
+  let target: string | null = null;
+  if (targetArg) {
+    const v = targetArg.value;
+    if (v.kind === "Ident") target = v.name;
+    else if (v.kind === "Member" && v.target.kind === "Ident") target = `${v.target.name}.${v.name.text}`;
+    else {
+      wrongType(ev, step, "target", v, "a model input, a let or a mask's target, e.g. image or m.target");
+      return null;
+    }
+  }
+  const params = targetArg ? def.params.filter((p) => p.name !== "target") : def.params;
+  const bound = bindBuiltinArgs(ev, `${category} '${def.name}'`, params, args.filter((a) => a !== targetArg), e.span);
+  if (!bound) return null;
+  const resolved: Record<string, unknown> = toArgs(bound.args);
+  return { name: def.name, args: (target === null ? resolved : { ...resolved, target }) as Args };
 }
 
 /** Spans for rules: where a setting was written. */

@@ -22,6 +22,11 @@ export interface TensorType {
   /** For token ids (`tokens(...)`, `token(...)`): the vocabulary size. */
   readonly vocab?: number;
   /**
+   * For token ids: the reserved special tokens (`pad`, `mask`, `cls`), in
+   * order; they take the vocabulary's last ids, `vocab − k .. vocab − 1`.
+   */
+  readonly special?: readonly string[];
+  /**
    * For a sequence whose rows are a subset of a longer one (the visible patches
    * of a `random_patches` mask): the length of the full sequence. Row-wise
    * layers keep it; `positional` sizes its table by it; `unmask` restores it.
@@ -75,7 +80,7 @@ export function formatDims(shape: readonly number[]): string {
 export function formatType(t: TensorType): string {
   let s = `${t.dtype}${formatShape(t)}`;
   if (t.classes !== undefined) s += ` (${t.classes} classes)`;
-  if (t.vocab !== undefined) s += ` (vocab ${t.vocab})`;
+  if (t.vocab !== undefined) s += ` (vocab ${t.vocab}${t.special?.length ? `, special ${t.special.join(", ")}` : ""})`;
   return s;
 }
 
@@ -94,7 +99,14 @@ export function withShape(t: TensorType, shape: readonly number[]): TensorType {
     ...out,
     ...(t.classes !== undefined ? { classes: t.classes } : {}),
     ...(t.vocab !== undefined ? { vocab: t.vocab } : {}),
+    ...(t.special !== undefined ? { special: t.special } : {}),
   };
+}
+
+/** The id of special token `name` of a token type, or null when the type does not reserve it. */
+export function specialId(t: Pick<TensorType, "vocab" | "special">, name: string): number | null {
+  const i = t.special?.indexOf(name) ?? -1;
+  return i < 0 || t.vocab === undefined ? null : t.vocab - t.special!.length + i;
 }
 
 /** True when two types are interchangeable as data (same dtype, shape and integer meaning). */
@@ -103,6 +115,7 @@ export function sameType(a: TensorType, b: TensorType): boolean {
     a.dtype === b.dtype &&
     sameShape(a.shape, b.shape) &&
     a.classes === b.classes &&
-    a.vocab === b.vocab
+    a.vocab === b.vocab &&
+    (a.special ?? []).join() === (b.special ?? []).join()
   );
 }

@@ -49,7 +49,13 @@ export type LayerValue =
       readonly layerArgs: readonly LayerValue[];
       readonly location: Location;
     }
-  | { readonly kind: "sequence"; readonly layers: readonly LayerValue[]; readonly location: Location }
+  | {
+      readonly kind: "sequence";
+      readonly layers: readonly LayerValue[];
+      readonly location: Location;
+      /** Each stage's name (`dense(64) as proj`), or null; absent when none has one. */
+      readonly names?: readonly (string | null)[];
+    }
   | {
       readonly kind: "block";
       readonly block: BlockRef;
@@ -99,6 +105,8 @@ export type Value =
   | { readonly kind: "type"; readonly type: TensorType }
   | { readonly kind: "data"; readonly data: DataDecl; readonly module: ModuleInfo }
   | SplitValue
+  /** A layer inside a part by path, where a parameter takes one (`tied(f.2)`, spec/paths.md). */
+  | { readonly kind: "path"; readonly part: PartState; readonly segments: readonly string[] }
   | { readonly kind: "model"; readonly decl: ModelDecl }
   | { readonly kind: "pipeline"; readonly decl: PipelineDecl }
   | { readonly kind: "map" }
@@ -139,6 +147,8 @@ export function describeValue(v: Value): string {
       return `data '${v.data.name.text}'`;
     case "split":
       return `'${v.data.name.text}.${v.split}'`;
+    case "path":
+      return `the layer '${[v.part.decl.name.text, ...v.segments].join(".")}'`;
     case "model":
       return `model '${v.decl.name.text}'`;
     case "pipeline":

@@ -58,8 +58,16 @@ export interface PipelineMethod {
   readonly pipeline: string;
 }
 
+/** `sample(options)`: the plan's sampling (spec/sampling.md), new token ids or decoded outputs. */
+export interface SampleMethod {
+  readonly kind: "sample";
+  readonly name: string;
+  readonly doc: DocDescription;
+  readonly returns: ArrayType;
+}
+
 /** A method of the generated class. */
-export type MethodDescription = CallMethod | TrainingMethod | PipelineMethod;
+export type MethodDescription = CallMethod | TrainingMethod | PipelineMethod | SampleMethod;
 
 /** One model of a generated module, decided: its class and the module-level constants the class reads. */
 export interface ClassDescription {
@@ -187,6 +195,24 @@ function pipelineDoc(pipeline: PlanPipeline): DocDescription {
   };
 }
 
+/** `sample`, documented for what the model samples. */
+function sampleMethod(s: NonNullable<ModelPlan["sampling"]>): SampleMethod {
+  const tokens: DocDescription = {
+    lines: [
+      `Generates text: extends a prompt of token ids (input ${code(s.kind === "next-token" ? s.input : "")}) one drawn token at a time, with a temperature, top-k and a seed.`,
+      "The draws are the shared generator's: one seed gives the same tokens every time.",
+    ],
+    params: [{ name: "options", text: "count, seed, temperature (0: greedy), topK (0: every token), tokens (how many to add), prompt (ids)" }],
+    returns: "count × tokens new ids, sample after sample",
+  };
+  const prior: DocDescription = {
+    lines: ["Draws codes from the variational bottleneck's prior N(0, I) and decodes them.", "The draws are the shared generator's: one seed gives the same samples every time."],
+    params: [{ name: "options", text: "count, seed, temperature (the prior's standard deviation)" }],
+    returns: "count decoded outputs, one after another",
+  };
+  return s.kind === "next-token" ? { kind: "sample", name: "sample", doc: tokens, returns: "Int32Array" } : { kind: "sample", name: "sample", doc: prior, returns: "Float32Array" };
+}
+
 /** The method names a training step asks for: `trainStep`, `fit`, `evaluate` for the step `train`, else `trainPretrain`, `fitPretrain`, ... */
 function trainingNames(step: string): Record<TrainingMethod["kind"], string> {
   if (step === "train") return { trainStep: "trainStep", fit: "fit", evaluate: "evaluate" };
@@ -244,6 +270,7 @@ function describeMethods(plan: ModelPlan): MethodDescription[] {
     }
   }
   for (const pipeline of plan.pipelines) methods.push({ kind: "pipeline", name: names[next++]!, doc: pipelineDoc(pipeline), pipeline: pipeline.name });
+  if (plan.sampling !== null) methods.push(sampleMethod(plan.sampling));
   return methods;
 }
 
@@ -288,6 +315,7 @@ export function describeModule(plans: ModelPlan | readonly ModelPlan[], options:
       ...(list.some((p) => p.pipelines.length > 0) ? ["BackendChoice", "PipelineRunOptions", "RunHistory", "RunState"] : []),
       "ModelOptions",
       "ModelPlan",
+      ...(list.some((p) => p.sampling !== null) ? ["SampleOptions"] : []),
       "TensorCopy",
       "Weights",
     ],

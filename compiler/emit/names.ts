@@ -68,6 +68,7 @@ export const FIXED_MEMBER_NAMES: ReadonlySet<string> = new Set([
   "freeze",
   "unfreeze",
   "replaceHead",
+  "sample",
   "save",
   "load",
   "dispose",

@@ -85,8 +85,15 @@ function batchType(fields: TrainingMethod["batch"]): string {
 
 function method(m: MethodDescription, d: ClassDescription): OptionalKind<MethodDeclarationStructure> {
   const base = { name: m.name, docs: [jsDoc(m.doc)] };
-  const step = stringLiteral(m.kind === "call" ? m.fn : m.kind === "pipeline" ? m.pipeline : m.step);
+  const step = stringLiteral(m.kind === "call" ? m.fn : m.kind === "pipeline" ? m.pipeline : m.kind === "sample" ? "" : m.step);
   switch (m.kind) {
+    case "sample":
+      return {
+        ...base,
+        parameters: [{ name: "options", type: "SampleOptions", hasQuestionToken: true }],
+        returnType: `Promise<${m.returns}>`,
+        statements: (w) => w.write(`return this.#model.sample(options) as Promise<${m.returns}>;`),
+      };
     case "pipeline":
       return {
         ...base,

@@ -11,6 +11,8 @@ import type { Node } from "../../runtime/ir/node.js";
 import { streamCollisions, streamId, type RngPurpose } from "../../runtime/rng/index.js";
 import type { BlockNode, LayerNode, NodeId } from "../check/program.js";
 import type { ParamInfo } from "./init.js";
+import type { Task } from "./task.js";
+import type { TeacherCtx } from "./teacher.js";
 
 /** Training mode (dropout, batch statistics, noise) or inference mode. */
 export type Mode = "train" | "eval";
@@ -188,8 +190,10 @@ export interface ModelScope {
   mask(id: NodeId, world: World): LoweredMask;
   /** The layer a part computes (its replacement, if the step replaced it) and the mode it runs in. */
   part(name: string): { readonly layer: LayerNode; readonly mode: Mode };
-  /** Lowers a block applied to `x` (its body is a graph of its own). */
-  block(ctx: LayerCtx, node: BlockNode, x: Val): Val;
+  /** The mode a layer runs in: a frozen layer's inside its part (spec/paths.md), else `ctx.mode`. */
+  layerMode(ctx: LayerCtx): Mode;
+  /** Lowers a block applied to `x` (its body is a graph of its own), as a task (task.ts). */
+  block(ctx: LayerCtx, node: BlockNode, x: Val): Task<Val>;
 }
 
 /** Resolves values of the graph a layer is applied in (attention's context, a block's further inputs). */
@@ -210,6 +214,20 @@ export interface LayerCtx {
   readonly world: World;
   readonly scope: ValueScope;
   readonly model: ModelScope;
+  /** Set inside a momentum teacher: its tensors are the teacher's copies (teacher.ts). */
+  readonly teacher?: TeacherCtx;
+  /** Where the application being lowered records its inner values (spec/paths.md); absent inside another part. */
+  readonly record?: Recorder;
+}
+
+/** Records the values inside one application, given at their full `LayerCtx.path` (each recorder knows where its application starts). */
+export interface Recorder {
+  put(path: readonly string[], v: Val | (() => Val)): void;
+}
+
+/** Records `v` at the layer's own path (plus `suffix`: a value it names) in its application, if anything records. */
+export function record(ctx: LayerCtx, v: Val | (() => Val), ...suffix: string[]): void {
+  ctx.record?.put([...ctx.path, ...suffix], v);
 }
 
 /** The dotted name of a layer: owner and path. */

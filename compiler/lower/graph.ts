@@ -6,14 +6,18 @@
  */
 import type { Node } from "../../runtime/ir/node.js";
 import type { ApplyNode, CallNode, Graph, GraphNode, InputNode, MaskNode, NodeId, ViewsNode } from "../check/program.js";
-import { LowerError, val, type LoweredMask, type Session, type Val, type ValueScope } from "./context.js";
+import { nodeInputs } from "../check/graph.js";
+import { LowerError, val, type LoweredMask, type Recorder, type Session, type Val, type ValueScope } from "./context.js";
+import { reduce, reductionAxes } from "./math.js";
 import { concatValues, similarity } from "./movement.js";
 import { nodeArg } from "./rule.js";
+import { run, type Task } from "./task.js";
 
 /** What a graph's lowering asks of its owner. */
 export interface GraphHooks {
   input(node: InputNode): Val;
-  apply(node: ApplyNode, x: Val, scope: ValueScope): Val;
+  /** A layer applied to `x` in graph `scope`, as a task (task.ts): a block's body nests another graph. */
+  apply(node: ApplyNode, x: Val, scope: GraphLowerer): Task<Val>;
   mask(node: MaskNode): LoweredMask;
   /** One view (`first` or `second`) of a `views` node. */
   view(node: ViewsNode, field: string): Val;
@@ -38,21 +42,30 @@ export class GraphLowerer implements ValueScope {
 
   /** The lowered value of node `id`. */
   value(id: NodeId): Val {
+    return this.memo.get(id) ?? run(this.valueTask(id));
+  }
+
+  /**
+   * `value` as a task: what a node reads is lowered as sub-tasks, so a long
+   * chain of lets, or a block nested in blocks, does not nest calls (task.ts).
+   */
+  *valueTask(id: NodeId): Task<Val> {
     let v = this.memo.get(id);
     if (!v) {
-      v = this.lower(this.node(id));
+      const n = this.node(id);
+      // Every value a node reads first, each its own task; then the node itself, which finds them memoized.
+      for (const read of nodeInputs(n)) if (!this.memo.has(read)) yield this.valueTask(read);
+      v = n.op === "apply" ? ((yield this.hooks.apply(n, this.memo.get(n.input)!, this)) as Val) : this.lower(n);
       this.memo.set(id, v);
     }
     return v;
   }
 
-  private lower(n: GraphNode): Val {
+  private lower(n: Exclude<GraphNode, ApplyNode>): Val {
     const b = this.s.b;
     switch (n.op) {
       case "input":
         return this.hooks.input(n);
-      case "apply":
-        return this.hooks.apply(n, this.value(n.input), this);
       case "call":
         return this.call(n);
       case "mask":
@@ -77,7 +90,28 @@ export class GraphLowerer implements ValueScope {
       }
       case "negate":
         return { x: b.neg(this.value(n.input).x), pos: n.type.positions !== undefined ? this.value(n.input).pos : null };
+      case "inner":
+        return this.inner(n);
     }
+  }
+
+  /**
+   * What applying layers recorded along the way, by application and path
+   * (`LayerCtx.record`): each layer's output, a block's lets (lowered when
+   * asked) and attention's weights. An `inner` node reads it (spec/paths.md).
+   */
+  private readonly recorded = new Map<string, Val | (() => Val)>();
+
+  /** A recorder for the application `id` of this graph, whose paths start after `base` segments. */
+  recorder(id: NodeId, base: number): Recorder {
+    return { put: (path, v) => this.recorded.set(`${id}:${path.slice(base).join(".")}`, v) };
+  }
+
+  private inner(n: Extract<GraphNode, { op: "inner" }>): Val {
+    const key = `${n.source}:${[...n.path, ...(n.value === null ? [] : [n.value])].join(".")}`;
+    const found = this.recorded.get(key);
+    if (found === undefined) throw new LowerError(`internal: nothing recorded the value at '${key}'`);
+    return typeof found === "function" ? found() : found;
   }
 
   private call(n: CallNode): Val {
@@ -95,6 +129,18 @@ export class GraphLowerer implements ValueScope {
       }
       case "similarity":
         return val(similarity(b, arg("a"), arg("b"), String(n.args["metric"] ?? "dot")));
+      case "stop_gradient": {
+        // The value itself; autodiff sends nothing back through `detach` (spec/teachers.md).
+        const x = this.value(nodeArg(n, "x")!);
+        return { x: b.detach(x.x), pos: x.pos };
+      }
+      case "mean":
+      case "sum":
+      case "var": {
+        const id = nodeArg(n, "x")!;
+        const x = this.value(id).x;
+        return val(reduce(b, n.name, x, reductionAxes(x, this.node(id).type, n.args["axis"])));
+      }
     }
     throw new LowerError(`the function '${n.name}' cannot be lowered yet`);
   }

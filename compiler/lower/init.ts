@@ -4,7 +4,8 @@
  * seed gives the same initial weights on every backend.
  *
  * A parameter's numbers come from the stream `init/<name>` at step 0, element
- * `i` of the stream for element `i` (row-major) of the tensor:
+ * `i` of the stream for element `i` (row-major) of the tensor (a teacher's
+ * copy of a weight from its student's stream, so that it starts equal):
  *
  *     U(a)      a · (2u − 1)        u = uniform(seed, init/<name>, 0, i)
  *     N(σ)      σ · z               z = normal(seed, init/<name>, 0, i)
@@ -55,6 +56,12 @@ export interface ParamInfo {
    * stages. 0 for mask tokens and where it is not known.
    */
   readonly layer: number;
+  /**
+   * A momentum teacher's copy of a student's weight (spec/teachers.md): the
+   * student tensor it follows after every update, `t ← m·t + (1 − m)·s`. It
+   * starts equal to the student (drawn from the student's stream).
+   */
+  readonly follows?: { readonly name: string; readonly momentum: number };
 }
 
 /** U(1/√fan_in): the fan-in bound of dense and convolution weights. */
@@ -77,6 +84,11 @@ export function initStream(name: string): number {
   return streamOf("init", name);
 }
 
+/** The stream of a tensor's initial numbers: its own, or for a teacher's copy the student's, so it starts equal. */
+function streamFor(param: ParamInfo): number {
+  return initStream(param.follows?.name ?? param.name);
+}
+
 /**
  * A parameter's initial values for `seed`, computed in float64 (a Float64Array)
  * or rounded once to float32 (a Float32Array), as spec/random.md says.
@@ -91,12 +103,12 @@ export function initialValues<T extends Float32Array | Float64Array>(param: Para
       values.fill(init.value);
       return values;
     case "uniform": {
-      const u = fillUniform(new Float64Array(n), seed >>> 0, initStream(param.name), 0, 0);
+      const u = fillUniform(new Float64Array(n), seed >>> 0, streamFor(param), 0, 0);
       for (let i = 0; i < n; i++) values[i] = init.bound * (2 * u[i]! - 1);
       return values;
     }
     case "normal": {
-      const z = fillNormal(new Float64Array(n), seed >>> 0, initStream(param.name), 0, 0);
+      const z = fillNormal(new Float64Array(n), seed >>> 0, streamFor(param), 0, 0);
       for (let i = 0; i < n; i++) values[i] = init.std * z[i]!;
       return values;
     }
@@ -138,9 +150,9 @@ export function initGraph(params: readonly ParamInfo[]): Graph {
     let value: Node;
     if (init.kind === "constant") value = b.constant(init.value, p.shape, "f32");
     else if (init.kind === "uniform") {
-      const u = b.uniform(p.shape, { seed, step, stream: initStream(p.name) });
+      const u = b.uniform(p.shape, { seed, step, stream: streamFor(p) });
       value = b.mul(b.sub(b.mul(u, 2), 1), init.bound);
-    } else value = b.mul(b.normal(p.shape, { seed, step, stream: initStream(p.name) }), init.std);
+    } else value = b.mul(b.normal(p.shape, { seed, step, stream: streamFor(p) }), init.std);
     // A constant node is shared by equal shapes; a cast or reshape is not needed for f32.
     outputs[p.name] = p.dtype === "f32" ? value : b.cast(value, p.dtype);
   }

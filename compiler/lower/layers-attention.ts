@@ -10,6 +10,7 @@
  */
 import type { IRBuilder } from "../../runtime/ir/builder.js";
 import type { Node } from "../../runtime/ir/node.js";
+import { record, val } from "./context.js";
 import { denseParams } from "./layers-dense.js";
 import { dropout, dropoutStream } from "./layers-norm.js";
 import { linear, softmax } from "./ops.js";
@@ -55,6 +56,8 @@ const attention: LayerRule = {
     const k = splitHeads(b, project("k", c), heads);
     const v = splitHeads(b, project("v", c), heads);
     let weights = softmax(b, attentionScores(b, q, k, boolArg(node, "causal")), -1);
+    // The weights [B, h, L, M], before dropout, are readable by path: `f(x).2.1.weights` (spec/paths.md).
+    record(ctx, val(weights), "weights");
     weights = dropout(ctx, weights, numArg(node, "dropout", 0), dropoutStream(ctx));
     return project("o", joinHeads(b, b.matmul(weights, v)));
   },

@@ -1,6 +1,6 @@
 /**
- * Losses: a loss's expression — objective calls combined with `+ − * /` and
- * numbers — lowered to one scalar, in the masked world (masks drawn, views
+ * Losses: a loss's expression — objective calls and reductions of values
+ * combined with `+ − * /` and numbers — lowered to one scalar, in the masked world (masks drawn, views
  * augmented). `on m.masked` restricts every position-wise objective of the
  * loss to the hidden positions.
  */
@@ -45,7 +45,8 @@ export function lowerLoss(m: ModelLowerer, loss: CheckedLoss): Node {
       default:
         break;
     }
-    throw new LowerError(`loss '${loss.name}': a ${n.op} node is not an objective`);
+    // Any other value (`mean(abs(h))`, a reduction over the batch) is computed as values are, masks and views on.
+    return m.worlds.masked.value(id).x;
   };
   return value(loss.node);
 }

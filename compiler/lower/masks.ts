@@ -16,7 +16,8 @@
 import type { IRBuilder } from "../../runtime/ir/builder.js";
 import type { Node } from "../../runtime/ir/node.js";
 import type { MaskNode } from "../check/program.js";
-import { val, type LoweredMask, type Session, type Val } from "./context.js";
+import { specialId } from "../check/types.js";
+import { LowerError, val, type LoweredMask, type Session, type Val } from "./context.js";
 import { normalInit, type ParamInfo } from "./init.js";
 import { patchify } from "./movement.js";
 import { gatherAlong, indicator, inversePermutation } from "./ops.js";
@@ -76,7 +77,11 @@ function tokens(s: Session, node: MaskNode, x: Node): LoweredMask {
   const b = s.b;
   const l = x.shape[1]!;
   const hidden = drawHidden(s, node.name, l, hiddenCount(numArg(node, "ratio"), l));
-  const input = b.where(hidden, b.constant(numArg(node, "mask_token"), x.shape, "i32"), x);
+  // A special token by name is the id its type reserves for it (the checker made sure it does).
+  const token = node.args["mask_token"];
+  const id = typeof token === "string" ? specialId(node.fields.input, token) : (token as number);
+  if (id === null) throw new LowerError(`mask '${node.name}': the input reserves no special token '${String(token)}'`);
+  const input = b.where(hidden, b.constant(id, x.shape, "i32"), x);
   return { strategy: node.strategy, input: val(input), target: val(x), masked: indicator(b, hidden), restore: null };
 }
 

@@ -5,12 +5,14 @@
  * heads and per-part modes), masks, views and block bodies.
  */
 import type { ApplyNode, BlockNode, CheckedModel, CheckedPart, LayerNode, MaskNode, NodeId, ViewsNode } from "../check/program.js";
-import { LowerError, type LayerCtx, type LoweredMask, type Mode, type ModelScope, type Session, type Val, type ValueScope, type World } from "./context.js";
+import { coveredBy } from "../check/frozen-layers.js";
+import { LowerError, layerName, record, type LayerCtx, type Recorder, type LoweredMask, type Mode, type ModelScope, type Session, type Val, type ValueScope, type World } from "./context.js";
 import { GraphLowerer } from "./graph.js";
-import { lowerLayer } from "./layers.js";
+import { layerTask } from "./layers.js";
 import { lowerMask, unmaskedInput } from "./masks.js";
 import { bodyLayers } from "./names.js";
 import { nodeArg } from "./rule.js";
+import { run, type Task } from "./task.js";
 import { augmentOptions, augmentView } from "./views.js";
 
 /** How the parts of a model run in one step. */
@@ -62,6 +64,15 @@ export class ModelLowerer implements ModelScope {
     return this.settings.partModes.get(name) ?? (this.settings.frozen.has(name) ? "eval" : "train");
   }
 
+  /** The mode of a layer inside a part: that of the frozen layer around it (spec/paths.md), else the part's. */
+  layerMode(ctx: LayerCtx): Mode {
+    if (this.settings.mode === "eval" || ctx.teacher || ctx.owner === null) return ctx.mode;
+    const name = layerName(ctx);
+    let around: string | null = null;
+    for (const f of this.settings.frozen) if (f.includes(".") && coveredBy(name, f) && (around === null || f.length > around.length)) around = f;
+    return around === null ? ctx.mode : (this.settings.partModes.get(around) ?? "eval");
+  }
+
   /** The layer a part computes this step (its replacement, if any) and its mode. */
   part(name: string): { layer: LayerNode; mode: Mode } {
     const layer = this.settings.replaced.get(name) ?? this.parts.get(name)?.layer ?? null;
@@ -71,9 +82,14 @@ export class ModelLowerer implements ModelScope {
 
   /** Applies part `name` to `x` as its `index`-th application (0-based; the tag tells streams apart). */
   applyPart(name: string, x: Val, index: number, world: World, scope: ValueScope = this.worlds[world]): Val {
+    return run(this.applyPartTask(name, x, index, world, scope));
+  }
+
+  /** `applyPart` as a task (task.ts). */
+  applyPartTask(name: string, x: Val, index: number, world: World, scope: ValueScope = this.worlds[world]): Task<Val> {
     const { layer, mode } = this.part(name);
     const ctx: LayerCtx = { s: this.s, owner: name, path: [], mode, tag: index > 0 ? `@${index + 1}` : "", world, scope, model: this };
-    return lowerLayer(ctx, layer, x);
+    return layerTask(ctx, layer, x);
   }
 
   /** The index of a graph node among the applications of its part. */
@@ -81,11 +97,25 @@ export class ModelLowerer implements ModelScope {
     return this.applications.get(id) ?? 0;
   }
 
-  private applyNode(n: ApplyNode, x: Val, scope: ValueScope, world: World): Val {
-    if (n.part !== null) return this.applyPart(n.part, x, this.applicationIndex(n.id), world, scope);
+  private *applyNode(n: ApplyNode, x: Val, scope: GraphLowerer, world: World): Task<Val> {
+    // A layer sees examples: a statistic of the batch goes through it as a batch of one.
+    if (!this.model.graph.nodes[n.input]!.type.batched) {
+      const y = ((yield this.applyLayerNode(n, { x: this.s.b.unsqueeze(x.x, 0), pos: null }, scope, world)) as Val).x;
+      return { x: n.type.batched ? y : this.s.b.squeeze(y, 0), pos: null };
+    }
+    return (yield this.applyLayerNode(n, x, scope, world)) as Val;
+  }
+
+  private applyLayerNode(n: ApplyNode, x: Val, scope: GraphLowerer, world: World): Task<Val> {
+    if (n.part !== null) {
+      const { layer, mode } = this.part(n.part);
+      const index = this.applicationIndex(n.id);
+      const ctx: LayerCtx = { s: this.s, owner: n.part, path: [], mode, tag: index > 0 ? `@${index + 1}` : "", world, scope, model: this, record: scope.recorder(n.id, 0) };
+      return layerTask(ctx, layer, x);
+    }
     // A parameter-free layer written in a value (`x -> dropout(0.1)`): named by its node for streams.
-    const ctx: LayerCtx = { s: this.s, owner: null, path: [`#${n.id}`], mode: this.settings.mode, tag: "", world, scope, model: this };
-    return lowerLayer(ctx, n.layer, x);
+    const ctx: LayerCtx = { s: this.s, owner: null, path: [`#${n.id}`], mode: this.settings.mode, tag: "", world, scope, model: this, record: scope.recorder(n.id, 1) };
+    return layerTask(ctx, n.layer, x);
   }
 
   /** A mask of the model in a world: drawn once per step; with masks off its input is the unmasked form. */
@@ -119,16 +149,20 @@ export class ModelLowerer implements ModelScope {
   }
 
   /** A block applied to `x`: its body lowered as a graph of its own, layers named by `bodyLayers`. */
-  block(ctx: LayerCtx, node: BlockNode, x: Val): Val {
+  block(ctx: LayerCtx, node: BlockNode, x: Val): Task<Val> {
     const segments = new Map(bodyLayers(node).map((l) => [l.node.id, l.segments]));
-    const body = new GraphLowerer(this.s, node.graph, {
+    const body: GraphLowerer = new GraphLowerer(this.s, node.graph, {
       input: (n) => {
         if (n.id === 0) return x;
         const outer = nodeArg(node, n.name);
         if (outer === null) throw new LowerError(`block '${node.name}' was given no value for its input '${n.name}'`);
         return ctx.scope.value(outer);
       },
-      apply: (n, v, scope) => lowerLayer({ ...ctx, path: [...ctx.path, ...(segments.get(n.id) ?? [])], scope }, n.layer, v),
+      apply: (n, v, scope): Task<Val> => {
+        const path = [...ctx.path, ...(segments.get(n.id) ?? [])];
+        // What the layer records goes to the application outside, and to this body's own inner values.
+        return layerTask({ ...ctx, path, scope, record: both(ctx.record, body.recorder(n.id, path.length)) }, n.layer, v);
+      },
       mask: () => {
         throw new Error("internal: a mask inside a block body");
       },
@@ -136,11 +170,24 @@ export class ModelLowerer implements ModelScope {
         throw new Error("internal: views inside a block body");
       },
     });
-    return body.value(node.result);
+    // A data-flow body's inputs and lets are readable by path from outside, lowered only when asked.
+    for (const [name, id] of Object.entries(node.values ?? {})) record(ctx, () => body.value(id), name);
+    return body.valueTask(node.result);
   }
 
   /** The applications of a part in the model graph, in order. */
   applicationsOf(part: string): ApplyNode[] {
     return this.model.graph.nodes.filter((n): n is ApplyNode => n.op === "apply" && n.part === part);
   }
+}
+
+/** A recorder that records into both, or the one that exists. */
+function both(a: Recorder | undefined, b: Recorder): Recorder {
+  if (!a) return b;
+  return {
+    put: (path, v) => {
+      a.put(path, v);
+      b.put(path, v);
+    },
+  };
 }

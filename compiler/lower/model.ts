@@ -13,7 +13,9 @@
  *     value/<let>        named values asked for (masks and views on)
  *     features           the encoder's flattened output, when asked for
  *     picture/<loss>/... the sides of a loss's objective, when asked for
- *     objective/<loss>/mse  a loss's mse objective, when asked for
+ *     output/<name>      named outputs asked for (masks and views off);
+ *                        picture/@<name> with `pictures`
+ *     target/<name>      a metric's target, when asked for (masks and views off)
  *     state/<tensor>     new running statistics, in training mode
  *
  * and its inputs are the model inputs it reads, `seed` and `step` (i32
@@ -26,6 +28,7 @@ import type { Graph, Node } from "../../runtime/ir/node.js";
 import { graphNodes } from "../../runtime/ir/node.js";
 import type { DType } from "../../runtime/ir/ops.js";
 import type { CheckedModel, CheckedProgram, LayerNode } from "../check/program.js";
+import { isFrozenPath } from "../check/frozen-layers.js";
 import { LowerError, SEED_INPUT, Session, STEP_INPUT, type Mode } from "./context.js";
 import { modelParams } from "./declare.js";
 import type { ParamInfo } from "./init.js";
@@ -60,9 +63,19 @@ export interface LowerOptions {
    * and its `on` weights as `picture/<loss>/on`: what `repr train` draws.
    */
   readonly pictures?: boolean;
-  /** Compute each `mse` objective of the losses as `objective/<loss>/mse` (the `mse` metric). */
-  readonly objectiveValues?: boolean;
-  /** Frozen parts: inference mode (unless `partModes` says otherwise), not trainable. */
+  /**
+   * Named outputs to compute as well (`output attention = ...`), with masks and
+   * views off, as outputs `output/<name>` — or, with `pictures`, as
+   * `picture/@<name>`, which `repr train` draws.
+   */
+  readonly outputs?: readonly string[];
+  /**
+   * Metric targets to compute as outputs `target/<name>`, with masks and
+   * views off as the prediction is: a node of the model graph (an input, a
+   * let), or the `target` of a mask node (compiler/check/metric-targets.ts).
+   */
+  readonly targets?: Readonly<Record<string, { readonly node: number } | { readonly mask: number }>>;
+  /** Frozen parts, and layers inside them by path (`f.0`): inference mode (unless `partModes` says otherwise), not trainable. */
   readonly frozen?: ReadonlySet<string>;
   /** Per-part modes, from `freeze ... { train_mode }` and `unfreeze ... { train_mode }`. */
   readonly partModes?: ReadonlyMap<string, Mode>;
@@ -174,6 +187,12 @@ export function lowerCheckedModel(model: CheckedModel, options: LowerOptions): L
     if (!let_) throw new LowerError(`model '${model.name}' has no value '${name}' (lets: ${model.lets.map((l) => l.name).join(", ") || "none"})`);
     outputs[`value/${name}`] = values[name] = m.worlds.masked.value(let_.node).x;
   }
+  // Named outputs, with masks and views off like the prediction; for a test step, as pictures to draw.
+  for (const name of options.outputs ?? []) {
+    const out = model.outputs.find((o) => o.name === name);
+    if (!out) throw new LowerError(`model '${model.name}' has no output '${name}' (outputs: ${model.outputs.map((o) => o.name).join(", ") || "none"})`);
+    outputs[options.pictures ? `picture/@${name}` : `output/${name}`] = m.worlds.plain.value(out.node).x;
+  }
   if (options.features) {
     const features = lowerFeatures(m);
     if (!features) throw new LowerError(`model '${model.name}' has no encoder whose output nearest_neighbors could compare`);
@@ -187,11 +206,8 @@ export function lowerCheckedModel(model: CheckedModel, options: LowerOptions): L
       if (o.on) outputs[`picture/${o.loss}/on`] = o.on;
     }
   }
-  if (options.objectiveValues) {
-    // A loss with several mse objectives reports their mean.
-    const byLoss = new Map<string, Node[]>();
-    for (const o of s.objectives) if (o.name === "mse") byLoss.set(o.loss, [...(byLoss.get(o.loss) ?? []), o.value]);
-    for (const [loss, values] of byLoss) outputs[`objective/${loss}/mse`] = b.div(values.reduce((x, y) => b.add(x, y)), values.length);
+  for (const [name, target] of Object.entries(options.targets ?? {})) {
+    outputs[`target/${name}`] = ("mask" in target ? m.mask(target.mask, "plain").target : m.worlds.plain.value(target.node)).x;
   }
   const state: Record<string, Node> = {};
   for (const [name, node] of s.updates()) outputs[`state/${name}`] = state[name] = node;
@@ -228,7 +244,8 @@ function describeParams(declared: readonly ParamInfo[], lowered: readonly ParamI
       throw new LowerError(`internal: tensor '${p.name}' [${p.shape}] is not among the model's declared tensors`);
     }
   }
-  return declared.map((p) => ({ ...p, trainable: p.kind === "weight" && !frozen.has(p.owner), used: used.has(p.name) }));
+  // Frozen parts, and layers inside them by path (spec/paths.md): a path covers the tensors its name starts.
+  return declared.map((p) => ({ ...p, trainable: p.kind === "weight" && !frozen.has(p.owner) && !isFrozenPath(frozen, p.name), used: used.has(p.name) }));
 }
 
 function describeInputs(graph: Graph): LoweredInput[] {

@@ -2,7 +2,8 @@
  * A training step of a lowered model as one graph: the forward pass and loss
  * from lowering, then gradients and the optimizer's update from
  * `compiler/optim/` (spec/optimizers.md, "One training step"), configured from
- * the step's settings. Running statistics the forward pass updated join the
+ * the step's settings. Running statistics the forward pass updated, and the
+ * copies momentum teachers keep of their students' weights, join the
  * outputs as `new:<tensor>`, like the optimizer's, so a host feeds every
  * `new:` output back under its name for the next update.
  */
@@ -13,6 +14,7 @@ import type { Schedule, TotalSteps } from "../optim/schedules.js";
 import { buildTrainStep, newName, type TrainParam, type TrainStep } from "../optim/train-step.js";
 import { LowerError } from "./context.js";
 import type { LoweredModel } from "./model.js";
+import { emaUpdates } from "./teacher.js";
 
 /** The default optimizer of a training step: adam(lr: 1e-3). */
 const DEFAULT_OPTIMIZER: Optimizer = { kind: "adam", lr: 1e-3 };
@@ -54,7 +56,7 @@ export function scheduleOf(setting: StepSettings["schedule"]): Schedule {
  * (declare.ts) numbered on across the step's trainable parts in member order,
  * which give layers 1 .. L; mask tokens are outside any part (layer 0).
  */
-function trainParams(lowered: LoweredModel, frozen: ReadonlySet<string>): { params: TrainParam[]; layers: number } {
+export function trainParams(lowered: LoweredModel, frozen: ReadonlySet<string>): { params: TrainParam[]; layers: number } {
   const learned = lowered.params.filter((p) => p.kind === "weight" && p.used && p.dtype === "f32");
   const offsets = new Map<string, number>();
   let layers = 0;
@@ -99,6 +101,9 @@ export function lowerTrainStep(lowered: LoweredModel, settings: StepSettings | n
   });
   const outputs: Record<string, Node> = Object.fromEntries(step.graph.outputs.map((o) => [o.name, o.node]));
   for (const [name, node] of Object.entries(lowered.outputs.state)) outputs[newName(name)] = node;
+  // Momentum teachers follow their students' new weights, in the same graph (teacher.ts).
+  const updated = new Map(step.trainable.map((p) => [p.name, outputs[newName(p.name)]!]));
+  for (const [name, node] of emaUpdates(lowered.builder, lowered.params, updated, (p) => frozen.has(p.owner))) outputs[newName(name)] = node;
   const graph: Graph = lowered.builder.graph(outputs);
   return { ...step, graph };
 }

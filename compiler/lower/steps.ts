@@ -4,6 +4,8 @@
  * what the step itself computes: its mode, its losses (or the supervised
  * objective of an `adapt` without `objective`), its batch.
  */
+import { FrozenLayers } from "../check/frozen-layers.js";
+import { segmentsBelow } from "../check/layer-targets.js";
 import { labelField } from "../check/data.js";
 import { ancestors } from "../check/graph.js";
 import type { CheckedPipeline, CheckedProgram, CheckedStep, LayerNode, StepSettings } from "../check/program.js";
@@ -41,33 +43,28 @@ export function stepLowering(program: CheckedProgram, pipelineName: string, inde
   const step = pipeline.steps[index];
   if (!step) throw new LowerError(`pipeline '${pipelineName}' has ${pipeline.steps.length} steps; there is no step ${index + 1}`);
   if (pipeline.model === null) throw new LowerError(`pipeline '${pipelineName}' has no model`);
-  const frozen = new Set<string>();
-  const partModes = new Map<string, Mode>();
   const replaced = new Map<string, LayerNode>();
+  const model = program.models.find((m) => m.name === pipeline.model);
+  // Parts and layers inside them (spec/paths.md), replayed as the checker did (check/frozen-layers.ts).
+  const layers = new FrozenLayers((path) => (model ? segmentsBelow(withReplaced(model, replaced), path) : null));
   for (const earlier of pipeline.steps.slice(0, index)) {
     switch (earlier.kind) {
       case "freeze":
-        for (const p of earlier.parts) {
-          frozen.add(p);
-          if (earlier.settings.trainMode) partModes.set(p, "train");
-          else partModes.delete(p);
-        }
+        for (const p of earlier.parts) layers.freeze(p, earlier.settings.trainMode ? "train" : "eval");
         break;
       case "unfreeze":
-        for (const p of earlier.parts) {
-          frozen.delete(p);
-          partModes.delete(p);
-        }
+        for (const p of earlier.parts) layers.unfreeze(p);
         break;
       case "replace":
         if (earlier.layer) replaced.set(earlier.part, earlier.layer);
-        frozen.delete(earlier.part);
-        partModes.delete(earlier.part);
+        layers.unfreeze(earlier.part);
         break;
       default:
         break;
     }
   }
+  const frozen = new Set(layers.modes().keys());
+  const partModes = new Map<string, Mode>([...layers.modes()].filter(([, mode]) => mode === "train"));
   if (step.kind === "freeze" || step.kind === "unfreeze" || step.kind === "replace") {
     throw new LowerError(`step ${index + 1} of pipeline '${pipelineName}' is '${step.kind}', which computes nothing; name a pretrain, adapt or test step`);
   }
@@ -97,4 +94,10 @@ function inputsOf(model: CheckedProgram["models"][number], id: number): string[]
     const n = model.graph.nodes[i]!;
     return n.op === "input" ? [n.name] : [];
   });
+}
+
+/** The model with replaced heads' layers in place. */
+function withReplaced(model: CheckedProgram["models"][number], replaced: ReadonlyMap<string, LayerNode>): CheckedProgram["models"][number] {
+  if (replaced.size === 0) return model;
+  return { ...model, parts: model.parts.map((p) => ({ ...p, layer: replaced.get(p.name) ?? p.layer })) };
 }

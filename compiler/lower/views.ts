@@ -1,7 +1,9 @@
 /**
  * Augmented views (spec/views.md): each view of `augment(x, ...)` applies, in
- * order, a shift, a flip, channel drop and Gaussian noise, drawn per example
- * from its own streams `view/<view>.shift`, `.flip`, `.channels`, `.noise`.
+ * order, a random resized crop (views-crop.ts), a shift, a flip, colour
+ * jitter, grayscale and a Gaussian blur (views-colour.ts), channel drop and
+ * Gaussian noise, drawn per example from its own streams `view/<view>.crop`,
+ * `.shift`, `.flip`, `.jitter`, `.grayscale`, `.blur`, `.channels`, `.noise`.
  *
  * Every decision compares a uniform with a threshold quantized to 2^−24
  * (spec/random.md), so it is the same on every backend: the offset of a shift
@@ -13,6 +15,8 @@ import type { IRBuilder } from "../../runtime/ir/builder.js";
 import type { Node } from "../../runtime/ir/node.js";
 import { quantizeProbability } from "../../runtime/rng/index.js";
 import type { Session } from "./context.js";
+import { colourJitter, gaussianBlur, randomGrayscale } from "./views-colour.js";
+import { randomResizedCrop } from "./views-crop.js";
 
 /** The options of `augment`, as the checker resolved them. */
 export interface AugmentOptions {
@@ -20,12 +24,26 @@ export interface AugmentOptions {
   readonly flip: boolean;
   readonly noise: number;
   readonly channelDrop: number;
+  /** The smallest side of a crop as a fraction; 1 is no crop. */
+  readonly crop: number;
+  readonly jitter: number;
+  readonly grayscale: number;
+  readonly blur: number;
 }
 
 /** Reads `augment`'s arguments. */
 export function augmentOptions(args: Readonly<Record<string, unknown>>): AugmentOptions {
-  const num = (k: string): number => (typeof args[k] === "number" ? (args[k] as number) : 0);
-  return { shift: num("shift"), flip: args["flip"] === true, noise: num("noise"), channelDrop: num("channel_drop") };
+  const num = (k: string, fallback = 0): number => (typeof args[k] === "number" ? (args[k] as number) : fallback);
+  return {
+    shift: num("shift"),
+    flip: args["flip"] === true,
+    noise: num("noise"),
+    channelDrop: num("channel_drop"),
+    crop: num("crop", 1),
+    jitter: num("jitter"),
+    grayscale: num("grayscale"),
+    blur: num("blur"),
+  };
 }
 
 /** A per-example integer offset in −S..S (i32 [B]) from one uniform each. */
@@ -54,6 +72,7 @@ export function augmentView(s: Session, x: Node, options: AugmentOptions, name: 
   const b = s.b;
   const batch = x.shape[0]!;
   let y = x;
+  if (options.crop < 1) y = randomResizedCrop(b, y, b.uniform([batch, 4], s.key("view", `${name}.crop`)), options.crop);
   if (options.shift > 0) {
     const u = b.uniform([batch, 2], s.key("view", `${name}.shift`));
     y = shiftAxis(b, y, drawOffset(b, b.reshape(b.sliceAxis(u, 1, 0, 1), [batch]), options.shift), 2);
@@ -63,6 +82,9 @@ export function augmentView(s: Session, x: Node, options: AugmentOptions, name: 
     const u = b.uniform([batch], s.key("view", `${name}.flip`));
     y = b.where(b.reshape(b.cmplt(u, 0.5), [batch, 1, 1, 1]), mirror(b, y), y);
   }
+  if (options.jitter > 0) y = colourJitter(b, y, b.uniform([batch, 3], s.key("view", `${name}.jitter`)), options.jitter);
+  if (options.grayscale > 0) y = randomGrayscale(b, y, b.uniform([batch], s.key("view", `${name}.grayscale`)), options.grayscale);
+  if (options.blur > 0) y = gaussianBlur(b, y, b.uniform([batch], s.key("view", `${name}.blur`)), options.blur);
   if (options.channelDrop > 0) {
     const c = y.shape[1]!;
     const u = b.uniform([batch, c], s.key("view", `${name}.channels`));

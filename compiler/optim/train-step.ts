@@ -48,7 +48,7 @@ export interface TrainStepOptions {
   readonly loss: Node;
   /** Every parameter the loss may depend on, frozen ones included. */
   readonly params: readonly TrainParam[];
-  /** The frozen parts: their parameters get no gradient and no update. */
+  /** The frozen parts, and layers inside them by path (`f.0`): their parameters get no gradient and no update. */
   readonly frozen?: ReadonlySet<string>;
   readonly optimizer: Optimizer;
   /** Default `constant`. */
@@ -93,8 +93,10 @@ export function buildTrainStep(b: IRBuilder, options: TrainStepOptions): TrainSt
   checkOptions(options);
   checkOptimizer(optimizer);
   const frozenParts = options.frozen ?? new Set<string>();
-  const trainable = options.params.filter((p) => p.part === null || !frozenParts.has(p.part));
-  const frozen = options.params.filter((p) => p.part !== null && frozenParts.has(p.part));
+  // A part, or a layer inside one by path (`f.0` covers `f.0.weight`; spec/paths.md).
+  const isFrozen = (p: TrainParam): boolean => p.part !== null && (frozenParts.has(p.part) || [...frozenParts].some((f) => p.name.startsWith(`${f}.`)));
+  const trainable = options.params.filter((p) => !isFrozen(p));
+  const frozen = options.params.filter(isFrozen);
 
   const step = stepInput(b);
   let grads = trainable.length === 0 ? [] : grad(b, loss, trainable.map((p) => p.node));

@@ -18,6 +18,7 @@ import { findModel } from "../lower/model.js";
 import { DEFAULT_BATCH, findPipeline } from "../lower/steps.js";
 import { dataSpecOf } from "./data.js";
 import { planFunctions } from "./functions-plan.js";
+import { planSampling } from "./sampling.js";
 import { planPipeline, replacedByPipeline } from "./pipeline.js";
 import { modelTraining } from "./training.js";
 
@@ -76,6 +77,7 @@ export function buildModelPlan(program: CheckedProgram, modelName: string, optio
     training,
     data,
     pipelines,
+    sampling: planSampling(model, functions),
   };
 }
 

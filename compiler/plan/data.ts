@@ -11,7 +11,9 @@ export function dataSpecOf(data: CheckedData): DataSpec {
   const fields: FieldSpec[] = data.fields.map((f) => {
     const t = f.type;
     if (t.classes !== undefined) return { name: f.name, kind: "label", shape: [...t.shape], classes: t.classes };
-    if (t.vocab !== undefined) return { name: f.name, kind: t.shape.length === 0 ? "token" : "tokens", shape: [...t.shape], vocab: t.vocab };
+    if (t.vocab !== undefined) {
+      return { name: f.name, kind: t.shape.length === 0 ? "token" : "tokens", shape: [...t.shape], vocab: t.vocab, ...(t.special?.length ? { special: [...t.special] } : {}) };
+    }
     return { name: f.name, kind: "f32", shape: [...t.shape] };
   });
   return { name: data.name, fields };

@@ -1,11 +1,12 @@
 /**
- * The functions of a plan (`encode`, `decode`, `forward`, one per head), each
+ * The functions of a plan (`encode`, `decode`, `forward`, one per head, one
+ * per named output), each
  * lowered (functions.ts) and made symbolic in the number of examples
  * (`fitBatchGraph`), in the order a generated module lists them.
  */
 import type { PlanFunction } from "../../runtime/api/plan.js";
 import type { CheckedModel, LayerNode } from "../check/program.js";
-import { encodePath, lowerEncode, lowerForward, lowerPartAlone, type LoweredFunction } from "./functions.js";
+import { encodePath, lowerEncode, lowerForward, lowerNamedOutput, lowerPartAlone, type LoweredFunction } from "./functions.js";
 import { fitBatchGraph } from "./batch-fit.js";
 import { headMethodNames } from "./names.js";
 
@@ -39,7 +40,7 @@ export function planFunctions(model: CheckedModel, replaced: ReadonlyMap<string,
   });
 }
 
-/** The functions of a model, in the order a generated module lists them: encode, decode, forward, heads. */
+/** The functions of a model, in the order a generated module lists them: encode, decode, forward, heads, named outputs. */
 function functionSpecs(model: CheckedModel, replaced: ReadonlyMap<string, LayerNode>): FunctionSpec[] {
   const specs: FunctionSpec[] = [];
   const path = encodePath(model);
@@ -53,6 +54,12 @@ function functionSpecs(model: CheckedModel, replaced: ReadonlyMap<string, LayerN
     specs.map((s) => s.name),
   );
   heads.forEach((head, i) => specs.push({ name: names[i]!, doc: head.doc, lower: (b) => lowerPartAlone(model, head, HEAD_INPUT, b, replaced) }));
+  // Named outputs (`output attention = ...`), after the heads, named like them.
+  const outputs = headMethodNames(
+    model.outputs.map((o) => o.name),
+    specs.map((s) => s.name),
+  );
+  model.outputs.forEach((o, i) => specs.push({ name: outputs[i]!, doc: o.doc, lower: (b) => lowerNamedOutput(model, o.name, b, replaced) }));
   return specs;
 }
 

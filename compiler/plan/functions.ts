@@ -142,6 +142,13 @@ export function lowerForward(model: CheckedModel, batch: number, replaced: Reado
   });
 }
 
+/** A named output of the model (`output attention = ...`), with masks off: its value from the model's inputs (spec/models.md). */
+export function lowerNamedOutput(model: CheckedModel, name: string, batch: number, replaced: ReadonlyMap<string, LayerNode>): LoweredFunction | null {
+  const out = model.outputs.find((o) => o.name === name);
+  if (!out) return null;
+  return lowerFunction(model, batch, replaced, modelInput(model), (m) => ({ x: m.worlds.plain.value(out.node), type: out.type }));
+}
+
 /**
  * One part alone, applied to an input `inputName` of the part's input type
  * (with masks off). Null when the part is never applied or reads anything

@@ -31,6 +31,7 @@ export const RESERVED_METHOD_NAMES: ReadonlySet<string> = new Set([
   "freeze",
   "unfreeze",
   "replaceHead",
+  "sample",
   "encode",
   "decode",
   "forward",

@@ -9,7 +9,10 @@
 import type { PlanDataRef, PlanInput, PlanMetric, PlanPipeline, PlanStep, PlanTensors } from "../../runtime/api/plan.js";
 import { planKernelGraph } from "../../runtime/kernel/plan.js";
 import { labelField } from "../check/data.js";
-import type { CheckedModel, CheckedPipeline, CheckedProgram, DataRef, LayerNode } from "../check/program.js";
+import { ancestors } from "../check/graph.js";
+import { isTargetProblem, METRIC_KINDS, resolveMetricTarget } from "../check/metric-targets.js";
+import type { CheckedData, CheckedModel, CheckedPipeline, CheckedProgram, DataRef, LayerNode, StepSettings } from "../check/program.js";
+import type { TensorType } from "../check/types.js";
 import { modelParams } from "../lower/declare.js";
 import { initGraph } from "../lower/init.js";
 import { lowerModel } from "../lower/model.js";
@@ -19,10 +22,31 @@ import { planFunctions } from "./functions-plan.js";
 import { noiseTables } from "./noise.js";
 import { inputsOf, lowerTraining } from "./training.js";
 
-/** The metrics a test step can compute and what each needs from its graph. */
-function evalNeeds(metrics: readonly { readonly name: string }[]): { features: boolean; objectiveValues: boolean } {
-  const names = new Set(metrics.map((m) => m.name));
-  return { features: names.has("nearest_neighbors"), objectiveValues: names.has("mse") };
+/**
+ * The metrics of a test step with the graph outputs they compare the
+ * prediction with (compiler/check/metric-targets.ts), and the target outputs
+ * to lower. `predictionType` is the prediction's type at that step (a
+ * replaced head's shape).
+ */
+function metricTargets(
+  model: CheckedModel,
+  predictionType: TensorType | null,
+  data: CheckedData | null,
+  metrics: StepSettings["metrics"],
+): { metrics: PlanMetric[]; targets: Record<string, { node: number } | { mask: number }> } {
+  const targets: Record<string, { node: number } | { mask: number }> = {};
+  const planned = metrics.map((m): PlanMetric => {
+    const args = { ...(m.args as Record<string, number | string | boolean>) };
+    const base = { name: m.name, args, label: metricLabel(m) };
+    if (!METRIC_KINDS[m.name]) return { ...base, target: null };
+    if (!predictionType) throw new Error(`internal error: metric '${m.name}' of a model without a prediction`);
+    const t = resolveMetricTarget(model, predictionType, m, data ? labelField(data) : null);
+    if (isTargetProblem(t)) throw new Error(`internal error: metric '${m.name}' has no target`);
+    if (t.kind === "labels") return { ...base, target: null };
+    targets[t.text] = t.mask ? { mask: t.mask.id } : { node: t.node };
+    return { ...base, target: `target/${t.text}` };
+  });
+  return { metrics: planned, targets };
 }
 
 /** How reports name a metric: `accuracy`, `top_k(k: 3)`. */
@@ -82,16 +106,22 @@ export function planPipeline(program: CheckedProgram, model: CheckedModel, pipel
       case "test": {
         const lowering = stepLowering(program, pipeline.name, index);
         const settings = step.settings;
-        const needs = evalNeeds(settings.metrics);
-        const options = { ...lowering.options, features: needs.features, objectiveValues: needs.objectiveValues, pictures: true };
+        const data = program.data.find((d) => d.name === step.data.data) ?? null;
+        // The prediction as this step computes it (a replaced head's shape) decides the metrics' targets.
+        const predicted = lowerModel(program, model.name, lowering.options).outputs.prediction;
+        const predictionType: TensorType | null = predicted ? { dtype: "f32", shape: predicted.shape.slice(1), batched: true } : null;
+        const { metrics, targets } = metricTargets(model, predictionType, data, settings.metrics);
+        const features = settings.metrics.some((m) => m.name === "nearest_neighbors");
+        // Named outputs the split can feed come along as pictures (`picture/@<name>`), which repr train draws.
+        const fields = new Set(data?.fields.map((f) => f.name) ?? []);
+        const outputs = model.outputs.filter((o) => modelInputsOf(model, o.node).every((i) => fields.has(i))).map((o) => o.name);
+        const options = { ...lowering.options, features, targets, pictures: true, outputs };
         const lowered = lowerModel(program, model.name, options);
         const inputs: PlanInput[] = lowered.inputs
           .filter((i) => i.kind === "data")
           .map((i) => ({ name: i.name, dtype: i.dtype, shape: i.shape.slice(1) }));
         const noise = noiseTables(model, inputs, inputsOf(lowered.graph)) ?? [];
         const graph = fitBatchGraph((b) => lowerModel(program, model.name, { ...options, batch: b }).graph, `test step ${index + 1} of pipeline '${pipeline.name}'`);
-        const data = program.data.find((d) => d.name === step.data.data);
-        const metrics: PlanMetric[] = settings.metrics.map((m) => ({ name: m.name, args: { ...(m.args as Record<string, number | string | boolean>) }, label: metricLabel(m) }));
         return {
           kind: "test",
           data: dataRef(step.data),
@@ -110,4 +140,12 @@ export function planPipeline(program: CheckedProgram, model: CheckedModel, pipel
   const replaced = replacedBy(pipeline, pipeline.steps.length);
   const after = replaced.size === 0 ? null : { ...tensorsOf(model, replaced), functions: planFunctions(model, replaced) };
   return { name: pipeline.name, doc: pipeline.doc, steps, start: tensorsOf(model, new Map()), after };
+}
+
+/** The model inputs a node of the model graph reads. */
+function modelInputsOf(model: CheckedModel, id: number): string[] {
+  return [...ancestors({ node: (i) => model.graph.nodes[i]! }, id)].flatMap((i) => {
+    const n = model.graph.nodes[i]!;
+    return n.op === "input" ? [n.name] : [];
+  });
 }

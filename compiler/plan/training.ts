@@ -18,14 +18,15 @@
  * could not count them from what `fit` is given (see `noiseTables`).
  */
 import { DEFAULT_STEP_SETTINGS } from "../check/settings.js";
-import type { PlanInput, PlanTraining } from "../../runtime/api/plan.js";
+import type { PlanInput, PlanOptimizer, PlanTraining } from "../../runtime/api/plan.js";
 import type { Graph } from "../../runtime/ir/node.js";
 import type { NamedValue } from "../../runtime/kernel/graph.js";
 import { labelField } from "../check/data.js";
 import { DEFAULT_BATCH } from "../lower/steps.js";
 import { lowerModel, type LowerOptions, type LoweredModel } from "../lower/model.js";
-import { lowerTrainStep } from "../lower/step-graph.js";
-import type { TrainStep } from "../optim/train-step.js";
+import { lowerTrainStep, optimizerOf, scheduleOf, trainParams } from "../lower/step-graph.js";
+import { DEFAULTS } from "../optim/optimizers.js";
+import { rateMultiplier, type TrainStep } from "../optim/train-step.js";
 import { UPDATES_INPUT } from "../optim/schedules.js";
 import type { CheckedModel, CheckedProgram, CheckedStep, LayerNode, StepSettings } from "../check/program.js";
 import { fitBatchGraph } from "./batch-fit.js";
@@ -88,6 +89,29 @@ export function lowerTraining(program: CheckedProgram, model: CheckedModel, spec
     epochs: settings?.epochs ?? 1,
     noise,
     updatesInput: graphInputs.some((i) => i.name === UPDATES_INPUT) ? UPDATES_INPUT : null,
+    optimizer: planOptimizer(lowered, step, settings, frozen),
+  };
+}
+
+/** What the step's update computes after the gradients, as data (`PlanOptimizer`). */
+function planOptimizer(lowered: LoweredModel, step: TrainStep, settings: StepSettings | null, frozen: ReadonlySet<string>): PlanOptimizer {
+  const s = withPlainLrScale(settings);
+  const o = optimizerOf(s.optimizer);
+  const schedule = scheduleOf(s.schedule);
+  const { layers } = trainParams(lowered, frozen);
+  const rates = { lrScale: s.lrScale, ...(s.layerDecay != null ? { layerDecay: s.layerDecay, layers } : {}) };
+  return {
+    kind: o.kind,
+    lr: o.lr,
+    beta: (o.kind === "momentum" ? o.beta : undefined) ?? DEFAULTS.beta,
+    beta1: (o.kind === "adam" || o.kind === "adamw" ? o.beta1 : undefined) ?? DEFAULTS.beta1,
+    beta2: (o.kind === "adam" || o.kind === "adamw" ? o.beta2 : undefined) ?? DEFAULTS.beta2,
+    eps: (o.kind === "adam" || o.kind === "adamw" ? o.eps : undefined) ?? DEFAULTS.eps,
+    decoupledDecay: o.kind === "adamw" ? (o.weightDecay ?? DEFAULTS.adamwDecay) : 0,
+    schedule: schedule.kind === "cosine" ? { kind: "cosine", warmup: schedule.warmup ?? 0 } : schedule,
+    clip: s.clip ?? null,
+    weightDecay: s.weightDecay ?? 0,
+    params: step.trainable.map((p) => ({ name: p.name, rate: rateMultiplier(p, rates), decay: p.decay })),
   };
 }
 

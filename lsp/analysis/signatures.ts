@@ -42,7 +42,11 @@ export function formatParamType(t: ParamType): string {
       return t.kind;
     }
     case "enum":
-      return t.values.join(" | ");
+      return t.list ? `list of ${t.values.join(" | ")}` : t.values.join(" | ");
+    case "axes":
+      return "axis | batch | list of them";
+    case "tokenId":
+      return "token id | pad | mask | cls";
     case "list":
       return t.item === "any" ? "list" : `list of ${t.item}`;
     default:

@@ -9,6 +9,7 @@
  *
  * This works on the tree alone, so it answers in files that do not check.
  */
+import { forEachChild } from "../../language/visit.js";
 import type { Expr, FileNode, Item, ModelDecl, Name, PartRole, PipelineDecl, Span } from "../../language/ast.js";
 import { builtinByName, builtins, dataTypeByName } from "../../compiler/builtins/index.js";
 import type { Builtin, ParamSpec } from "../../compiler/builtins/spec.js";
@@ -294,10 +295,12 @@ export function indexFile(path: string, ast: FileNode, resolveImport: ImportReso
         for (const arg of e.args) {
           const param = arg.name ? params.find((p) => p.name === arg.name!.text) : undefined;
           if (arg.name) use(arg.name.span, arg.name.text, "argument", param ? param.target : null);
-          const enumValues = param?.spec?.type.kind === "enum" ? param.spec.type.values : null;
-          if (enumValues && arg.value.kind === "Ident" && enumValues.includes(arg.value.name) && !lookup(arg.value.name)) {
-            use(arg.value.span, arg.value.name, "enum", null);
-          } else expr(arg.value, lookup);
+          const enumValues = param?.spec?.type.kind === "enum" ? param.spec.type.values : param?.spec?.type.kind === "axes" ? ["batch"] : null;
+          const items = param?.spec?.type.kind === "axes" && arg.value.kind === "List" ? arg.value.items : [arg.value];
+          for (const item of items) {
+            if (enumValues && item.kind === "Ident" && enumValues.includes(item.name) && !lookup(item.name)) use(item.span, item.name, "enum", null);
+            else expr(item, lookup);
+          }
         }
         return;
       }
@@ -305,33 +308,14 @@ export function indexFile(path: string, ast: FileNode, resolveImport: ImportReso
         expr(e.target, lookup);
         use(e.name.span, e.name.text, "member", null);
         return;
-      case "Index":
-        expr(e.target, lookup);
-        e.indices.forEach((i) => expr(i, lookup));
-        return;
-      case "List":
-        e.items.forEach((i) => expr(i, lookup));
-        return;
       case "Map":
         for (const entry of e.entries) {
           use(entry.name.span, entry.name.text, "key", null);
           expr(entry.value, lookup);
         }
         return;
-      case "Binary":
-        expr(e.left, lookup);
-        expr(e.right, lookup);
-        return;
-      case "Unary":
-        expr(e.operand, lookup);
-        return;
-      case "Pipe":
-        e.stages.forEach((s) => expr(s, lookup));
-        return;
-      case "Number":
-      case "String":
-      case "Bool":
-      case "ErrorExpr":
+      default:
+        forEachChild(e, (child) => expr(child, lookup));
         return;
     }
   }

@@ -21,6 +21,7 @@ import type { Comment, FileNode, Item } from "../../language/ast.js";
 import type { Diagnostic } from "../../language/diagnostics/diagnostic.js";
 import * as T from "../../language/lexer.js";
 import { parse, type ParseResult } from "../../language/parser.js";
+import { labelUnclosed, NEVER_CLOSED, unclosedBrackets } from "../../language/brackets.js";
 import { Source } from "../../language/source.js";
 import { chunksOf, rechunk, type Chunk } from "./chunks.js";
 import { shiftDiagnostic, shiftTree } from "./shift.js";
@@ -107,7 +108,7 @@ export class IncrementalParser {
     this.placed = placed;
     this.stats = { chunks: chunks.length, parsed, segments, whole: false };
     const ast: FileNode = { kind: "File", items, comments, span: { start: 0, end: source.text.length } };
-    return { ast, diagnostics };
+    return { ast, diagnostics: relabelBrackets(source, diagnostics) };
   }
 
   /**
@@ -171,4 +172,18 @@ function bracketsClosed(source: Source): boolean {
     }
   }
   return stack.length === 0;
+}
+
+/**
+ * The "this '(' is never closed" labels as `parse` gives them for the whole
+ * text. A segment labels its errors from its own brackets, but a bracket a
+ * later closer skipped is unclosed in the whole text while its segment ends
+ * balanced, and its label belongs to the first syntax error after it, which
+ * may be in another segment. So the labels are taken off and put back from
+ * the whole text's tokens (lexing only, and only when there is an error).
+ */
+function relabelBrackets(source: Source, diagnostics: readonly Diagnostic[]): Diagnostic[] {
+  if (diagnostics.length === 0) return [...diagnostics];
+  const bare = diagnostics.map((d) => (d.related.some((r) => NEVER_CLOSED.test(r.message)) ? { ...d, related: d.related.filter((r) => !NEVER_CLOSED.test(r.message)) } : d));
+  return labelUnclosed(source, bare, unclosedBrackets(T.tokenize(source).tokens));
 }

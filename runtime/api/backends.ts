@@ -1,14 +1,17 @@
 /**
  * Which backend a `Model` runs on, and the home of its tensors there.
  * `"auto"` takes WebGPU where a GPU adapter is available (`navigator.gpu` in a
- * browser, Dawn through the `webgpu` package in Node) and the CPU everywhere
- * else. A software adapter (SwiftShader) counts as none for `"auto"`: the
+ * browser, Dawn through the `webgpu` package in Node), else in Node the onnx
+ * backend where `onnxruntime-node` and `protobufjs` are installed (measured
+ * faster than the CPU backend on every workload of bench/onnx.ts), and the
+ * CPU everywhere else. A software adapter (SwiftShader) counts as none for `"auto"`: the
  * CPU backend is faster than a GPU emulated on the same CPU. Asked for by
  * name, `"webgpu"` takes any adapter, software ones included; in Node it
  * needs the `webgpu` package (an optional peer dependency), and says so.
  */
 import { cpuBackend } from "../backends/cpu/index.js";
 import { referenceBackend } from "../backends/reference/executor.js";
+import { createOnnxBackend, type OnnxBackend } from "../backends/onnx/index.js";
 import { createWebGpuBackend, type WebGpuBackend } from "../backends/webgpu/index.js";
 import { MissingPackageError } from "../optional-packages.js";
 import { ReprError } from "./errors.js";
@@ -17,9 +20,20 @@ import { hostHome } from "./host-home.js";
 import { webGpuHome } from "./webgpu-home.js";
 
 /** The backends a model can ask for: `auto` picks the best one available. */
-export type BackendChoice = "auto" | "cpu" | "reference" | "webgpu";
+export type BackendChoice = "auto" | "cpu" | "reference" | "webgpu" | "onnx";
 
-const CHOICES: readonly BackendChoice[] = ["auto", "cpu", "reference", "webgpu"];
+const CHOICES: readonly BackendChoice[] = ["auto", "cpu", "reference", "webgpu", "onnx"];
+
+/** The onnx backend of this process (ONNX Runtime, shared by every model), or the package it lacks. */
+let sharedOnnx: Promise<OnnxBackend | MissingPackageError> | undefined;
+
+function onnx(): Promise<OnnxBackend | MissingPackageError> {
+  return (sharedOnnx ??= createOnnxBackend().catch((error: unknown) => {
+    if (error instanceof MissingPackageError) return error;
+    sharedOnnx = undefined;
+    throw error;
+  }));
+}
 
 /** The WebGPU backend of this process (one device, shared by every model), null without an adapter, or the package it lacks. */
 let sharedWebGpu: Promise<WebGpuBackend | MissingPackageError | null> | undefined;
@@ -36,6 +50,12 @@ export async function openHome(choice: BackendChoice = "auto"): Promise<TensorHo
       return hostHome(cpuBackend);
     case "reference":
       return hostHome(referenceBackend);
+    case "onnx": {
+      if (!isNode()) throw new ReprError("the onnx backend runs in Node only (it needs the onnxruntime-node package); use backend 'auto' or 'cpu'");
+      const backend = await onnx();
+      if (backend instanceof MissingPackageError) throw new MissingPackageError(backend.packageName, { cause: backend });
+      return hostHome(backend);
+    }
     case "webgpu": {
       const gpu = await webGpu();
       if (gpu instanceof MissingPackageError) throw new MissingPackageError(gpu.packageName, { cause: gpu });
@@ -43,11 +63,20 @@ export async function openHome(choice: BackendChoice = "auto"): Promise<TensorHo
       return webGpuHome(gpu);
     }
     case "auto": {
-      // Without the webgpu package (an optional peer dependency), quietly the CPU.
+      // Without the webgpu package (an optional peer dependency), quietly the next choice.
       const gpu = (await mayHaveGpu()) ? await webGpu() : null;
-      return gpu !== null && !(gpu instanceof MissingPackageError) && !gpu.adapter.isFallback ? webGpuHome(gpu) : hostHome(cpuBackend);
+      if (gpu !== null && !(gpu instanceof MissingPackageError) && !gpu.adapter.isFallback) return webGpuHome(gpu);
+      // ONNX Runtime where it is installed, in Node: measured 1.1–7 times the CPU backend on every
+      // example's training step and the autoencoder's encoder (bench/onnx.ts, bench/RESULTS.md).
+      const native = isNode() ? await onnx().catch(() => null) : null;
+      return native !== null && !(native instanceof MissingPackageError) ? hostHome(native) : hostHome(cpuBackend);
     }
   }
+}
+
+/** Whether this is Node (where the onnx backend can run). */
+function isNode(): boolean {
+  return (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node !== undefined;
 }
 
 /**

@@ -1,9 +1,10 @@
 /**
- * The home of a model on a host backend (CPU or reference): tensors are
- * typed arrays, graphs run synchronously and are fed the arrays themselves,
- * and `commit` copies an output's numbers into its tensor.
+ * The home of a model on a host backend (CPU, reference, or onnx): tensors
+ * are typed arrays, graphs are fed the arrays themselves (and run
+ * synchronously, or with `runAsync` where the executable has it, as ONNX
+ * Runtime's do), and `commit` copies an output's numbers into its tensor.
  */
-import type { Backend, TensorFeed, TensorValue } from "../backends/backend.js";
+import type { Backend, Executable, TensorFeed, TensorFeeds, TensorValue } from "../backends/backend.js";
 import type { KernelGraph } from "../kernel/graph.js";
 import { elementCount, type HomeGraph, type HomeTensor, type RunOutputs, type TensorHome } from "./home.js";
 
@@ -44,17 +45,18 @@ export function hostHome(backend: Backend): TensorHome {
       const paramFeeds = new Map<string, TensorFeed>([...params].map(([name, t]) => [name, { shape: t.shape, data: host(t).data }]));
       let last: Record<string, TensorValue> = {};
       return {
-        run(feeds, read): Promise<RunOutputs> {
-          last = exe.run(feeds, paramFeeds);
+        async run(feeds, read): Promise<RunOutputs> {
+          last = isAsync(exe) ? await exe.runAsync(feeds, paramFeeds) : exe.run(feeds, paramFeeds);
           const outputs: Record<string, Float32Array | Int32Array> = {};
           for (const name of read) outputs[name] = asFloat32(last[name]!.data);
-          return Promise.resolve(outputs);
+          return outputs;
         },
         commit(writes): void {
           for (const w of writes) host(w.tensor).data.set(last[w.output]!.data);
         },
         destroy(): void {
           last = {};
+          if (isAsync(exe)) exe.dispose?.();
         },
       };
     },
@@ -62,6 +64,16 @@ export function hostHome(backend: Backend): TensorHome {
       // Host arrays are collected with the model.
     },
   };
+}
+
+/** An executable that runs asynchronously (the onnx backend's), whose `run` throws. */
+interface AsyncExecutable extends Executable {
+  runAsync(feeds: TensorFeeds, params?: TensorFeeds): Promise<Record<string, TensorValue>>;
+  dispose?(): void;
+}
+
+function isAsync(exe: Executable): exe is AsyncExecutable {
+  return typeof (exe as Partial<AsyncExecutable>).runAsync === "function";
 }
 
 /** Host outputs as 32-bit arrays (the reference backend computes in float64). */

@@ -9,6 +9,7 @@
  * a GPU answers asynchronously; a model runs one such operation at a time,
  * in the order they were asked for, so calls need not be awaited one by one.
  */
+import { sampleModel, type SampleOptions } from "./sample.js";
 import { shuffledOrder } from "../data/shuffle.js";
 import { suggestName } from "../checkpoint/match.js";
 import { openHome, type BackendChoice } from "./backends.js";
@@ -202,6 +203,22 @@ export class Model implements Disposable {
       }
       return runner.call(inputs, count);
     });
+  }
+
+  /**
+   * Samples from the model as its plan's `sampling` says (spec/sampling.md):
+   * a language model extends a prompt token by token (with `temperature`,
+   * `topK` and `seed`) and resolves with `count × tokens` new ids; a model
+   * with a variational bottleneck decodes `count` draws from its prior. The
+   * draws are the shared generator's: the same seed gives the same samples.
+   * Rejects with a `ReprError` when the model cannot be sampled.
+   */
+  sample(options: SampleOptions = {}): Promise<Int32Array | Float32Array> {
+    const sampling = this.plan.sampling;
+    if (sampling === null) {
+      return Promise.reject(new ReprError(`sample: model '${this.plan.model}' cannot be sampled: it is neither a next-token language model nor has a variational bottleneck with a decoder`));
+    }
+    return sampleModel(sampling, (fn, inputs, count) => this.call(fn, inputs, count), options);
   }
 
   /**

@@ -20,9 +20,11 @@ import type { KernelGraph } from "../kernel/graph.js";
  * The version of the plan format; the runtime refuses any other. 2: training
  * steps name the feeds they need besides data, `step` and `seed` (`noise`,
  * `updatesInput`). 3: graphs are symbolic in the batch size (`BatchGraph`),
- * and plans carry their pipelines (`pipelines`, `data`).
+ * and plans carry their pipelines (`pipelines`, `data`). 4: a test step's
+ * metrics name what they compare the prediction with (`PlanMetric.target`,
+ * graph outputs `target/<name>`) instead of reading the losses' objectives.
  */
-export const PLAN_FORMAT = 3;
+export const PLAN_FORMAT = 4;
 
 /** A tensor one example carries: its element type and per-example shape. */
 export interface ExampleType {
@@ -74,6 +76,33 @@ export interface PlanNoiseTable {
   readonly vocab: number;
 }
 
+/**
+ * How a training step updates its parameters, as data (spec/optimizers.md):
+ * what its graph computes after the gradients, for targets that compute
+ * the gradients themselves (`repr compile --target pytorch`). The step's
+ * graph already holds all of it; the runtime never reads this.
+ */
+export interface PlanOptimizer {
+  readonly kind: "sgd" | "momentum" | "adam" | "adamw";
+  readonly lr: number;
+  /** momentum's β. */
+  readonly beta: number;
+  /** adam's and adamw's β₁, β₂ and ε. */
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly eps: number;
+  /** adamw's decoupled decay (0 for the others). */
+  readonly decoupledDecay: number;
+  /** The learning-rate schedule: `constant`, `warmup(steps)` or `cosine(warmup)` over the step's updates. */
+  readonly schedule: { readonly kind: "constant" } | { readonly kind: "warmup"; readonly steps: number } | { readonly kind: "cosine"; readonly warmup: number };
+  /** The global-norm bound of the gradients, or null. */
+  readonly clip: number | null;
+  /** Coupled weight decay λ (g ← g + λ·θ for decayed parameters). */
+  readonly weightDecay: number;
+  /** Each trained parameter: its rate multiplier (lr_scale × layer decay) and whether decay applies to it. */
+  readonly params: readonly { readonly name: string; readonly rate: number; readonly decay: boolean }[];
+}
+
 /** A training step of the model (a `pretrain` or `adapt` step of a pipeline, or the model's own objective). */
 export interface PlanTraining {
   /** Its name: `train`, or the pipeline step it comes from (`pretrain`, `adapt`). */
@@ -103,6 +132,8 @@ export interface PlanTraining {
    * graph needs none.
    */
   readonly updatesInput: string | null;
+  /** How it updates its parameters (absent from plans compiled before it was recorded). */
+  readonly optimizer?: PlanOptimizer;
 }
 
 /** A tensor of the model: parameter or running statistic. */
@@ -132,13 +163,23 @@ export interface PlanDataRef {
   readonly perClass: number | null;
 }
 
-/** A metric a test step reports (spec/pipelines.md, "Metrics"): `accuracy`, `top_k`, `nearest_neighbors`, `mse`. */
+/**
+ * A metric a test step reports (spec/pipelines.md, "Metrics"): `accuracy`,
+ * `top_k`, `perplexity` (the prediction's scores against class ids), `mse`,
+ * `mae`, `psnr` (its values against values), `nearest_neighbors`.
+ */
 export interface PlanMetric {
   readonly name: string;
-  /** Its arguments (`k`), as written. */
+  /** Its arguments (`k`, `max`, `target`), as written. */
   readonly args: Readonly<Record<string, number | string | boolean>>;
   /** How reports name it: `accuracy`, `top_k(k: 3)`. */
   readonly label: string;
+  /**
+   * What the prediction is compared with: the name of the evaluation graph's
+   * output holding it (`target/image`), or null for the step's label field
+   * (and for `nearest_neighbors`, which compares no prediction).
+   */
+  readonly target: string | null;
 }
 
 /** A model's tensors at some point of a pipeline, and their initialization. */
@@ -186,7 +227,7 @@ export type PlanStep =
        * The evaluation graph, symbolic in the batch size, reading `seed` and
        * `step` (the batch number) when it draws masks: outputs `loss/<name>`
        * per loss, and what the metrics need: `prediction`, `features`,
-       * `objective/<loss>/mse`, and `picture/<loss>/pred|target|on`.
+       * `target/<name>` for the metrics' targets, and `picture/<loss>/pred|target|on`.
        */
       readonly graph: BatchGraph;
       readonly metrics: readonly PlanMetric[];
@@ -211,6 +252,30 @@ export interface PlanPipeline {
   readonly after: (PlanTensors & { readonly functions: readonly PlanFunction[] }) | null;
 }
 
+/**
+ * How the model generates (spec/sampling.md), as `Model.sample` and `repr
+ * sample` run it; decided by the compiler from the model's structure:
+ *
+ * - `next-token`: a causal model whose prediction reads a `next_token`
+ *   mask's input. Function `fn` maps a window of `length` token ids (input
+ *   `input`) to scores `[length − 1, vocab]`, position i scoring the token
+ *   after ids 0..i; the runtime extends a prompt one drawn token at a time.
+ * - `prior`: a variational bottleneck whose code the decoder reads. Function
+ *   `fn` (`decode`) maps codes of `shape` (input `input`) to outputs; the
+ *   runtime decodes draws from the prior N(0, I).
+ */
+export type PlanSampling =
+  | {
+      readonly kind: "next-token";
+      readonly fn: string;
+      readonly input: string;
+      readonly length: number;
+      readonly vocab: number;
+      /** The input type's special tokens (its last ids), which are never drawn. */
+      readonly special: readonly string[];
+    }
+  | { readonly kind: "prior"; readonly fn: string; readonly input: string; readonly shape: readonly number[] };
+
 /** A whole compiled model. */
 export interface ModelPlan {
   readonly format: typeof PLAN_FORMAT;
@@ -228,6 +293,8 @@ export interface ModelPlan {
   readonly training: readonly PlanTraining[];
   /** The data declarations its pipelines read. */
   readonly data: readonly DataSpec[];
+  /** How the model generates, or null when it cannot (spec/sampling.md). */
+  readonly sampling: PlanSampling | null;
   /** Its pipelines, in the order of the `.repr` file. */
   readonly pipelines: readonly PlanPipeline[];
 }

@@ -7,14 +7,11 @@ import { toColumn } from "./column.js";
 import { DataError, quote } from "./errors.js";
 import type { Part, SourceRequest } from "./part.js";
 import { fieldSize, type FieldSpec } from "./spec.js";
-import type { Column } from "./split.js";
+import type { Column, Vocabulary } from "./split.js";
+import type { CsvTable } from "./table.js";
+import { isTextColumn, textColumn } from "./text-table.js";
 
-/** A parsed table: the header, the rows, and the line each row starts on (1-based). */
-export interface CsvTable {
-  readonly header: readonly string[];
-  readonly rows: readonly (readonly string[])[];
-  readonly lines: readonly number[];
-}
+export type { CsvTable };
 
 /** Parses CSV text, or throws a DataError naming `file` and the line of a malformed row. */
 export function parseCsv(text: string, file: string): CsvTable {
@@ -123,11 +120,18 @@ export function csvColumnsOf(field: FieldSpec, header: readonly string[]): strin
   return Array.from({ length: k }, (_, j) => `${field.name}_${j}`);
 }
 
-/** Fills the target fields from a parsed CSV table; no split of its own. */
+/** Fills the target fields from a parsed CSV (or TSV) table, a text column into a `tokens` field; no split of its own. */
 export function readCsvTable(request: SourceRequest, table: CsvTable): Part {
   const file = request.shown;
   const all = new Map<string, Column>();
+  let vocabulary: Vocabulary | undefined;
   for (const field of request.targets) {
+    if (isTextColumn(field, table)) {
+      const text = textColumn(field, table, file);
+      all.set(field.name, text.column);
+      vocabulary ??= text.vocabulary;
+      continue;
+    }
     const names = csvColumnsOf(field, table.header);
     const missing = names.filter((n) => !table.header.includes(n));
     if (missing.length > 0) {
@@ -159,5 +163,5 @@ export function readCsvTable(request: SourceRequest, table: CsvTable): Part {
     const located = (example: number): string => `line ${table.lines[example]}`;
     all.set(field.name, toColumn(field, { file, dtype: "f64", shape: [table.rows.length, ...field.shape], data, locate: located }));
   }
-  return { origin: file, provides: `the columns ${table.header.map(quote).join(", ")}`, columns: { kind: "whole", all } };
+  return { origin: file, provides: `the columns ${table.header.map(quote).join(", ")}`, columns: { kind: "whole", all }, ...(vocabulary ? { vocabulary } : {}) };
 }

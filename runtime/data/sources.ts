@@ -1,7 +1,7 @@
 /**
  * Which reader a source goes to: the word `mnist`; a folder of IDX files or of
  * PNGs; or a file, by its content (an `.npy` or IDX array, gzipped or not) or
- * its name (`.npy`, `…idx3-ubyte`, `.idx`, `.csv`, each perhaps `.gz`), and otherwise as a UTF-8 text corpus.
+ * its name (`.npy`, `…idx3-ubyte`, `.idx`, `.csv`, `.tsv`, each perhaps `.gz`), and otherwise as a UTF-8 text corpus.
  */
 import { describeArray, toColumn, type RawArray } from "./column.js";
 import { parseCsv, readCsvTable } from "./csv.js";
@@ -14,6 +14,7 @@ import { decodeNpy, looksLikeNpy } from "./npy.js";
 import { mainAndLabel, type Part, type SourceRequest } from "./part.js";
 import { readPngFolder } from "./png-folder.js";
 import { readTextCorpus } from "./text.js";
+import { parseTsv } from "./tsv.js";
 
 const PNG_MAGIC = [0x89, 0x50, 0x4e, 0x47];
 
@@ -34,6 +35,7 @@ export async function openSource(request: SourceRequest): Promise<Part> {
     throw new DataError(request.shown, "is a single PNG image; bind a folder of PNG images instead.", "binding");
   }
   if (name.endsWith(".csv")) return readCsvTable(request, parseCsv(decodeUtf8(bytes, request.shown), request.shown));
+  if (name.endsWith(".tsv")) return readCsvTable(request, parseTsv(decodeUtf8(bytes, request.shown), request.shown));
   return readTextCorpus(request, bytes);
 }
 

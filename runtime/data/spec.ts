@@ -15,8 +15,10 @@ export interface FieldSpec {
   readonly shape: readonly number[];
   /** The class count of a `label` field. */
   readonly classes?: number;
-  /** The vocabulary size of a `token` or `tokens` field. */
+  /** The vocabulary size of a `token` or `tokens` field, its special tokens included. */
   readonly vocab?: number;
+  /** The special tokens a `token` or `tokens` field reserves (`pad`, `mask`, `cls`): its last ids, in this order. */
+  readonly special?: readonly string[];
 }
 
 /** A data declaration: its name and its fields in declaration order. */
@@ -56,10 +58,20 @@ export function describeField(field: FieldSpec): string {
     case "label":
       return `label(classes: ${field.classes ?? "?"})`;
     case "token":
-      return `token(vocab: ${field.vocab ?? "?"})`;
+      return `token(vocab: ${field.vocab ?? "?"}${specialsOf(field)})`;
     case "tokens":
-      return `tokens(length: ${field.shape[0] ?? "?"}, vocab: ${field.vocab ?? "?"})`;
+      return `tokens(length: ${field.shape[0] ?? "?"}, vocab: ${field.vocab ?? "?"}${specialsOf(field)})`;
   }
+}
+
+function specialsOf(field: FieldSpec): string {
+  return field.special?.length ? `, special: [${field.special.join(", ")}]` : "";
+}
+
+/** The id of a token field's special token `name`, or null when it reserves none of that name. */
+export function specialIdOf(field: FieldSpec, name: string): number | null {
+  const i = field.special?.indexOf(name) ?? -1;
+  return i < 0 ? null : idLimit(field) - field.special!.length + i;
 }
 
 /** The exclusive upper bound of a field's integer values: its class count or vocabulary size. */

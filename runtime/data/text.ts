@@ -6,18 +6,38 @@
  * never share text. See spec/data.md, "Text corpora".
  */
 import { DataError, quote } from "./errors.js";
+import { OTHER_CHAR, OTHER_WORD, wordsOf } from "./tokens.js";
 import { decodeUtf8 } from "./files.js";
 import type { Part, SourceRequest } from "./part.js";
-import { describeField, idLimit } from "./spec.js";
+import { describeField, idLimit, specialIdOf, type FieldSpec } from "./spec.js";
 import { trainCount, type Column, type Vocabulary } from "./split.js";
+
+export { OTHER_CHAR, OTHER_WORD, wordsOf };
 
 /** The vocabulary size of the fixed character vocabulary: 95 printable ASCII characters and the newline. */
 export const ASCII_VOCAB = 96;
 /** How far apart a word pair's two words may be. */
 export const PAIR_WINDOW = 5;
-/** The token of the "other" id: in a character vocabulary, and in a word vocabulary. */
-export const OTHER_CHAR = "\uFFFD";
-export const OTHER_WORD = "<other>";
+
+/** How a vocabulary names a special token's id: `<pad>`, `<mask>`, `<cls>`. */
+export function specialTokenName(name: string): string {
+  return `<${name}>`;
+}
+
+/**
+ * A field's vocabulary for the tokenizers: the ids real tokens may take (the
+ * vocabulary less its special tokens, which take the last ids), and the
+ * special tokens' names.
+ */
+export function realVocab(field: FieldSpec): { real: number; special: readonly string[] } {
+  const special = field.special ?? [];
+  return { real: idLimit(field) - special.length, special };
+}
+
+/** A tokenizer's vocabulary of `real` ids, with the special tokens' names after it. */
+function withSpecials(t: Tokenized, special: readonly string[]): Tokenized {
+  return special.length === 0 ? t : { ids: t.ids, vocabulary: { kind: t.vocabulary.kind, tokens: [...t.vocabulary.tokens, ...special.map(specialTokenName)] } };
+}
 
 /** A tokenizer's result: the ids of the text in order, and the vocabulary that names them. */
 export interface Tokenized {
@@ -59,19 +79,27 @@ export function tokenizeChars(text: string, vocab: number): Tokenized {
   return { ids, vocabulary: { kind: "chars", tokens } };
 }
 
-/** The words of a text: maximal runs of letters, digits and apostrophes, lowercased. */
-export function wordsOf(text: string): string[] {
-  return text.toLowerCase().match(/[\p{L}\p{N}']+/gu) ?? [];
-}
 
 /** Words as ids: the `vocab − 1` most frequent words by frequency (ties by first appearance), every other word `vocab − 1`. */
 export function tokenizeWords(text: string, vocab: number): Tokenized {
   return frequencyIds(wordsOf(text), vocab, "words");
 }
 
-/** Consecutive non-overlapping windows of `length` ids; a shorter rest is dropped. */
-export function windows(ids: Int32Array, length: number): Int32Array {
-  return ids.slice(0, Math.floor(ids.length / length) * length);
+/**
+ * Consecutive non-overlapping windows of `length` ids; a shorter rest is
+ * dropped. With a `cls` id, each window is that id followed by `length − 1`
+ * ids of the text.
+ */
+export function windows(ids: Int32Array, length: number, cls: number | null = null): Int32Array {
+  if (cls === null) return ids.slice(0, Math.floor(ids.length / length) * length);
+  const text = length - 1;
+  const count = text === 0 ? 0 : Math.floor(ids.length / text);
+  const out = new Int32Array(count * length);
+  for (let w = 0; w < count; w++) {
+    out[w * length] = cls;
+    out.set(ids.subarray(w * text, (w + 1) * text), w * length + 1);
+  }
+  return out;
 }
 
 /**
@@ -115,14 +143,18 @@ export function readTextCorpus(request: SourceRequest, bytes: Uint8Array): Part 
   if (words && idLimit(targets[0]!) !== idLimit(targets[1]!)) {
     throw new DataError(file, `word pairs need one vocabulary, but ${quote(targets[0]!.name)} has vocab ${targets[0]!.vocab} and ${quote(targets[1]!.name)} has vocab ${targets[1]!.vocab}.`, "binding");
   }
-  const vocab = idLimit(targets[0]!);
-  const { ids, vocabulary } = chars ? tokenizeChars(text, vocab) : tokenizeWords(text, vocab);
+  const { real, special } = realVocab(targets[0]!);
+  if (words && (targets[1]!.special ?? []).join() !== special.join()) {
+    throw new DataError(file, `word pairs need one vocabulary, but ${quote(targets[0]!.name)} and ${quote(targets[1]!.name)} reserve different special tokens.`, "binding");
+  }
+  const { ids, vocabulary } = withSpecials(chars ? tokenizeChars(text, real) : tokenizeWords(text, real), special);
+  const cls = chars ? specialIdOf(targets[0]!, "cls") : null;
   const cut = trainCount(ids.length);
   const parts = [ids.subarray(0, cut), ids.subarray(cut)] as const;
   const columnsOf = (part: Int32Array): Map<string, Column> => {
     if (chars) {
       const field = targets[0]!;
-      return new Map([[field.name, { dtype: "i32", shape: field.shape, data: windows(part, field.shape[0]!) } as Column]]);
+      return new Map([[field.name, { dtype: "i32", shape: field.shape, data: windows(part, field.shape[0]!, cls) } as Column]]);
     }
     const { center, context } = skipGramPairs(part);
     return new Map<string, Column>([

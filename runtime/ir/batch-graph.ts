@@ -26,6 +26,7 @@
  */
 import { formatType, inferType, isError, type TensorType } from "./infer.js";
 import { makeNode, type Graph, type Node, type Output } from "./node.js";
+import { fromExactJson, toExactJson } from "./exact-json.js";
 import { isOp, OPS, type Op, type OpAttrs } from "./ops.js";
 
 /** c0 + c1·B + c2·B²: two or three integer coefficients, the last one non-zero. */
@@ -141,35 +142,16 @@ export function instantiateBatchGraph(g: BatchGraph, batch: number): Graph {
 
 // ---- JSON ----
 
-/** The spellings of the numbers JSON cannot hold. */
-const SPECIAL: ReadonlyMap<string, number> = new Map([
-  ["NaN", NaN],
-  ["Infinity", Infinity],
-  ["-Infinity", -Infinity],
-  ["-0", -0],
-]);
-
 /** A batch graph as JSON text; NaN, ±∞ and −0 are spelled `{"$num": "…"}` so they survive. */
 export function batchGraphToJson(g: BatchGraph, indent?: number): string {
-  return JSON.stringify(
-    g,
-    (_k, v: unknown) => (typeof v === "number" && (!Number.isFinite(v) || Object.is(v, -0)) ? { $num: Object.is(v, -0) ? "-0" : String(v) } : v),
-    indent,
-  );
+  return toExactJson(g, indent);
 }
 
 /** Reads back what `batchGraphToJson` wrote, checked with `batchGraphProblems`; throws `BatchGraphError` for anything else. */
 export function batchGraphFromJson(text: string): BatchGraph {
   let value: unknown;
   try {
-    value = JSON.parse(text, (_k, v: unknown) => {
-      if (typeof v === "object" && v !== null && !Array.isArray(v)) {
-        const keys = Object.keys(v);
-        const num = (v as { $num?: unknown }).$num;
-        if (keys.length === 1 && typeof num === "string" && SPECIAL.has(num)) return SPECIAL.get(num);
-      }
-      return v;
-    });
+    value = fromExactJson(text);
   } catch (e) {
     throw new BatchGraphError(`a batch graph must be JSON: ${(e as Error).message}`);
   }

@@ -17,6 +17,7 @@
  * (`kernelGraphToJson` / `kernelGraphFromJson`).
  */
 import type { DType, Op, Shape } from "../ir/ops.js";
+import { fromExactJson, toExactJson } from "../ir/exact-json.js";
 import { formatShape } from "../ir/shape.js";
 
 /** An operand of a kernel op: the kernel's `index`-th input value, or the result of an earlier op of the same kernel. */
@@ -146,23 +147,12 @@ export function bytesPerElement(_dtype: DType): number {
 
 /** A kernel graph as JSON text. Non-finite numbers and −0 are spelled `{"$num": "-Infinity"}` so they survive. */
 export function kernelGraphToJson(graph: KernelGraph, indent?: number): string {
-  return JSON.stringify(
-    graph,
-    (_k, v: unknown) => (typeof v === "number" && (!Number.isFinite(v) || Object.is(v, -0)) ? { $num: Object.is(v, -0) ? "-0" : String(v) } : v),
-    indent,
-  );
+  return toExactJson(graph, indent);
 }
 
 /** Reads back what `kernelGraphToJson` wrote. */
 export function kernelGraphFromJson(text: string): KernelGraph {
-  const graph = JSON.parse(text, (_k, v: unknown) => {
-    if (typeof v === "object" && v !== null && !Array.isArray(v)) {
-      const keys = Object.keys(v);
-      const num = (v as { $num?: unknown }).$num;
-      if (keys.length === 1 && typeof num === "string") return num === "-0" ? -0 : Number(num);
-    }
-    return v;
-  }) as KernelGraph;
+  const graph = fromExactJson(text) as KernelGraph;
   if (graph.version !== 1) throw new Error(`kernel graph version ${String(graph.version)} is not supported`);
   return graph;
 }

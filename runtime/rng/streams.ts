@@ -37,10 +37,10 @@ export function fnv1a32(text: string): U32 {
  * - `mask`, `view`, `dropout`, `noise`, `negatives`: per-step draws of masks,
  *   augmented views, dropout, bottleneck noise and negative samples
  */
-export type RngPurpose = "init" | "shuffle" | "mask" | "view" | "dropout" | "noise" | "negatives";
+export type RngPurpose = "init" | "shuffle" | "mask" | "view" | "dropout" | "noise" | "negatives" | "sample";
 
 /** Every purpose, in the order of the type. */
-export const RNG_PURPOSES: readonly RngPurpose[] = ["init", "shuffle", "mask", "view", "dropout", "noise", "negatives"];
+export const RNG_PURPOSES: readonly RngPurpose[] = ["init", "shuffle", "mask", "view", "dropout", "noise", "negatives", "sample"];
 
 /** The name of a stream: `purpose/name`, as in `init/f.0.weight`. */
 export function streamName(purpose: RngPurpose, name: string): string {

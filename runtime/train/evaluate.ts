@@ -3,7 +3,8 @@
  * every batch in split order, with masks drawn from the step's seed and the
  * batch number (spec/random.md), the mean of each loss over the split, and
  * the metrics of spec/pipelines.md ("Metrics"), computed from the
- * prediction, the encoder's features and the `mse` objectives. It also keeps
+ * prediction and each metric's target (`target/…` outputs or the label
+ * field; runtime/metrics/compare.ts), and the encoder's features. It also keeps
  * the first examples' pictures (`picture/<loss>/…` outputs) for reports.
  */
 import type { TensorFeed } from "../backends/backend.js";
@@ -12,7 +13,8 @@ import type { Inputs } from "../api/inputs.js";
 import type { PlanInput, PlanMetric } from "../api/plan.js";
 import { batchGraphOutputs, type BatchGraph } from "../ir/batch-graph.js";
 import type { KernelGraph } from "../kernel/graph.js";
-import { countTopK, nearestNeighbourAccuracy } from "../metrics/classification.js";
+import { nearestNeighbourAccuracy } from "../metrics/classification.js";
+import { COMPARE_METRICS, Comparison } from "../metrics/compare.js";
 import { SizedGraph } from "./sized-graph.js";
 import { SEED_INPUT, STEP_INPUT } from "./training-runner.js";
 
@@ -94,26 +96,20 @@ export class Evaluator {
   /** The mean losses over `data` and the metrics asked for; `reference` is the split `nearest_neighbors` searches. */
   async evaluate(data: EvaluationData, batch: number, metrics: readonly PlanMetric[], reference: EvaluationData | null): Promise<Evaluation> {
     const sums: Record<string, number> = {};
-    const mse: Record<string, number> = {};
-    const hits = new Map<string, number>();
+    const compared = metrics.filter((m) => COMPARE_METRICS.has(m.name)).map((m) => ({ metric: m, sum: new Comparison(m) }));
     const wantsFeatures = metrics.some((m) => m.name === "nearest_neighbors");
     let features: { width: number; data: Float32Array } | null = null;
     let pictures: Record<string, { shape: readonly number[]; data: Float32Array }> | null = null;
     await this.forEachBatch(data, batch, (out, begin, size, graph) => {
       for (const [name, v] of Object.entries(out)) {
         if (name.startsWith("loss/")) sums[name.slice(5)] = (sums[name.slice(5)] ?? 0) + v[0]! * size;
-        if (name.startsWith("objective/")) mse[name] = (mse[name] ?? 0) + v[0]! * size;
       }
       if (begin === 0) pictures = firstPictures(graph, out, size);
-      const prediction = out["prediction"];
-      if (prediction && data.labels) {
-        const classes = prediction.length / size;
-        const labels = data.labels.subarray(begin, begin + size);
-        for (const m of metrics) {
-          if (m.name !== "accuracy" && m.name !== "top_k") continue;
-          const k = m.name === "accuracy" ? 1 : Number(m.args["k"] ?? 5);
-          hits.set(m.label, (hits.get(m.label) ?? 0) + countTopK({ rows: size, classes, data: prediction }, labels, k));
-        }
+      for (const { metric, sum } of compared) {
+        const target = metric.target === null ? data.labels?.subarray(begin, begin + size) : out[metric.target];
+        const prediction = out["prediction"];
+        if (!prediction || !target) throw new Error(`internal error: metric '${metric.label}' without a prediction or a target`);
+        sum.add(prediction, target);
       }
       const f = out["features"];
       if (wantsFeatures && f) {
@@ -125,11 +121,9 @@ export class Evaluator {
     const losses = Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v / n]));
     const result: Record<string, number> = {};
     for (const m of metrics) {
-      if (m.name === "accuracy" || m.name === "top_k") result[m.label] = (hits.get(m.label) ?? 0) / n;
-      else if (m.name === "mse") {
-        const values = Object.values(mse);
-        result[m.label] = values.reduce((a, b) => a + b, 0) / values.length / n;
-      } else if (m.name === "nearest_neighbors") {
+      const comparison = compared.find((c) => c.metric === m);
+      if (comparison) result[m.label] = comparison.sum.result();
+      else if (m.name === "nearest_neighbors") {
         const f = features as { width: number; data: Float32Array } | null;
         if (f === null || data.labels === null || reference === null || reference.labels === null) {
           throw new Error("internal error: nearest_neighbors without features, labels or a reference split");

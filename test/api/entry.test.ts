@@ -48,11 +48,16 @@ describe("public entries", () => {
     expect(Object.keys(result.metafile.inputs).filter((p) => !p.startsWith("runtime/"))).toEqual([]);
     const text = result.outputFiles[0]!.text;
     expect(text).not.toMatch(/\bfrom\s*["']|\brequire\(/);
-    // The two left are taken only in Node, and only where needed: Dawn for WebGPU (an optional package: optional-packages.ts) and node:fs to look for a Vulkan loader first.
+    // Those left are taken only in Node, and only where needed: Dawn for WebGPU, ONNX Runtime and protobufjs for the onnx backend (optional packages: optional-packages.ts), and node:fs to look for a Vulkan loader first.
     const sites = [...reach("runtime/index.ts").files].flatMap((f) =>
       [...readFileSync(f, "utf8").matchAll(/await import\((\w+)\)/g)].map((m) => `${relative(root, f)}: import(${m[1]})`),
     );
-    expect(sites.sort()).toEqual(["runtime/api/backends.ts: import(fsName)", "runtime/backends/webgpu/device.ts: import(name)"]);
+    expect(sites.sort()).toEqual([
+      "runtime/api/backends.ts: import(fsName)",
+      "runtime/backends/onnx/index.ts: import(name)",
+      "runtime/backends/onnx/proto.ts: import(name)",
+      "runtime/backends/webgpu/device.ts: import(name)",
+    ]);
     expect([...text.matchAll(/\bimport\(/g)]).toHaveLength(sites.length);
   });
 
@@ -76,22 +81,29 @@ describe("public entries", () => {
       "REPR_VERSION",
       "ReprError",
       "TrainingDiverged",
+      "VOCABULARY_FORMAT",
       "accuracy",
       "checkpointMetadata",
       "countTopK",
       "decodeIdx",
       "decodeNpy",
       "decodeSafetensors",
+      // Sampling (runtime/api/sample.ts) and a text run's vocabulary (runtime/data/vocabulary.ts).
+      "drawToken",
       "encodeIdx",
       "encodeNpy",
       "encodeSafetensors",
+      "idsToText",
       "nearest",
       "nearestNeighbourAccuracy",
       "planFromJson",
       "planToJson",
       "readCheckpointInfo",
       "shuffledOrder",
+      "textToIds",
       "topKAccuracy",
+      "vocabularyFromJson",
+      "vocabularyToJson",
     ]);
   });
 

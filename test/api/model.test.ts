@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { onnxMissing } from "../onnx/available.js";
 import { initialValues, modelParams } from "../../compiler/lower/index.js";
 import { findModel } from "../../compiler/lower/index.js";
 import { decodeSafetensors } from "../../runtime/checkpoint/safetensors.js";
@@ -71,13 +72,13 @@ describe("Model.create", () => {
       Model.create({ ...auto, format: (PLAN_FORMAT + 1) as typeof PLAN_FORMAT }),
       `this model plan has format ${PLAN_FORMAT + 1}, but this runtime runs format ${PLAN_FORMAT}; compile the model again with this version of repr`,
     );
-    await expectRejects(Model.create(auto, { backend: "gpu" as "cpu" }), "there is no backend 'gpu'; choose auto, cpu, reference or webgpu");
+    await expectRejects(Model.create(auto, { backend: "gpu" as "cpu" }), "there is no backend 'gpu'; choose auto, cpu, reference, webgpu or onnx");
     await expectRejects(Model.create(auto, { seed: -1 }), "the seed must be a whole number in [0, 2^32), got -1");
   });
 
-  it("picks the CPU for auto, and starts from the plan's initialization (seed 0 by default)", async () => {
+  it("picks the onnx backend for auto where ONNX Runtime is installed, else the CPU, and starts from the plan's initialization (seed 0 by default)", async () => {
     const model = await Model.create(auto);
-    expect(model.backend).toBe("cpu");
+    expect(model.backend).toBe((await onnxMissing()) === null ? "onnx" : "cpu");
     expect(model.functions).toEqual(["encode", "reconstruct"]);
     const params = modelParams(findModel(exampleProgram("mnist-autoencoder.repr"), "Autoencoder"));
     for (const p of params) {

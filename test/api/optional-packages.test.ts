@@ -48,9 +48,12 @@ describe("optional packages", () => {
     await expect(importOptional("wabt", () => Promise.resolve(7))).resolves.toBe(7);
   });
 
-  it("install at the version this repository tests with", () => {
-    for (const [name, { version }] of Object.entries(OPTIONAL_PACKAGES)) {
-      expect(installCommand(name as keyof typeof OPTIONAL_PACKAGES)).toBe(`npm install ${name}@${version}`);
+  it("install at the version this repository tests with, with the flags a package needs", () => {
+    for (const [name, entry] of Object.entries(OPTIONAL_PACKAGES)) {
+      const flags = "flags" in entry ? ` ${entry.flags}` : "";
+      expect(installCommand(name as keyof typeof OPTIONAL_PACKAGES)).toBe(`npm install ${name}@${entry.version}${flags}`);
     }
+    // onnxruntime-node's post-install step would download CUDA binaries from outside the npm registry.
+    expect(installCommand("onnxruntime-node")).toBe("npm install onnxruntime-node@1.31.1 --onnxruntime-node-install=skip");
   });
 });

@@ -33,9 +33,9 @@ describe("planToJson / planFromJson", () => {
   });
 
   it("refuses other formats and bad JSON with a ReprError", () => {
-    // The format is 3 since graphs are symbolic in the batch size and plans carry their pipelines.
-    expect(PLAN_FORMAT).toBe(3);
-    expect(() => planFromJson('{"format": 2}')).toThrow(/format 2; this runtime reads format 3/);
+    // The format is 4 since test steps' metrics name their targets.
+    expect(PLAN_FORMAT).toBe(4);
+    expect(() => planFromJson('{"format": 3}')).toThrow(/format 3; this runtime reads format 4/);
     expect(() => planFromJson("{")).toThrow(ReprError);
   });
 });

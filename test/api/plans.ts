@@ -114,6 +114,7 @@ export function planOf(program: CheckedProgram, model: string, functions: readon
     training: steps,
     data: [],
     pipelines: [],
+    sampling: null,
   };
 }
 

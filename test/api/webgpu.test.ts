@@ -103,7 +103,7 @@ describe.skipIf(skipReason !== null)("Model on WebGPU", () => {
     expect(relativeError(a, await cpu.call("predict", { x }))).toBeLessThan(1e-5);
   });
 
-  it("auto leaves a software adapter to the CPU backend", async () => {
+  it("auto leaves a software adapter to the host backends (onnx where installed, else the CPU)", async () => {
     // Chromium's Vulkan loader where auto looks for one, so that auto asks Dawn for an adapter and gets SwiftShader.
     const saved = process.env.LD_LIBRARY_PATH;
     process.env.LD_LIBRARY_PATH = "/usr/lib/chromium";
@@ -111,7 +111,7 @@ describe.skipIf(skipReason !== null)("Model on WebGPU", () => {
       expect(await mayHaveGpu()).toBe(true);
       const model = await Model.create(tinyPlan(4));
       expect(gpu!.adapter.isFallback).toBe(true);
-      expect(model.backend).toBe("cpu");
+      expect(["cpu", "onnx"]).toContain(model.backend);
     } finally {
       if (saved === undefined) delete process.env.LD_LIBRARY_PATH;
       else process.env.LD_LIBRARY_PATH = saved;

@@ -113,3 +113,19 @@ describe("a compiled model gives what repr test reports for the same weights", (
     expect(hits / n).toBe(cliAccuracy);
   }, 120_000);
 });
+
+describe("a compiled model samples", () => {
+  it("tiny-gpt's sample method draws the tokens Model.sample draws", async () => {
+    const { path } = compile("examples/tiny-gpt.repr", "tiny-gpt-sample");
+    const Cls = await load(path);
+    const instance = await Cls.create({ seed: 3, backend: "cpu" });
+    const drawn = (await instance["sample"]!.call(instance, { tokens: 6, seed: 2, topK: 5, prompt: [40, 72] })) as Int32Array;
+    const program = examplePrograms().find((p) => p.file === "tiny-gpt.repr")!.program;
+    const { Model } = await import("../../runtime/index.js");
+    const model = await Model.create(buildModelPlan(program, "TinyGPT"), { seed: 3, backend: "cpu" });
+    expect(drawn).toBeInstanceOf(Int32Array);
+    expect([...drawn]).toEqual([...(await model.sample({ tokens: 6, seed: 2, topK: 5, prompt: [40, 72] }))]);
+    model.dispose();
+    (instance["dispose"] as () => void).call(instance);
+  }, 120_000);
+});

@@ -46,10 +46,10 @@ describe("blocks", () => {
   it("a further input must be passed by name", () => {
     const cross = "block c() {\n  input q\n  input k\n  output q + k\n}\n";
     expectErrors(`${cross}model T {\n  input x: f32[8]\n  output x -> c\n}`, [{ code: "RC320", line: 8, column: 15 }]);
-    expectErrors(`${cross}model T {\n  input x: f32[8]\n  output x -> c(x)\n}`, [
-      { code: "RC302", line: 8, column: 15 },
-      { code: "RC303", line: 8, column: 17 },
-    ]);
+    // `c(x)` applies c to x (call syntax); its further input is still missing.
+    expectErrors(`${cross}model T {\n  input x: f32[8]\n  output c(x)\n}`, [{ code: "RC302", line: 8, column: 10 }]);
+    const [d] = expectErrors(`${cross}model T {\n  input x: f32[8]\n  output c(x, x)\n}`, [{ code: "RC350", line: 8, column: 15 }]);
+    expect(d!.notes).toEqual(["block 'c' takes its further inputs by name: c(k: ...)"]);
   });
 
   it("recursion, bad parameter types, body form", () => {
@@ -69,6 +69,18 @@ describe("blocks", () => {
   it("a block used twice reports a body problem once", () => {
     const r = check("block b() {\n  conv2d(2)\n}\nmodel T {\n  input x: f32[8]\n  let a = x -> b\n  output x -> b\n}");
     expect(r.diagnostics.map((d) => d.code)).toEqual(["RC401"]);
+  });
+
+  it("a block passed to itself as an argument is not recursion (issue 15, item 10)", () => {
+    const wrap = "block wrap(inner: layer) {\n  input x\n  output x + (x -> inner)\n}\n";
+    expectValid(`${wrap}model T {\n  input x: f32[4]\n  part p = wrap(wrap(wrap(relu))) -> dense(4)\n  output p(x)\n}`);
+    const level =
+      "block level(dim: int, inner: layer) {\n  input x\n  let up = x -> conv2d(filters: dim, stride: 2) -> relu -> inner -> conv_transpose2d(filters: dim, stride: 2)\n  output concat(x, up, axis: 0)\n}\n";
+    const r = expectValid(`${level}model U {\n  input image: f32[1, 8, 8]\n  part u = level(2, level(3, relu))\n  output u(image)\n}`);
+    // The outer level concatenates the input's channel with its 2 filters; the inner, inside it, 2 + 3.
+    expect(r.program.models[0]!.parts[0]!.output?.shape).toEqual([3, 8, 8]);
+    // Real recursion through an argument's default is still found at the declaration.
+    expectErrors(`block w(inner: layer = w) {\n  inner\n}\nmodel T {\n  input x: f32[4]\n  output x -> w(relu)\n}`, [{ code: "RC212", line: 1, column: 24 }]);
   });
 
   it("a recursive block is reported once, at the use that closes the cycle, with the cycle in a note", () => {

@@ -52,8 +52,8 @@ describe("one mistake, one error", () => {
 
 describe("messages describe values by what they are", () => {
   it("a let is named as a let", () => {
-    const src = "model M {\n  input x: f32[8, 16]\n  encoder f = dense(16)\n  let test = f(x)\n  output mean_pool(test)\n}";
-    const [d] = expectErrors(src, [{ code: "RC306", line: 5, column: 20 }]);
+    const src = "model M {\n  input x: f32[8, 16]\n  encoder f = dense(16)\n  let test = f(x)\n  output test -> mean_pool(axis: test)\n}";
+    const [d] = expectErrors(src, [{ code: "RC306", line: 5, column: 34 }]);
     expect(d!.message).toBe("argument 'axis' of mean_pool expects an int, got let 'test', f32[B, 8, 16]");
   });
 

@@ -99,8 +99,8 @@ describe("the checked program", () => {
   it("writes the prediction from what the encoder receives, with masks and views off", () => {
     const mlm = `/// A masked language model, whose doc comment is long enough to be cut at a word in the table.
 model M {
-  input text: tokens(length: 16, vocab: 100)
-  mask m = tokens(text, ratio: 0.25, mask_token: 0)
+  input text: tokens(length: 16, vocab: 100, special: [mask])
+  mask m = tokens(text, ratio: 0.25, mask_token: mask)
   /// Token vectors.
   encoder f = embedding(vocab: 100, dim: 8) -> mean_pool
   head W = dense(100)

@@ -181,7 +181,7 @@ const step: fc.Arbitrary<PlanStep> = fc.oneof(
     batch: fc.integer({ min: 1, max: 64 }),
     inputs: fc.uniqueArray(input, { maxLength: 3, selector: (i) => i.name }),
     graph: batchGraph,
-    metrics: fc.array(fc.record({ name: nastyString, args: fc.record({ k: fc.oneof(fc.nat(), nastyString, fc.boolean()) }, { requiredKeys: [] }), label: nastyString }), { maxLength: 2 }),
+    metrics: fc.array(fc.record({ name: nastyString, args: fc.record({ k: fc.oneof(fc.nat(), nastyString, fc.boolean()) }, { requiredKeys: [] }), label: nastyString, target: fc.option(nastyString, { nil: null }) }), { maxLength: 2 }),
     label: fc.option(nastyName, { nil: null }),
     reference: fc.option(dataRef, { nil: null }),
     noise: fc.array(noise, { maxLength: 1 }),
@@ -214,4 +214,5 @@ export const nastyPlan: fc.Arbitrary<ModelPlan> = fc.record({
   training: fc.array(training, { maxLength: 3 }),
   data: fc.array(dataSpec, { maxLength: 2 }),
   pipelines: fc.array(pipeline, { maxLength: 2 }),
+  sampling: fc.constant(null),
 });

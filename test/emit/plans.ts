@@ -90,6 +90,7 @@ export function tinyPlan(): ModelPlan {
         ],
       },
     ],
+    sampling: null,
     pipelines: [
       {
         name: "Train",

@@ -130,8 +130,8 @@ describe("masks (drawn from the fixed seed and step)", () => {
 
   it("tokens, with the loss on masked positions", () => {
     checkModel(`model M {
-  input t: tokens(length: 6, vocab: 5)
-  mask m = tokens(t, ratio: 0.5, mask_token: 4)
+  input t: tokens(length: 6, vocab: 5, special: [mask])
+  mask m = tokens(t, ratio: 0.5, mask_token: mask)
   encoder f = embedding(vocab: 5, dim: 3) -> attention(heads: 1)
   head W = classifier(classes: 5)
   loss fill = cross_entropy(W(f(m.input)), m.target) on m.masked

@@ -15,8 +15,11 @@ const S: A.Span = { start: 0, end: 0 };
 const plainNames = ["x", "y", "f", "dense", "relu", "m", "digits", "train", "_a1", "B2", "f32", "layer_norm", "a_rather_long_layer_name_that_makes_lines_wrap"];
 const keywordNames = ["input", "output", "model", "data", "on", "with", "test", "head", "mask", "loss", "import", "from", "let", "freeze"];
 
-const nameText = fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...plainNames) }, { weight: 1, arbitrary: fc.constantFrom(...keywordNames) });
+const nameText = fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...plainNames, "as") }, { weight: 1, arbitrary: fc.constantFrom(...keywordNames) });
 const name: fc.Arbitrary<A.Name> = nameText.map((text) => ({ kind: "Name", text, span: S }));
+/** A segment of a layer path: a name or a stage number (spec/paths.md). */
+const number: fc.Arbitrary<A.Name> = fc.integer({ min: 0, max: 30 }).map((n) => ({ kind: "Name", text: String(n), span: S }));
+const segment: fc.Arbitrary<A.Name> = fc.oneof(name, number);
 
 const numberRaw = fc.oneof(
   fc.nat({ max: 100000 }).map(String),
@@ -53,7 +56,7 @@ export const expr: fc.Arbitrary<A.Expr> = fc.letrec<{ e: A.Expr }>((tie) => {
         args: c.args.map((a) => ({ kind: "Arg", name: a.name, value: a.value, span: S })),
         span: S,
       })),
-      fc.record({ target: e, name }).map((m): A.Expr => ({ kind: "Member", target: m.target, name: m.name, span: S })),
+      fc.record({ target: e, name: segment }).map((m): A.Expr => ({ kind: "Member", target: m.target, name: m.name, span: S })),
       fc.record({ target: e, indices: small(e, 1) }).map((i): A.Expr => ({ kind: "Index", ...i, span: S })),
       fc.record({ op: fc.constantFrom("+", "-", "*", "/" as const), left: e, right: e }).map((b): A.Expr => ({
         kind: "Binary",
@@ -64,6 +67,13 @@ export const expr: fc.Arbitrary<A.Expr> = fc.letrec<{ e: A.Expr }>((tie) => {
       })),
       e.map((operand): A.Expr => ({ kind: "Unary", op: "-", operand, span: S })),
       fc.array(e, { minLength: 2, maxLength: 4 }).map((stages): A.Expr => ({ kind: "Pipe", stages, span: S })),
+      // Stages with names (`dense(64) as proj`); "as" itself is an ordinary name.
+      fc.array(fc.record({ stage: e, name: fc.option(name) }), { minLength: 2, maxLength: 4 }).map((st): A.Expr => ({
+        kind: "Pipe",
+        stages: st.map((x) => x.stage),
+        ...(st.some((x) => x.name) ? { names: st.map((x) => x.name) } : {}),
+        span: S,
+      })),
     ),
   };
 }).e;
@@ -80,7 +90,7 @@ const map: fc.Arbitrary<A.MapExpr> = fc
 
 const input = fc.record({ name, type: fc.option(expr), doc }).map((r): A.InputDecl => ({ kind: "Input", ...r, span: S }));
 const letDecl = fc.record({ name, value: expr, doc }).map((r): A.LetDecl => ({ kind: "Let", ...r, span: S }));
-const output = fc.record({ value: expr, doc }).map((r): A.OutputDecl => ({ kind: "Output", ...r, span: S }));
+const output = fc.record({ name: fc.option(name), value: expr, doc }).map((r): A.OutputDecl => ({ kind: "Output", ...r, span: S }));
 
 const member: fc.Arbitrary<A.ModelMember> = fc.oneof(
   input,
@@ -94,10 +104,20 @@ const member: fc.Arbitrary<A.ModelMember> = fc.oneof(
   output,
 );
 
+/** `f`, `f.2.q`, `f.0..2`. */
+const target: fc.Arbitrary<A.LayerTarget> = fc
+  .record({ part: name, path: fc.array(segment, { maxLength: 2 }), to: fc.option(number) })
+  .map((r): A.LayerTarget => {
+    const last = r.path[r.path.length - 1];
+    const to = last && /^\d+$/.test(last.text) ? r.to : null;
+    return { kind: "LayerTarget", part: r.part, path: r.path, to, span: S };
+  });
+const targets = fc.array(target, { minLength: 1, maxLength: 3 });
+
 const step: fc.Arbitrary<A.PipelineStep> = fc.oneof(
   fc.record({ model: name, data: expr, config: fc.option(map), doc }).map((r): A.PretrainStep => ({ kind: "Pretrain", ...r, span: S })),
-  fc.record({ parts: fc.array(name, { minLength: 1, maxLength: 3 }), config: fc.option(map), doc }).map((r): A.FreezeStep => ({ kind: "Freeze", ...r, span: S })),
-  fc.record({ parts: fc.array(name, { minLength: 1, maxLength: 3 }), config: fc.option(map), doc }).map((r): A.UnfreezeStep => ({ kind: "Unfreeze", ...r, span: S })),
+  fc.record({ targets, config: fc.option(map), doc }).map((r): A.FreezeStep => ({ kind: "Freeze", parts: r.targets.map((t) => t.part), ...r, span: S })),
+  fc.record({ targets, config: fc.option(map), doc }).map((r): A.UnfreezeStep => ({ kind: "Unfreeze", parts: r.targets.map((t) => t.part), ...r, span: S })),
   fc.record({ part: name, value: expr, doc }).map((r): A.ReplaceStep => ({ kind: "Replace", ...r, span: S })),
   fc.record({ data: expr, config: fc.option(map), doc }).map((r): A.AdaptStep => ({ kind: "Adapt", ...r, span: S })),
   fc.record({ data: expr, config: fc.option(map), doc }).map((r): A.TestStep => ({ kind: "Test", ...r, span: S })),

@@ -156,9 +156,15 @@ describe("pipelines", () => {
   });
 
   it("parses freeze and unfreeze lists", () => {
+    const target = (part: string, path: string[] = [], to: string | null = null) => ({ kind: "LayerTarget", part: nm(part), path: path.map(nm), to: to === null ? null : nm(to) });
     expect(steps(`freeze f, g { train_mode: true } unfreeze f`)).toEqual([
-      { kind: "Freeze", parts: [nm("f"), nm("g")], config: { kind: "Map", entries: [{ kind: "Entry", name: nm("train_mode"), value: { kind: "Bool", value: true } }] }, doc: null },
-      { kind: "Unfreeze", parts: [nm("f")], config: null, doc: null },
+      { kind: "Freeze", parts: [nm("f"), nm("g")], targets: [target("f"), target("g")], config: { kind: "Map", entries: [{ kind: "Entry", name: nm("train_mode"), value: { kind: "Bool", value: true } }] }, doc: null },
+      { kind: "Unfreeze", parts: [nm("f")], targets: [target("f")], config: null, doc: null },
+    ]);
+    // Layers inside parts, by path and by range (spec/paths.md).
+    expect(steps(`freeze f.0..2, g.1.3 unfreeze f.stem.2`)).toEqual([
+      { kind: "Freeze", parts: [nm("f"), nm("g")], targets: [target("f", ["0"], "2"), target("g", ["1", "3"])], config: null, doc: null },
+      { kind: "Unfreeze", parts: [nm("f")], targets: [target("f", ["stem", "2"])], config: null, doc: null },
     ]);
   });
 
@@ -215,6 +221,12 @@ describe("expressions", () => {
 
   it("keeps a parenthesised pipe as one stage", () => {
     expect(exprOf(`(a -> b) -> c`)).toEqual(pipe(pipe(id("a"), id("b")), id("c")));
+  });
+
+  it("names pipe stages with 'as', which stays an ordinary name elsewhere (spec/paths.md)", () => {
+    expect(exprOf(`a as x -> b -> (c -> d) as tail`)).toEqual({ ...pipe(id("a"), id("b"), pipe(id("c"), id("d"))), names: [nm("x"), null, nm("tail")] });
+    expect(exprOf(`as -> as as as`)).toEqual({ ...pipe(id("as"), id("as")), names: [null, nm("as")] });
+    expect(exprOf(`f.0.1`)).toEqual({ kind: "Member", target: { kind: "Member", target: id("f"), name: nm("0") }, name: nm("1") });
   });
 
   it("binds * / tighter than + - and associates left", () => {

@@ -27,7 +27,7 @@ describe("error messages", () => {
     ["block b() { input x = f32[16] output x }", "1:21 RC104 expected ':' before the type of input 'x', found '='"],
     ["model M { output dropout(.5) }", "1:26 RC114 a number must start with a digit: write 0.5"],
     ["model M { output [.25e-3, 1] }", "1:19 RC114 a number must start with a digit: write 0.25e-3"],
-    ["model M { output m.5 }", "1:20 RC112 expected a member name after '.', found '5'"],
+    ["model M { output m.[1] }", "1:20 RC112 expected a member name after '.', found '['"],
     ["model M { output dense(9007199254740993) }", "1:24 RC115 the integer 9007199254740993 is too large: an int literal must be at most 9007199254740991 (2^53 - 1)"],
     [`model M { output ${"9".repeat(40)} }`, "1:18 RC115 the integer 999999999999999999999... is too large: an int literal must be at most 9007199254740991 (2^53 - 1)"],
   ])("%s", (text, expected) => {

@@ -160,7 +160,7 @@ describe("random_patches, encoder_sees: mask_token", () => {
 
 describe("other strategies", () => {
   it("tokens: exactly round(ratio·L) ids become mask_token", () => {
-    const lowered = lowerSrc(`model M {\n  input t: tokens(length: 10, vocab: 20)\n  mask m = tokens(t, ratio: 0.25, mask_token: 19)\n  let seen = m.input\n  let target = m.target\n  let hidden = m.masked\n  encoder f = embedding(vocab: 20, dim: 2)\n  loss l = mse(f(m.input), f(m.target))\n}\n`, { values: ["seen", "target", "hidden"] });
+    const lowered = lowerSrc(`model M {\n  input t: tokens(length: 10, vocab: 20, special: [mask])\n  mask m = tokens(t, ratio: 0.25, mask_token: mask)\n  let seen = m.input\n  let target = m.target\n  let hidden = m.masked\n  encoder f = embedding(vocab: 20, dim: 2)\n  loss l = mse(f(m.input), f(m.target))\n}\n`, { values: ["seen", "target", "hidden"] });
     const feeds = feedsFor(lowered, {}, (i) => i % 19);
     const out = runLowered(lowered, feeds);
     for (let b = 0; b < 2; b++) {

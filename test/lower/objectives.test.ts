@@ -74,7 +74,7 @@ describe("position-wise objectives", () => {
   });
 
   it("on m.masked: Σ M·ℓ / max(Σ M, 1) over the whole batch", () => {
-    const src = `model T {\n  input t: tokens(length: 8, vocab: 5)\n  mask m = tokens(t, ratio: 0.5, mask_token: 4)\n  encoder f = embedding(vocab: 5, dim: 3)\n  head W = classifier(classes: 5)\n  let logits = W(f(m.input))\n  let hidden = m.masked\n  loss fill = cross_entropy(W(f(m.input)), m.target) on m.masked\n}\n`;
+    const src = `model T {\n  input t: tokens(length: 8, vocab: 5, special: [mask])\n  mask m = tokens(t, ratio: 0.5, mask_token: mask)\n  encoder f = embedding(vocab: 5, dim: 3)\n  head W = classifier(classes: 5)\n  let logits = W(f(m.input))\n  let hidden = m.masked\n  loss fill = cross_entropy(W(f(m.input)), m.target) on m.masked\n}\n`;
     const { feeds, out } = lossOf(src, { values: ["logits", "hidden"] }, {}, (i) => i % 4);
     const logits = rows(out["value/logits"]!);
     const hidden = out["value/hidden"]!.data;

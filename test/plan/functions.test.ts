@@ -74,7 +74,7 @@ describe.each(cases.map((c) => [c.label, c] as const))("%s", (_label, c) => {
   test("decode(encode(x)) is the prediction when the prediction decodes the code", () => {
     const parts = model.prediction?.parts ?? [];
     const decodesCode = fn("decode") !== undefined && parts.length > 0 && model.parts.find((p) => p.name === parts[parts.length - 1])?.role === "decoder";
-    expect(decodesCode).toBe(["Autoencoder", "Colorize"].includes(model.name));
+    expect(decodesCode).toBe(["Autoencoder", "Colorize", "SparseAE"].includes(model.name));
     if (!decodesCode) return;
     const code = call("encode", data);
     expect(code.shape).toEqual([BATCH, ...fn("encode")!.output.shape]);

@@ -68,6 +68,8 @@ const ENCODED: Record<string, readonly number[]> = {
   SkipGram: [100],
   TinyGPT: [63, 128],
   Classifier: [128],
+  BYOL: [128],
+  SparseAE: [196],
 };
 
 function expectSignature(f: PlanFunction): void {

@@ -58,7 +58,7 @@ describe("streams", () => {
   });
 
   it("list the purposes a step's seed serves", () => {
-    expect(RNG_PURPOSES).toEqual(["init", "shuffle", "mask", "view", "dropout", "noise", "negatives"]);
+    expect(RNG_PURPOSES).toEqual(["init", "shuffle", "mask", "view", "dropout", "noise", "negatives", "sample"]);
   });
 
   it("give similar names uncorrelated draws", () => {

@@ -1,7 +1,7 @@
 /**
  * The outputs `repr train` and the test step's metrics read from a lowered
  * model (compiler/lower/model.ts): `features`, `picture/<loss>/…` and
- * `objective/<loss>/mse`, evaluated on the reference backend and checked
+ * `target/<name>`, evaluated on the reference backend and checked
  * against numbers computed here from the model's own parts.
  */
 import { describe, expect, test } from "vitest";
@@ -27,7 +27,10 @@ function example(file: string): CheckedProgram {
   return program;
 }
 
-const ALL: Partial<LowerOptions> = { features: true, pictures: true, objectiveValues: true };
+const ALL: Partial<LowerOptions> = { features: true, pictures: true };
+
+/** A metric target on the model input `name` (compiler/check/metric-targets.ts). */
+const inputTarget = (program: CheckedProgram, name: string) => ({ [name]: { node: program.models[0]!.inputs.find((i) => i.name === name)!.node } });
 
 /** Feeds: initialized params (seed 1), images in [0, 1), i32 inputs by `ints`, seed and step. */
 function feeds(lowered: LoweredModel, seed = 5, ints: (k: number) => number = (k) => k % 10): Record<string, T> {
@@ -50,7 +53,7 @@ const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / 
 
 describe("the autoencoder (examples/mnist-autoencoder.repr)", () => {
   const program = example("mnist-autoencoder.repr");
-  const lowered = lowerModel(program, "Autoencoder", { batch: 2, mode: "eval", ...ALL });
+  const lowered = lowerModel(program, "Autoencoder", { batch: 2, mode: "eval", ...ALL, targets: inputTarget(program, "image") });
   const f = feeds(lowered);
   const out = evaluate(lowered, f);
 
@@ -59,7 +62,7 @@ describe("the autoencoder (examples/mnist-autoencoder.repr)", () => {
     expect(shapes["features"]).toEqual([2, 64]);
     expect(shapes["picture/reconstruction/pred"]).toEqual([2, 1, 28, 28]);
     expect(shapes["picture/reconstruction/target"]).toEqual([2, 1, 28, 28]);
-    expect(shapes["objective/reconstruction/mse"]).toEqual([]);
+    expect(shapes["target/image"]).toEqual([2, 1, 28, 28]);
     expect(out["picture/reconstruction/on"]).toBeUndefined();
     expect(lowered.outputs.features).toBe(lowered.graph.outputs.find((o) => o.name === "features")!.node);
   });
@@ -72,9 +75,9 @@ describe("the autoencoder (examples/mnist-autoencoder.repr)", () => {
     expect(out["picture/reconstruction/pred"]!.data.every((v) => v > 0 && v < 1)).toBe(true);
   });
 
-  test("objective/reconstruction/mse is the loss, and mean((pred − target)²) of the pictures", () => {
-    const value = out["objective/reconstruction/mse"]!.data[0]!;
-    expect(value).toBe(out["loss/reconstruction"]!.data[0]);
+  test("target/image is the image; the loss is mean((pred − target)²) of the pictures", () => {
+    expect(out["target/image"]!.data).toEqual(f["image"]!.data);
+    const value = out["loss/reconstruction"]!.data[0]!;
     const pred = out["picture/reconstruction/pred"]!.data;
     const target = out["picture/reconstruction/target"]!.data;
     expectClose([value], [mean(pred.map((p, i) => (p - target[i]!) ** 2))], 1e-12);
@@ -95,7 +98,7 @@ describe("the autoencoder (examples/mnist-autoencoder.repr)", () => {
     const params = new Set(lowered.params.map((p) => p.name));
     const pick = (isParam: boolean): Record<string, T> => Object.fromEntries(Object.entries(f).filter(([name]) => params.has(name) === isParam));
     const compiled = exe.run(pick(false), pick(true));
-    for (const name of ["features", "picture/reconstruction/pred", "objective/reconstruction/mse"]) {
+    for (const name of ["features", "picture/reconstruction/pred", "target/image"]) {
       expect([...compiled[name]!.data], name).toEqual(out[name]!.data);
     }
   });
@@ -108,13 +111,7 @@ describe("the autoencoder (examples/mnist-autoencoder.repr)", () => {
     const each = (o: Partial<LowerOptions>): string[] => lowerModel(program, "Autoencoder", { batch: 2, mode: "eval", ...o }).graph.outputs.map((x) => x.name).filter((n) => !names.includes(n));
     expect(each({ features: true })).toEqual(["features"]);
     expect(each({ pictures: true })).toEqual(["picture/reconstruction/pred", "picture/reconstruction/target"]);
-    expect(each({ objectiveValues: true })).toEqual(["objective/reconstruction/mse"]);
-  });
-
-  test("in training mode too, the objective output is the loss", () => {
-    const train = lowerModel(program, "Autoencoder", { batch: 2, mode: "train", ...ALL });
-    const o = evaluate(train, feeds(train));
-    expect(o["objective/reconstruction/mse"]!.data[0]).toBe(o["loss/reconstruction"]!.data[0]);
+    expect(each({ targets: inputTarget(program, "image") })).toEqual(["target/image"]);
   });
 });
 
@@ -155,9 +152,8 @@ describe("the masked autoencoder (examples/masked-autoencoder.repr)", () => {
     expect(out["picture/reconstruction/pred"]!.data.every(Number.isFinite)).toBe(true);
   });
 
-  test("objective/reconstruction/mse is the loss, and the mse over the hidden pixels of the pictures", () => {
-    const value = out["objective/reconstruction/mse"]!.data[0]!;
-    expect(value).toBe(out["loss/reconstruction"]!.data[0]);
+  test("the loss is the mse over the hidden pixels of the pictures", () => {
+    const value = out["loss/reconstruction"]!.data[0]!;
     const pred = out["picture/reconstruction/pred"]!.data;
     const target = out["picture/reconstruction/target"]!.data;
     let sum = 0;
@@ -192,9 +188,8 @@ describe("the masked autoencoder (examples/masked-autoencoder.repr)", () => {
     expect(evaluate(lowered, feeds(lowered, 6))["features"]!.data).toEqual(out["features"]!.data);
   });
 
-  test("only the mse loss has an objective value and pictures; the probe's cross-entropy has none", () => {
+  test("only the mse loss has pictures; the probe's cross-entropy has none", () => {
     const names = lowered.graph.outputs.map((o) => o.name);
-    expect(names.filter((n) => n.startsWith("objective/"))).toEqual(["objective/reconstruction/mse"]);
     expect(names.filter((n) => n.startsWith("picture/"))).toEqual(["picture/reconstruction/pred", "picture/reconstruction/target", "picture/reconstruction/on"]);
   });
 });
@@ -212,7 +207,7 @@ model Sum {
   output f(x)
 }`;
 
-  test("a loss with two mse objectives reports their mean; pictures show the first", () => {
+  test("a loss with two mse objectives: pictures show the first", () => {
     const program = checked(SUM);
     const lowered = lowerModel(program, "Sum", { batch: 3, mode: "eval", ...ALL });
     const f = feeds(lowered);
@@ -224,12 +219,10 @@ model Sum {
     const fy = naiveLinear(y, f["f.weight"]!, f["f.bias"]!);
     const mse = (p: T, t: T): number => mean(p.data.map((v, i) => (v - t.data[i]!) ** 2));
     const [m1, m2] = [mse(gfx, x), mse(fy, y)];
-    expectClose(out["objective/l/mse"]!.data, [(m1 + m2) / 2], 1e-12);
     expectClose(out["loss/l"]!.data, [m1 + 0.5 * m2], 1e-12);
     expectClose(out["picture/l/pred"]!.data, gfx.data, 1e-12);
     expect(out["picture/l/target"]!.data).toEqual(x.data);
-    // bce: pictures, but no objective value (the mse metric reads mse only).
-    expect(out["objective/b/mse"]).toBeUndefined();
+    // bce: pictures too.
     const hx = naiveLinear(x, f["h.0.weight"]!, f["h.0.bias"]!);
     expectClose(out["picture/b/pred"]!.data, hx.data.map((v) => 1 / (1 + Math.exp(-v))), 1e-12);
     expect(out["picture/b/target"]!.data).toEqual(y.data);
@@ -277,6 +270,27 @@ model NoEncoder {
   loss l = mse(g(x), x)
 }`);
     expect(() => lowerModel(program, "NoEncoder", { batch: 2, mode: "eval", features: true })).toThrow(LowerError);
-    expect(() => lowerModel(program, "NoEncoder", { batch: 2, mode: "eval", pictures: true, objectiveValues: true })).not.toThrow();
+    expect(() => lowerModel(program, "NoEncoder", { batch: 2, mode: "eval", pictures: true })).not.toThrow();
+  });
+});
+
+describe("metric targets", () => {
+  test("a mask's target, masks off: the next tokens of a next-token model", () => {
+    const program = checked(`
+model Next {
+  input text: tokens(length: 5, vocab: 7)
+  mask m = next_token(text)
+  encoder f = embedding(vocab: 7, dim: 4)
+  head W = classifier(classes: 7)
+  loss l = cross_entropy(W(f(m.input)), m.target)
+}`);
+    const mask = program.models[0]!.graph.nodes.find((n) => n.op === "mask")!;
+    const lowered = lowerModel(program, "Next", { batch: 3, mode: "eval", targets: { "m.target": { mask: mask.id } } });
+    const f = feeds(lowered, 5, (k) => (k * 5) % 7);
+    const out = evaluate(lowered, f);
+    expect(out["target/m.target"]!.shape).toEqual([3, 4]);
+    const text = f["text"]!.data;
+    expect(out["target/m.target"]!.data).toEqual([0, 1, 2].flatMap((b) => text.slice(b * 5 + 1, b * 5 + 5)));
+    expect(out["prediction"]!.shape).toEqual([3, 4, 7]);
   });
 });

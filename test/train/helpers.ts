@@ -12,6 +12,31 @@ import { afterAll } from "vitest";
 import { decodeSafetensors, type Tensor } from "../../runtime/checkpoint/index.js";
 import { repoRoot } from "../cli/run-cli.js";
 
+/**
+ * A small autoencoder on the embedded digits and a pipeline `Train` over it:
+ * the training tests' program. `encoder` and `decoder` are layer chains;
+ * `steps` are the pipeline's steps, one per line.
+ */
+export function digitsProgram(o: { model: string; encoder: string; decoder: string; steps: readonly string[] }): string {
+  return `model ${o.model} {
+  input image: f32[1, 28, 28]
+  encoder f = ${o.encoder}
+  decoder g = ${o.decoder}
+  loss reconstruction = mse(g(f(image)), image)
+  output g(f(image))
+}
+
+data digits {
+  image: f32[1, 28, 28]
+  label: label(classes: 10)
+}
+
+pipeline Train {
+${o.steps.map((s) => `  ${s}`).join("\n")}
+}
+`;
+}
+
 /** A temporary folder removed after the file's tests. */
 export function tempDir(prefix: string): string {
   const dir = mkdtempSync(join(tmpdir(), `repr-${prefix}-`));

@@ -9,27 +9,16 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { hasStackTrace, runCli } from "../cli/run-cli.js";
-import { readTensors, startCli, tempDir } from "./helpers.js";
+import { digitsProgram, readTensors, startCli, tempDir } from "./helpers.js";
 
 const dir = tempDir("out");
 
-const SMALL = `model Small {
-  input image: f32[1, 28, 28]
-  encoder f = flatten -> dense(8) -> relu
-  decoder g = dense(784) -> sigmoid -> reshape(shape: [1, 28, 28])
-  loss reconstruction = mse(g(f(image)), image)
-}
-
-data digits {
-  image: f32[1, 28, 28]
-  label: label(classes: 10)
-}
-
-pipeline Train {
-  pretrain Small on digits.train { steps: 20, batch: 16, optimizer: adam(lr: 1e-3) }
-  test on digits.test { metrics: [mse] }
-}
-`;
+const SMALL = digitsProgram({
+  model: "Small",
+  encoder: "flatten -> dense(8) -> relu",
+  decoder: "dense(784) -> sigmoid -> reshape(shape: [1, 28, 28])",
+  steps: ["pretrain Small on digits.train { steps: 20, batch: 16, optimizer: adam(lr: 1e-3) }", "test on digits.test { metrics: [mse] }"],
+});
 
 const file = join(dir, "small.repr");
 writeFileSync(file, SMALL);

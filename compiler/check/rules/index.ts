@@ -6,13 +6,16 @@
 import { bottleneckValue } from "./bottleneck-value.js";
 import { lossIsScalar } from "./loss-is-scalar.js";
 import { lossOnMask } from "./loss-on-mask.js";
+import { metricTargets } from "./metric-targets.js";
 import { modelHasInput } from "./model-has-input.js";
 import { oneBottleneck } from "./one-bottleneck.js";
 import { oneOutput } from "./one-output.js";
 import { pipelineStartsWithPretrain } from "./pipeline-starts-with-pretrain.js";
+import { replaceKeepsStudents } from "./replace-keeps-students.js";
 import { replaceTargetsHead } from "./replace-targets-head.js";
 import type { ModelFacts, Rule, StepFacts } from "./rule.js";
 import { stepData } from "./step-data.js";
+import { stepLayerPaths } from "./step-layer-paths.js";
 import { stepPartsExist } from "./step-parts-exist.js";
 import { stepSettings } from "./step-settings.js";
 import { unusedParts } from "./unused-parts.js";
@@ -28,8 +31,11 @@ export const rules: readonly Rule[] = [
   unusedParts,
   pipelineStartsWithPretrain,
   stepPartsExist,
+  stepLayerPaths,
   replaceTargetsHead,
+  replaceKeepsStudents,
   stepData,
+  metricTargets,
   stepSettings,
 ];
 

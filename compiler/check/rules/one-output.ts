@@ -9,7 +9,8 @@ export const oneOutput: Rule = {
   name: "one-output",
   spec: "spec/models.md#output",
   model({ decl, report }) {
-    const outputs = decl.members.filter((m) => m.kind === "Output");
+    // Named outputs (`output attention = ...`) are not the model's output.
+    const outputs = decl.members.filter((m) => m.kind === "Output" && m.name === null);
     for (const extra of outputs.slice(1)) report(messages.outputCount, extra.span, { construct: `model '${decl.name.text}'` });
   },
 };

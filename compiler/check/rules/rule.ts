@@ -3,13 +3,14 @@
  * spec section it enforces. All rules run in one traversal of the program,
  * in the order of `rules/index.ts`; each visits the facts it cares about.
  */
-import type { LossDecl, MapEntry, ModelDecl, PipelineDecl, PipelineStep, Span } from "../../../language/ast.js";
+import type { LayerTarget, LossDecl, MapEntry, ModelDecl, PipelineDecl, PipelineStep, Span } from "../../../language/ast.js";
 import type { MessageArgs } from "../../../language/diagnostics/diagnostic.js";
 import type { MessageTemplate } from "../../../language/diagnostics/messages.js";
 import type { Source } from "../../../language/source.js";
 import type { ReportExtra } from "../env.js";
 import type { GraphBuilder } from "../graph.js";
-import type { CheckedData, CheckedModel, DataRef, Location, StepSettings } from "../program.js";
+import type { ResolvedTarget } from "../layer-targets.js";
+import type { CheckedData, CheckedModel, DataRef, Location, NodeId, StepSettings } from "../program.js";
 import type { TensorType } from "../types.js";
 import type { MaskValue, PartState, SplitValue, Value } from "../values.js";
 
@@ -29,6 +30,8 @@ export interface LossFacts {
 
 /** What checking a model established, for model rules. */
 export interface ModelFacts {
+  /** The values of the model's named outputs, by name. */
+  readonly values: ReadonlyMap<string, { readonly node: NodeId; readonly type: TensorType }>;
   readonly decl: ModelDecl;
   /** The file the model is declared in. */
   readonly source: Source;
@@ -59,7 +62,10 @@ export interface StepFacts {
   readonly modelDecl: ModelDecl | null;
   /** Part roles by name (after replacements). */
   readonly roles: ReadonlyMap<string, string>;
+  /** What earlier steps froze: parts, and layers inside them by path (`f.0`). */
   readonly frozen: ReadonlySet<string>;
+  /** A freeze or unfreeze step's targets, resolved (null: not a part of the model). */
+  readonly targets: ReadonlyMap<LayerTarget, ResolvedTarget | null>;
   /** The data the step reads, evaluated (null for freeze/replace or when it failed). */
   readonly split: SplitValue | null;
   readonly data: CheckedData | null;

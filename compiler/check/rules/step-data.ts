@@ -6,17 +6,16 @@
  * Spec: spec/data.md#binding-data-to-a-model, spec/pipelines.md#metrics
  */
 import type { Expr } from "../../../language/ast.js";
+import { formatMessage, type MessageArgs } from "../../../language/diagnostics/diagnostic.js";
+import type { MessageTemplate } from "../../../language/diagnostics/template.js";
 import { messages } from "../../../language/diagnostics/messages.js";
 import { labelField } from "../data.js";
 import { inputsOf, selectedLosses } from "../step-needs.js";
 import { describeType, formatType, sameType } from "../types.js";
 import type { Rule, StepFacts } from "./rule.js";
 
-/** Metrics that compare the prediction with the labels. */
-const supervisedMetrics = new Set(["accuracy", "top_k"]);
-
 /** The metric expressions of a test step, with their names. */
-function metricItems(facts: StepFacts): { name: string; expr: Expr }[] {
+export function metricItems(facts: StepFacts): { name: string; expr: Expr }[] {
   const entry = facts.settingEntries.get("metrics");
   if (!entry) return [];
   const items = entry.value.kind === "List" ? entry.value.items : [entry.value];
@@ -29,33 +28,41 @@ function metricItems(facts: StepFacts): { name: string; expr: Expr }[] {
 /**
  * Each named input must be a field of the data with the input's type (label
  * inputs take the data's class count). False when one is not. A mismatch is
- * one mistake, reported at the first step that binds the input.
+ * one mistake, reported at the first step that binds the input; the fields a
+ * step lacks share one error, and so do the fields of another type, because
+ * they all point at the same place.
  */
-function checkFields(facts: StepFacts, names: readonly string[]): boolean {
-  const { model, data, step, report } = facts;
+export function checkFields(facts: StepFacts, names: readonly string[]): boolean {
+  const { model, data, step } = facts;
   if (!model || !data || !("data" in step)) return true;
+  const missing: string[] = [];
+  const mismatched: MessageArgs[] = [];
   let ok = true;
   for (const name of new Set(names)) {
     const input = model.inputs.find((i) => i.name === name);
     if (!input) continue;
     const field = data.fields.find((f) => f.name === name);
-    const key = `data field ${data.name}.${name}`;
-    if (!field) {
-      ok = false;
-      if (facts.firstTime(key)) report(messages.dataMissingField, step.data.span, { data: data.name, field: name, model: model.name });
-      continue;
-    }
-    const labels = input.type.classes !== undefined && field.type.classes !== undefined;
-    if (!sameType(labels ? { ...field.type, classes: input.type.classes! } : field.type, input.type)) {
-      ok = false;
-      if (facts.firstTime(key)) report(messages.dataFieldType, step.data.span, { field: name, model: model.name, expected: formatType(input.type), data: data.name, actual: formatType(field.type) });
-    }
+    const labels = input.type.classes !== undefined && field?.type.classes !== undefined;
+    if (field && sameType(labels ? { ...field.type, classes: input.type.classes! } : field.type, input.type)) continue;
+    ok = false;
+    if (!facts.firstTime(`data field ${data.name}.${name}`)) continue;
+    if (!field) missing.push(name);
+    else mismatched.push({ field: name, model: model.name, expected: formatType(input.type), data: data.name, actual: formatType(field.type) });
   }
+  reportOnce(facts, messages.dataMissingField, missing.map((field) => ({ data: data.name, field, model: model.name })));
+  reportOnce(facts, messages.dataFieldType, mismatched);
   return ok;
 }
 
+/** One error for several mistakes at one place: the first in the message, the others as notes. */
+function reportOnce(facts: StepFacts, template: MessageTemplate, each: readonly MessageArgs[]): void {
+  const [first, ...others] = each;
+  if (!first || !("data" in facts.step)) return;
+  facts.report(template, facts.step.data.span, first, { notes: others.map((args) => `also: ${formatMessage(template, args)}`) });
+}
+
 /** The prediction against the labels: a prediction [K] and K classes. */
-function checkSupervised(facts: StepFacts, what: string): number | null {
+export function checkSupervised(facts: StepFacts, what: string): number | null {
   const { model, data, step, report } = facts;
   if (!model || !data || !("data" in step)) return null;
   const prediction = model.prediction;
@@ -86,6 +93,14 @@ function checkSupervised(facts: StepFacts, what: string): number | null {
     return null;
   }
   return p.shape[0]!;
+}
+
+/** True when the step's label selection names real classes, once each (else class counts are already wrong). */
+export function selectionOk(facts: StepFacts): boolean {
+  const { split, data } = facts;
+  const labels = data ? labelField(data) : null;
+  if (!split?.labels || !labels) return true;
+  return new Set(split.labels).size === split.labels.length && split.labels.every((l) => l >= 0 && l < labels.type.classes!);
 }
 
 export const stepData: Rule = {
@@ -125,19 +140,9 @@ export const stepData: Rule = {
       if (selectionOk) checkSupervised(facts, "adapt");
       return;
     }
-    // test: the losses whose inputs the split provides are reported; metrics need what they need.
-    const metrics = metricItems(facts);
-    const supervised = metrics.find((m) => supervisedMetrics.has(m.name));
-    if (supervised && selectionOk) {
-      const classes = checkSupervised(facts, `metric '${supervised.name}'`);
-      const topK = settings?.metrics.find((m) => m.name === "top_k");
-      const k = typeof topK?.args["k"] === "number" ? topK.args["k"] : null;
-      const item = metrics.find((m) => m.name === "top_k");
-      if (classes !== null && k !== null && item && k > classes) {
-        report(messages.argumentOutOfRange, item.expr.span, { name: "k", callee: "top_k", expected: `at most the ${classes} classes`, actual: k });
-      }
-    }
-    const knn = metrics.find((m) => m.name === "nearest_neighbors");
+    // test: the losses whose inputs the split provides are reported; metrics that compare
+    // the prediction with a target are rules/metric-targets.ts; nearest neighbours need an encoder.
+    const knn = metricItems(facts).find((m) => m.name === "nearest_neighbors");
     if (knn) {
       const encoder = model.prediction?.parts.find((p) => model.parts.find((q) => q.name === p)?.role === "encoder");
       if (!encoder) {

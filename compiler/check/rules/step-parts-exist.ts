@@ -6,6 +6,7 @@
  */
 import type { Name } from "../../../language/ast.js";
 import { messages } from "../../../language/diagnostics/messages.js";
+import { coveredBy } from "../frozen-layers.js";
 import type { Rule, StepFacts } from "./rule.js";
 
 function exists(facts: StepFacts, name: Name): boolean {
@@ -20,11 +21,19 @@ export const stepPartsExist: Rule = {
   step(facts) {
     const { step, frozen, report } = facts;
     if (step.kind === "Freeze" || step.kind === "Unfreeze") {
-      for (const name of step.parts) {
-        if (!exists(facts, name) || !facts.model) continue;
-        const isFrozen = frozen.has(name.text);
-        if (step.kind === "Freeze" && isFrozen) report(messages.alreadyFrozen, name.span, { name: name.text, state: "frozen" });
-        if (step.kind === "Unfreeze" && !isFrozen) report(messages.alreadyFrozen, name.span, { name: name.text, state: "trainable" });
+      for (const target of step.targets) {
+        if (!exists(facts, target.part) || !facts.model) continue;
+        const resolved = facts.targets.get(target);
+        if (!resolved || !("paths" in resolved)) continue;
+        // A part or a layer inside one (spec/paths.md): frozen when a frozen path covers it, trainable when none touches it.
+        const shown = facts.source.slice(target.span);
+        for (const path of resolved.paths) {
+          const covered = [...frozen].some((f) => coveredBy(path, f));
+          const touched = covered || [...frozen].some((f) => coveredBy(f, path));
+          if (step.kind === "Freeze" && covered) report(messages.alreadyFrozen, target.span, { name: shown, state: "frozen" });
+          if (step.kind === "Unfreeze" && !touched) report(messages.alreadyFrozen, target.span, { name: shown, state: "trainable" });
+          if ((step.kind === "Freeze" && covered) || (step.kind === "Unfreeze" && !touched)) break;
+        }
       }
     }
     if (step.kind === "Replace") exists(facts, step.part);

@@ -1,7 +1,7 @@
 /**
  * Step settings fit the model: objectives name losses of the model, epochs and
  * steps are not both given, a pretrained model has a loss, an adapt step has
- * something to train, metrics have what they need.
+ * something to train.
  * Spec: spec/pipelines.md#settings
  */
 import { messages } from "../../../language/diagnostics/messages.js";
@@ -40,16 +40,6 @@ export const stepSettings: Rule = {
         ? facts.predictionParts
         : partsOf(model, selectedLosses(model, settings).map((l) => l.node));
       if (reached.length > 0 && reached.every((p) => facts.frozen.has(p))) report(messages.nothingToTrain, step.span, { step: stepName });
-    }
-    const metrics = settingEntries.get("metrics");
-    if (metrics) {
-      const items = metrics.value.kind === "List" ? metrics.value.items : [metrics.value];
-      for (const item of items) {
-        const name = item.kind === "Call" && item.callee.kind === "Ident" ? item.callee.name : item.kind === "Ident" ? item.name : null;
-        if (name === "mse" && !model.losses.some((l) => l.objectives.includes("mse"))) {
-          report(messages.stepNeeds, item.span, { what: "metric 'mse'", needs: `a model with an mse loss, and model '${model.name}' has none` });
-        }
-      }
     }
   },
 };

@@ -25,4 +25,7 @@ export const nameMessages = {
     severity: "error",
     text: "'{path}' leads outside the project folder '{root}' (to '{real}'); imports stay inside it unless repr runs with --allow-import-outside",
   },
+  noSuchLayer: { code: "RC240", severity: "error", text: "'{target}' names no layer: {why}" },
+  namedBlockOutput: { code: "RC241", severity: "error", text: "block '{block}' names its output '{name}'; only a model's outputs have names" },
+  stageNameOnValue: { code: "RC242", severity: "error", text: "'as {name}' names a stage of a pipe of layers; a value's pipe is read by stage number" },
 } satisfies Record<string, MessageTemplate>;

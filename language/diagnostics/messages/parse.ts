@@ -59,4 +59,6 @@ export const parseMessages = {
     severity: "error",
     text: "a string is written in double quotes, not single quotes",
   },
+  badRange: { code: "RC120", severity: "error", text: "'{text}': a range of layers runs from a stage of a part to a stage number, as in 'f.0..2'" },
+  misplacedStageName: { code: "RC121", severity: "error", text: "'as {name}' names a stage of a pipe, as in 'dense(64) as {name} -> relu', and only a whole stage" },
 } satisfies Record<string, MessageTemplate>;

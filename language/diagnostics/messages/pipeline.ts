@@ -33,6 +33,10 @@ export const pipelineMessages = {
   maskValue: { code: "RC529", severity: "error", text: "mask '{name}' must be made by a masking strategy ({expected}), got {actual}" },
   viewsValue: { code: "RC530", severity: "error", text: "views '{names}' must be made by an augmentation (augment(x, ...)), got {actual}" },
   lossOnNotPositionwise: { code: "RC532", severity: "error", text: "loss '{name}' uses 'on', so its objectives must compare position by position (mse, bce, cross_entropy, kl), but {actual} does not" },
+  metricTarget: { code: "RC560", severity: "error", text: "metric '{metric}' compares the prediction, {prediction}, with {target}, {actual}, but {problem}" },
+  maskTokenIsReal: { code: "RC562", severity: "error", text: "mask_token {id} is the id of a real token of {type}, so the model could not tell a hidden token from that one; use {name}" },
+  maskTokenNotReserved: { code: "RC563", severity: "error", text: "mask_token '{token}' is not a special token of {type}" },
+  unknownMetricTarget: { code: "RC561", severity: "error", text: "metric '{metric}' has no target '{name}': model '{model}' has no input, let or mask target of that name" },
   repeatTooLarge: {
     code: "RC533",
     severity: "error",
@@ -53,4 +57,5 @@ export const pipelineMessages = {
     severity: "warning",
     text: "model '{model}' needs about {total} for {use}, more than half the memory limit of {limit} ({origin})",
   },
+  replaceFollowed: { code: "RC550", severity: "error", text: "head '{name}' cannot be replaced: the momentum teacher '{teacher}' follows it" },
 } satisfies Record<string, MessageTemplate>;

@@ -25,5 +25,11 @@ export const shapeMessages = {
     severity: "error",
     text: "{construct} would be {shape}, {count} numbers per example: more than repr represents exactly (2^53 - 1 numbers, dimensions up to 2^31 - 1)",
   },
+  noBatchAxis: { code: "RC450", severity: "error", text: "{layer} over 'batch' needs a value with one row per example, but this one is already a statistic of the batch" },
+  axisTwice: { code: "RC451", severity: "error", text: "axis {axis} is listed twice" },
+  needsExamples: { code: "RC452", severity: "error", text: "{construct} needs one row per example, but {origin} is a statistic of the batch (reduced over 'batch')" },
   paramsTooLarge: { code: "RC420", severity: "error", text: "{construct} would have {count} parameters, more than repr counts exactly (2^53 - 1)" },
+  tiedBeforeApplied: { code: "RC440", severity: "error", text: "tied({of}) uses a layer of {part}, which is not applied before it, so the weight's shape is not known here" },
+  tiedNotLinear: { code: "RC441", severity: "error", text: "tied({of}) needs a dense, classifier or embedding layer, but '{of}' is {actual}" },
+  noInnerValue: { code: "RC442", severity: "error", text: "{value} has no layer or value '{name}' inside" },
 } satisfies Record<string, MessageTemplate>;

@@ -12,5 +12,7 @@ export const toolMessages = {
   notRegularFile: { code: "RC808", severity: "error", text: "cannot read '{path}': it is {what}, not a regular file" },
   badOutFolder: { code: "RC809", severity: "error", text: "--out '{path}' cannot hold the run: {reason}" },
   outFolderLocked: { code: "RC810", severity: "error", text: "--out '{path}' is in use by {who}; {what}" },
+  cannotSample: { code: "RC850", severity: "error", text: "cannot sample: {why}" },
+  badSampleOption: { code: "RC851", severity: "error", text: "{option}: {problem}" },
   nonFiniteResult: { code: "RC811", severity: "error", text: "test step {step} on {data}: {what} '{name}' is {value}, not a finite number; the weights or the data hold values too large for float32" },
 } satisfies Record<string, MessageTemplate>;

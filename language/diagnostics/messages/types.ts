@@ -28,4 +28,9 @@ export const typeMessages = {
   intTooLarge: { code: "RC324", severity: "error", text: "'{expr}' is {value}, beyond the ints repr computes exactly (up to 2^53 - 1 = 9,007,199,254,740,991)" },
   notFinite: { code: "RC325", severity: "error", text: "'{expr}' is {value}, not a finite number" },
   sizeTooLarge: { code: "RC326", severity: "error", text: "{what} is {value}, larger than the largest size repr allows, 2,147,483,647 (2^31 - 1)" },
+  teacherOfLayers: { code: "RC340", severity: "error", text: "ema(...) follows parts by name, but '{layer}' in it has parameters of its own" },
+  teacherFollowsNothing: { code: "RC341", severity: "error", text: "ema({of}) has nothing to follow: no part in it has learned parameters" },
+  valueAsArgument: { code: "RC350", severity: "error", text: "{callee} is given the value '{value}' as an argument; a layer is applied to one value, written first or piped: write '{fix}'" },
+  clampBounds: { code: "RC351", severity: "error", text: "clamp {problem}" },
+  listedTwice: { code: "RC352", severity: "error", text: "'{item}' is listed twice in argument '{name}' of {callee}" },
 } satisfies Record<string, MessageTemplate>;

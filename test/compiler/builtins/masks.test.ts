@@ -35,8 +35,8 @@ describe("masks", () => {
 
   it("tokens and next_token on token ids", () => {
     const use = "cross_entropy(p(m.input), m.target)";
-    const t = fields("tokens(length: 16, vocab: 10)", "tokens(x, ratio: 0.15, mask_token: 0)", use, "embedding(10, 4) -> dense(10)");
-    expect(t.input).toEqual({ dtype: "i32", shape: [16], batched: true, vocab: 10 });
+    const t = fields("tokens(length: 16, vocab: 10, special: [mask])", "tokens(x, ratio: 0.15, mask_token: mask)", use, "embedding(10, 4) -> dense(10)");
+    expect(t.input).toEqual({ dtype: "i32", shape: [16], batched: true, vocab: 10, special: ["mask"] });
     const n = fields("tokens(length: 16, vocab: 10)", "next_token(x)", use, "embedding(10, 4) -> dense(10)");
     expect(n.input.shape).toEqual([15]);
     expect(n.target.shape).toEqual([15]);

@@ -54,12 +54,25 @@ describe("values", () => {
 describe("mask counts", () => {
   it("a ratio that hides nothing gives no training signal", () => {
     expectErrors("model T {\n  input x: f32[1, 4, 4]\n  mask m = random_patches(x, size: 2, ratio: 0.1)\n}", [{ code: "RC307", line: 3, column: 46 }]);
-    expectErrors("model T {\n  input x: tokens(length: 4, vocab: 9)\n  mask m = tokens(x, ratio: 0.05, mask_token: 0)\n}", [{ code: "RC307", line: 3, column: 29 }]);
+    expectErrors("model T {\n  input x: tokens(length: 4, vocab: 9, special: [mask])\n  mask m = tokens(x, ratio: 0.05, mask_token: mask)\n}", [{ code: "RC307", line: 3, column: 29 }]);
   });
 
   it("channel_drop needs an image", () => {
     expectErrors("model C {\n  input x: f32[16]\n  views a, b = augment(x, channel_drop: 0.5)\n}", [{ code: "RC401", line: 3, column: 24 }]);
     expectValid("model C {\n  input x: f32[16]\n  views a, b = augment(x, noise: 0.5)\n  loss l = mse(a, b)\n}");
+  });
+
+  it("crop and blur need an image; jitter and grayscale one of 1 or 3 channels", () => {
+    const views = (input: string, options: string) => `model C {\n  input x: f32[${input}]\n  views a, b = augment(x, ${options})\n  loss l = mse(a, b)\n}`;
+    const [d] = expectErrors(views("16", "crop: 0.5, blur: 1"), [{ code: "RC401", line: 3, column: 24 }]);
+    expect(d!.message).toBe("augment with crop, blur expects an image [C, H, W], but input 'x' is f32[B, 16]");
+    const [e] = expectErrors(views("2, 8, 8", "jitter: 0.4, grayscale: 0.2"), [{ code: "RC401", line: 3, column: 35 }]);
+    expect(e!.message).toBe("augment with jitter and grayscale expects an image of 1 (gray) or 3 (RGB) channels, but input 'x' is f32[B, 2, 8, 8]");
+    expectValid(views("3, 8, 8", "crop: 0.08, jitter: 1, grayscale: 1, blur: 2"));
+    expectValid(views("2, 8, 8", "crop: 0.5, blur: 0.5"));
+    expectValid(views("1, 8, 8", "jitter: 0.4, grayscale: 0.2"));
+    expectErrors(views("3, 8, 8", "crop: 0"), [{ code: "RC307", line: 3, column: 33 }]);
+    expectErrors(views("3, 8, 8", "jitter: 1.5"), [{ code: "RC307", line: 3, column: 35 }]);
   });
 });
 

@@ -27,7 +27,7 @@ describe("a valid transfer pipeline", () => {
         "freeze f",
         "replace W with classifier(classes: 3)",
         "adapt on digits.train(labels: [1, 4, 7], per_class: 10) { epochs: 5, optimizer: sgd(lr: 0.1), schedule: cosine(warmup: 10), lr_scale: { W: 2 } }",
-        "test on digits.test(labels: [1, 4, 7]) { metrics: [accuracy, top_k(k: 2), mse] }",
+        "test on digits.test(labels: [1, 4, 7]) { metrics: [accuracy, top_k(k: 2), perplexity] }",
       ),
     );
     const steps = program.pipelines[0]!.steps;
@@ -38,7 +38,7 @@ describe("a valid transfer pipeline", () => {
     expect(replace!.kind === "replace" && replace.params).toBe(65 * 3);
     expect(adapt!.kind === "adapt" && adapt.trainable).toEqual(["W"]);
     expect(adapt!.kind === "adapt" && adapt.data).toEqual({ data: "digits", split: "train", perClass: 10, labels: [1, 4, 7], classes: 3 });
-    expect(test!.kind === "test" && test.settings.metrics.map((m) => m.name)).toEqual(["accuracy", "top_k", "mse"]);
+    expect(test!.kind === "test" && test.settings.metrics.map((m) => m.name)).toEqual(["accuracy", "top_k", "perplexity"]);
   });
 });
 
@@ -92,6 +92,22 @@ describe("step-data", () => {
     expect(d!.message).toBe("input 'image' of model 'Net' is f32[B, 1, 28, 28], but field 'image' of data 'pixels' is f32[B, 784]");
     const missing = `data other { x: f32[1, 28, 28] }\n${pipeline("pretrain Net on other.train")}`;
     expectErrors(missing, [{ code: "RC511", line: 16, column: 19 }]);
+  });
+
+  it("the fields one step lacks, or has with another type, share one error each", () => {
+    const twoInputs = `model Pair {
+  input a: f32[4]
+  input b: f32[4]
+  encoder f = dense(4)
+  loss l = mse(f(a), b)
+}
+`;
+    const [missing] = expectErrors(`${twoInputs}data none { c: f32[4] }\npipeline P {\n  pretrain Pair on none.train\n}\n`, [{ code: "RC511", line: 9, column: 20 }]);
+    expect(missing!.message).toBe("data 'none' has no field 'a', which input 'a' of model 'Pair' needs");
+    expect(missing!.notes).toEqual(["also: data 'none' has no field 'b', which input 'b' of model 'Pair' needs"]);
+    const [typed] = expectErrors(`${twoInputs}data wide { a: f32[5]\n b: f32[6] }\npipeline P {\n  pretrain Pair on wide.train\n}\n`, [{ code: "RC512", line: 10, column: 20 }]);
+    expect(typed!.message).toBe("input 'a' of model 'Pair' is f32[B, 4], but field 'a' of data 'wide' is f32[B, 5]");
+    expect(typed!.notes).toEqual(["also: input 'b' of model 'Pair' is f32[B, 4], but field 'b' of data 'wide' is f32[B, 6]"]);
   });
 
   it("labels must be classes of the data, once each", () => {
@@ -157,8 +173,8 @@ describe("step-settings", () => {
     expectErrors(pipeline(pretrain, "freeze f, W", "adapt on digits.train"), [{ code: "RC525", line: 17, column: 3 }]);
   });
 
-  it("the mse metric needs an mse loss", () => {
-    const model = "model C {\n  input image: f32[1, 28, 28]\n  input label: label(classes: 10)\n  encoder f = flatten -> dense(10)\n  loss ce = cross_entropy(f(image), label)\n}\n";
+  it("the mse metric needs a target of the prediction's shape, whatever the losses", () => {
+    const model = "model C {\n  input image: f32[1, 28, 28]\n  input label: label(classes: 10)\n  encoder f = flatten -> dense(10)\n  loss ce = cross_entropy(f(image), label)\n  output f(image)\n}\n";
     const r = check(`${model}${pipeline("pretrain C on digits.train", "test on digits.test { metrics: [mse] }")}`);
     expect(r.diagnostics.map((d) => d.code)).toEqual(["RC526"]);
   });

@@ -1,0 +1,213 @@
+// The onnx backend beside the CPU backend (WebAssembly SIMD), a hand-written ONNX Runtime
+// session of the same model, and PyTorch (OpenBLAS, 2 threads), side by side in one run.
+//
+// Workloads: the MNIST autoencoder's training step (batch 128) and its encoder (batch 1024),
+// then every example's own training step (forward, backward, Adam: the plan's `train` step) at
+// the batch its pipeline uses. Each is the plan's graph at that batch, planned, with the
+// initial tensors (seed 1), zero optimizer state and one batch of data (ids in range, the
+// skipgram's noise tables made from it). For each, the same kernel graph runs on
+//   - cpu:  compileCpu(graph).run(feeds, params), as the cpu backend trains;
+//   - onnx: the onnx backend's executable, runAsync(feeds, params): the ONNX translation of the
+//           graph, params and batch fed each run, random draws filled, outputs preallocated;
+//   - ort:  a hand-written onnxruntime-node session of the very same ONNX bytes and session
+//           options, its input tensors made once and its outputs preallocated (draws fixed):
+//           the least any caller of ONNX Runtime can do, so onnx / ort is the overhead that is ours.
+// Rounds of the three alternate, in a rotating order, so a busy machine slows all alike; each
+// round runs a variant for at least 25 ms. PyTorch runs just before and just after, with 2
+// threads and OMP_WAIT_POLICY=PASSIVE; the mean is its number:
+//   - for the autoencoder, bench/onnx_torch.py: the model written by hand in PyTorch;
+//   - for every example's step, bench/onnx_torch_step.py: the module `repr compile --target
+//     pytorch` writes (repr's graph op by op, autograd, the step's update), same tensors and batch.
+// Prints JSON (runs per second, medians) with the machine and its load.
+// Run from the repository root: `npx tsx bench/onnx.ts [--seconds 4] [--workloads a,b]`.
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { checkProgram } from "../compiler/check/check.js";
+import { nodeFileHost } from "../compiler/check/file-host.js";
+import { describePytorch, printPytorch } from "../compiler/emit/pytorch/index.js";
+import { buildModelPlan } from "../compiler/plan/index.js";
+import { Source } from "../language/source.js";
+import type { ModelPlan, PlanInput } from "../runtime/api/plan.js";
+import { stepFeeds } from "../runtime/api/step-feeds.js";
+import type { TensorFeed } from "../runtime/backends/backend.js";
+import { compileCpu } from "../runtime/backends/cpu/index.js";
+import { createOnnxBackend, loadOrt, sessionOptions, type OrtTensor } from "../runtime/backends/onnx/index.js";
+import { referenceBackend } from "../runtime/backends/reference/executor.js";
+import { encodeSafetensors, type Tensor } from "../runtime/checkpoint/index.js";
+import { instantiateBatchGraph } from "../runtime/ir/batch-graph.js";
+import type { KernelGraph } from "../runtime/kernel/graph.js";
+import { planKernelGraph } from "../runtime/kernel/plan.js";
+
+const args = process.argv.slice(2);
+const option = (flag: string): string | undefined => (args.includes(flag) ? args[args.indexOf(flag) + 1] : undefined);
+const SECONDS = Number(option("--seconds") ?? 4);
+const only = option("--workloads")?.split(",");
+const PYTHON = "/usr/bin/python3";
+const size = (shape: readonly number[]): number => shape.reduce((a, d) => a * d, 1);
+
+/** A graph to time, with what one run needs. */
+interface Prepared {
+  readonly graph: KernelGraph;
+  readonly feeds: Map<string, TensorFeed>;
+  readonly params: Map<string, TensorFeed>;
+  readonly plan: ModelPlan;
+}
+
+function planOf(file: string, model: string): ModelPlan {
+  const { program } = checkProgram(new Source(file, readFileSync(file, "utf8")), nodeFileHost);
+  return buildModelPlan(program, model, {});
+}
+
+/** Deterministic data: ids in their range, floats in [0, 1). */
+function data(inputs: readonly PlanInput[], batch: number): Record<string, Float32Array | Int32Array> {
+  let seed = 1;
+  const next = (): number => (seed = (seed * 48271) % 2147483647) / 2147483647;
+  return Object.fromEntries(
+    inputs.map((i) => {
+      const n = batch * size(i.shape);
+      const range = i.vocab ?? i.classes ?? 8;
+      return [i.name, i.dtype === "i32" ? Int32Array.from({ length: n }, () => Math.floor(next() * range)) : Float32Array.from({ length: n }, next)];
+    }),
+  );
+}
+
+/** The plan's graph `kind` (its own training step, or a function) at `batch`, with initial tensors (seed 1) and zero optimizer state. */
+function prepare(file: string, model: string, batch: number, fn?: string): Prepared {
+  const plan = planOf(file, model);
+  const training = plan.training[0]!;
+  const source = fn === undefined ? training.graph : plan.functions.find((f) => f.name === fn)!.graph;
+  const graph = planKernelGraph(instantiateBatchGraph(source, batch));
+  const batchData = data(fn === undefined ? training.inputs : plan.functions.find((f) => f.name === fn)!.inputs, batch);
+  const extra = fn === undefined ? stepFeeds(training, batchData, 1000) : new Map<string, TensorFeed>();
+  const feeds = new Map<string, TensorFeed>();
+  for (const v of graph.inputs) {
+    const given = batchData[v.name] ?? extra.get(v.name)?.data ?? (v.name === "seed" ? [1] : v.name === "step" ? [0] : undefined);
+    if (given === undefined) throw new Error(`${file}: no feed for '${v.name}'`);
+    feeds.set(v.name, { shape: v.shape, data: given });
+  }
+  const initial = referenceBackend.compile(plan.init).run({ seed: { shape: [], data: [1] } });
+  const params = new Map<string, TensorFeed>();
+  for (const v of graph.params) {
+    const init = initial[v.name];
+    params.set(v.name, { shape: v.shape, data: init ? (v.dtype === "f32" ? Float32Array.from(init.data) : Int32Array.from(init.data)) : v.dtype === "f32" ? new Float32Array(size(v.shape)) : new Int32Array(size(v.shape)) });
+  }
+  return { graph, feeds, params, plan };
+}
+
+interface Workload {
+  readonly name: string;
+  readonly batch: number;
+  readonly prepare: () => Prepared;
+  /** The hand-written PyTorch anchor (bench/onnx_torch.py), else the generated module's step. */
+  readonly torch: "step" | "encode" | "generated";
+}
+
+const AE = "examples/mnist-autoencoder.repr";
+const step = (name: string, file: string, model: string, batch: number): Workload => ({ name, batch, prepare: () => prepare(file, model, batch), torch: "generated" });
+const WORKLOADS: readonly Workload[] = [
+  { name: "autoencoder step", batch: 128, prepare: () => prepare(AE, "Autoencoder", 128), torch: "step" },
+  { name: "autoencoder encode", batch: 1024, prepare: () => prepare(AE, "Autoencoder", 1024, "encode"), torch: "encode" },
+  step("colorization step", "examples/colorization.repr", "Colorize", 64),
+  step("contrastive step", "examples/contrastive.repr", "Contrastive", 256),
+  step("masked-autoencoder step", "examples/masked-autoencoder.repr", "MAE", 256),
+  step("mnist-autoencoder step (generated PyTorch)", AE, "Autoencoder", 128),
+  step("skipgram step", "examples/skipgram.repr", "SkipGram", 256),
+  step("tiny-gpt step", "examples/tiny-gpt.repr", "TinyGPT", 64),
+  step("transfer step", "examples/transfer.repr", "Classifier", 128),
+];
+
+const scratch = mkdtempSync(join(os.tmpdir(), "repr-bench-onnx-"));
+process.on("exit", () => rmSync(scratch, { recursive: true, force: true }));
+
+/** Writes the generated PyTorch module of `p` with its tensors and batch; returns its folder and class. */
+function generated(p: Prepared): { folder: string; cls: string } {
+  const folder = mkdtempSync(join(scratch, "pt-"));
+  const module = describePytorch([p.plan]);
+  for (const [name, text] of printPytorch(module)) writeFileSync(join(folder, name), text);
+  const asTensor = (f: TensorFeed, dtype: "f32" | "i32"): Tensor =>
+    dtype === "f32" ? { dtype: "F32", shape: [...f.shape], data: Float32Array.from(f.data) } : { dtype: "I64", shape: [...f.shape], data: BigInt64Array.from(Array.from(f.data, (x) => BigInt(x))) };
+  writeFileSync(join(folder, "tensors.safetensors"), encodeSafetensors(new Map(p.graph.params.map((v) => [v.name, asTensor(p.params.get(v.name)!, v.dtype)]))));
+  writeFileSync(join(folder, "inputs.safetensors"), encodeSafetensors(new Map(p.graph.inputs.filter((v) => !["seed", "step", "updates"].includes(v.name)).map((v) => [v.name, asTensor(p.feeds.get(v.name)!, v.dtype)]))));
+  return { folder, cls: module.classes[0]!.name };
+}
+
+function torch(w: Workload, pt: { folder: string; cls: string } | null): { runs_per_s?: number; skipped?: string } {
+  const argv = w.torch === "generated" ? ["bench/onnx_torch_step.py", pt!.folder, pt!.cls, "train"] : ["bench/onnx_torch.py", w.torch, "--batch", String(w.batch)];
+  const run = spawnSync(PYTHON, [...argv, "--threads", "2", "--seconds", String(Math.min(SECONDS, 3))], { encoding: "utf8", env: { ...process.env, OMP_WAIT_POLICY: "PASSIVE" } });
+  if (run.status !== 0) return { skipped: (run.stderr || run.error?.message || "no torch").trim().split("\n").at(-1)! };
+  return JSON.parse(run.stdout) as { runs_per_s: number };
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+const ort = await loadOrt();
+const onnx = await createOnnxBackend();
+
+/** A hand-written session of `bytes`: inputs made once, outputs preallocated. */
+async function handWritten(p: Prepared, bytes: Uint8Array, draws: readonly { name: string; shape: readonly number[] }[]): Promise<() => Promise<unknown>> {
+  const session = await ort.InferenceSession.create(bytes, sessionOptions({}));
+  const tensor = (dtype: "f32" | "i32", data: ArrayLike<number>, shape: readonly number[]): OrtTensor =>
+    new ort.Tensor(dtype === "f32" ? "float32" : "int32", dtype === "f32" ? Float32Array.from(data) : Int32Array.from(data), shape);
+  const feeds: Record<string, OrtTensor> = {};
+  for (const v of p.graph.inputs) feeds[v.name] = tensor(v.dtype, p.feeds.get(v.name)!.data, v.shape);
+  for (const v of p.graph.params) feeds[v.name] = tensor(v.dtype, p.params.get(v.name)!.data, v.shape);
+  for (const d of draws) feeds[d.name] = tensor("f32", new Float32Array(size(d.shape)).fill(0.5), d.shape);
+  const fetches: Record<string, OrtTensor> = {};
+  for (const o of p.graph.outputs) fetches[o.name] = tensor(o.dtype, new Float32Array(size(o.shape)), o.shape);
+  return () => session.run(feeds, fetches);
+}
+
+const results: Record<string, unknown> = {};
+for (const w of WORKLOADS.filter((w) => only === undefined || only.some((o) => w.name.startsWith(o)))) {
+  const p = w.prepare();
+  const { graph, feeds, params } = p;
+  const pt = w.torch === "generated" ? generated(p) : null;
+  const torchBefore = torch(w, pt);
+  const cpu = compileCpu(graph);
+  const exe = onnx.compile(graph);
+  const drawInputs = exe.draws.map((d) => ({ name: d.input, shape: d.shape as number[] }));
+  const direct = await handWritten(p, exe.bytes, drawInputs);
+  const variants: { name: string; run: () => unknown; rounds: number[] }[] = [
+    { name: "cpu", run: () => cpu.run(feeds, params), rounds: [] },
+    { name: "onnx", run: () => exe.runAsync(feeds, params), rounds: [] },
+    { name: "ort", run: direct, rounds: [] },
+  ];
+  for (const v of variants) for (let r = 0; r < 3; r++) await v.run(); // warm up
+  const start = performance.now();
+  for (let round = 0; performance.now() - start < SECONDS * 1000 || round < 3; round++) {
+    // Each round starts with the next variant, so none always follows the same one.
+    for (const v of [...variants.slice(round % 3), ...variants.slice(0, round % 3)]) {
+      let n = 0;
+      const t0 = performance.now();
+      do {
+        await v.run();
+        n++;
+      } while (performance.now() - t0 < 25);
+      v.rounds.push((n * 1000) / (performance.now() - t0));
+    }
+  }
+  const torchAfter = torch(w, pt);
+  const entry: Record<string, unknown> = { batch: w.batch, kernels: graph.kernels.length };
+  for (const v of variants) entry[v.name] = +median(v.rounds).toFixed(1);
+  const [c, o, d] = ["cpu", "onnx", "ort"].map((k) => entry[k] as number);
+  const anchor = w.torch === "generated" ? "pytorch_generated_2_threads" : "pytorch_2_threads";
+  if (torchBefore.runs_per_s && torchAfter.runs_per_s) {
+    const t = (torchBefore.runs_per_s + torchAfter.runs_per_s) / 2;
+    entry[anchor] = +t.toFixed(1);
+    entry["onnx_over_pytorch"] = +(o! / t).toFixed(2);
+  } else entry[anchor] = torchAfter.skipped ?? "skipped";
+  entry["onnx_over_cpu"] = +(o! / c!).toFixed(2);
+  entry["onnx_over_ort"] = +(o! / d!).toFixed(2);
+  exe.dispose();
+  results[w.name] = entry;
+  console.error(w.name, JSON.stringify(entry));
+}
+console.log(
+  JSON.stringify(
+    { bench: "onnx", unit: "runs per second (median of rounds)", node: process.version, cpu: os.cpus()[0]?.model, cores: os.cpus().length, load: os.loadavg().map((l) => +l.toFixed(2)), date: new Date().toISOString(), workloads: results },
+    null,
+    2,
+  ),
+);
