@@ -11,21 +11,21 @@
  * (Chrome 114+). Either way it is only used after a module that uses it
  * validates; otherwise the matmul multiplies and adds.
  */
-import { wasmApi } from "./wasm.js";
+import { Code, wasmApi, wasmModule } from "./wasm.js";
 
-/** A tiny module using f32x4.relaxed_madd: (v128.const 0) ×3, relaxed_madd, drop. */
-const RELAXED_PROBE = new Uint8Array([
-  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x04, 0x01, 0x60, 0x00, 0x00, 0x03, 0x02, 0x01, 0x00, 0x0a, 0x3d, 0x01, 0x3b, 0x00,
-  ...[0, 1, 2].flatMap(() => [0xfd, 0x0c, ...new Array<number>(16).fill(0)]),
-  0xfd, 0x85, 0x02, 0x1a, 0x0b,
-]);
+/** A tiny module using f32x4.relaxed_madd: three zero vectors, their fused multiply-add, dropped. */
+function relaxedProbe(): Uint8Array {
+  const f = new Code([]);
+  f.v128_zero().v128_zero().v128_zero().f32x4_relaxed_madd().drop();
+  return wasmModule([{ name: "probe", code: f }]);
+}
 
-/** A tiny module using a v128 local and f32x4.add. */
-const SIMD_PROBE = new Uint8Array([
-  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x04, 0x01, 0x60, 0x00, 0x00, 0x03, 0x02, 0x01, 0x00, 0x0a, 0x2a, 0x01, 0x28, 0x00,
-  ...[0, 1].flatMap(() => [0xfd, 0x0c, ...new Array<number>(16).fill(0)]),
-  0xfd, 0xe4, 0x01, 0x1a, 0x0b,
-]);
+/** A tiny module using f32x4.add on two zero vectors. */
+function simdProbe(): Uint8Array {
+  const f = new Code([]);
+  f.v128_zero().v128_zero().f32x4_add().drop();
+  return wasmModule([{ name: "probe", code: f }]);
+}
 
 interface NodeProcess {
   readonly versions?: { readonly node?: string };
@@ -55,7 +55,7 @@ let relaxed: boolean | undefined;
 export function simdAvailable(): boolean {
   if (simd === undefined) {
     const api = wasmApi();
-    simd = api !== undefined && api.validate(SIMD_PROBE);
+    simd = api !== undefined && api.validate(simdProbe());
   }
   return simd;
 }
@@ -66,10 +66,10 @@ export function relaxedSimdAvailable(): boolean {
   const api = wasmApi();
   relaxed = false;
   if (api === undefined || !simdAvailable()) return relaxed;
-  if (!api.validate(RELAXED_PROBE)) {
+  if (!api.validate(relaxedProbe())) {
     nodeBuiltin<{ setFlagsFromString(flags: string): void }>("v8")?.setFlagsFromString("--experimental-wasm-relaxed-simd");
   }
-  relaxed = api.validate(RELAXED_PROBE);
+  relaxed = api.validate(relaxedProbe());
   return relaxed;
 }
 

@@ -31,7 +31,10 @@ import { elementwise, whole } from "./elementwise.js";
 import { foldedTransposes, type FoldedMatmul, type Folds } from "./fold.js";
 import { simdMatmulAccount } from "./simd-matmul.js";
 import type { SimdKernels } from "./simd.js";
+import { wasmApi } from "./wasm.js";
 import { MAKERS, type Arr, type MakerContext, type Routine, type Slot, type Step } from "./kernels.js";
+import { nodeProcess, relaxedSimdAvailable, simdAvailable as generatedSimdAvailable } from "./features.js";
+import { generateProgram } from "./generated.js";
 
 export { printCpuAccount, type CpuAccount } from "./account.js";
 export { MAKERS } from "./kernels.js";
@@ -44,6 +47,19 @@ export interface CpuOptions {
   readonly simd?: boolean;
   /** Time every kernel (each on its own, no chunking) and sum the times by op and shape into `profile`: for finding hot spots. */
   readonly profile?: boolean;
+  /**
+   * Run one generated WebAssembly function per fused kernel (default true where
+   * WebAssembly SIMD runs; `generated.ts`); false runs the graph op by op on the
+   * fixed SIMD kernels of `simd.ts` (the backend before code generation, kept
+   * for comparison). Environment: REPR_CPU_GENERATED=0.
+   */
+  readonly generated?: boolean;
+  /**
+   * Use relaxed SIMD's fused multiply-add in generated matmuls where the engine
+   * offers it (default true); false multiplies then adds. Environment:
+   * REPR_CPU_FMA=0.
+   */
+  readonly fma?: boolean;
 }
 
 /** A CPU executable, which also says which kernels it runs. */
@@ -54,6 +70,8 @@ export interface CpuExecutable extends Executable {
   readonly profile?: Map<string, { ms: number; n: number }>;
   /** What it runs for each kernel, step by step, in the backend's own words. */
   readonly account: CpuAccount;
+  /** Which code runs: generated WebAssembly per fused kernel (with relaxed SIMD's multiply-add or mul+add), the fixed SIMD kernels op by op, or JavaScript. */
+  readonly kernels: "generated-fma" | "generated" | "ops" | "javascript";
 }
 
 /** The CPU backend. */
@@ -65,6 +83,19 @@ export const cpuBackend: Backend = {
 /** Compiles a kernel graph for the CPU. */
 export function compileCpu(given: KernelGraph, options: CpuOptions = {}): CpuExecutable {
   assertValidKernelGraph(given);
+  const env = nodeProcess()?.env ?? {};
+  const simd = (options.simd ?? true) && env["REPR_CPU_SIMD"] !== "0";
+  const generate = simd && (options.generated ?? env["REPR_CPU_GENERATED"] !== "0") && generatedSimdAvailable();
+  if (generate) {
+    const fma = (options.fma ?? env["REPR_CPU_FMA"] !== "0") && relaxedSimdAvailable();
+    const exe = compileGenerated(given, { ...options, fma });
+    if (exe !== undefined) return exe;
+  }
+  return compileOps(given, { ...options, simd });
+}
+
+/** Compiles a kernel graph op by op, on the fixed SIMD kernels or in JavaScript (`simd: false`). */
+function compileOps(given: KernelGraph, options: CpuOptions): CpuExecutable {
   // Fused kernels run op by op, their inner values in buffers of their own.
   const primitive = isPrimitive(given) ? given : planMemory(spreadKernels(given).program);
   // Reshapes become views where they can (`alias.ts`); the rest of compilation sees their outputs' new buffers.
@@ -125,6 +156,7 @@ export function compileCpu(given: KernelGraph, options: CpuOptions = {}): CpuExe
   return {
     graph: given,
     simd: arena.simd !== undefined,
+    kernels: arena.simd !== undefined ? "ops" : "javascript",
     ...(profile === undefined ? {} : { profile }),
     account,
     run(feeds: TensorFeeds, params: TensorFeeds = {}): Record<string, TensorValue> {
@@ -186,4 +218,62 @@ function load(kind: string, n: NamedValue, fed: { shape: readonly number[]; data
     }
   }
   into.set(fed.data);
+}
+
+/** Compiles a kernel graph to one generated WebAssembly function per fused kernel (`generated.ts`); undefined where the engine cannot. */
+function compileGenerated(given: KernelGraph, options: CpuOptions & { readonly fma: boolean }): CpuExecutable | undefined {
+  const program = generateProgram(given, { fma: options.fma, threads: 1, shared: false });
+  const api = wasmApi();
+  if (program === undefined || api === undefined) return undefined;
+  const { exports } = new api.Instance(program.module, { env: { memory: program.memory, ...program.imports } });
+  const buffer = program.memory.buffer;
+  const view = (id: number): Arr => {
+    const v = given.values[id]!;
+    const n = v.shape.reduce((p, d) => p * d, 1);
+    return v.dtype === "f32" ? new Float32Array(buffer, program.addresses[id]!, n) : new Int32Array(buffer, program.addresses[id]!, n);
+  };
+  const steps: Step[] = program.calls.map((c) => {
+    if (c.kind === "js") return c.step;
+    const fn = exports[c.name] as (...a: number[]) => void;
+    const args = [0, c.range, ...c.args, ...(c.scratch ? [program.scratch] : [])];
+    return fn.bind(null, ...args);
+  });
+  const profile = options.profile === true ? new Map<string, { ms: number; n: number }>() : undefined;
+  const timed =
+    profile === undefined
+      ? steps
+      : steps.map((step, i) => {
+          const c = program.calls[i]!;
+          const key = c.kind === "wasm" ? c.name : `js ${i}`;
+          const entry = profile.get(key) ?? { ms: 0, n: 0 };
+          profile.set(key, entry);
+          return () => {
+            const t0 = performance.now();
+            step();
+            entry.ms += performance.now() - t0;
+            entry.n++;
+          };
+        });
+  const leaves = [
+    ...given.inputs.map((n) => ({ n, kind: "input", from: "feeds" as const, data: view(n.value) })),
+    ...given.params.map((n) => ({ n, kind: "param", from: "params" as const, data: view(n.value) })),
+  ];
+  const outputs: Record<string, TensorValue> = Object.fromEntries(given.outputs.map((o) => [o.name, { shape: o.shape, dtype: o.dtype, data: view(o.value) }]));
+  const account: CpuAccount = { graph: given, wasm: program.bytes, kernels: program.accounts, steps: given.kernels.map((k) => [k.id]) };
+  const count = timed.length;
+  return {
+    graph: given,
+    simd: true,
+    kernels: options.fma ? "generated-fma" : "generated",
+    ...(profile === undefined ? {} : { profile }),
+    account,
+    run(feeds: TensorFeeds, params: TensorFeeds = {}): Record<string, TensorValue> {
+      for (let i = 0; i < leaves.length; i++) {
+        const { n, kind, from, data } = leaves[i]!;
+        load(kind, n, lookupFeed(from === "feeds" ? feeds : params, n.name), data);
+      }
+      for (let i = 0; i < count; i++) timed[i]!();
+      return outputs;
+    },
+  };
 }

@@ -89,8 +89,8 @@ export function macroKernelCode(fused: boolean): Code {
             () => {
               for (let row = 0; row < MR; row++) for (let v = 0; v < V; v++) f.local_get(tile).local_get(acc[row * V + v]!).v128_store(16 * (row * V + v));
               // rows = min(MR, mc − ir), cols = min(NR, nc − jr).
-              f.local_get(mc).local_get(ir).i32_sub().local_tee(rows).i32_const(MR).local_get(rows).i32_const(MR).i32_gt_u().select().local_set(rows);
-              f.local_get(nc).local_get(jr).i32_sub().local_tee(cols).i32_const(NR).local_get(cols).i32_const(NR).i32_gt_u().select().local_set(cols);
+              f.local_get(mc).local_get(ir).i32_sub().local_tee(rows).i32_const(MR).local_get(rows).i32_const(MR).i32_lt_u().select().local_set(rows);
+              f.local_get(nc).local_get(jr).i32_sub().local_tee(cols).i32_const(NR).local_get(cols).i32_const(NR).i32_lt_u().select().local_set(cols);
               f.i32_const(0).local_set(r);
               f.loop(() => {
                 f.i32_const(0).local_set(col);

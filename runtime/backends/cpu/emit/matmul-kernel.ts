@@ -134,8 +134,8 @@ function driverCode(d: DriverPlan): Code {
       f.local_get(u).i32_const(mBlocks * nBlocks).i32_div_u().local_set(b);
       f.local_get(u).i32_const(nBlocks).i32_div_u().i32_const(mBlocks).i32_rem_u().i32_const(MC).i32_mul().local_set(i0);
       f.local_get(u).i32_const(nBlocks).i32_rem_u().i32_const(NC).i32_mul().local_set(j0);
-      f.i32_const(d.m).local_get(i0).i32_sub().local_tee(mc).i32_const(MC).local_get(mc).i32_const(MC).i32_gt_u().select().local_set(mc);
-      f.i32_const(d.n).local_get(j0).i32_sub().local_tee(nc).i32_const(NC).local_get(nc).i32_const(NC).i32_gt_u().select().local_set(nc);
+      f.i32_const(d.m).local_get(i0).i32_sub().local_tee(mc).i32_const(MC).local_get(mc).i32_const(MC).i32_lt_u().select().local_set(mc);
+      f.i32_const(d.n).local_get(j0).i32_sub().local_tee(nc).i32_const(NC).local_get(nc).i32_const(NC).i32_lt_u().select().local_set(nc);
       // block = c + ((b·m + i0)·n + j0)·4
       f.local_get(b).i32_const(d.m).i32_mul().local_get(i0).i32_add().i32_const(d.n).i32_mul().local_get(j0).i32_add().i32_const(4).i32_mul().local_get(c).i32_add().local_set(block);
       if (d.kk === 0) {
@@ -144,7 +144,7 @@ function driverCode(d: DriverPlan): Code {
       } else {
         f.i32_const(0).local_set(p0);
         f.loop(() => {
-          f.i32_const(d.kk).local_get(p0).i32_sub().local_tee(kc).i32_const(sliceK).local_get(kc).i32_const(sliceK).i32_gt_u().select().local_set(kc);
+          f.i32_const(d.kk).local_get(p0).i32_sub().local_tee(kc).i32_const(sliceK).local_get(kc).i32_const(sliceK).i32_lt_u().select().local_set(kc);
           // packB(b, p0, kc, j0, nc, dst, in…); packA(b, i0, mc, p0, kc, dst, in…)
           f.local_get(b).local_get(p0).local_get(kc).local_get(j0).local_get(nc).local_get(packedB);
           for (let i = 0; i < d.inputs; i++) f.local_get(inAt(i));

@@ -23,7 +23,7 @@ const splat = (cx: MathContext, v: number, dtype: DType): void => {
 
 /** The ops `emitPointwise` computes (every unary, binary and ternary op, cast and detach). */
 export function isLaneOp(op: Op): boolean {
-  return op in LANE_OPS;
+  return op === "cast" || Object.prototype.hasOwnProperty.call(LANE_OPS, op);
 }
 
 type Emit = (cx: MathContext, x: readonly number[], dtype: DType) => void;

@@ -104,7 +104,6 @@ export function emitLog(cx: MathContext, x: number): void {
   f.local_get(e);
   splat(f, 0.693359375).f32x4_mul().f32x4_add().local_set(result);
   // Special values: 0 → −∞, negative → NaN, +∞ → +∞, NaN → NaN.
-  f.local_get(result);
   splat(f, -Infinity).local_get(result).local_get(x);
   splat(f, 0).f32x4_eq().v128_bitselect().local_set(result);
   splat(f, NaN).local_get(result).local_get(x);

@@ -22,7 +22,7 @@
  */
 import type { DType, OpAttrs, Shape } from "../../../ir/ops.js";
 import { sizeOf } from "../../../ir/shape.js";
-import { INDEXED, reducedShape, VIEWS, type Anatomy } from "../../../kernel/anatomy.js";
+import { INDEXED, isProperReduction, reducedShape, VIEWS, type Anatomy } from "../../../kernel/anatomy.js";
 import type { Kernel } from "../../../kernel/graph.js";
 import { coefficientOf, constant, exprKey, flatten, isAffine, mentions, type Bounds, type Expr } from "../../../kernel/index-expr.js";
 import { alignedCoords, readAt, zeros, type Read } from "../../../kernel/reads.js";
@@ -178,7 +178,7 @@ class SpaceKernelWriter extends LoopCode {
 
   private isReduction(j: number): boolean {
     const o = this.ops[j]!;
-    return (o.op === "sum" || o.op === "max") && this.spaces[j] === "reduced" && this.anatomy.kind === "reduce";
+    return (o.op === "sum" || o.op === "max") && this.spaces[j] === "reduced" && this.anatomy.kind === "reduce" && isProperReduction(this.k, j, this.inputs.map((i) => i.shape));
   }
 
   private allExprs(a: Analysis): Expr[] {
