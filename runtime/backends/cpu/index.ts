@@ -33,8 +33,10 @@ import { simdMatmulAccount } from "./simd-matmul.js";
 import type { SimdKernels } from "./simd.js";
 import { wasmApi } from "./wasm.js";
 import { MAKERS, type Arr, type MakerContext, type Routine, type Slot, type Step } from "./kernels.js";
-import { nodeProcess, relaxedSimdAvailable, simdAvailable as generatedSimdAvailable } from "./features.js";
+import { nodeProcess, relaxedSimdAvailable, threadsAvailable, simdAvailable as generatedSimdAvailable } from "./features.js";
 import { generateProgram } from "./generated.js";
+import { MATMUL_SCRATCH_BYTES } from "./emit/matmul-kernel.js";
+import { threaded } from "./threads.js";
 
 export { printCpuAccount, type CpuAccount } from "./account.js";
 export { MAKERS } from "./kernels.js";
@@ -60,6 +62,12 @@ export interface CpuOptions {
    * REPR_CPU_FMA=0.
    */
   readonly fma?: boolean;
+  /**
+   * Threads for generated kernels (default 1; environment REPR_CPU_THREADS):
+   * workers over one shared WebAssembly memory split large kernels
+   * (`threads.ts`); results are bit for bit the same for any number.
+   */
+  readonly threads?: number;
 }
 
 /** A CPU executable, which also says which kernels it runs. */
@@ -72,6 +80,10 @@ export interface CpuExecutable extends Executable {
   readonly account: CpuAccount;
   /** Which code runs: generated WebAssembly per fused kernel (with relaxed SIMD's multiply-add or mul+add), the fixed SIMD kernels op by op, or JavaScript. */
   readonly kernels: "generated-fma" | "generated" | "ops" | "javascript";
+  /** Threads its kernels run on. */
+  readonly threads: number;
+  /** Kernel calls split among threads so far. */
+  readonly splitCalls?: number;
 }
 
 /** The CPU backend. */
@@ -88,7 +100,8 @@ export function compileCpu(given: KernelGraph, options: CpuOptions = {}): CpuExe
   const generate = simd && (options.generated ?? env["REPR_CPU_GENERATED"] !== "0") && generatedSimdAvailable();
   if (generate) {
     const fma = (options.fma ?? env["REPR_CPU_FMA"] !== "0") && relaxedSimdAvailable();
-    const exe = compileGenerated(given, { ...options, fma });
+    const threads = Math.max(1, Math.floor(options.threads ?? (Number(env["REPR_CPU_THREADS"] ?? "1") || 1)));
+    const exe = compileGenerated(given, { ...options, fma, threads });
     if (exe !== undefined) return exe;
   }
   return compileOps(given, { ...options, simd });
@@ -157,6 +170,7 @@ function compileOps(given: KernelGraph, options: CpuOptions): CpuExecutable {
     graph: given,
     simd: arena.simd !== undefined,
     kernels: arena.simd !== undefined ? "ops" : "javascript",
+    threads: 1,
     ...(profile === undefined ? {} : { profile }),
     account,
     run(feeds: TensorFeeds, params: TensorFeeds = {}): Record<string, TensorValue> {
@@ -221,11 +235,14 @@ function load(kind: string, n: NamedValue, fed: { shape: readonly number[]; data
 }
 
 /** Compiles a kernel graph to one generated WebAssembly function per fused kernel (`generated.ts`); undefined where the engine cannot. */
-function compileGenerated(given: KernelGraph, options: CpuOptions & { readonly fma: boolean }): CpuExecutable | undefined {
-  const program = generateProgram(given, { fma: options.fma, threads: 1, shared: false });
+function compileGenerated(given: KernelGraph, options: CpuOptions & { readonly fma: boolean; readonly threads: number }): CpuExecutable | undefined {
+  const shared = options.threads > 1 && threadsAvailable();
+  const program = generateProgram(given, { fma: options.fma, threads: shared ? options.threads : 1, shared });
   const api = wasmApi();
   if (program === undefined || api === undefined) return undefined;
   const { exports } = new api.Instance(program.module, { env: { memory: program.memory, ...program.imports } });
+  const names = program.calls.flatMap((c) => (c.kind === "wasm" ? [c.name] : []));
+  const pool = shared ? threaded(program.module, program.memory, names, options.threads, MATMUL_SCRATCH_BYTES) : undefined;
   const buffer = program.memory.buffer;
   const view = (id: number): Arr => {
     const v = given.values[id]!;
@@ -235,8 +252,12 @@ function compileGenerated(given: KernelGraph, options: CpuOptions & { readonly f
   const steps: Step[] = program.calls.map((c) => {
     if (c.kind === "js") return c.step;
     const fn = exports[c.name] as (...a: number[]) => void;
-    const args = [0, c.range, ...c.args, ...(c.scratch ? [program.scratch] : [])];
-    return fn.bind(null, ...args);
+    const args = [...c.args, ...(c.scratch ? [program.scratch] : [])];
+    if (pool !== undefined) {
+      const call = { fn: names.indexOf(c.name), args, range: c.range, unit: c.unit, scratch: c.scratch, work: c.work };
+      return () => pool.call(fn, call);
+    }
+    return fn.bind(null, 0, c.range, ...args);
   });
   const profile = options.profile === true ? new Map<string, { ms: number; n: number }>() : undefined;
   const timed =
@@ -265,6 +286,10 @@ function compileGenerated(given: KernelGraph, options: CpuOptions & { readonly f
     graph: given,
     simd: true,
     kernels: options.fma ? "generated-fma" : "generated",
+    threads: pool?.threads ?? 1,
+    get splitCalls() {
+      return pool?.splits ?? 0;
+    },
     ...(profile === undefined ? {} : { profile }),
     account,
     run(feeds: TensorFeeds, params: TensorFeeds = {}): Record<string, TensorValue> {
