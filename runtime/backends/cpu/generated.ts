@@ -117,6 +117,8 @@ export function generateProgram(graph: KernelGraph, options: GeneratedOptions): 
   const anatomies = new Map<Unit, Anatomy>();
   const spread = new Set<number>();
   const emittable = (k: Kernel, inputs: readonly Typed[]): Anatomy | undefined => {
+    // Kernels over empty tensors run on the JavaScript makers (the emitters' loops assume at least one position).
+    if (k.ops.some((o) => sizeOf(o.shape) === 0) || inputs.some((i) => sizeOf(i.shape) === 0)) return undefined;
     try {
       const a = anatomyOf(k, inputs.map((i) => i.shape));
       if (a.kind === "single") return undefined;

@@ -33,7 +33,7 @@ import { simdMatmulAccount } from "./simd-matmul.js";
 import type { SimdKernels } from "./simd.js";
 import { wasmApi } from "./wasm.js";
 import { MAKERS, type Arr, type MakerContext, type Routine, type Slot, type Step } from "./kernels.js";
-import { nodeProcess, relaxedSimdAvailable, threadsAvailable, simdAvailable as generatedSimdAvailable } from "./features.js";
+import { hardwareThreads, nodeProcess, relaxedSimdAvailable, threadsAvailable, simdAvailable as generatedSimdAvailable } from "./features.js";
 import { generateProgram } from "./generated.js";
 import { MATMUL_SCRATCH_BYTES } from "./emit/matmul-kernel.js";
 import { threaded } from "./threads.js";
@@ -63,7 +63,9 @@ export interface CpuOptions {
    */
   readonly fma?: boolean;
   /**
-   * Threads for generated kernels (default 1; environment REPR_CPU_THREADS):
+   * Threads for generated kernels (default: what the engine offers,
+   * `os.availableParallelism()` or `navigator.hardwareConcurrency`;
+   * environment REPR_CPU_THREADS):
    * workers over one shared WebAssembly memory split large kernels
    * (`threads.ts`); results are bit for bit the same for any number.
    */
@@ -100,7 +102,7 @@ export function compileCpu(given: KernelGraph, options: CpuOptions = {}): CpuExe
   const generate = simd && (options.generated ?? env["REPR_CPU_GENERATED"] !== "0") && generatedSimdAvailable();
   if (generate) {
     const fma = (options.fma ?? env["REPR_CPU_FMA"] !== "0") && relaxedSimdAvailable();
-    const threads = Math.max(1, Math.floor(options.threads ?? (Number(env["REPR_CPU_THREADS"] ?? "1") || 1)));
+    const threads = Math.max(1, Math.floor(options.threads ?? (Number(env["REPR_CPU_THREADS"] ?? hardwareThreads()) || 1)));
     const exe = compileGenerated(given, { ...options, fma, threads });
     if (exe !== undefined) return exe;
   }

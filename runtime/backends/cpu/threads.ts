@@ -7,29 +7,29 @@
  * shared memory (its functions are pure functions of their arguments and
  * that memory). A call is posted through a small shared control block: the
  * executable, the function, its arguments, and each thread's part of the
- * range; workers wake on a generation counter (`Atomics.wait`/`notify`), run
- * their part, and count down; the caller runs part 0 and waits for the
+ * range; each worker waits on a task flag of its own (`Atomics.wait`/`notify`),
+ * runs its part, clears the flag and counts down; the caller runs part 0 and waits for the
  * count. Parts are cut at multiples of the function's `unit`, and every
  * kernel computes each position of its range the same way whichever thread
  * runs it, with the same order of every sum, so results are bit for bit the
  * same for any number of threads.
  *
  * Instantiation messages are read synchronously (`receiveMessageOnPort`) by a
- * worker when it wakes, so no event loop turn is needed. Workers are unref'd:
+ * worker when it wakes, before its task, so no event loop turn is needed (a
+ * worker started late finds its flag set and runs its part then). Workers are unref'd:
  * they never keep a process alive.
  */
 import { nodeBuiltin } from "./features.js";
 
-/** The control block: [generation, remaining, executable, function, argc, threads, parts (2 per thread)…, args…]. */
-const CONTROL_INTS = 1024;
-const GEN = 0;
-const REMAINING = 1;
-const EXE = 2;
-const FN = 3;
-const ARGC = 4;
-const THREADS = 5;
-const PARTS = 8;
+/** The control block: [remaining, executable, function, argc, …, a task flag per thread…, parts (2 per thread)…, args…]. */
+const CONTROL_INTS = 4096;
+const REMAINING = 0;
+const EXE = 1;
+const FN = 2;
+const ARGC = 3;
 const MAX_THREADS = 64;
+const TASK = 8;
+const PARTS = TASK + MAX_THREADS;
 const ARGS = PARTS + 2 * MAX_THREADS;
 
 interface WorkerLike {
@@ -58,30 +58,29 @@ const { workerData, receiveMessageOnPort } = require("node:worker_threads");
 const { control, port, index } = workerData;
 const exes = new Map();
 const imports = { sin: Math.sin, cos: Math.cos, pow: Math.pow, log: Math.log };
-let seen = 0;
-for (;;) {
-  Atomics.wait(control, ${GEN}, seen);
-  seen = Atomics.load(control, ${GEN});
+const drain = () => {
   for (let m; (m = receiveMessageOnPort(port)) !== undefined; ) {
     const msg = m.message;
     if (msg.drop !== undefined) { exes.delete(msg.drop); continue; }
     const inst = new WebAssembly.Instance(msg.module, { env: { memory: msg.memory, ...imports } });
     exes.set(msg.id, msg.names.map((n) => inst.exports[n]));
   }
-  const threads = control[${THREADS}];
-  if (index < threads) {
-    const start = control[${PARTS} + 2 * index], end = control[${PARTS} + 2 * index + 1];
-    if (start < end) {
-      const fn = exes.get(control[${EXE}])[control[${FN}]];
-      const argc = control[${ARGC}];
-      const args = [start, end];
-      for (let i = 0; i < argc; i++) args.push(control[${ARGS} + i]);
-      const scratchAt = args.length - 1;
-      if (control[${ARGS} + argc] !== 0) args[scratchAt] += index * control[${ARGS} + argc];
-      fn(...args);
-    }
-    if (Atomics.sub(control, ${REMAINING}, 1) === 1) Atomics.notify(control, ${REMAINING});
-  }
+};
+for (;;) {
+  Atomics.wait(control, ${TASK} + index, 0);
+  drain();
+  if (Atomics.load(control, ${TASK} + index) !== 1) continue;
+  // The executable's instantiation was posted before its first task: read until it is here.
+  while (!exes.has(control[${EXE}])) drain();
+  const start = control[${PARTS} + 2 * index], end = control[${PARTS} + 2 * index + 1];
+  const fn = exes.get(control[${EXE}])[control[${FN}]];
+  const argc = control[${ARGC}];
+  const args = [start, end];
+  for (let i = 0; i < argc; i++) args.push(control[${ARGS} + i]);
+  if (control[${ARGS} + argc] !== 0) args[args.length - 1] += index * control[${ARGS} + argc];
+  fn(...args);
+  Atomics.store(control, ${TASK} + index, 0);
+  if (Atomics.sub(control, ${REMAINING}, 1) === 1) Atomics.notify(control, ${REMAINING});
 }
 `;
 
@@ -136,7 +135,7 @@ export function threaded(module: object, memory: object, names: readonly string[
   const id = p.nextExe++;
   for (const port of p.ports.slice(0, threads - 1)) port.postMessage({ id, module, memory, names });
   const control = p.control;
-  return {
+  const handle: Threaded = {
     threads,
     splits: 0,
     call(local, c) {
@@ -155,16 +154,24 @@ export function threaded(module: object, memory: object, names: readonly string[
       control[ARGC] = c.args.length;
       for (let i = 0; i < c.args.length; i++) control[ARGS + i] = c.args[i]!;
       control[ARGS + c.args.length] = c.scratch ? scratchStride : 0;
-      for (let t = 0; t < threads; t++) {
-        control[PARTS + 2 * t] = t < n ? cut(t) : 0;
-        control[PARTS + 2 * t + 1] = t < n ? cut(t + 1) : 0;
+      for (let t = 0; t < n; t++) {
+        control[PARTS + 2 * t] = cut(t);
+        control[PARTS + 2 * t + 1] = cut(t + 1);
       }
-      control[THREADS] = threads;
-      Atomics.store(control, REMAINING, threads - 1);
-      Atomics.add(control, GEN, 1);
-      Atomics.notify(control, GEN);
+      Atomics.store(control, REMAINING, n - 1);
+      for (let t = 1; t < n; t++) {
+        Atomics.store(control, TASK + t, 1);
+        Atomics.notify(control, TASK + t);
+      }
       local(cut(0), cut(1), ...c.args);
       for (let r; (r = Atomics.load(control, REMAINING)) !== 0; ) Atomics.wait(control, REMAINING, r);
     },
   };
+  // When the executable is collected, its instances in the workers go too (read when they next wake).
+  dropper.register(handle, { id, ports: p.ports.slice(0, threads - 1) });
+  return handle;
 }
+
+const dropper = new FinalizationRegistry<{ id: number; ports: { postMessage(m: unknown): void }[] }>(({ id, ports }) => {
+  for (const port of ports) port.postMessage({ drop: id });
+});

@@ -107,6 +107,12 @@ export class LoopCode {
   protected condition(when: readonly Cond[], at: () => void): void {
     const f = this.f;
     when.forEach((c, i) => {
+      if (c.hi < c.lo) {
+        // An empty range (a pad of an empty axis): never.
+        f.i32_const(0);
+        if (i > 0) f.i32_and();
+        return;
+      }
       // lo ≤ e ≤ hi as one unsigned comparison of e − lo with hi − lo.
       this.expr(c.expr, at);
       f.i32_const(c.lo).i32_sub();
