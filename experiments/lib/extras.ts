@@ -25,7 +25,7 @@ import { characterBaselines, retrieve, wordNeighbours } from "./text.js";
 import type { Options } from "../run.js";
 
 const QUERY_WORDS = ["man", "woman", "love", "money", "god", "computer", "war", "day", "night", "life", "water", "king", "good", "eat"];
-const RETRIEVAL_QUERIES = ["money and taxes", "computer programs", "love and marriage"];
+const RETRIEVAL_QUERIES = ["money taxes", "computer program", "love marriage"];
 
 function write(o: Options, e: Experiment, lines: readonly string[]): void {
   mkdirSync(o.resultsDir, { recursive: true });

@@ -100,9 +100,9 @@ function transferRows(): RowSpec[] {
 function maskRows(): RowSpec[] {
   const rows: RowSpec[] = [];
   for (const [ratio, model, probe] of [["0.25", "MAE25", "ProbeMAE25_100"], ["0.5", "MAE50", "ProbeMAE50_100"], ["0.75", "MAE", "Probe100"], ["0.9", "MAE90", "ProbeMAE90_100"]] as const) {
-    const pre = run("fashion", "probes-mae.repr", `Pretrain${model}`, null, true);
+    const pre = run("mnist", "probes-mae.repr", `Pretrain${model}`, null, true);
     rows.push({ method: `mask ratio ${ratio}: held-out mse on the hidden pixels`, labels: null, run: pre, measure: { kind: "loss", name: "reconstruction", scale: 1, unit: "mse" } });
-    rows.push({ method: `mask ratio ${ratio}: linear probe`, labels: 100, run: run("fashion", "probes-mae.repr", probe, pre), measure: ACCURACY });
+    rows.push({ method: `mask ratio ${ratio}: linear probe`, labels: 100, run: run("mnist", "probes-mae.repr", probe, pre), measure: ACCURACY });
   }
   return rows;
 }
@@ -147,8 +147,8 @@ export const EXPERIMENTS: readonly Experiment[] = [
   {
     name: "mask-ratio",
     title: "Mask ratio of a masked autoencoder",
-    dataset: "fashion",
-    about: "MAE pretraining hiding 25%, 50%, 75% or 90% of the 16 patches of 7x7 pixels, each followed by a linear probe at 100 labels per class. The ratio-0.75 run is the one of the probes above.",
+    dataset: "mnist",
+    about: "MAE pretraining hiding 25%, 50%, 75% or 90% of the 16 patches of 7x7 pixels, each followed by a linear probe at 100 labels per class, on the embedded MNIST digits (the file's full settings fit this CPU there; on Fashion-MNIST each pretraining is 7.5 times longer). The ratio-0.75 run is the one of the MNIST probes above. The held-out mse counts only hidden pixels, so it is not comparable across ratios: more hidden pixels make a harder task.",
     rows: maskRows(),
     extra: null,
   },

@@ -64,10 +64,10 @@ describe("the runner's commands", () => {
   });
 
   it("shares one pretraining between experiments", () => {
-    const probes = runsOf(EXPERIMENTS.find((x) => x.name === "fashion-probes")!);
+    const probes = runsOf(EXPERIMENTS.find((x) => x.name === "mnist-probes")!);
     const mask = runsOf(EXPERIMENTS.find((x) => x.name === "mask-ratio")!);
     const shared = mask.filter((r) => probes.includes(r)).map((r) => r.key);
-    expect(shared).toEqual(["fashion/probes-mae/PretrainMAE", "fashion/probes-mae/Probe100"]);
+    expect(shared).toEqual(["mnist/probes-mae/PretrainMAE", "mnist/probes-mae/Probe100"]);
   });
 
   it("refuses an unknown experiment or option", () => {
