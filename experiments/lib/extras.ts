@@ -108,7 +108,7 @@ async function bottleneck(o: Options, e: Experiment): Promise<void> {
     copyFileSync(join(dir, png), to);
     pics.push(`code of ${k}: ![reconstructions, code of ${k}](${link(o, to)})`);
   }
-  if (pics.length) lines.push("Reconstructions of test images by each autoencoder (seed 1; the test step's picture: in each pair of rows, the images and their reconstructions):", "", ...pics.map((p) => `- ${p}`), "");
+  if (pics.length) lines.push("Reconstructions of test images by each autoencoder (seed 1; the test step's picture: the top row is the test images, the bottom row their reconstructions):", "", ...pics.map((p) => `- ${p}`), "");
   const two = e.rows.find((r) => r.run.pipeline === "PretrainCode2");
   const model = two ? await openRun(o, two.run, "Code2") : null;
   if (model && two) {

@@ -1,7 +1,8 @@
 /**
  * Plots as PNG with pngjs: a line plot of accuracy against labels per class
  * (log scale), a scatter plot of 2-D points coloured by label, and picture
- * strips. No text is drawn; RESULTS.md gives each picture's axes and legend.
+ * strips. The only text drawn is numbers (a 3x5 pixel font, scaled); RESULTS.md
+ * gives each picture's axes and legend.
  */
 import { PNG } from "pngjs";
 
@@ -14,6 +15,13 @@ export const PALETTE: readonly Rgb[] = [
 ];
 
 export const PALETTE_NAMES = ["blue", "orange", "green", "red", "purple", "brown", "pink", "grey", "olive", "cyan"];
+
+/** Digits 0-9 and '%' in a 3x5 pixel font: five rows of three bits, top row first. */
+const GLYPHS: Record<string, readonly number[]> = {
+  "0": [7, 5, 5, 5, 7], "1": [2, 6, 2, 2, 7], "2": [7, 1, 7, 4, 7], "3": [7, 1, 7, 1, 7], "4": [5, 5, 7, 1, 1],
+  "5": [7, 4, 7, 1, 7], "6": [7, 4, 7, 5, 7], "7": [7, 1, 1, 1, 1], "8": [7, 5, 7, 5, 7], "9": [7, 5, 7, 1, 7],
+  "%": [5, 1, 2, 4, 5],
+};
 
 class Canvas {
   readonly png: PNG;
@@ -43,6 +51,19 @@ class Canvas {
       else this.disc(x, y, thick >> 1, c);
     }
   }
+  /** Draws `text` (digits and '%') with its top-left corner at (x, y), each font pixel `scale` pixels wide. */
+  text(x: number, y: number, text: string, scale = 2, c: Rgb = [0, 0, 0]): void {
+    [...text].forEach((ch, k) => {
+      const rows = GLYPHS[ch];
+      if (!rows) return;
+      rows.forEach((bits, r) => {
+        for (let b = 0; b < 3; b++) {
+          if (!(bits & (4 >> b))) continue;
+          for (let dy = 0; dy < scale; dy++) for (let dx = 0; dx < scale; dx++) this.set(x + (k * 4 + b) * scale + dx, y + r * scale + dy, c);
+        }
+      });
+    });
+  }
   encode(): Buffer {
     return PNG.sync.write(this.png);
   }
@@ -65,7 +86,11 @@ export function accuracyPlot(series: readonly Series[], xs: readonly number[]): 
   const ly = (y: number): number => H - B - (y / 100) * (H - T - B);
   const grid: Rgb = [225, 225, 225];
   for (let p = 0; p <= 100; p += 10) c.line(L, ly(p), W - R, ly(p), p % 50 === 0 ? [170, 170, 170] : grid);
-  for (const x of xs) c.line(lx(x), T, lx(x), H - B, [170, 170, 170]);
+  for (const x of xs) {
+    c.line(lx(x), T, lx(x), H - B, [170, 170, 170]);
+    c.text(lx(x) - String(x).length * 4, H - B + 10, String(x));
+  }
+  for (const p of [0, 50, 100]) c.text(L - 8 - `${p}%`.length * 8, ly(p) - 5, `${p}%`);
   c.line(L, H - B, W - R, H - B, [0, 0, 0]);
   c.line(L, T, L, H - B, [0, 0, 0]);
   for (const s of series) {
