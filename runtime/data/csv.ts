@@ -72,7 +72,16 @@ export function parseCsv(text: string, file: string): CsvTable {
     }
     line++;
   }
-  if (records.length === 0) throw new DataError(file, "is empty; a CSV source needs a header row naming its columns.", "format");
+  return tableOf(records, lines, file, "CSV");
+}
+
+/**
+ * Records (the first the header) as a table, with each row's line number;
+ * throws a DataError naming `file` when there is no header or a row's width
+ * differs from it. Shared by the CSV and TSV readers.
+ */
+export function tableOf(records: readonly string[][], lines: readonly number[], file: string, format: "CSV" | "TSV"): CsvTable {
+  if (records.length === 0) throw new DataError(file, `is empty; a ${format} source needs a header row naming its columns.`, "format");
   const header = records[0]!.map((h) => h.trim());
   const rows = records.slice(1);
   rows.forEach((row, k) => {

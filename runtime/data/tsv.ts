@@ -5,7 +5,7 @@
  * lines are not rows.
  */
 import type { CsvTable } from "./table.js";
-import { DataError } from "./errors.js";
+import { tableOf } from "./csv.js";
 
 /** Parses TSV text, or throws a DataError naming `file` and the line of a malformed row. */
 export function parseTsv(text: string, file: string): CsvTable {
@@ -18,16 +18,5 @@ export function parseTsv(text: string, file: string): CsvTable {
     records.push(line.split("\t"));
     lines.push(i + 1);
   });
-  if (records.length === 0) throw new DataError(file, "is empty; a TSV source needs a header row naming its columns.", "format");
-  const header = records[0]!.map((h) => h.trim());
-  const rows = records.slice(1);
-  rows.forEach((row, k) => {
-    if (row.length !== header.length) {
-      throw new DataError(file, `line ${lines[k + 1]} has ${row.length} cells, but the header has ${header.length}.`, "format", {
-        expected: `${header.length} cells`,
-        actual: `${row.length} cells`,
-      });
-    }
-  });
-  return { header, rows, lines: lines.slice(1) };
+  return tableOf(records, lines, file, "TSV");
 }
