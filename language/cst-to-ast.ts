@@ -318,8 +318,8 @@ export class AstBuilder {
   }
 
   /** `f.0..2`: a part and a path; none when the parser recovered without the part's name. */
-  private layerTarget(n: CstNode, at: number, partLabel = "part"): A.LayerTarget[] {
-    const part = token(n, partLabel);
+  private layerTarget(n: CstNode, at: number): A.LayerTarget[] {
+    const part = token(n, "part");
     if (!part || !real(part)) return [];
     const path = tokens(n, "segments").filter(real).map((t) => nameOf(t, at));
     const toTok = token(n, "to");
@@ -494,10 +494,11 @@ export class AstBuilder {
     const s = cstSpan(n, at);
     const entries = nodes(n, "entries").map((e): A.MapEntry => {
       const es = cstSpan(e, s.start);
-      const name = this.nameAfter(e, "name", es.start);
+      const key = node(e, "key");
+      const name = key ? this.nameAfter(key, "part", es.start) : nameOf(undefined, es.start);
       const value = this.valueOf(e, "value", es.end);
       // A key with a path, `f.3: 0.1` (spec/paths.md); only an lr_scale table may have one, checked in `file`.
-      const target = tokens(e, "segments").length > 0 || tokens(e, "to").length > 0 ? this.layerTarget(e, es.start, "name")[0] : undefined;
+      const target = key && (tokens(key, "segments").length > 0 || tokens(key, "to").length > 0) ? this.layerTarget(key, es.start)[0] : undefined;
       return target ? { kind: "Entry", name, target, value, span: es } : { kind: "Entry", name, value, span: es };
     });
     entries.forEach((e, index) => {

@@ -467,22 +467,10 @@ export class ReprGrammar extends CstParser {
   });
 
   /**
-   * Entry = Key ":" Expr ;
-   * Key = Name { "." ( Name | Digits ) } [ ".." Digits ] ;  (a path only in an `lr_scale` table: spec/paths.md; cst-to-ast reports it elsewhere)
+   * Entry = Target ":" Expr ;  (a key with a path only in an `lr_scale` table: spec/paths.md; cst-to-ast reports it elsewhere)
    */
   entry = this.RULE("entry", () => {
-    this.CONSUME(T.AnyName, { LABEL: "name" });
-    this.MANY(() => {
-      this.CONSUME(T.Dot);
-      this.OR([
-        { ALT: () => this.CONSUME2(T.AnyName, { LABEL: "segments" }) },
-        { ALT: () => this.CONSUME(T.NumberTok, { LABEL: "segments" }) },
-      ]);
-    });
-    this.OPTION(() => {
-      this.CONSUME(T.DotDot);
-      this.CONSUME2(T.NumberTok, { LABEL: "to" });
-    });
+    this.SUBRULE(this.layerTarget, { LABEL: "key" });
     this.CONSUME(T.Colon);
     this.SUBRULE(this.expr, { LABEL: "value" });
   });
