@@ -14,6 +14,7 @@ export function checkData(env: CheckEnv, module: ModuleInfo, decl: DataDecl): Ch
   const ev = new ExpressionEvaluator(env, { module, scope: moduleScope(module), graph: null });
   const seen = new Map<string, Name>();
   const fields: CheckedField[] = [];
+  const untyped: string[] = [];
   for (const field of decl.fields) {
     const first = seen.get(field.name.text);
     if (first) {
@@ -25,8 +26,9 @@ export function checkData(env: CheckEnv, module: ModuleInfo, decl: DataDecl): Ch
     seen.set(field.name.text, field.name);
     const type = ev.evaluateType(field.type, `field '${field.name.text}' of data '${decl.name.text}'`);
     if (type) fields.push({ name: field.name.text, type, doc: field.doc });
+    else untyped.push(field.name.text);
   }
-  return { name: decl.name.text, doc: decl.doc, fields, location: { source: module.source, span: decl.name.span } };
+  return { name: decl.name.text, doc: decl.doc, fields, untyped, location: { source: module.source, span: decl.name.span } };
 }
 
 /**

@@ -279,6 +279,8 @@ export interface CheckedData {
   readonly name: string;
   readonly doc: string | null;
   readonly fields: readonly CheckedField[];
+  /** Fields whose type could not be evaluated (already reported): they are absent from `fields`. */
+  readonly untyped: readonly string[];
   readonly location: Location;
 }
 

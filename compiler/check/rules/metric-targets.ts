@@ -13,7 +13,7 @@ import { fits, isTargetProblem, METRIC_KINDS, resolveMetricTarget, type MetricTa
 import { inputsOf } from "../step-needs.js";
 import { describeType } from "../types.js";
 import type { Rule, StepFacts } from "./rule.js";
-import { checkFields, checkSupervised, metricItems, selectionOk } from "./step-data.js";
+import { checkFields, checkSupervised, metricItems, reportNoLabels, selectionOk } from "./step-data.js";
 
 /** Where a metric's `target:` argument was written, else the metric. */
 function targetSpan(expr: Expr) {
@@ -71,7 +71,7 @@ export const metricTargets: Rule = {
         if (target.problem === "unknown") {
           report(messages.unknownMetricTarget, targetSpan(item.expr), { metric: item.name, name: target.name, model: model.name }, { notes: facts.didYouMean(target.name, target.known) });
         } else if (kind === "classes" && facts.prediction.shape.length === 1) {
-          report(messages.noLabels, step.data.span, { step: `metric '${item.name}'`, data: data.name });
+          reportNoLabels(facts, `metric '${item.name}'`);
         } else {
           report(messages.stepNeeds, item.expr.span, {
             what: `metric '${item.name}'`,

@@ -61,6 +61,17 @@ function reportOnce(facts: StepFacts, template: MessageTemplate, each: readonly 
   facts.report(template, facts.step.data.span, first, { notes: others.map((args) => `also: ${formatMessage(template, args)}`) });
 }
 
+/**
+ * RC514 for a step whose data has no label field: once per step however many
+ * of its needs (selecting by class, a metric, the adapt loss) call for labels,
+ * and not at all when a field whose type failed (already reported) may be them.
+ */
+export function reportNoLabels(facts: StepFacts, what: string): void {
+  const { data, step } = facts;
+  if (!data || !("data" in step) || data.untyped.length > 0) return;
+  if (facts.firstTime(`labels of step ${facts.index}`)) facts.report(messages.noLabels, step.data.span, { step: what, data: data.name });
+}
+
 /** The prediction against the labels: a prediction [K] and K classes. */
 export function checkSupervised(facts: StepFacts, what: string): number | null {
   const { model, data, step, report } = facts;
@@ -73,7 +84,7 @@ export function checkSupervised(facts: StepFacts, what: string): number | null {
   // An input the data does not provide as declared explains whatever the prediction looks like.
   if (!checkFields(facts, [prediction.input])) return null;
   if (!labelField(data)) {
-    report(messages.noLabels, step.data.span, { step: what, data: data.name });
+    reportNoLabels(facts, what);
     return null;
   }
   const classes = facts.dataRef?.classes ?? null;
@@ -112,7 +123,7 @@ export const stepData: Rule = {
     const stepName = step.kind.toLowerCase();
     const labels = labelField(data);
     if ((split.labels || split.perClass !== null) && !labels) {
-      report(messages.noLabels, step.data.span, { step: `selecting by class in ${stepName}`, data: data.name });
+      reportNoLabels(facts, `selecting by class in ${stepName}`);
       return;
     }
     let selectionOk = true;
@@ -148,7 +159,7 @@ export const stepData: Rule = {
       if (!encoder) {
         report(messages.stepNeeds, knn.expr.span, { what: "metric 'nearest_neighbors'", needs: `an encoder on the prediction path of model '${model.name}'` });
       } else if (!labels) {
-        report(messages.noLabels, step.data.span, { step: "metric 'nearest_neighbors'", data: data.name });
+        reportNoLabels(facts, "metric 'nearest_neighbors'");
       } else if (model.prediction) checkFields(facts, [model.prediction.input]);
     }
   },

@@ -130,6 +130,17 @@ describe("step-data", () => {
     expectErrors(unlabeled, [{ code: "RC514", line: 17, column: 12 }]);
   });
 
+  it("a test step with several needs for labels that its data lacks: one error", () => {
+    const unlabeled = `data raw { image: f32[1, 28, 28] }\n${pipeline(pretrain, "test on raw.test(labels: [1, 2]) { metrics: [accuracy] }")}`;
+    const [d] = expectErrors(unlabeled, [{ code: "RC514", line: 17, column: 11 }]);
+    expect(d!.message).toBe("selecting by class in test needs labels, but data 'raw' has no label field (e.g. 'label: label(classes: 10)')");
+  });
+
+  it("a label field whose type is misspelt explains the missing labels: no RC514 after it", () => {
+    const misspelt = `data raw {\n  image: f32[1, 28, 28]\n  label: labell(classes: 10)\n}\n${pipeline(pretrain, "test on raw.test(labels: [1, 2]) { metrics: [accuracy] }")}`;
+    expectErrors(misspelt, [{ code: "RC201", line: 3, column: 10 }]);
+  });
+
   it("a prediction that is not one vector of class scores", () => {
     const model = "model Seq {\n  input image: f32[1, 28, 28]\n  encoder f = patchify(4) -> dense(8)\n  head W = classifier(10)\n  loss l = mse(f(image), f(image))\n}\n";
     const [d] = expectErrors(`${model}${pipeline("pretrain Seq on digits.train", "test on digits.test { metrics: [accuracy] }")}`, [{ code: "RC526", line: 22, column: 11 }]);
