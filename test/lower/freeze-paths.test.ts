@@ -4,8 +4,7 @@
  * `lr_scale`.
  */
 import { describe, expect, it } from "vitest";
-import { lowerModel, lowerTrainStep, stepLowering } from "../../compiler/lower/index.js";
-import { checked } from "./harness.js";
+import { lowerPipelineStep } from "./harness.js";
 
 const src = `model M {
   input x: f32[8]
@@ -33,10 +32,7 @@ pipeline P {
 
 /** Step `index` of P lowered at batch 2: the trained tensors, the running statistics it updates, whether dropout draws. */
 function stepOf(index: number) {
-  const program = checked(src);
-  const s = stepLowering(program, "P", index);
-  const lowered = lowerModel(program, "M", { ...s.options, batch: 2 });
-  const step = lowerTrainStep(lowered, s.settings, s.options.frozen);
+  const { lowered, step } = lowerPipelineStep(src, "P", index, 2);
   const outputs = step.graph.outputs.map((o) => o.name);
   return {
     trained: step.trainable.map((p) => p.name),

@@ -9,7 +9,7 @@ import { Source } from "../../language/source.js";
 import { renderDiagnostics } from "../../language/diagnostics/render.js";
 import { checkProgram } from "../../compiler/check/check.js";
 import type { CheckedModel, CheckedProgram } from "../../compiler/check/program.js";
-import { lowerCheckedModel, type LoweredModel, type LowerOptions } from "../../compiler/lower/index.js";
+import { lowerCheckedModel, lowerModel, lowerTrainStep, stepLowering, type LoweredModel, type LowerOptions } from "../../compiler/lower/index.js";
 import { run } from "../../runtime/backends/reference/evaluate.js";
 import { memoryHost } from "../compiler/harness.js";
 
@@ -37,6 +37,14 @@ export function modelOf(src: string, name?: string): CheckedModel {
 /** Lowers the first model of `src` (batch 2, training mode unless said otherwise). */
 export function lowerSrc(src: string, options: Partial<LowerOptions> = {}): LoweredModel {
   return lowerCheckedModel(modelOf(src), { batch: 2, mode: "train", ...options });
+}
+
+/** Step `index` of pipeline `pipeline` in `src`, lowered at `batch`: the model as that step sees it, and its training step. */
+export function lowerPipelineStep(src: string, pipeline: string, index: number, batch: number) {
+  const program = checked(src);
+  const s = stepLowering(program, pipeline, index);
+  const lowered = lowerModel(program, s.model, { ...s.options, batch });
+  return { lowered, step: lowerTrainStep(lowered, s.settings, s.options.frozen) };
 }
 
 /** A deterministic pseudo-random number in [−1, 1) from a counter (not the model's generator). */

@@ -5,10 +5,9 @@
  * it, and every other tensor exactly as far.
  */
 import { describe, expect, it } from "vitest";
-import { lowerModel, lowerTrainStep, stepLowering } from "../../compiler/lower/index.js";
 import { newName } from "../../compiler/optim/train-step.js";
 import { run } from "../../runtime/backends/reference/evaluate.js";
-import { checked, feedsFor, type T } from "./harness.js";
+import { feedsFor, lowerPipelineStep, type T } from "./harness.js";
 
 const src = (settings: string) => `model M {
   input x: f32[6]
@@ -32,10 +31,7 @@ pipeline P {
 
 /** Each trained tensor's change in one update of the adapt step, from the same weights and batch. */
 function deltas(settings: string): Map<string, number[]> {
-  const program = checked(src(settings));
-  const s = stepLowering(program, "P", 1);
-  const lowered = lowerModel(program, "M", { ...s.options, batch: 4 });
-  const step = lowerTrainStep(lowered, s.settings, s.options.frozen);
+  const { lowered, step } = lowerPipelineStep(src(settings), "P", 1, 4);
   const feeds: Record<string, T> = { ...feedsFor(lowered), step: { shape: [], data: [0] } };
   const out = run(step.graph, feeds);
   return new Map(step.trainable.map((p) => [p.name, [...out[newName(p.name)]!.data].map((v, i) => v - feeds[p.name]!.data[i]!)]));
