@@ -326,6 +326,8 @@ function settings(ws: Workspace, doc: Document, symbols: FileSymbols | null, ctx
   })();
   const st = ctx.statement;
   const prev = st[st.length - 1];
+  // The keys of an `lr_scale` table are the model's parts (and paths inside them, spec/paths.md).
+  if (ctx.open.length === 3 && ctx.before[ctx.open[2]!.index - 2]?.image === "lr_scale" && prev?.tokenType !== T.Colon) return partsOfPipeline(ws, symbols, ctx);
   if (ctx.open.length > 2) return [];
   if (prev?.tokenType === T.Colon) {
     const key = st[st.length - 2]?.image;

@@ -222,6 +222,8 @@ describe("completion", () => {
     expect(await completeIn(pipeline("  adapt on pairs.train { optimizer: |"))).toEqual(["sgd", "momentum", "adam", "adamw"]);
     expect(await completeIn(pipeline("  adapt on pairs.train { schedule: |"))).toEqual(["constant", "cosine", "warmup"]);
     expect(await completeIn(pipeline("  adapt on |"))).toEqual(["pairs"]);
+    expect(await completeIn(pipeline("  adapt on pairs.train { lr_scale: { |"))).toEqual(["f"]);
+    expect(await completeIn(pipeline("  adapt on pairs.train { lr_scale: { f: 0.1, |"))).toEqual(["f"]);
   });
 });
 
