@@ -199,7 +199,7 @@ program
   .option("--class-name <name>", "the generated class's name, for a module of one model (default: the model's name)")
   .option(
     "--emit <what>",
-    "also write, in OUT.graphs/: graph (every kernel graph as JSON and text), wgsl (the WebGPU shader of every dispatch, fused kernels sharing one), cpu (the CPU backend's routine for every kernel, and its WebAssembly as cpu-simd.wat); repeatable",
+    "also write, in OUT.graphs/: graph (every kernel graph as JSON and text), wgsl (the WebGPU shader of every dispatch, fused kernels sharing one), cpu (the CPU backend's routine for every kernel, and its WebAssembly as NAME.cpu.wat, or cpu-simd.wat with REPR_CPU_GENERATED=0); repeatable",
     collect,
   )
   .option("--max-memory <size>", MAX_MEMORY_HELP)
