@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from "commander";
+// The CPU backend's worker threads (worker_threads): the CLI runs in Node, as the Node entry does.
+import "../runtime/backends/cpu/node-threads.js";
 import { checkCommand } from "./commands/check.js";
 import { fmtCommand } from "./commands/fmt.js";
 import { graphCommand } from "./commands/graph.js";
