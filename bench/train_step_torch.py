@@ -18,10 +18,24 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: PyTorch's default)")
     parser.add_argument("--seconds", type=float, default=3.0, help="how long to time")
+    parser.add_argument("--batch", type=int, default=128, help="batch size")
+    parser.add_argument("--matmul", type=int, default=0, help="instead: time an n×n by n×n float32 matmul, print GFLOP/s")
     args = parser.parse_args()
     if args.threads > 0:
         torch.set_num_threads(args.threads)
     torch.manual_seed(1)
+    if args.matmul > 0:
+        n = args.matmul
+        a, b = torch.rand(n, n), torch.rand(n, n)
+        for _ in range(3):
+            a @ b
+        best, start = 0.0, time.perf_counter()
+        while time.perf_counter() - start < args.seconds:
+            t0 = time.perf_counter()
+            a @ b
+            best = max(best, 2 * n**3 / (time.perf_counter() - t0) / 1e9)
+        print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "n": n, "gflops": round(best, 1)}))
+        return
     model = nn.Sequential(
         nn.Flatten(),
         nn.Linear(784, 256), nn.ReLU(),
@@ -33,7 +47,7 @@ def main() -> None:
         nn.Unflatten(1, (1, 28, 28)),
     )
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    image = torch.rand(128, 1, 28, 28)
+    image = torch.rand(args.batch, 1, 28, 28)
 
     def step() -> None:
         optimizer.zero_grad(set_to_none=True)

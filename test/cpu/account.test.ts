@@ -18,6 +18,8 @@ import { planKernelGraph } from "../../runtime/kernel/plan.js";
 import { examplePrograms } from "../gradients/helpers.js";
 
 const FALLBACK: CpuOptions = { simd: false };
+/** The fixed SIMD kernels op by op (the backend before code generation), which these accounts describe. */
+const OPS: CpuOptions = { generated: false };
 
 /** y = exp(x · wᵀ + reshape(b)): a transpose to fold, a reshape to alias, a SIMD add, a JavaScript exp. */
 function layer(): KernelGraph {
@@ -42,7 +44,7 @@ describe("the CPU backend's account of what it runs", () => {
   it("with SIMD: the transpose folded into a SIMD matmul, the reshape a view, add on SIMD, exp a JavaScript loop", () => {
     expect(simdAvailable()).toBe(true);
     const graph = layer();
-    const exe = compileCpu(graph);
+    const exe = compileCpu(graph, OPS);
     const byOp = accountsByOp(graph, exe.account.kernels);
     expect(byOp.get("permute")).toEqual([expect.stringMatching(/^no step: a transpose nothing reads any more/)]);
     expect(byOp.get("matmul")).toEqual([expect.stringMatching(/^the product v\d+ · v\d+ᵀ, the transposes around it folded in; WebAssembly SIMD kernel "matmul": m=8 k=5 n=6; A as stored \[m, k\]; B read transposed/)]);
@@ -72,7 +74,7 @@ describe("the CPU backend's account of what it runs", () => {
     const ae = examplePrograms().find((p) => p.file === "mnist-autoencoder.repr")!;
     const step = buildModelPlan(ae.program, ae.program.models[0]!.name, {}).training[0]!;
     const graph = planKernelGraph(instantiateBatchGraph(step.graph, step.batch), { fuse: false });
-    const exe = compileCpu(graph);
+    const exe = compileCpu(graph, OPS);
     const text = printCpuAccount(graph, exe.account);
     const listed = [...text.matchAll(/^\s*k(\d+): /gm)].map((m) => Number(m[1]));
     expect(listed).toEqual(graph.kernels.map((k) => k.id));
@@ -87,10 +89,28 @@ describe("the CPU backend's account of what it runs", () => {
     });
     expect(exe.account.kernels.some((a) => a.includes('WebAssembly SIMD kernel "matmul"'))).toBe(true);
     // Timed kernel by kernel, a run calls exactly the steps the account lists.
-    const profiled = compileCpu(graph, { profile: true });
+    const profiled = compileCpu(graph, { ...OPS, profile: true });
     profiled.run(zeros(graph.inputs), zeros(graph.params));
     const calls = [...profiled.profile!.values()].reduce((n, e) => n + e.n, 0);
     expect(calls).toBe(profiled.account.steps.length);
     expect(profiled.account.steps.flat()).toEqual(exe.account.steps.flat());
+  });
+
+  it("generated: one WebAssembly function per fused kernel of the autoencoder's step, each named in the module", () => {
+    const ae = examplePrograms().find((p) => p.file === "mnist-autoencoder.repr")!;
+    const step = buildModelPlan(ae.program, ae.program.models[0]!.name, {}).training[0]!;
+    const graph = planKernelGraph(instantiateBatchGraph(step.graph, step.batch));
+    const exe = compileCpu(graph);
+    expect(exe.kernels).toMatch(/^generated/);
+    expect(exe.account.kernels).toHaveLength(graph.kernels.length);
+    const text = new TextDecoder("latin1").decode(exe.account.wasm!);
+    graph.kernels.forEach((k, i) => {
+      const account = exe.account.kernels[i]!;
+      const kind = k.kind === "matmul" || k.kind === "conv" ? "matmul" : k.kind === "single" ? "JavaScript" : k.kind!;
+      expect(account, `k${k.id}`).toContain(kind);
+      // Every generated function is exported under the name its account gives.
+      for (const m of account.matchAll(/\b(k\d+_\d+):/g)) expect(text).toContain(m[1]!);
+    });
+    expect(exe.account.kernels.filter((a) => a.includes("matmul:")).length).toBe(graph.kernels.filter((k) => k.kind === "matmul").length);
   });
 });

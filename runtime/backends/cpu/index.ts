@@ -31,7 +31,12 @@ import { elementwise, whole } from "./elementwise.js";
 import { foldedTransposes, type FoldedMatmul, type Folds } from "./fold.js";
 import { simdMatmulAccount } from "./simd-matmul.js";
 import type { SimdKernels } from "./simd.js";
+import { wasmApi } from "./wasm.js";
 import { MAKERS, type Arr, type MakerContext, type Routine, type Slot, type Step } from "./kernels.js";
+import { hardwareThreads, nodeProcess, relaxedSimdAvailable, simdAvailable as generatedSimdAvailable } from "./features.js";
+import { generateProgram } from "./generated.js";
+import { MATMUL_SCRATCH_BYTES } from "./emit/matmul-kernel.js";
+import { threaded, threadsAvailable } from "./threads.js";
 
 export { printCpuAccount, type CpuAccount } from "./account.js";
 export { MAKERS } from "./kernels.js";
@@ -44,6 +49,30 @@ export interface CpuOptions {
   readonly simd?: boolean;
   /** Time every kernel (each on its own, no chunking) and sum the times by op and shape into `profile`: for finding hot spots. */
   readonly profile?: boolean;
+  /**
+   * Run one generated WebAssembly function per fused kernel (default true where
+   * WebAssembly SIMD runs; `generated.ts`); false runs the graph op by op on the
+   * fixed SIMD kernels of `simd.ts` (the backend before code generation, kept
+   * for comparison). Environment: REPR_CPU_GENERATED=0.
+   */
+  readonly generated?: boolean;
+  /**
+   * Use relaxed SIMD's fused multiply-add in generated matmuls where the engine
+   * offers it (default true); false multiplies then adds. Environment:
+   * REPR_CPU_FMA=0.
+   */
+  readonly fma?: boolean;
+  /**
+   * Threads for generated kernels (default: what the engine offers,
+   * `os.availableParallelism()` or `navigator.hardwareConcurrency`;
+   * environment REPR_CPU_THREADS):
+   * workers over one shared WebAssembly memory split large kernels
+   * (`threads.ts`); results are bit for bit the same for any number. Workers
+   * come from the host an entry installs (worker_threads: `node-threads.ts`,
+   * which the Node entry `repr/runtime/node` and the CLI import); without one
+   * kernels run on the calling thread.
+   */
+  readonly threads?: number;
 }
 
 /** A CPU executable, which also says which kernels it runs. */
@@ -54,6 +83,12 @@ export interface CpuExecutable extends Executable {
   readonly profile?: Map<string, { ms: number; n: number }>;
   /** What it runs for each kernel, step by step, in the backend's own words. */
   readonly account: CpuAccount;
+  /** Which code runs: generated WebAssembly per fused kernel (with relaxed SIMD's multiply-add or mul+add), the fixed SIMD kernels op by op, or JavaScript. */
+  readonly kernels: "generated-fma" | "generated" | "ops" | "javascript";
+  /** Threads its kernels run on. */
+  readonly threads: number;
+  /** Kernel calls split among threads so far. */
+  readonly splitCalls?: number;
 }
 
 /** The CPU backend. */
@@ -65,6 +100,20 @@ export const cpuBackend: Backend = {
 /** Compiles a kernel graph for the CPU. */
 export function compileCpu(given: KernelGraph, options: CpuOptions = {}): CpuExecutable {
   assertValidKernelGraph(given);
+  const env = nodeProcess()?.env ?? {};
+  const simd = (options.simd ?? true) && env["REPR_CPU_SIMD"] !== "0";
+  const generate = simd && (options.generated ?? env["REPR_CPU_GENERATED"] !== "0") && generatedSimdAvailable();
+  if (generate) {
+    const fma = (options.fma ?? env["REPR_CPU_FMA"] !== "0") && relaxedSimdAvailable();
+    const threads = Math.max(1, Math.floor(options.threads ?? (Number(env["REPR_CPU_THREADS"] ?? hardwareThreads()) || 1)));
+    const exe = compileGenerated(given, { ...options, fma, threads });
+    if (exe !== undefined) return exe;
+  }
+  return compileOps(given, { ...options, simd });
+}
+
+/** Compiles a kernel graph op by op, on the fixed SIMD kernels or in JavaScript (`simd: false`). */
+function compileOps(given: KernelGraph, options: CpuOptions): CpuExecutable {
   // Fused kernels run op by op, their inner values in buffers of their own.
   const primitive = isPrimitive(given) ? given : planMemory(spreadKernels(given).program);
   // Reshapes become views where they can (`alias.ts`); the rest of compilation sees their outputs' new buffers.
@@ -125,6 +174,8 @@ export function compileCpu(given: KernelGraph, options: CpuOptions = {}): CpuExe
   return {
     graph: given,
     simd: arena.simd !== undefined,
+    kernels: arena.simd !== undefined ? "ops" : "javascript",
+    threads: 1,
     ...(profile === undefined ? {} : { profile }),
     account,
     run(feeds: TensorFeeds, params: TensorFeeds = {}): Record<string, TensorValue> {
@@ -186,4 +237,73 @@ function load(kind: string, n: NamedValue, fed: { shape: readonly number[]; data
     }
   }
   into.set(fed.data);
+}
+
+/** Compiles a kernel graph to one generated WebAssembly function per fused kernel (`generated.ts`); undefined where the engine cannot. */
+function compileGenerated(given: KernelGraph, options: CpuOptions & { readonly fma: boolean; readonly threads: number }): CpuExecutable | undefined {
+  const shared = options.threads > 1 && threadsAvailable();
+  const program = generateProgram(given, { fma: options.fma, threads: shared ? options.threads : 1, shared });
+  const api = wasmApi();
+  if (program === undefined || api === undefined) return undefined;
+  const { exports } = new api.Instance(program.module, { env: { memory: program.memory, ...program.imports } });
+  const names = program.calls.flatMap((c) => (c.kind === "wasm" ? [c.name] : []));
+  const pool = shared ? threaded(program.module, program.memory, names, options.threads, MATMUL_SCRATCH_BYTES) : undefined;
+  const buffer = program.memory.buffer;
+  const view = (id: number): Arr => {
+    const v = given.values[id]!;
+    const n = v.shape.reduce((p, d) => p * d, 1);
+    return v.dtype === "f32" ? new Float32Array(buffer, program.addresses[id]!, n) : new Int32Array(buffer, program.addresses[id]!, n);
+  };
+  const steps: Step[] = program.calls.map((c) => {
+    if (c.kind === "js") return c.step;
+    const fn = exports[c.name] as (...a: number[]) => void;
+    const args = [...c.args, ...(c.scratch ? [program.scratch] : [])];
+    if (pool !== undefined) {
+      const call = { fn: names.indexOf(c.name), args, range: c.range, unit: c.unit, scratch: c.scratch, work: c.work };
+      return () => pool.call(fn, call);
+    }
+    return fn.bind(null, 0, c.range, ...args);
+  });
+  const profile = options.profile === true ? new Map<string, { ms: number; n: number }>() : undefined;
+  const timed =
+    profile === undefined
+      ? steps
+      : steps.map((step, i) => {
+          const c = program.calls[i]!;
+          const key = c.kind === "wasm" ? c.name : `js ${i}`;
+          const entry = profile.get(key) ?? { ms: 0, n: 0 };
+          profile.set(key, entry);
+          return () => {
+            const t0 = performance.now();
+            step();
+            entry.ms += performance.now() - t0;
+            entry.n++;
+          };
+        });
+  const leaves = [
+    ...given.inputs.map((n) => ({ n, kind: "input", from: "feeds" as const, data: view(n.value) })),
+    ...given.params.map((n) => ({ n, kind: "param", from: "params" as const, data: view(n.value) })),
+  ];
+  const outputs: Record<string, TensorValue> = Object.fromEntries(given.outputs.map((o) => [o.name, { shape: o.shape, dtype: o.dtype, data: view(o.value) }]));
+  const account: CpuAccount = { graph: given, wasm: program.bytes, kernels: program.accounts, steps: given.kernels.map((k) => [k.id]) };
+  const count = timed.length;
+  return {
+    graph: given,
+    simd: true,
+    kernels: options.fma ? "generated-fma" : "generated",
+    threads: pool?.threads ?? 1,
+    get splitCalls() {
+      return pool?.splits ?? 0;
+    },
+    ...(profile === undefined ? {} : { profile }),
+    account,
+    run(feeds: TensorFeeds, params: TensorFeeds = {}): Record<string, TensorValue> {
+      for (let i = 0; i < leaves.length; i++) {
+        const { n, kind, from, data } = leaves[i]!;
+        load(kind, n, lookupFeed(from === "feeds" ? feeds : params, n.name), data);
+      }
+      for (let i = 0; i < count; i++) timed[i]!();
+      return outputs;
+    },
+  };
 }

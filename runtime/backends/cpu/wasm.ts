@@ -15,11 +15,15 @@
 export const I32 = 0x7f;
 /** The f32 value type. */
 export const F32 = 0x7d;
+/** The i64 value type. */
+export const I64 = 0x7e;
+/** The f64 value type. */
+export const F64 = 0x7c;
 /** The v128 value type (SIMD). */
 export const V128 = 0x7b;
 
 /** A value type byte. */
-export type ValType = typeof I32 | typeof F32 | typeof V128;
+export type ValType = typeof I32 | typeof I64 | typeof F32 | typeof F64 | typeof V128;
 
 /** The engine's WebAssembly API, where there is one (the project compiles without DOM types, so it is typed here). */
 export interface WasmApi {
@@ -62,7 +66,15 @@ function sleb(n: number): number[] {
 
 /** A length-prefixed vector of byte strings or a name. */
 function vec(items: readonly number[][]): number[] {
-  return [...uleb(items.length), ...items.flat()];
+  const out = uleb(items.length);
+  for (const item of items) append(out, item);
+  return out;
+}
+
+/** Appends `more` to `out` in place (a generated module's code runs to megabytes: no spread copies of it). */
+function append(out: number[], more: readonly number[]): number[] {
+  for (let i = 0; i < more.length; i++) out.push(more[i]!);
+  return out;
 }
 
 function name(s: string): number[] {
@@ -71,7 +83,7 @@ function name(s: string): number[] {
 }
 
 function section(id: number, body: number[]): number[] {
-  return [id, ...uleb(body.length), ...body];
+  return append([id, ...uleb(body.length)], body);
 }
 
 /**
@@ -103,8 +115,9 @@ export class Code {
       else runs.push({ count: 1, type: t });
     }
     const groups = runs.map((r) => [...uleb(r.count), r.type]);
-    const code = [...vec(groups), ...this.bytes, 0x0b];
-    return [...uleb(code.length), ...code];
+    const code = append(vec(groups), this.bytes);
+    code.push(0x0b);
+    return append(uleb(code.length), code);
   }
 
   private op(...bytes: number[]): this {
@@ -137,12 +150,51 @@ export class Code {
     return this.op(0x0b);
   }
 
+  /** `if … else … end` on the i32 on the stack, each arm leaving one value of type `result`. */
+  ifElseValue(result: ValType, then: () => void, otherwise: () => void): this {
+    this.op(0x04, result);
+    then();
+    this.op(0x05);
+    otherwise();
+    return this.op(0x0b);
+  }
+
+  /** `if … else … end` on the i32 on the stack. */
+  ifElse(then: () => void, otherwise: () => void): this {
+    this.op(0x04, 0x40);
+    then();
+    this.op(0x05);
+    otherwise();
+    return this.op(0x0b);
+  }
+
   // Plain instructions, one method each, named after the text format's mnemonic.
   br(depth: number): this {
     return this.op(0x0c, ...uleb(depth));
   }
   br_if(depth: number): this {
     return this.op(0x0d, ...uleb(depth));
+  }
+  return_(): this {
+    return this.op(0x0f);
+  }
+  call(index: number): this {
+    return this.op(0x10, ...uleb(index));
+  }
+  drop(): this {
+    return this.op(0x1a);
+  }
+  /** `select`: the first of two values when the i32 on top is nonzero, else the second (numeric types). */
+  select(): this {
+    return this.op(0x1b);
+  }
+  /** `select` typed as f64. */
+  select_f64(): this {
+    return this.op(0x1c, 0x01, F64);
+  }
+  /** `select` typed as v128 (the typed form, which v128 operands need). */
+  select_v128(): this {
+    return this.op(0x1c, 0x01, V128);
   }
   local_get(i: number): this {
     return this.op(0x20, ...uleb(i));
@@ -156,17 +208,38 @@ export class Code {
   i32_const(v: number): this {
     return this.op(0x41, ...sleb(v | 0));
   }
+  i32_eqz(): this {
+    return this.op(0x45);
+  }
+  i32_eq(): this {
+    return this.op(0x46);
+  }
+  i32_ne(): this {
+    return this.op(0x47);
+  }
+  i32_lt_s(): this {
+    return this.op(0x48);
+  }
+  i32_lt_u(): this {
+    return this.op(0x49);
+  }
+  i32_gt_s(): this {
+    return this.op(0x4a);
+  }
   i32_gt_u(): this {
     return this.op(0x4b);
   }
+  i32_le_s(): this {
+    return this.op(0x4c);
+  }
+  i32_le_u(): this {
+    return this.op(0x4d);
+  }
+  i32_ge_s(): this {
+    return this.op(0x4e);
+  }
   i32_ge_u(): this {
     return this.op(0x4f);
-  }
-  i32_shl(): this {
-    return this.op(0x74);
-  }
-  i32_shr_u(): this {
-    return this.op(0x76);
   }
   i32_add(): this {
     return this.op(0x6a);
@@ -174,21 +247,109 @@ export class Code {
   i32_sub(): this {
     return this.op(0x6b);
   }
-  i32_div_u(): this {
-    return this.op(0x6e);
-  }
   i32_mul(): this {
     return this.op(0x6c);
   }
+  i32_div_s(): this {
+    return this.op(0x6d);
+  }
+  i32_div_u(): this {
+    return this.op(0x6e);
+  }
+  i32_rem_s(): this {
+    return this.op(0x6f);
+  }
+  i32_rem_u(): this {
+    return this.op(0x70);
+  }
+  i32_and(): this {
+    return this.op(0x71);
+  }
+  i32_or(): this {
+    return this.op(0x72);
+  }
+  i32_xor(): this {
+    return this.op(0x73);
+  }
+  i32_shl(): this {
+    return this.op(0x74);
+  }
+  i32_shr_s(): this {
+    return this.op(0x75);
+  }
+  i32_shr_u(): this {
+    return this.op(0x76);
+  }
+  i64_mul(): this {
+    return this.op(0x7e);
+  }
+  i64_shr_u(): this {
+    return this.op(0x88);
+  }
+  i32_wrap_i64(): this {
+    return this.op(0xa7);
+  }
+  i64_extend_i32_u(): this {
+    return this.op(0xad);
+  }
+  f64_const(v: number): this {
+    return this.op(0x44, ...new Uint8Array(new Float64Array([v]).buffer));
+  }
+  f64_add(): this {
+    return this.op(0xa0);
+  }
+  f64_sub(): this {
+    return this.op(0xa1);
+  }
+  f64_mul(): this {
+    return this.op(0xa2);
+  }
+  f64_sqrt(): this {
+    return this.op(0x9f);
+  }
+  f64_convert_i32_u(): this {
+    return this.op(0xb8);
+  }
+  i64_const(v: number): this {
+    return this.op(0x42, ...sleb(v | 0));
+  }
+  i32_reinterpret_f32(): this {
+    return this.op(0xbc);
+  }
+  f64_div(): this {
+    return this.op(0xa3);
+  }
+
   f32_const(v: number): this {
     return this.op(0x43, ...new Uint8Array(new Float32Array([v]).buffer));
   }
   /** Loads and stores carry an alignment hint (log2 bytes) and a constant byte offset. */
+  i32_load(offset = 0): this {
+    return this.op(0x28, 2, ...uleb(offset));
+  }
+  i32_store(offset = 0): this {
+    return this.op(0x36, 2, ...uleb(offset));
+  }
   f32_load(offset = 0): this {
     return this.op(0x2a, 2, ...uleb(offset));
   }
   f32_store(offset = 0): this {
     return this.op(0x38, 2, ...uleb(offset));
+  }
+  f32_eq(): this {
+    return this.op(0x5b);
+  }
+  f32_ne(): this {
+    return this.op(0x5c);
+  }
+  f32_lt(): this {
+    return this.op(0x5d);
+  }
+  f32_gt(): this {
+    return this.op(0x5e);
+  }
+  f32_abs(): this {
+    return this.op(0x8b);
   }
   f32_neg(): this {
     return this.op(0x8c);
@@ -208,6 +369,24 @@ export class Code {
   f32_div(): this {
     return this.op(0x95);
   }
+  f32_min(): this {
+    return this.op(0x96);
+  }
+  f32_max(): this {
+    return this.op(0x97);
+  }
+  f32_convert_i32_s(): this {
+    return this.op(0xb2);
+  }
+  f64_promote_f32(): this {
+    return this.op(0xbb);
+  }
+  f32_demote_f64(): this {
+    return this.op(0xb6);
+  }
+  i32_trunc_sat_f32_s(): this {
+    return this.op(0xfc, 0x00);
+  }
   v128_load(offset = 0): this {
     return this.simd(0x00, 4, ...uleb(offset));
   }
@@ -218,9 +397,127 @@ export class Code {
   v128_load32_splat(offset = 0): this {
     return this.simd(0x09, 2, ...uleb(offset));
   }
+  /** A v128 constant of four i32 lanes. */
+  v128_const_i32(lanes: readonly [number, number, number, number]): this {
+    return this.simd(0x0c, ...new Uint8Array(Int32Array.from(lanes).buffer));
+  }
+  /** A v128 constant of four f32 lanes. */
+  v128_const_f32(lanes: readonly [number, number, number, number]): this {
+    return this.simd(0x0c, ...new Uint8Array(Float32Array.from(lanes).buffer));
+  }
   /** A v128 of four float32 zeros. */
   v128_zero(): this {
     return this.simd(0x0c, ...new Array<number>(16).fill(0));
+  }
+  /** 1 when any bit of the v128 is set, else 0. */
+  v128_any_true(): this {
+    return this.simd(0x53);
+  }
+  v128_not(): this {
+    return this.simd(0x4d);
+  }
+  v128_and(): this {
+    return this.simd(0x4e);
+  }
+  v128_andnot(): this {
+    return this.simd(0x4f);
+  }
+  v128_or(): this {
+    return this.simd(0x50);
+  }
+  v128_xor(): this {
+    return this.simd(0x51);
+  }
+  /** bitselect(a, b, mask): bits of a where mask is 1, of b where it is 0. */
+  v128_bitselect(): this {
+    return this.simd(0x52);
+  }
+  i32x4_splat(): this {
+    return this.simd(0x11);
+  }
+  f32x4_splat(): this {
+    return this.simd(0x13);
+  }
+  i32x4_extract_lane(lane: number): this {
+    return this.simd(0x1b, lane);
+  }
+  i32x4_replace_lane(lane: number): this {
+    return this.simd(0x1c, lane);
+  }
+  f32x4_extract_lane(lane: number): this {
+    return this.simd(0x1f, lane);
+  }
+  f32x4_replace_lane(lane: number): this {
+    return this.simd(0x20, lane);
+  }
+  i32x4_eq(): this {
+    return this.simd(0x37);
+  }
+  i32x4_ne(): this {
+    return this.simd(0x38);
+  }
+  i32x4_lt_s(): this {
+    return this.simd(0x39);
+  }
+  i32x4_gt_s(): this {
+    return this.simd(0x3b);
+  }
+  f32x4_eq(): this {
+    return this.simd(0x41);
+  }
+  f32x4_ne(): this {
+    return this.simd(0x42);
+  }
+  f32x4_lt(): this {
+    return this.simd(0x43);
+  }
+  f32x4_gt(): this {
+    return this.simd(0x44);
+  }
+  f32x4_le(): this {
+    return this.simd(0x45);
+  }
+  f32x4_ge(): this {
+    return this.simd(0x46);
+  }
+  f32x4_nearest(): this {
+    return this.simd(0x6a);
+  }
+  f32x4_floor(): this {
+    return this.simd(0x68);
+  }
+  i32x4_abs(): this {
+    return this.simd(0xa0);
+  }
+  i32x4_neg(): this {
+    return this.simd(0xa1);
+  }
+  i32x4_shl(): this {
+    return this.simd(0xab);
+  }
+  i32x4_shr_s(): this {
+    return this.simd(0xac);
+  }
+  i32x4_shr_u(): this {
+    return this.simd(0xad);
+  }
+  i32x4_add(): this {
+    return this.simd(0xae);
+  }
+  i32x4_sub(): this {
+    return this.simd(0xb1);
+  }
+  i32x4_mul(): this {
+    return this.simd(0xb5);
+  }
+  i32x4_min_s(): this {
+    return this.simd(0xb6);
+  }
+  i32x4_max_s(): this {
+    return this.simd(0xb8);
+  }
+  f32x4_abs(): this {
+    return this.simd(0xe0);
   }
   f32x4_neg(): this {
     return this.simd(0xe1);
@@ -240,16 +537,39 @@ export class Code {
   f32x4_div(): this {
     return this.simd(0xe7);
   }
+  /** NaN-propagating minimum and maximum (−0 below +0), as JavaScript's Math.min and Math.max. */
+  f32x4_min(): this {
+    return this.simd(0xe8);
+  }
+  f32x4_max(): this {
+    return this.simd(0xe9);
+  }
+  /** Toward zero, saturating, NaN to 0: the IR's f32 → i32 cast. */
+  i32x4_trunc_sat_f32x4_s(): this {
+    return this.simd(0xf8);
+  }
+  f32x4_convert_i32x4_s(): this {
+    return this.simd(0xfa);
+  }
   /** a·b + c of the three f32x4 on the stack (a, b, c in push order), fused or not as the engine likes: the relaxed-SIMD proposal. */
   f32x4_relaxed_madd(): this {
     return this.simd(0x105);
   }
 }
 
-/** A function to export: its name and body; all return nothing. */
+/** A function of a module: its name, body and results; exported unless `exported` is false. */
 export interface WasmFunction {
   readonly name: string;
   readonly code: Code;
+  readonly results?: readonly ValType[];
+  readonly exported?: boolean;
+}
+
+/** A function a module imports from `env`: its name and signature. */
+export interface ImportedFunction {
+  readonly name: string;
+  readonly params: readonly ValType[];
+  readonly results: readonly ValType[];
 }
 
 /** How a module imports its memory: unshared with no limits, or shared (threads) up to `maximum` pages. */
@@ -257,14 +577,42 @@ export interface MemoryImport {
   readonly shared?: { readonly maximum: number };
 }
 
-/** The bytes of a module that imports `env.memory` and exports `functions` (spec 5.5). */
-export function wasmModule(functions: readonly WasmFunction[], memory: MemoryImport = {}): Uint8Array {
-  const types = section(1, vec(functions.map((f) => [0x60, ...vec(f.code.params.map((p) => [p])), 0])));
+/**
+ * The bytes of a module that imports `env.memory` (and `imports`, which take
+ * function indices 0 ‥ imports.length − 1; `functions` follow) and exports
+ * its exported `functions` by name (spec 5.5).
+ */
+export function wasmModule(functions: readonly WasmFunction[], memory: MemoryImport = {}, imported: readonly ImportedFunction[] = []): Uint8Array {
+  const signatures: string[] = [];
+  const typeBytes: number[][] = [];
+  const typeOf = (params: readonly ValType[], results: readonly ValType[]): number => {
+    const key = `${params.join(",")}:${results.join(",")}`;
+    let at = signatures.indexOf(key);
+    if (at < 0) {
+      at = signatures.push(key) - 1;
+      typeBytes.push([0x60, ...vec(params.map((p) => [p])), ...vec(results.map((r) => [r]))]);
+    }
+    return at;
+  };
+  const importTypes = imported.map((f) => typeOf(f.params, f.results));
+  const functionTypes = functions.map((f) => typeOf(f.code.params, f.results ?? []));
+  const types = section(1, vec(typeBytes));
   // Limits (spec 5.3.7): flag 0 is a minimum only; flag 3 a shared memory with minimum and maximum (the threads proposal).
   const limits = memory.shared === undefined ? [0x00, 0x00] : [0x03, 0x00, ...uleb(memory.shared.maximum)];
-  const imports = section(2, vec([[...name("env"), ...name("memory"), 0x02, ...limits]]));
-  const funcs = section(3, vec(functions.map((_, i) => uleb(i))));
-  const exports = section(7, vec(functions.map((f, i) => [...name(f.name), 0x00, ...uleb(i)])));
+  const imports = section(
+    2,
+    vec([[...name("env"), ...name("memory"), 0x02, ...limits], ...imported.map((f, i) => [...name("env"), ...name(f.name), 0x00, ...uleb(importTypes[i]!)])]),
+  );
+  const funcs = section(3, vec(functionTypes.map((t) => uleb(t))));
+  const exported = functions.flatMap((f, i) => (f.exported === false ? [] : [[...name(f.name), 0x00, ...uleb(imported.length + i)]]));
+  const exports = section(7, vec(exported));
   const code = section(10, vec(functions.map((f) => f.code.body())));
-  return new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, ...types, ...imports, ...funcs, ...exports, ...code]);
+  const parts = [[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00], types, imports, funcs, exports, code];
+  const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    bytes.set(p, at);
+    at += p.length;
+  }
+  return bytes;
 }
