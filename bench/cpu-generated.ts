@@ -15,6 +15,8 @@
 import { spawnSync } from "node:child_process";
 import os from "node:os";
 import { Worker } from "node:worker_threads";
+// The CPU backend's worker threads, as the Node entry and the CLI install them.
+import "../runtime/backends/cpu/node-threads.js";
 import { compileCpu, type CpuExecutable, type CpuOptions } from "../runtime/backends/cpu/index.js";
 import { relaxedSimdAvailable } from "../runtime/backends/cpu/features.js";
 import { Code, I32, V128, wasmModule } from "../runtime/backends/cpu/wasm.js";
