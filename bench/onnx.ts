@@ -291,6 +291,41 @@ async function sweepSessionOptions(w: Workload): Promise<Record<string, unknown>
   return entry;
 }
 
+/**
+ * A step's draws alone: how many uniforms and normals it fills, and the milliseconds filling all of
+ * them takes with the JavaScript generator and with the WebAssembly one (medians of alternating rounds).
+ */
+function drawFillTimes(draws: readonly Draw[], feeds: Map<string, TensorFeed>): Record<string, number> {
+  const buffers = draws.map((d) => new Float32Array(size(d.shape as number[])));
+  const fillAll = (): void => draws.forEach((d, k) => fillDraw(d, feeds, buffers[k]!));
+  const ways: [string, () => void][] = [
+    ["fill_ms_js", () => void withJsDrawsSync(fillAll)],
+    ["fill_ms_wasm", fillAll],
+  ];
+  const rounds = new Map<string, number[]>(ways.map(([k]) => [k, []]));
+  const start = performance.now();
+  for (let round = 0; performance.now() - start < 1000 || round < 3; round++) {
+    for (const [k, f] of round % 2 === 0 ? ways : [...ways].reverse()) {
+      const t0 = performance.now();
+      f();
+      rounds.get(k)!.push(performance.now() - t0);
+    }
+  }
+  const count = (kind: string): number => draws.filter((d) => d.kind === kind).reduce((a, d) => a + size(d.shape as number[]), 0);
+  return { uniforms: count("uniform"), normals: count("normal"), fill_ms_js: +median(rounds.get("fill_ms_js")!).toFixed(1), fill_ms_wasm: +median(rounds.get("fill_ms_wasm")!).toFixed(1) };
+}
+
+function withJsDrawsSync(run: () => void): void {
+  const before = process.env["REPR_RNG_WASM"];
+  process.env["REPR_RNG_WASM"] = "0";
+  try {
+    run();
+  } finally {
+    if (before === undefined) delete process.env["REPR_RNG_WASM"];
+    else process.env["REPR_RNG_WASM"] = before;
+  }
+}
+
 const results: Record<string, unknown> = {};
 if (args.includes("--session-options")) {
   for (const w of WORKLOADS.filter((w) => only === undefined || only.some((o) => w.name.startsWith(o)))) {
@@ -343,6 +378,7 @@ for (const w of WORKLOADS.filter((w) => only === undefined || only.some((o) => w
   entry["onnx_over_ort"] = +(o! / d!).toFixed(2);
   if (typeof entry["ort_filling_draws"] === "number") entry["onnx_over_ort_filling_draws"] = +(o! / (entry["ort_filling_draws"] as number)).toFixed(2);
   if (typeof entry["onnx_js_draws"] === "number") entry["onnx_over_onnx_js_draws"] = +(o! / (entry["onnx_js_draws"] as number)).toFixed(2);
+  if (exe.draws.length > 0) entry["draws"] = drawFillTimes(exe.draws, feeds);
   exe.dispose();
   results[w.name] = entry;
   console.error(w.name, JSON.stringify(entry));
