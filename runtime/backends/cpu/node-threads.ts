@@ -5,7 +5,8 @@
  * never reaches it, so browser bundles hold no Node-only code.
  *
  * A worker instantiates each executable it is sent on the shared memory,
- * then waits on its task flag. Messages are read synchronously
+ * then waits on its task flag and claims each part posted to it (unless the
+ * caller took it first). Messages are read synchronously
  * (`receiveMessageOnPort`) when it wakes, before its task, so no event loop
  * turn is needed (a worker started late finds its flag set and runs its part
  * then). Workers are unref'd: they never keep a process alive.
@@ -34,7 +35,8 @@ const drain = () => {
 for (;;) {
   Atomics.wait(control, ${TASK} + index, 0);
   drain();
-  if (Atomics.load(control, ${TASK} + index) !== 1) continue;
+  // Claim the part; the caller may have taken it (then the flag is 0 again).
+  if (Atomics.compareExchange(control, ${TASK} + index, 1, 2) !== 1) continue;
   // The executable's instantiation was posted before its first task: read until it is here.
   while (!exes.has(control[${EXE}])) drain();
   const start = control[${PARTS} + 2 * index], end = control[${PARTS} + 2 * index + 1];

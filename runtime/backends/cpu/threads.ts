@@ -8,8 +8,11 @@
  * that memory). A call is posted through a small shared control block: the
  * executable, the function, its arguments, and each thread's part of the
  * range; each worker waits on a task flag of its own (`Atomics.wait`/`notify`),
- * runs its part, clears the flag and counts down; the caller runs part 0 and waits for the
- * count. Parts are cut at multiples of the function's `unit`, and every
+ * claims its part (flag 1 → 2), runs it, clears the flag and counts down; the
+ * caller runs part 0, then every part no worker has claimed yet (flag 1 → 0),
+ * and waits for the count. So a machine with more busy threads than cores (a
+ * test runner's processes, each with its pool) never makes a call wait for a
+ * worker that is not scheduled. Parts are cut at multiples of the function's `unit`, and every
  * kernel computes each position of its range the same way whichever thread
  * runs it, with the same order of every sum, so results are bit for bit the
  * same for any number of threads.
@@ -33,7 +36,7 @@ export const FN = 2;
 export const ARGC = 3;
 /** The most threads a pool has. */
 export const MAX_THREADS = 64;
-/** Index of thread 0's task flag (thread t's at TASK + t). */
+/** Index of thread 0's task flag (thread t's at TASK + t): 0 idle, 1 posted, 2 claimed by the worker. */
 export const TASK = 8;
 /** Index of thread 0's part [start, end) (thread t's at PARTS + 2t). */
 export const PARTS = TASK + MAX_THREADS;
@@ -149,6 +152,13 @@ export function threaded(module: object, memory: object, names: readonly string[
         Atomics.notify(control, TASK + t);
       }
       local(cut(0), cut(1), ...c.args);
+      // Parts no worker has claimed yet the caller runs itself (with its own scratch), so a worker that a busy
+      // machine has not scheduled holds nothing up; the part is computed by the same code either way.
+      for (let t = 1; t < n; t++) {
+        if (Atomics.compareExchange(control, TASK + t, 1, 0) !== 1) continue;
+        local(cut(t), cut(t + 1), ...c.args);
+        Atomics.sub(control, REMAINING, 1);
+      }
       for (let r; (r = Atomics.load(control, REMAINING)) !== 0; ) Atomics.wait(control, REMAINING, r);
     },
   };
