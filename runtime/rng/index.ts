@@ -7,3 +7,4 @@ export * from "./block.js";
 export * from "./uniform.js";
 export * from "./normal.js";
 export * from "./streams.js";
+export * from "./wasm.js";

@@ -1,6 +1,7 @@
 import { blockOf, checkIndices, checkStream, drawBlock, laneOf, LANES } from "./block.js";
 import { philoxInto, type U32 } from "./philox.js";
-import { UNIFORM_STEP } from "./uniform.js";
+import { UNIFORM_STEP, WASM_FILL_MIN } from "./uniform.js";
+import { rngWasm } from "./wasm.js";
 
 /**
  * Standard normal numbers from the shared counter-based generator, by the
@@ -51,10 +52,32 @@ export function normalAt(seed: U32, stream: U32, index: number, step: U32 = 0): 
 /**
  * Fills `out` with elements `offset .. offset + out.length − 1` of the stream
  * (seed, stream, step) as standard normals: `out[j] = normalAt(seed, stream,
- * offset + j, step)` exactly (rounded to float32 by a Float32Array), with one
- * Philox call per four elements and one logarithm per two.
+ * offset + j, step)` exactly (rounded to float32 by a Float32Array), in
+ * WebAssembly SIMD where the engine has it (`rng/wasm.ts`: the same words,
+ * and the same float64 arithmetic with this engine's Math.log, sin and cos,
+ * so the same numbers bit for bit), else by `fillNormalJs`.
  */
 export function fillNormal<T extends Float32Array | Float64Array>(
+  out: T,
+  seed: U32,
+  stream: U32,
+  offset: number = 0,
+  step: U32 = 0,
+): T {
+  checkStream(seed, stream, step);
+  checkIndices(offset, out.length);
+  const wasm = out.length >= WASM_FILL_MIN ? rngWasm() : undefined;
+  if (wasm === undefined) return fillNormalJs(out, seed, stream, offset, step);
+  wasm.normal(out, seed, stream, offset, step);
+  return out;
+}
+
+/**
+ * `fillNormal` in JavaScript, with one Philox call per four elements and one
+ * logarithm per two: the fallback where there is no WebAssembly SIMD, and
+ * what the WebAssembly is checked against.
+ */
+export function fillNormalJs<T extends Float32Array | Float64Array>(
   out: T,
   seed: U32,
   stream: U32,

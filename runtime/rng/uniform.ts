@@ -1,5 +1,6 @@
 import { blockOf, checkIndices, checkStream, drawBlock, laneOf, LANES } from "./block.js";
 import { philoxInto, type U32 } from "./philox.js";
+import { rngWasm } from "./wasm.js";
 
 /**
  * Uniform numbers in [0, 1) from the shared counter-based generator. A value is
@@ -36,11 +37,38 @@ export function uniformAt(seed: U32, stream: U32, index: number, step: U32 = 0):
 }
 
 /**
+ * Below this many elements a fill stays in JavaScript: the WebAssembly's
+ * fixed cost per call (a chunk's whole blocks, a copy) outweighs its speed.
+ */
+export const WASM_FILL_MIN = 64;
+
+/**
  * Fills `out` with elements `offset .. offset + out.length − 1` of the stream
  * (seed, stream, step): `out[j] = uniformAt(seed, stream, offset + j, step)`
- * exactly, with one Philox call per four elements and no allocation.
+ * exactly, in WebAssembly SIMD where the engine has it (`rng/wasm.ts`, the
+ * same numbers bit for bit), else by `fillUniformJs`.
  */
 export function fillUniform<T extends Float32Array | Float64Array>(
+  out: T,
+  seed: U32,
+  stream: U32,
+  offset: number = 0,
+  step: U32 = 0,
+): T {
+  checkStream(seed, stream, step);
+  checkIndices(offset, out.length);
+  const wasm = out.length >= WASM_FILL_MIN ? rngWasm() : undefined;
+  if (wasm === undefined) return fillUniformJs(out, seed, stream, offset, step);
+  wasm.uniform(out, seed, stream, offset, step);
+  return out;
+}
+
+/**
+ * `fillUniform` in JavaScript, with one Philox call per four elements and no
+ * allocation: the fallback where there is no WebAssembly SIMD, and what the
+ * WebAssembly is checked against.
+ */
+export function fillUniformJs<T extends Float32Array | Float64Array>(
   out: T,
   seed: U32,
   stream: U32,
@@ -57,6 +85,38 @@ export function fillUniform<T extends Float32Array | Float64Array>(
     // drawBlock, inlined by hand: the extra call level halves the speed in V8.
     philoxInto(block >>> 0, Math.floor(block / 0x1_0000_0000), step, 0, seed, stream, words);
     for (; lane < LANES && j < n; lane++, j++) out[j] = (words[lane]! >>> 8) * UNIFORM_STEP;
+    lane = 0;
+    block++;
+  }
+  return out;
+}
+
+/**
+ * Fills `out` with the raw Philox words of elements `offset .. offset +
+ * out.length − 1` of the stream: `out[j] = bitsAt(seed, stream, offset + j,
+ * step)`, for integer draws and sort keys, in WebAssembly SIMD where the
+ * engine has it, else by `fillBitsJs`.
+ */
+export function fillBits(out: Uint32Array, seed: U32, stream: U32, offset: number = 0, step: U32 = 0): Uint32Array {
+  checkStream(seed, stream, step);
+  checkIndices(offset, out.length);
+  const wasm = out.length >= WASM_FILL_MIN ? rngWasm() : undefined;
+  if (wasm === undefined) return fillBitsJs(out, seed, stream, offset, step);
+  wasm.bits(out, seed, stream, offset, step);
+  return out;
+}
+
+/** `fillBits` in JavaScript, one Philox call per four elements. */
+export function fillBitsJs(out: Uint32Array, seed: U32, stream: U32, offset: number = 0, step: U32 = 0): Uint32Array {
+  checkStream(seed, stream, step);
+  checkIndices(offset, out.length);
+  const n = out.length;
+  let block = blockOf(offset);
+  let lane = laneOf(offset);
+  let j = 0;
+  while (j < n) {
+    philoxInto(block >>> 0, Math.floor(block / 0x1_0000_0000), step, 0, seed, stream, words);
+    for (; lane < LANES && j < n; lane++, j++) out[j] = words[lane]!;
     lane = 0;
     block++;
   }

@@ -336,6 +336,9 @@ export class Code {
   f32_store(offset = 0): this {
     return this.op(0x38, 2, ...uleb(offset));
   }
+  f64_store(offset = 0): this {
+    return this.op(0x39, 3, ...uleb(offset));
+  }
   f32_eq(): this {
     return this.op(0x5b);
   }
@@ -550,6 +553,36 @@ export class Code {
   }
   f32x4_convert_i32x4_s(): this {
     return this.simd(0xfa);
+  }
+  /** The bytes `lanes` (0‥15 from the first operand, 16‥31 from the second) of two v128 as one. */
+  i8x16_shuffle(lanes: readonly number[]): this {
+    if (lanes.length !== 16 || lanes.some((l) => !Number.isInteger(l) || l < 0 || l > 31)) throw new RangeError(`i8x16.shuffle takes 16 lane indices in 0..31, got [${lanes.join(", ")}]`);
+    return this.simd(0x0d, ...lanes);
+  }
+  /** The i32 lanes `lanes` (0‥3 from the first operand, 4‥7 from the second) of two v128 as one: an i8x16.shuffle. */
+  i32x4_shuffle(lanes: readonly [number, number, number, number]): this {
+    return this.i8x16_shuffle(lanes.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3]));
+  }
+  i32x4_lt_u(): this {
+    return this.simd(0x3a);
+  }
+  /** The 64-bit products of the unsigned i32 lanes 0 and 1 of two v128. */
+  i64x2_extmul_low_i32x4_u(): this {
+    return this.simd(0xde);
+  }
+  /** The 64-bit products of the unsigned i32 lanes 2 and 3 of two v128. */
+  i64x2_extmul_high_i32x4_u(): this {
+    return this.simd(0xdf);
+  }
+  f64x2_splat(): this {
+    return this.simd(0x14);
+  }
+  f64x2_mul(): this {
+    return this.simd(0xf2);
+  }
+  /** i32 lanes 0 and 1, signed, as two f64. */
+  f64x2_convert_low_i32x4_s(): this {
+    return this.simd(0xfe);
   }
   /** a·b + c of the three f32x4 on the stack (a, b, c in push order), fused or not as the engine likes: the relaxed-SIMD proposal. */
   f32x4_relaxed_madd(): this {
