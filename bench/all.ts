@@ -43,6 +43,8 @@ import { benchModel, exampleData, type BenchResult } from "../cli/bench/model-be
 import { initialTensors } from "../runtime/api/init.js";
 import type { ModelPlan } from "../runtime/api/plan.js";
 import { stepFeeds } from "../runtime/api/step-feeds.js";
+// The CPU backend's worker threads, as the Node entry and the CLI install them.
+import "../runtime/backends/cpu/node-threads.js";
 import { compileCpu } from "../runtime/backends/cpu/index.js";
 import { instantiateBatchGraph as instantiate } from "../runtime/ir/batch-graph.js";
 import { IRBuilder } from "../runtime/ir/builder.js";

@@ -14,6 +14,8 @@
 // run it under `flock /work/cpu.lock`; numbers are only comparable within one run.
 import { spawnSync } from "node:child_process";
 import os from "node:os";
+// The CPU backend's worker threads, as the Node entry and the CLI install them.
+import "../runtime/backends/cpu/node-threads.js";
 import { compileCpu, type CpuExecutable, type CpuOptions } from "../runtime/backends/cpu/index.js";
 import { relaxedSimdAvailable } from "../runtime/backends/cpu/features.js";
 import { IRBuilder } from "../runtime/ir/builder.js";

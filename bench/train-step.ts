@@ -13,6 +13,8 @@
 import { spawnSync } from "node:child_process";
 import os from "node:os";
 import { performance } from "node:perf_hooks";
+// The CPU backend's worker threads, as the Node entry and the CLI install them.
+import "../runtime/backends/cpu/node-threads.js";
 import { compileCpu, type CpuExecutable } from "../runtime/backends/cpu/index.js";
 import { prepareStep } from "./prepare-step.js";
 

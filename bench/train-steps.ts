@@ -18,6 +18,8 @@ import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { pathToFileURL } from "node:url";
 import type { Executable, TensorFeed } from "../runtime/backends/backend.js";
+// The CPU backend's worker threads, as the Node entry and the CLI install them.
+import "../runtime/backends/cpu/node-threads.js";
 import { compileCpu } from "../runtime/backends/cpu/index.js";
 import type { KernelGraph } from "../runtime/kernel/graph.js";
 import { prepareStep, type StepCase } from "./prepare-step.js";

@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from "commander";
+// The CPU backend's worker threads (worker_threads): the CLI runs in Node, as the Node entry does.
+import "../runtime/backends/cpu/node-threads.js";
 import { checkCommand } from "./commands/check.js";
 import { fmtCommand } from "./commands/fmt.js";
 import { graphCommand } from "./commands/graph.js";
@@ -214,7 +216,7 @@ program
   .option("--class-name <name>", "the generated class's name, for a module of one model (default: the model's name)")
   .option(
     "--emit <what>",
-    "also write, in OUT.graphs/: graph (every kernel graph as JSON and text), wgsl (the WebGPU shader of every dispatch, fused kernels sharing one), cpu (the CPU backend's routine for every kernel, and its WebAssembly as cpu-simd.wat); repeatable",
+    "also write, in OUT.graphs/: graph (every kernel graph as JSON and text), wgsl (the WebGPU shader of every dispatch, fused kernels sharing one), cpu (the CPU backend's routine for every kernel, and its WebAssembly as NAME.cpu.wat, or cpu-simd.wat with REPR_CPU_GENERATED=0); repeatable",
     collect,
   )
   .option("--max-memory <size>", MAX_MEMORY_HELP)

@@ -1,9 +1,12 @@
 /**
  * repr's runtime for Node (`repr/runtime/node`): everything `repr/runtime`
  * has, plus what needs Node's file system — weights files by path and the
- * MNIST digits of the `mnist` package. Browsers import `repr/runtime`.
+ * MNIST digits of the `mnist` package — and the CPU backend's worker
+ * threads. Browsers import `repr/runtime`.
  */
 import { readFile } from "node:fs/promises";
+// The CPU backend's worker threads (worker_threads), which the universal entry cannot reach.
+import "./backends/cpu/node-threads.js";
 import { writeCheckpointAtomic } from "./checkpoint/files.js";
 import { CheckpointError } from "./checkpoint/errors.js";
 import { mnistSplits } from "./data/mnist.js";

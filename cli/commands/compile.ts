@@ -25,7 +25,7 @@ import { kernelGraphToJson, printKernelGraph, type KernelGraph } from "../../run
 import { planKernelGraph } from "../../runtime/kernel/plan.js";
 import { instantiateBatchGraph, type BatchGraph } from "../../runtime/ir/batch-graph.js";
 import { kernelWgsl } from "../../runtime/backends/webgpu/wgsl.js";
-import { compileCpu, printCpuAccount } from "../../runtime/backends/cpu/index.js";
+import { compileCpu, printCpuAccount, type CpuOptions } from "../../runtime/backends/cpu/index.js";
 import { importOptional } from "../../runtime/optional-packages.js";
 import { ExitCode, UserError } from "../errors.js";
 import { writeFileAtomic } from "../files.js";
@@ -63,8 +63,19 @@ const TARGETS = ["ts", "onnx", "pytorch"] as const;
 /** What `--emit` can write besides the module. */
 const EMITS = ["graph", "wgsl", "cpu"] as const;
 
-/** The file `--emit cpu` writes the CPU backend's WebAssembly module to, once per folder: every graph's kernels share it. */
+/** The file `--emit cpu` writes the fixed SIMD kernels' module to (REPR_CPU_GENERATED=0), once per folder: every graph's kernels share it. */
 const CPU_WAT = "cpu-simd.wat";
+
+/** The file `--emit cpu` writes a graph's generated module to: each executable has a module of its own. */
+const cpuWatOf = (safe: string): string => `${safe}.cpu.wat`;
+
+/**
+ * How `--emit cpu` compiles: on one thread. The module it writes is a standalone
+ * artifact for standard tools, so its memory is not shared; threads are a matter
+ * of the run (the runtime declares the memory shared for its workers, and the
+ * functions are the same), and compiling prints nothing that needs a worker pool.
+ */
+const EMIT_CPU: CpuOptions = { threads: 1 };
 
 /** `repr compile FILE -o OUT.ts [options]`. */
 export async function compileCommand(file: string, options: CompileOptions): Promise<number> {
@@ -169,8 +180,10 @@ function planGraphs(plan: ModelPlan, batch: number | null): (readonly [string, K
 async function writeGraphs(folder: string, plan: ModelPlan, emits: readonly string[], batch: number | null): Promise<string> {
   mkdirSync(folder, { recursive: true });
   const graphs = planGraphs(plan, batch);
-  // The one WebAssembly module every CPU executable instantiates; undefined where this engine runs the JavaScript fallback.
+  // The one module of the fixed SIMD kernels every CPU executable op by op instantiates; undefined where none does.
   let wasm: Uint8Array | undefined;
+  // Whether some graph ran on generated code, each with a module of its own.
+  let generated = false;
   for (const [name, graph] of graphs) {
     const safe = safeFileName(name);
     if (emits.includes("graph")) {
@@ -183,16 +196,25 @@ async function writeGraphs(folder: string, plan: ModelPlan, emits: readonly stri
     }
     if (emits.includes("cpu")) {
       // Compiled for real, as the runtime compiles it: the account is the executable's own.
-      const { account } = compileCpu(graph);
-      wasm ??= account.wasm;
-      writeFileSync(join(folder, `${safe}.cpu.txt`), printCpuAccount(account.graph, account, account.wasm !== undefined ? CPU_WAT : undefined));
+      const { account, kernels } = compileCpu(graph, EMIT_CPU);
+      let wat: string | undefined;
+      if (account.wasm !== undefined && kernels.startsWith("generated")) {
+        wat = cpuWatOf(safe);
+        generated = true;
+        writeFileSync(join(folder, wat), await wasmText(account.wasm, wat));
+      } else if (account.wasm !== undefined) {
+        wat = CPU_WAT;
+        wasm ??= account.wasm;
+      }
+      writeFileSync(join(folder, `${safe}.cpu.txt`), printCpuAccount(account.graph, account, wat));
     }
   }
   if (wasm !== undefined) writeFileSync(join(folder, CPU_WAT), await wasmText(wasm, CPU_WAT));
+  const modules = [generated ? "each graph's generated WebAssembly module as .cpu.wat" : "", wasm !== undefined ? `the fixed SIMD kernels' WebAssembly module as ${CPU_WAT}` : ""].filter(Boolean);
   const kinds = [
     emits.includes("graph") ? "kernel graphs as .json and .txt" : "",
     emits.includes("wgsl") ? "WGSL compute shaders, one per dispatch (fused kernels share one), as .wgsl" : "",
-    emits.includes("cpu") ? `the CPU backend's routine for every kernel as .cpu.txt${wasm !== undefined ? `, its WebAssembly module as ${CPU_WAT}` : ""}` : "",
+    emits.includes("cpu") ? `the CPU backend's routine for every kernel as .cpu.txt${modules.map((m) => `, ${m}`).join("")}` : "",
   ].filter(Boolean);
   return `${folder}/ (${graphs.length} graphs: ${kinds.join("; ")})`;
 }

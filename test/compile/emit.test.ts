@@ -10,6 +10,7 @@ import initWabt from "wabt";
 import { beforeAll, describe, expect, it } from "vitest";
 import { compileCpu, printCpuAccount } from "../../runtime/backends/cpu/index.js";
 import { simdModuleBytes } from "../../runtime/backends/cpu/simd.js";
+import { wasmApi } from "../../runtime/backends/cpu/wasm.js";
 import { kernelWgsl } from "../../runtime/backends/webgpu/wgsl.js";
 import { kernelGraphFromJson } from "../../runtime/kernel/graph.js";
 import { assertValidKernelGraph } from "../../runtime/kernel/validate.js";
@@ -30,7 +31,7 @@ describe("repr compile --emit", () => {
   beforeAll(() => {
     const r = runCli(["compile", "examples/mnist-autoencoder.repr", "-o", join(dir, "ae.ts"), "--emit", "graph", "--emit", "wgsl", "--emit", "cpu"]);
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toContain("the CPU backend's routine for every kernel as .cpu.txt, its WebAssembly module as cpu-simd.wat");
+    expect(r.stdout).toContain("the CPU backend's routine for every kernel as .cpu.txt, each graph's generated WebAssembly module as .cpu.wat");
   });
 
   it("writes each graph as valid kernel-graph JSON, its text form and the WGSL shader of every dispatch", () => {
@@ -55,25 +56,54 @@ describe("repr compile --emit", () => {
     }
   });
 
-  it("writes, per graph, the CPU backend's own account of compiling it, and the WebAssembly it runs as text that assembles back to its bytes", async () => {
-    let wasm: Uint8Array | undefined;
+  it("writes, per graph, the CPU backend's own account of compiling it, and its generated WebAssembly as text that assembles back to its bytes, readable by standard tools", async () => {
+    const wabt = await initWabt();
     for (const { name, graph } of writtenGraphs()) {
-      // The file is what the backend says when it compiles the graph: every kernel, with the routine chosen for it.
-      const { account } = compileCpu(graph);
+      // The file is what the backend says when it compiles the graph (on one thread, as --emit does): every kernel, with the function generated for it.
+      const exe = compileCpu(graph, { threads: 1 });
+      expect(exe.kernels, name).toMatch(/^generated/);
+      const { account } = exe;
       const text = readFileSync(join(folder, `${name}.cpu.txt`), "utf8");
+      expect(text, name).toBe(printCpuAccount(account.graph, account, `${name}.cpu.wat`));
+      expect([...text.matchAll(/^\s*k(\d+): /gm)].map((m) => Number(m[1])), name).toEqual(account.graph.kernels.map((k) => k.id));
+      // The module's text, read with wabt's standard features (SIMD, relaxed SIMD; not threads: the memory is not shared), assembles to the bytes the backend instantiated.
+      const wat = readFileSync(join(folder, `${name}.cpu.wat`), "utf8");
+      const parsed = wabt.parseWat(`${name}.cpu.wat`, wat, { simd: true, relaxed_simd: true });
+      const assembled = new Uint8Array(parsed.toBinary({}).buffer);
+      parsed.destroy();
+      expect(assembled, name).toEqual(account.wasm);
+      expect(wasmApi()!.validate(assembled), name).toBe(true);
+      expect(wat, name).toMatch(/\(import "env" "memory" \(memory \(;0;\) \d+\)\)/);
+      expect(wat, name).not.toContain("shared");
+      // Every function the account names is exported from that module.
+      for (const m of account.kernels.join("\n").matchAll(/\b(k\d+_\d+):/g)) expect(wat, `${name} ${m[1]}`).toContain(`(export "${m[1]}")`);
+    }
+    expect(readFileSync(join(folder, "train.train.cpu.txt"), "utf8")).toMatch(/k\d+_\d+: matmul: 1 × \[32, 784\] · \[784, 256\]/);
+  });
+
+  it("with REPR_CPU_GENERATED=0, writes the fixed SIMD kernels' one module as cpu-simd.wat, which assembles back to its bytes", async () => {
+    const ops = join(dir, "ops.graphs");
+    const r = runCli(["compile", "examples/mnist-autoencoder.repr", "-o", join(dir, "ops.ts"), "--emit", "cpu"], { env: { REPR_CPU_GENERATED: "0" } });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain("the CPU backend's routine for every kernel as .cpu.txt, the fixed SIMD kernels' WebAssembly module as cpu-simd.wat");
+    let wasm: Uint8Array | undefined;
+    for (const name of readdirSync(ops).filter((f) => f.endsWith(".cpu.txt")).map((f) => f.slice(0, -8))) {
+      const graph = writtenGraphs().find((g) => g.name === name)!.graph;
+      const { account } = compileCpu(graph, { generated: false });
+      const text = readFileSync(join(ops, `${name}.cpu.txt`), "utf8");
       expect(text, name).toBe(printCpuAccount(account.graph, account, "cpu-simd.wat"));
       expect([...text.matchAll(/^\s*k(\d+): /gm)].map((m) => Number(m[1])), name).toEqual(account.graph.kernels.map((k) => k.id));
       wasm = account.wasm;
     }
-    expect(readFileSync(join(folder, "train.train.cpu.txt"), "utf8")).toMatch(/WebAssembly SIMD kernel "matmul": m=32 k=784 n=256/);
+    expect(readFileSync(join(ops, "train.train.cpu.txt"), "utf8")).toMatch(/WebAssembly SIMD kernel "matmul": m=32 k=784 n=256/);
     // The module the executables were instantiated from, and the one the backend generates, are what the text assembles to.
     const wabt = await initWabt();
-    const parsed = wabt.parseWat("cpu-simd.wat", readFileSync(join(folder, "cpu-simd.wat"), "utf8"), { simd: true });
+    const parsed = wabt.parseWat("cpu-simd.wat", readFileSync(join(ops, "cpu-simd.wat"), "utf8"), { simd: true });
     const assembled = parsed.toBinary({}).buffer;
     parsed.destroy();
     expect(wasm).toEqual(simdModuleBytes());
     expect(new Uint8Array(assembled)).toEqual(wasm);
-    expect(readFileSync(join(folder, "cpu-simd.wat"), "utf8")).toContain('(func (;0;) (export "matmul")');
+    expect(readFileSync(join(ops, "cpu-simd.wat"), "utf8")).toContain('(func (;0;) (export "matmul")');
   });
 
   it("names what it can write when asked for something else", () => {

@@ -2,13 +2,19 @@
  * Threads (`threads.ts`): generated kernels split among workers over one
  * shared WebAssembly memory give bit-identical results for N = 1, 2 and 3 —
  * on an example's training step and on random graphs of matmuls and
- * reductions big enough to be split — and agree with the reference.
+ * reductions big enough to be split — and agree with the reference. Workers
+ * come from the Node entry, which installs them; the universal entry has none.
  */
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { buildModelPlan } from "../../compiler/plan/index.js";
 import type { TensorFeeds, TensorValue } from "../../runtime/backends/backend.js";
 import { compileCpu } from "../../runtime/backends/cpu/index.js";
+// Worker threads, as users get them: the Node entry installs them (runtime/backends/cpu/node-threads.ts).
+import "../../runtime/node.js";
 import { compileReference } from "../../runtime/backends/reference/executor.js";
 import { instantiateBatchGraph } from "../../runtime/ir/batch-graph.js";
 import { IRBuilder } from "../../runtime/ir/builder.js";
@@ -73,5 +79,24 @@ describe("threads", () => {
       { numRuns: 12, seed: 3 },
     );
     expect(splits).toBeGreaterThan(12);
+  });
+
+  it("come from the Node entry: a process that loads only the universal runtime runs kernels on the calling thread", () => {
+    const url = (f: string) => JSON.stringify(pathToFileURL(join(import.meta.dirname, "..", "..", f)).href);
+    const threadsWith = (entry: string) => {
+      const code = [
+        `const { compileCpu } = await import(${url("runtime/backends/cpu/index.ts")});`,
+        `await import(${url(entry)});`,
+        `const { IRBuilder } = await import(${url("runtime/ir/builder.ts")});`,
+        `const { planKernelGraph } = await import(${url("runtime/kernel/plan.ts")});`,
+        `const b = new IRBuilder(); const x = b.input("x", [64, 64]);`,
+        `console.log(compileCpu(planKernelGraph(b.graph({ y: b.matmul(x, x) })), { threads: 2 }).threads);`,
+      ].join("\n");
+      const r = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", code], { encoding: "utf8", timeout: 60_000 });
+      expect(r.status, r.stderr).toBe(0);
+      return Number(r.stdout.trim());
+    };
+    expect(threadsWith("runtime/index.ts")).toBe(1);
+    expect(threadsWith("runtime/node.ts")).toBe(2);
   });
 });

@@ -1,8 +1,8 @@
 /**
  * What this engine offers the CPU backend, found out once per process:
  * WebAssembly SIMD (the generated kernels need it), relaxed SIMD's fused
- * multiply-add (used in the matmul where present), shared memory and workers
- * (threads), and how many threads to use.
+ * multiply-add (used in the matmul where present), and how many threads to
+ * use (whether workers can run them is `threads.ts`'s `threadsAvailable`).
  *
  * Relaxed SIMD is off by default in Node 20: it is switched on from inside
  * the process with V8's `--experimental-wasm-relaxed-simd` before any module
@@ -79,12 +79,4 @@ export function hardwareThreads(): number {
   if (os !== undefined) return Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
   const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
   return Math.max(1, nav?.hardwareConcurrency ?? 1);
-}
-
-/** Whether workers can share a WebAssembly memory here: Node's worker_threads, or Web Workers in a cross-origin-isolated page. */
-export function threadsAvailable(): boolean {
-  if (typeof SharedArrayBuffer === "undefined" || typeof Atomics === "undefined") return false;
-  if (nodeProcess() !== undefined) return nodeBuiltin("worker_threads") !== undefined;
-  const g = globalThis as { Worker?: unknown; crossOriginIsolated?: boolean };
-  return typeof g.Worker === "function" && g.crossOriginIsolated === true;
 }

@@ -33,10 +33,10 @@ import { simdMatmulAccount } from "./simd-matmul.js";
 import type { SimdKernels } from "./simd.js";
 import { wasmApi } from "./wasm.js";
 import { MAKERS, type Arr, type MakerContext, type Routine, type Slot, type Step } from "./kernels.js";
-import { hardwareThreads, nodeProcess, relaxedSimdAvailable, threadsAvailable, simdAvailable as generatedSimdAvailable } from "./features.js";
+import { hardwareThreads, nodeProcess, relaxedSimdAvailable, simdAvailable as generatedSimdAvailable } from "./features.js";
 import { generateProgram } from "./generated.js";
 import { MATMUL_SCRATCH_BYTES } from "./emit/matmul-kernel.js";
-import { threaded } from "./threads.js";
+import { threaded, threadsAvailable } from "./threads.js";
 
 export { printCpuAccount, type CpuAccount } from "./account.js";
 export { MAKERS } from "./kernels.js";
@@ -67,7 +67,10 @@ export interface CpuOptions {
    * `os.availableParallelism()` or `navigator.hardwareConcurrency`;
    * environment REPR_CPU_THREADS):
    * workers over one shared WebAssembly memory split large kernels
-   * (`threads.ts`); results are bit for bit the same for any number.
+   * (`threads.ts`); results are bit for bit the same for any number. Workers
+   * come from the host an entry installs (worker_threads: `node-threads.ts`,
+   * which the Node entry `repr/runtime/node` and the CLI import); without one
+   * kernels run on the calling thread.
    */
   readonly threads?: number;
 }

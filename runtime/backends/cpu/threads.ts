@@ -1,7 +1,7 @@
 /**
  * Threads for generated executables: one pool per process of N − 1 workers
- * (worker_threads in Node) that, with the calling thread, split each large
- * kernel call's range over one shared WebAssembly memory.
+ * that, with the calling thread, split each large kernel call's range over
+ * one shared WebAssembly memory.
  *
  * Every executable's module is instantiated in every worker on the same
  * shared memory (its functions are pure functions of their arguments and
@@ -14,89 +14,74 @@
  * runs it, with the same order of every sum, so results are bit for bit the
  * same for any number of threads.
  *
- * Instantiation messages are read synchronously (`receiveMessageOnPort`) by a
- * worker when it wakes, before its task, so no event loop turn is needed (a
- * worker started late finds its flag set and runs its part then). Workers are unref'd:
- * they never keep a process alive.
+ * Architecture invariant: this file holds no Node-only code, since the
+ * universal entry (`runtime/index.ts`, which browsers bundle) reaches it.
+ * Workers come from a `ThreadHost` that an entry installs: the Node entry
+ * (`runtime/node.ts`) and the CLI install `node-threads.ts` (worker_threads).
+ * Where none is installed (a browser today) kernels run on the calling thread.
  */
-import { nodeBuiltin } from "./features.js";
 
 /** The control block: [remaining, executable, function, argc, …, a task flag per thread…, parts (2 per thread)…, args…]. */
 const CONTROL_INTS = 4096;
-const REMAINING = 0;
-const EXE = 1;
-const FN = 2;
-const ARGC = 3;
-const MAX_THREADS = 64;
-const TASK = 8;
-const PARTS = TASK + MAX_THREADS;
-const ARGS = PARTS + 2 * MAX_THREADS;
+/** Index of the count of workers still running their part. */
+export const REMAINING = 0;
+/** Index of the executable's id. */
+export const EXE = 1;
+/** Index of the function's index among the executable's names. */
+export const FN = 2;
+/** Index of the number of arguments (the range aside). */
+export const ARGC = 3;
+/** The most threads a pool has. */
+export const MAX_THREADS = 64;
+/** Index of thread 0's task flag (thread t's at TASK + t). */
+export const TASK = 8;
+/** Index of thread 0's part [start, end) (thread t's at PARTS + 2t). */
+export const PARTS = TASK + MAX_THREADS;
+/** Index of the first argument; after the last, the scratch stride (0: no scratch). */
+export const ARGS = PARTS + 2 * MAX_THREADS;
 
-interface WorkerLike {
-  postMessage(message: unknown): void;
-  unref(): void;
+/** What a worker is sent: an executable's module and memory to instantiate under `id`, or the id of one to drop. */
+export type WorkerMessage = { readonly id: number; readonly module: object; readonly memory: object; readonly names: readonly string[] } | { readonly drop: number };
+
+/**
+ * Where workers come from. `start` starts worker `index` (1 ‥ N − 1) on the
+ * shared control block and returns the port it reads messages from; the
+ * worker must read a posted message before it runs a task posted after it
+ * (it waits on its task flag, not on an event loop).
+ */
+export interface ThreadHost {
+  start(index: number, control: Int32Array): { postMessage(m: WorkerMessage): void };
 }
 
-interface WorkerThreads {
-  Worker: new (code: string, options: { eval: boolean; workerData: unknown }) => WorkerLike;
-  MessageChannel: new () => { port1: { postMessage(m: unknown): void }; port2: unknown };
+let host: ThreadHost | undefined;
+
+/** Installs the host workers come from (an entry does this once: `node-threads.ts` in Node). */
+export function installThreadHost(h: ThreadHost): void {
+  host = h;
+}
+
+/** Whether workers can share a WebAssembly memory here: a host is installed, with SharedArrayBuffer and Atomics. */
+export function threadsAvailable(): boolean {
+  return host !== undefined && typeof SharedArrayBuffer !== "undefined" && typeof Atomics !== "undefined";
 }
 
 /** The pool: its workers' channels and the control block. */
 interface Pool {
   readonly workers: number;
-  readonly ports: { postMessage(m: unknown): void }[];
+  readonly ports: { postMessage(m: WorkerMessage): void }[];
   readonly control: Int32Array;
   nextExe: number;
 }
 
 let pool: Pool | undefined;
 
-/** The worker's code: instantiate what it is sent, then run parts of calls as they come. */
-const WORKER = `
-const { workerData, receiveMessageOnPort } = require("node:worker_threads");
-const { control, port, index } = workerData;
-const exes = new Map();
-const imports = { sin: Math.sin, cos: Math.cos, pow: Math.pow, log: Math.log };
-const drain = () => {
-  for (let m; (m = receiveMessageOnPort(port)) !== undefined; ) {
-    const msg = m.message;
-    if (msg.drop !== undefined) { exes.delete(msg.drop); continue; }
-    const inst = new WebAssembly.Instance(msg.module, { env: { memory: msg.memory, ...imports } });
-    exes.set(msg.id, msg.names.map((n) => inst.exports[n]));
-  }
-};
-for (;;) {
-  Atomics.wait(control, ${TASK} + index, 0);
-  drain();
-  if (Atomics.load(control, ${TASK} + index) !== 1) continue;
-  // The executable's instantiation was posted before its first task: read until it is here.
-  while (!exes.has(control[${EXE}])) drain();
-  const start = control[${PARTS} + 2 * index], end = control[${PARTS} + 2 * index + 1];
-  const fn = exes.get(control[${EXE}])[control[${FN}]];
-  const argc = control[${ARGC}];
-  const args = [start, end];
-  for (let i = 0; i < argc; i++) args.push(control[${ARGS} + i]);
-  if (control[${ARGS} + argc] !== 0) args[args.length - 1] += index * control[${ARGS} + argc];
-  fn(...args);
-  Atomics.store(control, ${TASK} + index, 0);
-  if (Atomics.sub(control, ${REMAINING}, 1) === 1) Atomics.notify(control, ${REMAINING});
-}
-`;
-
-/** The process's pool with at least `threads` − 1 workers, or undefined where there are no worker_threads. */
+/** The process's pool with at least `threads` − 1 workers, or undefined where there is no host. */
 function poolOf(threads: number): Pool | undefined {
   if (pool !== undefined && pool.workers >= threads - 1) return pool;
-  const wt = nodeBuiltin<WorkerThreads>("worker_threads");
-  if (wt === undefined || typeof SharedArrayBuffer === "undefined") return undefined;
+  if (host === undefined || !threadsAvailable()) return undefined;
   const control = pool?.control ?? new Int32Array(new SharedArrayBuffer(CONTROL_INTS * 4));
   const ports = [...(pool?.ports ?? [])];
-  for (let i = ports.length; i < threads - 1; i++) {
-    const { port1, port2 } = new wt.MessageChannel();
-    const worker = new wt.Worker(WORKER, { eval: true, workerData: { control, port: port2, index: i + 1 }, transferList: [port2] } as never);
-    worker.unref();
-    ports.push(port1);
-  }
+  for (let i = ports.length; i < threads - 1; i++) ports.push(host.start(i + 1, control));
   pool = { workers: ports.length, ports, control, nextExe: pool?.nextExe ?? 1 };
   return pool;
 }
@@ -172,6 +157,6 @@ export function threaded(module: object, memory: object, names: readonly string[
   return handle;
 }
 
-const dropper = new FinalizationRegistry<{ id: number; ports: { postMessage(m: unknown): void }[] }>(({ id, ports }) => {
+const dropper = new FinalizationRegistry<{ id: number; ports: { postMessage(m: WorkerMessage): void }[] }>(({ id, ports }) => {
   for (const port of ports) port.postMessage({ drop: id });
 });

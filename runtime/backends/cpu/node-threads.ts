@@ -1,0 +1,59 @@
+/**
+ * The CPU backend's worker threads in Node (`worker_threads`): the
+ * `ThreadHost` of `threads.ts`, installed when this module is imported. The
+ * Node entry (`runtime/node.ts`) and the CLI import it; the universal entry
+ * never reaches it, so browser bundles hold no Node-only code.
+ *
+ * A worker instantiates each executable it is sent on the shared memory,
+ * then waits on its task flag. Messages are read synchronously
+ * (`receiveMessageOnPort`) when it wakes, before its task, so no event loop
+ * turn is needed (a worker started late finds its flag set and runs its part
+ * then). Workers are unref'd: they never keep a process alive.
+ */
+import { MessageChannel, Worker } from "node:worker_threads";
+import { ARGC, ARGS, EXE, FN, installThreadHost, PARTS, REMAINING, TASK } from "./threads.js";
+
+/**
+ * The worker's code (run with `eval`, so it needs no file and no loader):
+ * instantiate what it is sent, then run parts of calls as they come. Its
+ * imports are the functions `generated.ts` gives every module besides memory.
+ */
+const WORKER = `
+const { workerData, receiveMessageOnPort } = require("node:worker_threads");
+const { control, port, index } = workerData;
+const exes = new Map();
+const imports = { sin: Math.sin, cos: Math.cos, pow: Math.pow, log: Math.log };
+const drain = () => {
+  for (let m; (m = receiveMessageOnPort(port)) !== undefined; ) {
+    const msg = m.message;
+    if (msg.drop !== undefined) { exes.delete(msg.drop); continue; }
+    const inst = new WebAssembly.Instance(msg.module, { env: { memory: msg.memory, ...imports } });
+    exes.set(msg.id, msg.names.map((n) => inst.exports[n]));
+  }
+};
+for (;;) {
+  Atomics.wait(control, ${TASK} + index, 0);
+  drain();
+  if (Atomics.load(control, ${TASK} + index) !== 1) continue;
+  // The executable's instantiation was posted before its first task: read until it is here.
+  while (!exes.has(control[${EXE}])) drain();
+  const start = control[${PARTS} + 2 * index], end = control[${PARTS} + 2 * index + 1];
+  const fn = exes.get(control[${EXE}])[control[${FN}]];
+  const argc = control[${ARGC}];
+  const args = [start, end];
+  for (let i = 0; i < argc; i++) args.push(control[${ARGS} + i]);
+  if (control[${ARGS} + argc] !== 0) args[args.length - 1] += index * control[${ARGS} + argc];
+  fn(...args);
+  Atomics.store(control, ${TASK} + index, 0);
+  if (Atomics.sub(control, ${REMAINING}, 1) === 1) Atomics.notify(control, ${REMAINING});
+}
+`;
+
+installThreadHost({
+  start(index, control) {
+    const { port1, port2 } = new MessageChannel();
+    const worker = new Worker(WORKER, { eval: true, workerData: { control, port: port2, index }, transferList: [port2] });
+    worker.unref();
+    return port1;
+  },
+});
