@@ -94,14 +94,9 @@ function torch(workloads: readonly TorchWorkload[]): Map<string, TorchResult> {
 /** PyTorch's workloads: in full runs one process each (its own peak), queued here and run by `flushTorch`. */
 let torchQueue: TorchWorkload[] = [];
 const torchResults = new Map<string, TorchResult>();
-function torchNow(w: TorchWorkload): TorchResult {
-  if (QUICK) {
-    torchQueue.push(w);
-    return {};
-  }
-  const r = torch([w]).get(w.id)!;
-  torchResults.set(w.id, r);
-  return r;
+function torchNow(w: TorchWorkload): void {
+  if (QUICK) torchQueue.push(w);
+  else torchResults.set(w.id, torch([w]).get(w.id)!);
 }
 function flushTorch(): void {
   if (torchQueue.length > 0) for (const [id, r] of torch(torchQueue)) torchResults.set(id, r);
