@@ -66,7 +66,15 @@ function sleb(n: number): number[] {
 
 /** A length-prefixed vector of byte strings or a name. */
 function vec(items: readonly number[][]): number[] {
-  return [...uleb(items.length), ...items.flat()];
+  const out = uleb(items.length);
+  for (const item of items) append(out, item);
+  return out;
+}
+
+/** Appends `more` to `out` in place (a generated module's code runs to megabytes: no spread copies of it). */
+function append(out: number[], more: readonly number[]): number[] {
+  for (let i = 0; i < more.length; i++) out.push(more[i]!);
+  return out;
 }
 
 function name(s: string): number[] {
@@ -75,7 +83,7 @@ function name(s: string): number[] {
 }
 
 function section(id: number, body: number[]): number[] {
-  return [id, ...uleb(body.length), ...body];
+  return append([id, ...uleb(body.length)], body);
 }
 
 /**
@@ -107,8 +115,9 @@ export class Code {
       else runs.push({ count: 1, type: t });
     }
     const groups = runs.map((r) => [...uleb(r.count), r.type]);
-    const code = [...vec(groups), ...this.bytes, 0x0b];
-    return [...uleb(code.length), ...code];
+    const code = append(vec(groups), this.bytes);
+    code.push(0x0b);
+    return append(uleb(code.length), code);
   }
 
   private op(...bytes: number[]): this {
@@ -598,5 +607,12 @@ export function wasmModule(functions: readonly WasmFunction[], memory: MemoryImp
   const exported = functions.flatMap((f, i) => (f.exported === false ? [] : [[...name(f.name), 0x00, ...uleb(imported.length + i)]]));
   const exports = section(7, vec(exported));
   const code = section(10, vec(functions.map((f) => f.code.body())));
-  return new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, ...types, ...imports, ...funcs, ...exports, ...code]);
+  const parts = [[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00], types, imports, funcs, exports, code];
+  const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    bytes.set(p, at);
+    at += p.length;
+  }
+  return bytes;
 }
