@@ -64,6 +64,8 @@ describe("repr bench", () => {
       expect(Number.isInteger(w.peak_bytes) && w.peak_bytes >= 0).toBe(true);
       expect(w.arena_bytes).toBeGreaterThan(0);
     }
+    // The first workload compiles its step and allocates its arena: the resident set grows somewhere.
+    expect(out.workloads.some((w) => w.peak_bytes > 0)).toBe(true);
   });
 
   it("uses each training step's own batch by default, and --only picks workloads", () => {
