@@ -14,60 +14,17 @@
 // run it under `flock /work/cpu.lock`; numbers are only comparable within one run.
 import { spawnSync } from "node:child_process";
 import os from "node:os";
-import { Worker } from "node:worker_threads";
 // The CPU backend's worker threads, as the Node entry and the CLI install them.
 import "../runtime/backends/cpu/node-threads.js";
 import { compileCpu, type CpuExecutable, type CpuOptions } from "../runtime/backends/cpu/index.js";
 import { relaxedSimdAvailable } from "../runtime/backends/cpu/features.js";
-import { Code, I32, V128, wasmModule } from "../runtime/backends/cpu/wasm.js";
 import { IRBuilder } from "../runtime/ir/builder.js";
 import { planKernelGraph } from "../runtime/kernel/plan.js";
 import { prepareStep } from "./prepare-step.js";
+import { peakGflops as peak } from "./wasm-peak.js";
 
 const SECONDS = Number(process.argv[2] ?? 2);
 const PYTHON = "/usr/bin/python3";
-
-/** A peak kernel: `iterations` rounds of 12 independent f32x4 multiply-add chains. */
-function peakBytes(fused: boolean): Uint8Array {
-  const f = new Code([I32]);
-  const acc = Array.from({ length: 12 }, () => f.local(V128));
-  const [a, b] = [f.local(V128), f.local(V128)];
-  f.v128_const_f32([1.0001, 1.0001, 1.0001, 1.0001]).local_set(a);
-  f.v128_const_f32([1e-7, 1e-7, 1e-7, 1e-7]).local_set(b);
-  f.loop(() => {
-    for (const x of acc) {
-      if (fused) f.local_get(x).local_get(a).local_get(b).f32x4_relaxed_madd().local_set(x);
-      else f.local_get(x).local_get(a).f32x4_mul().local_get(b).f32x4_add().local_set(x);
-    }
-    f.local_get(0).i32_const(1).i32_sub().local_tee(0).br_if(0);
-  });
-  // The chains' sum is stored, so that none of them is dead code.
-  f.i32_const(0);
-  f.local_get(acc[0]!);
-  for (const x of acc.slice(1)) f.local_get(x).f32x4_add();
-  f.v128_store();
-  return wasmModule([{ name: "peak", code: f }]);
-}
-
-const PEAK_WORKER = `
-const { parentPort, workerData } = require("node:worker_threads");
-require("node:v8").setFlagsFromString("--experimental-wasm-relaxed-simd");
-const mem = new WebAssembly.Memory({ initial: 1 });
-const peak = new WebAssembly.Instance(new WebAssembly.Module(workerData.bytes), { env: { memory: mem } }).exports.peak;
-peak(1e5);
-const n = 2e6, t0 = performance.now();
-peak(n);
-parentPort.postMessage((n * 12 * 8) / ((performance.now() - t0) / 1000) / 1e9);
-`;
-
-/** GFLOP/s of the peak kernel on `threads` workers at once (summed). */
-async function peak(fused: boolean, threads: number): Promise<number> {
-  const bytes = peakBytes(fused);
-  const runs = await Promise.all(
-    Array.from({ length: threads }, () => new Promise<number>((resolve, reject) => new Worker(PEAK_WORKER, { eval: true, workerData: { bytes } }).once("message", resolve).once("error", reject))),
-  );
-  return +runs.reduce((s, x) => s + x, 0).toFixed(1);
-}
 
 /** Runs/s of `run`, best of rounds over `SECONDS`. */
 function rate(run: () => void, per = 1): number {

@@ -27,13 +27,12 @@
 // Prints JSON (runs per second, medians) with the machine and its load.
 // Run from the repository root: `npx tsx bench/onnx.ts [--seconds 4] [--workloads a,b]`.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { checkProgram } from "../compiler/check/check.js";
 import { nodeFileHost } from "../compiler/check/file-host.js";
-import { describePytorch, printPytorch } from "../compiler/emit/pytorch/index.js";
 import { buildModelPlan } from "../compiler/plan/index.js";
 import { Source } from "../language/source.js";
 import type { ModelPlan, PlanInput } from "../runtime/api/plan.js";
@@ -43,11 +42,11 @@ import { compileCpu } from "../runtime/backends/cpu/index.js";
 import { createOnnxBackend, fillDraw, loadOrt, sessionOptions, type Draw, type OrtTensor } from "../runtime/backends/onnx/index.js";
 import { referenceBackend } from "../runtime/backends/reference/executor.js";
 import { fillNormal, fillNormalJs, fillUniform, fillUniformJs, rngWasm } from "../runtime/rng/index.js";
-import { encodeSafetensors, type Tensor } from "../runtime/checkpoint/index.js";
 import { instantiateBatchGraph } from "../runtime/ir/batch-graph.js";
 import { IRBuilder } from "../runtime/ir/builder.js";
 import type { KernelGraph } from "../runtime/kernel/graph.js";
 import { planKernelGraph } from "../runtime/kernel/plan.js";
+import { writePytorchStep } from "./pytorch-module.js";
 
 const args = process.argv.slice(2);
 const option = (flag: string): string | undefined => (args.includes(flag) ? args[args.indexOf(flag) + 1] : undefined);
@@ -148,13 +147,10 @@ process.on("exit", () => rmSync(scratch, { recursive: true, force: true }));
 /** Writes the generated PyTorch module of `p` with its tensors and batch; returns its folder and class. */
 function generated(p: Prepared): { folder: string; cls: string } {
   const folder = mkdtempSync(join(scratch, "pt-"));
-  const module = describePytorch([p.plan!]);
-  for (const [name, text] of printPytorch(module)) writeFileSync(join(folder, name), text);
-  const asTensor = (f: TensorFeed, dtype: "f32" | "i32"): Tensor =>
-    dtype === "f32" ? { dtype: "F32", shape: [...f.shape], data: Float32Array.from(f.data) } : { dtype: "I64", shape: [...f.shape], data: BigInt64Array.from(Array.from(f.data, (x) => BigInt(x))) };
-  writeFileSync(join(folder, "tensors.safetensors"), encodeSafetensors(new Map(p.graph.params.map((v) => [v.name, asTensor(p.params.get(v.name)!, v.dtype)]))));
-  writeFileSync(join(folder, "inputs.safetensors"), encodeSafetensors(new Map(p.graph.inputs.filter((v) => !["seed", "step", "updates"].includes(v.name)).map((v) => [v.name, asTensor(p.feeds.get(v.name)!, v.dtype)]))));
-  return { folder, cls: module.classes[0]!.name };
+  const named = (v: { name: string; dtype: "f32" | "i32"; shape: readonly number[] }, feed: TensorFeed) => ({ name: v.name, dtype: v.dtype, shape: v.shape, data: feed.data });
+  const tensors = p.graph.params.map((v) => named(v, p.params.get(v.name)!));
+  const inputs = p.graph.inputs.filter((v) => !["seed", "step", "updates"].includes(v.name)).map((v) => named(v, p.feeds.get(v.name)!));
+  return { folder, cls: writePytorchStep(folder, p.plan!, tensors, inputs) };
 }
 
 function torch(w: Workload, pt: { folder: string; cls: string } | null): { runs_per_s?: number; skipped?: string } {

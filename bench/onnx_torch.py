@@ -7,30 +7,26 @@ out, mean squared error), float32 on the CPU.
 `step` is one Adam(lr=1e-3) update (forward, backward, step); `encode` runs
 the encoder (784-256-64-32) under no_grad; `matmul` multiplies two N×N
 matrices. Prints one JSON object with the
-median of rounds of runs per second.
+median of rounds of runs per second (bench/torch_timing.py's loop).
+bench/torch_anchors.py imports `workload`.
 """
 import argparse
 import json
-import time
 
 import torch
 from torch import nn
 
+from torch_timing import measure
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("workload", choices=["step", "encode", "matmul"])
-    parser.add_argument("--batch", type=int, required=True)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--seconds", type=float, default=3.0)
-    args = parser.parse_args()
-    torch.set_num_threads(args.threads)
+
+def workload(name: str, batch: int):
+    """The run function of a workload at `batch`: `step`, `encode` or `matmul` (batch × batch matrices)."""
     torch.manual_seed(1)
     encoder = nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 64), nn.ReLU(), nn.Linear(64, 32))
     decoder = nn.Sequential(nn.Linear(32, 64), nn.ReLU(), nn.Linear(64, 256), nn.ReLU(), nn.Linear(256, 784), nn.Sigmoid(), nn.Unflatten(1, (1, 28, 28)))
     model = nn.Sequential(encoder, decoder)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    image = torch.rand(args.batch, 1, 28, 28)
+    image = torch.rand(batch, 1, 28, 28)
 
     def step() -> None:
         optimizer.zero_grad(set_to_none=True)
@@ -42,24 +38,23 @@ def main() -> None:
         with torch.no_grad():
             encoder(image)
 
-    a, b = torch.rand(args.batch, args.batch) - 0.5, torch.rand(args.batch, args.batch) - 0.5
+    if name == "matmul":
+        a, b = torch.rand(batch, batch) - 0.5, torch.rand(batch, batch) - 0.5
+        return lambda: torch.matmul(a, b)
+    return {"step": step, "encode": encode}[name]
 
-    def matmul() -> None:
-        torch.matmul(a, b)
 
-    run = {"step": step, "encode": encode, "matmul": matmul}[args.workload]
-    for _ in range(20):
-        run()
-    per_round = 10 if args.workload != "encode" else 20
-    rounds = []
-    start = time.perf_counter()
-    while len(rounds) < 5 or time.perf_counter() - start < args.seconds:
-        t0 = time.perf_counter()
-        for _ in range(per_round):
-            run()
-        rounds.append(per_round / (time.perf_counter() - t0))
-    rounds.sort()
-    print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "rounds": len(rounds), "runs_per_s": round(rounds[len(rounds) // 2], 2)}))
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("workload", choices=["step", "encode", "matmul"])
+    parser.add_argument("--batch", type=int, required=True)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--seconds", type=float, default=3.0)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    run = workload(args.workload, args.batch)
+    result = measure(run, seconds=args.seconds, warmup=20)
+    print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "rounds": result["rounds"], "runs_per_s": result["runs_per_s"]}))
 
 
 if __name__ == "__main__":

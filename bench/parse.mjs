@@ -1,5 +1,5 @@
 // Parser, formatter and checker throughput on a generated 5,000-line program. Prints JSON.
-// Run after `npm run build`: `npm run bench`.
+// Run after `npm run build`: `npm run bench:parse`.
 import { performance } from "node:perf_hooks";
 import { Source } from "../dist/language/source.js";
 import { parse } from "../dist/language/parser.js";

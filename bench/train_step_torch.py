@@ -1,17 +1,19 @@
-"""The anchor for bench/train-step.ts: PyTorch's steps/s for the same training step.
+"""The anchor for bench/train-step.ts and bench/cpu-generated.ts: PyTorch's steps/s for the same training step.
 
 The MNIST autoencoder of examples/mnist-autoencoder.repr (784-256-64-32-64-256-784,
 relu inside, sigmoid out, mean squared error) at batch 128, one Adam(lr=1e-3) update
-per step, on the CPU in float32. Prints one JSON object. Usage:
+per step, on the CPU in float32: bench/onnx_torch.py's model, timed with
+bench/torch_timing.py's loop (median of rounds). Prints one JSON object. Usage:
 
-    python3 bench/train_step_torch.py [--threads N] [--seconds S]
+    python3 bench/train_step_torch.py [--threads N] [--seconds S] [--batch B] [--matmul N]
 """
 import argparse
 import json
-import time
 
 import torch
-from torch import nn
+
+from onnx_torch import workload
+from torch_timing import measure
 
 
 def main() -> None:
@@ -23,55 +25,13 @@ def main() -> None:
     args = parser.parse_args()
     if args.threads > 0:
         torch.set_num_threads(args.threads)
-    torch.manual_seed(1)
     if args.matmul > 0:
         n = args.matmul
-        a, b = torch.rand(n, n), torch.rand(n, n)
-        for _ in range(3):
-            a @ b
-        best, start = 0.0, time.perf_counter()
-        while time.perf_counter() - start < args.seconds:
-            t0 = time.perf_counter()
-            a @ b
-            best = max(best, 2 * n**3 / (time.perf_counter() - t0) / 1e9)
-        print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "n": n, "gflops": round(best, 1)}))
+        result = measure(workload("matmul", n), seconds=args.seconds)
+        print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "n": n, "gflops": round(2 * n**3 * result["runs_per_s"] / 1e9, 1)}))
         return
-    model = nn.Sequential(
-        nn.Flatten(),
-        nn.Linear(784, 256), nn.ReLU(),
-        nn.Linear(256, 64), nn.ReLU(),
-        nn.Linear(64, 32),
-        nn.Linear(32, 64), nn.ReLU(),
-        nn.Linear(64, 256), nn.ReLU(),
-        nn.Linear(256, 784), nn.Sigmoid(),
-        nn.Unflatten(1, (1, 28, 28)),
-    )
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    image = torch.rand(args.batch, 1, 28, 28)
-
-    def step() -> None:
-        optimizer.zero_grad(set_to_none=True)
-        loss = nn.functional.mse_loss(model(image), image)
-        loss.backward()
-        optimizer.step()
-
-    for _ in range(20):
-        step()
-    # Median of rounds of 10 steps, for as long as asked.
-    rounds = []
-    start = time.perf_counter()
-    while len(rounds) < 5 or time.perf_counter() - start < args.seconds:
-        t0 = time.perf_counter()
-        for _ in range(10):
-            step()
-        rounds.append(10 / (time.perf_counter() - t0))
-    rounds.sort()
-    print(json.dumps({
-        "torch": torch.__version__,
-        "threads": torch.get_num_threads(),
-        "rounds": len(rounds),
-        "steps_per_s": round(rounds[len(rounds) // 2], 2),
-    }))
+    result = measure(workload("step", args.batch), seconds=args.seconds, warmup=20)
+    print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "rounds": result["rounds"], "steps_per_s": result["runs_per_s"]}))
 
 
 if __name__ == "__main__":

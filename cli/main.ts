@@ -5,6 +5,7 @@ import "../runtime/backends/cpu/node-threads.js";
 import { checkCommand } from "./commands/check.js";
 import { fmtCommand } from "./commands/fmt.js";
 import { graphCommand } from "./commands/graph.js";
+import { benchCommand, type RawBenchOptions } from "./commands/bench.js";
 import { trainCommand } from "./commands/train.js";
 import { testCommand } from "./commands/test.js";
 import { compileCommand, type CompileOptions } from "./commands/compile.js";
@@ -112,6 +113,20 @@ program
   .action((file: string, options: { model?: string; batch?: string; mode?: string; format?: string; pipeline?: string; step?: string; train?: boolean; kernels?: boolean; fuse?: boolean; allowImportOutside?: boolean }) =>
     run(() => graphCommand(file, options)),
   );
+
+program
+  .command("bench")
+  .description("time a model on this machine: each training step (steps/s) and each function (examples/s), with the peak memory each adds and its planned arena")
+  .argument("<file>", "a .repr file")
+  .option("--model <name>", "bench only this model (default: every model of the file)")
+  .option("--backend <name>", "auto, webgpu, cpu, onnx or reference, as for repr train (default: auto)")
+  .option("--batch <n>", "examples per batch for every workload (default: each training step's own batch; functions at the model's first training batch, else 32)")
+  .option("--seconds <s>", "how long to time each workload, after a warm-up (default: 2)")
+  .option("--only <names>", "only these training steps or functions, separated by commas (e.g. train,encode)")
+  .option("--json", "print the results as JSON")
+  .option("--max-memory <size>", MAX_MEMORY_HELP)
+  .option("--allow-import-outside", ALLOW_IMPORT_OUTSIDE)
+  .action((file: string, options: RawBenchOptions) => run(() => benchCommand(file, options)));
 
 /** Collects a repeatable option's values. */
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
