@@ -191,7 +191,7 @@ function renderMatmulGroup(graph: KernelGraph, group: FusedGroup, matmul: Kernel
   const types = (values: readonly number[]): TensorType[] => values.map((v) => graph.values[v]!);
   const epilogue = matmul !== root;
   const bindings = epilogue ? group.inputs : views.map((w) => w.value);
-  const [a, b] = views.map((w, j) => ({ binding: epilogue ? bindings.indexOf(w.value) : j, shape: graph.values[matmul.inputs[j]!]!.shape, base: w.base, strides: w.strides }));
+  const [a, b] = views.map((w, j) => ({ binding: epilogue ? bindings.indexOf(w.value) : j, shape: graph.values[matmul.inputs[j]!]!.shape, base: w.base, strides: w.strides, elements: sizeOf(graph.values[w.value]!.shape) }));
   const parts = split && matmul.dtype === "f32" && sizeOf(root.shape) > 0 ? splitK(a!.shape, b!.shape) : null;
   if (parts !== null) {
     const rendered = renderSplitGroup(graph, group, matmul, [a!, b!].map((x, j) => ({ ...x, binding: j })) as [MatmulOperand, MatmulOperand], views.map((w) => w.value), parts);
@@ -200,7 +200,10 @@ function renderMatmulGroup(graph: KernelGraph, group: FusedGroup, matmul: Kernel
   let code = "out[i] = mm;";
   let used = new Set<Helper>();
   if (epilogue) ({ body: code, used } = fusedBody(graph, group.kernels, group.inputs, group.outputs, new Map([[matmul.output, "mm"]])));
-  const r = renderMatmul(a!, b!, matmul.shape, code);
+  // An operand's binding is read four at a time only where nothing else (the epilogue, the other operand) reads it as scalars.
+  const shared = (x: MatmulOperand, y: MatmulOperand): boolean => x.binding === y.binding || new RegExp(`\\bin${x.binding}\\[`).test(code);
+  const f32 = matmul.dtype === "f32";
+  const r = renderMatmul(a!, b!, matmul.shape, code, null, [f32 && !shared(a!, b!), f32 && !shared(b!, a!)]);
   if (!r.tiled && group.kernels.length === 1) return null;
   for (const t of [root, ...types(bindings), ...types(group.outputs)]) checkType(t, root.id);
   const out: TensorType = { shape: root.shape, dtype: root.dtype };
@@ -211,7 +214,8 @@ function renderMatmulGroup(graph: KernelGraph, group: FusedGroup, matmul: Kernel
   const body = sizeOf(root.shape) === 0 ? "" : r.body;
   if (!r.tiled) return { wgsl: flatShader(comment, types(bindings), out, used, body, extra), workgroups: dispatchFor(sizeOf(root.shape)), bindings, outputs: group.outputs };
   const lines = [`// ${comment}`];
-  bindings.forEach((v, j) => lines.push(`@group(0) @binding(${j}) var<storage, read> in${j}: array<${graph.values[v]!.dtype}>;`));
+  const vec = new Set(r.vec4.flatMap((on, j) => (on ? [[a!, b!][j]!.binding] : [])));
+  bindings.forEach((v, j) => lines.push(`@group(0) @binding(${j}) var<storage, read> in${j}: array<${vec.has(j) ? "vec4<f32>" : graph.values[v]!.dtype}>;`));
   [out, ...extra].forEach((t, j) => lines.push(`@group(0) @binding(${bindings.length + j}) var<storage, read_write> out${j === 0 ? "" : j}: array<${t.dtype}>;`));
   lines.push("");
   const helpers = helperSource(used);
@@ -231,11 +235,11 @@ function renderSplitGroup(graph: KernelGraph, group: FusedGroup, matmul: Kernel,
   const root = graph.kernels[group.root]!;
   const types = (vs: readonly number[]): TensorType[] => vs.map((v) => graph.values[v]!);
   const count = sizeOf(matmul.shape);
-  const partial = renderMatmul(operands[0], operands[1], matmul.shape, "out[i] = mm;", split);
+  const partial = renderMatmul(operands[0], operands[1], matmul.shape, "out[i] = mm;", split, [true, true]);
   for (const t of [root, matmul, ...types(values), ...types(group.outputs)]) checkType(t, root.id);
   const scratch: TensorType = { shape: [split.parts, ...matmul.shape], dtype: "f32" };
   const lines = [`// matmul (split-K partials) → f32[${scratch.shape.join(", ")}]`];
-  values.forEach((v, j) => lines.push(`@group(0) @binding(${j}) var<storage, read> in${j}: array<${graph.values[v]!.dtype}>;`));
+  values.forEach((v, j) => lines.push(`@group(0) @binding(${j}) var<storage, read> in${j}: array<${partial.vec4[j] ? "vec4<f32>" : graph.values[v]!.dtype}>;`));
   lines.push(`@group(0) @binding(${values.length}) var<storage, read_write> out: array<f32>;`, "", partial.header, indent(partial.body), "}", "");
   // The epilogue reads only some of the group's inputs (not those the matmul alone reads): the others are left unbound.
   const preset = new Map([[matmul.output, "mm"]]);
