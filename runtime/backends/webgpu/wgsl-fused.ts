@@ -40,17 +40,24 @@ export function fusedValue(graph: KernelGraph, kernels: readonly number[], input
   return { lines, value, used };
 }
 
-/** Evaluates values of a fused group at indices, appending `let`s to `lines`. */
-function evaluator(
+/**
+ * Evaluates values of a fused group at indices, appending `let`s to `lines`.
+ * `preset` values are in registers at index `presetIndex`; `everywhere`
+ * values are one register at whatever index they are read (a row's maximum,
+ * read through an expand along the row, by code that runs within one row).
+ */
+export function evaluator(
   graph: KernelGraph,
   kernels: readonly number[],
   inputs: readonly number[],
   preset: ReadonlyMap<number, string>,
+  presetIndex = "i",
+  everywhere: ReadonlyMap<number, string> = new Map(),
 ): { at: (v: number, idx: string) => string; lines: string[]; used: Set<Helper> } {
   const inside = new Map<number, Kernel>(kernels.map((k) => [graph.kernels[k]!.output, graph.kernels[k]!]));
   const slot = new Map(inputs.map((v, j) => [v, j]));
   const lines: string[] = [];
-  const memo = new Map<string, string>([...preset].map(([v, name]) => [`${v}@i`, name]));
+  const memo = new Map<string, string>([...preset].map(([v, name]) => [`${v}@${presetIndex}`, name]));
   const used = new Set<Helper>();
   let fresh = 0;
   const bind = (expr: string): string => {
@@ -62,7 +69,7 @@ function evaluator(
   /** A name holding value `v` at flat index `idx` (a u32 expression that is a name or literal). */
   const at = (v: number, idx: string): string => {
     const key = `${v}@${idx}`;
-    const known = memo.get(key);
+    const known = everywhere.get(v) ?? memo.get(key);
     if (known !== undefined) return known;
     const k = inside.get(v);
     let name: string;
@@ -102,6 +109,14 @@ function evaluator(
       case "where": {
         const [c, a, b] = k.inputs.map((u) => at(u, idx)) as [string, string, string];
         return bind(`select(${b}, ${a}, ${c} != 0i)`);
+      }
+      case "uniform": {
+        // As the uniform kernel draws element idx (wgsl-ops.ts), from scalar seed and step.
+        used.add("philox");
+        const [seed, step] = k.inputs.map((u) => at(u, "0u")) as [string, string];
+        const stream = (op.attrs as OpAttrs["uniform"]).stream;
+        const words = bind(`philox(vec4<u32>(${idx} / 4u, 0u, bitcast<u32>(${step}), 0u), vec2<u32>(bitcast<u32>(${seed}), ${u32Lit(stream)}))`);
+        return bind(`f32(${words}[${idx} % 4u] >> 8u) * ${lit(2 ** -24, "f32")}`);
       }
       case "cast": {
         const x = at(k.inputs[0]!, idx);

@@ -131,7 +131,7 @@ export function renderMatmul(
   const lines: string[] = [];
   lines.push(split === null ? "let z = wg.z;" : `let z = wg.z % ${u32Lit(batches)};`);
   lines.push(...batchCoords(batch, "z"));
-  lines.push(`let abase = ${sum(a.base, as)};`, `let bbase = ${sum(b.base, bs)};`);
+  lines.push(`let abase = ${batchSum(a.base, as)};`, `let bbase = ${batchSum(b.base, bs)};`);
   lines.push(`let row0 = wg.y * ${u32Lit(tile)};`, `let col0 = wg.x * ${u32Lit(tile)};`, `let t = lid.y * ${u32Lit(SIDE)} + lid.x;`);
   lines.push(`var acc: array<f32, ${t * t}>;`);
   if (split === null) lines.push(`for (var k0 = 0u; k0 < ${u32Lit(k)}; k0 += ${u32Lit(BK)}) {`);
@@ -242,8 +242,8 @@ function plain(a: MatmulOperand, b: MatmulOperand, out: Shape, as: readonly numb
     `let row = (i / ${u32Lit(Math.max(n, 1))}) % ${u32Lit(Math.max(m, 1))};`,
     `let col = i % ${u32Lit(Math.max(n, 1))};`,
     ...batchCoords(batch, "z"),
-    `let a0 = ${sum(a.base, as)} + row * ${u32Lit(sar)};`,
-    `let b0 = ${sum(b.base, bs)} + col * ${u32Lit(sbn)};`,
+    `let a0 = ${batchSum(a.base, as)} + row * ${u32Lit(sar)};`,
+    `let b0 = ${batchSum(b.base, bs)} + col * ${u32Lit(sbn)};`,
     "var acc = 0.0f;",
     `for (var p = 0u; p < ${u32Lit(k)}; p++) {`,
     `  acc = acc + in${a.binding}[a0 + p * ${u32Lit(sak)}] * in${b.binding}[b0 + p * ${u32Lit(sbk)}];`,
@@ -255,20 +255,20 @@ function plain(a: MatmulOperand, b: MatmulOperand, out: Shape, as: readonly numb
 }
 
 /** An operand's strides along the broadcast batch axes (0 where it repeats or lacks the axis). */
-function batchStrides(x: MatmulOperand, batch: Shape): number[] {
+export function batchStrides(x: MatmulOperand, batch: Shape): number[] {
   const own = x.shape.slice(0, -2);
   const lead = batch.length - own.length;
   return batch.map((_, a) => (a < lead || own[a - lead] === 1 ? 0 : x.strides[a - lead]!));
 }
 
 /** Statements splitting the flat batch index `z` into coordinates `z0`, `z1`, … */
-function batchCoords(batch: Shape, z: string): string[] {
+export function batchCoords(batch: Shape, z: string): string[] {
   const strides = stridesOf(batch);
   return batch.map((d, a) => `let ${z}${a} = (${z} / ${u32Lit(strides[a]!)}) % ${u32Lit(Math.max(d, 1))};`);
 }
 
 /** base + Σ z_a · strides_a as a u32 expression. */
-function sum(base: number, strides: readonly number[]): string {
+export function batchSum(base: number, strides: readonly number[]): string {
   const terms = [u32Lit(base), ...strides.flatMap((s, a) => (s === 0 ? [] : [`z${a} * ${u32Lit(s)}`]))];
   return terms.join(" + ");
 }

@@ -26,6 +26,7 @@ import { fusedBody, fusedValue } from "./wgsl-fused.js";
 import { helperSource, u32Lit, type Helper } from "./wgsl-lib.js";
 import { renderMatmul, splitK, type MatmulOperand, type SplitK } from "./wgsl-matmul.js";
 import { reduceParts, renderReduceTree, wantsTree } from "./wgsl-reduce.js";
+import { renderAttention, type RenderedAttention } from "./wgsl-attention.js";
 import type { OpAttrs } from "../../ir/ops.js";
 import { OP_RENDERERS, type TensorType } from "./wgsl-ops.js";
 
@@ -291,7 +292,16 @@ export function planDispatches(fused: KernelGraph, options: DispatchOptions = {}
   const dispatches: Dispatch[] = [];
   const scratch = new Map<number, number>();
   const { graph, partition } = primitiveGraph(fused);
+  const attention = options.fuse === false ? new Map<number, RenderedAttention>() : attentionKernels(fused, graph, partition);
   for (const g of planShaderGroups(graph, { ...options, partition })) {
+    // An attention kernel rendered whole runs as one dispatch in place of its parts' (consecutive) groups.
+    const whole = attention.get(partition[g.root]!);
+    if (whole !== undefined) {
+      if (dispatches.some((d) => partition[d.kernel] === partition[g.root])) continue;
+      const members = graph.kernels.filter((k) => partition[k.id] === partition[g.root]).map((k) => k.id);
+      dispatches.push({ kernel: members[members.length - 1]!, kernels: members, wgsl: whole.wgsl, workgroups: whole.workgroups, bindings: whole.bindings, outputs: whole.outputs });
+      continue;
+    }
     const r = renderGroup(graph, g, renderOptions);
     if (r.partials === undefined) {
       dispatches.push({ kernel: g.root, kernels: g.kernels, wgsl: r.wgsl, workgroups: r.workgroups, bindings: r.bindings, outputs: r.outputs });
@@ -305,6 +315,31 @@ export function planDispatches(fused: KernelGraph, options: DispatchOptions = {}
     dispatches.push({ kernel: g.root, kernels: matmul !== undefined ? g.kernels : [g.root], wgsl: r.wgsl, workgroups: r.workgroups, bindings: r.bindings.map((v) => (v === SCRATCH ? id : v)), outputs: r.outputs });
   }
   return { dispatches, scratch, graph };
+}
+
+/**
+ * The `attention` kernels of a fused graph that `renderAttention` renders
+ * whole, by kernel id, over the graph spread out one op per kernel (`graph`,
+ * `partition`); the rest run as their parts' shader groups.
+ */
+function attentionKernels(fused: KernelGraph, graph: KernelGraph, partition: readonly number[]): Map<number, RenderedAttention> {
+  const rendered = new Map<number, RenderedAttention>();
+  for (const f of fused.kernels) {
+    if (f.kind !== "attention") continue;
+    const members = graph.kernels.filter((k) => partition[k.id] === f.id).map((k) => k.id);
+    const outputs = [f.output, ...(f.extraOutputs ?? []).map((e) => e.value)];
+    const r = renderAttention(graph, members, distinctInputs(graph, members), outputs);
+    if (r !== null) rendered.set(f.id, r);
+  }
+  return rendered;
+}
+
+/** The values kernels `members` of `graph` read and none of them writes, distinct, in first-read order. */
+function distinctInputs(graph: KernelGraph, members: readonly number[]): number[] {
+  const inside = new Set(members.map((k) => graph.kernels[k]!.output));
+  const inputs: number[] = [];
+  for (const k of members) for (const v of graph.kernels[k]!.inputs) if (!inside.has(v) && !inputs.includes(v)) inputs.push(v);
+  return inputs;
 }
 
 /**
