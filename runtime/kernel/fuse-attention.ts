@@ -73,9 +73,10 @@ function op(k: Kernel): string {
 export function joinAttention(groups: readonly FusionGroup[], program: KernelProgram, maxBindings = MAX_BINDINGS): FusionGroup[] {
   const kernels = program.kernels;
   const list = [...groups];
-  const groupOf = (): Map<number, number> => {
-    const m = new Map<number, number>();
-    list.forEach((g, i) => g.kernels.forEach((k) => m.set(k, i)));
+  /** The groups holding each kernel: a free kernel (a view, a constant) is copied into every group reading it. */
+  const groupsOf = (): Map<number, number[]> => {
+    const m = new Map<number, number[]>();
+    list.forEach((g, i) => g.kernels.forEach((k) => (m.get(k) ?? m.set(k, []).get(k)!).push(i)));
     return m;
   };
   const writerOf = (): Map<number, number> => {
@@ -101,18 +102,19 @@ export function joinAttention(groups: readonly FusionGroup[], program: KernelPro
     const members = [...new Set([...g1.kernels, ...r.kernels, ...g2.kernels])].sort((a, b) => a - b);
     const roles = attentionRoles(members.map((k) => kernels[k]!), program);
     if (roles === null || !g1.kernels.includes(roles.scores.id)) continue;
-    const inside = new Set(members);
-    const at = groupOf();
+    const at = groupsOf();
+    const three = new Set([g1i, ri, i]);
     // Values of G1 and R read outside the three: only by groups after G2 (or as graph outputs), and in a space the kernel writes.
     const rows = program.values[roles.max.output]!.shape;
     const full = program.values[roles.scores.output]!.shape;
     const extra: number[] = [];
     let fits = true;
     for (const v of [...g1.outputs, ...r.outputs]) {
-      const outside = (readers.get(v) ?? []).filter((q) => !inside.has(q));
+      // Groups other than the three that read v (a free reader may be in several).
+      const outside = (readers.get(v) ?? []).flatMap((q) => (at.get(q) ?? [-1]).filter((w) => !three.has(w)));
       if (outside.length === 0 && !graphOutputs.has(v)) continue;
       const shape = program.values[v]!.shape;
-      if (v === roles.scores.output || !outside.every((q) => (at.get(q) ?? -1) > i) || !(sameShape(shape, full) || sameShape(shape, rows))) fits = false;
+      if (v === roles.scores.output || !outside.every((w) => w > i) || !(sameShape(shape, full) || sameShape(shape, rows))) fits = false;
       extra.push(v);
     }
     const outputs = [...g2.outputs, ...extra];

@@ -15,7 +15,7 @@ import type { KernelProgram } from "./program.js";
 /** `program` with its kernels fused as `planFusion` decides (and attention joined where `options.attention` asks). */
 export function fuseProgram(program: KernelProgram, options: FusionOptions = {}): KernelProgram {
   const groups = planFusion(program, options);
-  return groupedProgram(program, options.attention === true ? joinAttention(groups, program, options.maxBindings ?? MAX_BINDINGS) : groups);
+  return groupedProgram(program, options.attention === true ? joinAttention(groups, program, options.attentionBindings ?? options.maxBindings ?? MAX_BINDINGS) : groups);
 }
 
 /** `program` with each group of `groups` (in execution order) as one kernel. */

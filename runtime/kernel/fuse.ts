@@ -148,6 +148,8 @@ export interface FusionOptions {
    * Applied by `fuseProgram`.
    */
   readonly attention?: boolean;
+  /** The most values an attention kernel reads and writes (default `maxBindings`): a backend may offer more than the guaranteed 8 (WebGPU passes its device's limit). */
+  readonly attentionBindings?: number;
 }
 
 /** The fused kernels of a program of primitive kernels, in execution order. */
