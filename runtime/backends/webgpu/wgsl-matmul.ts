@@ -30,6 +30,13 @@ export interface MatmulOperand {
   readonly strides: readonly number[];
   /** The element count of the value bound (vec4 loads need a multiple of 4). */
   readonly elements: number;
+  /**
+   * For an operand that is no strided view (a convolution's windows: pads,
+   * slices and concats of an image), statements computing its element at a
+   * flat index of its own shape, whose batch axes are then the product's;
+   * `binding`, `base` and `strides` are unused.
+   */
+  readonly load?: (flat: string) => { lines: readonly string[]; value: string };
 }
 
 /** Products below this many multiply-adds use the plain shader. */
@@ -144,10 +151,10 @@ export function renderMatmul(
   // (one vec4 load) where that axis and every offset are multiples of 4 and the caller allows it.
   const aAlongK = sak === 1 || sar !== 1;
   const va = vec4[0] && aligned(a, as, aAlongK ? k : m, aAlongK ? sak : sar, aAlongK ? sar : sak);
-  lines.push(...stage(`in${a.binding}`, "As", { alongK: aAlongK, vec: va, outer: m, ostride: sar, kstride: sak, origin: "row0", base: "abase" }, tile, k, row));
+  lines.push(...stage(`in${a.binding}`, "As", { alongK: aAlongK, vec: va, outer: m, ostride: sar, kstride: sak, origin: "row0", base: "abase", load: a.load, flat: `(z * ${u32Lit(m)} + go) * ${u32Lit(k)} + gk` }, tile, k, row));
   const bAlongN = sbn === 1 || sbk !== 1;
   const vb = vec4[1] && aligned(b, bs, bAlongN ? n : k, bAlongN ? sbn : sbk, bAlongN ? sbk : sbn);
-  lines.push(...stage(`in${b.binding}`, "Bs", { alongK: !bAlongN, vec: vb, outer: n, ostride: sbn, kstride: sbk, origin: "col0", base: "bbase" }, tile, k, row));
+  lines.push(...stage(`in${b.binding}`, "Bs", { alongK: !bAlongN, vec: vb, outer: n, ostride: sbn, kstride: sbk, origin: "col0", base: "bbase", load: b.load, flat: `(z * ${u32Lit(k)} + gk) * ${u32Lit(n)} + go` }, tile, k, row));
   lines.push(
     "  workgroupBarrier();",
     `  for (var kk = 0u; kk < ${u32Lit(BK)}; kk++) {`,
@@ -191,6 +198,9 @@ interface Staging {
   /** The tile's first outer index, and the operand's batch offset (names). */
   readonly origin: string;
   readonly base: string;
+  /** An evaluated operand (`MatmulOperand.load`), and its element's flat index from `go`, `gk` and the batch `z`. */
+  readonly load?: MatmulOperand["load"];
+  readonly flat?: string;
 }
 
 /**
@@ -207,7 +217,11 @@ function stage(src: string, dst: string, s: Staging, tile: number, k: number, ro
   lines.push(`    let go = ${s.origin} + o;`, "    let gk = k0 + kk;");
   const at = `${s.base} + go * ${u32Lit(s.ostride)} + gk * ${u32Lit(s.kstride)}`;
   const inside = `go < ${u32Lit(s.outer)} && gk < ${u32Lit(k)}`;
-  if (!s.vec) {
+  if (s.load !== undefined) {
+    // Read in place through its windows (an implicit GEMM): no copy of the operand is made.
+    const { lines: code, value } = s.load("fo");
+    lines.push("    var v = 0.0f;", `    if (${inside}) {`, `      let fo = ${s.flat!};`, ...code.map((l) => `      ${l}`), `      v = ${value};`, "    }", `    ${dst}[kk * ${u32Lit(row)} + o] = v;`);
+  } else if (!s.vec) {
     lines.push("    var v = 0.0f;", `    if (${inside}) { v = ${src}[${at}]; }`, `    ${dst}[kk * ${u32Lit(row)} + o] = v;`);
   } else {
     lines.push("    var v = vec4<f32>();", `    if (${inside}) { v = ${src}[(${at}) / 4u]; }`);
@@ -227,7 +241,7 @@ function stage(src: string, dst: string, s: Staging, tile: number, k: number, ro
  * multiples of 4, and the bound buffer holds whole vectors.
  */
 function aligned(x: MatmulOperand, batch: readonly number[], size: number, unit: number, other: number): boolean {
-  return unit === 1 && size % 4 === 0 && x.base % 4 === 0 && other % 4 === 0 && batch.every((s) => s % 4 === 0) && x.elements % 4 === 0;
+  return x.load === undefined && unit === 1 && size % 4 === 0 && x.base % 4 === 0 && other % 4 === 0 && batch.every((s) => s % 4 === 0) && x.elements % 4 === 0;
 }
 
 /** One invocation per output element: `i` is the flat output index, set by the caller's `main`. */
@@ -246,12 +260,21 @@ function plain(a: MatmulOperand, b: MatmulOperand, out: Shape, as: readonly numb
     `let b0 = ${batchSum(b.base, bs)} + col * ${u32Lit(sbn)};`,
     "var acc = 0.0f;",
     `for (var p = 0u; p < ${u32Lit(k)}; p++) {`,
-    `  acc = acc + in${a.binding}[a0 + p * ${u32Lit(sak)}] * in${b.binding}[b0 + p * ${u32Lit(sbk)}];`,
+    ...plainRead(a, "ea", `a0 + p * ${u32Lit(sak)}`, `(z * ${u32Lit(m)} + row) * ${u32Lit(k)} + p`),
+    ...plainRead(b, "eb", `b0 + p * ${u32Lit(sbk)}`, `(z * ${u32Lit(k)} + p) * ${u32Lit(n)} + col`),
+    "  acc = acc + ea * eb;",
     "}",
     "let mm = acc;",
     epilogue,
   ];
   return { header: "", body: lines.join("\n"), workgroups: [0, 0, 0] };
+}
+
+/** Statements binding `name` to an operand's element in the plain shader: at `at` of its binding, or evaluated at flat index `flat`. */
+function plainRead(x: MatmulOperand, name: string, at: string, flat: string): string[] {
+  if (x.load === undefined) return [`  let ${name} = in${x.binding}[${at}];`];
+  const { lines, value } = x.load(`f${name}`);
+  return [`  let f${name} = ${flat};`, ...lines.map((l) => `  ${l}`), `  let ${name} = ${value};`];
 }
 
 /** An operand's strides along the broadcast batch axes (0 where it repeats or lacks the axis). */

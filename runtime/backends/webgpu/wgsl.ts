@@ -18,11 +18,11 @@
  * `OP_RENDERERS` (`wgsl-ops.ts`) lacks, throw `Error("webgpu: op X is not
  * supported yet")`.
  */
-import { sizeOf } from "../../ir/shape.js";
+import { sizeOf, stridesOf } from "../../ir/shape.js";
 import type { Kernel, KernelGraph } from "../../kernel/graph.js";
 import { MAX_BINDINGS, planShaderGroups, viewOfValue, type FusedGroup, type ShaderGroupOptions, type View } from "./shader-groups.js";
 import { primitiveGraph } from "./primitive-graph.js";
-import { fusedBody, fusedValue } from "./wgsl-fused.js";
+import { evaluator, fusedBody, fusedValue } from "./wgsl-fused.js";
 import { helperSource, u32Lit, type Helper } from "./wgsl-lib.js";
 import { renderMatmul, splitK, type MatmulOperand, type SplitK } from "./wgsl-matmul.js";
 import { reduceParts, renderReduceTree, wantsTree } from "./wgsl-reduce.js";
@@ -188,23 +188,42 @@ function renderMatmulGroup(graph: KernelGraph, group: FusedGroup, matmul: Kernel
   const root = graph.kernels[group.root]!;
   const members = new Set(group.kernels);
   const views = matmul.inputs.map((v) => viewOfValue(graph, v, members));
-  if (!views.every((w): w is View => w !== false)) throw new Error(`webgpu: kernel k${matmul.id} reads an operand that is no strided view`);
   const types = (values: readonly number[]): TensorType[] => values.map((v) => graph.values[v]!);
   const epilogue = matmul !== root;
-  const bindings = epilogue ? group.inputs : views.map((w) => w.value);
-  const [a, b] = views.map((w, j) => ({ binding: epilogue ? bindings.indexOf(w.value) : j, shape: graph.values[matmul.inputs[j]!]!.shape, base: w.base, strides: w.strides, elements: sizeOf(graph.values[w.value]!.shape) }));
-  const parts = split && matmul.dtype === "f32" && sizeOf(root.shape) > 0 ? splitK(a!.shape, b!.shape) : null;
+  // An operand that is no strided view (a convolution's windows) is evaluated where the tiles load it, from the group's inputs.
+  const evaluated = views.some((w) => w === false);
+  const direct = !epilogue && !evaluated;
+  const bindings = direct ? views.map((w) => (w as View).value) : group.inputs;
+  const used = new Set<Helper>();
+  const operand = (j: number): MatmulOperand => {
+    const shape = graph.values[matmul.inputs[j]!]!.shape;
+    const w = views[j]!;
+    if (w !== false) return { binding: direct ? j : bindings.indexOf(w.value), shape, base: w.base, strides: w.strides, elements: sizeOf(graph.values[w.value]!.shape) };
+    const load = (flat: string): { lines: readonly string[]; value: string } => {
+      const ev = evaluator(graph, group.kernels, group.inputs, new Map(), "i", new Map(), `w${j}`);
+      const value = ev.at(matmul.inputs[j]!, flat);
+      for (const h of ev.used) used.add(h);
+      return { lines: ev.lines, value };
+    };
+    return { binding: -1, shape, base: 0, strides: stridesOf(shape), elements: 0, load };
+  };
+  const [a, b] = [operand(0), operand(1)];
+  const parts = split && !evaluated && matmul.dtype === "f32" && sizeOf(root.shape) > 0 ? splitK(a!.shape, b!.shape) : null;
   if (parts !== null) {
-    const rendered = renderSplitGroup(graph, group, matmul, [a!, b!].map((x, j) => ({ ...x, binding: j })) as [MatmulOperand, MatmulOperand], views.map((w) => w.value), parts);
+    const rendered = renderSplitGroup(graph, group, matmul, [a!, b!].map((x, j) => ({ ...x, binding: j })) as [MatmulOperand, MatmulOperand], views.map((w) => (w as View).value), parts);
     if (rendered !== null) return rendered;
   }
   let code = "out[i] = mm;";
-  let used = new Set<Helper>();
-  if (epilogue) ({ body: code, used } = fusedBody(graph, group.kernels, group.inputs, group.outputs, new Map([[matmul.output, "mm"]])));
+  if (epilogue) {
+    const fused = fusedBody(graph, group.kernels, group.inputs, group.outputs, new Map([[matmul.output, "mm"]]));
+    code = fused.body;
+    for (const h of fused.used) used.add(h);
+  }
   // An operand's binding is read four at a time only where nothing else (the epilogue, the other operand) reads it as scalars.
   const shared = (x: MatmulOperand, y: MatmulOperand): boolean => x.binding === y.binding || new RegExp(`\\bin${x.binding}\\[`).test(code);
   const f32 = matmul.dtype === "f32";
-  const r = renderMatmul(a!, b!, matmul.shape, code, null, [f32 && !shared(a!, b!), f32 && !shared(b!, a!)]);
+  const r = renderMatmul(a!, b!, matmul.shape, code, null, [f32 && !evaluated && !shared(a!, b!), f32 && !evaluated && !shared(b!, a!)]);
+  if (r.body.includes("f32_bits(")) used.add("f32_bits");
   if (!r.tiled && group.kernels.length === 1) return null;
   for (const t of [root, ...types(bindings), ...types(group.outputs)]) checkType(t, root.id);
   const out: TensorType = { shape: root.shape, dtype: root.dtype };
