@@ -4,8 +4,11 @@
  * as one matmul dispatch whose tiles load each window element from the image
  * itself, with no im2col copy in memory, and agrees with the reference:
  * stride 1 and 2, `same` and `valid` padding, sizes off the tile, a batch.
+ * Its gradients agree too, the input's (a sum of padded window gradients)
+ * computed in shaders that read each padded element where they need it.
  */
 import { describe, expect, it } from "vitest";
+import { grad } from "../../compiler/autodiff/grad.js";
 import { conv2d } from "../../compiler/lower/layers-conv.js";
 import { kernelWgsl } from "../../runtime/backends/webgpu/index.js";
 import { IRBuilder } from "../../runtime/ir/builder.js";
@@ -44,4 +47,20 @@ describe.skipIf(skipReason !== null)("webgpu implicit-GEMM convolution", () => {
       expect(shaders.filter((c) => c.includes("matmul")).length).toBe(1);
     });
   }
+
+  it("the gradients of a convolution, with respect to its image and its weight", async () => {
+    const b = new IRBuilder();
+    const x = b.input("x", [2, 3, 9, 8]);
+    const w = b.input("w", [4, 3, 3, 3]);
+    const y = conv2d(b, x, w, 1, "same");
+    const loss = b.sum(b.mul(y, b.input("dy", y.shape)));
+    const [dx, dw] = grad(b, loss, [x, w]);
+    const feeds = Object.fromEntries((["x", "w", "dy"] as const).map((name, i) => {
+      const shape = name === "x" ? x.shape : name === "w" ? w.shape : y.shape;
+      return [name, { shape: [...shape], data: numbers(sizeOf(shape), i + 4) }];
+    }));
+    const kg = await expectAgree(b.graph({ dx: dx!, dw: dw! }), feeds, 1e-5);
+    // No dispatch of its own pads a window gradient.
+    expect(kernelWgsl(kg).map((s) => s.wgsl.split("\n")[0]!).filter((c) => /^\/\/ pad\b/.test(c))).toEqual([]);
+  });
 });

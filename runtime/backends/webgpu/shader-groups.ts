@@ -79,7 +79,10 @@ const VIEWS: ReadonlySet<Op> = new Set<Op>(["reshape", "permute", "expand", "sli
 export function isInlinable(k: Kernel): boolean {
   if (k.ops.length !== 1) return false;
   const op = k.ops[0]!.op;
-  return isElementwise(op) || VIEWS.has(op) || op === "const";
+  // Pads (without interior padding) and concats too: the evaluator reads the one element each needs (`wgsl-fused.ts`),
+  // so a convolution's input gradient (a sum of padded window gradients) runs as one shader.
+  if (op === "pad") return (k.ops[0]!.attrs as { interior: readonly number[] }).interior.every((g) => g === 0);
+  return isElementwise(op) || VIEWS.has(op) || op === "const" || op === "concat";
 }
 
 /**
