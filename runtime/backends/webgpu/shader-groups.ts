@@ -19,8 +19,11 @@
  * kernels inlined into it: their values are computed in registers where they
  * are read instead of going through memory. A kernel can be inlined when its
  * op can be evaluated at any index of its output (elementwise ops, casts,
- * `const`, and the strided views `reshape`, `permute`, `expand`, `slice`),
- * and into a matmul only as a strided view of one value. One matmul may join
+ * `const`, the strided views `reshape`, `permute`, `expand`, `slice`, and
+ * pads without interior padding and concats, which read the one element an
+ * index needs), and into a matmul as a strided view of one value or as a
+ * convolution's windows (pads, slices, concats of an image: an implicit GEMM
+ * whose tiles load each element through them). One matmul may join
  * an elementwise group whose root reads its result at the same index: the
  * rest of the group then runs on each result in registers (an epilogue), and
  * its operands are strided views too. A long reduction (`isLongReduction`)

@@ -12,7 +12,8 @@
  *
  * What runs together is decided by the kernel planner and cut into shaders by `shader-groups.ts`; `renderGroup` prints one group
  * (`wgsl-fused.ts`, `wgsl-matmul.ts`, `wgsl-reduce.ts`), `renderKernel` one
- * kernel on its own. A matmul group with few output tiles and a long k
+ * kernel on its own; an `attention` kernel of the plan prints whole as one
+ * flash-attention shader (`wgsl-attention.ts`) where that renderer takes it. A matmul group with few output tiles and a long k
  * (`splitK`) prints as two shaders, partial products and their sum, and
  * `planDispatches` lists what the executor runs, both of those included. A kernel graph kernel of several ops, and the ops
  * `OP_RENDERERS` (`wgsl-ops.ts`) lacks, throw `Error("webgpu: op X is not
