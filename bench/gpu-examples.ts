@@ -32,7 +32,8 @@ import { buildModelPlan } from "../compiler/plan/index.js";
 import { Source } from "../language/source.js";
 import type { ModelPlan, PlanInput } from "../runtime/api/plan.js";
 import { stepFeeds } from "../runtime/api/step-feeds.js";
-import { createWebGpuBackend } from "../runtime/backends/webgpu/index.js";
+import { createWebGpuBackend, kernelWgsl } from "../runtime/backends/webgpu/index.js";
+import { instantiateBatchGraph } from "../runtime/ir/batch-graph.js";
 import { encodeSafetensors, type Tensor } from "../runtime/checkpoint/index.js";
 import { IRBuilder } from "../runtime/ir/builder.js";
 import { planKernelGraph } from "../runtime/kernel/plan.js";
@@ -209,6 +210,7 @@ async function benchExample(file: string, modelName: string, plan: ModelPlan): P
     example: name,
     step: step.name,
     batch,
+    kernels: stepKernels(step, batch),
     torch_class: torchClass,
     setup_ms: round(t1 - t0),
     first_step_ms: round(firstStepMs),
@@ -219,6 +221,27 @@ async function benchExample(file: string, modelName: string, plan: ModelPlan): P
   };
 }
 const keep: Model[] = [];
+
+/**
+ * What the step runs on WebGPU, planned as the WebGPU home plans it: its
+ * kernels, the attention and conv kernels among them, and how many of those
+ * render whole (one flash-attention or implicit-GEMM dispatch each), so that
+ * a GPU run says which kernels its numbers measure.
+ */
+function stepKernels(step: ModelPlan["training"][number], batch: number): Record<string, number> {
+  const graph = planKernelGraph(instantiateBatchGraph(step.graph, batch), { attention: true, attentionBindings: gpuProbe!.device.limits.maxStorageBuffersPerShaderStage });
+  const shaders = kernelWgsl(graph).map((d) => d.wgsl.split("\n")[0]!);
+  const count = (kind: string): number => graph.kernels.filter((k) => k.kind === kind).length;
+  return {
+    kernels: graph.kernels.length,
+    dispatches: shaders.length,
+    attention: count("attention"),
+    attention_flash_dispatches: shaders.filter((c) => c.startsWith("// attention (flash")).length,
+    conv: count("conv"),
+    // A conv renders whole when no dispatch of its own pads or joins the windows.
+    window_copy_dispatches: shaders.filter((c) => /\b(pad|concat)\b/.test(c) && !c.includes("matmul")).length,
+  };
+}
 
 /** `n` numbers in [−0.5, 0.5) from xorshift. */
 function randomArray(n: number, seed: number): Float32Array {

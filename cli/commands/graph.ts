@@ -28,6 +28,8 @@ export interface GraphOptions {
   readonly kernels?: boolean;
   /** With `kernels`: false plans one kernel per primitive. */
   readonly fuse?: boolean;
+  /** With `kernels`: plan for this backend ("webgpu" joins attention into `attention` kernels); by default, as every backend shares. */
+  readonly for?: string;
   /** Let imports lead outside the project folder (spec/names.md). */
   readonly allowImportOutside?: boolean;
 }
@@ -106,6 +108,8 @@ export function graphCommand(file: string, options: GraphOptions): number {
   const format = oneOf("--format", options.format, ["text", "dot"] as const, "text");
   if (options.kernels && format === "dot") throw new UserError("--kernels prints text only; drop --format dot");
   if (options.fuse === false && !options.kernels) throw new UserError("--no-fuse needs --kernels");
+  const target = oneOf("--for", options.for, ["all", "webgpu"] as const, "all");
+  if (options.for !== undefined && !options.kernels) throw new UserError("--for needs --kernels");
   oneOf("--mode", options.mode, ["train", "eval"] as const, "train");
   const source = new Source(file, readTextFile(file));
   const { program, diagnostics } = checkProgram(source, projectFileHost(file, { allowOutside: options.allowImportOutside ?? false }));
@@ -120,7 +124,7 @@ export function graphCommand(file: string, options: GraphOptions): number {
   }
   const { lowered, graph, title } = result;
   if (options.kernels) {
-    const kg = planKernelGraph(graph, { fuse: options.fuse !== false });
+    const kg = planKernelGraph(graph, { fuse: options.fuse !== false, attention: target === "webgpu" });
     process.stdout.write(`${header(title, lowered, graph)}\n${printKernelGraph(kg)}`);
     return ExitCode.ok;
   }

@@ -8,6 +8,7 @@
  */
 import type { TensorFeed } from "../backends/backend.js";
 import type { KernelGraph } from "../kernel/graph.js";
+import type { PlanOptions } from "../kernel/plan.js";
 
 /** A tensor in a home: its shape and element type (the numbers are the home's). */
 export interface HomeTensor {
@@ -90,6 +91,8 @@ export interface TensorHome {
   free(tensor: HomeTensor): void;
   /** A copy of a tensor's numbers, which the caller owns. */
   read(tensor: HomeTensor): Promise<Float32Array | Int32Array>;
+  /** How graphs compiled here are planned (`planKernelGraph`'s options): WebGPU joins attention into `attention` kernels. */
+  readonly plan?: PlanOptions;
   /** Compiles `graph`, its params bound to `params` by name (every param must be there). */
   compile(graph: KernelGraph, params: ReadonlyMap<string, HomeTensor>): HomeGraph;
   /** Releases everything the home holds: its tensors and compiled graphs. */

@@ -8,12 +8,14 @@
  * computes what the unfused one did.
  */
 import type { Kernel, KernelArg, NamedValue } from "./graph.js";
-import { groupInputs, planFusion, type FusionGroup, type FusionOptions } from "./fuse.js";
+import { joinAttention } from "./fuse-attention.js";
+import { groupInputs, MAX_BINDINGS, planFusion, type FusionGroup, type FusionOptions } from "./fuse.js";
 import type { KernelProgram } from "./program.js";
 
-/** `program` with its kernels fused as `planFusion` decides. */
+/** `program` with its kernels fused as `planFusion` decides (and attention joined where `options.attention` asks). */
 export function fuseProgram(program: KernelProgram, options: FusionOptions = {}): KernelProgram {
-  return groupedProgram(program, planFusion(program, options));
+  const groups = planFusion(program, options);
+  return groupedProgram(program, options.attention === true ? joinAttention(groups, program, options.attentionBindings ?? options.maxBindings ?? MAX_BINDINGS) : groups);
 }
 
 /** `program` with each group of `groups` (in execution order) as one kernel. */

@@ -24,6 +24,12 @@
  * chains (transposes, broadcasts, and for a convolution the windows of an
  * image: `conv`), and the elementwise rest of the group its epilogue.
  *
+ * The `attention` kind is not made here: `fuse-attention.ts` joins a
+ * softmax(Q·Kᵀ)·V's three groups after this planner, and only where the
+ * caller asks (`FusionOptions.attention`, which the WebGPU home passes), so
+ * that backends rendering the kinds above (the CPU's generated WebAssembly,
+ * ONNX) never meet it.
+ *
  * Groups form from the last kernel back; each pulls in the producers of the
  * values it reads, latest first, so that a producer is considered once every
  * reader that could join has decided. A producer joins when every reader of
@@ -135,6 +141,15 @@ interface Forming {
 export interface FusionOptions {
   /** The most values one fused kernel reads and writes (default `MAX_BINDINGS`). */
   readonly maxBindings?: number;
+  /**
+   * Join softmax(Q·Kᵀ)·V into `attention` kernels (`fuse-attention.ts`), for a
+   * backend that renders them (WebGPU asks for it); off by default, so other
+   * backends keep the `matmul`, `reduce`, `matmul` kernels they render today.
+   * Applied by `fuseProgram`.
+   */
+  readonly attention?: boolean;
+  /** The most values an attention kernel reads and writes (default `maxBindings`): a backend may offer more than the guaranteed 8 (WebGPU passes its device's limit). */
+  readonly attentionBindings?: number;
 }
 
 /** The fused kernels of a program of primitive kernels, in execution order. */

@@ -20,10 +20,14 @@ export { sizeClass, valueBytes } from "./memory.js";
 export interface PlanOptions {
   /** False: one kernel per primitive, as the IR has them (for comparison); by default, fused kernels. */
   readonly fuse?: boolean;
+  /** Join attention into `attention` kernels (`fuse-attention.ts`): only for a backend that renders them (WebGPU). */
+  readonly attention?: boolean;
+  /** The most values an attention kernel binds (default 8, WebGPU's guaranteed storage bindings): a backend passes its device's limit. */
+  readonly attentionBindings?: number;
 }
 
 /** Lowers an IR graph to a kernel graph (fused unless asked not to) and plans its memory. */
 export function planKernelGraph(graph: Graph, options: PlanOptions = {}): KernelGraph {
   const program = primitiveProgram(graph);
-  return planMemory(options.fuse === false ? program : fuseProgram(program));
+  return planMemory(options.fuse === false ? program : fuseProgram(program, { attention: options.attention === true, ...(options.attentionBindings === undefined ? {} : { attentionBindings: options.attentionBindings }) }));
 }

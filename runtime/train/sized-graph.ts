@@ -112,7 +112,7 @@ export class SizedGraph {
 
   private compile(batch: number): CompiledSize {
     const { where, inputs: declared } = this.spec;
-    const graph = planKernelGraph(instantiateBatchGraph(this.spec.graph, batch));
+    const graph = planKernelGraph(instantiateBatchGraph(this.spec.graph, batch), this.home.plan);
     checkGraph(where, graph, [...declared.map((i) => i.name), ...this.spec.extraInputs], this.spec.outputs, this.tensors);
     for (const [name, feed] of this.shared) this.checkFeed(graph, name, feed);
     const inputs = inputScratch(declared, batch);

@@ -63,6 +63,20 @@ describe("repr graph", () => {
     expect(users("W.weight")).toBeGreaterThan(1);
   });
 
+  it("--kernels --for webgpu joins tiny-gpt's attention into attention kernels; the shared plan keeps them apart", () => {
+    const count = (args: string[]): number => {
+      const r = runCli(["graph", "examples/tiny-gpt.repr", "--kernels", "--batch", "1", "--mode", "eval", ...args]);
+      expect(r.status, r.stderr).toBe(0);
+      return r.stdout.split("\n").filter((l) => /^k\d+: v\d+ = attention \{/.test(l)).length;
+    };
+    // One per layer (4).
+    expect(count(["--for", "webgpu"])).toBe(4);
+    expect(count([])).toBe(0);
+    const bad = runCli(["graph", "examples/tiny-gpt.repr", "--for", "webgpu"]);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain("--for needs --kernels");
+  });
+
   it("reports an unknown model, a bad option and a bad file as user errors", () => {
     const model = runCli(["graph", "examples/transfer.repr", "--model", "Nope"]);
     expect(model.status).toBe(1);

@@ -1,6 +1,7 @@
 /**
- * Every example model's training step (batch 2) compiles for WebGPU, and one
- * step agrees with the CPU backend: the loss within float32 tolerance, every
+ * Every example model's training step (batch 2), planned as the WebGPU home
+ * plans it (attention joined into `attention` kernels), compiles for WebGPU,
+ * and one step agrees with the CPU backend (planned for every backend): the loss within float32 tolerance, every
  * parameter's gradient within 1e-3 of its largest element (the tolerances of
  * test/gradients/cpu-train-step.test.ts). The slowest file here: SwiftShader
  * compiles every kernel's shader (about a minute in all on two cores).
@@ -9,6 +10,7 @@ import { describe, expect, it } from "vitest";
 import { initialize, lowerModel, lowerTrainStep, STEP_INPUT } from "../../compiler/lower/index.js";
 import type { TensorFeed } from "../../runtime/backends/backend.js";
 import { compileCpu } from "../../runtime/backends/cpu/index.js";
+import { kernelWgsl } from "../../runtime/backends/webgpu/index.js";
 import { planKernelGraph } from "../../runtime/kernel/plan.js";
 import { examplePrograms, modelFeeds } from "../gradients/helpers.js";
 import { gpu, skipReason } from "./gpu.js";
@@ -36,7 +38,15 @@ describe.skipIf(skipReason !== null)("every example model's training step on web
         const feeds: Record<string, TensorFeed> = { ...modelFeeds(lowered, model) };
         if (kg.inputs.some((i) => i.name === STEP_INPUT)) feeds[STEP_INPUT] = { shape: [], data: [0] };
         const cpu = compileCpu(kg).run(feeds, params);
-        const exe = gpu!.compile(kg);
+        // Planned as the WebGPU home plans: attention joined into one kernel (tiny-gpt's every head).
+        const forGpu = planKernelGraph(graph, { attention: true, attentionBindings: gpu!.device.limits.maxStorageBuffersPerShaderStage });
+        if (file.includes("tiny-gpt")) {
+          const joined = forGpu.kernels.filter((k) => k.kind === "attention").length;
+          expect(joined).toBeGreaterThan(0);
+          // Each runs whole, as one flash-attention dispatch.
+          expect(kernelWgsl(forGpu).filter((s) => s.wgsl.startsWith("// attention (flash")).length).toBe(joined);
+        }
+        const exe = gpu!.compile(forGpu);
         const web = await exe.runAsync(feeds, params);
         exe.destroy();
         const [lc, lw] = [cpu["loss"]!.data[0]!, web["loss"]!.data[0]!];

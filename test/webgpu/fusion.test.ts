@@ -193,6 +193,39 @@ describe.skipIf(skipReason !== null)("webgpu tiled matmul", () => {
     expect(wgsl).toContain("var<workgroup> As: array<f32, 2048>;");
   });
 
+  // [name, a's shape, b's shape, a read transposed, b read transposed, a read as vec4, b read as vec4]
+  const vec4Cases: [string, number[], number[], boolean, boolean, boolean, boolean][] = [
+    ["k = 64: a along k four at a time, n = 129: b one at a time", [65, 64], [64, 129], false, false, true, false],
+    ["k = 68, n = 64: both four at a time", [63, 68], [68, 64], false, false, true, true],
+    ["k = 3, n = 65: both one at a time", [129, 3], [3, 65], false, false, false, false],
+    ["aᵀ read in place along its rows (m = 64), n = 63", [20, 64], [20, 63], true, false, true, false],
+    ["bᵀ read in place along k (k = 36)", [3, 36], [65, 36], false, true, true, true],
+    ["both transposed, m = 129 and k = 63: one at a time", [63, 129], [65, 63], true, true, false, false],
+    ["aᵀ along m = 64, bᵀ along k = 5", [5, 64], [68, 5], true, true, true, false],
+    ["batched a, b broadcast (batch stride 0)", [3, 65, 8], [8, 12], false, false, true, true],
+    ["split-K, k = 1024", [16, 1024], [1024, 20], false, false, true, true],
+    ["split-K, k = 1027", [16, 1027], [1027, 20], false, false, false, true],
+  ];
+  for (const [name, aShape, bShape, ta, tb, va, vb] of vec4Cases) {
+    it(`vec4 loads: ${name}`, async () => {
+      const kg = await expectMatmulAgrees(aShape, bShape, ta, tb, 5);
+      // The tiled shader (the split-K partials where k is split) binds a as in0 and b as in1.
+      const tiled = kernelWgsl(kg).map((s) => s.wgsl).find((w) => w.includes("(tiled)") || w.includes("split-K partials"))!;
+      expect(tiled, "no tiled shader").toBeDefined();
+      expect(tiled.includes("var<storage, read> in0: array<vec4<f32>>"), "a's loads").toBe(va);
+      expect(tiled.includes("var<storage, read> in1: array<vec4<f32>>"), "b's loads").toBe(vb);
+    });
+  }
+
+  it("vec4 loads: an operand the epilogue also reads, or read as both operands, stays scalar", async () => {
+    const b = new IRBuilder();
+    const x = b.input("x", [64, 64]);
+    const kg = await expectAgree(b.graph({ y: b.add(b.matmul(x, b.transpose(x)), x) }), { x: feed([64, 64], 9) }, 1e-5);
+    const wgsl = kernelWgsl(kg).map((s) => s.wgsl).join("\n");
+    expect(wgsl).toContain("(tiled)");
+    expect(wgsl).not.toContain("vec4<f32>>");
+  });
+
   it("the big cases use the tiled shader", () => {
     const b = new IRBuilder();
     const kg = planKernelGraph(b.graph({ y: b.matmul(b.transpose(b.input("a", [130, 7])), b.input("b", [130, 66])) }));

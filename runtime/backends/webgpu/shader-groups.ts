@@ -19,8 +19,11 @@
  * kernels inlined into it: their values are computed in registers where they
  * are read instead of going through memory. A kernel can be inlined when its
  * op can be evaluated at any index of its output (elementwise ops, casts,
- * `const`, and the strided views `reshape`, `permute`, `expand`, `slice`),
- * and into a matmul only as a strided view of one value. One matmul may join
+ * `const`, the strided views `reshape`, `permute`, `expand`, `slice`, and
+ * pads without interior padding and concats, which read the one element an
+ * index needs), and into a matmul as a strided view of one value or as a
+ * convolution's windows (pads, slices, concats of an image: an implicit GEMM
+ * whose tiles load each element through them). One matmul may join
  * an elementwise group whose root reads its result at the same index: the
  * rest of the group then runs on each result in registers (an epilogue), and
  * its operands are strided views too. A long reduction (`isLongReduction`)
@@ -79,7 +82,10 @@ const VIEWS: ReadonlySet<Op> = new Set<Op>(["reshape", "permute", "expand", "sli
 export function isInlinable(k: Kernel): boolean {
   if (k.ops.length !== 1) return false;
   const op = k.ops[0]!.op;
-  return isElementwise(op) || VIEWS.has(op) || op === "const";
+  // Pads (without interior padding) and concats too: the evaluator reads the one element each needs (`wgsl-fused.ts`),
+  // so a convolution's input gradient (a sum of padded window gradients) runs as one shader.
+  if (op === "pad") return (k.ops[0]!.attrs as { interior: readonly number[] }).interior.every((g) => g === 0);
+  return isElementwise(op) || VIEWS.has(op) || op === "const" || op === "concat";
 }
 
 /**
@@ -192,7 +198,7 @@ export function planShaderGroups(graph: KernelGraph, options: ShaderGroupOptions
         const bindings = next.size + outputs.length + (extra ? 1 : 0);
         if (bindings > MAX_BINDINGS + SLACK) continue;
         const mm = isMatmul ? p : matmul;
-        if (mm !== null && !mm.inputs.every((u) => viewOfValue(graph, u, new Set([...members, ...joining])) !== false)) continue;
+        if (mm !== null && !mm.inputs.every((u) => readable(graph, mm, u, new Set([...members, ...joining])))) continue;
         matmul = mm;
         feeds = nextFeeds;
         for (const k of joining) {
@@ -238,11 +244,14 @@ export function rootKind(k: Kernel, graph: KernelGraph): "map" | "matmul" | "red
   return "single";
 }
 
-/** Whether producer `p` may join a group of this kind. */
+/** Whether producer `p` may join a group of this kind: into a matmul's operands, views and the pads and concats of a convolution's windows. */
 function fits(kind: "map" | "matmul" | "reduce", p: Kernel): boolean {
   if (kind !== "matmul") return isInlinable(p);
-  return p.ops.length === 1 && VIEWS.has(p.ops[0]!.op) && p.ops[0]!.op !== "slice";
+  return p.ops.length === 1 && (VIEWS.has(p.ops[0]!.op) || WINDOWS.has(p.ops[0]!.op));
 }
+
+/** Ops that make a convolution's windows, read by a matmul in place (evaluated where its tiles load them). */
+const WINDOWS: ReadonlySet<Op> = new Set<Op>(["pad", "concat"]);
 
 /** The values a group reads from memory: its kernels' inputs that none of them computes, distinct, in first-read order. */
 export function groupInputs(graph: KernelGraph, kernels: readonly number[], outputs: readonly number[]): number[] {
@@ -265,6 +274,18 @@ export function groupInputs(graph: KernelGraph, kernels: readonly number[], outp
 
 function distinct(values: readonly number[]): number[] {
   return [...new Set(values)];
+}
+
+/**
+ * Whether matmul `mm` can read operand `u` inside a group of `members`: as a
+ * strided view, or (windows: pads, slices, concats) evaluated element by
+ * element at a flat index of its shape, whose batch axes must then be the
+ * product's.
+ */
+function readable(graph: KernelGraph, mm: Kernel, u: number, members: ReadonlySet<number>): boolean {
+  if (viewOfValue(graph, u, members) !== false) return true;
+  const shape = graph.values[u]!.shape;
+  return shape.length === mm.shape.length && shape.slice(0, -2).every((d, a) => d === mm.shape[a]);
 }
 
 /** A strided view of a stored value: element (c0, c1, …) of `shape` is at `base + Σ c_a · strides_a` of `value`. */
@@ -294,6 +315,10 @@ export function viewOfValue(graph: KernelGraph, v: number, members: ReadonlySet<
       return { ...inner, strides: (op.attrs as { perm: readonly number[] }).perm.map((p) => inner.strides[p]!) };
     case "expand":
       return { ...inner, strides: inner.strides.map((s, a) => (from.shape[a] === 1 ? 0 : s)) };
+    case "slice": {
+      const { starts, steps } = op.attrs as { starts: readonly number[]; steps: readonly number[] };
+      return { value: inner.value, base: inner.base + starts.reduce((sum, s, a) => sum + s * inner.strides[a]!, 0), strides: inner.strides.map((s, a) => s * steps[a]!) };
+    }
     case "reshape": {
       // Reshapes that only add or drop axes of size 1, or of a contiguous view.
       const contiguous = stridesOf(from.shape);

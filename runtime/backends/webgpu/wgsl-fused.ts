@@ -40,21 +40,30 @@ export function fusedValue(graph: KernelGraph, kernels: readonly number[], input
   return { lines, value, used };
 }
 
-/** Evaluates values of a fused group at indices, appending `let`s to `lines`. */
-function evaluator(
+/**
+ * Evaluates values of a fused group at indices, appending `let`s to `lines`.
+ * `preset` values are in registers at index `presetIndex`; `everywhere`
+ * values are one register at whatever index they are read (a row's maximum,
+ * read through an expand along the row, by code that runs within one row).
+ */
+export function evaluator(
   graph: KernelGraph,
   kernels: readonly number[],
   inputs: readonly number[],
   preset: ReadonlyMap<number, string>,
+  presetIndex = "i",
+  everywhere: ReadonlyMap<number, string> = new Map(),
+  /** Prefixes the names it binds, so that two evaluators' code may share a scope. */
+  prefix = "",
 ): { at: (v: number, idx: string) => string; lines: string[]; used: Set<Helper> } {
   const inside = new Map<number, Kernel>(kernels.map((k) => [graph.kernels[k]!.output, graph.kernels[k]!]));
   const slot = new Map(inputs.map((v, j) => [v, j]));
   const lines: string[] = [];
-  const memo = new Map<string, string>([...preset].map(([v, name]) => [`${v}@i`, name]));
+  const memo = new Map<string, string>([...preset].map(([v, name]) => [`${v}@${presetIndex}`, name]));
   const used = new Set<Helper>();
   let fresh = 0;
   const bind = (expr: string): string => {
-    const name = `t${fresh++}`;
+    const name = `${prefix}t${fresh++}`;
     lines.push(`let ${name} = ${expr};`);
     return name;
   };
@@ -62,7 +71,7 @@ function evaluator(
   /** A name holding value `v` at flat index `idx` (a u32 expression that is a name or literal). */
   const at = (v: number, idx: string): string => {
     const key = `${v}@${idx}`;
-    const known = memo.get(key);
+    const known = everywhere.get(v) ?? memo.get(key);
     if (known !== undefined) return known;
     const k = inside.get(v);
     let name: string;
@@ -103,6 +112,65 @@ function evaluator(
         const [c, a, b] = k.inputs.map((u) => at(u, idx)) as [string, string, string];
         return bind(`select(${b}, ${a}, ${c} != 0i)`);
       }
+      case "pad": {
+        // Output coordinate c reads input element c − lo where that is in range, else the pad value (no interior padding here).
+        const { lo, interior, value } = op.attrs as OpAttrs["pad"];
+        if (interior.some((g) => g !== 0)) throw new Error("webgpu: a fused pad with interior padding is not supported");
+        const x = operand(0);
+        const inStrides = stridesOf(x.shape);
+        const outStrides = stridesOf(k.shape);
+        const conditions: string[] = [];
+        const terms: string[] = [];
+        k.shape.forEach((d, a) => {
+          const c = d === 1 ? "0i" : `i32((${idx} / ${u32Lit(outStrides[a]!)}) % ${u32Lit(d)})`;
+          const at0 = bind(`${c} - ${lit(lo[a]!, "i32")}`);
+          conditions.push(`${at0} >= 0i && ${at0} < ${lit(x.shape[a]!, "i32")}`);
+          if (x.shape[a]! > 1) terms.push(`u32(max(${at0}, 0i)) * ${u32Lit(inStrides[a]!)}`);
+        });
+        const ok = bind(conditions.join(" && "));
+        const j = bind(`select(0u, ${terms.length === 0 ? "0u" : terms.join(" + ")}, ${ok})`);
+        return bind(`select(${lit(value, k.dtype)}, ${at(k.inputs[0]!, j)}, ${ok})`);
+      }
+      case "concat": {
+        // Only the operand whose range holds the coordinate is read: one branch per operand, each with its
+        // own names (the memo is restored after a branch, as its lets end with its block).
+        const axis = (op.attrs as OpAttrs["concat"]).axis;
+        const outStrides = stridesOf(k.shape);
+        const coord = (a: number): string => (k.shape[a] === 1 ? "0u" : `((${idx} / ${u32Lit(outStrides[a]!)}) % ${u32Lit(k.shape[a]!)})`);
+        const c = bind(coord(axis));
+        const result = `${prefix}t${fresh++}`;
+        lines.push(`var ${result}: ${k.dtype};`);
+        let start = 0;
+        const parts = k.inputs.map((u, n) => [u, operand(n)] as const).filter(([, x]) => x.shape[axis]! > 0);
+        parts.forEach(([u, x], n) => {
+          const size = x.shape[axis]!;
+          const strides = stridesOf(x.shape);
+          const saved = new Map(memo);
+          const from = lines.length;
+          const terms = x.shape.flatMap((d, a) => {
+            if (d === 1) return [];
+            const ca = a === axis ? (start === 0 ? c : `(${c} - ${u32Lit(start)})`) : coord(a);
+            return [`${ca} * ${u32Lit(strides[a]!)}`];
+          });
+          const value = at(u, bind(terms.length === 0 ? "0u" : terms.join(" + ")));
+          const body = lines.splice(from);
+          memo.clear();
+          for (const [key, name] of saved) memo.set(key, name);
+          start += size;
+          const last = n === parts.length - 1;
+          lines.push(`${n === 0 ? "" : "} else "}${last ? (n === 0 ? "{" : "{") : `if (${c} < ${u32Lit(start)}) {`}`.replace("} else {", "} else {"), ...body.map((l) => `  ${l}`), `  ${result} = ${value};`);
+          if (last) lines.push("}");
+        });
+        return result;
+      }
+      case "uniform": {
+        // As the uniform kernel draws element idx (wgsl-ops.ts), from scalar seed and step.
+        used.add("philox");
+        const [seed, step] = k.inputs.map((u) => at(u, "0u")) as [string, string];
+        const stream = (op.attrs as OpAttrs["uniform"]).stream;
+        const words = bind(`philox(vec4<u32>(${idx} / 4u, 0u, bitcast<u32>(${step}), 0u), vec2<u32>(bitcast<u32>(${seed}), ${u32Lit(stream)}))`);
+        return bind(`f32(${words}[${idx} % 4u] >> 8u) * ${lit(2 ** -24, "f32")}`);
+      }
       case "cast": {
         const x = at(k.inputs[0]!, idx);
         const from = operand(0).dtype;
@@ -140,7 +208,7 @@ function evaluator(
     const expr = terms.join(" + ");
     if (expr === idx) return idx;
     if (/^\d+u$/.test(expr)) return expr;
-    const name = `j${fresh++}`;
+    const name = `${prefix}j${fresh++}`;
     lines.push(`let ${name} = ${expr};`);
     return name;
   };

@@ -3,7 +3,12 @@
  * invocations, each computing a T × T block (T = 1, 2, 4 or 8, by shape: `blockSide`) of a 16T × 16T output tile from
  * 16-deep tiles of both operands staged in workgroup memory), and a plain one
  * (one invocation per output element) for tiny products. Operands are strided
- * views (`shader-groups.ts`), so a transposed or broadcast operand is read in place.
+ * views (`shader-groups.ts`), so a transposed or broadcast operand is read in place
+ * (Aᵀ·B and A·Bᵀ of a backward pass need no transpose copy): each tile is
+ * loaded along the operand's unit-stride axis, k or the other, so that
+ * neighbouring invocations read neighbouring words, and four words at a time
+ * (vec4) where that axis and the operand's offsets are multiples of 4; the
+ * scalar loads take every other shape (odd sizes, a k of 3, …).
  * Both sum over k in increasing order, as the plain per-kernel renderer does.
  *
  * A product with few output tiles and a long k (a weight gradient: a small
@@ -23,6 +28,15 @@ export interface MatmulOperand {
   readonly shape: Shape;
   readonly base: number;
   readonly strides: readonly number[];
+  /** The element count of the value bound (vec4 loads need a multiple of 4). */
+  readonly elements: number;
+  /**
+   * For an operand that is no strided view (a convolution's windows: pads,
+   * slices and concats of an image), statements computing its element at a
+   * flat index of its own shape, whose batch axes are then the product's;
+   * `binding`, `base` and `strides` are unused.
+   */
+  readonly load?: (flat: string) => { lines: readonly string[]; value: string };
 }
 
 /** Products below this many multiply-adds use the plain shader. */
@@ -94,7 +108,15 @@ export function splitK(a: Shape, b: Shape): SplitK | null {
  * `s · batches + z` sums range s of k alone, and its output elements lie at
  * `(s · batches + z) · m · n + …`: the partials as an array [parts, batches, m, n].
  */
-export function renderMatmul(a: MatmulOperand, b: MatmulOperand, out: Shape, epilogue = "out[i] = mm;", split: SplitK | null = null): { body: string; header: string; workgroups: [number, number, number]; tiled: boolean } {
+export function renderMatmul(
+  a: MatmulOperand,
+  b: MatmulOperand,
+  out: Shape,
+  epilogue = "out[i] = mm;",
+  split: SplitK | null = null,
+  /** Which operands may be read four at a time (their bindings are then `array<vec4<f32>>`; see `vec4`). */
+  vec4: readonly [boolean, boolean] = [false, false],
+): { body: string; header: string; workgroups: [number, number, number]; tiled: boolean; vec4: [boolean, boolean] } {
   const [m, k] = a.shape.slice(-2) as [number, number];
   const n = b.shape[b.shape.length - 1]!;
   const batch = broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2))!;
@@ -106,7 +128,7 @@ export function renderMatmul(a: MatmulOperand, b: MatmulOperand, out: Shape, epi
   // Past the dispatch limit along some dimension, the plain shader (which spills into y) takes it.
   if (!isTiled(m, k, n, batches)) {
     if (split !== null) throw new Error("webgpu: internal error: split-K of a matmul the tiled shader does not take");
-    return { ...plain(a, b, out, as, bs, epilogue), tiled: false };
+    return { ...plain(a, b, out, as, bs, epilogue), tiled: false, vec4: [false, false] };
   }
   const t = blockSide(m, n, batches);
   const tile = SIDE * t;
@@ -116,7 +138,7 @@ export function renderMatmul(a: MatmulOperand, b: MatmulOperand, out: Shape, epi
   const lines: string[] = [];
   lines.push(split === null ? "let z = wg.z;" : `let z = wg.z % ${u32Lit(batches)};`);
   lines.push(...batchCoords(batch, "z"));
-  lines.push(`let abase = ${sum(a.base, as)};`, `let bbase = ${sum(b.base, bs)};`);
+  lines.push(`let abase = ${batchSum(a.base, as)};`, `let bbase = ${batchSum(b.base, bs)};`);
   lines.push(`let row0 = wg.y * ${u32Lit(tile)};`, `let col0 = wg.x * ${u32Lit(tile)};`, `let t = lid.y * ${u32Lit(SIDE)} + lid.x;`);
   lines.push(`var acc: array<f32, ${t * t}>;`);
   if (split === null) lines.push(`for (var k0 = 0u; k0 < ${u32Lit(k)}; k0 += ${u32Lit(BK)}) {`);
@@ -125,28 +147,15 @@ export function renderMatmul(a: MatmulOperand, b: MatmulOperand, out: Shape, epi
     lines.push(`let kbegin = (wg.z / ${u32Lit(batches)}) * ${u32Lit(split.depth)};`, `let kend = min(kbegin + ${u32Lit(split.depth)}, ${u32Lit(k)});`);
     lines.push(`for (var k0 = kbegin; k0 < kend; k0 += ${u32Lit(BK)}) {`);
   }
-  // Consecutive invocations load along the operand's unit stride, so their reads coalesce.
+  // Consecutive invocations load along the operand's unit stride, so their reads coalesce; four at a time
+  // (one vec4 load) where that axis and every offset are multiples of 4 and the caller allows it.
   const aAlongK = sak === 1 || sar !== 1;
-  lines.push(
-    `  for (var e = t; e < ${u32Lit(tile * BK)}; e += ${u32Lit(SIDE * SIDE)}) {`,
-    aAlongK ? `    let r = e / ${u32Lit(BK)};\n    let kk = e % ${u32Lit(BK)};` : `    let kk = e / ${u32Lit(tile)};\n    let r = e % ${u32Lit(tile)};`,
-    "    let gr = row0 + r;",
-    "    let gk = k0 + kk;",
-    "    var v = 0.0f;",
-    `    if (gr < ${u32Lit(m)} && gk < ${u32Lit(k)}) { v = in${a.binding}[abase + gr * ${u32Lit(sar)} + gk * ${u32Lit(sak)}]; }`,
-    `    As[kk * ${u32Lit(row)} + r] = v;`,
-    "  }",
-  );
+  const va = vec4[0] && aligned(a, as, aAlongK ? k : m, aAlongK ? sak : sar, aAlongK ? sar : sak);
+  lines.push(...stage(`in${a.binding}`, "As", { alongK: aAlongK, vec: va, outer: m, ostride: sar, kstride: sak, origin: "row0", base: "abase", load: a.load, flat: `(z * ${u32Lit(m)} + go) * ${u32Lit(k)} + gk` }, tile, k, row));
   const bAlongN = sbn === 1 || sbk !== 1;
+  const vb = vec4[1] && aligned(b, bs, bAlongN ? n : k, bAlongN ? sbn : sbk, bAlongN ? sbk : sbn);
+  lines.push(...stage(`in${b.binding}`, "Bs", { alongK: !bAlongN, vec: vb, outer: n, ostride: sbn, kstride: sbk, origin: "col0", base: "bbase", load: b.load, flat: `(z * ${u32Lit(k)} + gk) * ${u32Lit(n)} + go` }, tile, k, row));
   lines.push(
-    `  for (var e = t; e < ${u32Lit(tile * BK)}; e += ${u32Lit(SIDE * SIDE)}) {`,
-    bAlongN ? `    let kk = e / ${u32Lit(tile)};\n    let c = e % ${u32Lit(tile)};` : `    let c = e / ${u32Lit(BK)};\n    let kk = e % ${u32Lit(BK)};`,
-    "    let gc = col0 + c;",
-    "    let gk = k0 + kk;",
-    "    var v = 0.0f;",
-    `    if (gc < ${u32Lit(n)} && gk < ${u32Lit(k)}) { v = in${b.binding}[bbase + gk * ${u32Lit(sbk)} + gc * ${u32Lit(sbn)}]; }`,
-    `    Bs[kk * ${u32Lit(row)} + c] = v;`,
-    "  }",
     "  workgroupBarrier();",
     `  for (var kk = 0u; kk < ${u32Lit(BK)}; kk++) {`,
   );
@@ -174,7 +183,65 @@ export function renderMatmul(a: MatmulOperand, b: MatmulOperand, out: Shape, epi
     `@compute @workgroup_size(${SIDE}, ${SIDE})`,
     "fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {",
   ].join("\n");
-  return { header, body: lines.join("\n"), workgroups: [Math.ceil(n / tile), Math.ceil(m / tile), batches * (split?.parts ?? 1)], tiled: true };
+  return { header, body: lines.join("\n"), workgroups: [Math.ceil(n / tile), Math.ceil(m / tile), batches * (split?.parts ?? 1)], tiled: true, vec4: [va, vb] };
+}
+
+/** How one operand's tile is staged: along which axis consecutive invocations read, four at a time or not, and its sizes. */
+interface Staging {
+  /** Consecutive loads along k (else along the outer axis: A's rows, B's columns). */
+  readonly alongK: boolean;
+  /** vec4 loads (the binding is then an `array<vec4<f32>>`). */
+  readonly vec: boolean;
+  readonly outer: number;
+  readonly ostride: number;
+  readonly kstride: number;
+  /** The tile's first outer index, and the operand's batch offset (names). */
+  readonly origin: string;
+  readonly base: string;
+  /** An evaluated operand (`MatmulOperand.load`), and its element's flat index from `go`, `gk` and the batch `z`. */
+  readonly load?: MatmulOperand["load"];
+  readonly flat?: string;
+}
+
+/**
+ * The loop loading one operand's `tile` × BK tile at k0 into workgroup array
+ * `dst` (element (o, kk) at `kk · row + o`), zeros past the operand's edges.
+ * A vec4 load reads four elements along the unit-stride axis, whose size is
+ * then a multiple of 4, so a vector lies wholly inside or wholly outside.
+ */
+function stage(src: string, dst: string, s: Staging, tile: number, k: number, row: number): string[] {
+  const w = s.vec ? 4 : 1;
+  const lines = [`  for (var e = t; e < ${u32Lit((tile * BK) / w)}; e += ${u32Lit(SIDE * SIDE)}) {`];
+  if (s.alongK) lines.push(`    let o = e / ${u32Lit(BK / w)};`, `    let kk = (e % ${u32Lit(BK / w)})${s.vec ? " * 4u" : ""};`);
+  else lines.push(`    let kk = e / ${u32Lit(tile / w)};`, `    let o = (e % ${u32Lit(tile / w)})${s.vec ? " * 4u" : ""};`);
+  lines.push(`    let go = ${s.origin} + o;`, "    let gk = k0 + kk;");
+  const at = `${s.base} + go * ${u32Lit(s.ostride)} + gk * ${u32Lit(s.kstride)}`;
+  const inside = `go < ${u32Lit(s.outer)} && gk < ${u32Lit(k)}`;
+  if (s.load !== undefined) {
+    // Read in place through its windows (an implicit GEMM): no copy of the operand is made.
+    const { lines: code, value } = s.load("fo");
+    lines.push("    var v = 0.0f;", `    if (${inside}) {`, `      let fo = ${s.flat!};`, ...code.map((l) => `      ${l}`), `      v = ${value};`, "    }", `    ${dst}[kk * ${u32Lit(row)} + o] = v;`);
+  } else if (!s.vec) {
+    lines.push("    var v = 0.0f;", `    if (${inside}) { v = ${src}[${at}]; }`, `    ${dst}[kk * ${u32Lit(row)} + o] = v;`);
+  } else {
+    lines.push("    var v = vec4<f32>();", `    if (${inside}) { v = ${src}[(${at}) / 4u]; }`);
+    for (let c = 0; c < 4; c++) {
+      const place = s.alongK ? `(kk + ${u32Lit(c)}) * ${u32Lit(row)} + o` : `kk * ${u32Lit(row)} + o + ${u32Lit(c)}`;
+      lines.push(`    ${dst}[${place}] = v[${c}];`);
+    }
+  }
+  lines.push("  }");
+  return lines;
+}
+
+/**
+ * Whether an operand's vec4 loads along its unit-stride axis (of `size`
+ * elements; `other`: the stride of the tile's other axis) stay aligned: the
+ * axis's size, its base, the other stride and every batch stride are
+ * multiples of 4, and the bound buffer holds whole vectors.
+ */
+function aligned(x: MatmulOperand, batch: readonly number[], size: number, unit: number, other: number): boolean {
+  return x.load === undefined && unit === 1 && size % 4 === 0 && x.base % 4 === 0 && other % 4 === 0 && batch.every((s) => s % 4 === 0) && x.elements % 4 === 0;
 }
 
 /** One invocation per output element: `i` is the flat output index, set by the caller's `main`. */
@@ -189,11 +256,13 @@ function plain(a: MatmulOperand, b: MatmulOperand, out: Shape, as: readonly numb
     `let row = (i / ${u32Lit(Math.max(n, 1))}) % ${u32Lit(Math.max(m, 1))};`,
     `let col = i % ${u32Lit(Math.max(n, 1))};`,
     ...batchCoords(batch, "z"),
-    `let a0 = ${sum(a.base, as)} + row * ${u32Lit(sar)};`,
-    `let b0 = ${sum(b.base, bs)} + col * ${u32Lit(sbn)};`,
+    `let a0 = ${batchSum(a.base, as)} + row * ${u32Lit(sar)};`,
+    `let b0 = ${batchSum(b.base, bs)} + col * ${u32Lit(sbn)};`,
     "var acc = 0.0f;",
     `for (var p = 0u; p < ${u32Lit(k)}; p++) {`,
-    `  acc = acc + in${a.binding}[a0 + p * ${u32Lit(sak)}] * in${b.binding}[b0 + p * ${u32Lit(sbk)}];`,
+    ...plainRead(a, "ea", `a0 + p * ${u32Lit(sak)}`, `(z * ${u32Lit(m)} + row) * ${u32Lit(k)} + p`),
+    ...plainRead(b, "eb", `b0 + p * ${u32Lit(sbk)}`, `(z * ${u32Lit(k)} + p) * ${u32Lit(n)} + col`),
+    "  acc = acc + ea * eb;",
     "}",
     "let mm = acc;",
     epilogue,
@@ -201,21 +270,28 @@ function plain(a: MatmulOperand, b: MatmulOperand, out: Shape, as: readonly numb
   return { header: "", body: lines.join("\n"), workgroups: [0, 0, 0] };
 }
 
+/** Statements binding `name` to an operand's element in the plain shader: at `at` of its binding, or evaluated at flat index `flat`. */
+function plainRead(x: MatmulOperand, name: string, at: string, flat: string): string[] {
+  if (x.load === undefined) return [`  let ${name} = in${x.binding}[${at}];`];
+  const { lines, value } = x.load(`f${name}`);
+  return [`  let f${name} = ${flat};`, ...lines.map((l) => `  ${l}`), `  let ${name} = ${value};`];
+}
+
 /** An operand's strides along the broadcast batch axes (0 where it repeats or lacks the axis). */
-function batchStrides(x: MatmulOperand, batch: Shape): number[] {
+export function batchStrides(x: MatmulOperand, batch: Shape): number[] {
   const own = x.shape.slice(0, -2);
   const lead = batch.length - own.length;
   return batch.map((_, a) => (a < lead || own[a - lead] === 1 ? 0 : x.strides[a - lead]!));
 }
 
 /** Statements splitting the flat batch index `z` into coordinates `z0`, `z1`, … */
-function batchCoords(batch: Shape, z: string): string[] {
+export function batchCoords(batch: Shape, z: string): string[] {
   const strides = stridesOf(batch);
   return batch.map((d, a) => `let ${z}${a} = (${z} / ${u32Lit(strides[a]!)}) % ${u32Lit(Math.max(d, 1))};`);
 }
 
 /** base + Σ z_a · strides_a as a u32 expression. */
-function sum(base: number, strides: readonly number[]): string {
+export function batchSum(base: number, strides: readonly number[]): string {
   const terms = [u32Lit(base), ...strides.flatMap((s, a) => (s === 0 ? [] : [`z${a} * ${u32Lit(s)}`]))];
   return terms.join(" + ");
 }

@@ -12,20 +12,22 @@
  *
  * What runs together is decided by the kernel planner and cut into shaders by `shader-groups.ts`; `renderGroup` prints one group
  * (`wgsl-fused.ts`, `wgsl-matmul.ts`, `wgsl-reduce.ts`), `renderKernel` one
- * kernel on its own. A matmul group with few output tiles and a long k
+ * kernel on its own; an `attention` kernel of the plan prints whole as one
+ * flash-attention shader (`wgsl-attention.ts`) where that renderer takes it. A matmul group with few output tiles and a long k
  * (`splitK`) prints as two shaders, partial products and their sum, and
  * `planDispatches` lists what the executor runs, both of those included. A kernel graph kernel of several ops, and the ops
  * `OP_RENDERERS` (`wgsl-ops.ts`) lacks, throw `Error("webgpu: op X is not
  * supported yet")`.
  */
-import { sizeOf } from "../../ir/shape.js";
+import { sizeOf, stridesOf } from "../../ir/shape.js";
 import type { Kernel, KernelGraph } from "../../kernel/graph.js";
 import { MAX_BINDINGS, planShaderGroups, viewOfValue, type FusedGroup, type ShaderGroupOptions, type View } from "./shader-groups.js";
 import { primitiveGraph } from "./primitive-graph.js";
-import { fusedBody, fusedValue } from "./wgsl-fused.js";
+import { evaluator, fusedBody, fusedValue } from "./wgsl-fused.js";
 import { helperSource, u32Lit, type Helper } from "./wgsl-lib.js";
 import { renderMatmul, splitK, type MatmulOperand, type SplitK } from "./wgsl-matmul.js";
 import { reduceParts, renderReduceTree, wantsTree } from "./wgsl-reduce.js";
+import { renderAttention, type RenderedAttention } from "./wgsl-attention.js";
 import type { OpAttrs } from "../../ir/ops.js";
 import { OP_RENDERERS, type TensorType } from "./wgsl-ops.js";
 
@@ -187,20 +189,42 @@ function renderMatmulGroup(graph: KernelGraph, group: FusedGroup, matmul: Kernel
   const root = graph.kernels[group.root]!;
   const members = new Set(group.kernels);
   const views = matmul.inputs.map((v) => viewOfValue(graph, v, members));
-  if (!views.every((w): w is View => w !== false)) throw new Error(`webgpu: kernel k${matmul.id} reads an operand that is no strided view`);
   const types = (values: readonly number[]): TensorType[] => values.map((v) => graph.values[v]!);
   const epilogue = matmul !== root;
-  const bindings = epilogue ? group.inputs : views.map((w) => w.value);
-  const [a, b] = views.map((w, j) => ({ binding: epilogue ? bindings.indexOf(w.value) : j, shape: graph.values[matmul.inputs[j]!]!.shape, base: w.base, strides: w.strides }));
-  const parts = split && matmul.dtype === "f32" && sizeOf(root.shape) > 0 ? splitK(a!.shape, b!.shape) : null;
+  // An operand that is no strided view (a convolution's windows) is evaluated where the tiles load it, from the group's inputs.
+  const evaluated = views.some((w) => w === false);
+  const direct = !epilogue && !evaluated;
+  const bindings = direct ? views.map((w) => (w as View).value) : group.inputs;
+  const used = new Set<Helper>();
+  const operand = (j: number): MatmulOperand => {
+    const shape = graph.values[matmul.inputs[j]!]!.shape;
+    const w = views[j]!;
+    if (w !== false) return { binding: direct ? j : bindings.indexOf(w.value), shape, base: w.base, strides: w.strides, elements: sizeOf(graph.values[w.value]!.shape) };
+    const load = (flat: string): { lines: readonly string[]; value: string } => {
+      const ev = evaluator(graph, group.kernels, group.inputs, new Map(), "i", new Map(), `w${j}`);
+      const value = ev.at(matmul.inputs[j]!, flat);
+      for (const h of ev.used) used.add(h);
+      return { lines: ev.lines, value };
+    };
+    return { binding: -1, shape, base: 0, strides: stridesOf(shape), elements: 0, load };
+  };
+  const [a, b] = [operand(0), operand(1)];
+  const parts = split && !evaluated && matmul.dtype === "f32" && sizeOf(root.shape) > 0 ? splitK(a!.shape, b!.shape) : null;
   if (parts !== null) {
-    const rendered = renderSplitGroup(graph, group, matmul, [a!, b!].map((x, j) => ({ ...x, binding: j })) as [MatmulOperand, MatmulOperand], views.map((w) => w.value), parts);
+    const rendered = renderSplitGroup(graph, group, matmul, [a!, b!].map((x, j) => ({ ...x, binding: j })) as [MatmulOperand, MatmulOperand], views.map((w) => (w as View).value), parts);
     if (rendered !== null) return rendered;
   }
   let code = "out[i] = mm;";
-  let used = new Set<Helper>();
-  if (epilogue) ({ body: code, used } = fusedBody(graph, group.kernels, group.inputs, group.outputs, new Map([[matmul.output, "mm"]])));
-  const r = renderMatmul(a!, b!, matmul.shape, code);
+  if (epilogue) {
+    const fused = fusedBody(graph, group.kernels, group.inputs, group.outputs, new Map([[matmul.output, "mm"]]));
+    code = fused.body;
+    for (const h of fused.used) used.add(h);
+  }
+  // An operand's binding is read four at a time only where nothing else (the epilogue, the other operand) reads it as scalars.
+  const shared = (x: MatmulOperand, y: MatmulOperand): boolean => x.binding === y.binding || new RegExp(`\\bin${x.binding}\\[`).test(code);
+  const f32 = matmul.dtype === "f32";
+  const r = renderMatmul(a!, b!, matmul.shape, code, null, [f32 && !evaluated && !shared(a!, b!), f32 && !evaluated && !shared(b!, a!)]);
+  if (r.body.includes("f32_bits(")) used.add("f32_bits");
   if (!r.tiled && group.kernels.length === 1) return null;
   for (const t of [root, ...types(bindings), ...types(group.outputs)]) checkType(t, root.id);
   const out: TensorType = { shape: root.shape, dtype: root.dtype };
@@ -211,7 +235,8 @@ function renderMatmulGroup(graph: KernelGraph, group: FusedGroup, matmul: Kernel
   const body = sizeOf(root.shape) === 0 ? "" : r.body;
   if (!r.tiled) return { wgsl: flatShader(comment, types(bindings), out, used, body, extra), workgroups: dispatchFor(sizeOf(root.shape)), bindings, outputs: group.outputs };
   const lines = [`// ${comment}`];
-  bindings.forEach((v, j) => lines.push(`@group(0) @binding(${j}) var<storage, read> in${j}: array<${graph.values[v]!.dtype}>;`));
+  const vec = new Set(r.vec4.flatMap((on, j) => (on ? [[a!, b!][j]!.binding] : [])));
+  bindings.forEach((v, j) => lines.push(`@group(0) @binding(${j}) var<storage, read> in${j}: array<${vec.has(j) ? "vec4<f32>" : graph.values[v]!.dtype}>;`));
   [out, ...extra].forEach((t, j) => lines.push(`@group(0) @binding(${bindings.length + j}) var<storage, read_write> out${j === 0 ? "" : j}: array<${t.dtype}>;`));
   lines.push("");
   const helpers = helperSource(used);
@@ -231,11 +256,11 @@ function renderSplitGroup(graph: KernelGraph, group: FusedGroup, matmul: Kernel,
   const root = graph.kernels[group.root]!;
   const types = (vs: readonly number[]): TensorType[] => vs.map((v) => graph.values[v]!);
   const count = sizeOf(matmul.shape);
-  const partial = renderMatmul(operands[0], operands[1], matmul.shape, "out[i] = mm;", split);
+  const partial = renderMatmul(operands[0], operands[1], matmul.shape, "out[i] = mm;", split, [true, true]);
   for (const t of [root, matmul, ...types(values), ...types(group.outputs)]) checkType(t, root.id);
   const scratch: TensorType = { shape: [split.parts, ...matmul.shape], dtype: "f32" };
   const lines = [`// matmul (split-K partials) → f32[${scratch.shape.join(", ")}]`];
-  values.forEach((v, j) => lines.push(`@group(0) @binding(${j}) var<storage, read> in${j}: array<${graph.values[v]!.dtype}>;`));
+  values.forEach((v, j) => lines.push(`@group(0) @binding(${j}) var<storage, read> in${j}: array<${partial.vec4[j] ? "vec4<f32>" : graph.values[v]!.dtype}>;`));
   lines.push(`@group(0) @binding(${values.length}) var<storage, read_write> out: array<f32>;`, "", partial.header, indent(partial.body), "}", "");
   // The epilogue reads only some of the group's inputs (not those the matmul alone reads): the others are left unbound.
   const preset = new Map([[matmul.output, "mm"]]);
@@ -287,7 +312,16 @@ export function planDispatches(fused: KernelGraph, options: DispatchOptions = {}
   const dispatches: Dispatch[] = [];
   const scratch = new Map<number, number>();
   const { graph, partition } = primitiveGraph(fused);
+  const attention = options.fuse === false ? new Map<number, RenderedAttention>() : attentionKernels(fused, graph, partition);
   for (const g of planShaderGroups(graph, { ...options, partition })) {
+    // An attention kernel rendered whole runs as one dispatch in place of its parts' (consecutive) groups.
+    const whole = attention.get(partition[g.root]!);
+    if (whole !== undefined) {
+      if (dispatches.some((d) => partition[d.kernel] === partition[g.root])) continue;
+      const members = graph.kernels.filter((k) => partition[k.id] === partition[g.root]).map((k) => k.id);
+      dispatches.push({ kernel: members[members.length - 1]!, kernels: members, wgsl: whole.wgsl, workgroups: whole.workgroups, bindings: whole.bindings, outputs: whole.outputs });
+      continue;
+    }
     const r = renderGroup(graph, g, renderOptions);
     if (r.partials === undefined) {
       dispatches.push({ kernel: g.root, kernels: g.kernels, wgsl: r.wgsl, workgroups: r.workgroups, bindings: r.bindings, outputs: r.outputs });
@@ -301,6 +335,31 @@ export function planDispatches(fused: KernelGraph, options: DispatchOptions = {}
     dispatches.push({ kernel: g.root, kernels: matmul !== undefined ? g.kernels : [g.root], wgsl: r.wgsl, workgroups: r.workgroups, bindings: r.bindings.map((v) => (v === SCRATCH ? id : v)), outputs: r.outputs });
   }
   return { dispatches, scratch, graph };
+}
+
+/**
+ * The `attention` kernels of a fused graph that `renderAttention` renders
+ * whole, by kernel id, over the graph spread out one op per kernel (`graph`,
+ * `partition`); the rest run as their parts' shader groups.
+ */
+function attentionKernels(fused: KernelGraph, graph: KernelGraph, partition: readonly number[]): Map<number, RenderedAttention> {
+  const rendered = new Map<number, RenderedAttention>();
+  for (const f of fused.kernels) {
+    if (f.kind !== "attention") continue;
+    const members = graph.kernels.filter((k) => partition[k.id] === f.id).map((k) => k.id);
+    const outputs = [f.output, ...(f.extraOutputs ?? []).map((e) => e.value)];
+    const r = renderAttention(graph, members, distinctInputs(graph, members), outputs);
+    if (r !== null) rendered.set(f.id, r);
+  }
+  return rendered;
+}
+
+/** The values kernels `members` of `graph` read and none of them writes, distinct, in first-read order. */
+function distinctInputs(graph: KernelGraph, members: readonly number[]): number[] {
+  const inside = new Set(members.map((k) => graph.kernels[k]!.output));
+  const inputs: number[] = [];
+  for (const k of members) for (const v of graph.kernels[k]!.inputs) if (!inside.has(v) && !inputs.includes(v)) inputs.push(v);
+  return inputs;
 }
 
 /**
