@@ -32,7 +32,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import { cpus } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { EXPERIMENTS, runsOf, type Experiment, type RunSpec } from "./lib/registry.js";
-import { FASHION_DIR, MissingData, writeFortunes, writePhotoPatches } from "./lib/data.js";
+import { FASHION_DIR, MissingData, photosOf, writeFortunes, writePhotoPatches } from "./lib/data.js";
 import { writeReport, type RunResult } from "./lib/report.js";
 import { runExtra } from "./lib/extras.js";
 
@@ -126,7 +126,7 @@ export function dataArgs(spec: RunSpec, o: Options): string[] {
     case "mnist":
       return [];
     case "photos":
-      return ["--data", `${name}=${relative(repoRoot, writePhotoPatches(join(o.runsDir, "photo-patches.npy")))}`];
+      return ["--data", `${name}=${relative(repoRoot, writePhotoPatches(join(o.runsDir, "photo-patches.npy"), photosOf(o.tiny)))}`];
     case "fortunes":
       return ["--data", `${name}=${relative(repoRoot, writeFortunes(join(o.runsDir, "fortunes.txt")))}`];
   }

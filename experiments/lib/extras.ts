@@ -17,7 +17,7 @@ import { decodeSafetensors } from "../../runtime/checkpoint/safetensors.js";
 import { decodeIdx } from "../../runtime/data/idx.js";
 import { decodeNpy } from "../../runtime/data/npy.js";
 import { mnistSplits } from "../../runtime/data/mnist.js";
-import { FASHION_DIR, fortunesText, PATCH, PHOTOS, rgbFromYcbcr, SKIMAGE_DIR } from "./data.js";
+import { FASHION_DIR, fortunesText, PATCH, photosOf, rgbFromYcbcr, SHORT_SIDE, type Photo } from "./data.js";
 import { accuracyPlot, PALETTE, PALETTE_NAMES, scatterPlot, tileRows } from "./plot.js";
 import { meanSd, resultsOf, valueOf } from "./report.js";
 import type { Experiment, RunSpec } from "./registry.js";
@@ -125,6 +125,13 @@ async function bottleneck(o: Options, e: Experiment): Promise<void> {
   if (lines.length) write(o, e, lines);
 }
 
+/** Photographs grouped by package, as RESULTS.md lists them. */
+function photoList(photos: readonly Photo[]): string {
+  const by = new Map<string, string[]>();
+  for (const p of photos) by.set(p.pkg, [...(by.get(p.pkg) ?? []), p.name]);
+  return [...by].map(([pkg, names]) => `${pkg} (${names.join(", ")})`).join(", ");
+}
+
 async function colour(o: Options, e: Experiment): Promise<void> {
   const spec = e.rows[0]!.run;
   const npyPath = join(o.runsDir, "photo-patches.npy");
@@ -139,7 +146,7 @@ async function colour(o: Options, e: Experiment): Promise<void> {
   for (let i = cut; i < n; i++) for (let c = 1; c < 3; c++) for (let p = 0; p < plane; p++) grey += (data[(i * 3 + c) * plane + p]! / 255 - 0.5) ** 2;
   grey /= (n - cut) * 2 * plane;
   const lines = [
-    `Photographs (python3-skimage, ${SKIMAGE_DIR}): training ${PHOTOS.train.join(", ")}; test ${PHOTOS.test.join(", ")}. ${n} patches of ${PATCH}x${PATCH} at random positions, ${cut} train and ${n - cut} test.`,
+    `Photographs${o.tiny ? " (the trial's few)" : ""}, by package: ${photoList(photosOf(o.tiny).train)} train; ${photoList(photosOf(o.tiny).test)} test. Each is shrunk by a whole factor (a box filter) until its shorter side is under ${2 * SHORT_SIDE} pixels; ${n / (photosOf(o.tiny).train.length + photosOf(o.tiny).test.length)} patches of ${PATCH}x${PATCH} at random positions in each, ${cut} train and ${n - cut} test.`,
     "",
     `Predicting grey (Cb = Cr = 0.5) on the test patches: colour mse **${grey.toFixed(4)}**; the model's is in the table above.`,
   ];

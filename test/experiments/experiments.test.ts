@@ -19,7 +19,7 @@ import { checkProgram } from "../../compiler/check/check.js";
 import { nodeFileHost } from "../../compiler/check/file-host.js";
 import { EXPERIMENTS, runsOf } from "../../experiments/lib/registry.js";
 import { characterBaselines, charId, retrieve, wordNeighbours, words } from "../../experiments/lib/text.js";
-import { PATCHES_PER_PHOTO, PHOTOS, rgbFromYcbcr, SKIMAGE_DIR, ycbcr } from "../../experiments/lib/data.js";
+import { PATCHES_PER_PHOTO, PHOTOS, rgbFromYcbcr, TINY_PHOTOS, ycbcr } from "../../experiments/lib/data.js";
 import { meanSd } from "../../experiments/lib/report.js";
 import { parseOptions, trainArgs } from "../../experiments/run.js";
 import { hasStackTrace, repoRoot } from "../cli/run-cli.js";
@@ -120,9 +120,17 @@ describe("analysis helpers", () => {
     expect(ycbcr(128, 128, 128)).toEqual([128, 128, 128]);
   });
 
-  it("gives the test photograph exactly the last 20% of the patches", () => {
-    const photos = PHOTOS.train.length + PHOTOS.test.length;
-    expect(Math.floor((photos * PATCHES_PER_PHOTO * 4) / 5)).toBe(PHOTOS.train.length * PATCHES_PER_PHOTO);
+  it("gives the test photographs exactly the last 20% of the patches, and no photograph to both sides", () => {
+    for (const set of [PHOTOS, TINY_PHOTOS]) {
+      const photos = set.train.length + set.test.length;
+      expect(Math.floor((photos * PATCHES_PER_PHOTO * 4) / 5)).toBe(set.train.length * PATCHES_PER_PHOTO);
+      const train = new Set(set.train.map((p) => p.path));
+      for (const p of set.test) expect(train.has(p.path), p.path).toBe(false);
+    }
+    // Every package has photographs on both sides.
+    for (const pkg of ["python3-skimage", "plasma-workspace-wallpapers", "mate-backgrounds"]) {
+      expect(PHOTOS.train.some((p) => p.pkg === pkg) && PHOTOS.test.some((p) => p.pkg === pkg), pkg).toBe(true);
+    }
   });
 
   it("reports the sample standard deviation", () => {
@@ -132,7 +140,7 @@ describe("analysis helpers", () => {
 });
 
 const haveFortunes = existsSync("/usr/share/games/fortunes/fortunes");
-const havePhotos = existsSync(join(SKIMAGE_DIR, PHOTOS.test[0]));
+const havePhotos = [...TINY_PHOTOS.train, ...TINY_PHOTOS.test].every((p) => existsSync(p.path));
 
 describe("every experiment at a trial size", () => {
   const out = tempDir("experiments");
@@ -192,7 +200,7 @@ describe("every experiment at a trial size", () => {
     expect(m).not.toBeNull();
     expect(Number(m![2])).toBeLessThan(Number(m![1]));
     expect(Number(m![1])).toBeLessThan(Math.log(96));
-    expect(page).toMatch(/`npx repr sample experiments\/gpt\.repr --weights \S+ --prompt 'Q: ' --tokens 8 .*--seed 1 --backend cpu`:\n\n```text\nQ: /);
+    expect(page).toMatch(/`npx repr sample experiments\/gpt\.repr --weights \S+ --prompt 'Q: ' --tokens 8 .*--seed 1 --backend auto`:\n\n```text\nQ: /);
     expect(page).toContain("(plots/gpt-attention-map.png)");
   });
 });
