@@ -21,6 +21,8 @@ import { EXPERIMENTS, runsOf } from "../../experiments/lib/registry.js";
 import { characterBaselines, charId, retrieve, wordNeighbours, words } from "../../experiments/lib/text.js";
 import { PATCHES_PER_PHOTO, PHOTOS, rgbFromYcbcr, TINY_PHOTOS, ycbcr } from "../../experiments/lib/data.js";
 import { meanSd } from "../../experiments/lib/report.js";
+import { attentionPicture } from "../../experiments/lib/plot.js";
+import { ATTENTION_SENTENCE } from "../../experiments/lib/extras.js";
 import { parseOptions, trainArgs } from "../../experiments/run.js";
 import { hasStackTrace, repoRoot } from "../cli/run-cli.js";
 import { tempDir } from "../train/helpers.js";
@@ -133,6 +135,21 @@ describe("analysis helpers", () => {
     }
   });
 
+  it("draws attention row by row, each row scaled to its largest weight, with the text along the edges", () => {
+    // Two heads over "ab": head 1 puts all of each row on the first key, head 2 splits row 2 as 1:3.
+    const weights = Float32Array.from([1, 0, 1, 0, 1, 0, 0.25, 0.75]);
+    const png = PNG.sync.read(attentionPicture(weights, 2, "ab"));
+    const at = (x: number, y: number): number[] => [...png.data.subarray((y * png.width + x) * 4, (y * png.width + x) * 4 + 3)];
+    const cell = (head: number, q: number, k: number): number[] => at(2 + head * (12 + 2 * 9 + 16) + 12 + k * 9 + 4, 2 + 12 + 12 + q * 9 + 4);
+    const dark = [8, 48, 135];
+    expect(cell(0, 0, 0)).toEqual(dark);
+    expect(cell(0, 1, 0)).toEqual(dark);
+    expect(cell(0, 1, 1)).toEqual([255, 255, 255]);
+    expect(cell(1, 1, 1)).toEqual(dark); // 0.75 is row 2's largest
+    expect(cell(1, 1, 0)).toEqual([Math.round(255 - 247 / 3), Math.round(255 - 207 / 3), Math.round(255 - 120 / 3)]);
+    expect(() => attentionPicture(weights, 3, "ab")).toThrow(/8 weights are not 3 heads of 2x2/);
+  });
+
   it("reports the sample standard deviation", () => {
     expect(meanSd([1, 2, 3])).toEqual({ mean: 2, sd: 1 });
     expect(meanSd([5])).toEqual({ mean: 5, sd: 0 });
@@ -202,5 +219,10 @@ describe("every experiment at a trial size", () => {
     expect(Number(m![1])).toBeLessThan(Math.log(96));
     expect(page).toMatch(/`npx repr sample experiments\/gpt\.repr --weights \S+ --prompt 'Q: ' --tokens 8 .*--seed 1 --backend auto`:\n\n```text\nQ: /);
     expect(page).toContain("(plots/gpt-attention-map.png)");
+    // The chosen sentence's map: four heads, two to a row, 63 characters a side.
+    expect(page).toContain("(plots/gpt-attention-sentence.png)");
+    expect(page).toContain(`on the sentence *${ATTENTION_SENTENCE}*`);
+    const map = PNG.sync.read(readFileSync(join(out, "plots", "gpt-attention-sentence.png")));
+    expect([map.width, map.height]).toEqual([2 * (12 + 63 * 9) + 16 + 4, 2 * (12 + 12 + 63 * 9) + 16 + 4]);
   });
 });
