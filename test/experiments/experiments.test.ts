@@ -20,7 +20,7 @@ import { nodeFileHost } from "../../compiler/check/file-host.js";
 import { EXPERIMENTS, runsOf } from "../../experiments/lib/registry.js";
 import { characterBaselines, charId, retrieve, wordNeighbours, words } from "../../experiments/lib/text.js";
 import { PATCHES_PER_PHOTO, PHOTOS, rgbFromYcbcr, TINY_PHOTOS, ycbcr } from "../../experiments/lib/data.js";
-import { meanSd } from "../../experiments/lib/report.js";
+import { backendsOf, meanSd, type RunResult } from "../../experiments/lib/report.js";
 import { attentionPicture } from "../../experiments/lib/plot.js";
 import { ATTENTION_SENTENCE } from "../../experiments/lib/extras.js";
 import { parseOptions, trainArgs } from "../../experiments/run.js";
@@ -148,6 +148,12 @@ describe("analysis helpers", () => {
     expect(cell(1, 1, 1)).toEqual(dark); // 0.75 is row 2's largest
     expect(cell(1, 1, 0)).toEqual([Math.round(255 - 247 / 3), Math.round(255 - 207 / 3), Math.round(255 - 120 / 3)]);
     expect(() => attentionPicture(weights, 3, "ab")).toThrow(/8 weights are not 3 heads of 2x2/);
+  });
+
+  it("names each backend with its seeds where a row's seeds ran on different ones", () => {
+    const run = (seed: number, backend: string): RunResult => ({ seed, backend }) as RunResult;
+    expect(backendsOf([run(1, "onnx"), run(2, "onnx")])).toBe("onnx");
+    expect(backendsOf([run(1, "cpu"), run(2, "onnx"), run(3, "onnx")])).toBe("cpu (seed 1), onnx (seeds 2, 3)");
   });
 
   it("reports the sample standard deviation", () => {
