@@ -1,11 +1,13 @@
 /**
  * The data the experiments read beyond the IDX folders: a text corpus made of
- * Debian's `fortunes`, and 32x32 colour patches cut from the colour photographs
- * of Debian's `python3-skimage`. Both are written once into the runs folder
+ * Debian's `fortunes`, and 32x32 colour patches cut from real photographs that
+ * Debian's `python3-skimage`, `plasma-workspace-wallpapers` and
+ * `mate-backgrounds` ship (PNG and JPEG). Both are written once into the runs folder
  * and named in RESULTS.md.
  */
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import jpeg from "jpeg-js";
 import { PNG } from "pngjs";
 import { encodeNpy } from "../../runtime/data/npy.js";
 
@@ -36,20 +38,73 @@ export function writeFortunes(path: string): string {
   return path;
 }
 
-/**
- * The colour photographs chosen from python3-skimage's sample data: real
- * photographs, not renders, drawings or microscopy. The first ones train, the
- * last one tests; the two motorcycle pictures are a stereo pair of one scene,
- * so both stay on the training side.
- */
-export const PHOTOS = {
-  train: ["astronaut.png", "coffee.png", "motorcycle_left.png", "motorcycle_right.png"],
-  test: ["chelsea.png"],
-} as const;
+export const WALLPAPERS_DIR = "/usr/share/wallpapers";
+export const MATE_DIR = "/usr/share/backgrounds/mate";
 
-/** Patches of each photograph; 4 training photos and 1 test photo make the npy source's 80/20 split fall between photos. */
-export const PATCHES_PER_PHOTO = 400;
+/** One chosen photograph: where it is, the Debian package that ships it, and its name in RESULTS.md. */
+export interface Photo {
+  readonly path: string;
+  readonly pkg: "python3-skimage" | "plasma-workspace-wallpapers" | "mate-backgrounds";
+  readonly name: string;
+}
+
+const skimage = (file: string): Photo => ({ path: join(SKIMAGE_DIR, file), pkg: "python3-skimage", name: file });
+/** A Plasma wallpaper at its 1920x1080 size (ColorfulCups ships only 2560x1600). */
+const plasma = (name: string, size = "1920x1080"): Photo => ({ path: join(WALLPAPERS_DIR, name, "contents", "images", `${size}.jpg`), pkg: "plasma-workspace-wallpapers", name });
+const mate = (file: string): Photo => ({ path: join(MATE_DIR, "nature", file), pkg: "mate-backgrounds", name: `nature/${file}` });
+
+/**
+ * The photographs: real photographs only, chosen by looking at every image the
+ * three packages ship. Left out as renders, drawings or paintings: Plasma's
+ * Altai, Autumn, Canopee, Cascade, Cluster, Elarun, Flow, FlyingKonqui,
+ * Honeywave, IceCold, Kay, Kokkini, MilkyWay, Opal, PastelHills, Patak,
+ * SafeLanding, Shell and Volna, and all of MATE's abstract/ and desktop/; left
+ * out as photographs with almost no colour: ColdRipple, DarkestHour, Grey,
+ * summer_1am, Kite and MATE's Wood, RainDrops; skimage's other samples are
+ * grey, microscopy or drawings. The last four test, the others train: each
+ * package has photographs on both sides, and no scene is on both (the
+ * motorcycle pair is one scene, so both train).
+ */
+export const PHOTOS: { readonly train: readonly Photo[]; readonly test: readonly Photo[] } = {
+  train: [
+    skimage("astronaut.png"),
+    skimage("coffee.png"),
+    skimage("motorcycle_left.png"),
+    skimage("motorcycle_right.png"),
+    plasma("EveningGlow"),
+    plasma("FallenLeaf"),
+    plasma("Path"),
+    plasma("OneStandsOut"),
+    plasma("ColorfulCups", "2560x1600"),
+    mate("Aqua.jpg"),
+    mate("Blinds.jpg"),
+    mate("Dune.jpg"),
+    mate("FreshFlower.jpg"),
+    mate("GreenMeadow.jpg"),
+    mate("LadyBird.jpg"),
+    mate("YellowFlower.jpg"),
+  ],
+  test: [skimage("chelsea.png"), plasma("BytheWater"), mate("Garden.jpg"), mate("TwoWings.jpg")],
+};
+
+/**
+ * The trial-size runs (`--tiny`, the test suite) read fewer of them, one of
+ * each package on the training side, so as not to decode twenty photographs
+ * for three updates.
+ */
+export const TINY_PHOTOS: typeof PHOTOS = {
+  train: [skimage("astronaut.png"), skimage("coffee.png"), plasma("EveningGlow"), mate("Dune.jpg")],
+  test: [mate("Garden.jpg")],
+};
+
+/** The photographs of a run: all of them, or the trial's few. */
+export const photosOf = (tiny: boolean): typeof PHOTOS => (tiny ? TINY_PHOTOS : PHOTOS);
+
+/** 16 training and 4 test photographs make the npy source's 80/20 split fall between photos. */
+export const PATCHES_PER_PHOTO = 200;
 export const PATCH = 32;
+/** Photographs are shrunk by a whole factor (a box filter) until their shorter side is under twice this, so a patch sees about as much of every scene. */
+export const SHORT_SIDE = 512;
 
 /** A small deterministic generator (mulberry32) for patch positions. */
 function generator(seed: number): () => number {
@@ -76,16 +131,41 @@ export function rgbFromYcbcr(y: number, cb: number, cr: number): [number, number
   return [c(Y + 1.402 * Cr), c(Y - 0.344136 * Cb - 0.714136 * Cr), c(Y + 1.772 * Cb)];
 }
 
+/** A photograph's RGBA pixels, decoded by pngjs or jpeg-js (by its name), shrunk by a whole factor to a shorter side under 2 x SHORT_SIDE. */
+export function readPhoto(photo: Photo): { width: number; height: number; data: Uint8Array } {
+  if (!existsSync(photo.path)) throw new MissingData(`${photo.path} is missing: apt-get install ${photo.pkg}`);
+  const bytes = readFileSync(photo.path);
+  let image: { width: number; height: number; data: Uint8Array };
+  try {
+    image = /\.jpe?g$/i.test(photo.path) ? jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: 40 }) : PNG.sync.read(bytes);
+  } catch (error) {
+    throw new Error(`${photo.path}: not a readable image: ${String((error as Error).message ?? error)}`);
+  }
+  const k = Math.max(1, Math.floor(Math.min(image.width, image.height) / SHORT_SIDE));
+  if (k === 1) return image;
+  const width = Math.floor(image.width / k), height = Math.floor(image.height / k);
+  const data = new Uint8Array(width * height * 4);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      for (let c = 0; c < 4; c++) {
+        let sum = 0;
+        for (let dy = 0; dy < k; dy++) for (let dx = 0; dx < k; dx++) sum += image.data[((y * k + dy) * image.width + (x * k + dx)) * 4 + c]!;
+        data[(y * width + x) * 4 + c] = Math.round(sum / (k * k));
+      }
+    }
+  }
+  return { width, height, data };
+}
+
 /** Patches of the chosen photographs, [N, 3, 32, 32] YCbCr bytes, training photos first. */
-export function photoPatches(dir = SKIMAGE_DIR, perPhoto = PATCHES_PER_PHOTO): { bytes: Uint8Array; count: number } {
-  const names = [...PHOTOS.train, ...PHOTOS.test];
-  for (const n of names) if (!existsSync(join(dir, n))) throw new MissingData(`${join(dir, n)} is missing: apt-get install python3-skimage`);
+export function photoPatches(photos: readonly Photo[] = [...PHOTOS.train, ...PHOTOS.test], perPhoto = PATCHES_PER_PHOTO): { bytes: Uint8Array; count: number } {
+  for (const p of photos) if (!existsSync(p.path)) throw new MissingData(`${p.path} is missing: apt-get install ${p.pkg}`);
   const plane = PATCH * PATCH;
-  const out = new Uint8Array(names.length * perPhoto * 3 * plane);
+  const out = new Uint8Array(photos.length * perPhoto * 3 * plane);
   let k = 0;
-  names.forEach((name, p) => {
-    const png = PNG.sync.read(readFileSync(join(dir, name)));
-    if (png.width < PATCH || png.height < PATCH) throw new MissingData(`${name} is smaller than ${PATCH}x${PATCH}`);
+  photos.forEach((photo, p) => {
+    const png = readPhoto(photo);
+    if (png.width < PATCH || png.height < PATCH) throw new MissingData(`${photo.path} is smaller than ${PATCH}x${PATCH}`);
     const next = generator(1000 + p);
     for (let i = 0; i < perPhoto; i++, k++) {
       const x0 = Math.floor(next() * (png.width - PATCH + 1));
@@ -105,10 +185,10 @@ export function photoPatches(dir = SKIMAGE_DIR, perPhoto = PATCHES_PER_PHOTO): {
   return { bytes: out, count: k };
 }
 
-/** Writes the photo patches to `path` (once) and returns its path. */
-export function writePhotoPatches(path: string): string {
+/** Writes the photo patches of `photos` to `path` (once) and returns its path. */
+export function writePhotoPatches(path: string, photos: typeof PHOTOS = PHOTOS): string {
   if (!existsSync(path)) {
-    const { bytes, count } = photoPatches();
+    const { bytes, count } = photoPatches([...photos.train, ...photos.test]);
     writeFileSync(path, encodeNpy(bytes, [count, 3, PATCH, PATCH], "|u1"));
   }
   return path;

@@ -17,15 +17,17 @@ import { decodeSafetensors } from "../../runtime/checkpoint/safetensors.js";
 import { decodeIdx } from "../../runtime/data/idx.js";
 import { decodeNpy } from "../../runtime/data/npy.js";
 import { mnistSplits } from "../../runtime/data/mnist.js";
-import { FASHION_DIR, fortunesText, PATCH, PHOTOS, rgbFromYcbcr, SKIMAGE_DIR } from "./data.js";
-import { accuracyPlot, PALETTE, PALETTE_NAMES, scatterPlot, tileRows } from "./plot.js";
+import { FASHION_DIR, fortunesText, PATCH, photosOf, rgbFromYcbcr, SHORT_SIDE, type Photo } from "./data.js";
+import { accuracyPlot, attentionPicture, PALETTE, PALETTE_NAMES, scatterPlot, tileRows } from "./plot.js";
 import { meanSd, resultsOf, valueOf } from "./report.js";
 import type { Experiment, RunSpec } from "./registry.js";
-import { characterBaselines, retrieve, wordNeighbours } from "./text.js";
+import { characterBaselines, charId, retrieve, wordNeighbours } from "./text.js";
 import type { Options } from "../run.js";
 
 const QUERY_WORDS = ["man", "woman", "love", "money", "god", "computer", "war", "day", "night", "life", "water", "king", "good", "eat"];
 const RETRIEVAL_QUERIES = ["money taxes", "computer program", "love marriage"];
+/** The sentence whose attention is drawn: 64 characters, one window, with repeated words ("the man who tells") for a head to find. */
+export const ATTENTION_SENTENCE = "The man who tells the truth tells it to the man who tells a lie.";
 
 function write(o: Options, e: Experiment, lines: readonly string[]): void {
   mkdirSync(o.resultsDir, { recursive: true });
@@ -125,6 +127,13 @@ async function bottleneck(o: Options, e: Experiment): Promise<void> {
   if (lines.length) write(o, e, lines);
 }
 
+/** Photographs grouped by package, as RESULTS.md lists them. */
+function photoList(photos: readonly Photo[]): string {
+  const by = new Map<string, string[]>();
+  for (const p of photos) by.set(p.pkg, [...(by.get(p.pkg) ?? []), p.name]);
+  return [...by].map(([pkg, names]) => `${pkg} (${names.join(", ")})`).join(", ");
+}
+
 async function colour(o: Options, e: Experiment): Promise<void> {
   const spec = e.rows[0]!.run;
   const npyPath = join(o.runsDir, "photo-patches.npy");
@@ -139,7 +148,7 @@ async function colour(o: Options, e: Experiment): Promise<void> {
   for (let i = cut; i < n; i++) for (let c = 1; c < 3; c++) for (let p = 0; p < plane; p++) grey += (data[(i * 3 + c) * plane + p]! / 255 - 0.5) ** 2;
   grey /= (n - cut) * 2 * plane;
   const lines = [
-    `Photographs (python3-skimage, ${SKIMAGE_DIR}): training ${PHOTOS.train.join(", ")}; test ${PHOTOS.test.join(", ")}. ${n} patches of ${PATCH}x${PATCH} at random positions, ${cut} train and ${n - cut} test.`,
+    `Photographs${o.tiny ? " (the trial's few)" : ""}, by package: ${photoList(photosOf(o.tiny).train)} train; ${photoList(photosOf(o.tiny).test)} test. Each is shrunk by a whole factor (a box filter) until its shorter side is under ${2 * SHORT_SIDE} pixels; ${n / (photosOf(o.tiny).train.length + photosOf(o.tiny).test.length)} patches of ${PATCH}x${PATCH} at random positions in each, ${cut} train and ${n - cut} test.`,
     "",
     `Predicting grey (Cb = Cr = 0.5) on the test patches: colour mse **${grey.toFixed(4)}**; the model's is in the table above.`,
   ];
@@ -201,7 +210,7 @@ function words(o: Options, e: Experiment): void {
   write(o, e, lines);
 }
 
-function gpt(o: Options, e: Experiment): void {
+async function gpt(o: Options, e: Experiment): Promise<void> {
   const spec = e.rows[0]!.run;
   const dir = seedDir(o, spec);
   const base = characterBaselines(fortunesText());
@@ -216,6 +225,26 @@ function gpt(o: Options, e: Experiment): void {
       const r = spawnSync(process.execPath, [...o.cli, ...args], { cwd: repoRoot, encoding: "utf8" });
       if (r.status !== 0) throw new Error(`repr sample failed: ${r.stderr}`);
       lines.push(`\`npx repr ${args.map((a) => (/^[\w./=:,@+-]+$/.test(a) ? a : `'${a}'`)).join(" ")}\`:`, "", "```text", r.stdout.trimEnd(), "```", "");
+    }
+    const model = await openRun(o, spec, "TinyGPT");
+    if (model) {
+      try {
+        // The model reads characters 0-62 of a 64-character window (next_token), so the map is of those 63.
+        const ids = Int32Array.from(Array.from(ATTENTION_SENTENCE, (ch) => charId(ch.codePointAt(0)!)));
+        const weights = (await model.call("attention_map", { text: ids }, 1)) as Float32Array;
+        const shown = ATTENTION_SENTENCE.slice(0, 63);
+        const heads = weights.length / (shown.length * shown.length);
+        const to = join(plotsDir(o), "gpt-attention-sentence.png");
+        writeFileSync(to, attentionPicture(weights, heads, shown));
+        lines.push(
+          `![attention of the first block on one sentence](${link(o, to)})`,
+          "",
+          `The first block's attention (\`output attention_map = f(m.input).2.0.1.weights\` of [gpt.repr](gpt.repr), seed 1's weights, \`experiments/lib/extras.ts\`) on the sentence *${ATTENTION_SENTENCE}*, one square per head: the character being predicted from (the query) runs down, the characters it attends to (the keys) across, each written along the edges (\`_\` a space). A darker cell is more weight; each row is scaled to its own largest weight. The model is causal, so only the lower triangle has weight.`,
+          "",
+        );
+      } finally {
+        model.dispose();
+      }
     }
     const map = readdirSync(dir).find((f) => /test-attention_map\.png$/.test(f));
     if (map) {

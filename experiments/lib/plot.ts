@@ -2,9 +2,11 @@
  * Plots as PNG with pngjs: a line plot of accuracy against labels per class
  * (log scale), a scatter plot of 2-D points coloured by label, and picture
  * strips. The only text drawn is numbers (a 3x5 pixel font, scaled); RESULTS.md
- * gives each picture's axes and legend.
+ * gives each picture's axes and legend. The attention picture writes its text's
+ * characters along its edges with the 5x7 font of repr's own reports.
  */
 import { PNG } from "pngjs";
+import { Canvas as TextCanvas } from "../../cli/report/png.js";
 
 export type Rgb = readonly [number, number, number];
 
@@ -137,4 +139,47 @@ export function tileRows(rows: readonly (readonly Uint8Array[])[], size: number,
     }),
   );
   return c.encode();
+}
+
+/**
+ * Attention weights `[heads, L, L]` of one text as a picture: one square per
+ * head, two to a row, the query position down and the key position across,
+ * each character written along both edges (a space as `_`, a newline as `/`).
+ * A cell is darker for more weight; each row (query) is scaled to its own
+ * largest weight, so the rows late in the text, spread over many keys, show
+ * where their weight goes as clearly as the first ones.
+ */
+export function attentionPicture(weights: ArrayLike<number>, heads: number, text: string): Buffer {
+  const L = [...text].length;
+  if (weights.length !== heads * L * L) throw new Error(`attentionPicture: ${weights.length} weights are not ${heads} heads of ${L}x${L}`);
+  const chars = [...text].map((ch) => (ch === " " ? "_" : ch === "\n" ? "/" : ch));
+  const cell = 9;
+  const margin = 12; // the characters along the top and left of each square
+  const gap = 16;
+  const title = 12;
+  const side = margin + L * cell;
+  const cols = Math.min(heads, 2);
+  const rows = Math.ceil(heads / cols);
+  const c = new TextCanvas(cols * side + (cols - 1) * gap + 4, rows * (title + side) + (rows - 1) * gap + 4);
+  for (let h = 0; h < heads; h++) {
+    const x0 = 2 + (h % cols) * (side + gap);
+    const top = 2 + Math.floor(h / cols) * (title + side + gap);
+    const y0 = top + title;
+    c.text(x0 + margin, top, `head ${h + 1}`, [0, 0, 0]);
+    for (let i = 0; i < L; i++) {
+      c.text(x0 + margin + i * cell + 2, y0 + 2, chars[i]!, [90, 90, 90]);
+      c.text(x0 + 3, y0 + margin + i * cell + 1, chars[i]!, [90, 90, 90]);
+    }
+    for (let q = 0; q < L; q++) {
+      let max = 0;
+      for (let k = 0; k < L; k++) max = Math.max(max, weights[(h * L + q) * L + k]!);
+      for (let k = 0; k < L; k++) {
+        const v = max > 0 ? weights[(h * L + q) * L + k]! / max : 0;
+        // White (no weight) to dark blue (the row's largest).
+        const colour: Rgb = [Math.round(255 - v * 247), Math.round(255 - v * 207), Math.round(255 - v * 120)];
+        c.rect(x0 + margin + k * cell, y0 + margin + q * cell, cell - 1, cell - 1, colour);
+      }
+    }
+  }
+  return c.toPng();
 }

@@ -61,6 +61,14 @@ function updates(r: RunResult): string {
   return train.map((s) => `${s.kind} ${s.updates ?? 0} updates`).join(", ");
 }
 
+/** The backend of a row's runs, or, where its seeds ran on different ones, each with its seeds. */
+export function backendsOf(results: readonly RunResult[]): string {
+  const by = new Map<string, number[]>();
+  for (const r of results) by.set(r.backend, [...(by.get(r.backend) ?? []), r.seed]);
+  if (by.size <= 1) return results[0]?.backend ?? "";
+  return [...by].map(([b, seeds]) => `${b} (seed${seeds.length > 1 ? "s" : ""} ${seeds.join(", ")})`).join(", ");
+}
+
 /** The row's cell texts: its result, the run settings, time and command (or how to run it). */
 export function rowCells(o: Options, e: { name: string }, row: RowSpec): { result: string; settings: string; time: string; command: string; values: number[] } {
   const results = resultsOf(o, row.run.key);
@@ -75,8 +83,8 @@ export function rowCells(o: Options, e: { name: string }, row: RowSpec): { resul
   const secs = meanSd(results.map((r) => r.seconds));
   return {
     result: `**${fmt(mean, row.measure)}** ± ${fmt(sd, row.measure)} (${values.length} seed${values.length > 1 ? "s" : ""}: ${values.map((v) => fmt(v, row.measure)).join(", ")})`,
-    settings: `${updates(first)}${cuts.length ? `; **${cuts.join("; ")}**` : "; the file's full settings"}; ${first.backend}`,
-    time: `${secs.mean.toFixed(0)} s`,
+    settings: `${updates(first)}${cuts.length ? `; **${cuts.join("; ")}**` : "; the file's full settings"}; ${backendsOf(results)}`,
+    time: results.length > 1 && new Set(results.map((r) => r.backend)).size > 1 ? results.map((r) => `${r.seconds.toFixed(0)} s`).join(", ") : `${secs.mean.toFixed(0)} s`,
     command: `\`${first.command}\`${results.length > 1 ? ` (seeds ${results.map((r) => r.seed).join(", ")}: the same with \`--seed S\`)` : ""}`,
     values,
   };
@@ -94,7 +102,7 @@ export function writeReport(o: Options): void {
     "",
     `- Machine: ${machines.length ? machines.join("; ") : "none yet"} (a 2-core machine shared with other jobs; times are wall-clock per run and include the CLI's start).`,
     `- Dates: ${dates.length ? `${dates[0]} to ${dates.at(-1)}` : "none yet"}.`,
-    `- Backend: the one \`metrics.json\` names for each run (settings column). No GPU was available to these runs. The runner passes \`--backend cpu\` by default: \`auto\` would pick ONNX Runtime, which at commit b6e31b5 stops on these programs with an internal error (\`Cannot read properties of undefined (reading 'shape')\`).`,
+    `- Backend: the one \`metrics.json\` names for each run (settings column). No GPU was available to these runs. The runner passes \`--backend auto\` by default, which picks ONNX Runtime (onnxruntime-node, \`onnx\`) here, about twice as fast as \`cpu\` on these programs; the first runs were made with \`--backend cpu\`, when the ONNX backend still stopped on these programs, and a row whose seeds ran on different backends names each, with each seed's time.`,
     `- Seeds: each row gives the seeds it was run with; a row run on one seed shows ± 0 and is not yet the three-seed result the runner makes by default.`,
     "",
   );

@@ -1,10 +1,12 @@
 /**
- * Folders of PNG images. Class subfolders named by number (`0/`, `1/`, …)
- * give the label field; `train/` and `test/` subfolders give the splits.
- * Files are read in sorted order, classes in numeric order, so a folder always
- * loads the same way.
+ * Folders of PNG and JPEG images. Class subfolders named by number (`0/`,
+ * `1/`, …) give the label field; `train/` and `test/` subfolders give the
+ * splits. Files are read in sorted order, classes in numeric order, so a folder
+ * always loads the same way. PNGs are decoded by pngjs, JPEGs (`.jpg`,
+ * `.jpeg`) by jpeg-js; the name's ending chooses the decoder.
  */
 import { join } from "node:path";
+import jpeg from "jpeg-js";
 import { PNG } from "pngjs";
 import { toColumn } from "./column.js";
 import { DataError, quote } from "./errors.js";
@@ -20,19 +22,21 @@ interface ImageList {
 }
 
 const isPng = (name: string): boolean => name.toLowerCase().endsWith(".png");
+const isJpeg = (name: string): boolean => /\.jpe?g$/i.test(name);
+const isImage = (name: string): boolean => isPng(name) || isJpeg(name);
 
-/** Lists a folder of PNGs or of numbered class folders of PNGs; anything else in it is an error. */
+/** Lists a folder of images or of numbered class folders of images; anything else in it is an error. */
 async function listImages(path: string, shown: string): Promise<ImageList> {
   const entries = await listFolder(path, shown);
   const folders = entries.filter((e) => e.folder);
-  const images = entries.filter((e) => !e.folder && isPng(e.name));
+  const images = entries.filter((e) => !e.folder && isImage(e.name));
   if (folders.length === 0) {
-    if (images.length === 0) throw new DataError(shown, "holds no PNG images.", "empty");
+    if (images.length === 0) throw new DataError(shown, "holds no PNG or JPEG images.", "empty");
     return { files: images.map((e) => ({ path: join(path, e.name), shown: join(shown, e.name), label: null })), labelled: false };
   }
   const odd = folders.find((f) => !/^\d+$/.test(f.name));
   if (odd) {
-    throw new DataError(shown, `holds the folder ${quote(odd.name)}; subfolders of a PNG folder are classes named by number (0, 1, …) or train and test.`, "format");
+    throw new DataError(shown, `holds the folder ${quote(odd.name)}; subfolders of an image folder are classes named by number (0, 1, …) or train and test.`, "format");
   }
   if (images.length > 0) {
     throw new DataError(shown, `holds both class folders and loose images (${quote(images[0]!.name)}); put every image in its class folder.`, "format");
@@ -40,10 +44,10 @@ async function listImages(path: string, shown: string): Promise<ImageList> {
   const files: ImageList["files"] = [];
   const classes = folders.map((f) => ({ name: f.name, label: Number.parseInt(f.name, 10) })).sort((a, b) => a.label - b.label);
   for (const { name, label } of classes) {
-    const inner = (await listFolder(join(path, name), join(shown, name))).filter((e) => !e.folder && isPng(e.name));
+    const inner = (await listFolder(join(path, name), join(shown, name))).filter((e) => !e.folder && isImage(e.name));
     for (const e of inner) files.push({ path: join(path, name, e.name), shown: join(shown, name, e.name), label });
   }
-  if (files.length === 0) throw new DataError(shown, "has class folders but no PNG images in them.", "empty");
+  if (files.length === 0) throw new DataError(shown, "has class folders but no PNG or JPEG images in them.", "empty");
   return { files, labelled: true };
 }
 
@@ -54,7 +58,7 @@ function imageShape(field: FieldSpec, shown: string): { channels: number; height
   if (field.kind === "f32" && s.length === 2) return { channels: 1, height: s[0]!, width: s[1]! };
   throw new DataError(
     shown,
-    `a PNG folder fills an image field of type f32[C, H, W] with C = 1, 3 or 4, or f32[H, W]; field ${quote(field.name)} is ${describeField(field)}.`,
+    `an image folder fills an image field of type f32[C, H, W] with C = 1, 3 or 4, or f32[H, W]; field ${quote(field.name)} is ${describeField(field)}.`,
     "shape",
     { field: field.name, expected: "f32[C, H, W]", actual: describeField(field) },
   );
@@ -76,6 +80,64 @@ export function declaredPngSize(bytes: Uint8Array): { width: number; height: num
   const type = String.fromCharCode(bytes[12]!, bytes[13]!, bytes[14]!, bytes[15]!);
   if (type !== "IHDR") return null;
   return { width: view.getUint32(16), height: view.getUint32(20) };
+}
+
+/** The SOFn markers (0xC0-0xCF less DHT 0xC4, JPG 0xC8 and DAC 0xCC), whose segment gives the frame's size. */
+const isStartOfFrame = (m: number): boolean => m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 && m !== 0xcc;
+
+/**
+ * The size a JPEG declares in its start-of-frame segment, read by walking the
+ * marker segments before the first scan; null when the bytes do not start like
+ * a JPEG or no frame header comes before the scan (decoding then says what is
+ * wrong). As for PNG, the size is checked against the field before decoding.
+ */
+export function declaredJpegSize(bytes: Uint8Array): { width: number; height: number } | null {
+  if (bytes.length < 4 || bytes[0] !== 0xff || bytes[1] !== 0xd8) return null;
+  let i = 2;
+  while (i + 3 < bytes.length) {
+    if (bytes[i] !== 0xff) return null;
+    const marker = bytes[i + 1]!;
+    if (marker === 0xff) {
+      i++; // fill byte
+      continue;
+    }
+    if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) {
+      i += 2; // standalone markers carry no length
+      continue;
+    }
+    if (marker === 0xda || marker === 0xd9) return null; // the scan (or the end) before any frame header
+    const length = (bytes[i + 2]! << 8) | bytes[i + 3]!;
+    if (isStartOfFrame(marker)) {
+      if (i + 8 >= bytes.length) return null;
+      return { height: (bytes[i + 5]! << 8) | bytes[i + 6]!, width: (bytes[i + 7]! << 8) | bytes[i + 8]! };
+    }
+    if (length < 2) return null;
+    i += 2 + length;
+  }
+  return null;
+}
+
+/**
+ * Decodes one image file's bytes to RGBA, by its name's ending: pngjs for
+ * `.png`, jpeg-js for `.jpg` and `.jpeg`. An unreadable file is an error naming
+ * it; the decoders' own limits are set just above the field's size.
+ */
+function decodeRgba(bytes: Uint8Array, file: { shown: string }, width: number, height: number): { width: number; height: number; data: Uint8Array } {
+  if (isJpeg(file.shown)) {
+    try {
+      // The size was checked against the declared one; these caps only guard a file whose header lies.
+      const megapixels = (width * height) / 1e6;
+      const decoded = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: megapixels + 1, maxMemoryUsageInMB: Math.ceil(megapixels * 16) + 64 });
+      return decoded;
+    } catch (error) {
+      throw new DataError(file.shown, `is not a readable JPEG image: ${String((error as Error).message ?? error)}.`, "format", { cause: error });
+    }
+  }
+  try {
+    return PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  } catch (error) {
+    throw new DataError(file.shown, `is not a readable PNG image: ${(error as Error).message}.`, "format", { cause: error });
+  }
 }
 
 /** The size-mismatch error of an image: the field, the size it expects and the image's. */
@@ -101,17 +163,12 @@ async function decodeImages(list: ImageList, field: FieldSpec, shown: string): P
   for (let n = 0; n < list.files.length; n++) {
     const file = list.files[n]!;
     const bytes = await readBytes(file.path, file.shown);
-    const declared = declaredPngSize(bytes);
+    const declared = isJpeg(file.shown) ? declaredJpegSize(bytes) : declaredPngSize(bytes);
     if (declared !== null && (declared.width !== width || declared.height !== height)) throw wrongSize(file, field, channels, { width, height }, declared);
-    let png: PNG;
-    try {
-      png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-    } catch (error) {
-      throw new DataError(file.shown, `is not a readable PNG image: ${(error as Error).message}.`, "format", { cause: error });
-    }
-    if (png.height !== height || png.width !== width) throw wrongSize(file, field, channels, { width, height }, png);
+    const image = decodeRgba(bytes, file, width, height);
+    if (image.height !== height || image.width !== width) throw wrongSize(file, field, channels, { width, height }, image);
     const base = n * channels * plane;
-    const rgba = png.data;
+    const rgba = image.data;
     for (let p = 0; p < plane; p++) {
       const r = rgba[4 * p]!;
       const g = rgba[4 * p + 1]!;
@@ -142,16 +199,16 @@ async function columnsOf(list: ImageList, main: FieldSpec | undefined, label: Fi
 }
 
 /**
- * Reads a PNG folder. With `train/` and `test/` subfolders those are the
+ * Reads an image folder. With `train/` and `test/` subfolders those are the
  * splits; otherwise the first 80% of each class (or of all images, when there
  * are no classes) is train, so every class is in both splits.
  */
 export async function readPngFolder(request: SourceRequest): Promise<Part> {
-  const { main, label } = mainAndLabel(request, "a PNG folder");
+  const { main, label } = mainAndLabel(request, "an image folder");
   const entries = await listFolder(request.path, request.shown);
   const hasTrain = entries.some((e) => e.folder && e.name === "train");
   const hasTest = entries.some((e) => e.folder && e.name === "test");
-  const provides = "PNG images, with labels where it has class folders";
+  const provides = "PNG and JPEG images, with labels where it has class folders";
   if (hasTrain || hasTest) {
     if (!(hasTrain && hasTest)) throw new DataError(request.shown, `has a ${hasTrain ? "train" : "test"}/ folder but no ${hasTrain ? "test" : "train"}/ folder.`, "format");
     const part = async (name: string): Promise<Map<string, Column>> =>

@@ -1,6 +1,6 @@
 /**
  * Which reader a source goes to: the word `mnist`; a folder of IDX files or of
- * PNGs; or a file, by its content (an `.npy` or IDX array, gzipped or not) or
+ * PNGs or JPEGs; or a file, by its content (an `.npy` or IDX array, gzipped or not) or
  * its name (`.npy`, `…idx3-ubyte`, `.idx`, `.csv`, `.tsv`, each perhaps `.gz`), and otherwise as a UTF-8 text corpus.
  */
 import { describeArray, toColumn, type RawArray } from "./column.js";
@@ -17,6 +17,7 @@ import { readTextCorpus } from "./text.js";
 import { parseTsv } from "./tsv.js";
 
 const PNG_MAGIC = [0x89, 0x50, 0x4e, 0x47];
+const JPEG_MAGIC = [0xff, 0xd8, 0xff];
 
 /** Opens one bound source and reads the fields it is asked for. */
 export async function openSource(request: SourceRequest): Promise<Part> {
@@ -33,6 +34,9 @@ export async function openSource(request: SourceRequest): Promise<Part> {
   if (looksLikeIdx(bytes) || /(idx\d-ubyte|\.idx)$/.test(name)) return arrayPart(request, decodeIdx(bytes, request.shown));
   if (PNG_MAGIC.every((b, i) => bytes[i] === b)) {
     throw new DataError(request.shown, "is a single PNG image; bind a folder of PNG images instead.", "binding");
+  }
+  if (JPEG_MAGIC.every((b, i) => bytes[i] === b)) {
+    throw new DataError(request.shown, "is a single JPEG image; bind a folder of JPEG images instead.", "binding");
   }
   if (name.endsWith(".csv")) return readCsvTable(request, parseCsv(decodeUtf8(bytes, request.shown), request.shown));
   if (name.endsWith(".tsv")) return readCsvTable(request, parseTsv(decodeUtf8(bytes, request.shown), request.shown));

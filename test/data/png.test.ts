@@ -1,10 +1,13 @@
 import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
 import { PNG } from "pngjs";
 import { describe, expect, it } from "vitest";
 import { loadDataset } from "../../runtime/data/load.js";
-import { declaredPngSize } from "../../runtime/data/png-folder.js";
+import type { Split } from "../../runtime/data/split.js";
+import { declaredJpegSize, declaredPngSize } from "../../runtime/data/png-folder.js";
+import { repoRoot } from "../cli/run-cli.js";
 import { expectDataError, f32, label, spec, tempDir, write } from "./helpers.js";
 
 const dir = tempDir();
@@ -131,5 +134,62 @@ describe("PNG folders", () => {
     const half = join(dir, "half");
     write(join(half, "train", "a.png"), grey(1));
     await expectDataError(() => loadDataset(spec("d", f32("image", [1, 2, 3])), [{ source: half }]), "format", "no test/");
+  });
+});
+
+/** The committed JPEG fixtures, written by Pillow 9.4 (libjpeg) at quality 100 without chroma subsampling (see their README). */
+const fixtures = join(repoRoot, "test", "data", "fixtures", "jpeg");
+const fixture = (name: string): Uint8Array => readFileSync(join(fixtures, name));
+
+describe("JPEG images in image folders", () => {
+  it("read .jpg and .jpeg files beside PNGs, in colour and grey, within the codec's rounding", async () => {
+    const root = join(dir, "jpeg");
+    // Pillow wrote an 8x8 (200, 100, 50) and an 8x8 grey 77; libjpeg decodes them back exactly,
+    // jpeg-js within one level (its IDCT rounds differently).
+    write(join(root, "train", "a.jpg"), fixture("orange-8x8.jpg"));
+    write(join(root, "train", "b.JPEG"), fixture("grey-8x8.jpeg"));
+    write(join(root, "test", "c.png"), png(8, 8, () => [77, 77, 77], 0));
+    const d = await loadDataset(spec("d", f32("image", [3, 8, 8])), [{ source: root }]);
+    expect(d.train.length).toBe(2);
+    expect(d.test.length).toBe(1);
+    const image = (rows: Split, i: number): number[] => Array.from(rows.columns.get("image")!.data).slice(i * 192, (i + 1) * 192);
+    const orange = image(d.train, 0);
+    const planes = [orange.slice(0, 64), orange.slice(64, 128), orange.slice(128)];
+    planes.forEach((plane, c) => {
+      for (const v of plane) expect(Math.abs(v * 255 - [200, 100, 50][c]!)).toBeLessThanOrEqual(1.5);
+    });
+    for (const v of image(d.train, 1)) expect(Math.abs(v * 255 - 77)).toBeLessThanOrEqual(1.5);
+    for (const v of image(d.test, 0)) expect(v * 255).toBeCloseTo(77, 4);
+    // One channel is the luminance, as for PNG.
+    const luma = await loadDataset(spec("d", f32("image", [8, 8])), [{ source: join(root, "train") }]);
+    const y = 0.299 * 200 + 0.587 * 100 + 0.114 * 50;
+    for (const v of [...luma.train.columns.get("image")!.data, ...luma.test.columns.get("image")!.data].slice(0, 64)) expect(Math.abs(v * 255 - y)).toBeLessThanOrEqual(1.5);
+  });
+
+  it("read the size from the frame header and refuse a wrong one before decoding", async () => {
+    expect(declaredJpegSize(fixture("wide-16x8.jpg"))).toEqual({ width: 16, height: 8 });
+    expect(declaredJpegSize(fixture("orange-8x8.jpg"))).toEqual({ width: 8, height: 8 });
+    expect(declaredJpegSize(fixture("grey-8x8.jpeg"))).toEqual({ width: 8, height: 8 });
+    expect(declaredJpegSize(Buffer.from("not a jpeg at all"))).toBeNull();
+    // A frame header declaring 65535x65535 pixels and nothing after it: refused by its header alone.
+    const bomb = Uint8Array.of(0xff, 0xd8, 0xff, 0xc0, 0x00, 0x0b, 0x08, 0xff, 0xff, 0xff, 0xff, 0x01, 0x01, 0x11, 0x00);
+    expect(declaredJpegSize(bomb)).toEqual({ width: 65535, height: 65535 });
+    const root = join(dir, "jpeg-sizes");
+    write(join(root, "a.jpg"), fixture("orange-8x8.jpg"));
+    write(join(root, "b.jpg"), fixture("wide-16x8.jpg"));
+    await expectDataError(() => loadDataset(spec("d", f32("image", [3, 8, 8])), [{ source: root }]), "shape", join(root, "b.jpg"), "8x8 pixels", "16x8 pixels");
+    write(join(root, "b.jpg"), bomb);
+    await expectDataError(() => loadDataset(spec("d", f32("image", [3, 8, 8])), [{ source: root }]), "shape", join(root, "b.jpg"), "the image is 65535x65535 pixels");
+  });
+
+  it("name the file of a corrupt JPEG, of a file that is no JPEG, and of a single bound JPEG", async () => {
+    const root = join(dir, "jpeg-corrupt");
+    write(join(root, "a.jpg"), fixture("orange-8x8.jpg"));
+    // corrupt.jpg: the first half of orange-8x8.jpg, four zero bytes and an end marker.
+    write(join(root, "b.jpg"), fixture("corrupt.jpg"));
+    await expectDataError(() => loadDataset(spec("d", f32("image", [3, 8, 8])), [{ source: root }]), "format", join(root, "b.jpg"), "is not a readable JPEG image: ");
+    write(join(root, "b.jpg"), "not a jpeg");
+    await expectDataError(() => loadDataset(spec("d", f32("image", [3, 8, 8])), [{ source: root }]), "format", join(root, "b.jpg"), "is not a readable JPEG image: ");
+    await expectDataError(() => loadDataset(spec("d", f32("image", [3, 8, 8])), [{ source: join(fixtures, "orange-8x8.jpg") }]), "binding", "orange-8x8.jpg", "single JPEG image");
   });
 });

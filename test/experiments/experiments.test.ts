@@ -19,8 +19,10 @@ import { checkProgram } from "../../compiler/check/check.js";
 import { nodeFileHost } from "../../compiler/check/file-host.js";
 import { EXPERIMENTS, runsOf } from "../../experiments/lib/registry.js";
 import { characterBaselines, charId, retrieve, wordNeighbours, words } from "../../experiments/lib/text.js";
-import { PATCHES_PER_PHOTO, PHOTOS, rgbFromYcbcr, SKIMAGE_DIR, ycbcr } from "../../experiments/lib/data.js";
-import { meanSd } from "../../experiments/lib/report.js";
+import { PATCHES_PER_PHOTO, PHOTOS, rgbFromYcbcr, TINY_PHOTOS, ycbcr } from "../../experiments/lib/data.js";
+import { backendsOf, meanSd, type RunResult } from "../../experiments/lib/report.js";
+import { attentionPicture } from "../../experiments/lib/plot.js";
+import { ATTENTION_SENTENCE } from "../../experiments/lib/extras.js";
 import { parseOptions, trainArgs } from "../../experiments/run.js";
 import { hasStackTrace, repoRoot } from "../cli/run-cli.js";
 import { tempDir } from "../train/helpers.js";
@@ -120,9 +122,38 @@ describe("analysis helpers", () => {
     expect(ycbcr(128, 128, 128)).toEqual([128, 128, 128]);
   });
 
-  it("gives the test photograph exactly the last 20% of the patches", () => {
-    const photos = PHOTOS.train.length + PHOTOS.test.length;
-    expect(Math.floor((photos * PATCHES_PER_PHOTO * 4) / 5)).toBe(PHOTOS.train.length * PATCHES_PER_PHOTO);
+  it("gives the test photographs exactly the last 20% of the patches, and no photograph to both sides", () => {
+    for (const set of [PHOTOS, TINY_PHOTOS]) {
+      const photos = set.train.length + set.test.length;
+      expect(Math.floor((photos * PATCHES_PER_PHOTO * 4) / 5)).toBe(set.train.length * PATCHES_PER_PHOTO);
+      const train = new Set(set.train.map((p) => p.path));
+      for (const p of set.test) expect(train.has(p.path), p.path).toBe(false);
+    }
+    // Every package has photographs on both sides.
+    for (const pkg of ["python3-skimage", "plasma-workspace-wallpapers", "mate-backgrounds"]) {
+      expect(PHOTOS.train.some((p) => p.pkg === pkg) && PHOTOS.test.some((p) => p.pkg === pkg), pkg).toBe(true);
+    }
+  });
+
+  it("draws attention row by row, each row scaled to its largest weight, with the text along the edges", () => {
+    // Two heads over "ab": head 1 puts all of each row on the first key, head 2 splits row 2 as 1:3.
+    const weights = Float32Array.from([1, 0, 1, 0, 1, 0, 0.25, 0.75]);
+    const png = PNG.sync.read(attentionPicture(weights, 2, "ab"));
+    const at = (x: number, y: number): number[] => [...png.data.subarray((y * png.width + x) * 4, (y * png.width + x) * 4 + 3)];
+    const cell = (head: number, q: number, k: number): number[] => at(2 + head * (12 + 2 * 9 + 16) + 12 + k * 9 + 4, 2 + 12 + 12 + q * 9 + 4);
+    const dark = [8, 48, 135];
+    expect(cell(0, 0, 0)).toEqual(dark);
+    expect(cell(0, 1, 0)).toEqual(dark);
+    expect(cell(0, 1, 1)).toEqual([255, 255, 255]);
+    expect(cell(1, 1, 1)).toEqual(dark); // 0.75 is row 2's largest
+    expect(cell(1, 1, 0)).toEqual([Math.round(255 - 247 / 3), Math.round(255 - 207 / 3), Math.round(255 - 120 / 3)]);
+    expect(() => attentionPicture(weights, 3, "ab")).toThrow(/8 weights are not 3 heads of 2x2/);
+  });
+
+  it("names each backend with its seeds where a row's seeds ran on different ones", () => {
+    const run = (seed: number, backend: string): RunResult => ({ seed, backend }) as RunResult;
+    expect(backendsOf([run(1, "onnx"), run(2, "onnx")])).toBe("onnx");
+    expect(backendsOf([run(1, "cpu"), run(2, "onnx"), run(3, "onnx")])).toBe("cpu (seed 1), onnx (seeds 2, 3)");
   });
 
   it("reports the sample standard deviation", () => {
@@ -132,7 +163,7 @@ describe("analysis helpers", () => {
 });
 
 const haveFortunes = existsSync("/usr/share/games/fortunes/fortunes");
-const havePhotos = existsSync(join(SKIMAGE_DIR, PHOTOS.test[0]));
+const havePhotos = [...TINY_PHOTOS.train, ...TINY_PHOTOS.test].every((p) => existsSync(p.path));
 
 describe("every experiment at a trial size", () => {
   const out = tempDir("experiments");
@@ -192,7 +223,12 @@ describe("every experiment at a trial size", () => {
     expect(m).not.toBeNull();
     expect(Number(m![2])).toBeLessThan(Number(m![1]));
     expect(Number(m![1])).toBeLessThan(Math.log(96));
-    expect(page).toMatch(/`npx repr sample experiments\/gpt\.repr --weights \S+ --prompt 'Q: ' --tokens 8 .*--seed 1 --backend cpu`:\n\n```text\nQ: /);
+    expect(page).toMatch(/`npx repr sample experiments\/gpt\.repr --weights \S+ --prompt 'Q: ' --tokens 8 .*--seed 1 --backend auto`:\n\n```text\nQ: /);
     expect(page).toContain("(plots/gpt-attention-map.png)");
+    // The chosen sentence's map: four heads, two to a row, 63 characters a side.
+    expect(page).toContain("(plots/gpt-attention-sentence.png)");
+    expect(page).toContain(`on the sentence *${ATTENTION_SENTENCE}*`);
+    const map = PNG.sync.read(readFileSync(join(out, "plots", "gpt-attention-sentence.png")));
+    expect([map.width, map.height]).toEqual([2 * (12 + 63 * 9) + 16 + 4, 2 * (12 + 12 + 63 * 9) + 16 + 4]);
   });
 });
