@@ -29,6 +29,8 @@ import { Code, I32, V128 } from "../wasm.js";
 import { LoopCode } from "./loop-code.js";
 import { MR, NR } from "./macro-kernel.js";
 import { emitEpilogue, type ModuleRefs, type Typed } from "./space-kernel.js";
+import { windowPacker } from "./window-pack.js";
+import { windowPlan, type WindowPlan } from "./window-plan.js";
 
 /** Rows of a block of C. */
 export const MC = 64;
@@ -56,8 +58,13 @@ function productSizes(anatomy: Anatomy): { batch: number[]; m: number; n: number
   return { batch: d.slice(0, -2) as number[], m: d[d.length - 2]!, n: d[d.length - 1]! };
 }
 
-/** The functions of matmul kernel `k`, the first at function index `base`; `macro` is the module's macro kernel. */
-export function emitMatmulKernel(k: Kernel, anatomy: Anatomy, inputs: readonly Typed[], refs: ModuleRefs, base: number, macro: number): MatmulFunctions {
+/**
+ * The functions of matmul kernel `k`, the first at function index `base`;
+ * `macro` is the module's macro kernel. With `table` (which places constant
+ * i32 data in the memory and returns its byte address), an operand that
+ * reads an image's windows is packed from the image in place (`window-pack.ts`).
+ */
+export function emitMatmulKernel(k: Kernel, anatomy: Anatomy, inputs: readonly Typed[], refs: ModuleRefs, base: number, macro: number, table?: (data: Int32Array) => number): MatmulFunctions {
   const mm = k.ops[anatomy.matmul]!;
   const { batch, m, n } = productSizes(anatomy);
   const argShape = (a: number) => {
@@ -79,8 +86,13 @@ export function emitMatmulKernel(k: Kernel, anatomy: Anatomy, inputs: readonly T
   const readA = readAt(k, mm.args[0]!, [...aligned(aShape), I, P], bounds, inShapes, follow);
   const readB = readAt(k, mm.args[1]!, [...aligned(argShape(1)), P, J], bounds, inShapes, follow);
   const dtypes = inputs.map((i) => i.dtype);
-  const packA = packer(readA, dtypes as ("f32" | "i32")[], batch, "A");
-  const packB = packer(readB, dtypes as ("f32" | "i32")[], batch, "B");
+  const windows = (read: Read, which: "A" | "B"): WindowPlan | undefined => {
+    if (table === undefined || nb > 0 || (read.kind === "load" && isAffine(read.offset))) return undefined;
+    return windowPlan(k, mm.args[which === "A" ? 0 : 1]!, which, which === "A" ? m : n, Math.max(kk, 1), inShapes, (i) => dtypes[i] === "f32", follow);
+  };
+  const [windowsA, windowsB] = [windows(readA, "A"), windows(readB, "B")];
+  const packA = windowsA !== undefined ? windowPacker(windowsA, "A", table!(windowsA.table), inputs.length) : packer(readA, dtypes as ("f32" | "i32")[], batch, "A");
+  const packB = windowsB !== undefined ? windowPacker(windowsB, "B", table!(windowsB.table), inputs.length) : packer(readB, dtypes as ("f32" | "i32")[], batch, "B");
   const epilogue = anatomy.matmul !== k.ops.length - 1;
   const functions = [
     { name: `k${k.id}_packA`, code: packA },
@@ -93,8 +105,9 @@ export function emitMatmulKernel(k: Kernel, anatomy: Anatomy, inputs: readonly T
   const driver = driverCode({ batch, m, n, kk, inputs: inputs.length, outputs: outputs.length, productOut, packA: base, packB: base + 1, epilogue: epilogue ? base + 2 : -1, macro });
   functions.push({ name: `k${k.id}`, code: driver });
   const blocks = sizeOf(batch) * Math.ceil(m / MC) * Math.ceil(n / NC);
-  const kinds = (r: Read): string => (r.kind === "load" && isAffine(r.offset) ? "strided" : "gathered");
-  const account = `matmul: ${sizeOf(batch)} × [${m}, ${kk}] · [${kk}, ${n}], A ${kinds(readA)}, B ${kinds(readB)}, blocks ${MC}×${NC}, k slices ≤ ${KC}, ${MR}×${NR} tiles${epilogue ? ", epilogue per block" : ""}`;
+  const kinds = (r: Read, w: WindowPlan | undefined): string =>
+    w !== undefined ? `read in place through a table of ${w.table.length / (1 + 2 * w.guards.length)} rows over ${w.side === "p" ? "k" : "its rows"} (${w.guards.length} guards)` : r.kind === "load" && isAffine(r.offset) ? "strided" : "gathered";
+  const account = `matmul: ${sizeOf(batch)} × [${m}, ${kk}] · [${kk}, ${n}], A ${kinds(readA, windowsA)}, B ${kinds(readB, windowsB)}, blocks ${MC}×${NC}, k slices ≤ ${KC}, ${MR}×${NR} tiles${epilogue ? ", epilogue per block" : ""}`;
   return { functions, range: blocks, work: Math.min(MC, m) * Math.min(NC, n) * Math.max(kk, 1), account };
 }
 
