@@ -11,7 +11,10 @@
  * A's (mc × kc, strips of 4 rows) into the thread's scratch, reading each
  * element through the operand's view once, and the shared macro kernel
  * (`macro-kernel.ts`) adds their product into C. After the last slice the
- * epilogue (`emitEpilogue`) runs on the block while it is in cache.
+ * epilogue (`emitEpilogue`) runs on the block while it is in cache. Where
+ * all of B's slices for a block's columns fit the packed-B scratch (k × nc
+ * ≤ KC × NC: a convolution's filters), they are packed side by side once and
+ * reused by the following blocks of the same columns.
  *
  * Every element of C is summed in the same order of k however the blocks are
  * shared among threads, so results do not depend on how many run.
@@ -137,6 +140,8 @@ function driverCode(d: DriverPlan): Code {
   const nBlocks = Math.ceil(d.n / NC);
   const slices = Math.max(1, Math.ceil(d.kk / KC));
   const sliceK = Math.ceil(d.kk / slices);
+  const panel = d.kk * Math.ceil(Math.min(NC, d.n) / NR) * NR <= KC * NC;
+  const [key, held, padded, sliceB] = Array.from({ length: 4 }, () => f.local(I32));
   f.local_get(scratch).i32_const(MC * KC * 4).i32_add().local_set(packedB);
   f.local_get(packedB).i32_const(KC * NC * 4).i32_add().local_set(tile);
   f.local_get(0).local_set(u);
@@ -156,19 +161,36 @@ function driverCode(d: DriverPlan): Code {
         zeroBlock(f, block, mc, nc, d.n);
       } else {
         f.i32_const(0).local_set(p0);
+        // Where B's whole panel (every k slice of the block's columns) fits the packed-B scratch, the slices lie
+        // side by side and stay packed for the next block of the same columns (a convolution: thousands of rows
+        // of image windows, a few dozen filters): B is packed once per call rather than once per block of rows.
+        if (panel) {
+          f.local_get(b).i32_const(nBlocks).i32_mul().local_get(u).i32_const(nBlocks).i32_rem_u().i32_add().i32_const(1).i32_add().local_set(key);
+          // padded = ⌈nc / NR⌉ · NR · 4 bytes per k.
+          f.local_get(nc).i32_const(NR - 1).i32_add().i32_const(-NR).i32_and().i32_const(4).i32_mul().local_set(padded);
+        }
         f.loop(() => {
           f.i32_const(d.kk).local_get(p0).i32_sub().local_tee(kc).i32_const(sliceK).local_get(kc).i32_const(sliceK).i32_lt_u().select().local_set(kc);
+          if (panel) f.local_get(p0).local_get(padded).i32_mul().local_get(packedB).i32_add().local_set(sliceB);
+          else f.local_get(packedB).local_set(sliceB);
           // packB(b, p0, kc, j0, nc, dst, in…); packA(b, i0, mc, p0, kc, dst, in…)
-          f.local_get(b).local_get(p0).local_get(kc).local_get(j0).local_get(nc).local_get(packedB);
-          for (let i = 0; i < d.inputs; i++) f.local_get(inAt(i));
-          f.call(d.packB);
+          const packB = () => {
+            f.local_get(b).local_get(p0).local_get(kc).local_get(j0).local_get(nc).local_get(sliceB);
+            for (let i = 0; i < d.inputs; i++) f.local_get(inAt(i));
+            f.call(d.packB);
+          };
+          if (panel) {
+            f.local_get(key).local_get(held).i32_ne();
+            f.if(packB);
+          } else packB();
           f.local_get(b).local_get(i0).local_get(mc).local_get(p0).local_get(kc).local_get(scratch);
           for (let i = 0; i < d.inputs; i++) f.local_get(inAt(i));
           f.call(d.packA);
           // macro(a, b, c, mc, nc, kc, ldc, accumulate, tile)
-          f.local_get(scratch).local_get(packedB).local_get(block).local_get(mc).local_get(nc).local_get(kc).i32_const(d.n).local_get(p0).i32_const(0).i32_ne().local_get(tile).call(d.macro);
+          f.local_get(scratch).local_get(sliceB).local_get(block).local_get(mc).local_get(nc).local_get(kc).i32_const(d.n).local_get(p0).i32_const(0).i32_ne().local_get(tile).call(d.macro);
           f.local_get(p0).local_get(kc).i32_add().local_tee(p0).i32_const(d.kk).i32_lt_u().br_if(0);
         });
+        if (panel) f.local_get(key).local_set(held);
       }
       if (d.epilogue >= 0) {
         // epilogue(b, i0, i1, j0, j1, c, in…, out…)
