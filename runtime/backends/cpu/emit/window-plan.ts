@@ -31,7 +31,7 @@
  */
 import type { Shape } from "../../../ir/ops.js";
 import type { Kernel, KernelArg } from "../../../kernel/graph.js";
-import { add, constant, coord, divisions, exprKey, isAffine, linear, mentions, range, substitute, type Expr } from "../../../kernel/index-expr.js";
+import { add, constant, coord, divisions, exprKey, isAffine, linear, mentions, range, substitute, type Atom, type Expr } from "../../../kernel/index-expr.js";
 import { readAt, type Cond, type Read } from "../../../kernel/reads.js";
 
 /** The most values of S a table holds (rows). */
@@ -154,16 +154,28 @@ function tPart(e: Expr): Expr {
 
 /**
  * T's digits: the longest chain of divisors d₁ | d₂ | … of its count that
- * the read divides T (coordinate 0) by, as ⌊t / d⌋ or t mod d.
+ * the read divides T (coordinate 0) by: as ⌊t / d⌋ or t mod d, or through
+ * nested divisions (⌊⌊t / a⌋ / b⌋ mod c stands for t's divisors a·b and a·b·c).
  */
 function digitsOf(read: Read, count: number): { stride: number; dim: number }[] {
   const candidates = new Set<number>();
+  /** How far T moves for x to move by one, where x follows T through one chain of divisions. */
+  const unit = (x: Expr): number | undefined => {
+    const direct = x.terms.find((t) => t.atom.kind === "coord" && t.atom.axis === 0);
+    if (direct !== undefined) return 1 / Math.abs(direct.coef);
+    const inner = x.terms.filter((t) => t.atom.kind !== "coord" && mentions(t.atom.x, 0));
+    if (inner.length !== 1 || Math.abs(inner[0]!.coef) !== 1) return undefined;
+    const a = inner[0]!.atom as Exclude<Atom, { kind: "coord" }>;
+    const u = unit(a.x);
+    return u === undefined ? undefined : a.kind === "div" ? u * a.by : u;
+  };
   const visitExpr = (e: Expr) => {
     for (const a of divisions(e)) {
       if (!mentions(a.x, 0)) continue;
-      const direct = a.x.terms.find((t) => t.atom.kind === "coord" && t.atom.axis === 0);
-      if (direct !== undefined && a.by % direct.coef === 0) candidates.add(a.by / Math.abs(direct.coef));
-      if (direct === undefined || direct.coef === 1) candidates.add(a.by);
+      const u = unit(a.x);
+      if (u === undefined) continue;
+      const d = Math.round(u * a.by);
+      if (d > 0 && Math.abs(d - u * a.by) < 1e-9) candidates.add(d);
     }
   };
   const visit = (r: Read) => {
