@@ -65,7 +65,8 @@ function productSizes(anatomy: Anatomy): { batch: number[]; m: number; n: number
  * The functions of matmul kernel `k`, the first at function index `base`;
  * `macro` is the module's macro kernel. With `table` (which places constant
  * i32 data in the memory and returns its byte address), an operand that
- * reads an image's windows is packed from the image in place (`window-pack.ts`).
+ * reads an image's windows (in a `conv` kernel) is packed from the image in
+ * place (`window-pack.ts`).
  */
 export function emitMatmulKernel(k: Kernel, anatomy: Anatomy, inputs: readonly Typed[], refs: ModuleRefs, base: number, macro: number, table?: (data: Int32Array) => number): MatmulFunctions {
   const mm = k.ops[anatomy.matmul]!;
@@ -90,7 +91,9 @@ export function emitMatmulKernel(k: Kernel, anatomy: Anatomy, inputs: readonly T
   const readB = readAt(k, mm.args[1]!, [...aligned(argShape(1)), P, J], bounds, inShapes, follow);
   const dtypes = inputs.map((i) => i.dtype);
   const windows = (read: Read, which: "A" | "B"): WindowPlan | undefined => {
-    if (table === undefined || nb > 0 || (read.kind === "load" && isAffine(read.offset))) return undefined;
+    // Only a convolution's (the planner's `conv`: a matmul reading windows); for other gathered operands (heads
+    // split by reshapes) resolving the read once per row of the table costs more compile time than it saves.
+    if (table === undefined || k.kind !== "conv" || nb > 0 || (read.kind === "load" && isAffine(read.offset))) return undefined;
     return windowPlan(k, mm.args[which === "A" ? 0 : 1]!, which, which === "A" ? m : n, Math.max(kk, 1), inShapes, (i) => dtypes[i] === "f32", follow);
   };
   const [windowsA, windowsB] = [windows(readA, "A"), windows(readB, "B")];
