@@ -14,6 +14,7 @@ import { formatType } from "../../runtime/ir/infer.js";
 import { topoSort, type Node } from "../../runtime/ir/node.js";
 import { sameShape } from "../../runtime/ir/shape.js";
 import { RULES, type VjpContext } from "./rules.js";
+import { tiledPads } from "./tile-pads.js";
 
 /** Options of `grad`. */
 export interface GradOptions {
@@ -43,10 +44,21 @@ export function grad(b: IRBuilder, loss: Node, wrt: readonly Node[], options: Gr
   const needs = nodesThatNeedGradients(order, new Set(wrt));
   const cotangents = new Map<Node, Node>();
   if (needs.has(loss)) cotangents.set(loss, seed);
+  // Each node's contributions too: where they are zero pads tiling it, its cotangent is their pieces joined (`tile-pads.ts`).
+  const contributions = new Map<Node, Node[]>();
+  const cotangentOf = (n: Node): Node | undefined => {
+    const parts = contributions.get(n);
+    if (parts !== undefined && parts.length > 1) {
+      const joined = tiledPads(b, parts);
+      if (joined !== undefined) cotangents.set(n, joined);
+      contributions.delete(n);
+    }
+    return cotangents.get(n);
+  };
 
   for (let k = order.length - 1; k >= 0; k--) {
     const node = order[k]!;
-    const g = cotangents.get(node);
+    const g = cotangentOf(node);
     if (g === undefined) continue;
     const rule = RULES[node.op];
     if (!("vjp" in rule)) continue;
@@ -62,9 +74,10 @@ export function grad(b: IRBuilder, loss: Node, wrt: readonly Node[], options: Gr
       }
       const previous = cotangents.get(operand);
       cotangents.set(operand, previous === undefined ? contribution : b.add(previous, contribution));
+      (contributions.get(operand) ?? contributions.set(operand, []).get(operand)!).push(contribution);
     });
   }
-  return wrt.map((w) => cotangents.get(w) ?? b.constant(0, w.shape));
+  return wrt.map((w) => cotangentOf(w) ?? b.constant(0, w.shape));
 }
 
 /**

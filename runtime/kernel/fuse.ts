@@ -219,7 +219,9 @@ export function planFusion(program: KernelProgram, options: FusionOptions = {}):
         g.members.add(best);
         g.space.set(best, lives);
         const bindings = groupInputs(g.members, kernels).length + outputs.length + (extra ? 1 : 0);
-        if (bindings > maxBindings + SLACK) {
+        // A free view may pass the slack: it only stands between the group and its own producers (a 5×5
+        // convolution's concat reads 25 windows, all views of one image); the group still ends within maxBindings.
+        if (bindings > maxBindings + SLACK && !(isFreeP && VIEW_OPS.has(opOf(p)))) {
           g.members.delete(best);
           g.space.delete(best);
           restore(g, trial);

@@ -22,6 +22,7 @@ const cases: [string, number[], number[], number, string][] = [
   ["3×3, same, stride 2", [1, 2, 9, 9], [5, 2, 3, 3], 2, "same"],
   ["3×3, valid, stride 1, one channel", [3, 1, 12, 11], [6, 1, 3, 3], 1, "valid"],
   ["3×3, same, 70 × 66 pixels (tiles off the edge)", [1, 2, 70, 66], [3, 2, 3, 3], 1, "same"],
+  ["5×5, same, stride 2 (a concat of 25 windows)", [2, 3, 11, 9], [4, 3, 5, 5], 2, "same"],
 ];
 
 describe("conv kernels", () => {

@@ -178,6 +178,14 @@ export function generateProgram(graph: KernelGraph, options: GeneratedOptions): 
   const normal = at("normal", normalCode(word, { log: 3, sin: 0, cos: 1 }), [0x7d]);
   const macro = at("macro", macroKernelCode(options.fma));
   const refs: ModuleRefs = { imports: { sin: 0, cos: 1, pow: 2 }, uniform, normal };
+  // Constant tables of the kernels (a convolution's window offsets), after the scratch, written once the memory exists.
+  const tables: { addr: number; data: Int32Array }[] = [];
+  const table = (data: Int32Array): number => {
+    const addr = top;
+    tables.push({ addr, data });
+    top += Math.ceil(data.byteLength / ALIGN) * ALIGN;
+    return addr;
+  };
 
   // Views of the memory for the JavaScript steps, made once the memory exists.
   const jsUnits: { unit: Unit; callAt: number }[] = [];
@@ -198,7 +206,7 @@ export function generateProgram(graph: KernelGraph, options: GeneratedOptions): 
       return;
     }
     if (anatomy.kind === "matmul") {
-      const mm = emitMatmulKernel(k, anatomy, unit.inputs, refs, base + functions.length, macro);
+      const mm = emitMatmulKernel(k, anatomy, unit.inputs, refs, base + functions.length, macro, table);
       mm.functions.forEach((fn, i) => at(i === mm.functions.length - 1 ? name : `${name}_${fn.name}`, fn.code, undefined, i === mm.functions.length - 1));
       calls.push({ kind: "wasm", name, range: mm.range, unit: 1, work: mm.work, args: [...unit.inAddr, ...unit.outAddr], scratch: true });
       note(unit.from, `${name}: ${mm.account}`);
@@ -209,6 +217,7 @@ export function generateProgram(graph: KernelGraph, options: GeneratedOptions): 
       note(unit.from, `${name}: ${fn.account}`);
     }
   });
+  if (top > MAX_BYTES) return undefined;
   const memoryImport = options.shared ? { shared: { maximum: Math.ceil(top / PAGE) } } : {};
   const bytes = wasmModule(functions, memoryImport, IMPORTS);
   let module: object;
@@ -224,6 +233,7 @@ export function generateProgram(graph: KernelGraph, options: GeneratedOptions): 
     throw e;
   }
   const buffer = memory.buffer;
+  for (const t of tables) new Int32Array(buffer, t.addr, t.data.length).set(t.data);
   for (const { unit, callAt } of jsUnits) {
     const o = unit.kernel.ops[0]!;
     const view = (addr: number, t: Typed): Slot => {

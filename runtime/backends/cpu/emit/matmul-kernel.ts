@@ -11,7 +11,10 @@
  * A's (mc × kc, strips of 4 rows) into the thread's scratch, reading each
  * element through the operand's view once, and the shared macro kernel
  * (`macro-kernel.ts`) adds their product into C. After the last slice the
- * epilogue (`emitEpilogue`) runs on the block while it is in cache.
+ * epilogue (`emitEpilogue`) runs on the block while it is in cache. Where
+ * all of B's slices for a block's columns fit the packed-B scratch (k × nc
+ * ≤ KC × NC: a convolution's filters), they are packed side by side once and
+ * reused by the following blocks of the same columns.
  *
  * Every element of C is summed in the same order of k however the blocks are
  * shared among threads, so results do not depend on how many run.
@@ -29,6 +32,8 @@ import { Code, I32, V128 } from "../wasm.js";
 import { LoopCode } from "./loop-code.js";
 import { MR, NR } from "./macro-kernel.js";
 import { emitEpilogue, type ModuleRefs, type Typed } from "./space-kernel.js";
+import { windowPacker } from "./window-pack.js";
+import { windowPlan, type WindowPlan } from "./window-plan.js";
 
 /** Rows of a block of C. */
 export const MC = 64;
@@ -56,8 +61,14 @@ function productSizes(anatomy: Anatomy): { batch: number[]; m: number; n: number
   return { batch: d.slice(0, -2) as number[], m: d[d.length - 2]!, n: d[d.length - 1]! };
 }
 
-/** The functions of matmul kernel `k`, the first at function index `base`; `macro` is the module's macro kernel. */
-export function emitMatmulKernel(k: Kernel, anatomy: Anatomy, inputs: readonly Typed[], refs: ModuleRefs, base: number, macro: number): MatmulFunctions {
+/**
+ * The functions of matmul kernel `k`, the first at function index `base`;
+ * `macro` is the module's macro kernel. With `table` (which places constant
+ * i32 data in the memory and returns its byte address), an operand that
+ * reads an image's windows (in a `conv` kernel) is packed from the image in
+ * place (`window-pack.ts`).
+ */
+export function emitMatmulKernel(k: Kernel, anatomy: Anatomy, inputs: readonly Typed[], refs: ModuleRefs, base: number, macro: number, table?: (data: Int32Array) => number): MatmulFunctions {
   const mm = k.ops[anatomy.matmul]!;
   const { batch, m, n } = productSizes(anatomy);
   const argShape = (a: number) => {
@@ -79,8 +90,15 @@ export function emitMatmulKernel(k: Kernel, anatomy: Anatomy, inputs: readonly T
   const readA = readAt(k, mm.args[0]!, [...aligned(aShape), I, P], bounds, inShapes, follow);
   const readB = readAt(k, mm.args[1]!, [...aligned(argShape(1)), P, J], bounds, inShapes, follow);
   const dtypes = inputs.map((i) => i.dtype);
-  const packA = packer(readA, dtypes as ("f32" | "i32")[], batch, "A");
-  const packB = packer(readB, dtypes as ("f32" | "i32")[], batch, "B");
+  const windows = (read: Read, which: "A" | "B"): WindowPlan | undefined => {
+    // Only a convolution's (the planner's `conv`: a matmul reading windows); for other gathered operands (heads
+    // split by reshapes) resolving the read once per row of the table costs more compile time than it saves.
+    if (table === undefined || k.kind !== "conv" || nb > 0 || (read.kind === "load" && isAffine(read.offset))) return undefined;
+    return windowPlan(k, mm.args[which === "A" ? 0 : 1]!, which, which === "A" ? m : n, Math.max(kk, 1), inShapes, (i) => dtypes[i] === "f32", follow);
+  };
+  const [windowsA, windowsB] = [windows(readA, "A"), windows(readB, "B")];
+  const packA = windowsA !== undefined ? windowPacker(windowsA, "A", table!(windowsA.table), inputs.length) : packer(readA, dtypes as ("f32" | "i32")[], batch, "A");
+  const packB = windowsB !== undefined ? windowPacker(windowsB, "B", table!(windowsB.table), inputs.length) : packer(readB, dtypes as ("f32" | "i32")[], batch, "B");
   const epilogue = anatomy.matmul !== k.ops.length - 1;
   const functions = [
     { name: `k${k.id}_packA`, code: packA },
@@ -93,8 +111,9 @@ export function emitMatmulKernel(k: Kernel, anatomy: Anatomy, inputs: readonly T
   const driver = driverCode({ batch, m, n, kk, inputs: inputs.length, outputs: outputs.length, productOut, packA: base, packB: base + 1, epilogue: epilogue ? base + 2 : -1, macro });
   functions.push({ name: `k${k.id}`, code: driver });
   const blocks = sizeOf(batch) * Math.ceil(m / MC) * Math.ceil(n / NC);
-  const kinds = (r: Read): string => (r.kind === "load" && isAffine(r.offset) ? "strided" : "gathered");
-  const account = `matmul: ${sizeOf(batch)} × [${m}, ${kk}] · [${kk}, ${n}], A ${kinds(readA)}, B ${kinds(readB)}, blocks ${MC}×${NC}, k slices ≤ ${KC}, ${MR}×${NR} tiles${epilogue ? ", epilogue per block" : ""}`;
+  const kinds = (r: Read, w: WindowPlan | undefined): string =>
+    w !== undefined ? `read in place through a table of ${w.table.length / (1 + 2 * w.guards.length)} rows over ${w.side === "p" ? "k" : "its rows"} (${w.guards.length} guards)` : r.kind === "load" && isAffine(r.offset) ? "strided" : "gathered";
+  const account = `matmul: ${sizeOf(batch)} × [${m}, ${kk}] · [${kk}, ${n}], A ${kinds(readA, windowsA)}, B ${kinds(readB, windowsB)}, blocks ${MC}×${NC}, k slices ≤ ${KC}, ${MR}×${NR} tiles${epilogue ? ", epilogue per block" : ""}`;
   return { functions, range: blocks, work: Math.min(MC, m) * Math.min(NC, n) * Math.max(kk, 1), account };
 }
 
@@ -124,6 +143,8 @@ function driverCode(d: DriverPlan): Code {
   const nBlocks = Math.ceil(d.n / NC);
   const slices = Math.max(1, Math.ceil(d.kk / KC));
   const sliceK = Math.ceil(d.kk / slices);
+  const panel = d.kk * Math.ceil(Math.min(NC, d.n) / NR) * NR <= KC * NC;
+  const [key, held, padded, sliceB] = Array.from({ length: 4 }, () => f.local(I32));
   f.local_get(scratch).i32_const(MC * KC * 4).i32_add().local_set(packedB);
   f.local_get(packedB).i32_const(KC * NC * 4).i32_add().local_set(tile);
   f.local_get(0).local_set(u);
@@ -143,19 +164,36 @@ function driverCode(d: DriverPlan): Code {
         zeroBlock(f, block, mc, nc, d.n);
       } else {
         f.i32_const(0).local_set(p0);
+        // Where B's whole panel (every k slice of the block's columns) fits the packed-B scratch, the slices lie
+        // side by side and stay packed for the next block of the same columns (a convolution: thousands of rows
+        // of image windows, a few dozen filters): B is packed once per call rather than once per block of rows.
+        if (panel) {
+          f.local_get(b).i32_const(nBlocks).i32_mul().local_get(u).i32_const(nBlocks).i32_rem_u().i32_add().i32_const(1).i32_add().local_set(key);
+          // padded = ⌈nc / NR⌉ · NR · 4 bytes per k.
+          f.local_get(nc).i32_const(NR - 1).i32_add().i32_const(-NR).i32_and().i32_const(4).i32_mul().local_set(padded);
+        }
         f.loop(() => {
           f.i32_const(d.kk).local_get(p0).i32_sub().local_tee(kc).i32_const(sliceK).local_get(kc).i32_const(sliceK).i32_lt_u().select().local_set(kc);
+          if (panel) f.local_get(p0).local_get(padded).i32_mul().local_get(packedB).i32_add().local_set(sliceB);
+          else f.local_get(packedB).local_set(sliceB);
           // packB(b, p0, kc, j0, nc, dst, in…); packA(b, i0, mc, p0, kc, dst, in…)
-          f.local_get(b).local_get(p0).local_get(kc).local_get(j0).local_get(nc).local_get(packedB);
-          for (let i = 0; i < d.inputs; i++) f.local_get(inAt(i));
-          f.call(d.packB);
+          const packB = () => {
+            f.local_get(b).local_get(p0).local_get(kc).local_get(j0).local_get(nc).local_get(sliceB);
+            for (let i = 0; i < d.inputs; i++) f.local_get(inAt(i));
+            f.call(d.packB);
+          };
+          if (panel) {
+            f.local_get(key).local_get(held).i32_ne();
+            f.if(packB);
+          } else packB();
           f.local_get(b).local_get(i0).local_get(mc).local_get(p0).local_get(kc).local_get(scratch);
           for (let i = 0; i < d.inputs; i++) f.local_get(inAt(i));
           f.call(d.packA);
           // macro(a, b, c, mc, nc, kc, ldc, accumulate, tile)
-          f.local_get(scratch).local_get(packedB).local_get(block).local_get(mc).local_get(nc).local_get(kc).i32_const(d.n).local_get(p0).i32_const(0).i32_ne().local_get(tile).call(d.macro);
+          f.local_get(scratch).local_get(sliceB).local_get(block).local_get(mc).local_get(nc).local_get(kc).i32_const(d.n).local_get(p0).i32_const(0).i32_ne().local_get(tile).call(d.macro);
           f.local_get(p0).local_get(kc).i32_add().local_tee(p0).i32_const(d.kk).i32_lt_u().br_if(0);
         });
+        if (panel) f.local_get(key).local_set(held);
       }
       if (d.epilogue >= 0) {
         // epilogue(b, i0, i1, j0, j1, c, in…, out…)
