@@ -229,7 +229,7 @@ const keep: Model[] = [];
  * a GPU run says which kernels its numbers measure.
  */
 function stepKernels(step: ModelPlan["training"][number], batch: number): Record<string, number> {
-  const graph = planKernelGraph(instantiateBatchGraph(step.graph, batch), { attention: true, attentionBindings: gpuProbe!.device.limits.maxStorageBuffersPerShaderStage });
+  const graph = planKernelGraph(instantiateBatchGraph(step.graph, batch), { attention: true, attentionBindings: gpuProbe!.device.limits.maxStorageBuffersPerShaderStage, wideViews: true });
   const shaders = kernelWgsl(graph).map((d) => d.wgsl.split("\n")[0]!);
   const count = (kind: string): number => graph.kernels.filter((k) => k.kind === kind).length;
   return {

@@ -39,7 +39,7 @@ describe.skipIf(skipReason !== null)("every example model's training step on web
         if (kg.inputs.some((i) => i.name === STEP_INPUT)) feeds[STEP_INPUT] = { shape: [], data: [0] };
         const cpu = compileCpu(kg).run(feeds, params);
         // Planned as the WebGPU home plans: attention joined into one kernel (tiny-gpt's every head).
-        const forGpu = planKernelGraph(graph, { attention: true, attentionBindings: gpu!.device.limits.maxStorageBuffersPerShaderStage });
+        const forGpu = planKernelGraph(graph, { attention: true, attentionBindings: gpu!.device.limits.maxStorageBuffersPerShaderStage, wideViews: true });
         if (file.includes("tiny-gpt")) {
           const joined = forGpu.kernels.filter((k) => k.kind === "attention").length;
           expect(joined).toBeGreaterThan(0);
