@@ -226,9 +226,9 @@ export function planFusion(program: KernelProgram, options: FusionOptions = {}):
         g.members.add(best);
         g.space.set(best, lives);
         const bindings = groupInputs(g.members, kernels).length + outputs.length + (extra ? 1 : 0);
-        // With `wideViews`, a join is judged by what the group binds once the free views it reads join too
+        // With `wideViews`, a join to a group holding windows is judged by what the group binds once the free views it reads join too
         // (they are candidates next; where one cannot join, `within` undoes the joins past the limit).
-        const reach = options.wideViews === true && bindings > maxBindings + SLACK ? groupInputs(viewClosure(g.members, kernels, defOf, free), kernels).length + outputs.length : bindings;
+        const reach = options.wideViews === true && bindings > maxBindings + SLACK && holdsWindows(g.members, kernels) ? groupInputs(viewClosure(g.members, kernels, defOf, free), kernels).length + outputs.length : bindings;
         if (reach > maxBindings + SLACK) {
           g.members.delete(best);
           g.space.delete(best);
@@ -252,6 +252,12 @@ export function planFusion(program: KernelProgram, options: FusionOptions = {}):
     groups.push({ root: r, kernels: list, outputs, kind: finalKind(g, kernels) });
   }
   return groups.reverse();
+}
+
+/** Whether a group holds a pad or concat (a convolution's windows, or their gradients): the groups whose joins `wideViews` judges by their free views. */
+function holdsWindows(members: ReadonlySet<number>, kernels: readonly Kernel[]): boolean {
+  for (const m of members) if (opOf(kernels[m]!) === "pad" || opOf(kernels[m]!) === "concat") return true;
+  return false;
 }
 
 /** `members` with every free view, constant or iota they read, transitively (not whole groups: only what a join would pull in next). */
