@@ -113,9 +113,9 @@ export function evaluator(
         return bind(`select(${b}, ${a}, ${c} != 0i)`);
       }
       case "pad": {
-        // Output coordinate c reads input element c − lo where that is in range, else the pad value (no interior padding here).
+        // Output coordinate c reads input element (c − lo) / (g + 1) where c − lo is in range and, with interior
+        // padding g, a multiple of g + 1 (a strided slice's gradient); else the pad value.
         const { lo, interior, value } = op.attrs as OpAttrs["pad"];
-        if (interior.some((g) => g !== 0)) throw new Error("webgpu: a fused pad with interior padding is not supported");
         const x = operand(0);
         const inStrides = stridesOf(x.shape);
         const outStrides = stridesOf(k.shape);
@@ -123,8 +123,10 @@ export function evaluator(
         const terms: string[] = [];
         k.shape.forEach((d, a) => {
           const c = d === 1 ? "0i" : `i32((${idx} / ${u32Lit(outStrides[a]!)}) % ${u32Lit(d)})`;
-          const at0 = bind(`${c} - ${lit(lo[a]!, "i32")}`);
-          conditions.push(`${at0} >= 0i && ${at0} < ${lit(x.shape[a]!, "i32")}`);
+          const step = interior[a]! + 1;
+          const t = bind(`${c} - ${lit(lo[a]!, "i32")}`);
+          const at0 = step === 1 ? t : bind(`${t} / ${lit(step, "i32")}`);
+          conditions.push(step === 1 ? `${t} >= 0i && ${t} < ${lit(x.shape[a]!, "i32")}` : `${t} >= 0i && ${t} % ${lit(step, "i32")} == 0i && ${at0} < ${lit(x.shape[a]!, "i32")}`);
           if (x.shape[a]! > 1) terms.push(`u32(max(${at0}, 0i)) * ${u32Lit(inStrides[a]!)}`);
         });
         const ok = bind(conditions.join(" && "));
