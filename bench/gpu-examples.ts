@@ -154,7 +154,8 @@ async function benchExample(file: string, modelName: string, plan: ModelPlan): P
   const t0 = performance.now();
   const gpu = await Model.create(plan, { backend: "webgpu", seed: 1 });
   const cpu = await Model.create(plan, { backend: "cpu", seed: 1 });
-  const name = `${file.replace(/^examples\/|\.repr$/g, "")}/${modelName}`;
+  // "colorization/Colorize", "conv-pool/ConvPool" (bench/models/ files named as examples are).
+  const name = `${file.replace(/^(examples|bench\/models)\/|\.repr$/g, "")}/${modelName}`;
   let torchClass: string | null = null;
   if (TORCH_DIR !== undefined) torchClass = await writeTorch(join(TORCH_DIR, name.replace("/", "--")), plan, gpu, batches[0]!, batch);
   const lossCpu = await cpu.trainStep(step.name, batches[0]!);
@@ -240,8 +241,8 @@ function stepKernels(step: ModelPlan["training"][number], batch: number): Record
     attention: count("attention"),
     attention_flash_dispatches: shaders.filter((c) => c.startsWith("// attention (flash")).length,
     conv: count("conv"),
-    // A conv renders whole when no dispatch of its own pads or joins the windows.
-    window_copy_dispatches: shaders.filter((c) => /\b(pad|concat)\b/.test(c) && !c.includes("matmul")).length,
+    // A conv renders whole when no dispatch of its own pads or joins the windows: one whose result (its last op) is a pad or concat.
+    window_copy_dispatches: shaders.filter((c) => /\b(pad|concat) (\(tiled\) )?→/.test(c)).length,
     // Convolutions whose epilogue and pool run in the same dispatch (wgsl-pool.ts).
     conv_pool_dispatches: shaders.filter((c) => c.startsWith("// convolution with")).length,
     // An attention kernel's backward pass as two flash dispatches (wgsl-attention-backward.ts).
