@@ -2,7 +2,7 @@
 // checked against the CPU backend, timed, and each step's PyTorch equivalent written out for
 // bench/gpu_torch_anchors.py to time on the same machine.
 //
-// For every model of examples/*.repr that has a training step, at the step's own batch
+// For every model of examples/*.repr (then bench/models/*.repr) that has a training step, at the step's own batch
 // (`--batch N` overrides it; `--quick` takes 2):
 //   check   one model per backend from the same seed (1) and one batch of deterministic data
 //           (ids in their range, floats in [0, 1)): the loss of one trainStep on each, their
@@ -100,11 +100,12 @@ function useChromiumVulkanLoader(): void {
  */
 const host: FileHost = { ...nodeFileHost, resolve: (from, path) => resolveImport(from, path, join(process.cwd(), "compiler", "std")) };
 
-/** Every (file, model) of examples/ with a training step. */
+/** Every (file, model) of examples/ with a training step, then those of bench/models/ (benchmark-only models: a 5×5 convolution with pooling). */
 function exampleModels(): { file: string; model: string; plan: ModelPlan }[] {
   const out: { file: string; model: string; plan: ModelPlan }[] = [];
-  for (const name of readdirSync("examples").filter((f) => f.endsWith(".repr")).sort()) {
-    const file = join("examples", name);
+  const files = ["examples", join("bench", "models")].flatMap((dir) => (existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith(".repr")).sort().map((f) => join(dir, f)) : []));
+  for (const file of files) {
+    const name = file.split("/").pop()!;
     const { program, diagnostics } = checkProgram(new Source(file, readFileSync(file, "utf8")), host);
     const errors = diagnostics.filter((d) => d.severity === "error");
     if (program === undefined || errors.length > 0) throw new Error(`${file} does not check: ${errors.map((d) => d.message).join("; ")}`);
@@ -153,7 +154,8 @@ async function benchExample(file: string, modelName: string, plan: ModelPlan): P
   const t0 = performance.now();
   const gpu = await Model.create(plan, { backend: "webgpu", seed: 1 });
   const cpu = await Model.create(plan, { backend: "cpu", seed: 1 });
-  const name = `${file.replace(/^examples\/|\.repr$/g, "")}/${modelName}`;
+  // "colorization/Colorize", "conv-pool/ConvPool" (bench/models/ files named as examples are).
+  const name = `${file.replace(/^(examples|bench\/models)\/|\.repr$/g, "")}/${modelName}`;
   let torchClass: string | null = null;
   if (TORCH_DIR !== undefined) torchClass = await writeTorch(join(TORCH_DIR, name.replace("/", "--")), plan, gpu, batches[0]!, batch);
   const lossCpu = await cpu.trainStep(step.name, batches[0]!);
@@ -225,12 +227,13 @@ const keep: Model[] = [];
 /**
  * What the step runs on WebGPU, planned as the WebGPU home plans it: its
  * kernels, the attention and conv kernels among them, and how many of those
- * render whole (one flash-attention or implicit-GEMM dispatch each), so that
+ * render whole (one flash-attention or implicit-GEMM dispatch each, a conv
+ * with its epilogue and pool in one), so that
  * a GPU run says which kernels its numbers measure.
  */
 function stepKernels(step: ModelPlan["training"][number], batch: number): Record<string, number> {
-  const graph = planKernelGraph(instantiateBatchGraph(step.graph, batch), { attention: true, attentionBindings: gpuProbe!.device.limits.maxStorageBuffersPerShaderStage });
-  const shaders = kernelWgsl(graph).map((d) => d.wgsl.split("\n")[0]!);
+  const graph = planKernelGraph(instantiateBatchGraph(step.graph, batch), { attention: true, attentionBindings: gpuProbe!.device.limits.maxStorageBuffersPerShaderStage, wideViews: true });
+  const shaders = kernelWgsl(graph, { maxBindings: gpuProbe!.device.limits.maxStorageBuffersPerShaderStage }).map((d) => d.wgsl.split("\n")[0]!);
   const count = (kind: string): number => graph.kernels.filter((k) => k.kind === kind).length;
   return {
     kernels: graph.kernels.length,
@@ -238,8 +241,12 @@ function stepKernels(step: ModelPlan["training"][number], batch: number): Record
     attention: count("attention"),
     attention_flash_dispatches: shaders.filter((c) => c.startsWith("// attention (flash")).length,
     conv: count("conv"),
-    // A conv renders whole when no dispatch of its own pads or joins the windows.
-    window_copy_dispatches: shaders.filter((c) => /\b(pad|concat)\b/.test(c) && !c.includes("matmul")).length,
+    // A conv renders whole when no dispatch of its own pads or joins the windows: one whose result (its last op) is a pad or concat.
+    window_copy_dispatches: shaders.filter((c) => /\b(pad|concat) (\(tiled\) )?→/.test(c)).length,
+    // Convolutions whose epilogue and pool run in the same dispatch (wgsl-pool.ts).
+    conv_pool_dispatches: shaders.filter((c) => c.startsWith("// convolution with")).length,
+    // An attention kernel's backward pass as two flash dispatches (wgsl-attention-backward.ts).
+    attention_backward_flash_dispatches: shaders.filter((c) => c.startsWith("// attention backward (flash")).length,
   };
 }
 

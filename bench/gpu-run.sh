@@ -7,7 +7,9 @@
 #   1. bench/gpu-train-step.ts: the MNIST autoencoder's step through Model.trainStep and fit,
 #      at batch 256 and 8192 (one process each), and its encode at batch 1024 (host to host);
 #   2. bench/gpu-examples.ts: every example's training step (trainStep and fit) and encode,
-#      each checked against the CPU backend, and a 4096³ matmul; it writes every step's
+#      and those of bench/models/ (a 5×5 convolution with max and average pools), each
+#      checked against the CPU backend, and a 4096³ matmul; its JSON records which steps run
+#      conv+pool dispatches and flash attention forward and backward; it writes every step's
 #      PyTorch equivalent (the module `repr compile --target pytorch` writes) for 3;
 #   3. bench/gpu_torch_anchors.py: PyTorch CUDA (fp32, TF32 off) on those modules and the matmul;
 #   4. bench/train_step_torch_cuda.py: PyTorch's hand-written autoencoder step and encoder.

@@ -124,7 +124,7 @@ export function graphCommand(file: string, options: GraphOptions): number {
   }
   const { lowered, graph, title } = result;
   if (options.kernels) {
-    const kg = planKernelGraph(graph, { fuse: options.fuse !== false, attention: target === "webgpu" });
+    const kg = planKernelGraph(graph, { fuse: options.fuse !== false, attention: target === "webgpu", wideViews: target === "webgpu" });
     process.stdout.write(`${header(title, lowered, graph)}\n${printKernelGraph(kg)}`);
     return ExitCode.ok;
   }

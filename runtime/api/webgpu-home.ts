@@ -66,8 +66,8 @@ export function webGpuHome(backend: WebGpuBackend): TensorHome {
     backend: backend.name,
     adapter: [a.vendor, a.architecture, a.description].filter((x) => x !== "").join(" ") + (a.isFallback ? " (software)" : ""),
     checksFinite: true,
-    // Its renderer takes softmax(Q·Kᵀ)·V as one flash-attention dispatch (wgsl-attention.ts).
-    plan: { attention: true, attentionBindings: device.limits.maxStorageBuffersPerShaderStage },
+    // Its renderer takes softmax(Q·Kᵀ)·V as one flash-attention dispatch (wgsl-attention.ts), and reads a k×k convolution's k² windows as index arithmetic over its image (wideViews).
+    plan: { attention: true, attentionBindings: device.limits.maxStorageBuffersPerShaderStage, wideViews: true },
     create(shape, dtype, data): HomeTensor {
       const bytes = elementCount(shape) * 4;
       // Buffers are at least 16 bytes, and a multiple of 4 as copies require.

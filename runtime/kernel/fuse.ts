@@ -150,6 +150,13 @@ export interface FusionOptions {
   readonly attention?: boolean;
   /** The most values an attention kernel reads and writes (default `maxBindings`): a backend may offer more than the guaranteed 8 (WebGPU passes its device's limit). */
   readonly attentionBindings?: number;
+  /**
+   * Count a joining view's bindings through the free views it reads (`viewClosure`): a k×k
+   * convolution's concat of k² windows (each a slice of one padded image) then joins its matmul,
+   * which binds the image once, instead of staying a kernel of k² inputs (past the limit from
+   * k = 5). Off by default (WebGPU asks for it; its renderer reads such windows as index arithmetic).
+   */
+  readonly wideViews?: boolean;
 }
 
 /** The fused kernels of a program of primitive kernels, in execution order. */
@@ -221,7 +228,10 @@ export function planFusion(program: KernelProgram, options: FusionOptions = {}):
         const bindings = groupInputs(g.members, kernels).length + outputs.length + (extra ? 1 : 0);
         // A free view may pass the slack: it only stands between the group and its own producers (a 5×5
         // convolution's concat reads 25 windows, all views of one image); the group still ends within maxBindings.
-        if (bindings > maxBindings + SLACK && !(isFreeP && VIEW_OPS.has(opOf(p)))) {
+        // With `wideViews`, a join to a group holding windows is judged by what the group binds once the free views it reads join too
+        // (they are candidates next; where one cannot join, `within` undoes the joins past the limit).
+        const reach = options.wideViews === true && bindings > maxBindings + SLACK && holdsWindows(g.members, kernels) ? groupInputs(viewClosure(g.members, kernels, defOf, free), kernels).length + outputs.length : bindings;
+        if (reach > maxBindings + SLACK && !(isFreeP && VIEW_OPS.has(opOf(p)))) {
           g.members.delete(best);
           g.space.delete(best);
           restore(g, trial);
@@ -244,6 +254,29 @@ export function planFusion(program: KernelProgram, options: FusionOptions = {}):
     groups.push({ root: r, kernels: list, outputs, kind: finalKind(g, kernels) });
   }
   return groups.reverse();
+}
+
+/** Whether a group holds a pad or concat (a convolution's windows, or their gradients): the groups whose joins `wideViews` judges by their free views. */
+function holdsWindows(members: ReadonlySet<number>, kernels: readonly Kernel[]): boolean {
+  for (const m of members) if (opOf(kernels[m]!) === "pad" || opOf(kernels[m]!) === "concat") return true;
+  return false;
+}
+
+/** `members` with every free view, constant or iota they read, transitively (not whole groups: only what a join would pull in next). */
+function viewClosure(members: ReadonlySet<number>, kernels: readonly Kernel[], defOf: ReadonlyMap<number, number>, free: (k: Kernel) => boolean): Set<number> {
+  const all = new Set(members);
+  const stack = [...members];
+  while (stack.length > 0) {
+    for (const u of kernels[stack.pop()!]!.inputs) {
+      const d = defOf.get(u);
+      if (d === undefined || all.has(d)) continue;
+      const k = kernels[d]!;
+      if (!free(k) || !(VIEW_OPS.has(opOf(k)) || INDEX_OPS.has(opOf(k)))) continue;
+      all.add(d);
+      stack.push(d);
+    }
+  }
+  return all;
 }
 
 /** A group of its root alone. */

@@ -24,10 +24,12 @@ export interface PlanOptions {
   readonly attention?: boolean;
   /** The most values an attention kernel binds (default 8, WebGPU's guaranteed storage bindings): a backend passes its device's limit. */
   readonly attentionBindings?: number;
+  /** Judge a view's join by the free views behind it (`FusionOptions.wideViews`): a k×k convolution's k² windows join its matmul, for a backend that reads them as index arithmetic (WebGPU). */
+  readonly wideViews?: boolean;
 }
 
 /** Lowers an IR graph to a kernel graph (fused unless asked not to) and plans its memory. */
 export function planKernelGraph(graph: Graph, options: PlanOptions = {}): KernelGraph {
   const program = primitiveProgram(graph);
-  return planMemory(options.fuse === false ? program : fuseProgram(program, { attention: options.attention === true, ...(options.attentionBindings === undefined ? {} : { attentionBindings: options.attentionBindings }) }));
+  return planMemory(options.fuse === false ? program : fuseProgram(program, { attention: options.attention === true, wideViews: options.wideViews === true, ...(options.attentionBindings === undefined ? {} : { attentionBindings: options.attentionBindings }) }));
 }

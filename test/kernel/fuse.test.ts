@@ -35,4 +35,19 @@ describe("fusion planner", () => {
     );
     expect(fewer).toBeGreaterThan(200);
   });
+
+  it("with wideViews (WebGPU's plan), fused graphs still compute the same function, within the binding limit", () => {
+    fc.assert(
+      fc.property(graphSpec, fc.nat(), (spec, extra) => {
+        const { graph, feeds } = randomGraph(spec, extra);
+        const fused = planKernelGraph(graph, { wideViews: true });
+        expect(kernelGraphProblems(fused)).toEqual([]);
+        for (const k of fused.kernels) expect(new Set(k.inputs).size + kernelOutputs(k).length).toBeLessThanOrEqual(MAX_BINDINGS);
+        const want = compileReference(planKernelGraph(graph, { fuse: false })).run(feeds);
+        const got = compileReference(fused).run(feeds);
+        for (const o of graph.outputs) expect([...got[o.name]!.data], o.name).toEqual([...want[o.name]!.data]);
+      }),
+      { numRuns: 150, seed: 20261208 },
+    );
+  });
 });

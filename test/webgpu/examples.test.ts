@@ -39,12 +39,18 @@ describe.skipIf(skipReason !== null)("every example model's training step on web
         if (kg.inputs.some((i) => i.name === STEP_INPUT)) feeds[STEP_INPUT] = { shape: [], data: [0] };
         const cpu = compileCpu(kg).run(feeds, params);
         // Planned as the WebGPU home plans: attention joined into one kernel (tiny-gpt's every head).
-        const forGpu = planKernelGraph(graph, { attention: true, attentionBindings: gpu!.device.limits.maxStorageBuffersPerShaderStage });
+        const forGpu = planKernelGraph(graph, { attention: true, attentionBindings: gpu!.device.limits.maxStorageBuffersPerShaderStage, wideViews: true });
         if (file.includes("tiny-gpt")) {
           const joined = forGpu.kernels.filter((k) => k.kind === "attention").length;
           expect(joined).toBeGreaterThan(0);
-          // Each runs whole, as one flash-attention dispatch.
-          expect(kernelWgsl(forGpu).filter((s) => s.wgsl.startsWith("// attention (flash")).length).toBe(joined);
+          // Each runs whole, as one flash-attention dispatch, and its backward as two flash dispatches (the device's binding limit).
+          const heads = kernelWgsl(forGpu, { maxBindings: gpu!.device.limits.maxStorageBuffersPerShaderStage }).map((s) => s.wgsl.split("\n")[0]!);
+          expect(heads.filter((h) => h.startsWith("// attention (flash")).length).toBe(joined);
+          expect(heads.filter((h) => h.startsWith("// attention backward (flash")).length).toBe(2 * joined);
+        }
+        if (file.includes("colorization")) {
+          // Its two convolutions run with their bias, activation and max pool, each as one dispatch.
+          expect(kernelWgsl(forGpu).filter((s) => s.wgsl.startsWith("// convolution with max pool")).length).toBe(2);
         }
         const exe = gpu!.compile(forGpu);
         const web = await exe.runAsync(feeds, params);

@@ -11,7 +11,7 @@ import { createWebGpuBackend, planShaderGroups, type FusedGroup, type ShaderGrou
 import { primitiveGraph } from "../../runtime/backends/webgpu/primitive-graph.js";
 import type { Graph } from "../../runtime/ir/node.js";
 import type { KernelGraph } from "../../runtime/kernel/graph.js";
-import { planKernelGraph } from "../../runtime/kernel/plan.js";
+import { planKernelGraph, type PlanOptions } from "../../runtime/kernel/plan.js";
 import { expectOutputsAgree } from "../cpu/compare.js";
 
 const CHROMIUM = "/usr/lib/chromium";
@@ -49,8 +49,8 @@ export async function runGpu(kg: KernelGraph, feeds: TensorFeeds, params: Tensor
 }
 
 /** Runs `graph` on the reference and WebGPU backends and expects agreement: i32 exactly, f32 within `tol` relative to the output's scale. */
-export async function expectAgree(graph: Graph, feeds: TensorFeeds = {}, tol = 1e-6, params: TensorFeeds = {}): Promise<KernelGraph> {
-  const kg = planKernelGraph(graph);
+export async function expectAgree(graph: Graph, feeds: TensorFeeds = {}, tol = 1e-6, params: TensorFeeds = {}, plan: PlanOptions = {}): Promise<KernelGraph> {
+  const kg = planKernelGraph(graph, plan);
   const ref = compileReference(kg).run(feeds, params);
   const got = await runGpu(kg, feeds, params);
   expectOutputsAgree("gpu", graph.outputs.map((o) => o.name), got, ref, tol);

@@ -105,7 +105,7 @@ export interface WebGpuCompileOptions {
 export function compileWebGpu(device: GPUDevice, given: KernelGraph, options: WebGpuCompileOptions = {}): WebGpuExecutable {
   assertValidKernelGraph(given);
   // `graph` is the given graph with its fused kernels' ops spread out; its values extend the given graph's.
-  const { dispatches: rendered, scratch, graph } = planDispatches(given, { fuse: options.fuse, splitK: options.splitK });
+  const { dispatches: rendered, scratch, graph } = planDispatches(given, { fuse: options.fuse, splitK: options.splitK, maxBindings: device.limits.maxStorageBuffersPerShaderStage });
   const maxStorage = device.limits.maxStorageBuffersPerShaderStage;
   const written = new Set<number>();
   rendered.forEach(({ bindings, outputs, kernel }) => {

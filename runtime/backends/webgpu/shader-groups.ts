@@ -20,7 +20,8 @@
  * are read instead of going through memory. A kernel can be inlined when its
  * op can be evaluated at any index of its output (elementwise ops, casts,
  * `const`, the strided views `reshape`, `permute`, `expand`, `slice`, and
- * pads without interior padding and concats, which read the one element an
+ * pads (interior padding too: a strided slice's gradient, a transposed
+ * convolution's planes) and concats, which read the one element an
  * index needs), and into a matmul as a strided view of one value or as a
  * convolution's windows (pads, slices, concats of an image: an implicit GEMM
  * whose tiles load each element through them). One matmul may join
@@ -82,10 +83,9 @@ const VIEWS: ReadonlySet<Op> = new Set<Op>(["reshape", "permute", "expand", "sli
 export function isInlinable(k: Kernel): boolean {
   if (k.ops.length !== 1) return false;
   const op = k.ops[0]!.op;
-  // Pads (without interior padding) and concats too: the evaluator reads the one element each needs (`wgsl-fused.ts`),
-  // so a convolution's input gradient (a sum of padded window gradients) runs as one shader.
-  if (op === "pad") return (k.ops[0]!.attrs as { interior: readonly number[] }).interior.every((g) => g === 0);
-  return isElementwise(op) || VIEWS.has(op) || op === "const" || op === "concat";
+  // Pads (interior padding too: a strided slice's gradient) and concats: the evaluator reads the one element each
+  // needs (`wgsl-fused.ts`), so a convolution's input gradient (a sum of padded window gradients) runs as one shader.
+  return isElementwise(op) || VIEWS.has(op) || op === "const" || op === "concat" || op === "pad";
 }
 
 /**

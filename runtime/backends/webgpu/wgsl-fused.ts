@@ -113,9 +113,9 @@ export function evaluator(
         return bind(`select(${b}, ${a}, ${c} != 0i)`);
       }
       case "pad": {
-        // Output coordinate c reads input element c − lo where that is in range, else the pad value (no interior padding here).
+        // Output coordinate c reads input element (c − lo) / (g + 1) where c − lo is in range and, with interior
+        // padding g, a multiple of g + 1 (a strided slice's gradient); else the pad value.
         const { lo, interior, value } = op.attrs as OpAttrs["pad"];
-        if (interior.some((g) => g !== 0)) throw new Error("webgpu: a fused pad with interior padding is not supported");
         const x = operand(0);
         const inStrides = stridesOf(x.shape);
         const outStrides = stridesOf(k.shape);
@@ -123,8 +123,10 @@ export function evaluator(
         const terms: string[] = [];
         k.shape.forEach((d, a) => {
           const c = d === 1 ? "0i" : `i32((${idx} / ${u32Lit(outStrides[a]!)}) % ${u32Lit(d)})`;
-          const at0 = bind(`${c} - ${lit(lo[a]!, "i32")}`);
-          conditions.push(`${at0} >= 0i && ${at0} < ${lit(x.shape[a]!, "i32")}`);
+          const step = interior[a]! + 1;
+          const t = bind(`${c} - ${lit(lo[a]!, "i32")}`);
+          const at0 = step === 1 ? t : bind(`${t} / ${lit(step, "i32")}`);
+          conditions.push(step === 1 ? `${t} >= 0i && ${t} < ${lit(x.shape[a]!, "i32")}` : `${t} >= 0i && ${t} % ${lit(step, "i32")} == 0i && ${at0} < ${lit(x.shape[a]!, "i32")}`);
           if (x.shape[a]! > 1) terms.push(`u32(max(${at0}, 0i)) * ${u32Lit(inStrides[a]!)}`);
         });
         const ok = bind(conditions.join(" && "));
@@ -132,12 +134,37 @@ export function evaluator(
         return bind(`select(${lit(value, k.dtype)}, ${at(k.inputs[0]!, j)}, ${ok})`);
       }
       case "concat": {
-        // Only the operand whose range holds the coordinate is read: one branch per operand, each with its
-        // own names (the memo is restored after a branch, as its lets end with its block).
         const axis = (op.attrs as OpAttrs["concat"]).axis;
         const outStrides = stridesOf(k.shape);
         const coord = (a: number): string => (k.shape[a] === 1 ? "0u" : `((${idx} / ${u32Lit(outStrides[a]!)}) % ${u32Lit(k.shape[a]!)})`);
         const c = bind(coord(axis));
+        // Windows of one value (a convolution's k² strided slices of its padded image): index arithmetic, no branch.
+        const grid = windowGrid(k);
+        if (grid !== null) {
+          const { size, wide, levels, source } = grid;
+          const n = size === 1 ? c : bind(`${c} / ${u32Lit(size)}`);
+          const q = wide === grid.count ? "0u" : bind(`${n} / ${u32Lit(wide)}`);
+          const r = wide === 1 ? "0u" : bind(`${n} % ${u32Lit(wide)}`);
+          const x = operand(0);
+          const strides = stridesOf(x.shape);
+          const terms = x.shape.flatMap((d, a) => {
+            if (d === 1) return [];
+            const ca = a === axis ? `(${c} % ${u32Lit(size)})` : coord(a);
+            return [`${ca} * ${u32Lit(strides[a]!)}`];
+          });
+          let j = bind(terms.length === 0 ? "0u" : terms.join(" + "));
+          for (const level of levels) {
+            if (level.kernel.ops[0]!.op === "reshape") continue;
+            const { steps } = level.kernel.ops[0]!.attrs as OpAttrs["slice"];
+            const inStrides = stridesOf(graph.values[level.kernel.inputs[0]!]!.shape);
+            const inner = index(level.kernel, inStrides.map((st, a) => st * steps[a]!), level.base, j);
+            const shift = [level.perRow === 0 || q === "0u" ? "" : `${q} * ${u32Lit(level.perRow)}`, level.perCol === 0 || r === "0u" ? "" : `${r} * ${u32Lit(level.perCol)}`].filter((t) => t !== "");
+            j = shift.length === 0 ? inner : bind([inner, ...shift].join(" + "));
+          }
+          return at(source, j);
+        }
+        // Otherwise only the operand whose range holds the coordinate is read: one branch per operand, each with
+        // its own names (the memo is restored after a branch, as its lets end with its block).
         const result = `${prefix}t${fresh++}`;
         lines.push(`var ${result}: ${k.dtype};`);
         let start = 0;
@@ -192,6 +219,59 @@ export function evaluator(
         return bind(f(at(k.inputs[0]!, idx), at(k.inputs[1]!, idx), t));
       }
     }
+  };
+
+  /**
+   * Whether concat `k` joins windows of one value: operands of one size along the axis, each a chain of
+   * reshapes and slices inside the group (the same ops, shapes and steps) ending at one value, whose slice
+   * starts are affine in the operand's row and column of a grid `wide` operands wide (a convolution's
+   * kernel row and column). Then each slice level's flat start is `base + row · perRow + col · perCol`.
+   */
+  const windowGrid = (k: Kernel): { size: number; wide: number; count: number; source: number; levels: { kernel: Kernel; base: number; perRow: number; perCol: number }[] } | null => {
+    const axis = (k.ops[0]!.attrs as OpAttrs["concat"]).axis;
+    const count = k.inputs.length;
+    if (count < 2) return null;
+    const size = graph.values[k.inputs[0]!]!.shape[axis]!;
+    const chains: Kernel[][] = [];
+    const ends: number[] = [];
+    for (const u of k.inputs) {
+      if (graph.values[u]!.shape[axis] !== size) return null;
+      const chain: Kernel[] = [];
+      let v = u;
+      for (let p = inside.get(v); p !== undefined && (p.ops[0]!.op === "reshape" || p.ops[0]!.op === "slice") && !preset.has(v) && !everywhere.has(v); p = inside.get(v)) {
+        chain.push(p);
+        v = p.inputs[0]!;
+      }
+      chains.push(chain);
+      ends.push(v);
+    }
+    const first = chains[0]!;
+    if (size === 0 || first.length === 0 || ends.some((e) => e !== ends[0]) || !first.some((p) => p.ops[0]!.op === "slice")) return null;
+    const same = (a: Kernel, b: Kernel): boolean => {
+      if (a.ops[0]!.op !== b.ops[0]!.op || a.shape.join() !== b.shape.join()) return false;
+      if (a.ops[0]!.op === "reshape") return true;
+      return (a.ops[0]!.attrs as OpAttrs["slice"]).steps.join() === (b.ops[0]!.attrs as OpAttrs["slice"]).steps.join();
+    };
+    if (chains.some((ch) => ch.length !== first.length || ch.some((p, l) => !same(p, first[l]!)))) return null;
+    // The flat start of each slice level, per operand.
+    const starts = chains.map((ch) =>
+      ch.map((p) => {
+        if (p.ops[0]!.op !== "slice") return 0;
+        const st = stridesOf(graph.values[p.inputs[0]!]!.shape);
+        return (p.ops[0]!.attrs as OpAttrs["slice"]).starts.reduce((sum, s0, a) => sum + s0 * st[a]!, 0);
+      }),
+    );
+    for (let wide = 1; wide <= count; wide++) {
+      const levels = first.map((kernel, l) => {
+        const base = starts[0]![l]!;
+        const perCol = wide > 1 ? starts[1]![l]! - base : 0;
+        const perRow = wide < count ? starts[wide]![l]! - base : 0;
+        return { kernel, base, perRow, perCol };
+      });
+      const fits = levels.every((lv) => lv.perRow >= 0 && lv.perCol >= 0) && starts.every((row, n) => row.every((s0, l) => s0 === levels[l]!.base + Math.floor(n / wide) * levels[l]!.perRow + (n % wide) * levels[l]!.perCol));
+      if (fits) return { size, wide, count, source: ends[0]!, levels };
+    }
+    return null;
   };
 
   /** Binds the index into kernel `k`'s operand: base + Σ c_a · strides_a over `k`'s coordinates of `idx`. */

@@ -39,6 +39,23 @@ export interface MatmulOperand {
   readonly load?: (flat: string) => { lines: readonly string[]; value: string };
 }
 
+/**
+ * Rows of a product taken in groups (pooling in a convolution's epilogue,
+ * `wgsl-pool.ts`): per batch z, `windows` groups of `group` rows each (group
+ * a power of 2 up to 8), laid out so that one invocation holds a group's
+ * rows for each of its columns. The tiled shader then computes only those
+ * rows (not necessarily all of the product's), and runs `epilogue` once per
+ * group and column, with the group's accumulators, instead of once per element.
+ */
+export interface RowGroups {
+  readonly windows: number;
+  readonly group: number;
+  /** Statements binding `rr`, the product's row within batch z, for row `e` (a name) of group `win` (a name). */
+  readonly row: (win: string, e: string) => string[];
+  /** The statements run for group `win` at column `col` (names, in range): `acc(e)` names its e-th row's result. */
+  readonly epilogue: (win: string, col: string, acc: (e: number) => string) => string[];
+}
+
 /** Products below this many multiply-adds use the plain shader. */
 const TINY = 4096;
 /** The depth of a k tile. */
@@ -116,6 +133,8 @@ export function renderMatmul(
   split: SplitK | null = null,
   /** Which operands may be read four at a time (their bindings are then `array<vec4<f32>>`; see `vec4`). */
   vec4: readonly [boolean, boolean] = [false, false],
+  /** Rows taken in groups, with an epilogue per group (tiled only, no split). */
+  groups: RowGroups | null = null,
 ): { body: string; header: string; workgroups: [number, number, number]; tiled: boolean; vec4: [boolean, boolean] } {
   const [m, k] = a.shape.slice(-2) as [number, number];
   const n = b.shape[b.shape.length - 1]!;
@@ -126,11 +145,13 @@ export function renderMatmul(
   const [sar, sak] = a.strides.slice(-2) as [number, number];
   const [sbk, sbn] = b.strides.slice(-2) as [number, number];
   // Past the dispatch limit along some dimension, the plain shader (which spills into y) takes it.
-  if (!isTiled(m, k, n, batches)) {
+  if (groups !== null && (split !== null || vec4[0] || ![1, 2, 4, 8].includes(groups.group))) throw new Error("webgpu: internal error: grouped rows with split-K, vec4 rows or a group not a power of 2 up to 8");
+  if (!isTiled(m, k, n, batches) && groups === null) {
     if (split !== null) throw new Error("webgpu: internal error: split-K of a matmul the tiled shader does not take");
     return { ...plain(a, b, out, as, bs, epilogue), tiled: false, vec4: [false, false] };
   }
-  const t = blockSide(m, n, batches);
+  // Grouped rows: an invocation's rows lid.y + 16·i hold groups of `group` consecutive i, so T is a multiple of it.
+  const t = groups === null ? blockSide(m, n, batches) : Math.max(blockSide(groups.windows * groups.group, n, batches), groups.group);
   const tile = SIDE * t;
   // Rows of the staged tiles are padded by one word, so that stores along k hit distinct memory banks, where
   // both tiles still fit WebGPU's guaranteed 16 KiB of workgroup memory (not at 128 × 128: exactly 16 KiB unpadded).
@@ -151,7 +172,8 @@ export function renderMatmul(
   // (one vec4 load) where that axis and every offset are multiples of 4 and the caller allows it.
   const aAlongK = sak === 1 || sar !== 1;
   const va = vec4[0] && aligned(a, as, aAlongK ? k : m, aAlongK ? sak : sar, aAlongK ? sar : sak);
-  lines.push(...stage(`in${a.binding}`, "As", { alongK: aAlongK, vec: va, outer: m, ostride: sar, kstride: sak, origin: "row0", base: "abase", load: a.load, flat: `(z * ${u32Lit(m)} + go) * ${u32Lit(k)} + gk` }, tile, k, row));
+  const rowOf = groups === null ? undefined : { ...groups, perTile: tile / groups.group };
+  lines.push(...stage(`in${a.binding}`, "As", { alongK: aAlongK, vec: va, outer: m, ostride: sar, kstride: sak, origin: "row0", base: "abase", load: a.load, flat: `(z * ${u32Lit(m)} + go) * ${u32Lit(k)} + gk`, groups: rowOf }, tile, k, row));
   const bAlongN = sbn === 1 || sbk !== 1;
   const vb = vec4[1] && aligned(b, bs, bAlongN ? n : k, bAlongN ? sbn : sbk, bAlongN ? sbk : sbn);
   lines.push(...stage(`in${b.binding}`, "Bs", { alongK: !bAlongN, vec: vb, outer: n, ostride: sbn, kstride: sbk, origin: "col0", base: "bbase", load: b.load, flat: `(z * ${u32Lit(k)} + gk) * ${u32Lit(n)} + go` }, tile, k, row));
@@ -163,8 +185,23 @@ export function renderMatmul(
   for (let j = 0; j < t; j++) lines.push(`    let b${j} = Bs[kk * ${u32Lit(row)} + lid.x + ${u32Lit(SIDE * j)}];`);
   for (let i = 0; i < t; i++) for (let j = 0; j < t; j++) lines.push(`    acc[${i * t + j}] = acc[${i * t + j}] + a${i} * b${j};`);
   lines.push("  }", "  workgroupBarrier();", "}");
-  lines.push(`let obase = ${split === null ? "z" : "wg.z"} * ${u32Lit(m * n)};`);
-  for (let i = 0; i < t; i++) {
+  if (groups !== null) {
+    for (let g = 0; g < t / groups.group; g++) {
+      for (let j = 0; j < t; j++) {
+        lines.push(
+          "{",
+          `  let win = wg.y * ${u32Lit(tile / groups.group)} + lid.y + ${u32Lit(SIDE * g)};`,
+          `  let col = col0 + lid.x + ${u32Lit(SIDE * j)};`,
+          `  if (win < ${u32Lit(groups.windows)} && col < ${u32Lit(n)}) {`,
+          ...groups.epilogue("win", "col", (e) => `acc[${(g * groups.group + e) * t + j}]`).map((l) => `    ${l}`),
+          "  }",
+          "}",
+        );
+      }
+    }
+  }
+  if (groups === null) lines.push(`let obase = ${split === null ? "z" : "wg.z"} * ${u32Lit(m * n)};`);
+  for (let i = 0; i < (groups === null ? t : 0); i++) {
     lines.push(`let r${i} = row0 + lid.y + ${u32Lit(SIDE * i)};`);
     for (let j = 0; j < t; j++) {
       lines.push(
@@ -183,7 +220,8 @@ export function renderMatmul(
     `@compute @workgroup_size(${SIDE}, ${SIDE})`,
     "fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {",
   ].join("\n");
-  return { header, body: lines.join("\n"), workgroups: [Math.ceil(n / tile), Math.ceil(m / tile), batches * (split?.parts ?? 1)], tiled: true, vec4: [va, vb] };
+  const rows = groups === null ? Math.ceil(m / tile) : Math.ceil(groups.windows / (tile / groups.group));
+  return { header, body: lines.join("\n"), workgroups: [Math.ceil(n / tile), rows, batches * (split?.parts ?? 1)], tiled: true, vec4: [va, vb] };
 }
 
 /** How one operand's tile is staged: along which axis consecutive invocations read, four at a time or not, and its sizes. */
@@ -201,6 +239,8 @@ interface Staging {
   /** An evaluated operand (`MatmulOperand.load`), and its element's flat index from `go`, `gk` and the batch `z`. */
   readonly load?: MatmulOperand["load"];
   readonly flat?: string;
+  /** Rows in groups (`RowGroups`, `perTile` groups a tile): tile row o is row o / 16 mod group of group (o mod 16) + 16 · (o / 16 / group). */
+  readonly groups?: RowGroups & { readonly perTile: number };
 }
 
 /**
@@ -214,9 +254,19 @@ function stage(src: string, dst: string, s: Staging, tile: number, k: number, ro
   const lines = [`  for (var e = t; e < ${u32Lit((tile * BK) / w)}; e += ${u32Lit(SIDE * SIDE)}) {`];
   if (s.alongK) lines.push(`    let o = e / ${u32Lit(BK / w)};`, `    let kk = (e % ${u32Lit(BK / w)})${s.vec ? " * 4u" : ""};`);
   else lines.push(`    let kk = e / ${u32Lit(tile / w)};`, `    let o = (e % ${u32Lit(tile / w)})${s.vec ? " * 4u" : ""};`);
-  lines.push(`    let go = ${s.origin} + o;`, "    let gk = k0 + kk;");
+  if (s.groups === undefined) lines.push(`    let go = ${s.origin} + o;`, "    let gk = k0 + kk;");
+  else {
+    const g = s.groups;
+    lines.push(
+      `    let wv = wg.y * ${u32Lit(g.perTile)} + o % ${u32Lit(SIDE)} + ${u32Lit(SIDE)} * (o / ${u32Lit(SIDE * g.group)});`,
+      `    let ev = (o / ${u32Lit(SIDE)}) % ${u32Lit(g.group)};`,
+      ...g.row("wv", "ev").map((l) => `    ${l}`),
+      "    let go = rr;",
+      "    let gk = k0 + kk;",
+    );
+  }
   const at = `${s.base} + go * ${u32Lit(s.ostride)} + gk * ${u32Lit(s.kstride)}`;
-  const inside = `go < ${u32Lit(s.outer)} && gk < ${u32Lit(k)}`;
+  const inside = s.groups === undefined ? `go < ${u32Lit(s.outer)} && gk < ${u32Lit(k)}` : `wv < ${u32Lit(s.groups.windows)} && gk < ${u32Lit(k)}`;
   if (s.load !== undefined) {
     // Read in place through its windows (an implicit GEMM): no copy of the operand is made.
     const { lines: code, value } = s.load("fo");

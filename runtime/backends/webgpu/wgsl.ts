@@ -28,6 +28,8 @@ import { helperSource, u32Lit, type Helper } from "./wgsl-lib.js";
 import { renderMatmul, splitK, type MatmulOperand, type SplitK } from "./wgsl-matmul.js";
 import { reduceParts, renderReduceTree, wantsTree } from "./wgsl-reduce.js";
 import { renderAttention, type RenderedAttention } from "./wgsl-attention.js";
+import { renderConvPool, type RenderedConvPool } from "./wgsl-pool.js";
+import { flashBackward, SCRATCH_ROWS, type FlashBackward } from "./wgsl-attention-backward.js";
 import type { OpAttrs } from "../../ir/ops.js";
 import { OP_RENDERERS, type TensorType } from "./wgsl-ops.js";
 
@@ -297,7 +299,11 @@ export interface Dispatch extends RenderedKernel {
 }
 
 /** Options of `planDispatches`: the shader groups', and rendering's. */
-export type DispatchOptions = Omit<ShaderGroupOptions, "partition"> & RenderOptions;
+export type DispatchOptions = Omit<ShaderGroupOptions, "partition"> &
+  RenderOptions & {
+    /** The most storage bindings one dispatch may have (the device's limit; by default WebGPU's guaranteed 8): a flash attention backward pass needs more than a plain kernel. */
+    readonly maxBindings?: number;
+  };
 
 /**
  * Every dispatch the executor runs on a (fused) kernel graph, in execution
@@ -313,7 +319,40 @@ export function planDispatches(fused: KernelGraph, options: DispatchOptions = {}
   const scratch = new Map<number, number>();
   const { graph, partition } = primitiveGraph(fused);
   const attention = options.fuse === false ? new Map<number, RenderedAttention>() : attentionKernels(fused, graph, partition);
+  // Flash backward passes: their dispatches run in place of the last kernel they replace; the others' groups are skipped.
+  const backward = new Map<number, FlashBackward>();
+  const replacedBy = new Map<number, FlashBackward>();
+  for (const [id, whole] of attention) {
+    const b = flashBackward(fused, graph, partition, id, options.maxBindings ?? MAX_BINDINGS);
+    if (b === null) continue;
+    const members = graph.kernels.filter((k) => partition[k.id] === id).map((k) => k.id);
+    const forward = renderAttention(graph, members, whole.bindings, b.forwardOutputs);
+    if (forward === null) continue;
+    attention.set(id, forward);
+    backward.set(b.replaced[b.replaced.length - 1]!, b);
+    for (const r of b.replaced) replacedBy.set(r, b);
+  }
+  const pools = options.fuse === false ? new Map<number, RenderedConvPool & { kernels: readonly number[] }>() : convPools(fused, graph, partition);
   for (const g of planShaderGroups(graph, { ...options, partition })) {
+    const flash = replacedBy.get(partition[g.root]!);
+    if (flash !== undefined) {
+      // At the last replaced kernel's first group: the backward's dispatches (the statistics in a scratch buffer).
+      if (backward.get(partition[g.root]!) !== flash || dispatches.some((d) => d.kernels.includes(g.root))) continue;
+      const id = graph.values.length + scratch.size;
+      scratch.set(id, flash.scratchElements);
+      const members = graph.kernels.filter((k) => flash.replaced.includes(partition[k.id]!)).map((k) => k.id);
+      const at = (v: number): number => (v === SCRATCH_ROWS ? id : v);
+      for (const d of flash.dispatches) dispatches.push({ kernel: members[members.length - 1]!, kernels: members, wgsl: d.wgsl, workgroups: d.workgroups, bindings: d.bindings.map(at), outputs: d.outputs.map(at) });
+      continue;
+    }
+    // A convolution with its epilogue and pool runs as one dispatch in place of the three kernels' groups (at the first).
+    const pooled = pools.get(partition[g.root]!);
+    if (pooled !== undefined) {
+      const members = graph.kernels.filter((k) => pooled.kernels.includes(partition[k.id]!)).map((k) => k.id);
+      if (dispatches.some((d) => d.kernels.some((k) => members.includes(k)))) continue;
+      dispatches.push({ kernel: members[members.length - 1]!, kernels: members, wgsl: pooled.wgsl, workgroups: pooled.workgroups, bindings: pooled.bindings, outputs: pooled.outputs });
+      continue;
+    }
     // An attention kernel rendered whole runs as one dispatch in place of its parts' (consecutive) groups.
     const whole = attention.get(partition[g.root]!);
     if (whole !== undefined) {
@@ -352,6 +391,38 @@ function attentionKernels(fused: KernelGraph, graph: KernelGraph, partition: rea
     if (r !== null) rendered.set(f.id, r);
   }
   return rendered;
+}
+
+/**
+ * The convolutions followed by a pool that `renderConvPool` renders as one
+ * dispatch: a `conv` kernel, the `map` of its epilogue (if any) and a
+ * `reduce` pooling it, consecutive in the fused graph; by each of the
+ * three's kernel id. Values of the first two read by other kernels (or
+ * outputs of the graph) are written too.
+ */
+function convPools(fused: KernelGraph, graph: KernelGraph, partition: readonly number[]): Map<number, RenderedConvPool & { kernels: readonly number[] }> {
+  const found = new Map<number, RenderedConvPool & { kernels: readonly number[] }>();
+  const graphOutputs = new Set(fused.outputs.map((o) => o.value));
+  for (const c of fused.kernels) {
+    if (c.kind !== "reduce") continue;
+    for (const chain of [[c.id - 2, c.id - 1, c.id], [c.id - 1, c.id]]) {
+      if (chain[0]! < 0 || fused.kernels[chain[0]!]!.kind !== "conv" || (chain.length === 3 && fused.kernels[chain[1]!]!.kind !== "map")) continue;
+      const ids = new Set(chain);
+      const extras: number[] = [];
+      for (const id of chain) {
+        const k = fused.kernels[id]!;
+        for (const v of id === c.id ? (k.extraOutputs ?? []).map((e) => e.value) : [k.output, ...(k.extraOutputs ?? []).map((e) => e.value)]) {
+          if (graphOutputs.has(v) || fused.kernels.some((q) => !ids.has(q.id) && q.inputs.includes(v))) extras.push(v);
+        }
+      }
+      const members = graph.kernels.filter((k) => ids.has(partition[k.id]!)).map((k) => k.id);
+      const r = renderConvPool(graph, members, distinctInputs(graph, members), [c.output, ...extras], MAX_BINDINGS);
+      if (r === null) continue;
+      for (const id of chain) found.set(id, { ...r, kernels: chain });
+      break;
+    }
+  }
+  return found;
 }
 
 /** The values kernels `members` of `graph` read and none of them writes, distinct, in first-read order. */
