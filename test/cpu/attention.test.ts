@@ -18,6 +18,9 @@ import { compileCpu, CPU_PLAN } from "../../runtime/backends/cpu/index.js";
 // Worker threads, as users get them (runtime/backends/cpu/node-threads.ts).
 import "../../runtime/node.js";
 import { compileReference } from "../../runtime/backends/reference/executor.js";
+import { buildModelPlan } from "../../compiler/plan/index.js";
+import { instantiateBatchGraph } from "../../runtime/ir/batch-graph.js";
+import { examplePrograms } from "../gradients/helpers.js";
 import { IRBuilder } from "../../runtime/ir/builder.js";
 import type { Graph, Node } from "../../runtime/ir/node.js";
 import { sizeOf } from "../../runtime/ir/shape.js";
@@ -200,4 +203,28 @@ describe("cpu attention", () => {
     // No kernel writes the score matrix: nothing before the attention kernel computes a matmul of the score space.
     for (const k of kg.kernels) if (k.id !== att.id && k.ops.some((o) => o.op === "matmul")) expect(k.id).toBeGreaterThan(att.id);
   });
+
+  // Agreement of whole example steps with the reference, as the CPU plans them: test/gradients/cpu-train-step.test.ts.
+  for (const [file, count] of [["tiny-gpt.repr", 4], ["masked-autoencoder.repr", 5]] as const) {
+    it(`${file}: every attention kernel of the training step runs block by block, with the unfused step's very bits on 1 and 2 threads`, () => {
+      const ex = examplePrograms().find((p) => p.file === file)!;
+      const step = buildModelPlan(ex.program, ex.program.models[0]!.name, {}).training[0]!;
+      const graph = instantiateBatchGraph(step.graph, 3);
+      const kg = planKernelGraph(graph, CPU_PLAN);
+      const joined = kg.kernels.filter((k) => k.kind === "attention");
+      expect(joined.length).toBeGreaterThanOrEqual(count);
+      const feeds = Object.fromEntries(
+        [...kg.inputs, ...kg.params].map((n, i) => [n.name, { shape: n.shape, data: n.dtype === "f32" ? numbers(sizeOf(n.shape), 50 + i, -0.5, 0.5) : new Int32Array(sizeOf(n.shape)).map((_, j) => (j * 7 + i) % 5) }]),
+      );
+      const one = compileCpu(kg, { threads: 1 });
+      for (const k of joined) expect(one.account.kernels[k.id]).toMatch(/^k\d+_\d+: attention: /);
+      const got = copied(one.run(feeds, feeds));
+      const plain = copied(compileCpu(planKernelGraph(graph), { threads: 1 }).run(feeds, feeds));
+      const two = copied(compileCpu(kg, { threads: 2 }).run(feeds, feeds));
+      for (const n of Object.keys(got)) {
+        expect(bits(got[n]!), `${n}: fused vs unfused`).toEqual(bits(plain[n]!));
+        expect(bits(two[n]!), `${n}: 1 vs 2 threads`).toEqual(bits(got[n]!));
+      }
+    });
+  }
 });
