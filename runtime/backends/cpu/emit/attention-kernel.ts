@@ -11,8 +11,9 @@
  * chain after them (dropout: its Philox draws computed in place, at their
  * flat index in the whole score space, `space-kernel.ts`), and P′·V
  * (`matmul-kernel.ts`). A work item is one matrix of the batch (batch·head)
- * and one block of `MC` query rows; its driver calls the three on that block
- * only, with X and P′ in a strip of the thread's own scratch (rows × keys:
+ * and one block of `MC` query rows, or, for matrices of fewer rows, as many
+ * whole consecutive matrices as fit in `MC` rows (short sequences: fewer
+ * calls); its driver calls the three on those rows only, with X and P′ in a strip of the thread's own scratch (rows × keys:
  * the matmul's row blocks and the reduce kernel's rows both address the full
  * score space, so the strip's address is taken back by the block's first
  * element and the kernels' own index arithmetic lands in it). Values of the
@@ -62,7 +63,9 @@ export interface AttentionPlan {
   readonly batches: number;
   readonly rows: number;
   readonly keys: number;
-  /** Bytes of strip each thread needs (X and P′ for MC rows). */
+  /** Matrices of the batch per work item: as many as fit in one block of MC rows where a matrix has fewer (short sequences), else 1. */
+  readonly group: number;
+  /** Bytes of strip each thread needs (X and P′ for one work item's rows). */
   readonly stripBytes: number;
 }
 
@@ -121,8 +124,9 @@ export function planAttention(k: Kernel, inputs: readonly Typed[], emittable: Em
   const batches = sizeOf(s.slice(0, -2));
   if (keys > MAX_KEYS || keys === 0 || rows === 0 || batches === 0 || o[o.length - 1] === 0) return null;
   if (inG1.length + rest.length !== extras.filter((e) => e.op !== jx && e.op !== jp).length) return null;
-  const stripBytes = 2 * Math.min(MC, rows) * keys * 4;
-  return { kernel: k, scores, softmax, output, batches, rows, keys, stripBytes };
+  const group = rows < MC ? Math.max(1, Math.min(batches, Math.floor(MC / rows))) : 1;
+  const stripBytes = 2 * Math.min(MC, group * rows) * keys * 4;
+  return { kernel: k, scores, softmax, output, batches, rows, keys, group, stripBytes };
 }
 
 function sameDims(a: readonly number[], b: readonly number[]): boolean {
@@ -187,7 +191,7 @@ export type AddFunction = (name: string, code: Code, exported: boolean) => numbe
 
 /** What the driver of an attention kernel runs over. */
 export interface AttentionFunction {
-  /** Work items: matrices of the batch × blocks of MC query rows. */
+  /** Work items: matrices of the batch × blocks of MC query rows, or groups of `group` matrices. */
   readonly range: number;
   /** Multiply-adds per work item. */
   readonly work: number;
@@ -216,23 +220,25 @@ export function emitAttention(plan: AttentionPlan, name: string, refs: ModuleRef
   const sm = emitSpaceKernel(plan.softmax.kernel, plan.softmax.anatomy, plan.softmax.inputs, refs);
   const smAt = add(`${name}_softmax`, sm.code, false);
   const g2 = matmul(plan.output, "output");
-  const { batches, rows, keys } = plan;
+  const { batches, rows, keys, group } = plan;
   const mBlocks = Math.ceil(rows / MC);
-  const items = batches * mBlocks;
-  const perItem1 = g1.range / items;
-  const perItem2 = g2.range / items;
-  if (!Number.isInteger(perItem1) || !Number.isInteger(perItem2) || sm.range !== batches * rows || sm.unit !== 1) {
-    throw new Error(`cpu: attention kernel k${plan.kernel.id}: its parts do not block by query rows (${g1.range}, ${sm.range}, ${g2.range} for ${items} items)`);
+  // Units: the matmuls' (matrix, block of MC rows); a work item is one unit, or `group` units of one block each.
+  const units = batches * mBlocks;
+  const items = Math.ceil(units / group);
+  const perItem1 = g1.range / units;
+  const perItem2 = g2.range / units;
+  if (!Number.isInteger(perItem1) || !Number.isInteger(perItem2) || sm.range !== batches * rows || sm.unit !== 1 || (group > 1 && mBlocks !== 1)) {
+    throw new Error(`cpu: attention kernel k${plan.kernel.id}: its parts do not block by query rows (${g1.range}, ${sm.range}, ${g2.range} for ${units} units)`);
   }
   const nIn = plan.kernel.inputs.length;
   const nOut = 1 + (plan.kernel.extraOutputs ?? []).length;
   const f = new Code(new Array(2 + nIn + nOut + 1).fill(I32));
   const scratch = 2 + nIn + nOut;
-  const [w, z, row0, row1, strip, xAddr, pAddr] = Array.from({ length: 7 }, () => f.local(I32));
+  const [w, z, row0, row1, strip, xAddr, pAddr, lo, hi] = Array.from({ length: 9 }, () => f.local(I32));
   // strip = strips + (scratch − scratchBase) / MATMUL_SCRATCH_BYTES · stride
   f.local_get(scratch).i32_const(layout.scratchBase).i32_sub().i32_const(MATMUL_SCRATCH_BYTES).i32_div_u().i32_const(layout.stride).i32_mul().i32_const(layout.strips).i32_add().local_set(strip);
   const rowBytes = keys * 4;
-  const stripHalf = Math.min(MC, rows) * rowBytes;
+  const stripHalf = plan.stripBytes / 2;
   const push = (p: Part): void => {
     for (const s of p.sources) {
       if ("strip" in s) f.local_get(s.strip === "x" ? xAddr : pAddr);
@@ -248,16 +254,25 @@ export function emitAttention(plan: AttentionPlan, name: string, refs: ModuleRef
   f.block(() =>
     f.loop(() => {
       f.local_get(w).local_get(1).i32_ge_u().br_if(1);
-      // Rows row0 ‥ row1 − 1 of the score space (matrix z, block w mod mBlocks).
-      f.local_get(w).i32_const(mBlocks).i32_div_u().i32_const(rows).i32_mul().local_set(z);
-      f.local_get(w).i32_const(mBlocks).i32_rem_u().i32_const(MC).i32_mul().local_get(z).i32_add().local_set(row0);
-      f.local_get(row0).i32_const(MC).i32_add().local_get(z).i32_const(rows).i32_add().local_get(row0).i32_const(MC).i32_add().local_get(z).i32_const(rows).i32_add().i32_lt_u().select().local_set(row1);
+      if (group > 1) {
+        // Units lo ‥ hi − 1: whole matrices, rows row0 ‥ row1 − 1 of the score space.
+        f.local_get(w).i32_const(group).i32_mul().local_tee(lo).i32_const(group).i32_add().local_set(hi);
+        f.local_get(hi).i32_const(units).local_get(hi).i32_const(units).i32_lt_u().select().local_set(hi);
+        f.local_get(lo).i32_const(rows).i32_mul().local_set(row0);
+        f.local_get(hi).i32_const(rows).i32_mul().local_set(row1);
+      } else {
+        // Unit w: rows row0 ‥ row1 − 1 of the score space (matrix ⌊w / mBlocks⌋, block w mod mBlocks; z its first row).
+        f.local_get(w).local_tee(lo).i32_const(1).i32_add().local_set(hi);
+        f.local_get(w).i32_const(mBlocks).i32_div_u().i32_const(rows).i32_mul().local_set(z);
+        f.local_get(w).i32_const(mBlocks).i32_rem_u().i32_const(MC).i32_mul().local_get(z).i32_add().local_set(row0);
+        f.local_get(row0).i32_const(MC).i32_add().local_get(z).i32_const(rows).i32_add().local_get(row0).i32_const(MC).i32_add().local_get(z).i32_const(rows).i32_add().i32_lt_u().select().local_set(row1);
+      }
       // The strips, addressed as the whole score space: element (row, key) of the block is at row0's first.
       f.local_get(strip).local_get(row0).i32_const(rowBytes).i32_mul().i32_sub().local_set(xAddr);
       f.local_get(xAddr).i32_const(stripHalf).i32_add().local_set(pAddr);
       // X = f(Q·Kᵀ) for the block: its blocks of C.
-      f.local_get(w).i32_const(perItem1).i32_mul();
-      f.local_get(w).i32_const(1).i32_add().i32_const(perItem1).i32_mul();
+      f.local_get(lo).i32_const(perItem1).i32_mul();
+      f.local_get(hi).i32_const(perItem1).i32_mul();
       push(plan.scores);
       f.local_get(scratch).call(g1.driver);
       // P′ and what the backward pass keeps, row by row.
@@ -265,8 +280,8 @@ export function emitAttention(plan: AttentionPlan, name: string, refs: ModuleRef
       push(plan.softmax);
       f.call(smAt);
       // O = P′·V for the block.
-      f.local_get(w).i32_const(perItem2).i32_mul();
-      f.local_get(w).i32_const(1).i32_add().i32_const(perItem2).i32_mul();
+      f.local_get(lo).i32_const(perItem2).i32_mul();
+      f.local_get(hi).i32_const(perItem2).i32_mul();
       push(plan.output);
       f.local_get(scratch).call(g2.driver);
       f.local_get(w).i32_const(1).i32_add().local_set(w);
@@ -274,6 +289,7 @@ export function emitAttention(plan: AttentionPlan, name: string, refs: ModuleRef
     }),
   );
   add(name, f, true);
-  const account = `attention: ${batches} × ${mBlocks} blocks of ≤ ${MC} query rows × ${keys} keys, scores and P′ in a ${plan.stripBytes}-byte strip per thread; scores ${g1.account}; softmax ${sm.account}; output ${g2.account}`;
-  return { range: items, work: Math.ceil((g1.work * perItem1 + g2.work * perItem2) / 1), account };
+  const blocks = group > 1 ? `${items} work items of ≤ ${group} matrices of ${rows} query rows` : `${batches} × ${mBlocks} blocks of ≤ ${MC} query rows`;
+  const account = `attention: ${blocks} × ${keys} keys, scores and P′ in a ${plan.stripBytes}-byte strip per thread; scores ${g1.account}; softmax ${sm.account}; output ${g2.account}`;
+  return { range: items, work: group * (g1.work * perItem1 + g2.work * perItem2), account };
 }
