@@ -24,10 +24,16 @@ export interface PlanOptions {
   readonly attention?: boolean;
   /** The most values an attention kernel binds (default 8, WebGPU's guaranteed storage bindings): a backend passes its device's limit. */
   readonly attentionBindings?: number;
+  /** The most values any fused kernel binds (default 8, `MAX_BINDINGS`): a backend without WebGPU's limit may pass more (the CPU's kernels take byte addresses as parameters). */
+  readonly maxBindings?: number;
 }
 
 /** Lowers an IR graph to a kernel graph (fused unless asked not to) and plans its memory. */
 export function planKernelGraph(graph: Graph, options: PlanOptions = {}): KernelGraph {
   const program = primitiveProgram(graph);
-  return planMemory(options.fuse === false ? program : fuseProgram(program, { attention: options.attention === true, ...(options.attentionBindings === undefined ? {} : { attentionBindings: options.attentionBindings }) }));
+  const bindings = {
+    ...(options.attentionBindings === undefined ? {} : { attentionBindings: options.attentionBindings }),
+    ...(options.maxBindings === undefined ? {} : { maxBindings: options.maxBindings }),
+  };
+  return planMemory(options.fuse === false ? program : fuseProgram(program, { attention: options.attention === true, ...bindings }));
 }

@@ -97,9 +97,12 @@ export interface CpuExecutable extends Executable {
  * kernels, which the generated code runs block by block of query rows
  * (`emit/attention-kernel.ts`; the other paths run their ops one by one).
  * A kernel here binds byte addresses, not a device's storage bindings, so
- * the count is only kept small enough for a function's parameters.
+ * kernels may read and write more values than WebGPU's guaranteed 8: with
+ * 16, every dropout draw of tiny-gpt's step is computed inside the kernel
+ * that uses it instead of filled into a buffer first (a kernel of its own
+ * under 8, for want of one binding).
  */
-export const CPU_PLAN: PlanOptions = { attention: true, attentionBindings: 64 };
+export const CPU_PLAN: PlanOptions = { attention: true, attentionBindings: 64, maxBindings: 16 };
 
 /** The CPU backend. */
 export const cpuBackend: Backend = {
