@@ -27,6 +27,20 @@
  * online rescaling: a row of scores is at most `MAX_KEYS` wide here). Work
  * items are split among threads, each computed by one thread in one order,
  * so results do not depend on the number of threads.
+ *
+ * Not an online softmax over blocks of keys: a row of up to `MAX_KEYS`
+ * scores fits the strip (4 MiB per thread at most, 32 KB for tiny-gpt), and
+ * over a whole row the softmax is exact and its bits are the unfused
+ * kernels'. Longer rows fall back to the kernel's ops one by one.
+ *
+ * The backward pass keeps the materialized path: the autodiff of the IR
+ * (before planning) reads the probabilities, the exponentials, the dropout
+ * mask and the row sums, so the kernel writes them as extra outputs where a
+ * backward kernel reads them. A flash-style backward (recomputing each
+ * block's probabilities from Q, K and a saved log-sum-exp) would need the
+ * gradient of attention as one op of the IR, or a planner pass that
+ * recomputes instead of storing; neither exists, and the forward gains no
+ * memory in training until one does.
  */
 import { sizeOf } from "../../../ir/shape.js";
 import type { Anatomy } from "../../../kernel/anatomy.js";
