@@ -192,6 +192,15 @@ describe("cpu attention", () => {
     expect(splits).toBeGreaterThan(0);
   });
 
+  it("runs on the JavaScript fallback too (no WebAssembly SIMD: the kernel's ops one by one)", () => {
+    const { graph, feeds } = attention({ batch: 2, heads: 3, rows: 9, keys: 11, dk: 4, dv: 5, causal: true, maskInput: false, dropout: true, split: true, backward: false });
+    const kg = planKernelGraph(graph, CPU_PLAN);
+    expect(kg.kernels.some((k) => k.kind === "attention")).toBe(true);
+    const exe = compileCpu(kg, { simd: false });
+    expect(exe.kernels).toBe("javascript");
+    expectOutputsAgree("cpu javascript", ["o"], exe.run(feeds), compileReference(planKernelGraph(graph)).run(feeds), 1e-5);
+  });
+
   it("keeps the probabilities the backward pass reads as extra outputs of the kernel, not the scores", () => {
     const { graph } = attention({ batch: 2, heads: 2, rows: 5, keys: 7, dk: 3, dv: 4, causal: true, maskInput: true, dropout: true, split: true, backward: true });
     const kg = planKernelGraph(graph, CPU_PLAN);
