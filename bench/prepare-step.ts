@@ -10,7 +10,7 @@ import { initialTensor, lowerModel, lowerTrainStep } from "../compiler/lower/ind
 import { Source } from "../language/source.js";
 import type { TensorFeed } from "../runtime/backends/backend.js";
 import type { KernelGraph } from "../runtime/kernel/graph.js";
-import { planKernelGraph } from "../runtime/kernel/plan.js";
+import { planKernelGraph, type PlanOptions } from "../runtime/kernel/plan.js";
 
 /** A training step to prepare: a model of an example file. */
 export interface StepCase {
@@ -29,13 +29,13 @@ export interface PreparedStep {
 
 const size = (shape: readonly number[]) => shape.reduce((a, d) => a * d, 1);
 
-/** The planned training step of `c` at `batch`, with params, state and a batch of inputs to feed. */
-export function prepareStep(c: StepCase, batch: number): PreparedStep {
+/** The planned training step of `c` at `batch` (planned with `plan`), with params, state and a batch of inputs to feed. */
+export function prepareStep(c: StepCase, batch: number, plan: PlanOptions = {}): PreparedStep {
   const { program } = checkProgram(new Source(c.file, readFileSync(c.file, "utf8")), nodeFileHost);
   if (program === undefined) throw new Error(`${c.file} does not check`);
   const lowered = lowerModel(program, c.model, { batch, mode: "train" });
   const step = lowerTrainStep(lowered, null);
-  const graph = planKernelGraph(step.graph);
+  const graph = planKernelGraph(step.graph, plan);
   const params: Record<string, TensorFeed> = {};
   for (const p of lowered.params) params[p.name] = initialTensor(p, 1);
   for (const s of step.state) params[s.name] = { shape: s.node.shape, data: new Float32Array(size(s.node.shape)) };

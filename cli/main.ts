@@ -109,7 +109,7 @@ program
   .option("--train", "print the model's training step (every loss, default optimizer) instead of its forward pass")
   .option("--kernels", "print the fused kernel graph every backend runs instead: its kernels, the ops inside each, their buffers and the peak bytes")
   .option("--no-fuse", "with --kernels: one kernel per primitive, as planned without fusion (for comparison)")
-  .option("--for <backend>", "with --kernels: all (the kernels every backend shares), or webgpu (attention joined into attention kernels, as WebGPU runs it) (default: all)")
+  .option("--for <backend>", "with --kernels: all (the kernels every backend shares), webgpu or cpu (attention joined into attention kernels, as those backends run it) (default: all)")
   .option("--allow-import-outside", ALLOW_IMPORT_OUTSIDE)
   .action((file: string, options: { model?: string; batch?: string; mode?: string; format?: string; pipeline?: string; step?: string; train?: boolean; kernels?: boolean; fuse?: boolean; for?: string; allowImportOutside?: boolean }) =>
     run(() => graphCommand(file, options)),

@@ -17,6 +17,7 @@ import type { ModelTensor } from "../../runtime/api/weights.js";
 import { tensorsAtStep } from "../../runtime/train/pipeline-engine.js";
 import { instantiateBatchGraph, type BatchGraph } from "../../runtime/ir/batch-graph.js";
 import { planKernelGraph } from "../../runtime/kernel/plan.js";
+import { CPU_PLAN } from "../../runtime/backends/cpu/index.js";
 import { measure, type MeasureOptions } from "./measure.js";
 
 /** One timed workload of a model. */
@@ -61,9 +62,9 @@ export function exampleData(inputs: readonly PlanInput[], batch: number): Record
   return data;
 }
 
-/** The bytes the memory plan of `graph` at `batch` allocates. */
-export function arenaBytes(graph: BatchGraph, batch: number): number {
-  return planKernelGraph(instantiateBatchGraph(graph, batch)).memory.peakBytes;
+/** The bytes the memory plan of `graph` at `batch` allocates (planned as `backend` plans: the CPU joins attention). */
+export function arenaBytes(graph: BatchGraph, batch: number, backend?: string): number {
+  return planKernelGraph(instantiateBatchGraph(graph, batch), backend === "cpu" ? CPU_PLAN : {}).memory.peakBytes;
 }
 
 /** A pipeline stage that trains (`pretrain`, `adapt`): its name for reports, its training step and the tensors the model has there. */
@@ -121,7 +122,7 @@ export async function benchModel(plan: ModelPlan, options: ModelBenchOptions, re
     const batch = options.batch ?? training.batch;
     const data = exampleData(training.inputs, batch);
     const m = await measure(() => model.trainStep(training.name, data, batch), options);
-    done({ model: plan.model, kind: "training step", name: training.name, batch, runsPerSecond: m.perSecond, examplesPerSecond: m.perSecond * batch, peakBytes: m.peakBytes, arenaBytes: arenaBytes(training.graph, batch), rounds: m.rounds });
+    done({ model: plan.model, kind: "training step", name: training.name, batch, runsPerSecond: m.perSecond, examplesPerSecond: m.perSecond * batch, peakBytes: m.peakBytes, arenaBytes: arenaBytes(training.graph, batch, model.backend), rounds: m.rounds });
   };
   const model = await Model.create(plan, { backend: options.backend, seed: 1 });
   try {
@@ -139,7 +140,7 @@ export async function benchModel(plan: ModelPlan, options: ModelBenchOptions, re
       const data = exampleData(fn.inputs, functionBatch);
       const m = await measure(() => model.call(fn.name, data, functionBatch), options);
       // A call runs its examples in chunks; each chunk size is a graph of its own, compiled and kept.
-      const arena = [...new Set(chunkSizes(functionBatch))].reduce((s, n) => s + arenaBytes(fn.graph, n), 0);
+      const arena = [...new Set(chunkSizes(functionBatch))].reduce((s, n) => s + arenaBytes(fn.graph, n, model.backend), 0);
       done({ model: plan.model, kind: "function", name: fn.name, batch: functionBatch, runsPerSecond: m.perSecond, examplesPerSecond: m.perSecond * functionBatch, peakBytes: m.peakBytes, arenaBytes: arena, rounds: m.rounds });
     }
     return { backend: model.backend, results };

@@ -10,6 +10,7 @@ import type { Graph } from "../../runtime/ir/node.js";
 import { printDot, printGraph } from "../../runtime/ir/print.js";
 import { printKernelGraph } from "../../runtime/kernel/graph.js";
 import { planKernelGraph } from "../../runtime/kernel/plan.js";
+import { CPU_PLAN } from "../../runtime/backends/cpu/index.js";
 import { formatShape } from "../../runtime/ir/shape.js";
 import { readTextFile } from "../files.js";
 import { ExitCode, UserError } from "../errors.js";
@@ -108,7 +109,7 @@ export function graphCommand(file: string, options: GraphOptions): number {
   const format = oneOf("--format", options.format, ["text", "dot"] as const, "text");
   if (options.kernels && format === "dot") throw new UserError("--kernels prints text only; drop --format dot");
   if (options.fuse === false && !options.kernels) throw new UserError("--no-fuse needs --kernels");
-  const target = oneOf("--for", options.for, ["all", "webgpu"] as const, "all");
+  const target = oneOf("--for", options.for, ["all", "webgpu", "cpu"] as const, "all");
   if (options.for !== undefined && !options.kernels) throw new UserError("--for needs --kernels");
   oneOf("--mode", options.mode, ["train", "eval"] as const, "train");
   const source = new Source(file, readTextFile(file));
@@ -124,7 +125,7 @@ export function graphCommand(file: string, options: GraphOptions): number {
   }
   const { lowered, graph, title } = result;
   if (options.kernels) {
-    const kg = planKernelGraph(graph, { fuse: options.fuse !== false, attention: target === "webgpu", wideViews: target === "webgpu" });
+    const kg = planKernelGraph(graph, { fuse: options.fuse !== false, ...(target === "cpu" ? CPU_PLAN : { attention: target === "webgpu", wideViews: target === "webgpu" }) });
     process.stdout.write(`${header(title, lowered, graph)}\n${printKernelGraph(kg)}`);
     return ExitCode.ok;
   }

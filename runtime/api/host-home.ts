@@ -20,6 +20,7 @@ export function hostHome(backend: Backend): TensorHome {
   return {
     backend: backend.name,
     adapter: null,
+    ...(backend.plan === undefined ? {} : { plan: backend.plan }),
     checksFinite: false,
     create(shape, dtype, data): HomeTensor {
       const size = elementCount(shape);

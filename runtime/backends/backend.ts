@@ -6,6 +6,7 @@
  */
 import type { DType, Shape } from "../ir/ops.js";
 import type { KernelGraph } from "../kernel/graph.js";
+import type { PlanOptions } from "../kernel/plan.js";
 
 /** A tensor fed for an input or param: its shape and row-major numbers (any array type). */
 export interface TensorFeed {
@@ -39,6 +40,8 @@ export interface Executable {
 export interface Backend {
   readonly name: string;
   compile(graph: KernelGraph): Executable;
+  /** How graphs for it are planned (`planKernelGraph`'s options), where it renders kernel kinds others do not (the CPU: attention). */
+  readonly plan?: PlanOptions;
 }
 
 /** A feed looked up by name, wherever feeds come from. */

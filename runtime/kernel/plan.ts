@@ -26,10 +26,16 @@ export interface PlanOptions {
   readonly attentionBindings?: number;
   /** Judge a view's join by the free views behind it (`FusionOptions.wideViews`): a k×k convolution's k² windows join its matmul, for a backend that reads them as index arithmetic (WebGPU). */
   readonly wideViews?: boolean;
+  /** The most values any fused kernel binds (default 8, `MAX_BINDINGS`): a backend without WebGPU's limit may pass more (the CPU's kernels take byte addresses as parameters). */
+  readonly maxBindings?: number;
 }
 
 /** Lowers an IR graph to a kernel graph (fused unless asked not to) and plans its memory. */
 export function planKernelGraph(graph: Graph, options: PlanOptions = {}): KernelGraph {
   const program = primitiveProgram(graph);
-  return planMemory(options.fuse === false ? program : fuseProgram(program, { attention: options.attention === true, wideViews: options.wideViews === true, ...(options.attentionBindings === undefined ? {} : { attentionBindings: options.attentionBindings }) }));
+  const bindings = {
+    ...(options.attentionBindings === undefined ? {} : { attentionBindings: options.attentionBindings }),
+    ...(options.maxBindings === undefined ? {} : { maxBindings: options.maxBindings }),
+  };
+  return planMemory(options.fuse === false ? program : fuseProgram(program, { attention: options.attention === true, wideViews: options.wideViews === true, ...bindings }));
 }

@@ -6,7 +6,8 @@
  * steps on `reference` (float64) and `cpu` (float32), from the same initial
  * weights (rounded to float32) and the same deterministic batches, each
  * backend feeding its own updated parameters, optimizer state and running
- * statistics back. Losses and every updated tensor must agree within float32
+ * statistics back (the CPU's graph planned as its home plans it, attention
+ * joined). Losses and every updated tensor must agree within float32
  * tolerance; frozen parameters get no gradient node, no update, and stay
  * bit-identical.
  */
@@ -15,7 +16,7 @@ import { initialize, lowerModel, lowerTrainStep, SEED_INPUT, STEP_INPUT, stepLow
 import type { NamedValue } from "../../runtime/kernel/graph.js";
 import type { CheckedModel, CheckedProgram, LayerNode } from "../../compiler/check/program.js";
 import type { TrainStep } from "../../compiler/optim/train-step.js";
-import { compileCpu } from "../../runtime/backends/cpu/index.js";
+import { compileCpu, CPU_PLAN } from "../../runtime/backends/cpu/index.js";
 import { compileReference } from "../../runtime/backends/reference/executor.js";
 import type { TensorFeed, TensorValue } from "../../runtime/backends/backend.js";
 import { graphNodes, type Node } from "../../runtime/ir/node.js";
@@ -95,7 +96,8 @@ function compare(lowered: LoweredModel, model: CheckedModel, frozen: ReadonlySet
   const before = Object.fromEntries(Object.entries(initial).map(([k, v]) => [k, Array.from(v.data)]));
 
   const ref = train((f, p) => compileReference(kg).run(f, p), initial, batches);
-  const cpuExe = compileCpu(kg);
+  // The CPU as its home plans (attention kernels joined: CPU_PLAN); same inputs and outputs.
+  const cpuExe = compileCpu(planKernelGraph(withGrads, CPU_PLAN));
   const cpu = train((f, p) => cpuExe.run(f, p), initial, batches);
 
   // The fed initial values were not written to by either backend.

@@ -63,7 +63,7 @@ describe("repr graph", () => {
     expect(users("W.weight")).toBeGreaterThan(1);
   });
 
-  it("--kernels --for webgpu joins tiny-gpt's attention into attention kernels; the shared plan keeps them apart", () => {
+  it("--kernels --for webgpu (or cpu) joins tiny-gpt's attention into attention kernels; the shared plan keeps them apart", () => {
     const count = (args: string[]): number => {
       const r = runCli(["graph", "examples/tiny-gpt.repr", "--kernels", "--batch", "1", "--mode", "eval", ...args]);
       expect(r.status, r.stderr).toBe(0);
@@ -71,6 +71,7 @@ describe("repr graph", () => {
     };
     // One per layer (4).
     expect(count(["--for", "webgpu"])).toBe(4);
+    expect(count(["--for", "cpu"])).toBe(4);
     expect(count([])).toBe(0);
     const bad = runCli(["graph", "examples/tiny-gpt.repr", "--for", "webgpu"]);
     expect(bad.status).toBe(1);

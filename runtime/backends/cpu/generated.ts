@@ -9,8 +9,11 @@
  *   macro kernel (`macro-kernel.ts`), whose multiply-add is relaxed SIMD's
  *   fused one where the engine offers it (`features.ts`) and `fma` is not
  *   false, else `f32x4.mul` then `f32x4.add`.
- * - A kernel the emitters cannot print whole (an `attention` kernel, one with
- *   two matmuls) is spread into one kernel per op, its inner values in a
+ * - An `attention` kernel runs block by block of query rows on its three
+ *   parts (`attention-kernel.ts`), its scores in a strip of scratch per
+ *   thread.
+ * - A kernel the emitters cannot print whole (an `attention` kernel they
+ *   cannot cut into parts, one with two matmuls) is spread into one kernel per op, its inner values in a
  *   scratch region of the memory, and each of those is emitted on its own.
  * - Ops with no lane form (gather, scatter_add, argsort, literal, …) run the
  *   JavaScript makers of `kernels.ts` on views of the same memory.
@@ -28,6 +31,7 @@ import { anatomyOf, INDEXED, KernelShapeError, VIEWS, type Anatomy } from "../..
 import { kernelOutputs, type Kernel, type KernelGraph, type KernelOp } from "../../kernel/graph.js";
 import { MAKERS, type Arr, type Routine, type Slot } from "./kernels.js";
 import { emitMatmulKernel, MATMUL_SCRATCH_BYTES } from "./emit/matmul-kernel.js";
+import { emitAttention, planAttention, type AttentionPlan } from "./emit/attention-kernel.js";
 import { macroKernelCode } from "./emit/macro-kernel.js";
 import { normalCode, philoxWordCode, uniformCode } from "./emit/philox.js";
 import { isLaneOp } from "./emit/pointwise.js";
@@ -129,9 +133,18 @@ export function generateProgram(graph: KernelGraph, options: GeneratedOptions): 
       throw e;
     }
   };
+  const attention = new Map<Unit, AttentionPlan>();
+  let stripBytes = 0;
   for (const k of graph.kernels.flatMap(computedKernels)) {
     const inputs = k.inputs.map(value);
     const whole: Unit = { kernel: k, inputs, inAddr: k.inputs.map((v) => addresses[v]!), outAddr: kernelOutputs(k).map((v) => addresses[v]!), from: k.id };
+    const plan = k.kind === "attention" && !k.ops.some((o) => sizeOf(o.shape) === 0) ? planAttention(k, inputs, emittable) : null;
+    if (plan !== null) {
+      attention.set(whole, plan);
+      units.push(whole);
+      stripBytes = Math.max(stripBytes, plan.stripBytes);
+      continue;
+    }
     const anatomy = emittable(k, inputs);
     if (anatomy !== undefined) {
       anatomies.set(whole, anatomy);
@@ -164,6 +177,9 @@ export function generateProgram(graph: KernelGraph, options: GeneratedOptions): 
   top = spreadAt + spreadBytes;
   const scratch = top;
   top += MATMUL_SCRATCH_BYTES * Math.max(1, options.threads);
+  // Each thread's strip for attention kernels' scores.
+  const strips = top;
+  top += stripBytes * Math.max(1, options.threads);
   if (top > MAX_BYTES) return undefined;
 
   // The module: imports, Philox, the macro kernel, then each unit's functions.
@@ -200,6 +216,13 @@ export function generateProgram(graph: KernelGraph, options: GeneratedOptions): 
     const k = unit.kernel;
     const anatomy = anatomies.get(unit);
     const name = `k${k.id}_${u}`;
+    const plan = attention.get(unit);
+    if (plan !== undefined) {
+      const fn = emitAttention(plan, name, refs, (n, code, exported) => at(n, code, undefined, exported), () => base + functions.length, macro, { scratchBase: scratch, strips, stride: stripBytes });
+      calls.push({ kind: "wasm", name, range: fn.range, unit: 1, work: fn.work, args: [...unit.inAddr, ...unit.outAddr], scratch: true });
+      note(unit.from, `${name}: ${fn.account}`);
+      return;
+    }
     if (anatomy === undefined) {
       jsUnits.push({ unit, callAt: calls.length });
       calls.push(undefined);

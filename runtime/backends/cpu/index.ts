@@ -21,6 +21,7 @@ import { formatShape, sameShape } from "../../ir/shape.js";
 import type { KernelGraph, NamedValue } from "../../kernel/graph.js";
 import { assertValidKernelGraph } from "../../kernel/validate.js";
 import { planMemory } from "../../kernel/memory.js";
+import type { PlanOptions } from "../../kernel/plan.js";
 import { isPrimitive, spreadKernels } from "../../kernel/spread.js";
 import { lookupFeed, RunError, type Backend, type Executable, type TensorFeeds, type TensorValue } from "../backend.js";
 import type { CpuAccount } from "./account.js";
@@ -91,10 +92,23 @@ export interface CpuExecutable extends Executable {
   readonly splitCalls?: number;
 }
 
+/**
+ * How graphs for the CPU are planned: attention joined into `attention`
+ * kernels, which the generated code runs block by block of query rows
+ * (`emit/attention-kernel.ts`; the other paths run their ops one by one).
+ * A kernel here binds byte addresses, not a device's storage bindings, so
+ * kernels may read and write more values than WebGPU's guaranteed 8: with
+ * 16, every dropout draw of tiny-gpt's step is computed inside the kernel
+ * that uses it instead of filled into a buffer first (a kernel of its own
+ * under 8, for want of one binding).
+ */
+export const CPU_PLAN: PlanOptions = { attention: true, attentionBindings: 64, maxBindings: 16 };
+
 /** The CPU backend. */
 export const cpuBackend: Backend = {
   name: "cpu",
   compile: compileCpu,
+  plan: CPU_PLAN,
 };
 
 /** Compiles a kernel graph for the CPU. */
