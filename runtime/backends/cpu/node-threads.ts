@@ -12,7 +12,7 @@
  * then). Workers are unref'd: they never keep a process alive.
  */
 import { MessageChannel, Worker } from "node:worker_threads";
-import { ARGC, ARGS, EXE, FN, installThreadHost, PARTS, REMAINING, TASK } from "./threads.js";
+import { ARGC, ARGS, EXE, FN, installThreadHost, PARTS, REMAINING, TASK, WORKER_PARTS } from "./threads.js";
 
 /**
  * The worker's code (run with `eval`, so it needs no file and no loader):
@@ -46,6 +46,7 @@ for (;;) {
   for (let i = 0; i < argc; i++) args.push(control[${ARGS} + i]);
   if (control[${ARGS} + argc] !== 0) args[args.length - 1] += index * control[${ARGS} + argc];
   fn(...args);
+  Atomics.add(control, ${WORKER_PARTS}, 1);
   Atomics.store(control, ${TASK} + index, 0);
   if (Atomics.sub(control, ${REMAINING}, 1) === 1) Atomics.notify(control, ${REMAINING});
 }
