@@ -29,6 +29,8 @@
  * `Atomics.wait` throws), it waits for the workers' parts by spinning on
  * `Atomics.load`. It only ever waits for parts a worker has claimed and is
  * running (it runs unclaimed ones itself), so the spin lasts at most one part.
+ * A worker whose part throws still counts down and marks FAILED; the call
+ * then throws on the calling thread rather than waiting forever.
  */
 
 /** The control block: [remaining, executable, function, argc, …, a task flag per thread…, parts (2 per thread)…, args…]. */
@@ -53,6 +55,8 @@ export const ARGS = PARTS + 2 * MAX_THREADS;
 export const WORKER_PARTS = 4;
 /** Index of a word that stays 0, to probe whether this thread may `Atomics.wait`. */
 const PROBE = 5;
+/** Index of the first worker whose part of the current call threw (0: none); it still counts down, so the caller never hangs. */
+export const FAILED = 6;
 /** Index of worker t's last instantiated executable's id (READY + t), for hosts whose workers announce it. */
 export const READY = CONTROL_INTS - MAX_THREADS;
 
@@ -206,6 +210,8 @@ export function threaded(module: object, memory: object, names: readonly string[
       }
       if (p.mayBlock) for (let r; (r = Atomics.load(control, REMAINING)) !== 0; ) Atomics.wait(control, REMAINING, r);
       else while (Atomics.load(control, REMAINING) !== 0) continue;
+      const failed = Atomics.exchange(control, FAILED, 0);
+      if (failed !== 0) throw new Error(`CPU worker thread ${failed} failed running its part of ${names[c.fn] ?? `function ${c.fn}`} (its error is in the worker's console)`);
     },
   };
   // When the executable is collected, its instances in the workers go too (read when they next wake).

@@ -18,7 +18,7 @@
  * in `Atomics.wait` for at most `POLL_MS`, then yields one event-loop turn (a
  * message to itself, not a clamped timer), and waits again.
  */
-import { ARGC, ARGS, EXE, FN, installThreadHost, PARTS, READY, REMAINING, TASK, WORKER_PARTS, type ThreadHost } from "./threads.js";
+import { ARGC, ARGS, EXE, FAILED, FN, installThreadHost, PARTS, READY, REMAINING, TASK, WORKER_PARTS, type ThreadHost } from "./threads.js";
 
 /** How long a worker without `Atomics.waitAsync` blocks before it reads its messages (milliseconds). */
 const POLL_MS = 20;
@@ -43,7 +43,13 @@ const runPart = () => {
   const args = [start, end];
   for (let i = 0; i < argc; i++) args.push(control[${ARGS} + i]);
   if (control[${ARGS} + argc] !== 0) args[args.length - 1] += index * control[${ARGS} + argc];
-  fn(...args);
+  try {
+    fn(...args);
+  } catch (e) {
+    // The caller throws for it; counting down still, so that it does not wait forever.
+    console.error(e);
+    Atomics.compareExchange(control, ${FAILED}, 0, index);
+  }
   Atomics.add(control, ${WORKER_PARTS}, 1);
   Atomics.store(control, ${TASK} + index, 0);
   if (Atomics.sub(control, ${REMAINING}, 1) === 1) Atomics.notify(control, ${REMAINING});
