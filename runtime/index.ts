@@ -17,6 +17,9 @@
  *   the classification metrics, safetensors, `.npy` and IDX decoding.
  */
 
+// The CPU backend's Web Worker threads, installed only in a cross-origin-isolated page (elsewhere one thread).
+import "./backends/cpu/web-threads.js";
+
 // The model.
 export { Model, type ModelOptions, type FitOptions, type FitResult, type TensorCopy } from "./api/model.js";
 export { drawToken, type SampleOptions } from "./api/sample.js";

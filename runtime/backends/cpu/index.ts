@@ -70,8 +70,9 @@ export interface CpuOptions {
    * workers over one shared WebAssembly memory split large kernels
    * (`threads.ts`); results are bit for bit the same for any number. Workers
    * come from the host an entry installs (worker_threads: `node-threads.ts`,
-   * which the Node entry `repr/runtime/node` and the CLI import); without one
-   * kernels run on the calling thread.
+   * which the Node entry `repr/runtime/node` and the CLI import; Web Workers:
+   * `web-threads.ts`, which `repr/runtime` installs in a cross-origin-isolated
+   * page); without one kernels run on the calling thread.
    */
   readonly threads?: number;
 }

@@ -12,7 +12,7 @@
  * then). Workers are unref'd: they never keep a process alive.
  */
 import { MessageChannel, Worker } from "node:worker_threads";
-import { ARGC, ARGS, EXE, FN, installThreadHost, PARTS, REMAINING, TASK } from "./threads.js";
+import { ARGC, ARGS, EXE, FAILED, FN, installThreadHost, PARTS, REMAINING, TASK, WORKER_PARTS } from "./threads.js";
 
 /**
  * The worker's code (run with `eval`, so it needs no file and no loader):
@@ -45,7 +45,14 @@ for (;;) {
   const args = [start, end];
   for (let i = 0; i < argc; i++) args.push(control[${ARGS} + i]);
   if (control[${ARGS} + argc] !== 0) args[args.length - 1] += index * control[${ARGS} + argc];
-  fn(...args);
+  try {
+    fn(...args);
+  } catch (e) {
+    // The caller throws for it; counting down still, so that it does not wait forever.
+    console.error(e);
+    Atomics.compareExchange(control, ${FAILED}, 0, index);
+  }
+  Atomics.add(control, ${WORKER_PARTS}, 1);
   Atomics.store(control, ${TASK} + index, 0);
   if (Atomics.sub(control, ${REMAINING}, 1) === 1) Atomics.notify(control, ${REMAINING});
 }

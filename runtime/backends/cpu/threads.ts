@@ -20,8 +20,17 @@
  * Architecture invariant: this file holds no Node-only code, since the
  * universal entry (`runtime/index.ts`, which browsers bundle) reaches it.
  * Workers come from a `ThreadHost` that an entry installs: the Node entry
- * (`runtime/node.ts`) and the CLI install `node-threads.ts` (worker_threads).
- * Where none is installed (a browser today) kernels run on the calling thread.
+ * (`runtime/node.ts`) and the CLI install `node-threads.ts` (worker_threads);
+ * the universal entry installs `web-threads.ts` (Web Workers) in a
+ * cross-origin-isolated page. Where none is installed kernels run on the
+ * calling thread.
+ *
+ * Where the calling thread may not block (a browser's main thread, where
+ * `Atomics.wait` throws), it waits for the workers' parts by spinning on
+ * `Atomics.load`. It only ever waits for parts a worker has claimed and is
+ * running (it runs unclaimed ones itself), so the spin lasts at most one part.
+ * A worker whose part throws still counts down and marks FAILED; the call
+ * then throws on the calling thread rather than waiting forever.
  */
 
 /** The control block: [remaining, executable, function, argc, …, a task flag per thread…, parts (2 per thread)…, args…]. */
@@ -42,6 +51,14 @@ export const TASK = 8;
 export const PARTS = TASK + MAX_THREADS;
 /** Index of the first argument; after the last, the scratch stride (0: no scratch). */
 export const ARGS = PARTS + 2 * MAX_THREADS;
+/** Index of the count of parts workers have run (all executables, since the pool started). */
+export const WORKER_PARTS = 4;
+/** Index of a word that stays 0, to probe whether this thread may `Atomics.wait`. */
+const PROBE = 5;
+/** Index of the first worker whose part of the current call threw (0: none); it still counts down, so the caller never hangs. */
+export const FAILED = 6;
+/** Index of worker t's last instantiated executable's id (READY + t), for hosts whose workers announce it. */
+export const READY = CONTROL_INTS - MAX_THREADS;
 
 /** What a worker is sent: an executable's module and memory to instantiate under `id`, or the id of one to drop. */
 export type WorkerMessage = { readonly id: number; readonly module: object; readonly memory: object; readonly names: readonly string[] } | { readonly drop: number };
@@ -54,6 +71,14 @@ export type WorkerMessage = { readonly id: number; readonly module: object; read
  */
 export interface ThreadHost {
   start(index: number, control: Int32Array): { postMessage(m: WorkerMessage): void };
+  /**
+   * Whether workers read messages only between tasks, from an event loop (Web
+   * Workers have no synchronous receive): then each worker stores the id of
+   * each executable it has instantiated at `READY + index` (ids only grow, and
+   * messages are read in order), and is posted parts only of executables up
+   * to that id; the calling thread runs the others' parts itself.
+   */
+  readonly announcesReady?: boolean;
 }
 
 let host: ThreadHost | undefined;
@@ -73,6 +98,9 @@ interface Pool {
   readonly workers: number;
   readonly ports: { postMessage(m: WorkerMessage): void }[];
   readonly control: Int32Array;
+  readonly announcesReady: boolean;
+  /** Whether this thread may `Atomics.wait` (not a browser's main thread). */
+  readonly mayBlock: boolean;
   nextExe: number;
 }
 
@@ -85,8 +113,23 @@ function poolOf(threads: number): Pool | undefined {
   const control = pool?.control ?? new Int32Array(new SharedArrayBuffer(CONTROL_INTS * 4));
   const ports = [...(pool?.ports ?? [])];
   for (let i = ports.length; i < threads - 1; i++) ports.push(host.start(i + 1, control));
-  pool = { workers: ports.length, ports, control, nextExe: pool?.nextExe ?? 1 };
+  pool = { workers: ports.length, ports, control, announcesReady: host.announcesReady === true, mayBlock: mayBlock(control), nextExe: pool?.nextExe ?? 1 };
   return pool;
+}
+
+/** Whether this thread may block in `Atomics.wait` (it throws a TypeError, before comparing, where it may not). */
+function mayBlock(control: Int32Array): boolean {
+  try {
+    Atomics.wait(control, PROBE, 1, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Parts of calls that workers (not the calling thread) have run since the pool started: 0 where there is no pool. */
+export function workerParts(): number {
+  return pool === undefined ? 0 : Atomics.load(pool.control, WORKER_PARTS);
 }
 
 /** One call an executable makes: a function by index, its arguments (the range aside), and how its range splits. */
@@ -123,6 +166,8 @@ export function threaded(module: object, memory: object, names: readonly string[
   const id = p.nextExe++;
   for (const port of p.ports.slice(0, threads - 1)) port.postMessage({ id, module, memory, names });
   const control = p.control;
+  /** Which parts of the current call were posted to their worker (1) rather than kept (0). */
+  const posted = new Uint8Array(threads);
   const handle: Threaded = {
     threads,
     splits: 0,
@@ -147,19 +192,26 @@ export function threaded(module: object, memory: object, names: readonly string[
         control[PARTS + 2 * t + 1] = cut(t + 1);
       }
       Atomics.store(control, REMAINING, n - 1);
+      // A worker that has not instantiated the executable yet (hosts that announce it) is not posted its part.
       for (let t = 1; t < n; t++) {
+        posted[t] = p.announcesReady && Atomics.load(control, READY + t) < id ? 0 : 1;
+        if (posted[t] === 0) continue;
         Atomics.store(control, TASK + t, 1);
         Atomics.notify(control, TASK + t);
       }
       local(cut(0), cut(1), ...c.args);
       // Parts no worker has claimed yet the caller runs itself (with its own scratch), so a worker that a busy
       // machine has not scheduled holds nothing up; the part is computed by the same code either way.
+      // Parts never posted (a worker not ready) go the same way.
       for (let t = 1; t < n; t++) {
-        if (Atomics.compareExchange(control, TASK + t, 1, 0) !== 1) continue;
+        if (posted[t] === 1 && Atomics.compareExchange(control, TASK + t, 1, 0) !== 1) continue;
         local(cut(t), cut(t + 1), ...c.args);
         Atomics.sub(control, REMAINING, 1);
       }
-      for (let r; (r = Atomics.load(control, REMAINING)) !== 0; ) Atomics.wait(control, REMAINING, r);
+      if (p.mayBlock) for (let r; (r = Atomics.load(control, REMAINING)) !== 0; ) Atomics.wait(control, REMAINING, r);
+      else while (Atomics.load(control, REMAINING) !== 0) continue;
+      const failed = Atomics.exchange(control, FAILED, 0);
+      if (failed !== 0) throw new Error(`CPU worker thread ${failed} failed running its part of ${names[c.fn] ?? `function ${c.fn}`} (its error is in the worker's console)`);
     },
   };
   // When the executable is collected, its instances in the workers go too (read when they next wake).

@@ -1,0 +1,63 @@
+/**
+ * A host whose workers announce each executable they have instantiated
+ * (`announcesReady`, as Web Workers do: they read messages only from their
+ * event loop): the caller posts a worker parts only of executables it has
+ * announced (it raises and notifies the worker's task flag), and runs the
+ * others itself. These workers never run: each call completes on the calling
+ * thread with the bits of one thread. (Real workers: `web-threads.test.ts`,
+ * in Chromium.)
+ */
+import { describe, expect, it, vi } from "vitest";
+import { compileCpu } from "../../runtime/backends/cpu/index.js";
+import { installThreadHost, MAX_THREADS, READY, REMAINING, TASK, workerParts, type WorkerMessage } from "../../runtime/backends/cpu/threads.js";
+import { IRBuilder } from "../../runtime/ir/builder.js";
+import { planKernelGraph } from "../../runtime/kernel/plan.js";
+import { numbers } from "./compare.js";
+
+describe("threads whose workers have not announced the executable", () => {
+  it("are posted no part: every split call runs on the calling thread with the bits of one thread", () => {
+    const posted: WorkerMessage[] = [];
+    let control: Int32Array | undefined;
+    installThreadHost({
+      announcesReady: true,
+      start(_index, c) {
+        control = c;
+        // A raised task flag here would be a part posted to a worker that cannot run it.
+        return { postMessage: (m) => void posted.push(m) };
+      },
+    });
+    const [m, k, n] = [200, 96, 130];
+    const b = new IRBuilder();
+    const x = b.input("x", [m, k]);
+    const w = b.input("w", [k, n]);
+    const y = b.tanh(b.matmul(x, w));
+    const kg = planKernelGraph(b.graph({ y, columns: b.sum(y, 0), rows: b.sum(b.exp(y), 1) }));
+    const feeds = { x: { shape: [m, k], data: numbers(m * k, 1, -1, 1) }, w: { shape: [k, n], data: numbers(k * n, 2, -1, 1) } };
+    const bits = (out: Record<string, { data: ArrayLike<number> }>) => Object.fromEntries(Object.entries(out).map(([name, v]) => [name, Array.from(new Int32Array(Float32Array.from(v.data).buffer))]));
+    const want = bits(compileCpu(kg, { threads: 1 }).run(feeds, {}));
+    // The task flags notified (1 ‥ MAX_THREADS − 1: a part posted to that worker).
+    const notify = vi.spyOn(Atomics, "notify");
+    const postedTo = () => notify.mock.calls.flatMap(([, index]) => (index >= TASK && index < TASK + MAX_THREADS ? [index - TASK] : []));
+    try {
+      // Neither worker has announced the executable: nothing is posted.
+      const exe = compileCpu(kg, { threads: 3 });
+      expect(exe.threads).toBe(3);
+      expect(bits(exe.run(feeds, {}))).toEqual(want);
+      expect(exe.splitCalls).toBeGreaterThan(0);
+      expect(posted.filter((p) => "id" in p)).toHaveLength(2);
+      expect(postedTo()).toEqual([]);
+      // Worker 2 announces the next executable (ids count up from 1); worker 1 does not: only worker 2 is posted parts, and the caller takes them back.
+      notify.mockClear();
+      Atomics.store(control!, READY + 2, 2);
+      const next = compileCpu(kg, { threads: 3 });
+      expect(bits(next.run(feeds, {}))).toEqual(want);
+      expect(next.splitCalls).toBeGreaterThan(0);
+      expect(new Set(postedTo())).toEqual(new Set([2]));
+      expect(workerParts()).toBe(0);
+      expect(Atomics.load(control!, REMAINING)).toBe(0);
+      for (let t = 0; t < MAX_THREADS; t++) expect(control![TASK + t], `task flag ${t}`).toBe(0);
+    } finally {
+      notify.mockRestore();
+    }
+  });
+});
