@@ -10,17 +10,59 @@
  *   back for its gradient);
  * - `permute(matmul(a, b))` swapping the last two axes is
  *   `matmul(permute(b), permute(a))` when nothing else reads the product
- *   (a weight's gradient computed as (xᵀ·g)ᵀ becomes gᵀ·x).
+ *   (a weight's gradient computed as (xᵀ·g)ᵀ becomes gᵀ·x);
+ * - `scatter_add(0, i, u) + y`, the scatter read by nothing else, is
+ *   `scatter_add(y, i, u)`: an embedding's gradient rows (or a one-hot
+ *   gradient) added straight into what they are summed with, instead of
+ *   into a tensor of zeros that is then added whole. This one reorders a
+ *   sum (y + u rather than (0 + u) + y, where rows repeat), so it keeps the
+ *   numbers to float32 rounding, not bit for bit;
+ * - **scalar factors are carried, not applied:** a tensor multiplied or
+ *   divided by a scalar (a per-step number such as Adam's bias corrections
+ *   or learning rate), read by one node only, is carried as base × factor
+ *   through `sqrt`, adding a scalar, dividing and further scalar factors,
+ *   and the factor is applied once where the value is finally read, when
+ *   that saves whole passes over the tensor. Adam's
+ *   `p − lr·(m/c1)/(√(v/c2) + ε)` is written
+ *   `p − (m/(√v + ε·√(1/c2)⁻¹))·(lr/c1·√(1/c2)⁻¹)`, five passes over the
+ *   weights' size instead of seven (PyTorch's Adam has the same form). This
+ *   too keeps numbers to float32 rounding only, and where a factor under a
+ *   square root is negative (never, for bias corrections after step 0) the
+ *   two forms may differ in which elements are NaN.
  *
  * Invariant: the result has the same outputs, with the same types, as the
  * source; nodes no output reads may be left in (translation skips them).
  */
 import type { SourceGraph, SourceNode } from "./source.js";
 
+/** The ops a factor is carried through. */
+const ELEMENTWISE = new Set(["mul", "div", "sqrt", "add"]);
+
 const isIdentity = (perm: readonly number[]): boolean => perm.every((p, i) => p === i);
 
 /** The permutation that swaps the last two of `rank` axes. */
 const swapLast = (rank: number): number[] => Array.from({ length: rank }, (_, i) => (i === rank - 2 ? rank - 1 : i === rank - 1 ? rank - 2 : i));
+
+/** Whether `out[i]` is a `scatter_add` into a constant 0. */
+function zeroScatter(out: readonly SourceNode[], i: number): boolean {
+  const n = out[i]!;
+  if (n.op !== "scatter_add") return false;
+  const data = out[n.inputs[0]!]!;
+  return data.op === "const" && data.attrs["value"] === 0;
+}
+
+/**
+ * A value carried as `base × factor`: `base` a tensor node, `factor` a
+ * rank-0 f32 node. `original` counts the passes over the tensor's size the
+ * source spends on the value (beyond its base's own), `carried` those the
+ * carried form spends; applying the factor costs one more.
+ */
+interface Scaled {
+  readonly base: number;
+  readonly factor: number;
+  readonly original: number;
+  readonly carried: number;
+}
 
 /** Simplifies `source` (see the file comment). */
 export function simplifySource(source: SourceGraph): SourceGraph {
@@ -44,6 +86,76 @@ export function simplifySource(source: SourceGraph): SourceGraph {
   };
 
   const map = source.nodes.map(() => -1);
+
+  // Scalar factors (see the file comment), by source node.
+  const scaled = new Map<number, Scaled>();
+  const scalarNode = (op: "div" | "mul" | "sqrt" | "recip", inputs: number[]): number => add({ op, inputs, attrs: {}, dtype: "f32", shape: [] });
+  /** `out[j]` as a rank-0 f32 node, where it is a scalar spread over a tensor (a constant, an expand of one number); else null. */
+  const scalarOf = (j: number): number | null => {
+    const n = out[j]!;
+    if (n.dtype !== "f32") return null;
+    if (n.op === "const") return n.shape.length === 0 ? j : add({ ...n, shape: [] });
+    if (n.op === "expand") {
+      const x = out[n.inputs[0]!]!;
+      if (!x.shape.every((d) => d === 1)) return null;
+      return x.shape.length === 0 ? n.inputs[0]! : add({ op: "reshape", inputs: [n.inputs[0]!], attrs: { shape: [] }, dtype: "f32", shape: [] });
+    }
+    return null;
+  };
+  /** Source node `j` carried, where it may be (read by one node only). */
+  const carriedOf = (j: number): Scaled | undefined => (users[j] === 1 ? scaled.get(j) : undefined);
+  /** Node `i` (f32, elementwise, operands mapped to `inputs`) as a carried value, or undefined. */
+  const carry = (n: SourceNode, i: number, inputs: readonly number[]): Scaled | undefined => {
+    // Scalars themselves are computed as written: there is no pass to save.
+    if (n.dtype !== "f32" || n.shape.every((d) => d === 1)) return undefined;
+    const spread = (x: number): number => add({ op: "expand", inputs: [x], attrs: { shape: [...n.shape] as number[] }, dtype: "f32", shape: n.shape });
+    const [a, b] = [carriedOf(n.inputs[0]!), carriedOf(n.inputs[1] ?? -1)];
+    const tensor = (j: number, c: Scaled | undefined): { base: number; original: number; carried: number } =>
+      c ? { base: c.base, original: c.original, carried: c.carried } : { base: inputs[j]!, original: 0, carried: 0 };
+    switch (n.op) {
+      case "mul":
+      case "div": {
+        const s1 = scalarOf(inputs[1]!);
+        if (s1 !== null) {
+          const x = tensor(0, a);
+          const f = n.op === "mul" ? s1 : scalarNode("recip", [s1]);
+          return { base: x.base, factor: a ? scalarNode("mul", [a.factor, f]) : f, original: x.original + 1, carried: x.carried };
+        }
+        const s0 = n.op === "mul" ? scalarOf(inputs[0]!) : null;
+        if (s0 !== null) {
+          const x = tensor(1, b);
+          return { base: x.base, factor: b ? scalarNode("mul", [s0, b.factor]) : s0, original: x.original + 1, carried: x.carried };
+        }
+        if (n.op !== "div" || (a === undefined && b === undefined)) return undefined;
+        const [x, y] = [tensor(0, a), tensor(1, b)];
+        const factor = a && b ? scalarNode("div", [a.factor, b.factor]) : a ? a.factor : scalarNode("recip", [b!.factor]);
+        return { base: add({ ...n, inputs: [x.base, y.base] }), factor, original: x.original + y.original + 1, carried: x.carried + y.carried + 1 };
+      }
+      case "sqrt":
+        if (a === undefined) return undefined;
+        return { base: add({ ...n, inputs: [a.base] }), factor: scalarNode("sqrt", [a.factor]), original: a.original + 1, carried: a.carried + 1 };
+      case "add": {
+        // (x·f) + e = (x + e/f)·f
+        for (const k of [0, 1]) {
+          const c = k === 0 ? a : b;
+          const e = c ? scalarOf(inputs[1 - k]!) : null;
+          if (c === undefined || e === null) continue;
+          const shifted = add({ ...n, inputs: k === 0 ? [c.base, spread(scalarNode("div", [e, c.factor]))] : [spread(scalarNode("div", [e, c.factor])), c.base] });
+          return { base: shifted, factor: c.factor, original: c.original + 1, carried: c.carried + 1 };
+        }
+        return undefined;
+      }
+      default:
+        return undefined;
+    }
+  };
+  /** Operand `k` of node `n` with any carried factor applied, where that saves passes over the tensor. */
+  const applied = (n: SourceNode, k: number, mapped: number): number => {
+    const c = carriedOf(n.inputs[k]!);
+    if (c === undefined || c.carried + 1 >= c.original) return mapped;
+    const base = out[c.base]!;
+    return add({ op: "mul", inputs: [c.base, add({ op: "expand", inputs: [c.factor], attrs: { shape: [...base.shape] as number[] }, dtype: "f32", shape: base.shape })], attrs: {}, dtype: "f32", shape: base.shape });
+  };
   source.nodes.forEach((n, i) => {
     const inputs = n.inputs.map((j) => map[j]!);
     if (n.op === "permute") {
@@ -59,7 +171,18 @@ export function simplifySource(source: SourceGraph): SourceGraph {
       map[i] = permuted(inputs[0]!, perm);
       return;
     }
-    map[i] = add({ ...n, inputs });
+    if (n.op === "add") {
+      const k = [0, 1].find((k) => users[n.inputs[k]!] === 1 && zeroScatter(out, inputs[k]!) && out[inputs[1 - k]!]!.dtype === n.dtype);
+      if (k !== undefined) {
+        const scatter = out[inputs[k]!]!;
+        map[i] = add({ ...scatter, inputs: [inputs[1 - k]!, scatter.inputs[1]!, scatter.inputs[2]!], shape: n.shape });
+        return;
+      }
+    }
+    const c = ELEMENTWISE.has(n.op) ? carry(n, i, inputs) : undefined;
+    if (c !== undefined) scaled.set(i, c);
+    // A node that carries no factor of its operands applies them (where that saves passes).
+    map[i] = add({ ...n, inputs: c !== undefined ? inputs : inputs.map((m, k) => applied(n, k, m)) });
   });
   return { nodes: out, outputs: source.outputs.map((o) => ({ name: o.name, node: map[o.node]! })) };
 }
