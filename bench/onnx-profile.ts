@@ -10,7 +10,9 @@
 // Profiling adds its own cost per node, so the times are for comparing nodes, not for the benchmark.
 // With `--against DIR` (a `--keep` folder of another checkout's run), it also times, without the profiler,
 // sessions of this checkout's model and of DIR's model of the same workload in alternating rounds
-// (`against_us` and `this_us`, medians): the emitter's change as ONNX Runtime sees it, host code aside.
+// (`against_us` and `this_us`, medians of wall time per run; `against_cpu_us` and `this_cpu_us`, medians of the
+// process's CPU time per run, all threads, which waiting for a core on a loaded machine does not inflate; and
+// `cpu_against_over_this`, the ratio of their totals): the emitter's change as ONNX Runtime sees it, host code aside.
 // Run from the repository root: `npx tsx bench/onnx-profile.ts --workloads skipgram,transfer [--runs 200] [--keep DIR] [--against DIR]`.
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -26,6 +28,7 @@ const RUNS = Number(option("--runs") ?? 200);
 const only = option("--workloads")?.split(",");
 const keep = option("--keep");
 const against = option("--against");
+const AB_SECONDS = Number(option("--ab-seconds") ?? 4);
 const folder = keep ?? mkdtempSync(join(os.tmpdir(), "repr-onnx-profile-"));
 mkdirSync(folder, { recursive: true });
 if (keep === undefined) process.on("exit", () => rmSync(folder, { recursive: true, force: true }));
@@ -71,21 +74,34 @@ for (const w of WORKLOADS.filter((w) => only === undefined || only.some((o) => w
   if (against !== undefined) {
     const sessions = await Promise.all([readFileSync(join(against, `${slug}.onnx`)), exe.bytes].map((b) => ort.InferenceSession.create(b, sessionOptions({}))));
     const rounds: number[][] = [[], []];
+    const cpu: number[][] = [[], []];
     for (const s of sessions) for (let r = 0; r < 5; r++) await runner(s);
     const start = performance.now();
-    for (let round = 0; performance.now() - start < 4000 || round < 6; round++) {
+    for (let round = 0; performance.now() - start < AB_SECONDS * 1000 || round < 6; round++) {
       for (const k of round % 2 === 0 ? [0, 1] : [1, 0]) {
         let n = 0;
         const t = performance.now();
+        const u = process.cpuUsage();
         do {
           await runner(sessions[k]);
           n++;
         } while (performance.now() - t < 25);
         rounds[k]!.push(((performance.now() - t) * 1000) / n);
+        const used = process.cpuUsage(u);
+        cpu[k]!.push((used.user + used.system) / n);
       }
     }
     const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
-    ab = { against_us: +med(rounds[0]!).toFixed(0), this_us: +med(rounds[1]!).toFixed(0), against_over_this: +(med(rounds[0]!) / med(rounds[1]!)).toFixed(3) };
+    // CPU time (all of the process's threads) is the steadier measure on a loaded machine: waiting for a core is not in it.
+    const sum = (xs: number[]): number => xs.reduce((a, x) => a + x, 0);
+    ab = {
+      against_us: +med(rounds[0]!).toFixed(0),
+      this_us: +med(rounds[1]!).toFixed(0),
+      against_over_this: +(med(rounds[0]!) / med(rounds[1]!)).toFixed(3),
+      against_cpu_us: +med(cpu[0]!).toFixed(0),
+      this_cpu_us: +med(cpu[1]!).toFixed(0),
+      cpu_against_over_this: +(sum(cpu[0]!) / sum(cpu[1]!)).toFixed(3),
+    };
     for (const s of sessions) await s.release();
   }
   for (let r = 0; r < 5; r++) await runner(session);

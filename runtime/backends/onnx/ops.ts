@@ -96,16 +96,22 @@ function filled(c: OpContext, value: BatchNumber, shape: readonly BatchNumber[])
 
 /** The largest placement matrix `spread` makes (elements): 256 KiB. */
 const MAX_PLACEMENT = 1 << 16;
+/** The longest axis `spread` places by a product from the left (multiply-adds per element written). */
+const MAX_LEFT_PLACEMENT = 64;
 
 /**
  * The value of `x` with its axis `axis` (size `d`) spread apart by `interior`
- * fill values between elements. Where the axis and those after it are small
- * (ONNX Runtime's `Pad` goes a short row at a time there), a product with a
- * constant 0/1 matrix that places each element, plus the fill where it is
- * not zero; that product also places the axis's own `lo` and `hi` padding
- * (plain, not negative), so no `Pad` follows for this axis (`padded` says
- * whether it did). Otherwise the axis is split in two, the new axis padded,
- * joined and sliced, and `lo` and `hi` are left to the caller.
+ * fill values between elements. Where the axis is short (ONNX Runtime's
+ * `Pad` goes a short row at a time there), a product with a constant 0/1
+ * matrix that places each element, plus the fill where it is not zero:
+ * from the left, [total, d] · [d, q] for each leading index, where axes
+ * follow (q > 1), else from the right, [d] · [d, total] (d multiply-adds per
+ * element written either way). That product also places the axis's own `lo`
+ * and `hi` padding (plain, not negative), so no `Pad` follows for this axis
+ * (`padded` says whether it did). Otherwise the axis is split in two, the
+ * new axis padded, joined and sliced, and `lo` and `hi` are left to the
+ * caller. (Through a product, a NaN or ±∞ spreads to the other elements its
+ * placement column or row reaches, as the file comment says.)
  */
 function spread(
   c: OpContext,
@@ -128,6 +134,19 @@ function spread(
   const foldable = !isBatchPoly(lo) && !isBatchPoly(hi) && !isBatchPoly(end) && lo >= 0 && hi >= 0 && fits(lo + end + hi);
   const [before, after] = foldable ? [lo as number, hi as number] : [0, 0];
   const total = isBatchPoly(end) ? end : before + end + after;
+  const plainPad = !isBatchPoly(lo) && !isBatchPoly(hi) && !isBatchPoly(end) && lo >= 0 && hi >= 0;
+  if (q !== null && q > 1 && !isBatchPoly(d) && d <= MAX_LEFT_PLACEMENT && !isBatchPoly(end) && c.node.dtype === "f32") {
+    // Row before + j·(interior + 1) of the [rows, d] placement picks element j of the axis.
+    const [first, last] = plainPad ? [lo as number, hi as number] : [0, 0];
+    const rows = first + (end as number) + last;
+    const out = [...shape.slice(0, axis), rows, ...post];
+    const place = new Float32Array(rows * d);
+    for (let j = 0; j < d; j++) place[(first + j * (interior + 1)) * d + j] = 1;
+    let y = b.node("MatMul", [b.constant(ElemType.FLOAT, [rows, d], place), b.node("Reshape", [x, b.int64s([-1, d, q])])]);
+    const placed = (row: number): boolean => row >= first && row < first + (end as number) && (row - first) % (interior + 1) === 0;
+    if (value !== 0) y = b.node("Add", [y, b.constant(ElemType.FLOAT, [rows, 1], Array.from({ length: rows }, (_, r) => (placed(r) ? 0 : value)))]);
+    return { x: b.node("Reshape", [y, b.int64s(out)]), shape: out, padded: first === lo && last === hi };
+  }
   if (q !== null && !isBatchPoly(d) && !isBatchPoly(total) && !isBatchPoly(end) && fits(total)) {
     // Element (j, k) of the [d, q] block after the leading axes goes to (before + j·(interior + 1), k) of [total, q].
     const out = [...shape.slice(0, axis), total, ...post];
