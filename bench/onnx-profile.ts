@@ -62,6 +62,8 @@ for (const w of WORKLOADS.filter((w) => only === undefined || only.some((o) => w
   const optimized = join(folder, `${slug}.optimized.onnx`);
   writeFileSync(written, exe.bytes);
   const prefix = join(folder, `${slug}.profile`);
+  // A kept folder may hold an earlier run's profile of this workload.
+  for (const f of readdirSync(folder)) if (f.startsWith(`${slug}.profile`)) rmSync(join(folder, f));
   const session = await ort.InferenceSession.create(exe.bytes, { ...sessionOptions({}), enableProfiling: true, profileFilePrefix: prefix, optimizedModelFilePath: optimized });
   const feeds: Record<string, OrtTensor> = {};
   const tensor = (dtype: "f32" | "i32", data: ArrayLike<number>, shape: readonly number[]): OrtTensor =>

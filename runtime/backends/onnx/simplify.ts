@@ -11,12 +11,17 @@
  * - `permute(matmul(a, b))` swapping the last two axes is
  *   `matmul(permute(b), permute(a))` when nothing else reads the product
  *   (a weight's gradient computed as (xᵀ·g)ᵀ becomes gᵀ·x);
- * - `scatter_add(0, i, u) + y`, the scatter read by nothing else, is
- *   `scatter_add(y, i, u)`: an embedding's gradient rows (or a one-hot
- *   gradient) added straight into what they are summed with, instead of
- *   into a tensor of zeros that is then added whole. This one reorders a
- *   sum (y + u rather than (0 + u) + y, where rows repeat), so it keeps the
- *   numbers to float32 rounding, not bit for bit;
+ * - `scatter_add(0, i, u) + y` is `scatter_add(y, i, u)` (and so for
+ *   scatters into scatters into 0): an embedding's gradient rows (or a
+ *   one-hot gradient) added straight into what they are summed with,
+ *   instead of into a tensor of zeros that is then added whole (the
+ *   scatters are repeated where something else reads them; they touch only
+ *   their rows). A scalar multiple of such a scatter, read by nothing else,
+ *   `scatter_add(0, i, u)·s + y`, is `scatter_add(y, i, u·s)` the same way:
+ *   Adam's first moment of an embedding's gradient, the scalar applied to
+ *   the gathered rows, not to the whole table. These reorder sums (y + u
+ *   rather than (0 + u) + y, where rows repeat), so they keep numbers to
+ *   float32 rounding, not bit for bit;
  * - **scalar factors are carried, not applied:** a tensor multiplied or
  *   divided by a scalar (a per-step number such as Adam's bias corrections
  *   or learning rate), read by one node only, is carried as base × factor
@@ -43,12 +48,14 @@ const isIdentity = (perm: readonly number[]): boolean => perm.every((p, i) => p 
 /** The permutation that swaps the last two of `rank` axes. */
 const swapLast = (rank: number): number[] => Array.from({ length: rank }, (_, i) => (i === rank - 2 ? rank - 1 : i === rank - 1 ? rank - 2 : i));
 
-/** Whether `out[i]` is a `scatter_add` into a constant 0. */
-function zeroScatter(out: readonly SourceNode[], i: number): boolean {
+/** Where `out[i]` is scatter_adds into a constant 0, one into the other: those scatters, innermost first; else null. */
+function scatterChain(out: readonly SourceNode[], i: number): number[] | null {
   const n = out[i]!;
-  if (n.op !== "scatter_add") return false;
+  if (n.op !== "scatter_add") return null;
   const data = out[n.inputs[0]!]!;
-  return data.op === "const" && data.attrs["value"] === 0;
+  if (data.op === "const" && data.attrs["value"] === 0) return [i];
+  const inner = scatterChain(out, n.inputs[0]!);
+  return inner === null ? null : [...inner, i];
 }
 
 /**
@@ -172,10 +179,31 @@ export function simplifySource(source: SourceGraph): SourceGraph {
       return;
     }
     if (n.op === "add") {
-      const k = [0, 1].find((k) => users[n.inputs[k]!] === 1 && zeroScatter(out, inputs[k]!) && out[inputs[1 - k]!]!.dtype === n.dtype);
-      if (k !== undefined) {
-        const scatter = out[inputs[k]!]!;
-        map[i] = add({ ...scatter, inputs: [inputs[1 - k]!, scatter.inputs[1]!, scatter.inputs[2]!], shape: n.shape });
+      // scatter_add(…scatter_add(0, i1, u1)…, ik, uk) + y, or its product with a scalar s read by nothing else:
+      // the same scatters into y (of u·s).
+      for (const k of [0, 1]) {
+        const [j, y] = [inputs[k]!, inputs[1 - k]!];
+        if (out[y]!.dtype !== n.dtype) continue;
+        let chain = scatterChain(out, j);
+        let factor: number | null = null;
+        if (chain === null && users[n.inputs[k]!] === 1 && out[j]!.op === "mul" && n.dtype === "f32") {
+          const m = out[j]!;
+          const e = [0, 1].find((e) => scatterChain(out, m.inputs[e]!) !== null && scalarOf(m.inputs[1 - e]!) !== null);
+          if (e !== undefined) [chain, factor] = [scatterChain(out, m.inputs[e]!), scalarOf(m.inputs[1 - e]!)];
+        }
+        if (chain === null) continue;
+        let acc = y;
+        for (const level of chain) {
+          const scatter = out[level]!;
+          let updates = scatter.inputs[2]!;
+          if (factor !== null) {
+            const shape = out[updates]!.shape;
+            const spread = add({ op: "expand", inputs: [factor], attrs: { shape: [...shape] as number[] }, dtype: "f32", shape });
+            updates = add({ op: "mul", inputs: [updates, spread], attrs: {}, dtype: "f32", shape });
+          }
+          acc = add({ ...scatter, inputs: [acc, scatter.inputs[1]!, updates], shape: n.shape });
+        }
+        map[i] = acc;
         return;
       }
     }
