@@ -83,6 +83,22 @@ describe("the ONNX op table", () => {
     expect(ops).not.toContain("Add");
   });
 
+  it("scatters two row lists summed into zeros as one ScatterND of both (one copy of the table, not two and an Add)", () => {
+    const b = new IRBuilder();
+    const table = b.param("table", [10, 4]);
+    const rows = (name: string, n: number): [Node, Node] => {
+      const idx = b.broadcastTo(b.input(name, [n, 1], "i32"), [n, 4]);
+      return [idx, b.gather(table, idx, 0)];
+    };
+    const [a, ra] = rows("a", 6);
+    const [c, rc] = rows("c", 3);
+    const grad = b.add(b.scatterAdd(b.constant(0, [10, 4]), a, ra, 0), b.scatterAdd(b.constant(0, [10, 4]), c, rc, 0));
+    const { model } = translateGraph(kernelSource(planKernelGraph(b.graph({ grad }))), { name: "t" });
+    const ops = model.graph.nodes.map((n) => n.opType);
+    expect(ops.filter((o) => o === "ScatterND")).toHaveLength(1);
+    expect(ops).not.toContain("Add");
+  });
+
   it("carries scalar factors to where the value is read: an Adam update reads m and v once each", () => {
     const b = new IRBuilder();
     const [m, v, p] = ["m", "v", "p"].map((name) => b.input(name, [4, 3]));
@@ -119,9 +135,14 @@ const CASES: readonly (readonly [string, (b: IRBuilder, x: Node, i: Node) => Rec
   })],
   ["a scatter_add into zeros added to another value", (b, x, i) => {
     const rows = b.broadcastTo(b.literal([1, 0, 1, 1], [4, 1], "i32"), [4, 3]);
+    const more = b.broadcastTo(b.literal([0, 0, 1], [3, 1], "i32"), [3, 3]);
+    const updates = b.concat([x, b.neg(x)], 0);
+    const twice = b.add(b.scatterAdd(b.constant(0, [2, 3]), rows, updates, 0), b.scatterAdd(b.constant(0, [2, 3]), more, b.slice(b.concat([x, x], 0), [0, 0], [3, 3], [1, 1]), 0));
     return {
       s: b.add(b.sin(x), b.scatterAdd(b.constant(0, [2, 3]), b.minimum(b.abs(b.div(i, 2)), 2), x, 1)),
-      r: b.add(b.scatterAdd(b.constant(0, [2, 3]), rows, b.concat([x, b.neg(x)], 0), 0), b.cos(x)),
+      r: b.add(b.scatterAdd(b.constant(0, [2, 3]), rows, updates, 0), b.cos(x)),
+      m: b.add(b.mul(b.cos(x), 0.9), b.mul(twice, b.constant(0.1, [2, 3]))),
+      t: b.mul(twice, twice),
     };
   }],
   ["scalar factors carried through an Adam-like update", (b, x) => {

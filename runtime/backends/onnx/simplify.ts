@@ -38,7 +38,8 @@
  * Invariant: the result has the same outputs, with the same types, as the
  * source; nodes no output reads may be left in (translation skips them).
  */
-import type { SourceGraph, SourceNode } from "./source.js";
+import { isBatchPoly, type BatchNumber } from "../../ir/batch-graph.js";
+import { sameNumber, type SourceGraph, type SourceNode } from "./source.js";
 
 /** The ops a factor is carried through. */
 const ELEMENTWISE = new Set(["mul", "div", "sqrt", "add"]);
@@ -47,6 +48,29 @@ const isIdentity = (perm: readonly number[]): boolean => perm.every((p, i) => p 
 
 /** The permutation that swaps the last two of `rank` axes. */
 const swapLast = (rank: number): number[] => Array.from({ length: rank }, (_, i) => (i === rank - 2 ? rank - 1 : i === rank - 1 ? rank - 2 : i));
+
+/** Two batch numbers' sum. */
+function sumDims(a: BatchNumber, b: BatchNumber): BatchNumber {
+  if (!isBatchPoly(a) && !isBatchPoly(b)) return a + b;
+  const [x, y] = [isBatchPoly(a) ? a.B : [a], isBatchPoly(b) ? b.B : [b]];
+  return { B: Array.from({ length: Math.max(x.length, y.length) }, (_, k) => (x[k] ?? 0) + (y[k] ?? 0)) };
+}
+
+/**
+ * Where `out[i]` is a scatter_add on axis 0 of whole rows (its index an
+ * expand of one index per row, as translate.ts's `rowIndexed`): the index
+ * per row ([n, 1, …]) and the rows; else null.
+ */
+function rowScatter(out: readonly SourceNode[], i: number): { ids: number; rows: number } | null {
+  const n = out[i]!;
+  if (n.op !== "scatter_add" || n.attrs["axis"] !== 0) return null;
+  const idx = out[n.inputs[1]!]!;
+  if (idx.op !== "expand") return null;
+  const ids = out[idx.inputs[0]!]!;
+  const [data, rows] = [out[n.inputs[0]!]!.shape, out[n.inputs[2]!]!.shape];
+  if (!ids.shape.slice(1).every((d) => d === 1) || ids.shape.length !== rows.length || rows.length !== data.length) return null;
+  return rows.slice(1).every((d, k) => sameNumber(d, data[k + 1]!)) ? { ids: idx.inputs[0]!, rows: n.inputs[2]! } : null;
+}
 
 /** Where `out[i]` is scatter_adds into a constant 0, one into the other: those scatters, innermost first; else null. */
 function scatterChain(out: readonly SourceNode[], i: number): number[] | null {
@@ -79,6 +103,25 @@ export function simplifySource(source: SourceGraph): SourceGraph {
 
   const out: SourceNode[] = [];
   const add = (n: SourceNode): number => out.push(n) - 1;
+  /**
+   * scatter_add(data, idx, updates) like `scatter` (its attributes and shape); where data is a row
+   * scatter read by nothing else (`fresh`) and this one is too, one scatter of both index lists
+   * and both row lists, concatenated: ONNX Runtime's ScatterND copies its whole data once per
+   * node, and adds the rows in the same order either way.
+   */
+  const scatterOnto = (scatter: SourceNode, data: number, idx: number, updates: number, fresh: boolean): number => {
+    const made = add({ ...scatter, inputs: [data, idx, updates] });
+    const [inner, outer] = [fresh ? rowScatter(out, data) : null, rowScatter(out, made)];
+    if (inner === null || outer === null) return made;
+    const [a, b] = [out[inner.ids]!, out[outer.ids]!];
+    const ra = out[inner.rows]!;
+    const n = sumDims(a.shape[0]!, b.shape[0]!);
+    const ids = add({ op: "concat", inputs: [inner.ids, outer.ids], attrs: { axis: 0 }, dtype: a.dtype, shape: [n, ...a.shape.slice(1)] });
+    const rowsShape = [n, ...ra.shape.slice(1)];
+    const index = add({ op: "expand", inputs: [ids], attrs: { shape: rowsShape as number[] }, dtype: a.dtype, shape: rowsShape });
+    const rows = add({ op: "concat", inputs: [inner.rows, outer.rows], attrs: { axis: 0 }, dtype: ra.dtype, shape: rowsShape });
+    return add({ ...scatter, inputs: [out[data]!.inputs[0]!, index, rows] });
+  };
   /** `x` permuted by `perm` (output axis i is axis perm[i] of x), composed with x's own permute. */
   const permuted = (x: number, perm: readonly number[]): number => {
     const inner = out[x]!;
@@ -178,6 +221,10 @@ export function simplifySource(source: SourceGraph): SourceGraph {
       map[i] = permuted(inputs[0]!, perm);
       return;
     }
+    if (n.op === "scatter_add") {
+      map[i] = scatterOnto(n, inputs[0]!, inputs[1]!, inputs[2]!, users[n.inputs[0]!] === 1);
+      return;
+    }
     if (n.op === "add") {
       // scatter_add(…scatter_add(0, i1, u1)…, ik, uk) + y, or its product with a scalar s read by nothing else:
       // the same scatters into y (of u·s).
@@ -201,7 +248,7 @@ export function simplifySource(source: SourceGraph): SourceGraph {
             const spread = add({ op: "expand", inputs: [factor], attrs: { shape: [...shape] as number[] }, dtype: "f32", shape });
             updates = add({ op: "mul", inputs: [updates, spread], attrs: {}, dtype: "f32", shape });
           }
-          acc = add({ ...scatter, inputs: [acc, scatter.inputs[1]!, updates], shape: n.shape });
+          acc = scatterOnto({ ...scatter, shape: n.shape }, acc, scatter.inputs[1]!, updates, acc !== y || users[n.inputs[1 - k]!] === 1);
         }
         map[i] = acc;
         return;
