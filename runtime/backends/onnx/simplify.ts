@@ -32,8 +32,9 @@
  *   `p − (m/(√v + ε·√(1/c2)⁻¹))·(lr/c1·√(1/c2)⁻¹)`, five passes over the
  *   weights' size instead of seven (PyTorch's Adam has the same form). This
  *   too keeps numbers to float32 rounding only, and where a factor under a
- *   square root is negative (never, for bias corrections after step 0) the
- *   two forms may differ in which elements are NaN.
+ *   square root is negative, or a factor is 0 or infinite (never, for bias
+ *   corrections and learning rates of a real step), the two forms may differ
+ *   in which elements are NaN or infinite.
  *
  * Invariant: the result has the same outputs, with the same types, as the
  * source; nodes no output reads may be left in (translation skips them).
