@@ -41,6 +41,14 @@ export interface OpContext {
   arg(k: number): string;
   /** Operand `k`'s source node. */
   argNode(k: number): SourceNode;
+  /** Source node `i`'s index of operand `j` (operands of operands: `c.inputOf(c.node.inputs[k], j)`). */
+  inputOf(i: number, j: number): number;
+  /** Source node `i`. */
+  nodeAt(i: number): SourceNode;
+  /** Source node `i`'s full ONNX value (written whenever a node reading it in full is). */
+  fullAt(i: number): string;
+  /** How many nodes (and graph outputs) read source node `i`. */
+  usersOf(i: number): number;
   /** Whether operand `k` is read un-expanded (`arg(k)` is then the expand's operand). */
   compact(k: number): boolean;
   /** The graph input a leaf or a random draw reads. */
@@ -65,6 +73,7 @@ const compare = (opType: string): OpRule => (c) => {
   c.b.booleans.set(out, bool);
   return out;
 };
+const sameDim = (a: BatchNumber, b: BatchNumber): boolean => JSON.stringify(a) === JSON.stringify(b);
 const sameShape = (a: readonly BatchNumber[], b: readonly BatchNumber[]): boolean =>
   a.length === b.length && a.every((d, i) => JSON.stringify(d) === JSON.stringify(b[i]));
 
@@ -87,37 +96,111 @@ function filled(c: OpContext, value: BatchNumber, shape: readonly BatchNumber[])
 
 /** The largest placement matrix `spread` makes (elements): 256 KiB. */
 const MAX_PLACEMENT = 1 << 16;
+/** The longest axis `spread` places by a product from the left (multiply-adds per element written). */
+const MAX_LEFT_PLACEMENT = 64;
 
 /**
  * The value of `x` with its axis `axis` (size `d`) spread apart by `interior`
- * fill values between elements. Where the axis and those after it are small
- * (ONNX Runtime's `Pad` goes a short row at a time there), a product with a
- * constant 0/1 matrix that places each element, plus the fill where it is
- * not zero; otherwise the axis is split in two, the new axis padded, joined
- * and sliced.
+ * fill values between elements. Where the axis is short (ONNX Runtime's
+ * `Pad` goes a short row at a time there), a product with a constant 0/1
+ * matrix that places each element, plus the fill where it is not zero:
+ * from the left, [total, d] · [d, q] for each leading index, where axes
+ * follow (q > 1), else from the right, [d] · [d, total] (d multiply-adds per
+ * element written either way). That product also places the axis's own `lo`
+ * and `hi` padding (plain, not negative), so no `Pad` follows for this axis
+ * (`padded` says whether it did). Otherwise the axis is split in two, the
+ * new axis padded, joined and sliced, and `lo` and `hi` are left to the
+ * caller. (Through a product, a NaN or ±∞ spreads to the other elements its
+ * placement column or row reaches, as the file comment says.)
  */
-function spread(c: OpContext, x: string, shape: readonly BatchNumber[], axis: number, interior: number, value: number): { x: string; shape: BatchNumber[] } {
+function spread(
+  c: OpContext,
+  x: string,
+  shape: readonly BatchNumber[],
+  axis: number,
+  interior: number,
+  value: number,
+  lo: BatchNumber,
+  hi: BatchNumber,
+): { x: string; shape: BatchNumber[]; padded: boolean } {
   const d = shape[axis]!;
-  if (!isBatchPoly(d) && d <= 1) return { x, shape: [...shape] };
+  if (!isBatchPoly(d) && d <= 1) return { x, shape: [...shape], padded: false };
   const b = c.b;
   const end = plus(times(d, interior + 1), -interior);
-  const out = [...shape.slice(0, axis), end, ...shape.slice(axis + 1)];
   const post = shape.slice(axis + 1);
   const q = post.every((n) => !isBatchPoly(n)) ? (post as number[]).reduce((p, n) => p * n, 1) : null;
-  if (!isBatchPoly(d) && !isBatchPoly(end) && q !== null && c.node.dtype === "f32" && d * q * (end as number) * q <= MAX_PLACEMENT) {
-    // Element (j, k) of the [d, q] block after the leading axes goes to (j·(interior + 1), k) of [end, q].
-    const [rows, cols] = [d * q, (end as number) * q];
-    const place = new Float32Array(rows * cols);
-    for (let j = 0; j < d; j++) for (let k = 0; k < q; k++) place[(j * q + k) * cols + j * (interior + 1) * q + k] = 1;
-    let y = b.node("MatMul", [b.node("Reshape", [x, b.int64s([-1, rows])]), b.constant(ElemType.FLOAT, [rows, cols], place)]);
-    if (value !== 0) y = b.node("Add", [y, b.constant(ElemType.FLOAT, [cols], Array.from({ length: cols }, (_, k) => (Math.floor(k / q) % (interior + 1) === 0 ? 0 : value)))]);
-    return { x: b.node("Reshape", [y, b.int64s(out)]), shape: out };
+  const fits = (rows: BatchNumber): boolean => !isBatchPoly(d) && !isBatchPoly(rows) && q !== null && c.node.dtype === "f32" && d * q * rows * q <= MAX_PLACEMENT;
+  // The padding too where it is plain and the matrix stays small; else the spread alone.
+  const foldable = !isBatchPoly(lo) && !isBatchPoly(hi) && !isBatchPoly(end) && lo >= 0 && hi >= 0 && fits(lo + end + hi);
+  const [before, after] = foldable ? [lo as number, hi as number] : [0, 0];
+  const total = isBatchPoly(end) ? end : before + end + after;
+  const plainPad = !isBatchPoly(lo) && !isBatchPoly(hi) && !isBatchPoly(end) && lo >= 0 && hi >= 0;
+  if (q !== null && q > 1 && !isBatchPoly(d) && d <= MAX_LEFT_PLACEMENT && !isBatchPoly(end) && c.node.dtype === "f32") {
+    // Row before + j·(interior + 1) of the [rows, d] placement picks element j of the axis.
+    const [first, last] = plainPad ? [lo as number, hi as number] : [0, 0];
+    const rows = first + (end as number) + last;
+    const out = [...shape.slice(0, axis), rows, ...post];
+    const place = new Float32Array(rows * d);
+    for (let j = 0; j < d; j++) place[(first + j * (interior + 1)) * d + j] = 1;
+    let y = b.node("MatMul", [b.constant(ElemType.FLOAT, [rows, d], place), b.node("Reshape", [x, b.int64s([-1, d, q])])]);
+    const placed = (row: number): boolean => row >= first && row < first + (end as number) && (row - first) % (interior + 1) === 0;
+    if (value !== 0) y = b.node("Add", [y, b.constant(ElemType.FLOAT, [rows, 1], Array.from({ length: rows }, (_, r) => (placed(r) ? 0 : value)))]);
+    return { x: b.node("Reshape", [y, b.int64s(out)]), shape: out, padded: first === lo && last === hi };
   }
+  if (q !== null && !isBatchPoly(d) && !isBatchPoly(total) && !isBatchPoly(end) && fits(total)) {
+    // Element (j, k) of the [d, q] block after the leading axes goes to (before + j·(interior + 1), k) of [total, q].
+    const out = [...shape.slice(0, axis), total, ...post];
+    const [rows, cols] = [d * q, total * q];
+    const place = new Float32Array(rows * cols);
+    for (let j = 0; j < d; j++) for (let k = 0; k < q; k++) place[(j * q + k) * cols + (before + j * (interior + 1)) * q + k] = 1;
+    const placed = (row: number): boolean => row >= before && row < before + (end as number) && (row - before) % (interior + 1) === 0;
+    let y = b.node("MatMul", [b.node("Reshape", [x, b.int64s([-1, rows])]), b.constant(ElemType.FLOAT, [rows, cols], place)]);
+    if (value !== 0) y = b.node("Add", [y, b.constant(ElemType.FLOAT, [cols], Array.from({ length: cols }, (_, k) => (placed(Math.floor(k / q)) ? 0 : value)))]);
+    return { x: b.node("Reshape", [y, b.int64s(out)]), shape: out, padded: before === lo && after === hi };
+  }
+  const out = [...shape.slice(0, axis), end, ...post];
   const split = [...shape.slice(0, axis), d, 1, ...post];
   const pads = [...split.map(() => 0), ...split.map((_, i) => (i === axis + 1 ? interior : 0))];
   const padded = b.node("Pad", [b.node("Reshape", [x, b.int64s(split)]), b.int64s(pads), b.scalar(elem(c), value)]);
   const flat = b.node("Reshape", [padded, b.int64s([...shape.slice(0, axis), times(d, interior + 1), ...post])]);
-  return { x: b.node("Slice", [flat, b.int64s([0]), b.int64s([end]), b.int64s([axis]), b.int64s([1])]), shape: out };
+  return { x: b.node("Slice", [flat, b.int64s([0]), b.int64s([end]), b.int64s([axis]), b.int64s([1])]), shape: out, padded: false };
+}
+
+/**
+ * Operand `k` of a 2-D f32 matmul as a `Gemm` operand: a transpose of a
+ * matrix is read untransposed with `transA`/`transB` set, so ONNX Runtime
+ * runs no separate copy (MLAS reads either layout); null where the product
+ * is not a plain f32 matrix product.
+ */
+function gemmOperand(c: OpContext, i: number): { name: string; trans: 0 | 1 } {
+  const x = c.nodeAt(i);
+  if (x.op === "permute" && x.shape.length === 2) return { name: c.fullAt(c.inputOf(i, 0)), trans: 1 };
+  return { name: c.fullAt(i), trans: 0 };
+}
+
+/** Whether `m`, of operands `a` and `b`, is a product of two f32 matrices. */
+const matrixProduct = (m: SourceNode, a: SourceNode, b: SourceNode): boolean => m.op === "matmul" && m.dtype === "f32" && m.shape.length === 2 && a.shape.length === 2 && b.shape.length === 2;
+
+/**
+ * `a·b + c` as one `Gemm` (transposed operands read as they are, the bias
+ * broadcast by Gemm itself), where one operand of the add is a 2-D f32
+ * matmul nothing else reads and the other broadcasts to it as Gemm's `C`
+ * must (rank 2 or less, each dim 1 or the product's); null otherwise.
+ */
+function gemmWithBias(c: OpContext): string | null {
+  if (c.node.dtype !== "f32" || c.node.shape.length !== 2) return null;
+  for (const k of [0, 1]) {
+    const i = c.node.inputs[k]!;
+    if (!matrixProduct(c.nodeAt(i), c.nodeAt(c.inputOf(i, 0)), c.nodeAt(c.inputOf(i, 1))) || c.usersOf(i) !== 1) continue;
+    const o = 1 - k;
+    const other = c.argNode(o);
+    const bias = c.compact(o) ? (other.op === "expand" ? c.nodeAt(c.inputOf(c.node.inputs[o]!, 0)).shape : []) : other.shape;
+    const out = c.node.shape;
+    if (bias.length > 2 || !bias.every((d, m) => d === 1 || sameDim(d, out[out.length - bias.length + m]!))) continue;
+    const [a, b] = [gemmOperand(c, c.inputOf(i, 0)), gemmOperand(c, c.inputOf(i, 1))];
+    return c.b.node("Gemm", [a.name, b.name, c.arg(o)], { transA: int(a.trans), transB: int(b.trans) });
+  }
+  return null;
 }
 
 /** The rule of every IR op. */
@@ -157,7 +240,7 @@ export const ONNX_RULES: { readonly [O in Op]: OpRule } = {
   cos: unary("Cos"),
   detach: (c) => c.arg(0),
 
-  add: binary("Add"),
+  add: (c) => gemmWithBias(c) ?? c.b.node("Add", [c.arg(0), c.arg(1)]),
   sub: binary("Sub"),
   mul: binary("Mul"),
   div: (c) => {
@@ -185,7 +268,12 @@ export const ONNX_RULES: { readonly [O in Op]: OpRule } = {
     return axes.length === 0 ? c.arg(0) : c.b.node("ReduceMax", [c.arg(0)], { axes: ints(axes), keepdims: int(1) });
   },
 
-  matmul: binary("MatMul"),
+  // A matrix product reads a transposed operand untransposed (`Gemm`'s transA/transB), so no transpose is copied.
+  matmul: (c) => {
+    const [a, b] = [gemmOperand(c, c.node.inputs[0]!), gemmOperand(c, c.node.inputs[1]!)];
+    if (!matrixProduct(c.node, c.argNode(0), c.argNode(1)) || (a.trans === 0 && b.trans === 0)) return c.b.node("MatMul", [c.arg(0), c.arg(1)]);
+    return c.b.node("Gemm", [a.name, b.name], { transA: int(a.trans), transB: int(b.trans) });
+  },
 
   reshape: (c) =>
     sameShape(c.argNode(0).shape, c.node.shape) ? c.arg(0) : c.b.node("Reshape", [c.arg(0), c.b.int64s(attr<BatchNumber[]>(c, "shape"))], { allowzero: int(1) }),
@@ -206,12 +294,16 @@ export const ONNX_RULES: { readonly [O in Op]: OpRule } = {
     const [lo, hi] = [attr<BatchNumber[]>(c, "lo"), attr<BatchNumber[]>(c, "hi")];
     const interior = attr<BatchNumber[]>(c, "interior").map((n) => plain(n, "interior padding"));
     const value = attr<number>(c, "value");
-    let x = { x: c.arg(0), shape: [...c.argNode(0).shape] };
+    let x = { x: c.arg(0), shape: [...c.argNode(0).shape], padded: false };
+    const [before, after] = [[...lo], [...hi]];
     interior.forEach((k, axis) => {
-      if (k > 0) x = spread(c, x.x, x.shape, axis, k, value);
+      if (k === 0) return;
+      x = spread(c, x.x, x.shape, axis, k, value, lo[axis]!, hi[axis]!);
+      // The placement did this axis's padding too.
+      if (x.padded) [before[axis], after[axis]] = [0, 0];
     });
-    if ([...lo, ...hi].every((n) => n === 0)) return x.x;
-    return c.b.node("Pad", [x.x, c.b.int64s([...lo, ...hi]), c.b.scalar(elem(c), value)], { mode: str("constant") });
+    if ([...before, ...after].every((n) => n === 0)) return x.x;
+    return c.b.node("Pad", [x.x, c.b.int64s([...before, ...after]), c.b.scalar(elem(c), value)], { mode: str("constant") });
   },
   concat: (c) => c.b.node("Concat", c.node.inputs.map((_, k) => c.arg(k)), { axis: int(attr<number>(c, "axis")) }),
 

@@ -188,6 +188,9 @@ export function translateGraph(given: SourceGraph, options: TranslateOptions): T
 
   // Decide: compact operands, then what the outputs need (full values, compact forms).
   const compact = compactOperands(nodes);
+  const users = new Array<number>(nodes.length).fill(0);
+  for (const n of nodes) for (const j of n.inputs) users[j]!++;
+  for (const o of source.outputs) users[o.node]!++;
   const needFull = new Array<boolean>(nodes.length).fill(false);
   const needCompact = new Array<boolean>(nodes.length).fill(false);
   for (const o of source.outputs) needFull[o.node] = true;
@@ -237,6 +240,13 @@ export function translateGraph(given: SourceGraph, options: TranslateOptions): T
       arg: (k) => (forms?.[k] ? small : full)[n.inputs[k]!]!,
       compact: (k) => forms?.[k] === true,
       argNode: (k) => nodes[n.inputs[k]!]!,
+      inputOf: (j, k) => nodes[j]!.inputs[k]!,
+      nodeAt: (j) => nodes[j]!,
+      fullAt: (j) => {
+        if (full[j] === undefined) throw new Error(`internal: node ${j} (${nodes[j]!.op}) was read in full but not written`);
+        return full[j]!;
+      },
+      usersOf: (j) => users[j]!,
       external: () => (n.op === "uniform" || n.op === "normal" ? drawOf.get(i)! : leafName(n)),
     };
     if (needFull[i]) full[i] = onnxRule(n.op)(ctx);
