@@ -21,6 +21,8 @@ import traceback
 
 import torch
 
+from torch_timing import measure
+
 WINDOW_S = 0.1
 
 
@@ -30,22 +32,8 @@ def sync(device):
 
 
 def windows(fn, seconds, device):
-    """Median runs/s of `fn` over windows of at least WINDOW_S, after 3 warm-up runs."""
-    for _ in range(3):
-        fn()
-    sync(device)
-    rates = []
-    start = time.perf_counter()
-    while len(rates) < 3 or time.perf_counter() - start < seconds:
-        t0 = time.perf_counter()
-        n = 0
-        while n == 0 or time.perf_counter() - t0 < WINDOW_S:
-            fn()
-            n += 1
-        sync(device)
-        rates.append(n / (time.perf_counter() - t0))
-    rates.sort()
-    return rates[len(rates) // 2]
+    """Median runs/s of `fn` over rounds of at least WINDOW_S, after 3 warm-up runs (torch_timing's loop, synchronized)."""
+    return measure(fn, seconds, round_ms=WINDOW_S * 1000, sync=lambda: sync(device))["runs_per_s"]
 
 
 def matmul(n, device, seconds):

@@ -22,11 +22,13 @@ def peak_resident_bytes() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
-def measure(run, seconds: float = 3.0, warmup: int = 3, min_rounds: int = 3, round_ms: float = 25.0) -> dict:
-    """Times `run` as the module says: runs per second (median of rounds), rounds and peak bytes."""
+def measure(run, seconds: float = 3.0, warmup: int = 3, min_rounds: int = 3, round_ms: float = 25.0, sync=lambda: None) -> dict:
+    """Times `run` as the module says: runs per second (median of rounds), rounds and peak bytes.
+    `sync` waits for queued work (a GPU's) after the warm-up and at the end of each round."""
     base = resident_bytes()
     for _ in range(warmup):
         run()
+    sync()
     rates = []
     start = time.perf_counter()
     while len(rates) < min_rounds or time.perf_counter() - start < seconds:
@@ -34,6 +36,7 @@ def measure(run, seconds: float = 3.0, warmup: int = 3, min_rounds: int = 3, rou
         while n == 0 or time.perf_counter() - t0 < round_ms / 1000:
             run()
             n += 1
+        sync()
         rates.append(n / (time.perf_counter() - t0))
     rates.sort()
     return {"runs_per_s": round(rates[len(rates) // 2], 2), "rounds": len(rates), "peak_bytes": max(0, peak_resident_bytes() - base)}

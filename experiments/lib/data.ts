@@ -7,8 +7,7 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import jpeg from "jpeg-js";
-import { PNG } from "pngjs";
+import { decodeImageFile } from "../../runtime/data/image-file.js";
 import { encodeNpy } from "../../runtime/data/npy.js";
 
 export const FASHION_DIR = "/usr/share/datasets/fashion-mnist";
@@ -131,16 +130,11 @@ export function rgbFromYcbcr(y: number, cb: number, cr: number): [number, number
   return [c(Y + 1.402 * Cr), c(Y - 0.344136 * Cb - 0.714136 * Cr), c(Y + 1.772 * Cb)];
 }
 
-/** A photograph's RGBA pixels, decoded by pngjs or jpeg-js (by its name), shrunk by a whole factor to a shorter side under 2 x SHORT_SIDE. */
+/** A photograph's RGBA pixels, decoded as the image loader decodes a file, shrunk by a whole factor to a shorter side under 2 x SHORT_SIDE. */
 export function readPhoto(photo: Photo): { width: number; height: number; data: Uint8Array } {
   if (!existsSync(photo.path)) throw new MissingData(`${photo.path} is missing: apt-get install ${photo.pkg}`);
-  const bytes = readFileSync(photo.path);
-  let image: { width: number; height: number; data: Uint8Array };
-  try {
-    image = /\.jpe?g$/i.test(photo.path) ? jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: 40 }) : PNG.sync.read(bytes);
-  } catch (error) {
-    throw new Error(`${photo.path}: not a readable image: ${String((error as Error).message ?? error)}`);
-  }
+  // The image loader's own decoding (runtime/data/image-file.ts): the header's size checked first, then pngjs or jpeg-js.
+  const image = decodeImageFile(readFileSync(photo.path), photo.path, 40e6);
   const k = Math.max(1, Math.floor(Math.min(image.width, image.height) / SHORT_SIDE));
   if (k === 1) return image;
   const width = Math.floor(image.width / k), height = Math.floor(image.height / k);

@@ -1,7 +1,7 @@
 import { blockOf, checkIndices, checkStream, drawBlock, laneOf, LANES } from "./block.js";
 import { philoxInto, type U32 } from "./philox.js";
-import { UNIFORM_STEP, WASM_FILL_MIN } from "./uniform.js";
-import { rngWasm } from "./wasm.js";
+import { fillEither } from "./fill.js";
+import { UNIFORM_STEP } from "./uniform.js";
 
 /**
  * Standard normal numbers from the shared counter-based generator, by the
@@ -64,12 +64,7 @@ export function fillNormal<T extends Float32Array | Float64Array>(
   offset: number = 0,
   step: U32 = 0,
 ): T {
-  checkStream(seed, stream, step);
-  checkIndices(offset, out.length);
-  const wasm = out.length >= WASM_FILL_MIN ? rngWasm() : undefined;
-  if (wasm === undefined) return fillNormalJs(out, seed, stream, offset, step);
-  wasm.normal(out, seed, stream, offset, step);
-  return out;
+  return fillEither("normal", fillNormalJs, out, seed, stream, offset, step);
 }
 
 /**

@@ -1,6 +1,6 @@
 import { blockOf, checkIndices, checkStream, drawBlock, laneOf, LANES } from "./block.js";
 import { philoxInto, type U32 } from "./philox.js";
-import { rngWasm } from "./wasm.js";
+import { fillEither } from "./fill.js";
 
 /**
  * Uniform numbers in [0, 1) from the shared counter-based generator. A value is
@@ -36,11 +36,7 @@ export function uniformAt(seed: U32, stream: U32, index: number, step: U32 = 0):
   return uniformFromBits(bitsAt(seed, stream, index, step));
 }
 
-/**
- * Below this many elements a fill stays in JavaScript: the WebAssembly's
- * fixed cost per call (a chunk's whole blocks, a copy) outweighs its speed.
- */
-export const WASM_FILL_MIN = 64;
+export { WASM_FILL_MIN } from "./fill.js";
 
 /**
  * Fills `out` with elements `offset .. offset + out.length − 1` of the stream
@@ -55,12 +51,7 @@ export function fillUniform<T extends Float32Array | Float64Array>(
   offset: number = 0,
   step: U32 = 0,
 ): T {
-  checkStream(seed, stream, step);
-  checkIndices(offset, out.length);
-  const wasm = out.length >= WASM_FILL_MIN ? rngWasm() : undefined;
-  if (wasm === undefined) return fillUniformJs(out, seed, stream, offset, step);
-  wasm.uniform(out, seed, stream, offset, step);
-  return out;
+  return fillEither("uniform", fillUniformJs, out, seed, stream, offset, step);
 }
 
 /**
@@ -98,12 +89,7 @@ export function fillUniformJs<T extends Float32Array | Float64Array>(
  * engine has it, else by `fillBitsJs`.
  */
 export function fillBits(out: Uint32Array, seed: U32, stream: U32, offset: number = 0, step: U32 = 0): Uint32Array {
-  checkStream(seed, stream, step);
-  checkIndices(offset, out.length);
-  const wasm = out.length >= WASM_FILL_MIN ? rngWasm() : undefined;
-  if (wasm === undefined) return fillBitsJs(out, seed, stream, offset, step);
-  wasm.bits(out, seed, stream, offset, step);
-  return out;
+  return fillEither("bits", fillBitsJs, out, seed, stream, offset, step);
 }
 
 /** `fillBits` in JavaScript, one Philox call per four elements. */

@@ -64,23 +64,36 @@ export function updatesOfEpochs(epochs: number, examples: number, batch: number)
 
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 
-/** Runs updates `start .. T−1`. */
-export async function runTrainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
-  let pass = -1;
-  let order: Int32Array = new Int32Array(0);
+/**
+ * What both loops do before an update (or a window) starting at `t`: yield to
+ * the event loop now and then, say whether a stop was asked for, and else
+ * pause for the caller (a checkpoint) when one is due.
+ */
+function betweenUpdates(o: Pick<TrainLoopOptions, "start" | "yieldEveryMs" | "shouldStop" | "onPause" | "pauseEveryMs">): (t: number) => Promise<boolean> {
   let lastYield = Date.now();
   let lastPause = Date.now();
   const yieldEvery = o.yieldEveryMs ?? 100;
-  for (let t = o.start; t < o.updates; t++) {
+  return async (t) => {
     if (Date.now() - lastYield >= yieldEvery) {
       await yieldToEventLoop();
       lastYield = Date.now();
     }
-    if (o.shouldStop?.()) return { kind: "stopped", next: t };
+    if (o.shouldStop?.()) return true;
     if (o.onPause && o.pauseEveryMs !== undefined && t > o.start && Date.now() - lastPause >= o.pauseEveryMs) {
       await o.onPause(t);
       lastPause = Date.now();
     }
+    return false;
+  };
+}
+
+/** Runs updates `start .. T−1`. */
+export async function runTrainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
+  let pass = -1;
+  let order: Int32Array = new Int32Array(0);
+  const stopBefore = betweenUpdates(o);
+  for (let t = o.start; t < o.updates; t++) {
+    if (await stopBefore(t)) return { kind: "stopped", next: t };
     const at = batchOf(t, o.examples, o.batch);
     if (at.pass !== pass) {
       pass = at.pass;
@@ -129,19 +142,9 @@ export interface WindowedTrainLoopOptions extends Omit<TrainLoopOptions, "run" |
 export async function runWindowedTrainLoop(o: WindowedTrainLoopOptions): Promise<TrainLoopResult> {
   if (!Number.isSafeInteger(o.window) || o.window < 1) throw new RangeError(`window must be a whole number ≥ 1, got ${o.window}`);
   let pass = -1;
-  let lastYield = Date.now();
-  let lastPause = Date.now();
-  const yieldEvery = o.yieldEveryMs ?? 100;
+  const stopBefore = betweenUpdates(o);
   for (let t = o.start; t < o.updates; ) {
-    if (Date.now() - lastYield >= yieldEvery) {
-      await yieldToEventLoop();
-      lastYield = Date.now();
-    }
-    if (o.shouldStop?.()) return { kind: "stopped", next: t };
-    if (o.onPause && o.pauseEveryMs !== undefined && t > o.start && Date.now() - lastPause >= o.pauseEveryMs) {
-      await o.onPause(t);
-      lastPause = Date.now();
-    }
+    if (await stopBefore(t)) return { kind: "stopped", next: t };
     const k = Math.min(o.window, o.updates - t);
     const window: WindowUpdate[] = [];
     for (let i = 0; i < k; i++) {

@@ -6,7 +6,8 @@ import { PNG } from "pngjs";
 import { describe, expect, it } from "vitest";
 import { loadDataset } from "../../runtime/data/load.js";
 import type { Split } from "../../runtime/data/split.js";
-import { declaredJpegSize, declaredPngSize } from "../../runtime/data/png-folder.js";
+import { decodeImageFile, declaredJpegSize, declaredPngSize } from "../../runtime/data/image-file.js";
+import { DataError } from "../../runtime/data/errors.js";
 import { repoRoot } from "../cli/run-cli.js";
 import { expectDataError, f32, label, spec, tempDir, write } from "./helpers.js";
 
@@ -180,6 +181,18 @@ describe("JPEG images in image folders", () => {
     await expectDataError(() => loadDataset(spec("d", f32("image", [3, 8, 8])), [{ source: root }]), "shape", join(root, "b.jpg"), "8x8 pixels", "16x8 pixels");
     write(join(root, "b.jpg"), bomb);
     await expectDataError(() => loadDataset(spec("d", f32("image", [3, 8, 8])), [{ source: root }]), "shape", join(root, "b.jpg"), "the image is 65535x65535 pixels");
+  });
+
+  it("decode one file of any size through the loader's decoder, refusing a declared size above the cap unread", () => {
+    const wide = decodeImageFile(fixture("wide-16x8.jpg"), "wide-16x8.jpg", 1000);
+    expect([wide.width, wide.height, wide.data.length]).toEqual([16, 8, 16 * 8 * 4]);
+    const tiny = decodeImageFile(png(3, 2, () => [10, 20, 30]), "tiny.png", 6);
+    expect([...tiny.data.slice(0, 4)]).toEqual([10, 20, 30, 255]);
+    const bomb = Uint8Array.of(0xff, 0xd8, 0xff, 0xc0, 0x00, 0x0b, 0x08, 0xff, 0xff, 0xff, 0xff, 0x01, 0x01, 0x11, 0x00);
+    expect(() => decodeImageFile(bomb, "bomb.jpg", 40e6)).toThrow(DataError);
+    expect(() => decodeImageFile(bomb, "bomb.jpg", 40e6)).toThrow(/bomb\.jpg.*65535x65535 pixels/);
+    expect(() => decodeImageFile(png(3, 2, () => [0, 0, 0]), "small.png", 5)).toThrow(/small\.png.*3x2 pixels/);
+    expect(() => decodeImageFile(Buffer.from("not an image"), "x.png", 100)).toThrow(/x\.png.*declares no size/);
   });
 
   it("name the file of a corrupt JPEG, of a file that is no JPEG, and of a single bound JPEG", async () => {
