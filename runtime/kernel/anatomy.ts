@@ -145,7 +145,8 @@ export function anatomyOf(k: Kernel, inputShapes: readonly Shape[]): Anatomy {
       const pCount = sizeOf(ops[p]!.shape);
       let r: Space;
       if (s === "leaf" || o.op === "matmul") r = "leaf";
-      else if (pCount === 1 && !(kind === "reduce" && isProperReduction(k, p, inputShapes))) r = "scalar";
+      // One element is a scalar, except in a product of one element (as the planner reads it: its epilogue lives at that element).
+      else if (pCount === 1 && !(kind === "matmul" && full === 1) && !(kind === "reduce" && isProperReduction(k, p, inputShapes))) r = "scalar";
       else if (isProperReduction(k, q, inputShapes)) r = "full";
       else if (o.op === "uniform" || o.op === "normal") r = "scalar";
       else if (isPointwiseOp(o.op) || o.op === "sum" || o.op === "max" || o.op === "reshape") r = s;

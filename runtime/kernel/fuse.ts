@@ -337,7 +337,8 @@ function spaceCount(g: Forming, space: Space): number | null {
  */
 function spaceOfReads(v: number, g: Forming, kernels: readonly Kernel[], readers: ReadonlyMap<number, ReadonlySet<number>>, program: KernelProgram): Space | null {
   const vShape = program.values[v]!.shape;
-  if (sizeOf(vShape) === 1) return "scalar";
+  // A one-element value is a scalar wherever it is read, except in a product of one element, whose epilogue lives at that element.
+  if (sizeOf(vShape) === 1 && !(g.kind === "matmul" && sizeOf(g.domain) === 1)) return "scalar";
   let found: Space | null = null;
   for (const q of readers.get(v) ?? []) {
     if (!g.members.has(q)) continue;
@@ -373,8 +374,8 @@ function admit(g: Forming, p: Kernel, space: Space, program: KernelProgram): Spa
   const op = opOf(p);
   const n = sizeOf(p.shape);
   const index = INDEX_OPS.has(op) || VIEW_OPS.has(op);
-  // A reduction to one element read by a group of one element: its rows are the group's.
-  if (space === "scalar" && g.kind === "map" && sizeOf(g.domain) === 1 && isReduction(p, program)) space = "full";
+  // A reduction or a product to one element read by a group of one element: its rows (its one element) are the group's.
+  if (space === "scalar" && g.kind === "map" && sizeOf(g.domain) === 1 && (isReduction(p, program) || op === "matmul")) space = "full";
   if (space === "leaf") return index ? "leaf" : null;
   if (space === "scalar") return n === 1 && (isPointwise(op) || index) ? "scalar" : null;
   if (space === "reduced" && g.kind === "map") {
@@ -408,6 +409,8 @@ function admit(g: Forming, p: Kernel, space: Space, program: KernelProgram): Spa
   }
   if (op === "matmul") {
     if (g.kind !== "map" || space !== "full" || n !== sizeOf(g.domain) || p.dtype !== "f32") return null;
+    // In a group of one element, its members were read as scalars; the epilogue lives at the product's (one) element.
+    if (n === 1) for (const [m, s] of g.space) if (s === "scalar") g.space.set(m, "full");
     g.kind = "matmul";
     g.matmul = p.id;
     g.domain = p.shape;

@@ -13,10 +13,19 @@ import { kernelOutputs } from "../../runtime/kernel/graph.js";
 import { MAX_BINDINGS } from "../../runtime/kernel/fuse.js";
 import { planKernelGraph } from "../../runtime/kernel/plan.js";
 import { kernelGraphProblems } from "../../runtime/kernel/validate.js";
+import { IRBuilder } from "../../runtime/ir/builder.js";
 import { graphSpec } from "../autodiff/random-graph.js";
 import { randomGraph } from "./random.js";
 
 describe("fusion planner", () => {
+  it("a one-element product joins its epilogue like any other (its value is not read as a scalar)", () => {
+    for (const [m, k, n] of [[1, 1, 1], [1, 5, 1], [2, 1, 3]]) {
+      const b = new IRBuilder();
+      const h = b.matmul(b.input("x", [m, k]), b.input("w", [k, n]));
+      const kg = planKernelGraph(b.graph({ y: b.relu(b.add(h, b.input("bias", [n]))) }));
+      expect(kg.kernels.map((q) => q.kind)).toEqual(["matmul"]);
+    }
+  });
   it("fused and unfused graphs compute the same function on random graphs, bit for bit in float64", () => {
     let fewer = 0;
     fc.assert(
