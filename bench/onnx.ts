@@ -33,6 +33,8 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import type { TensorFeed } from "../runtime/backends/backend.js";
 import { compileCpu } from "../runtime/backends/cpu/index.js";
+// The CPU backend as Node users get it: its kernels split over worker threads (without this import, one thread).
+import "../runtime/backends/cpu/node-threads.js";
 import { createOnnxBackend, fillDraw, loadOrt, sessionOptions, type Draw, type OrtTensor } from "../runtime/backends/onnx/index.js";
 import { fillNormal, fillNormalJs, fillUniform, fillUniformJs, rngWasm } from "../runtime/rng/index.js";
 import { size, WORKLOADS, type Prepared, type Workload } from "./onnx-workloads.js";
