@@ -22,13 +22,17 @@
  * `--steps N` cuts tiny-gpt to N updates; the rows made that way say so.
  * `--runs REGEX` makes only the runs whose key (dataset/file/pipeline)
  * matches, and the pretraining they start from.
+ * A run that was stopped (Ctrl-C or SIGTERM to its `repr train`, or a crash
+ * after a checkpoint) leaves `resume.safetensors` in its folder; the next
+ * sweep continues it with `--resume` instead of starting again (unless
+ * `--force`), and its time adds up over the sessions (`runner-seconds.json`).
  * `--tiny` runs each experiment on one seed at a trial size (`--steps 3
  * --batch 16 --limit 200`), with every image experiment on the embedded MNIST
  * digits, into runs/experiments-tiny or `--out DIR` (never into experiments/): the test suite
  * runs it so that no experiment can rot.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { EXPERIMENTS, runsOf, type Experiment, type RunSpec } from "./lib/registry.js";
@@ -134,6 +138,22 @@ export function dataArgs(spec: RunSpec, o: Options): string[] {
 
 export const runDir = (o: Options, seed: number, spec: RunSpec): string => join(o.runsDir, `seed${seed}`, spec.key);
 export const resultPath = (o: Options, seed: number, spec: RunSpec): string => join(o.resultsDir, `seed${seed}`, `${spec.key}.json`);
+/** What `repr train` leaves in a run's folder when it stops before the end. */
+const resumeFileOf = (o: Options, seed: number, spec: RunSpec): string => join(runDir(o, seed, spec), "resume.safetensors");
+/** The seconds a stopped run had already taken, kept by the runner beside its resume file. */
+const elapsedFileOf = (o: Options, seed: number, spec: RunSpec): string => join(runDir(o, seed, spec), "runner-seconds.json");
+
+/** Whether the next sweep continues this run where it stopped, rather than starting it again. */
+export function resumes(spec: RunSpec, seed: number, o: Options): boolean {
+  return !o.force && existsSync(resumeFileOf(o, seed, spec));
+}
+
+function elapsedBefore(spec: RunSpec, seed: number, o: Options): number {
+  const path = elapsedFileOf(o, seed, spec);
+  if (!resumes(spec, seed, o) || !existsSync(path)) return 0;
+  const seconds = (JSON.parse(readFileSync(path, "utf8")) as { seconds?: unknown }).seconds;
+  return typeof seconds === "number" && Number.isFinite(seconds) ? seconds : 0;
+}
 
 /** The cut this run is made with, if any, in words, and its arguments. */
 function cutOf(spec: RunSpec, o: Options): { args: string[]; note: string | null } {
@@ -157,16 +177,31 @@ export function trainArgs(spec: RunSpec, seed: number, o: Options): { args: stri
   return { args, note };
 }
 
+/** The command a row shows: the run from its start (a resumed run is the same run). */
+function commandOf(args: readonly string[]): string {
+  return `npx repr ${args.map((a) => (/^[\w./=:,@+-]+$/.test(a) ? a : `'${a}'`)).join(" ")}`;
+}
+
 const machine = `${cpus()[0]?.model.trim() ?? "unknown CPU"}, ${cpus().length} cores, Node ${process.version}`;
 
 function runOne(spec: RunSpec, seed: number, o: Options): RunResult {
   const { args, note } = trainArgs(spec, seed, o);
-  const command = `npx repr ${args.map((a) => (/^[\w./=:,@+-]+$/.test(a) ? a : `'${a}'`)).join(" ")}`;
-  process.stderr.write(`experiments: ${command}\n`);
+  const command = commandOf(args);
+  const resume = resumes(spec, seed, o);
+  const before = elapsedBefore(spec, seed, o);
+  if (!resume) for (const stale of [resumeFileOf(o, seed, spec), elapsedFileOf(o, seed, spec)]) rmSync(stale, { force: true });
+  process.stderr.write(`experiments: ${command}${resume ? ` --resume (${before.toFixed(0)} s done before)` : ""}\n`);
   const started = Date.now();
-  const r = spawnSync(process.execPath, [...o.cli, ...args], { cwd: repoRoot, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 64 << 20 });
-  const seconds = (Date.now() - started) / 1000;
-  if (r.status !== 0) throw new Error(`${command} failed (exit ${r.status}):\n${r.stderr.slice(-3000)}`);
+  const r = spawnSync(process.execPath, [...o.cli, ...args, ...(resume ? ["--resume"] : [])], { cwd: repoRoot, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 64 << 20 });
+  const seconds = before + (Date.now() - started) / 1000;
+  if (r.status !== 0) {
+    if (existsSync(resumeFileOf(o, seed, spec))) {
+      writeFileSync(elapsedFileOf(o, seed, spec), JSON.stringify({ seconds }) + "\n");
+      throw new Error(`${command} stopped after ${seconds.toFixed(0)} s (exit ${r.status}); the next sweep continues it with --resume`);
+    }
+    throw new Error(`${command} failed (exit ${r.status}):\n${r.stderr.slice(-3000)}`);
+  }
+  rmSync(elapsedFileOf(o, seed, spec), { force: true });
   const metrics = JSON.parse(readFileSync(join(runDir(o, seed, spec), "metrics.json"), "utf8")) as RunResult["metrics"];
   const result: RunResult = { key: spec.key, seed, command, seconds, backend: metrics.backend, machine, date: new Date().toISOString(), cut: note, metrics, out: relative(repoRoot, runDir(o, seed, spec)) };
   const path = resultPath(o, seed, spec);

@@ -23,9 +23,9 @@ import { PATCHES_PER_PHOTO, PHOTOS, rgbFromYcbcr, TINY_PHOTOS, ycbcr } from "../
 import { backendsOf, meanSd, type RunResult } from "../../experiments/lib/report.js";
 import { attentionPicture } from "../../experiments/lib/plot.js";
 import { ATTENTION_SENTENCE } from "../../experiments/lib/extras.js";
-import { parseOptions, trainArgs } from "../../experiments/run.js";
+import { parseOptions, resultPath, resumes, runDir, trainArgs } from "../../experiments/run.js";
 import { hasStackTrace, repoRoot } from "../cli/run-cli.js";
-import { tempDir } from "../train/helpers.js";
+import { startCli, tempDir } from "../train/helpers.js";
 
 const dir = join(repoRoot, "experiments");
 const programs = readdirSync(dir).filter((f) => f.endsWith(".repr")).sort();
@@ -80,6 +80,30 @@ describe("the runner's commands", () => {
       expect(r.stderr).not.toSatisfy(hasStackTrace);
     }
   });
+});
+
+describe("a run stopped part-way", () => {
+  const out = tempDir("experiments-resume");
+  it("is continued with --resume by the next sweep, not started again", async () => {
+    const o = parseOptions(["gpt", "--tiny", "--out", out]);
+    const spec = EXPERIMENTS.find((e) => e.name === "gpt")!.rows[0]!.run;
+    // Stop the run exactly after its second of three updates, as Ctrl-C would.
+    const run = startCli(trainArgs(spec, 1, o).args, ["update:1:2"]);
+    await run.paused("update:1:2");
+    run.child.kill("SIGTERM");
+    expect(await run.exited, run.stderr).not.toBe(0);
+    expect(existsSync(join(runDir(o, 1, spec), "resume.safetensors"))).toBe(true);
+    expect(resumes(spec, 1, o)).toBe(true);
+    expect(resumes(spec, 1, { ...o, force: true })).toBe(false);
+
+    const r = spawnSync(process.execPath, ["--import", "tsx", join(repoRoot, "experiments", "run.ts"), "gpt", "--tiny", "--out", out], { cwd: repoRoot, encoding: "utf8", timeout: 170_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/gpt\.repr .*--plain --resume/);
+    const result = JSON.parse(readFileSync(resultPath(o, 1, spec), "utf8")) as RunResult;
+    expect(result.command).not.toContain("--resume");
+    expect(result.metrics.steps[0]!.updates).toBe(3);
+    expect(existsSync(join(runDir(o, 1, spec), "resume.safetensors"))).toBe(false);
+  }, 180_000);
 });
 
 describe("analysis helpers", () => {
