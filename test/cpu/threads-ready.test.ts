@@ -10,9 +10,7 @@
 import { describe, expect, it, vi } from "vitest";
 import { compileCpu } from "../../runtime/backends/cpu/index.js";
 import { installThreadHost, MAX_THREADS, READY, REMAINING, TASK, workerParts, type WorkerMessage } from "../../runtime/backends/cpu/threads.js";
-import { IRBuilder } from "../../runtime/ir/builder.js";
-import { planKernelGraph } from "../../runtime/kernel/plan.js";
-import { numbers } from "./compare.js";
+import { outputBits, splitWorkload } from "./split-workload.js";
 
 describe("threads whose workers have not announced the executable", () => {
   it("are posted no part: every split call runs on the calling thread with the bits of one thread", () => {
@@ -26,15 +24,8 @@ describe("threads whose workers have not announced the executable", () => {
         return { postMessage: (m) => void posted.push(m) };
       },
     });
-    const [m, k, n] = [200, 96, 130];
-    const b = new IRBuilder();
-    const x = b.input("x", [m, k]);
-    const w = b.input("w", [k, n]);
-    const y = b.tanh(b.matmul(x, w));
-    const kg = planKernelGraph(b.graph({ y, columns: b.sum(y, 0), rows: b.sum(b.exp(y), 1) }));
-    const feeds = { x: { shape: [m, k], data: numbers(m * k, 1, -1, 1) }, w: { shape: [k, n], data: numbers(k * n, 2, -1, 1) } };
-    const bits = (out: Record<string, { data: ArrayLike<number> }>) => Object.fromEntries(Object.entries(out).map(([name, v]) => [name, Array.from(new Int32Array(Float32Array.from(v.data).buffer))]));
-    const want = bits(compileCpu(kg, { threads: 1 }).run(feeds, {}));
+    const { kg, feeds } = splitWorkload();
+    const want = outputBits(compileCpu(kg, { threads: 1 }).run(feeds, {}));
     // The task flags notified (1 ‥ MAX_THREADS − 1: a part posted to that worker).
     const notify = vi.spyOn(Atomics, "notify");
     const postedTo = () => notify.mock.calls.flatMap(([, index]) => (index >= TASK && index < TASK + MAX_THREADS ? [index - TASK] : []));
@@ -42,7 +33,7 @@ describe("threads whose workers have not announced the executable", () => {
       // Neither worker has announced the executable: nothing is posted.
       const exe = compileCpu(kg, { threads: 3 });
       expect(exe.threads).toBe(3);
-      expect(bits(exe.run(feeds, {}))).toEqual(want);
+      expect(outputBits(exe.run(feeds, {}))).toEqual(want);
       expect(exe.splitCalls).toBeGreaterThan(0);
       expect(posted.filter((p) => "id" in p)).toHaveLength(2);
       expect(postedTo()).toEqual([]);
@@ -50,7 +41,7 @@ describe("threads whose workers have not announced the executable", () => {
       notify.mockClear();
       Atomics.store(control!, READY + 2, 2);
       const next = compileCpu(kg, { threads: 3 });
-      expect(bits(next.run(feeds, {}))).toEqual(want);
+      expect(outputBits(next.run(feeds, {}))).toEqual(want);
       expect(next.splitCalls).toBeGreaterThan(0);
       expect(new Set(postedTo())).toEqual(new Set([2]));
       expect(workerParts()).toBe(0);

@@ -8,9 +8,7 @@
 import { describe, expect, it } from "vitest";
 import { compileCpu } from "../../runtime/backends/cpu/index.js";
 import { installThreadHost, type WorkerMessage } from "../../runtime/backends/cpu/threads.js";
-import { IRBuilder } from "../../runtime/ir/builder.js";
-import { planKernelGraph } from "../../runtime/kernel/plan.js";
-import { numbers } from "./compare.js";
+import { outputBits, splitWorkload } from "./split-workload.js";
 
 describe("threads whose workers are never scheduled", () => {
   it("every split call completes on the calling thread with the bits of one thread", () => {
@@ -22,18 +20,11 @@ describe("threads whose workers are never scheduled", () => {
         return { postMessage: (m) => void posted.push(m) };
       },
     });
-    const [m, k, n] = [200, 96, 130];
-    const b = new IRBuilder();
-    const x = b.input("x", [m, k]);
-    const w = b.input("w", [k, n]);
-    const y = b.tanh(b.matmul(x, w));
-    const kg = planKernelGraph(b.graph({ y, columns: b.sum(y, 0), rows: b.sum(b.exp(y), 1) }));
-    const feeds = { x: { shape: [m, k], data: numbers(m * k, 1, -1, 1) }, w: { shape: [k, n], data: numbers(k * n, 2, -1, 1) } };
-    const bits = (out: Record<string, { data: ArrayLike<number> }>) => Object.fromEntries(Object.entries(out).map(([name, v]) => [name, Array.from(new Int32Array(Float32Array.from(v.data).buffer))]));
-    const want = bits(compileCpu(kg, { threads: 1 }).run(feeds, {}));
+    const { kg, feeds } = splitWorkload();
+    const want = outputBits(compileCpu(kg, { threads: 1 }).run(feeds, {}));
     const exe = compileCpu(kg, { threads: 3 });
     expect(exe.threads).toBe(3);
-    const got = bits(exe.run(feeds, {}));
+    const got = outputBits(exe.run(feeds, {}));
     expect(exe.splitCalls).toBeGreaterThan(0);
     expect(started).toEqual([1, 2]);
     // Each worker was sent the executable's module, and never ran.

@@ -12,7 +12,7 @@
  * then). Workers are unref'd: they never keep a process alive.
  */
 import { MessageChannel, Worker } from "node:worker_threads";
-import { ARGC, ARGS, EXE, FAILED, FN, installThreadHost, PARTS, REMAINING, TASK, WORKER_PARTS } from "./threads.js";
+import { EXE, installThreadHost, RUN_CLAIMED_PART, TASK } from "./threads.js";
 
 /**
  * The worker's code (run with `eval`, so it needs no file and no loader):
@@ -39,23 +39,7 @@ for (;;) {
   if (Atomics.compareExchange(control, ${TASK} + index, 1, 2) !== 1) continue;
   // The executable's instantiation was posted before its first task: read until it is here.
   while (!exes.has(control[${EXE}])) drain();
-  const start = control[${PARTS} + 2 * index], end = control[${PARTS} + 2 * index + 1];
-  const fn = exes.get(control[${EXE}])[control[${FN}]];
-  const argc = control[${ARGC}];
-  const args = [start, end];
-  for (let i = 0; i < argc; i++) args.push(control[${ARGS} + i]);
-  if (control[${ARGS} + argc] !== 0) args[args.length - 1] += index * control[${ARGS} + argc];
-  try {
-    fn(...args);
-  } catch (e) {
-    // The caller throws for it; counting down still, so that it does not wait forever.
-    console.error(e);
-    Atomics.compareExchange(control, ${FAILED}, 0, index);
-  }
-  Atomics.add(control, ${WORKER_PARTS}, 1);
-  Atomics.store(control, ${TASK} + index, 0);
-  if (Atomics.sub(control, ${REMAINING}, 1) === 1) Atomics.notify(control, ${REMAINING});
-}
+${RUN_CLAIMED_PART}}
 `;
 
 installThreadHost({

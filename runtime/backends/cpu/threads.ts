@@ -60,6 +60,31 @@ export const FAILED = 6;
 /** Index of worker t's last instantiated executable's id (READY + t), for hosts whose workers announce it. */
 export const READY = CONTROL_INTS - MAX_THREADS;
 
+/**
+ * The JavaScript, shared by every host's worker code, that runs the part of
+ * the current call claimed by worker `index` (in scope, with `control` and
+ * `exes`: executable id → its functions), reports a throw through FAILED,
+ * clears the task flag and counts down. Only this file's numbers are spliced in.
+ */
+export const RUN_CLAIMED_PART = `
+  const start = control[${PARTS} + 2 * index], end = control[${PARTS} + 2 * index + 1];
+  const fn = exes.get(control[${EXE}])[control[${FN}]];
+  const argc = control[${ARGC}];
+  const args = [start, end];
+  for (let i = 0; i < argc; i++) args.push(control[${ARGS} + i]);
+  if (control[${ARGS} + argc] !== 0) args[args.length - 1] += index * control[${ARGS} + argc];
+  try {
+    fn(...args);
+  } catch (e) {
+    // The caller throws for it; counting down still, so that it does not wait forever.
+    console.error(e);
+    Atomics.compareExchange(control, ${FAILED}, 0, index);
+  }
+  Atomics.add(control, ${WORKER_PARTS}, 1);
+  Atomics.store(control, ${TASK} + index, 0);
+  if (Atomics.sub(control, ${REMAINING}, 1) === 1) Atomics.notify(control, ${REMAINING});
+`;
+
 /** What a worker is sent: an executable's module and memory to instantiate under `id`, or the id of one to drop. */
 export type WorkerMessage = { readonly id: number; readonly module: object; readonly memory: object; readonly names: readonly string[] } | { readonly drop: number };
 

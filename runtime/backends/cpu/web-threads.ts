@@ -18,7 +18,7 @@
  * in `Atomics.wait` for at most `POLL_MS`, then yields one event-loop turn (a
  * message to itself, not a clamped timer), and waits again.
  */
-import { ARGC, ARGS, EXE, FAILED, FN, installThreadHost, PARTS, READY, REMAINING, TASK, WORKER_PARTS, type ThreadHost } from "./threads.js";
+import { installThreadHost, READY, RUN_CLAIMED_PART, TASK, type ThreadHost } from "./threads.js";
 
 /** How long a worker without `Atomics.waitAsync` blocks before it reads its messages (milliseconds). */
 const POLL_MS = 20;
@@ -37,23 +37,7 @@ const imports = { sin: Math.sin, cos: Math.cos, pow: Math.pow, log: Math.log };
 // Claims and runs the part posted to this worker, if any (the caller may have taken it back: then the flag is 0).
 const runPart = () => {
   if (Atomics.compareExchange(control, ${TASK} + index, 1, 2) !== 1) return;
-  const start = control[${PARTS} + 2 * index], end = control[${PARTS} + 2 * index + 1];
-  const fn = exes.get(control[${EXE}])[control[${FN}]];
-  const argc = control[${ARGC}];
-  const args = [start, end];
-  for (let i = 0; i < argc; i++) args.push(control[${ARGS} + i]);
-  if (control[${ARGS} + argc] !== 0) args[args.length - 1] += index * control[${ARGS} + argc];
-  try {
-    fn(...args);
-  } catch (e) {
-    // The caller throws for it; counting down still, so that it does not wait forever.
-    console.error(e);
-    Atomics.compareExchange(control, ${FAILED}, 0, index);
-  }
-  Atomics.add(control, ${WORKER_PARTS}, 1);
-  Atomics.store(control, ${TASK} + index, 0);
-  if (Atomics.sub(control, ${REMAINING}, 1) === 1) Atomics.notify(control, ${REMAINING});
-};
+${RUN_CLAIMED_PART}};
 // With waitAsync: run what is posted, then wait without blocking the event loop.
 const waitLoop = async () => {
   for (;;) {
