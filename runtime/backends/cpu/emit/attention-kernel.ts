@@ -221,7 +221,7 @@ export interface AttentionFunction {
 export function emitAttention(plan: AttentionPlan, name: string, refs: ModuleRefs, add: AddFunction, nextIndex: () => number, macro: number, layout: { readonly scratchBase: number; readonly strips: number; readonly stride: number }): AttentionFunction {
   const matmul = (p: Part, tag: string): { driver: number; range: number; work: number; account: string } => {
     const base = nextIndex();
-    const mm = emitMatmulKernel(p.kernel, p.anatomy, p.inputs, refs, base, macro);
+    const mm = emitMatmulKernel(p.kernel, p.anatomy, p.inputs, refs, base, macro, undefined, true);
     let driver = -1;
     mm.functions.forEach((fn, i) => {
       const at = add(`${name}_${tag}_${fn.name}`, fn.code, false);

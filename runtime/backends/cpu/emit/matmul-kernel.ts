@@ -41,6 +41,8 @@ export const MC = 64;
 export const NC = 256;
 /** The most k of one slice. */
 export const KC = 256;
+/** The most blocks of one column range that share each packed slice of B (RUN · MC · NC · 4 bytes of C: 256 KiB). */
+const RUN = 4;
 
 /** Bytes of scratch one thread needs for any matmul: packed A and B slices and an edge tile. */
 export const MATMUL_SCRATCH_BYTES = (MC * KC + KC * NC + MR * NR) * 4;
@@ -66,9 +68,10 @@ function productSizes(anatomy: Anatomy): { batch: number[]; m: number; n: number
  * `macro` is the module's macro kernel. With `table` (which places constant
  * i32 data in the memory and returns its byte address), an operand that
  * reads an image's windows (in a `conv` kernel) is packed from the image in
- * place (`window-pack.ts`).
+ * place (`window-pack.ts`). `byRows` numbers the driver's blocks by rows of C
+ * first (`driverCode`), for a caller that takes them by rows.
  */
-export function emitMatmulKernel(k: Kernel, anatomy: Anatomy, inputs: readonly Typed[], refs: ModuleRefs, base: number, macro: number, table?: (data: Int32Array) => number): MatmulFunctions {
+export function emitMatmulKernel(k: Kernel, anatomy: Anatomy, inputs: readonly Typed[], refs: ModuleRefs, base: number, macro: number, table?: (data: Int32Array) => number, byRows = false): MatmulFunctions {
   const mm = k.ops[anatomy.matmul]!;
   const { batch, m, n } = productSizes(anatomy);
   const argShape = (a: number) => {
@@ -108,7 +111,7 @@ export function emitMatmulKernel(k: Kernel, anatomy: Anatomy, inputs: readonly T
   const outputs = [k.ops.length - 1, ...(k.extraOutputs ?? []).map((e) => e.op)];
   // The product lives in the matmul's own output where it is one, else in the kernel's result (the epilogue runs in place).
   const productOut = Math.max(0, outputs.indexOf(anatomy.matmul));
-  const driver = driverCode({ batch, m, n, kk, inputs: inputs.length, outputs: outputs.length, productOut, packA: base, packB: base + 1, epilogue: epilogue ? base + 2 : -1, macro });
+  const driver = driverCode({ batch, m, n, kk, inputs: inputs.length, outputs: outputs.length, productOut, packA: base, packB: base + 1, epilogue: epilogue ? base + 2 : -1, macro, runs: !byRows });
   functions.push({ name: `k${k.id}`, code: driver });
   const blocks = sizeOf(batch) * Math.ceil(m / MC) * Math.ceil(n / NC);
   const kinds = (r: Read, w: WindowPlan | undefined): string =>
@@ -129,16 +132,28 @@ interface DriverPlan {
   readonly packB: number;
   readonly epilogue: number;
   readonly macro: number;
+  /** Blocks numbered by columns first, in runs that share B's slices (else by rows first, one by one). */
+  readonly runs: boolean;
 }
 
-/** `(start, end, in…, out…, scratch)`: blocks start ‥ end − 1 of C. */
+/**
+ * `(start, end, in…, out…, scratch)`: blocks start ‥ end − 1 of C. With
+ * `runs` they are numbered u = (b · nBlocks + jb) · mBlocks + ib, so that a
+ * thread's blocks come in runs of the same columns. A run (at most RUN
+ * blocks, so that its part of C stays in L2) shares each k slice of B: the
+ * slice is packed once and every block of the run adds its product with it
+ * before the next slice (the BLIS loop order); the epilogue then runs on
+ * each block of the run. Without `runs` (a caller that takes blocks by rows
+ * of C: the attention kernel's units) they are numbered
+ * u = (b · mBlocks + ib) · nBlocks + jb, one block per run.
+ */
 function driverCode(d: DriverPlan): Code {
   const f = new Code(new Array(2 + d.inputs + d.outputs + 1).fill(I32));
   const inAt = (i: number) => 2 + i;
   const outAt = (o: number) => 2 + d.inputs + o;
   const scratch = 2 + d.inputs + d.outputs;
   const c = outAt(d.productOut);
-  const [u, b, i0, j0, mc, nc, p0, kc, block, packedB, tile] = Array.from({ length: 11 }, () => f.local(I32));
+  const [u, b, i0, j0, mc, nc, p0, kc, block, packedB, tile, v, runEnd, ib0] = Array.from({ length: 14 }, () => f.local(I32));
   const mBlocks = Math.ceil(d.m / MC);
   const nBlocks = Math.ceil(d.n / NC);
   const slices = Math.max(1, Math.ceil(d.kk / KC));
@@ -147,28 +162,56 @@ function driverCode(d: DriverPlan): Code {
   const [key, held, padded, sliceB] = Array.from({ length: 4 }, () => f.local(I32));
   f.local_get(scratch).i32_const(MC * KC * 4).i32_add().local_set(packedB);
   f.local_get(packedB).i32_const(KC * NC * 4).i32_add().local_set(tile);
+  /** Block v's first row i0, its rows mc and its byte address in C (b, j0 set). */
+  const locate = () => {
+    f.local_get(ib0).local_get(v).i32_add().local_get(u).i32_sub().i32_const(MC).i32_mul().local_set(i0);
+    f.i32_const(d.m).local_get(i0).i32_sub().local_tee(mc).i32_const(MC).local_get(mc).i32_const(MC).i32_lt_u().select().local_set(mc);
+    // block = c + ((b·m + i0)·n + j0)·4
+    f.local_get(b).i32_const(d.m).i32_mul().local_get(i0).i32_add().i32_const(d.n).i32_mul().local_get(j0).i32_add().i32_const(4).i32_mul().local_get(c).i32_add().local_set(block);
+  };
+  /** `body` for each block v of the run u ‥ runEnd − 1, located. */
+  const eachBlock = (body: () => void) => {
+    f.local_get(u).local_set(v);
+    f.block(() =>
+      f.loop(() => {
+        f.local_get(v).local_get(runEnd).i32_ge_u().br_if(1);
+        locate();
+        body();
+        f.local_get(v).i32_const(1).i32_add().local_set(v);
+        f.br(0);
+      }),
+    );
+  };
   f.local_get(0).local_set(u);
   f.block(() =>
     f.loop(() => {
       f.local_get(u).local_get(1).i32_ge_u().br_if(1);
-      // u = (b · mBlocks + ib) · nBlocks + jb.
       f.local_get(u).i32_const(mBlocks * nBlocks).i32_div_u().local_set(b);
-      f.local_get(u).i32_const(nBlocks).i32_div_u().i32_const(mBlocks).i32_rem_u().i32_const(MC).i32_mul().local_set(i0);
-      f.local_get(u).i32_const(nBlocks).i32_rem_u().i32_const(NC).i32_mul().local_set(j0);
-      f.i32_const(d.m).local_get(i0).i32_sub().local_tee(mc).i32_const(MC).local_get(mc).i32_const(MC).i32_lt_u().select().local_set(mc);
+      if (d.runs) {
+        // u = (b · nBlocks + jb) · mBlocks + ib; the run ends at the range's end, the column's last block or RUN blocks.
+        f.local_get(u).i32_const(mBlocks).i32_div_u().i32_const(nBlocks).i32_rem_u().i32_const(NC).i32_mul().local_set(j0);
+        f.local_get(u).i32_const(mBlocks).i32_rem_u().local_set(ib0);
+        f.local_get(u).i32_const(RUN).i32_add().local_tee(runEnd);
+        f.local_get(u).local_get(ib0).i32_sub().i32_const(mBlocks).i32_add().local_tee(v);
+        f.local_get(runEnd).local_get(v).i32_lt_u().select().local_set(runEnd);
+        f.local_get(runEnd).local_get(1).local_get(runEnd).local_get(1).i32_lt_u().select().local_set(runEnd);
+      } else {
+        // u = (b · mBlocks + ib) · nBlocks + jb, one block per run.
+        f.local_get(u).i32_const(nBlocks).i32_rem_u().i32_const(NC).i32_mul().local_set(j0);
+        f.local_get(u).i32_const(nBlocks).i32_div_u().i32_const(mBlocks).i32_rem_u().local_set(ib0);
+        f.local_get(u).i32_const(1).i32_add().local_set(runEnd);
+      }
       f.i32_const(d.n).local_get(j0).i32_sub().local_tee(nc).i32_const(NC).local_get(nc).i32_const(NC).i32_lt_u().select().local_set(nc);
-      // block = c + ((b·m + i0)·n + j0)·4
-      f.local_get(b).i32_const(d.m).i32_mul().local_get(i0).i32_add().i32_const(d.n).i32_mul().local_get(j0).i32_add().i32_const(4).i32_mul().local_get(c).i32_add().local_set(block);
       if (d.kk === 0) {
         // An empty sum: zeros.
-        zeroBlock(f, block, mc, nc, d.n);
+        eachBlock(() => zeroBlock(f, block, mc, nc, d.n));
       } else {
         f.i32_const(0).local_set(p0);
         // Where B's whole panel (every k slice of the block's columns) fits the packed-B scratch, the slices lie
-        // side by side and stay packed for the next block of the same columns (a convolution: thousands of rows
-        // of image windows, a few dozen filters): B is packed once per call rather than once per block of rows.
+        // side by side and stay packed for the next run of the same columns (a convolution: thousands of rows
+        // of image windows, a few dozen filters): B is packed once per call rather than once per run of rows.
         if (panel) {
-          f.local_get(b).i32_const(nBlocks).i32_mul().local_get(u).i32_const(nBlocks).i32_rem_u().i32_add().i32_const(1).i32_add().local_set(key);
+          f.local_get(b).i32_const(nBlocks).i32_mul().local_get(j0).i32_const(NC).i32_div_u().i32_add().i32_const(1).i32_add().local_set(key);
           // padded = ⌈nc / NR⌉ · NR · 4 bytes per k.
           f.local_get(nc).i32_const(NR - 1).i32_add().i32_const(-NR).i32_and().i32_const(4).i32_mul().local_set(padded);
         }
@@ -186,23 +229,27 @@ function driverCode(d: DriverPlan): Code {
             f.local_get(key).local_get(held).i32_ne();
             f.if(packB);
           } else packB();
-          f.local_get(b).local_get(i0).local_get(mc).local_get(p0).local_get(kc).local_get(scratch);
-          for (let i = 0; i < d.inputs; i++) f.local_get(inAt(i));
-          f.call(d.packA);
-          // macro(a, b, c, mc, nc, kc, ldc, accumulate, tile)
-          f.local_get(scratch).local_get(sliceB).local_get(block).local_get(mc).local_get(nc).local_get(kc).i32_const(d.n).local_get(p0).i32_const(0).i32_ne().local_get(tile).call(d.macro);
+          eachBlock(() => {
+            f.local_get(b).local_get(i0).local_get(mc).local_get(p0).local_get(kc).local_get(scratch);
+            for (let i = 0; i < d.inputs; i++) f.local_get(inAt(i));
+            f.call(d.packA);
+            // macro(a, b, c, mc, nc, kc, ldc, accumulate, tile)
+            f.local_get(scratch).local_get(sliceB).local_get(block).local_get(mc).local_get(nc).local_get(kc).i32_const(d.n).local_get(p0).i32_const(0).i32_ne().local_get(tile).call(d.macro);
+          });
           f.local_get(p0).local_get(kc).i32_add().local_tee(p0).i32_const(d.kk).i32_lt_u().br_if(0);
         });
         if (panel) f.local_get(key).local_set(held);
       }
       if (d.epilogue >= 0) {
-        // epilogue(b, i0, i1, j0, j1, c, in…, out…)
-        f.local_get(b).local_get(i0).local_get(i0).local_get(mc).i32_add().local_get(j0).local_get(j0).local_get(nc).i32_add().local_get(c);
-        for (let i = 0; i < d.inputs; i++) f.local_get(inAt(i));
-        for (let o = 0; o < d.outputs; o++) f.local_get(outAt(o));
-        f.call(d.epilogue);
+        eachBlock(() => {
+          // epilogue(b, i0, i1, j0, j1, c, in…, out…)
+          f.local_get(b).local_get(i0).local_get(i0).local_get(mc).i32_add().local_get(j0).local_get(j0).local_get(nc).i32_add().local_get(c);
+          for (let i = 0; i < d.inputs; i++) f.local_get(inAt(i));
+          for (let o = 0; o < d.outputs; o++) f.local_get(outAt(o));
+          f.call(d.epilogue);
+        });
       }
-      f.local_get(u).i32_const(1).i32_add().local_set(u);
+      f.local_get(runEnd).local_set(u);
       f.br(0);
     }),
   );
@@ -365,6 +412,9 @@ class PackCode extends LoopCode {
     }
     const contiguous = stepOuter === 1;
     f.i32_const(0).local_set(x.p);
+    // Along k in memory (a row-major A, a transposed B): 4 k at a time, a vector per row (column) of the strip,
+    // turned into a vector per k by 4×4 transposes in registers; the last kc mod 4 below, one k at a time.
+    if (stepP === 1 && !contiguous) this.stripAlongK(x, ptr, masks);
     f.block(() =>
       f.loop(() => {
         f.local_get(x.p).local_get(x.kc).i32_ge_u().br_if(1);
@@ -383,6 +433,44 @@ class PackCode extends LoopCode {
         for (const q of ptr) f.local_get(q).i32_const(4 * stepP).i32_add().local_set(q);
         f.local_get(x.at).i32_const(x.width * 4).i32_add().local_set(x.at);
         f.local_get(x.p).i32_const(1).i32_add().local_set(x.p);
+        f.br(0);
+      }),
+    );
+  }
+
+  /**
+   * The strip's k from x.p while 4 remain, where each row (column) of the
+   * strip has consecutive k next to each other in memory: per lane a vector
+   * of 4 k (from its pointer), then per group of 4 lanes a 4×4 transpose
+   * (two rounds of shuffles) into a vector of 4 lanes per k, masked as the
+   * one-k path masks it. Leaves x.p, x.at and the pointers past what it wrote.
+   */
+  private stripAlongK(x: Strip, ptr: readonly number[], masks: readonly number[]): void {
+    const f = this.f;
+    const [r0, r1, r2, r3, a0, a1, a2, a3] = Array.from({ length: 8 }, () => f.local(V128));
+    const rows = [r0, r1, r2, r3];
+    const shuffle = (u: number, v: number, lanes: [number, number, number, number], to: number) => f.local_get(u).local_get(v).i32x4_shuffle(lanes).local_set(to);
+    f.block(() =>
+      f.loop(() => {
+        f.local_get(x.p).i32_const(4).i32_add().local_get(x.kc).i32_gt_u().br_if(1);
+        for (let vec = 0; vec < x.width / 4; vec++) {
+          rows.forEach((r, lane) => f.local_get(ptr[vec * 4 + lane]!).v128_load().local_set(r));
+          // a0 = (r0[0], r1[0], r0[1], r1[1]), a1 = (r0[2], r1[2], r0[3], r1[3]); a2, a3 likewise of r2, r3.
+          shuffle(r0, r1, [0, 4, 1, 5], a0);
+          shuffle(r0, r1, [2, 6, 3, 7], a1);
+          shuffle(r2, r3, [0, 4, 1, 5], a2);
+          shuffle(r2, r3, [2, 6, 3, 7], a3);
+          // k + q's vector: (r0[q], r1[q], r2[q], r3[q]).
+          const ks: [number, number, [number, number, number, number]][] = [[a0, a2, [0, 1, 4, 5]], [a0, a2, [2, 3, 6, 7]], [a1, a3, [0, 1, 4, 5]], [a1, a3, [2, 3, 6, 7]]];
+          ks.forEach(([u, v, lanes], q) => {
+            f.local_get(x.at);
+            f.local_get(u).local_get(v).i32x4_shuffle(lanes).local_get(masks[vec]!).v128_and();
+            f.v128_store(q * x.width * 4 + 16 * vec);
+          });
+        }
+        for (const q of ptr) f.local_get(q).i32_const(16).i32_add().local_set(q);
+        f.local_get(x.at).i32_const(4 * x.width * 4).i32_add().local_set(x.at);
+        f.local_get(x.p).i32_const(4).i32_add().local_set(x.p);
         f.br(0);
       }),
     );
