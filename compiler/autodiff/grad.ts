@@ -14,7 +14,7 @@ import { formatType } from "../../runtime/ir/infer.js";
 import { topoSort, type Node } from "../../runtime/ir/node.js";
 import { sameShape } from "../../runtime/ir/shape.js";
 import { RULES, type VjpContext } from "./rules.js";
-import { tiledPads } from "./tile-pads.js";
+import { interleavedPads, tiledPads } from "./tile-pads.js";
 
 /** Options of `grad`. */
 export interface GradOptions {
@@ -44,12 +44,12 @@ export function grad(b: IRBuilder, loss: Node, wrt: readonly Node[], options: Gr
   const needs = nodesThatNeedGradients(order, new Set(wrt));
   const cotangents = new Map<Node, Node>();
   if (needs.has(loss)) cotangents.set(loss, seed);
-  // Each node's contributions too: where they are zero pads tiling it, its cotangent is their pieces joined (`tile-pads.ts`).
+  // Each node's contributions too: where they are zero pads tiling it (side by side, or interleaved), its cotangent is their pieces joined (`tile-pads.ts`).
   const contributions = new Map<Node, Node[]>();
   const cotangentOf = (n: Node): Node | undefined => {
     const parts = contributions.get(n);
     if (parts !== undefined && parts.length > 1) {
-      const joined = tiledPads(b, parts);
+      const joined = tiledPads(b, parts) ?? interleavedPads(b, parts);
       if (joined !== undefined) cotangents.set(n, joined);
       contributions.delete(n);
     }
