@@ -13,6 +13,7 @@ import { IRError, type IRBuilder } from "../../runtime/ir/builder.js";
 import { formatType } from "../../runtime/ir/infer.js";
 import { topoSort, type Node } from "../../runtime/ir/node.js";
 import { sameShape } from "../../runtime/ir/shape.js";
+import { customVjpsAt, isCut } from "./custom-vjp.js";
 import { RULES, type VjpContext } from "./rules.js";
 import { interleavedPads, tiledPads } from "./tile-pads.js";
 
@@ -60,21 +61,24 @@ export function grad(b: IRBuilder, loss: Node, wrt: readonly Node[], options: Gr
     const node = order[k]!;
     const g = cotangentOf(node);
     if (g === undefined) continue;
-    const rule = RULES[node.op];
-    if (!("vjp" in rule)) continue;
-    const ctx = { b, node, g } as VjpContext<typeof node.op>;
-    node.inputs.forEach((operand, i) => {
-      if (!needs.has(operand)) return;
-      const contribution = (rule.vjp as (c: typeof ctx, i: number) => Node | null)(ctx, i);
-      if (contribution === null) return;
+    const contribute = (operand: Node, contribution: Node, what: string): void => {
       if (!sameShape(contribution.shape, operand.shape) || contribution.dtype !== "f32") {
-        throw new Error(
-          `internal: the VJP of ${node.op} gave ${formatType(contribution)} for operand ${i}, which is ${formatType(operand)}`,
-        );
+        throw new Error(`internal: ${what} gave ${formatType(contribution)} for ${formatType(operand)}`);
       }
       const previous = cotangents.get(operand);
       cotangents.set(operand, previous === undefined ? contribution : b.add(previous, contribution));
       (contributions.get(operand) ?? contributions.set(operand, []).get(operand)!).push(contribution);
+    };
+    // A lowering's own gradient towards an input whose op-by-op path it cut (`custom-vjp.ts`).
+    for (const c of customVjpsAt(node)) if (needs.has(c.input)) contribute(c.input, c.vjp(b, g), `the custom VJP at %${node.id}`);
+    const rule = RULES[node.op];
+    if (!("vjp" in rule)) continue;
+    const ctx = { b, node, g } as VjpContext<typeof node.op>;
+    node.inputs.forEach((operand, i) => {
+      if (!needs.has(operand) || isCut(node, i)) return;
+      const contribution = (rule.vjp as (c: typeof ctx, i: number) => Node | null)(ctx, i);
+      if (contribution === null) return;
+      contribute(operand, contribution, `the VJP of ${node.op}, operand ${i},`);
     });
   }
   return wrt.map((w) => cotangentOf(w) ?? b.constant(0, w.shape));
@@ -82,15 +86,17 @@ export function grad(b: IRBuilder, loss: Node, wrt: readonly Node[], options: Gr
 
 /**
  * The nodes (in `order`, a topological order ending at the loss) through which
- * a gradient must flow: the `wrt` nodes, and every f32 node of a
- * differentiable op with an operand that needs one.
+ * a gradient must flow: the `wrt` nodes, every f32 node of a differentiable
+ * op with an operand that needs one (through an edge not cut), and every
+ * node with a custom VJP towards one (`custom-vjp.ts`).
  */
 export function nodesThatNeedGradients(order: readonly Node[], wrt: ReadonlySet<Node>): Set<Node> {
   const needs = new Set<Node>();
   for (const node of order) {
     if (node.dtype !== "f32") continue;
     const rule = RULES[node.op];
-    if (wrt.has(node) || ("vjp" in rule && node.inputs.some((i) => needs.has(i)))) needs.add(node);
+    const fed = "vjp" in rule && node.inputs.some((x, i) => needs.has(x) && !isCut(node, i));
+    if (wrt.has(node) || fed || customVjpsAt(node).some((c) => needs.has(c.input))) needs.add(node);
   }
   return needs;
 }

@@ -12,6 +12,7 @@
  */
 import type { IRBuilder } from "../../runtime/ir/builder.js";
 import type { Node } from "../../runtime/ir/node.js";
+import { defineVjp } from "../autodiff/custom-vjp.js";
 import { constantInit, fanIn } from "./init.js";
 import { linear } from "./ops.js";
 import { boolArg, numArg, type LayerRule } from "./rule.js";
@@ -40,18 +41,52 @@ export function conv2d(b: IRBuilder, x: Node, weight: Node, stride: number, padd
   const ho = windowOut(h, k, stride, padding);
   const wo = windowOut(w, k, stride, padding);
   let xp = x;
+  let [top, left] = [0, 0];
   if (padding === "same") {
     const ph = Math.max((ho - 1) * stride + k - h, 0);
     const pw = Math.max((wo - 1) * stride + k - w, 0);
-    const top = Math.floor(ph / 2);
-    const left = Math.floor(pw / 2);
+    top = Math.floor(ph / 2);
+    left = Math.floor(pw / 2);
     xp = b.pad(x, [0, 0, top, left], [0, 0, ph - top, pw - left]);
   }
   // Columns [B, Ho·Wo, C·k·k], ordered (channel, kernel row, kernel column) like the weight.
   const planes = windows(b, xp, k, stride, ho, wo).map((s) => b.reshape(s, [batch, c, 1, ho * wo]));
   const cols = b.permute(b.reshape(b.concat(planes, 2), [batch, c * k * k, ho * wo]), [0, 2, 1]);
   const y = linear(b, cols, b.reshape(weight, [f, c * k * k]), null);
-  return b.reshape(b.permute(y, [0, 2, 1]), [batch, f, ho, wo]);
+  const out = b.reshape(b.permute(y, [0, 2, 1]), [batch, f, ho, wo]);
+  // At stride 1 the image's gradient is a convolution too (`imageGradient`): every path from x to the output
+  // crosses the product's columns operand.
+  const product = y.op === "reshape" ? y.inputs[0]! : y;
+  if (stride === 1 && k > 1 && product.op === "matmul") {
+    defineVjp(out, x, [product, 0], (bb, g) => imageGradient(bb, g, weight, [h, w], [top, left]));
+  }
+  return out;
+}
+
+/**
+ * The gradient of a stride-1 `conv2d` with respect to its image x [B, C, H, W],
+ * given the output's gradient g [B, F, Ho, Wo]: dx[y, x] = Σ_{f, i, j} g[f, y + top − i,
+ * x + left − j] · weight[f, c, i, j] (g zero outside), a convolution of g padded by
+ * k − 1 − top (left) before and what makes H + k − 1 (W + k − 1) after, whose window
+ * (i, j) is read at offset (k − 1 − i, k − 1 − j), with the weight as [C, F·k·k]:
+ * an implicit GEMM over g's windows, like the forward pass, where autodiff's op-by-op
+ * path wrote a column buffer g · weight [B·Ho·Wo, C·k·k] and summed k² pads of it.
+ */
+function imageGradient(b: IRBuilder, g: Node, weight: Node, [h, w]: readonly [number, number], [top, left]: readonly [number, number]): Node {
+  const [batch, f, ho, wo] = g.shape as [number, number, number, number];
+  const [, c, k] = weight.shape as [number, number, number, number];
+  const gp = b.pad(g, [0, 0, k - 1 - top, k - 1 - left], [0, 0, h - ho + top, w - wo + left]);
+  const planes: Node[] = [];
+  for (let i = 0; i < k; i++) {
+    for (let j = 0; j < k; j++) {
+      const s = b.slice(gp, [0, 0, k - 1 - i, k - 1 - j], [batch, f, k - 1 - i + h, k - 1 - j + w]);
+      planes.push(b.reshape(s, [batch, f, 1, h * w]));
+    }
+  }
+  // Columns [B, H·W, F·k·k], ordered (filter, kernel row, kernel column), and the weight as [C, F·k·k] in that order.
+  const cols = b.permute(b.reshape(b.concat(planes, 2), [batch, f * k * k, h * w]), [0, 2, 1]);
+  const dx = linear(b, cols, b.reshape(b.permute(weight, [1, 0, 2, 3]), [c, f * k * k]), null);
+  return b.reshape(b.permute(dx, [0, 2, 1]), [batch, c, h, w]);
 }
 
 /** The transposed convolution of x [B, C, H, W] with weight [C, F, k, k]: [B, F, H', W']. */

@@ -115,7 +115,8 @@ describe.skipIf(skipReason !== null)("webgpu implicit-GEMM convolution", () => {
       const kg = await expectAgree(b.graph({ y, dx: dx!, dw: dw! }), feeds, 1e-5, {}, { wideViews: true });
       const shaders = kernelWgsl(kg);
       for (const s of shaders) expect(bindingCount(s.wgsl), s.wgsl.split("\n")[0]).toBeLessThanOrEqual(8);
-      // The forward product reads its windows in place, as index arithmetic: no branch per window.
+      // Every product reading windows (the forward pass, and at stride 1 the image gradient, its windows in
+      // descending order) reads them in place, as index arithmetic: no branch per window.
       const forward = shaders.filter((s) => s.wgsl.startsWith("// matmul"));
       expect(forward.length).toBeGreaterThan(0);
       for (const s of forward) expect(s.wgsl).not.toMatch(/else if/);

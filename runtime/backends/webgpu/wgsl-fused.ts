@@ -158,8 +158,11 @@ export function evaluator(
             const { steps } = level.kernel.ops[0]!.attrs as OpAttrs["slice"];
             const inStrides = stridesOf(graph.values[level.kernel.inputs[0]!]!.shape);
             const inner = index(level.kernel, inStrides.map((st, a) => st * steps[a]!), level.base, j);
-            const shift = [level.perRow === 0 || q === "0u" ? "" : `${q} * ${u32Lit(level.perRow)}`, level.perCol === 0 || r === "0u" ? "" : `${r} * ${u32Lit(level.perCol)}`].filter((t) => t !== "");
-            j = shift.length === 0 ? inner : bind([inner, ...shift].join(" + "));
+            // Steps may be negative (windows in descending order: a stride-1 convolution's image gradient); the
+            // sum is an index ≥ 0 whichever order its terms come in, as u32 arithmetic wraps.
+            const term = (v: string, per: number): string => (per === 0 || v === "0u" ? "" : `${per < 0 ? "-" : "+"} ${v} * ${u32Lit(Math.abs(per))}`);
+            const shift = [term(q, level.perRow), term(r, level.perCol)].filter((t) => t !== "");
+            j = shift.length === 0 ? inner : bind([inner, ...shift].join(" "));
           }
           return at(source, j);
         }
@@ -225,7 +228,8 @@ export function evaluator(
    * Whether concat `k` joins windows of one value: operands of one size along the axis, each a chain of
    * reshapes and slices inside the group (the same ops, shapes and steps) ending at one value, whose slice
    * starts are affine in the operand's row and column of a grid `wide` operands wide (a convolution's
-   * kernel row and column). Then each slice level's flat start is `base + row · perRow + col · perCol`.
+   * kernel row and column, ascending; descending in its image gradient). Then each slice level's flat
+   * start is `base + row · perRow + col · perCol`.
    */
   const windowGrid = (k: Kernel): { size: number; wide: number; count: number; source: number; levels: { kernel: Kernel; base: number; perRow: number; perCol: number }[] } | null => {
     const axis = (k.ops[0]!.attrs as OpAttrs["concat"]).axis;
@@ -268,7 +272,7 @@ export function evaluator(
         const perRow = wide < count ? starts[wide]![l]! - base : 0;
         return { kernel, base, perRow, perCol };
       });
-      const fits = levels.every((lv) => lv.perRow >= 0 && lv.perCol >= 0) && starts.every((row, n) => row.every((s0, l) => s0 === levels[l]!.base + Math.floor(n / wide) * levels[l]!.perRow + (n % wide) * levels[l]!.perCol));
+      const fits = starts.every((row, n) => row.every((s0, l) => s0 === levels[l]!.base + Math.floor(n / wide) * levels[l]!.perRow + (n % wide) * levels[l]!.perCol));
       if (fits) return { size, wide, count, source: ends[0]!, levels };
     }
     return null;
