@@ -9,8 +9,8 @@
  *
  * Every coordinate has a bound (0 ≤ c < dim), and simplification uses the
  * ranges that follow: ⌊(k·q + r)/k⌋ = q and (k·q + r) mod k = r when
- * 0 ≤ r < k, which is what a reshape of a contiguous value needs to become
- * affine again. Division and remainder are floor division and its
+ * 0 ≤ r < k, and k·⌊x/k⌋ + (x mod k) = x everywhere, which is what a
+ * reshape of a contiguous value needs to become affine again. Division and remainder are floor division and its
  * remainder, and are only simplified where their operand cannot be negative,
  * so every rewrite here keeps the value of the expression at every
  * coordinate within the bounds.
@@ -69,6 +69,17 @@ function normal(constant: number, terms: readonly Term[]): Expr {
     merged.set(key, { coef: (had?.coef ?? 0) + t.coef, atom: t.atom });
   }
   const list = [...merged.entries()].filter(([, t]) => t.coef !== 0).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, t]) => t);
+  // c·k·⌊x/k⌋ + c·(x mod k) = c·x for every integer x: what flattening a reshape's unflattened coordinates
+  // leaves (a [B, 1, 28, 28] image read as [B, 784] rows), made affine again.
+  for (const m of list) {
+    if (m.atom.kind !== "mod") continue;
+    const x = m.atom.x;
+    const divKey = `(${exprKey(x)})/${m.atom.by}`;
+    const d = list.find((t) => t.atom.kind === "div" && atomKey(t.atom) === divKey);
+    if (d === undefined || d.coef !== m.coef * m.atom.by) continue;
+    const rest = list.filter((t) => t !== m && t !== d);
+    return normal(constant + m.coef * x.constant, [...rest, ...x.terms.map((t) => ({ coef: t.coef * m.coef, atom: t.atom }))]);
+  }
   return { constant, terms: list };
 }
 
