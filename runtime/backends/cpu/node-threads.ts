@@ -12,7 +12,7 @@
  * then). Workers are unref'd: they never keep a process alive.
  */
 import { MessageChannel, Worker } from "node:worker_threads";
-import { EXE, installThreadHost, RUN_CLAIMED_PART, TASK } from "./threads.js";
+import { EXE, installThreadHost, RUN_CLAIMED_PART, SPIN_MS, TASK } from "./threads.js";
 
 /**
  * The worker's code (run with `eval`, so it needs no file and no loader):
@@ -33,6 +33,9 @@ const drain = () => {
   }
 };
 for (;;) {
+  // The next call's part usually comes within microseconds (a step's kernels run back to back), and waking
+  // from Atomics.wait takes tens: look a while before sleeping, so the caller does not take the part back.
+  for (const until = performance.now() + ${SPIN_MS}; Atomics.load(control, ${TASK} + index) === 0 && performance.now() < until; );
   Atomics.wait(control, ${TASK} + index, 0);
   drain();
   // Claim the part; the caller may have taken it (then the flag is 0 again).

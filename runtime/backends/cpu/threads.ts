@@ -61,6 +61,14 @@ export const FAILED = 6;
 export const READY = CONTROL_INTS - MAX_THREADS;
 
 /**
+ * How long an idle worker watches its task flag before it sleeps in
+ * `Atomics.wait` (milliseconds): a step's kernels come back to back, and a
+ * sleeping worker wakes tens of microseconds late, by which time the caller
+ * has taken its part back and run the call alone.
+ */
+export const SPIN_MS = 0.2;
+
+/**
  * The JavaScript, shared by every host's worker code, that runs the part of
  * the current call claimed by worker `index` (in scope, with `control` and
  * `exes`: executable id → its functions), reports a throw through FAILED,

@@ -18,7 +18,7 @@
  * in `Atomics.wait` for at most `POLL_MS`, then yields one event-loop turn (a
  * message to itself, not a clamped timer), and waits again.
  */
-import { installThreadHost, READY, RUN_CLAIMED_PART, TASK, type ThreadHost } from "./threads.js";
+import { installThreadHost, READY, RUN_CLAIMED_PART, SPIN_MS, TASK, type ThreadHost } from "./threads.js";
 
 /** How long a worker without `Atomics.waitAsync` blocks before it reads its messages (milliseconds). */
 const POLL_MS = 20;
@@ -39,8 +39,14 @@ const runPart = () => {
   if (Atomics.compareExchange(control, ${TASK} + index, 1, 2) !== 1) return;
 ${RUN_CLAIMED_PART}};
 // With waitAsync: run what is posted, then wait without blocking the event loop.
+// Watches the task flag a while before waiting (SPIN_MS in threads.ts says why).
+const spin = () => {
+  for (const until = performance.now() + ${SPIN_MS}; Atomics.load(control, ${TASK} + index) === 0 && performance.now() < until; );
+};
 const waitLoop = async () => {
   for (;;) {
+    runPart();
+    spin();
     runPart();
     const w = Atomics.waitAsync(control, ${TASK} + index, 0);
     if (w.async) await w.value;
@@ -49,6 +55,7 @@ const waitLoop = async () => {
 // Without it: block a while, run what is posted, then let the event loop deliver messages.
 const tick = new MessageChannel();
 const pollLoop = () => {
+  spin();
   Atomics.wait(control, ${TASK} + index, 0, ${POLL_MS});
   runPart();
   tick.port2.postMessage(0);
