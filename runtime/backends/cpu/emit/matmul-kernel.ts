@@ -111,13 +111,16 @@ export function emitMatmulKernel(k: Kernel, anatomy: Anatomy, inputs: readonly T
   const outputs = [k.ops.length - 1, ...(k.extraOutputs ?? []).map((e) => e.op)];
   // The product lives in the matmul's own output where it is one, else in the kernel's result (the epilogue runs in place).
   const productOut = Math.max(0, outputs.indexOf(anatomy.matmul));
-  const driver = driverCode({ batch, m, n, kk, inputs: inputs.length, outputs: outputs.length, productOut, packA: base, packB: base + 1, epilogue: epilogue ? base + 2 : -1, macro, runs: !byRows });
+  // Blocks of equal size, so that threads taking equal numbers of blocks get equal work (784 columns: 4 × 200,
+  // not 3 × 256 + 16); by rows, the caller's units are blocks of MC rows.
+  const sizes = { mc: byRows ? MC : evenBlock(m, MC, MR), nc: byRows ? NC : evenBlock(n, NC, NR) };
+  const driver = driverCode({ batch, m, n, kk, inputs: inputs.length, outputs: outputs.length, productOut, packA: base, packB: base + 1, epilogue: epilogue ? base + 2 : -1, macro, runs: !byRows, ...sizes });
   functions.push({ name: `k${k.id}`, code: driver });
-  const blocks = sizeOf(batch) * Math.ceil(m / MC) * Math.ceil(n / NC);
+  const blocks = sizeOf(batch) * Math.ceil(m / sizes.mc) * Math.ceil(n / sizes.nc);
   const kinds = (r: Read, w: WindowPlan | undefined): string =>
     w !== undefined ? `read in place through a table of ${w.table.length / (1 + 2 * w.guards.length)} rows over ${w.side === "p" ? "k" : "its rows"} (${w.guards.length} guards)` : r.kind === "load" && isAffine(r.offset) ? "strided" : "gathered";
-  const account = `matmul: ${sizeOf(batch)} × [${m}, ${kk}] · [${kk}, ${n}], A ${kinds(readA, windowsA)}, B ${kinds(readB, windowsB)}, blocks ${MC}×${NC}, k slices ≤ ${KC}, ${MR}×${NR} tiles${epilogue ? ", epilogue per block" : ""}`;
-  return { functions, range: blocks, work: Math.min(MC, m) * Math.min(NC, n) * Math.max(kk, 1), account };
+  const account = `matmul: ${sizeOf(batch)} × [${m}, ${kk}] · [${kk}, ${n}], A ${kinds(readA, windowsA)}, B ${kinds(readB, windowsB)}, blocks ${sizes.mc}×${sizes.nc}, k slices ≤ ${KC}, ${MR}×${NR} tiles${epilogue ? ", epilogue per block" : ""}`;
+  return { functions, range: blocks, work: Math.min(sizes.mc, m) * Math.min(sizes.nc, n) * Math.max(kk, 1), account };
 }
 
 interface DriverPlan {
@@ -134,6 +137,15 @@ interface DriverPlan {
   readonly macro: number;
   /** Blocks numbered by columns first, in runs that share B's slices (else by rows first, one by one). */
   readonly runs: boolean;
+  /** Rows and columns of a block (at most MC and NC). */
+  readonly mc: number;
+  readonly nc: number;
+}
+
+/** The side of equal blocks (a multiple of `step`, at most `most`) that cut `size` into as few as blocks of `most` would. */
+function evenBlock(size: number, most: number, step: number): number {
+  const count = Math.max(1, Math.ceil(size / most));
+  return Math.min(most, Math.ceil(Math.ceil(size / count) / step) * step);
 }
 
 /**
@@ -154,18 +166,19 @@ function driverCode(d: DriverPlan): Code {
   const scratch = 2 + d.inputs + d.outputs;
   const c = outAt(d.productOut);
   const [u, b, i0, j0, mc, nc, p0, kc, block, packedB, tile, v, runEnd, ib0] = Array.from({ length: 14 }, () => f.local(I32));
-  const mBlocks = Math.ceil(d.m / MC);
-  const nBlocks = Math.ceil(d.n / NC);
+  const [MCd, NCd] = [d.mc, d.nc];
+  const mBlocks = Math.ceil(d.m / MCd);
+  const nBlocks = Math.ceil(d.n / NCd);
   const slices = Math.max(1, Math.ceil(d.kk / KC));
   const sliceK = Math.ceil(d.kk / slices);
-  const panel = d.kk * Math.ceil(Math.min(NC, d.n) / NR) * NR <= KC * NC;
+  const panel = d.kk * Math.ceil(Math.min(NCd, d.n) / NR) * NR <= KC * NC;
   const [key, held, padded, sliceB] = Array.from({ length: 4 }, () => f.local(I32));
   f.local_get(scratch).i32_const(MC * KC * 4).i32_add().local_set(packedB);
   f.local_get(packedB).i32_const(KC * NC * 4).i32_add().local_set(tile);
   /** Block v's first row i0, its rows mc and its byte address in C (b, j0 set). */
   const locate = () => {
-    f.local_get(ib0).local_get(v).i32_add().local_get(u).i32_sub().i32_const(MC).i32_mul().local_set(i0);
-    f.i32_const(d.m).local_get(i0).i32_sub().local_tee(mc).i32_const(MC).local_get(mc).i32_const(MC).i32_lt_u().select().local_set(mc);
+    f.local_get(ib0).local_get(v).i32_add().local_get(u).i32_sub().i32_const(MCd).i32_mul().local_set(i0);
+    f.i32_const(d.m).local_get(i0).i32_sub().local_tee(mc).i32_const(MCd).local_get(mc).i32_const(MCd).i32_lt_u().select().local_set(mc);
     // block = c + ((b·m + i0)·n + j0)·4
     f.local_get(b).i32_const(d.m).i32_mul().local_get(i0).i32_add().i32_const(d.n).i32_mul().local_get(j0).i32_add().i32_const(4).i32_mul().local_get(c).i32_add().local_set(block);
   };
@@ -189,7 +202,7 @@ function driverCode(d: DriverPlan): Code {
       f.local_get(u).i32_const(mBlocks * nBlocks).i32_div_u().local_set(b);
       if (d.runs) {
         // u = (b · nBlocks + jb) · mBlocks + ib; the run ends at the range's end, the column's last block or RUN blocks.
-        f.local_get(u).i32_const(mBlocks).i32_div_u().i32_const(nBlocks).i32_rem_u().i32_const(NC).i32_mul().local_set(j0);
+        f.local_get(u).i32_const(mBlocks).i32_div_u().i32_const(nBlocks).i32_rem_u().i32_const(NCd).i32_mul().local_set(j0);
         f.local_get(u).i32_const(mBlocks).i32_rem_u().local_set(ib0);
         f.local_get(u).i32_const(RUN).i32_add().local_tee(runEnd);
         f.local_get(u).local_get(ib0).i32_sub().i32_const(mBlocks).i32_add().local_tee(v);
@@ -197,11 +210,11 @@ function driverCode(d: DriverPlan): Code {
         f.local_get(runEnd).local_get(1).local_get(runEnd).local_get(1).i32_lt_u().select().local_set(runEnd);
       } else {
         // u = (b · mBlocks + ib) · nBlocks + jb, one block per run.
-        f.local_get(u).i32_const(nBlocks).i32_rem_u().i32_const(NC).i32_mul().local_set(j0);
+        f.local_get(u).i32_const(nBlocks).i32_rem_u().i32_const(NCd).i32_mul().local_set(j0);
         f.local_get(u).i32_const(nBlocks).i32_div_u().i32_const(mBlocks).i32_rem_u().local_set(ib0);
         f.local_get(u).i32_const(1).i32_add().local_set(runEnd);
       }
-      f.i32_const(d.n).local_get(j0).i32_sub().local_tee(nc).i32_const(NC).local_get(nc).i32_const(NC).i32_lt_u().select().local_set(nc);
+      f.i32_const(d.n).local_get(j0).i32_sub().local_tee(nc).i32_const(NCd).local_get(nc).i32_const(NCd).i32_lt_u().select().local_set(nc);
       if (d.kk === 0) {
         // An empty sum: zeros.
         eachBlock(() => zeroBlock(f, block, mc, nc, d.n));
@@ -211,7 +224,7 @@ function driverCode(d: DriverPlan): Code {
         // side by side and stay packed for the next run of the same columns (a convolution: thousands of rows
         // of image windows, a few dozen filters): B is packed once per call rather than once per run of rows.
         if (panel) {
-          f.local_get(b).i32_const(nBlocks).i32_mul().local_get(j0).i32_const(NC).i32_div_u().i32_add().i32_const(1).i32_add().local_set(key);
+          f.local_get(b).i32_const(nBlocks).i32_mul().local_get(j0).i32_const(NCd).i32_div_u().i32_add().i32_const(1).i32_add().local_set(key);
           // padded = ⌈nc / NR⌉ · NR · 4 bytes per k.
           f.local_get(nc).i32_const(NR - 1).i32_add().i32_const(-NR).i32_and().i32_const(4).i32_mul().local_set(padded);
         }
