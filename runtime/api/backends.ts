@@ -2,9 +2,10 @@
  * Which backend a `Model` runs on, and the home of its tensors there.
  * `"auto"` takes WebGPU where a GPU adapter is available (`navigator.gpu` in a
  * browser, Dawn through the `webgpu` package in Node), else in Node the onnx
- * backend where `onnxruntime-node` and `protobufjs` are installed (measured
- * faster than the CPU backend on every workload of bench/onnx.ts), and the
- * CPU everywhere else. A software adapter (SwiftShader) counts as none for `"auto"`: the
+ * backend where `onnxruntime-node` and `protobufjs` are installed and the
+ * model's training steps suit it (`onnxSuits`: measured faster than the CPU
+ * backend on every workload of bench/onnx.ts but one kind), and the CPU
+ * everywhere else. A software adapter (SwiftShader) counts as none for `"auto"`: the
  * CPU backend is faster than a GPU emulated on the same CPU. Asked for by
  * name, `"webgpu"` takes any adapter, software ones included; in Node it
  * needs the `webgpu` package (an optional peer dependency), and says so.
@@ -13,6 +14,8 @@ import { cpuBackend } from "../backends/cpu/index.js";
 import { referenceBackend } from "../backends/reference/executor.js";
 import { createOnnxBackend, type OnnxBackend } from "../backends/onnx/index.js";
 import { createWebGpuBackend, type WebGpuBackend } from "../backends/webgpu/index.js";
+import { instantiateBatchGraph, type BatchGraph } from "../ir/batch-graph.js";
+import { topoSort } from "../ir/node.js";
 import { MissingPackageError } from "../optional-packages.js";
 import { ReprError } from "./errors.js";
 import type { TensorHome } from "./home.js";
@@ -42,8 +45,59 @@ function webGpu(): Promise<WebGpuBackend | MissingPackageError | null> {
   return (sharedWebGpu ??= createWebGpuBackend().catch((error: unknown) => (error instanceof MissingPackageError ? error : null)));
 }
 
-/** The home of a model's tensors on the backend `choice` names. */
-export async function openHome(choice: BackendChoice = "auto"): Promise<TensorHome> {
+/** A training step a home will run: its graph, symbolic in the batch, and its batch. */
+export interface StepGraph {
+  readonly graph: BatchGraph;
+  readonly batch: number;
+}
+
+/**
+ * Whether ONNX Runtime suits these training steps better than the CPU
+ * backend. Measured side by side (bench/onnx.ts; bench/RESULTS.md,
+ * 2026-12-08): ONNX Runtime ran every example's training step and the
+ * autoencoder's encoder faster than the CPU backend with its threads, except
+ * skip-gram's, whose step is gathers and scatters of embedding tables with
+ * no matrix product: ONNX Runtime copies a whole table at every ScatterND
+ * (bench/onnx-profile.ts), where the CPU backend adds rows in place. So a
+ * step suits it unless the elements its scatters write outnumber a
+ * thousandth of its matmuls' flops (skip-gram: 1.5 M elements, no flops;
+ * the masked autoencoder and tiny-gpt, which scatter into their embeddings
+ * too: 18,000 and 51,000 flops per element).
+ */
+export function onnxSuits(steps: readonly StepGraph[]): boolean {
+  let [flops, scattered] = [0, 0];
+  for (const s of steps) {
+    const w = work(s);
+    flops += w.flops;
+    scattered += w.scattered;
+  }
+  return scattered * 1000 <= flops;
+}
+
+/** Per step graph and batch: its matmuls' flops and the elements its scatters write. */
+const worked = new WeakMap<BatchGraph, Map<number, { flops: number; scattered: number }>>();
+
+function work(s: StepGraph): { flops: number; scattered: number } {
+  const byBatch = worked.get(s.graph) ?? worked.set(s.graph, new Map()).get(s.graph)!;
+  const known = byBatch.get(s.batch);
+  if (known !== undefined) return known;
+  const w = { flops: 0, scattered: 0 };
+  const g = instantiateBatchGraph(s.graph, s.batch);
+  for (const n of topoSort(g.outputs.map((o) => o.node))) {
+    const size = n.shape.reduce((a, d) => a * d, 1);
+    if (n.op === "matmul") w.flops += 2 * size * (n.inputs[0]!.shape.at(-1) ?? 1);
+    else if (n.op === "scatter_add") w.scattered += size;
+  }
+  byBatch.set(s.batch, w);
+  return w;
+}
+
+/**
+ * The home of a model's tensors on the backend `choice` names; for `auto`,
+ * `steps` are the training steps it will run (none: a model that only
+ * evaluates), which decide between ONNX Runtime and the CPU (`onnxSuits`).
+ */
+export async function openHome(choice: BackendChoice = "auto", steps: readonly StepGraph[] = []): Promise<TensorHome> {
   if (!CHOICES.includes(choice)) throw new ReprError(`there is no backend '${String(choice)}'; choose ${CHOICES.slice(0, -1).join(", ")} or ${CHOICES.at(-1)!}`);
   switch (choice) {
     case "cpu":
@@ -66,10 +120,9 @@ export async function openHome(choice: BackendChoice = "auto"): Promise<TensorHo
       // Without the webgpu package (an optional peer dependency), quietly the next choice.
       const gpu = (await mayHaveGpu()) ? await webGpu() : null;
       if (gpu !== null && !(gpu instanceof MissingPackageError) && !gpu.adapter.isFallback) return webGpuHome(gpu);
-      // ONNX Runtime where it is installed, in Node: measured 1.6–8.6 times the CPU backend on every
-      // workload of bench/onnx.ts (every example's training step, the autoencoder's step and encoder,
-      // a 1024³ matmul: bench/RESULTS.md, 2026-12-07).
-      const native = isNode() ? await onnx().catch(() => null) : null;
+      // ONNX Runtime where it is installed, in Node, and the steps suit it (`onnxSuits`).
+      if (!isNode() || !onnxSuits(steps)) return hostHome(cpuBackend);
+      const native = await onnx().catch(() => null);
       return native !== null && !(native instanceof MissingPackageError) ? hostHome(native) : hostHome(cpuBackend);
     }
   }

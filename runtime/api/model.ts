@@ -156,7 +156,7 @@ export class Model implements Disposable {
         values.set(t.name, read.tensors.get(t.name) ?? zeroTensor(t));
       }
     } else values = initialTensors(plan, seed);
-    const home = await openHome(options.backend ?? "auto");
+    const home = await openHome(options.backend ?? "auto", plan.training);
     const tensors = new Map(plan.tensors.map((t) => [t.name, home.create(t.shape, t.dtype === "i32" ? "i32" : "f32", values.get(t.name)!.data)]));
     const model = new Model(plan, home, tensors, seed);
     model.updates = info.step ?? 0;

@@ -16,7 +16,7 @@ import { DataError } from "../data/errors.js";
 import { PipelineEngine, tensorsAtStep, type PipelineRunOptions, type RunState } from "../train/pipeline-engine.js";
 import type { RunHistory, StepRecord } from "../train/history.js";
 import type { PictureOutputs } from "../train/evaluate.js";
-import { openHome, type BackendChoice } from "./backends.js";
+import { openHome, type BackendChoice, type StepGraph } from "./backends.js";
 import { ReprError } from "./errors.js";
 import type { TensorHome } from "./home.js";
 import { Model } from "./model.js";
@@ -56,7 +56,7 @@ export class Pipeline {
     }
     const choice = options.backend ?? "auto";
     // Open the backend once now, so a missing one fails here and the run reports which adapter it has.
-    const home = await openHome(choice);
+    const home = await openHome(choice, trainingSteps(pipeline));
     const backend = home.backend;
     const adapter = home.adapter;
     home.release();
@@ -94,7 +94,7 @@ export class Pipeline {
   async run(options: PipelineRunOptions): Promise<PipelineResult> {
     if (this.running) throw new ReprError(`pipeline '${this.name}' is already running`);
     this.running = true;
-    const home = await openHome(this.choice);
+    const home = await openHome(this.choice, trainingSteps(this.pipeline));
     const engine = new PipelineEngine(this.plan, this.pipeline, home, options);
     let handed = false;
     try {
@@ -122,7 +122,7 @@ export class Pipeline {
    * model has at that step): its losses and metrics, and its pictures.
    */
   async test(step: number, weights: Weights, options: Pick<PipelineRunOptions, "data" | "seed" | "batch" | "limit">): Promise<{ record: StepRecord; pictures: PictureOutputs | null }> {
-    const home = await openHome(this.choice);
+    const home = await openHome(this.choice, trainingSteps(this.pipeline));
     const engine = new PipelineEngine(this.plan, this.pipeline, home, options);
     try {
       const described = engine.tensorsAt(step);
@@ -155,3 +155,8 @@ async function dataErrorsAsReprErrors<T>(work: () => Promise<T>): Promise<T> {
 }
 
 export type { PipelineRunOptions, RunState } from "../train/pipeline-engine.js";
+
+/** The training steps a pipeline runs (its pretrain and adapt steps), for `auto` to choose a backend by. */
+function trainingSteps(pipeline: PlanPipeline): StepGraph[] {
+  return pipeline.steps.flatMap((s) => ("training" in s ? [s.training] : []));
+}
