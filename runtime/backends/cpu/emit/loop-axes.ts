@@ -8,7 +8,11 @@
  *
  * Each rewrite changes only how the domain's coordinates are spelled, never
  * which elements are visited, nor in which order: loops run row-major over
- * the same elements, so a kernel's results do not change.
+ * the same elements, so a kernel's results do not change. Reduced axes are
+ * never split: a reduction's vector lanes run along its last loop, so a
+ * split (28 as 14 × 2) would change which elements each lane sums, and the
+ * bits of the sum with it, between two plans of the same reduction (one
+ * reading a stored value, one reading it through an interleaving view).
  */
 import { coefficientOf, constant, coord, divisions, floorDiv, floorMod, isAffine, linear, mentions, substitute, type Bounds, type Expr } from "../../../kernel/index-expr.js";
 
@@ -60,7 +64,7 @@ export function loopNest(domain: readonly number[], reduced: ReadonlySet<number>
         if (x.constant !== 0 || x.terms.length !== 1 || x.terms[0]!.coef !== 1 || x.terms[0]!.atom.kind !== "coord") continue;
         const axis = x.terms[0]!.atom.axis;
         const dim = axes[axis]!.dim;
-        if (axes[axis]!.pinned || d.by <= 1 || d.by >= dim || dim % d.by !== 0) continue;
+        if (axes[axis]!.pinned || axes[axis]!.reduced || d.by <= 1 || d.by >= dim || dim % d.by !== 0) continue;
         split = { axis, by: d.by };
         break;
       }
