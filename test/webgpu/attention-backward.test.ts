@@ -10,26 +10,15 @@
  */
 import { describe, expect, it } from "vitest";
 import { grad } from "../../compiler/autodiff/grad.js";
-import { softmax } from "../../compiler/lower/ops.js";
 import { kernelWgsl } from "../../runtime/backends/webgpu/index.js";
-import { IRBuilder } from "../../runtime/ir/builder.js";
+import type { IRBuilder } from "../../runtime/ir/builder.js";
 import type { Node } from "../../runtime/ir/node.js";
 import { sizeOf } from "../../runtime/ir/shape.js";
 import { numbers } from "../cpu/compare.js";
+import { buildAttention, type AttentionCase, type Feeds } from "./attention-case.js";
 import { expectAgree, skipReason } from "./gpu.js";
 
-interface Case {
-  readonly batch: number[];
-  readonly rows: number;
-  readonly keys: number;
-  readonly dk: number;
-  readonly dv: number;
-  readonly causal: boolean;
-  /** Dropout on the probabilities (drawn again by the backward's dispatches from the same stream). */
-  readonly dropout?: boolean;
-}
-
-const cases: Case[] = [
+const cases: AttentionCase[] = [
   { batch: [2], rows: 5, keys: 7, dk: 4, dv: 3, causal: true },
   { batch: [2], rows: 5, keys: 7, dk: 4, dv: 3, causal: false },
   { batch: [1, 2], rows: 70, keys: 67, dk: 8, dv: 5, causal: false },
@@ -38,38 +27,12 @@ const cases: Case[] = [
   { batch: [2], rows: 9, keys: 70, dk: 4, dv: 3, causal: true, dropout: true },
 ];
 
-function attentionGrads(c: Case): { b: IRBuilder; outputs: Record<string, Node>; feeds: Record<string, { shape: number[]; data: number[] }> } {
-  const b = new IRBuilder();
-  const qShape = [...c.batch, c.rows, c.dk];
-  const kShape = [...c.batch, c.keys, c.dk];
-  const vShape = [...c.batch, c.keys, c.dv];
-  const q = b.input("q", qShape);
-  const k = b.input("k", kShape);
-  const v = b.input("v", vShape);
-  let x: Node = b.mul(b.matmul(q, b.transpose(k)), 1 / Math.sqrt(c.dk));
-  if (c.causal) {
-    const future = b.cmplt(b.iota([c.rows, c.keys], 0), b.iota([c.rows, c.keys], 1));
-    x = b.where(b.reshape(future, [...c.batch.map(() => 1), c.rows, c.keys]), -Infinity, x);
-  }
-  let p = softmax(b, x, c.batch.length + 1);
-  const extra: Record<string, { shape: number[]; data: number[] }> = {};
-  if (c.dropout) {
-    const seed = b.input("seed", [], "i32");
-    const step = b.input("step", [], "i32");
-    p = b.where(b.cmplt(b.uniform([...c.batch, c.rows, c.keys], { seed, step, stream: b.newStream() }), 0.1), 0, b.mul(p, 1 / 0.9));
-    extra["seed"] = { shape: [], data: [7] };
-    extra["step"] = { shape: [], data: [3] };
-  }
-  const o = b.matmul(p, v);
+/** The attention of `c` with the gradients of Σ o · do with respect to Q, K and V. */
+function attentionGrads(c: AttentionCase): { b: IRBuilder; outputs: Record<string, Node>; feeds: Feeds } {
+  const { b, q, k, v, o, feeds } = buildAttention(c);
   const loss = b.sum(b.mul(o, b.input("do", o.shape)));
   const [dq, dk, dv] = grad(b, loss, [q, k, v]);
-  const feeds = {
-    q: { shape: qShape, data: numbers(sizeOf(qShape), 1) },
-    k: { shape: kShape, data: numbers(sizeOf(kShape), 2) },
-    v: { shape: vShape, data: numbers(sizeOf(vShape), 3) },
-    do: { shape: [...o.shape], data: numbers(sizeOf(o.shape), 4) },
-    ...extra,
-  };
+  feeds["do"] = { shape: [...o.shape], data: numbers(sizeOf(o.shape), 4) };
   return { b, outputs: { o, dq: dq!, dk: dk!, dv: dv! }, feeds };
 }
 

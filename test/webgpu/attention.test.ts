@@ -8,61 +8,18 @@
  * softmax, and the probabilities kept as an extra output for a backward pass.
  */
 import { describe, expect, it } from "vitest";
-import { softmax } from "../../compiler/lower/ops.js";
 import { compileReference } from "../../runtime/backends/reference/executor.js";
 import { kernelWgsl } from "../../runtime/backends/webgpu/index.js";
-import { IRBuilder } from "../../runtime/ir/builder.js";
-import type { Graph, Node } from "../../runtime/ir/node.js";
-import { sizeOf } from "../../runtime/ir/shape.js";
+import type { Graph } from "../../runtime/ir/node.js";
 import { planKernelGraph } from "../../runtime/kernel/plan.js";
-import { expectOutputsAgree, numbers } from "../cpu/compare.js";
+import { expectOutputsAgree } from "../cpu/compare.js";
+import { buildAttention, type AttentionCase, type Feeds } from "./attention-case.js";
 import { runGpu, skipReason } from "./gpu.js";
 
-interface Case {
-  readonly batch: number[];
-  readonly rows: number;
-  readonly keys: number;
-  readonly dk: number;
-  readonly dv: number;
-  readonly causal?: boolean;
-  /** V shared by every head (batch axes of size 1). */
-  readonly sharedV?: boolean;
-  /** Dropout on the probabilities, and the probabilities (before dropout) an output too. */
-  readonly dropout?: boolean;
-}
-
-/** softmax(mask(Q·Kᵀ / √dk))·V (K stored as [.., keys, dk] and read transposed), and its feeds. */
-function attention(c: Case): { graph: Graph; feeds: Record<string, { shape: number[]; data: number[] }> } {
-  const b = new IRBuilder();
-  const qShape = [...c.batch, c.rows, c.dk];
-  const kShape = [...c.batch, c.keys, c.dk];
-  const vShape = [...(c.sharedV ? c.batch.map(() => 1) : c.batch), c.keys, c.dv];
-  const q = b.input("q", qShape);
-  const k = b.input("k", kShape);
-  const v = b.input("v", vShape);
-  let x: Node = b.mul(b.matmul(q, b.transpose(k)), 1 / Math.sqrt(c.dk));
-  if (c.causal) {
-    const future = b.cmplt(b.iota([c.rows, c.keys], 0), b.iota([c.rows, c.keys], 1));
-    x = b.where(b.reshape(future, [...c.batch.map(() => 1), c.rows, c.keys]), -Infinity, x);
-  }
-  let p = softmax(b, x, c.batch.length + 1);
-  const outputs: Record<string, Node> = {};
-  const feeds: Record<string, { shape: number[]; data: number[] }> = {
-    q: { shape: qShape, data: numbers(sizeOf(qShape), 1) },
-    k: { shape: kShape, data: numbers(sizeOf(kShape), 2) },
-    v: { shape: vShape, data: numbers(sizeOf(vShape), 3) },
-  };
-  if (c.dropout) {
-    const seed = b.input("seed", [], "i32");
-    const step = b.input("step", [], "i32");
-    const scaled = b.mul(p, 1 / 0.9);
-    outputs["probs"] = scaled;
-    p = b.where(b.cmplt(b.uniform([...c.batch, c.rows, c.keys], { seed, step, stream: b.newStream() }), 0.1), 0, scaled);
-    feeds["seed"] = { shape: [], data: [7] };
-    feeds["step"] = { shape: [], data: [3] };
-  }
-  outputs["o"] = b.matmul(p, v);
-  return { graph: b.graph(outputs), feeds };
+/** The attention of `c` and its feeds; with dropout, the probabilities before it an output too. */
+function attention(c: AttentionCase): { graph: Graph; feeds: Feeds } {
+  const { b, scaled, o, feeds } = buildAttention(c);
+  return { graph: b.graph(scaled === null ? { o } : { probs: scaled, o }), feeds };
 }
 
 describe("the attention kernel kind", () => {
@@ -85,7 +42,7 @@ describe("the attention kernel kind", () => {
 });
 
 describe.skipIf(skipReason !== null)("webgpu attention", () => {
-  const cases: [string, Case][] = [
+  const cases: [string, AttentionCase][] = [
     ["one row, two keys, 3 heads", { batch: [3], rows: 1, keys: 2, dk: 3, dv: 2 }],
     ["3 rows, 5 keys, 2 × 3 heads", { batch: [2, 3], rows: 3, keys: 5, dk: 4, dv: 6 }],
     ["causal, 65 rows (two workgroups), 65 keys", { batch: [2], rows: 65, keys: 65, dk: 8, dv: 5, causal: true }],

@@ -26,13 +26,13 @@
  * planned. The forward kernel then writes only the values other kernels
  * still read (`forwardOutputs`).
  */
-import type { OpAttrs } from "../../ir/ops.js";
+import type { DType, OpAttrs } from "../../ir/ops.js";
 import { broadcastShapes, sameShape, sizeOf, stridesOf } from "../../ir/shape.js";
 import type { Kernel, KernelGraph } from "../../kernel/graph.js";
 import { attentionRoles } from "../../kernel/fuse-attention.js";
 import { viewOfValue, type View } from "./shader-groups.js";
 import { evaluator } from "./wgsl-fused.js";
-import { f32Lit, helperSource, u32Lit, type Helper } from "./wgsl-lib.js";
+import { f32Lit, helperSource, storageBindings, u32Lit, type Helper } from "./wgsl-lib.js";
 import { batchCoords, batchStrides, batchSum, type MatmulOperand } from "./wgsl-matmul.js";
 
 /** Rows (dispatch 1) or keys (dispatch 2) per workgroup, one invocation each. */
@@ -246,8 +246,8 @@ export function flashBackward(fused: KernelGraph, graph: KernelGraph, partition:
   ];
   const header = (title: string, outs: readonly number[], reading: readonly number[], shared: readonly string[]): string[] => {
     const lines = [`// ${title}`];
-    reading.forEach((u, j) => lines.push(`@group(0) @binding(${j}) var<storage, read> in${j}: array<${u === SCRATCH_ROWS ? "f32" : graph.values[u]!.dtype}>;`));
-    outs.forEach((u, j) => lines.push(`@group(0) @binding(${reading.length + j}) var<storage, read_write> out${j === 0 ? "" : j}: array<${u === SCRATCH_ROWS ? "f32" : graph.values[u]!.dtype}>;`));
+    const dtype = (u: number): DType => (u === SCRATCH_ROWS ? "f32" : graph.values[u]!.dtype);
+    lines.push(...storageBindings(reading.map(dtype), outs.map(dtype)));
     lines.push("");
     const helpers = helperSource(used);
     if (helpers !== "") lines.push(helpers);

@@ -27,7 +27,7 @@ import type { Kernel, KernelGraph } from "../../kernel/graph.js";
 import { attentionRoles } from "../../kernel/fuse-attention.js";
 import { viewOfValue, type View } from "./shader-groups.js";
 import { evaluator } from "./wgsl-fused.js";
-import { f32Lit, helperSource, u32Lit, type Helper } from "./wgsl-lib.js";
+import { f32Lit, helperSource, storageBindings, u32Lit, type Helper } from "./wgsl-lib.js";
 import { batchCoords, batchStrides, batchSum, type MatmulOperand } from "./wgsl-matmul.js";
 
 /** Query rows per workgroup (one invocation each). */
@@ -207,8 +207,7 @@ export function renderAttention(graph: KernelGraph, members: readonly number[], 
   if ([...lines, ...loadK].join("\n").includes("f32_bits(")) used.add("f32_bits");
   const out = graph.values[outputs[0]!]!;
   const header = [`// attention (flash: ${ROWS} query rows per workgroup, keys in blocks of ${block}) → ${out.dtype}[${out.shape.join(", ")}]`];
-  inputs.forEach((u, j) => header.push(`@group(0) @binding(${j}) var<storage, read> in${j}: array<${graph.values[u]!.dtype}>;`));
-  outputs.forEach((u, j) => header.push(`@group(0) @binding(${inputs.length + j}) var<storage, read_write> out${j === 0 ? "" : j}: array<${graph.values[u]!.dtype}>;`));
+  header.push(...storageBindings(inputs.map((u) => graph.values[u]!.dtype), outputs.map((u) => graph.values[u]!.dtype)));
   header.push("");
   const helpers = helperSource(used);
   if (helpers !== "") header.push(helpers);

@@ -12,6 +12,18 @@ import { PHILOX_M0, PHILOX_M1, PHILOX_W0, PHILOX_W1, PHILOX_ROUNDS } from "../..
 
 const bits = new DataView(new ArrayBuffer(4));
 
+/**
+ * The storage bindings of a shader that reads `inputs` and writes `outputs`
+ * (their element types, in binding order): `in0`, `in1`, … read-only, then
+ * `out`, `out1`, … read-write. The types are DTypes, never graph text.
+ */
+export function storageBindings(inputs: readonly DType[], outputs: readonly DType[]): string[] {
+  return [
+    ...inputs.map((t, j) => `@group(0) @binding(${j}) var<storage, read> in${j}: array<${t}>;`),
+    ...outputs.map((t, j) => `@group(0) @binding(${inputs.length + j}) var<storage, read_write> out${j === 0 ? "" : j}: array<${t}>;`),
+  ];
+}
+
 /** A u32 literal; throws unless `value` is an integer in [0, 2^32). */
 export function u32Lit(value: number): string {
   if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) throw new Error(`webgpu: ${value} is not a u32`);

@@ -24,7 +24,7 @@ import { isPointwise } from "../../kernel/fuse.js";
 import type { Kernel, KernelGraph } from "../../kernel/graph.js";
 import { viewOfValue, type View } from "./shader-groups.js";
 import { evaluator } from "./wgsl-fused.js";
-import { helperSource, u32Lit, type Helper } from "./wgsl-lib.js";
+import { helperSource, storageBindings, u32Lit, type Helper } from "./wgsl-lib.js";
 import { renderMatmul, type MatmulOperand } from "./wgsl-matmul.js";
 import { reductionFold } from "./wgsl-ops.js";
 
@@ -259,8 +259,7 @@ export function renderConvPool(graph: KernelGraph, members: readonly number[], i
   if (r.body.includes("f32_bits(")) used.add("f32_bits");
   const out = graph.values[outputs[0]!]!;
   const lines = [`// convolution with ${op(red) === "max" ? "max" : "sum"} pool ${s}×${s} (tiled, rows grouped by window) → ${out.dtype}[${out.shape.join(", ")}]`];
-  inputs.forEach((u, j) => lines.push(`@group(0) @binding(${j}) var<storage, read> in${j}: array<${graph.values[u]!.dtype}>;`));
-  outputs.forEach((u, j) => lines.push(`@group(0) @binding(${inputs.length + j}) var<storage, read_write> out${j === 0 ? "" : j}: array<${graph.values[u]!.dtype}>;`));
+  lines.push(...storageBindings(inputs.map((u) => graph.values[u]!.dtype), outputs.map((u) => graph.values[u]!.dtype)));
   lines.push("");
   const helpers = helperSource(used);
   if (helpers !== "") lines.push(helpers);
