@@ -34,6 +34,13 @@ export interface Executable {
    * buffers: they stay valid until the next run (copy them to keep them).
    */
   run(feeds: TensorFeeds, params?: TensorFeeds): Record<string, TensorValue>;
+  /**
+   * The executable's own buffer of param `name`, where a backend keeps one
+   * (the CPU's arena): a run loads the param into it and only reads it, so
+   * it holds the param's numbers after the run; fed as that param's data, it
+   * is not copied.
+   */
+  paramView?(name: string): Float32Array | Int32Array | undefined;
 }
 
 /** A backend: a name and a compiler from kernel graphs to executables. */

@@ -251,7 +251,8 @@ function load(kind: string, n: NamedValue, fed: { shape: readonly number[]; data
       if (!Number.isInteger(v) || v < -(2 ** 31) || v >= 2 ** 31) throw new RunError(`${what} is i32 but element ${i} is ${v}`);
     }
   }
-  into.set(fed.data);
+  // The executable's own buffer (`paramView`): already there.
+  if (fed.data !== into) into.set(fed.data);
 }
 
 /** Compiles a kernel graph to one generated WebAssembly function per fused kernel (`generated.ts`); undefined where the engine cannot. */
@@ -312,6 +313,7 @@ function compileGenerated(given: KernelGraph, options: CpuOptions & { readonly f
     },
     ...(profile === undefined ? {} : { profile }),
     account,
+    paramView: (name: string) => leaves.find((l) => l.from === "params" && l.n.name === name)?.data,
     run(feeds: TensorFeeds, params: TensorFeeds = {}): Record<string, TensorValue> {
       for (let i = 0; i < leaves.length; i++) {
         const { n, kind, from, data } = leaves[i]!;
