@@ -9,7 +9,11 @@
  * text form, so people can read what the compiler did; `--emit wgsl` the
  * WebGPU backend's compute shader of every dispatch, each naming the kernels
  * it fuses; `--emit cpu` what the CPU backend runs for every kernel (its own
- * account from compiling the graph) and its WebAssembly module as text.
+ * account from compiling the graph) and its WebAssembly module as text. Each
+ * backend's files come from the graphs planned as that backend plans them
+ * (the CPU with `CPU_PLAN`, WebGPU with attention kernels and wide views at
+ * its guaranteed 8 bindings), written beside them as `.cpu.json` and
+ * `.wgsl.json`; `--emit graph` writes the plan every backend shares.
  *
  * `--target onnx` writes ONNX files instead, one per function (and with
  * `--training` per training and test step) into the folder `-o` names
@@ -22,10 +26,10 @@ import { LowerError } from "../../compiler/lower/index.js";
 import { buildModelPlan } from "../../compiler/plan/index.js";
 import type { ModelPlan } from "../../runtime/api/plan.js";
 import { kernelGraphToJson, printKernelGraph, type KernelGraph } from "../../runtime/kernel/graph.js";
-import { planKernelGraph } from "../../runtime/kernel/plan.js";
+import { planKernelGraph, type PlanOptions } from "../../runtime/kernel/plan.js";
 import { instantiateBatchGraph, type BatchGraph } from "../../runtime/ir/batch-graph.js";
 import { kernelWgsl } from "../../runtime/backends/webgpu/wgsl.js";
-import { compileCpu, printCpuAccount, type CpuOptions } from "../../runtime/backends/cpu/index.js";
+import { compileCpu, CPU_PLAN, printCpuAccount, type CpuOptions } from "../../runtime/backends/cpu/index.js";
 import { importOptional } from "../../runtime/optional-packages.js";
 import { ExitCode, UserError } from "../errors.js";
 import { writeFileAtomic } from "../files.js";
@@ -157,11 +161,12 @@ const safeFileName = (name: string): string => name.replace(/[^A-Za-z0-9_.-]/g, 
 /** The batch size `--emit` shows function graphs at, without `--batch`. */
 const FUNCTION_EMIT_BATCH = 64;
 
-/** A batch graph at `batch` examples, planned. */
-const at = (graph: BatchGraph, batch: number): KernelGraph => planKernelGraph(instantiateBatchGraph(graph, batch));
+/** How the WebGPU backend plans graphs, at WebGPU's guaranteed limits (a device may allow attention kernels more bindings). */
+const WEBGPU_EMIT_PLAN: PlanOptions = { attention: true, wideViews: true };
 
-/** Every graph of a plan by file name: functions at `batch` (or 64) and at 1, training and test steps at `batch` (or their own). */
-function planGraphs(plan: ModelPlan, batch: number | null): (readonly [string, KernelGraph])[] {
+/** Every graph of a plan by file name, planned with `options`: functions at `batch` (or 64) and at 1, training and test steps at `batch` (or their own). */
+function planGraphs(plan: ModelPlan, batch: number | null, options: PlanOptions = {}): (readonly [string, KernelGraph])[] {
+  const at = (graph: BatchGraph, b: number): KernelGraph => planKernelGraph(instantiateBatchGraph(graph, b), options);
   const graphs: (readonly [string, KernelGraph])[] = [["init", plan.init]];
   for (const f of plan.functions) graphs.push([f.name, at(f.graph, batch ?? FUNCTION_EMIT_BATCH)], [`${f.name}.single`, at(f.graph, 1)]);
   for (const t of plan.training) graphs.push([`train.${t.name}`, at(t.graph, batch ?? t.batch)]);
@@ -180,23 +185,30 @@ function planGraphs(plan: ModelPlan, batch: number | null): (readonly [string, K
 async function writeGraphs(folder: string, plan: ModelPlan, emits: readonly string[], batch: number | null): Promise<string> {
   mkdirSync(folder, { recursive: true });
   const graphs = planGraphs(plan, batch);
+  // Each backend's graphs as it plans them, in the same order (init graphs come planned already).
+  const gpuGraphs = emits.includes("wgsl") ? planGraphs(plan, batch, WEBGPU_EMIT_PLAN) : [];
+  const cpuGraphs = emits.includes("cpu") ? planGraphs(plan, batch, CPU_PLAN) : [];
   // The one module of the fixed SIMD kernels every CPU executable op by op instantiates; undefined where none does.
   let wasm: Uint8Array | undefined;
   // Whether some graph ran on generated code, each with a module of its own.
   let generated = false;
-  for (const [name, graph] of graphs) {
+  for (const [index, [name, graph]] of graphs.entries()) {
     const safe = safeFileName(name);
     if (emits.includes("graph")) {
       writeFileSync(join(folder, `${safe}.json`), kernelGraphToJson(graph, 1) + "\n");
       writeFileSync(join(folder, `${safe}.txt`), printKernelGraph(graph) + "\n");
     }
     if (emits.includes("wgsl")) {
-      const shaders = kernelWgsl(graph).map((k, i) => `// dispatch ${i}: kernels ${k.kernels.map((id) => `k${id}`).join(", ")}\n${k.wgsl}`);
+      const planned = gpuGraphs[index]![1];
+      writeFileSync(join(folder, `${safe}.wgsl.json`), kernelGraphToJson(planned, 1) + "\n");
+      const shaders = kernelWgsl(planned).map((k, i) => `// dispatch ${i}: kernels ${k.kernels.map((id) => `k${id}`).join(", ")}\n${k.wgsl}`);
       writeFileSync(join(folder, `${safe}.wgsl`), shaders.join("\n") + "\n");
     }
     if (emits.includes("cpu")) {
+      const planned = cpuGraphs[index]![1];
+      writeFileSync(join(folder, `${safe}.cpu.json`), kernelGraphToJson(planned, 1) + "\n");
       // Compiled for real, as the runtime compiles it: the account is the executable's own.
-      const { account, kernels } = compileCpu(graph, EMIT_CPU);
+      const { account, kernels } = compileCpu(planned, EMIT_CPU);
       let wat: string | undefined;
       if (account.wasm !== undefined && kernels.startsWith("generated")) {
         wat = cpuWatOf(safe);
@@ -213,8 +225,8 @@ async function writeGraphs(folder: string, plan: ModelPlan, emits: readonly stri
   const modules = [generated ? "each graph's generated WebAssembly module as .cpu.wat" : "", wasm !== undefined ? `the fixed SIMD kernels' WebAssembly module as ${CPU_WAT}` : ""].filter(Boolean);
   const kinds = [
     emits.includes("graph") ? "kernel graphs as .json and .txt" : "",
-    emits.includes("wgsl") ? "WGSL compute shaders, one per dispatch (fused kernels share one), as .wgsl" : "",
-    emits.includes("cpu") ? `the CPU backend's routine for every kernel as .cpu.txt${modules.map((m) => `, ${m}`).join("")}` : "",
+    emits.includes("wgsl") ? "WGSL compute shaders, one per dispatch (fused kernels share one), as .wgsl, from the graphs as WebGPU plans them (.wgsl.json)" : "",
+    emits.includes("cpu") ? `the CPU backend's routine for every kernel as .cpu.txt, from the graphs as it plans them (.cpu.json)${modules.map((m) => `, ${m}`).join("")}` : "",
   ].filter(Boolean);
   return `${folder}/ (${graphs.length} graphs: ${kinds.join("; ")})`;
 }
