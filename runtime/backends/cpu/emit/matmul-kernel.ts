@@ -4,17 +4,22 @@
  * weight, the windows of an image: an implicit GEMM), then the kernel's
  * elementwise epilogue.
  *
- * The product is cut into blocks of C (MC rows × NC columns of one matrix);
- * each block is a position of the kernel's range, so threads take whole
- * blocks. A block runs k in slices of at most KC (equal slices, so the last
- * is not a sliver): it packs B's slice (kc × nc, strips of 8 columns) and
- * A's (mc × kc, strips of 4 rows) into the thread's scratch, reading each
- * element through the operand's view once, and the shared macro kernel
- * (`macro-kernel.ts`) adds their product into C. After the last slice the
- * epilogue (`emitEpilogue`) runs on the block while it is in cache. Where
- * all of B's slices for a block's columns fit the packed-B scratch (k × nc
- * ≤ KC × NC: a convolution's filters), they are packed side by side once and
- * reused by the following blocks of the same columns.
+ * The product is cut into blocks of C of equal size (at most MC rows × NC
+ * columns of one matrix, `evenBlock`); each block is a position of the
+ * kernel's range, so threads take whole blocks, and equal numbers of them
+ * are equal work. A thread's blocks of the same columns run together (a
+ * run of at most RUN): k in slices of at most KC (equal slices, so the last
+ * is not a sliver), each slice of B (kc × nc, strips of 8 columns) packed
+ * once into the thread's scratch, then for each block of the run its slice
+ * of A (mc × kc, strips of 4 rows), the shared macro kernel
+ * (`macro-kernel.ts`) adding their product into C. Packing reads each
+ * element through the operand's view once; where k is consecutive in
+ * memory, four k at a time through 4×4 register transposes. After the last
+ * slice the epilogue (`emitEpilogue`) runs on each block of the run while
+ * it is in cache. Where all of B's slices for a block's columns fit the
+ * packed-B scratch (k × nc ≤ KC × NC: a convolution's filters), they are
+ * packed side by side once and reused by the following runs of the same
+ * columns.
  *
  * Every element of C is summed in the same order of k however the blocks are
  * shared among threads, so results do not depend on how many run.
