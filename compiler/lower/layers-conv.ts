@@ -22,21 +22,32 @@ export function windowOut(size: number, kernel: number, stride: number, padding:
   return padding === "same" ? Math.ceil(size / stride) : Math.floor((size - kernel) / stride) + 1;
 }
 
-/** The k×k strided windows of `x` [B, C, H, W] at offset (i, j): [B, C, Ho, Wo] each, offsets row-major. */
-function windows(b: IRBuilder, x: Node, k: number, stride: number, ho: number, wo: number): Node[] {
+/** The k×k offsets (i, j) of a window, row-major. */
+function offsets(k: number): [number, number][] {
+  return Array.from({ length: k * k }, (_, n) => [Math.floor(n / k), n % k]);
+}
+
+/** The strided windows of `x` [B, C, H, W] at each offset (i, j) of `at`: [B, C, Ho, Wo] each. */
+function windows(b: IRBuilder, x: Node, at: readonly (readonly [number, number])[], stride: number, ho: number, wo: number): Node[] {
   const [batch, c] = x.shape as [number, number, number, number];
-  const out: Node[] = [];
-  for (let i = 0; i < k; i++) {
-    for (let j = 0; j < k; j++) {
-      out.push(b.slice(x, [0, 0, i, j], [batch, c, i + (ho - 1) * stride + 1, j + (wo - 1) * stride + 1], [1, 1, stride, stride]));
-    }
-  }
-  return out;
+  return at.map(([i, j]) => b.slice(x, [0, 0, i, j], [batch, c, i + (ho - 1) * stride + 1, j + (wo - 1) * stride + 1], [1, 1, stride, stride]));
+}
+
+/**
+ * The windows `planes` ([B, C, Ho, Wo] each) of one image as columns [B, Ho·Wo, C·n], ordered (channel,
+ * window), times `weight` [F, C·n] (rows in that order): [B, F, Ho, Wo], and the matrix product itself.
+ */
+function windowProduct(b: IRBuilder, planes: readonly Node[], weight: Node): { out: Node; product: Node } {
+  const [batch, c, ho, wo] = planes[0]!.shape as [number, number, number, number];
+  const rows = planes.map((s) => b.reshape(s, [batch, c, 1, ho * wo]));
+  const cols = b.permute(b.reshape(b.concat(rows, 2), [batch, c * planes.length, ho * wo]), [0, 2, 1]);
+  const y = linear(b, cols, weight, null);
+  return { out: b.reshape(b.permute(y, [0, 2, 1]), [batch, weight.shape[0]!, ho, wo]), product: y.op === "reshape" ? y.inputs[0]! : y };
 }
 
 /** A 2-D cross-correlation of x [B, C, H, W] with weight [F, C, k, k]: [B, F, Ho, Wo]. */
 export function conv2d(b: IRBuilder, x: Node, weight: Node, stride: number, padding: string): Node {
-  const [batch, c, h, w] = x.shape as [number, number, number, number];
+  const [, c, h, w] = x.shape as [number, number, number, number];
   const [f, , k] = weight.shape as [number, number, number, number];
   const ho = windowOut(h, k, stride, padding);
   const wo = windowOut(w, k, stride, padding);
@@ -49,14 +60,10 @@ export function conv2d(b: IRBuilder, x: Node, weight: Node, stride: number, padd
     left = Math.floor(pw / 2);
     xp = b.pad(x, [0, 0, top, left], [0, 0, ph - top, pw - left]);
   }
-  // Columns [B, Ho·Wo, C·k·k], ordered (channel, kernel row, kernel column) like the weight.
-  const planes = windows(b, xp, k, stride, ho, wo).map((s) => b.reshape(s, [batch, c, 1, ho * wo]));
-  const cols = b.permute(b.reshape(b.concat(planes, 2), [batch, c * k * k, ho * wo]), [0, 2, 1]);
-  const y = linear(b, cols, b.reshape(weight, [f, c * k * k]), null);
-  const out = b.reshape(b.permute(y, [0, 2, 1]), [batch, f, ho, wo]);
+  // Columns ordered (channel, kernel row, kernel column) like the weight.
+  const { out, product } = windowProduct(b, windows(b, xp, offsets(k), stride, ho, wo), b.reshape(weight, [f, c * k * k]));
   // At stride 1 the image's gradient is a convolution too (`imageGradient`): every path from x to the output
   // crosses the product's columns operand.
-  const product = y.op === "reshape" ? y.inputs[0]! : y;
   if (stride === 1 && k > 1 && product.op === "matmul") {
     defineVjp(out, x, [product, 0], (bb, g) => imageGradient(bb, g, weight, [h, w], [top, left]));
   }
@@ -73,20 +80,12 @@ export function conv2d(b: IRBuilder, x: Node, weight: Node, stride: number, padd
  * path wrote a column buffer g · weight [B·Ho·Wo, C·k·k] and summed k² pads of it.
  */
 function imageGradient(b: IRBuilder, g: Node, weight: Node, [h, w]: readonly [number, number], [top, left]: readonly [number, number]): Node {
-  const [batch, f, ho, wo] = g.shape as [number, number, number, number];
+  const [, f, ho, wo] = g.shape as [number, number, number, number];
   const [, c, k] = weight.shape as [number, number, number, number];
   const gp = b.pad(g, [0, 0, k - 1 - top, k - 1 - left], [0, 0, h - ho + top, w - wo + left]);
-  const planes: Node[] = [];
-  for (let i = 0; i < k; i++) {
-    for (let j = 0; j < k; j++) {
-      const s = b.slice(gp, [0, 0, k - 1 - i, k - 1 - j], [batch, f, k - 1 - i + h, k - 1 - j + w]);
-      planes.push(b.reshape(s, [batch, f, 1, h * w]));
-    }
-  }
-  // Columns [B, H·W, F·k·k], ordered (filter, kernel row, kernel column), and the weight as [C, F·k·k] in that order.
-  const cols = b.permute(b.reshape(b.concat(planes, 2), [batch, f * k * k, h * w]), [0, 2, 1]);
-  const dx = linear(b, cols, b.reshape(b.permute(weight, [1, 0, 2, 3]), [c, f * k * k]), null);
-  return b.reshape(b.permute(dx, [0, 2, 1]), [batch, c, h, w]);
+  // Window (i, j) at offset (k − 1 − i, k − 1 − j); columns ordered (filter, kernel row, kernel column), the weight as [C, F·k·k] in that order.
+  const flipped = offsets(k).map(([i, j]) => [k - 1 - i, k - 1 - j] as const);
+  return windowProduct(b, windows(b, gp, flipped, 1, h, w), b.reshape(b.permute(weight, [1, 0, 2, 3]), [c, f * k * k])).out;
 }
 
 /** The transposed convolution of x [B, C, H, W] with weight [C, F, k, k]: [B, F, H', W']. */
@@ -125,7 +124,7 @@ export function pool(b: IRBuilder, x: Node, kind: "max" | "avg", size: number, s
   const [batch, c, h, w] = x.shape as [number, number, number, number];
   const ho = windowOut(h, size, stride, "valid");
   const wo = windowOut(w, size, stride, "valid");
-  const stack = b.concat(windows(b, x, size, stride, ho, wo).map((s) => b.reshape(s, [batch, c, 1, ho, wo])), 2);
+  const stack = b.concat(windows(b, x, offsets(size), stride, ho, wo).map((s) => b.reshape(s, [batch, c, 1, ho, wo])), 2);
   return kind === "max" ? b.max(stack, 2) : b.mean(stack, 2);
 }
 
