@@ -164,10 +164,17 @@ const FUNCTION_EMIT_BATCH = 64;
 /** How the WebGPU backend plans graphs, at WebGPU's guaranteed limits (a device may allow attention kernels more bindings). */
 const WEBGPU_EMIT_PLAN: PlanOptions = { attention: true, wideViews: true };
 
-/** Every graph of a plan by file name, planned with `options`: functions at `batch` (or 64) and at 1, training and test steps at `batch` (or their own). */
-function planGraphs(plan: ModelPlan, batch: number | null, options: PlanOptions = {}): (readonly [string, KernelGraph])[] {
-  const at = (graph: BatchGraph, b: number): KernelGraph => planKernelGraph(instantiateBatchGraph(graph, b), options);
-  const graphs: (readonly [string, KernelGraph])[] = [["init", plan.init]];
+/** A graph of the plan, planned as a backend asks (`options`); each batch graph is instantiated once. */
+type PlanAs = (options: PlanOptions) => KernelGraph;
+
+/** Every graph of a plan by file name: functions at `batch` (or 64) and at 1, training and test steps at `batch` (or their own); init graphs come planned already. */
+function planGraphs(plan: ModelPlan, batch: number | null): (readonly [string, PlanAs])[] {
+  const at = (graph: BatchGraph, b: number): PlanAs => {
+    const ir = instantiateBatchGraph(graph, b);
+    return (options) => planKernelGraph(ir, options);
+  };
+  const planned = (graph: KernelGraph): PlanAs => () => graph;
+  const graphs: (readonly [string, PlanAs])[] = [["init", planned(plan.init)]];
   for (const f of plan.functions) graphs.push([f.name, at(f.graph, batch ?? FUNCTION_EMIT_BATCH)], [`${f.name}.single`, at(f.graph, 1)]);
   for (const t of plan.training) graphs.push([`train.${t.name}`, at(t.graph, batch ?? t.batch)]);
   for (const p of plan.pipelines) {
@@ -175,7 +182,7 @@ function planGraphs(plan: ModelPlan, batch: number | null, options: PlanOptions 
       const name = `${p.name}.${i + 1}-${s.kind}`;
       if (s.kind === "pretrain" || s.kind === "adapt") graphs.push([name, at(s.training.graph, batch ?? s.training.batch)]);
       if (s.kind === "test") graphs.push([name, at(s.graph, batch ?? s.batch)]);
-      if (s.kind === "replace") graphs.push([`${name}.init`, s.head.init]);
+      if (s.kind === "replace") graphs.push([`${name}.init`, planned(s.head.init)]);
     });
   }
   return graphs;
@@ -185,27 +192,26 @@ function planGraphs(plan: ModelPlan, batch: number | null, options: PlanOptions 
 async function writeGraphs(folder: string, plan: ModelPlan, emits: readonly string[], batch: number | null): Promise<string> {
   mkdirSync(folder, { recursive: true });
   const graphs = planGraphs(plan, batch);
-  // Each backend's graphs as it plans them, in the same order (init graphs come planned already).
-  const gpuGraphs = emits.includes("wgsl") ? planGraphs(plan, batch, WEBGPU_EMIT_PLAN) : [];
-  const cpuGraphs = emits.includes("cpu") ? planGraphs(plan, batch, CPU_PLAN) : [];
   // The one module of the fixed SIMD kernels every CPU executable op by op instantiates; undefined where none does.
   let wasm: Uint8Array | undefined;
   // Whether some graph ran on generated code, each with a module of its own.
   let generated = false;
-  for (const [index, [name, graph]] of graphs.entries()) {
+  for (const [name, planAs] of graphs) {
     const safe = safeFileName(name);
     if (emits.includes("graph")) {
+      // The plan every backend shares; each backend's files below come from the graph as it plans it.
+      const graph = planAs({});
       writeFileSync(join(folder, `${safe}.json`), kernelGraphToJson(graph, 1) + "\n");
       writeFileSync(join(folder, `${safe}.txt`), printKernelGraph(graph) + "\n");
     }
     if (emits.includes("wgsl")) {
-      const planned = gpuGraphs[index]![1];
+      const planned = planAs(WEBGPU_EMIT_PLAN);
       writeFileSync(join(folder, `${safe}.wgsl.json`), kernelGraphToJson(planned, 1) + "\n");
       const shaders = kernelWgsl(planned).map((k, i) => `// dispatch ${i}: kernels ${k.kernels.map((id) => `k${id}`).join(", ")}\n${k.wgsl}`);
       writeFileSync(join(folder, `${safe}.wgsl`), shaders.join("\n") + "\n");
     }
     if (emits.includes("cpu")) {
-      const planned = cpuGraphs[index]![1];
+      const planned = planAs(CPU_PLAN);
       writeFileSync(join(folder, `${safe}.cpu.json`), kernelGraphToJson(planned, 1) + "\n");
       // Compiled for real, as the runtime compiles it: the account is the executable's own.
       const { account, kernels } = compileCpu(planned, EMIT_CPU);
