@@ -12,6 +12,9 @@ export interface Axis {
   readonly ticks: readonly number[];
 }
 
+/** Ranges narrower than this are widened: a twentieth of one is still a normal float, far from underflow. */
+const TINIEST_RANGE = 1e-290;
+
 /**
  * A linear axis covering [min, max] with about `count` ticks at round values.
  * An empty range (min = max) is widened around the value so it still has ticks.
@@ -23,9 +26,10 @@ export function linearAxis(min: number, max: number, count = 6, integer = false)
   let a = Math.min(1e300, Math.max(-1e300, min));
   let b = Math.min(1e300, Math.max(-1e300, max));
   // A range below float resolution (1 and 1 + 2^-52) counts as empty: its ticks
-  // could not be told apart, and counting them would never end.
-  if (!(b - a > Math.max(Math.abs(a), Math.abs(b)) * 1e-9)) {
-    const pad = a === 0 ? 1 : Math.abs(a) * 0.1;
+  // could not be told apart, and counting them would never end. So does one
+  // among subnormal numbers (0 to 5e-324), whose step would underflow to 0.
+  if (!(b - a > Math.max(Math.abs(a), Math.abs(b)) * 1e-9) || b - a < TINIEST_RANGE) {
+    const pad = Math.abs(a) < TINIEST_RANGE ? 1 : Math.abs(a) * 0.1;
     a -= pad;
     b += pad;
   }

@@ -27,13 +27,38 @@ describe("linearAxis", () => {
       [-1e308, 1e308],
       [0, 1e-300],
       [1e20, 1e20 + 1e5],
+      // Subnormal ranges, whose step (range / count) underflows to 0: the loop over ticks never ended.
+      [0, 5e-324],
+      [-5e-324, 5e-324],
+      [1e-320, 1.5e-320],
+      [-1e-310, 1e-310],
     ] as const) {
-      const { lo, hi, ticks } = linearAxis(a, b, 8, true);
-      expect(Number.isFinite(lo) && Number.isFinite(hi), `${a}..${b}`).toBe(true);
-      expect(ticks.length).toBeGreaterThanOrEqual(2);
-      expect(ticks.length).toBeLessThanOrEqual(12);
-      for (let i = 1; i < ticks.length; i++) expect(ticks[i]!).toBeGreaterThan(ticks[i - 1]!);
+      for (const integer of [true, false]) {
+        const { lo, hi, ticks } = linearAxis(a, b, 8, integer);
+        expect(Number.isFinite(lo) && Number.isFinite(hi), `${a}..${b}`).toBe(true);
+        // Covering the range, clamped to ±1e300.
+        expect(lo).toBeLessThanOrEqual(Math.max(a, -1e300));
+        expect(hi).toBeGreaterThanOrEqual(Math.min(b, 1e300));
+        expect(ticks.length).toBeGreaterThanOrEqual(2);
+        expect(ticks.length).toBeLessThanOrEqual(12);
+        for (let i = 1; i < ticks.length; i++) expect(ticks[i]!).toBeGreaterThan(ticks[i - 1]!);
+      }
     }
+  });
+
+  it("gives a few finite ascending ticks for any two finite numbers", () => {
+    // The loss curve's property draws any doubles, subnormals and ±1e308 included; a bad axis there killed the test process.
+    const finite = fc.double({ noNaN: true, noDefaultInfinity: true });
+    fc.assert(
+      fc.property(finite, finite, fc.integer({ min: 2, max: 10 }), fc.boolean(), (x, y, count, integer) => {
+        const { lo, hi, ticks } = linearAxis(Math.min(x, y), Math.max(x, y), count, integer);
+        expect(Number.isFinite(lo) && Number.isFinite(hi)).toBe(true);
+        expect(ticks.length).toBeGreaterThanOrEqual(2);
+        expect(ticks.length).toBeLessThanOrEqual(2 * count + 2);
+        for (let i = 1; i < ticks.length; i++) expect(ticks[i]!).toBeGreaterThan(ticks[i - 1]!);
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   it("covers any range with a handful of ascending ticks", () => {
