@@ -9,6 +9,9 @@
  *   macro kernel (`macro-kernel.ts`), whose multiply-add is relaxed SIMD's
  *   fused one where the engine offers it (`features.ts`) and `fma` is not
  *   false, else `f32x4.mul` then `f32x4.add`.
+ * - A convolution followed by its epilogue's map and a pool over windows
+ *   that tile the image runs as one kernel, the map and the pool in the
+ *   matmul's epilogue (`conv-pool-plan.ts`, `conv-pool-kernel.ts`).
  * - An `attention` kernel runs block by block of query rows on its three
  *   parts (`attention-kernel.ts`), its scores in a strip of scratch per
  *   thread.
@@ -31,6 +34,8 @@ import { anatomyOf, INDEXED, KernelShapeError, VIEWS, type Anatomy } from "../..
 import { kernelOutputs, type Kernel, type KernelGraph, type KernelOp } from "../../kernel/graph.js";
 import { MAKERS, type Arr, type Routine, type Slot } from "./kernels.js";
 import { emitMatmulKernel, MATMUL_SCRATCH_BYTES } from "./emit/matmul-kernel.js";
+import { convPoolEpilogue } from "./emit/conv-pool-kernel.js";
+import { convPoolAt, type ConvPoolPlan } from "./emit/conv-pool-plan.js";
 import { emitAttention, planAttention, type AttentionPlan } from "./emit/attention-kernel.js";
 import { macroKernelCode } from "./emit/macro-kernel.js";
 import { normalCode, philoxWordCode, uniformCode } from "./emit/philox.js";
@@ -93,6 +98,8 @@ interface Unit {
   readonly outAddr: readonly number[];
   /** The fused kernel it came from. */
   readonly from: number;
+  /** A convolution run with the map and pool kernels after it (their inputs and results appended to its own). */
+  readonly convPool?: { readonly plan: ConvPoolPlan; readonly mapInputAt: readonly number[] };
 }
 
 /**
@@ -135,8 +142,29 @@ export function generateProgram(graph: KernelGraph, options: GeneratedOptions): 
   };
   const attention = new Map<Unit, AttentionPlan>();
   let stripBytes = 0;
+  // Convolutions whose map and pool run inside them, and those map and pool kernels, which then have no unit of their own.
+  const convPools = new Map<number, ConvPoolPlan>();
+  for (const k of graph.kernels) {
+    const plan = (k.kind === "conv" || k.kind === "matmul") && !convPools.has(k.id - 1) && !convPools.has(k.id - 2) ? convPoolAt(graph, k.id) : null;
+    if (plan !== null && emittable(k, k.inputs.map(value))?.kind === "matmul") convPools.set(k.id, plan);
+  }
+  const fusedAway = new Map([...convPools.values()].flatMap((p) => [[p.map.id, p.conv.id] as const, [p.pool.id, p.conv.id] as const]));
   for (const k of graph.kernels.flatMap(computedKernels)) {
+    if (fusedAway.has(k.id)) continue;
     const inputs = k.inputs.map(value);
+    const cp = convPools.get(k.id);
+    if (cp !== undefined) {
+      // The conv kernel's inputs, then the map's others; the product, the map's written results, then the pool.
+      const extra = cp.map.inputs.flatMap((v, i) => (cp.productInputs.has(i) ? [] : [v]));
+      let next = k.inputs.length;
+      const mapInputAt = cp.map.inputs.map((_, i) => (cp.productInputs.has(i) ? -1 : next++));
+      const all = [...k.inputs, ...extra];
+      const outs = [k.output, ...cp.writes.map((w) => w.value), ...cp.poolWrites.map((w) => w.value)];
+      const unit: Unit = { kernel: k, inputs: all.map(value), inAddr: all.map((v) => addresses[v]!), outAddr: outs.map((v) => addresses[v]!), from: k.id, convPool: { plan: cp, mapInputAt } };
+      anatomies.set(unit, emittable(k, inputs)!);
+      units.push(unit);
+      continue;
+    }
     const whole: Unit = { kernel: k, inputs, inAddr: k.inputs.map((v) => addresses[v]!), outAddr: kernelOutputs(k).map((v) => addresses[v]!), from: k.id };
     const plan = k.kind === "attention" && !k.ops.some((o) => sizeOf(o.shape) === 0) ? planAttention(k, inputs, emittable) : null;
     if (plan !== null) {
@@ -229,7 +257,15 @@ export function generateProgram(graph: KernelGraph, options: GeneratedOptions): 
       return;
     }
     if (anatomy.kind === "matmul") {
-      const mm = emitMatmulKernel(k, anatomy, unit.inputs, refs, base + functions.length, macro, table);
+      const cp = unit.convPool;
+      const fused = cp && {
+        code: convPoolEpilogue(cp.plan, unit.inputs, cp.mapInputAt, refs),
+        rows: cp.plan.rows,
+        inputs: unit.inputs.length - k.inputs.length,
+        outputs: cp.plan.writes.length + cp.plan.poolWrites.length,
+        account: `${cp.plan.fold} pool ${cp.plan.s}×${cp.plan.s} of k${cp.plan.map.id}'s map (k${cp.plan.pool.id}) in bands of ${cp.plan.s} image rows, ${cp.plan.writes.length} of its results written`,
+      };
+      const mm = emitMatmulKernel(k, anatomy, unit.inputs.slice(0, k.inputs.length), refs, base + functions.length, macro, table, false, fused);
       mm.functions.forEach((fn, i) => at(i === mm.functions.length - 1 ? name : `${name}_${fn.name}`, fn.code, undefined, i === mm.functions.length - 1));
       calls.push({ kind: "wasm", name, range: mm.range, unit: 1, work: mm.work, args: [...unit.inAddr, ...unit.outAddr], scratch: true });
       note(unit.from, `${name}: ${mm.account}`);
@@ -272,6 +308,7 @@ export function generateProgram(graph: KernelGraph, options: GeneratedOptions): 
     calls[callAt] = { kind: "js", step: r.step };
     note(unit.from, `JavaScript ${o.op}: ${r.account}`);
   }
+  for (const [id, conv] of fusedAway) note(id, `runs inside k${conv}'s convolution`);
   for (const k of graph.kernels) {
     const list = kernelAccounts.get(k.id) ?? [];
     accounts.push((spread.has(k.id) ? `spread into ${list.length} kernels of one op: ` : "") + list.join("; "));

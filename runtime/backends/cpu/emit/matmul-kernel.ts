@@ -76,7 +76,7 @@ function productSizes(anatomy: Anatomy): { batch: number[]; m: number; n: number
  * place (`window-pack.ts`). `byRows` numbers the driver's blocks by rows of C
  * first (`driverCode`), for a caller that takes them by rows.
  */
-export function emitMatmulKernel(k: Kernel, anatomy: Anatomy, inputs: readonly Typed[], refs: ModuleRefs, base: number, macro: number, table?: (data: Int32Array) => number, byRows = false): MatmulFunctions {
+export function emitMatmulKernel(k: Kernel, anatomy: Anatomy, inputs: readonly Typed[], refs: ModuleRefs, base: number, macro: number, table?: (data: Int32Array) => number, byRows = false, fused?: FusedEpilogue): MatmulFunctions {
   const mm = k.ops[anatomy.matmul]!;
   const { batch, m, n } = productSizes(anatomy);
   const argShape = (a: number) => {
@@ -107,25 +107,40 @@ export function emitMatmulKernel(k: Kernel, anatomy: Anatomy, inputs: readonly T
   const [windowsA, windowsB] = [windows(readA, "A"), windows(readB, "B")];
   const packA = windowsA !== undefined ? windowPacker(windowsA, "A", table!(windowsA.table), inputs.length) : packer(readA, dtypes as ("f32" | "i32")[], batch, "A");
   const packB = windowsB !== undefined ? windowPacker(windowsB, "B", table!(windowsB.table), inputs.length) : packer(readB, dtypes as ("f32" | "i32")[], batch, "B");
-  const epilogue = anatomy.matmul !== k.ops.length - 1;
+  const epilogue = fused !== undefined || anatomy.matmul !== k.ops.length - 1;
   const functions = [
     { name: `k${k.id}_packA`, code: packA },
     { name: `k${k.id}_packB`, code: packB },
-    ...(epilogue ? [{ name: `k${k.id}_epilogue`, code: emitEpilogue(k, anatomy, inputs, refs) }] : []),
+    ...(epilogue ? [{ name: `k${k.id}_epilogue`, code: fused?.code ?? emitEpilogue(k, anatomy, inputs, refs) }] : []),
   ];
   const outputs = [k.ops.length - 1, ...(k.extraOutputs ?? []).map((e) => e.op)];
   // The product lives in the matmul's own output where it is one, else in the kernel's result (the epilogue runs in place).
-  const productOut = Math.max(0, outputs.indexOf(anatomy.matmul));
+  const productOut = fused !== undefined ? 0 : Math.max(0, outputs.indexOf(anatomy.matmul));
   // Blocks of equal size, so that threads taking equal numbers of blocks get equal work (784 columns: 4 × 200,
   // not 3 × 256 + 16); by rows, the caller's units are blocks of MC rows.
-  const sizes = { mc: byRows ? MC : evenBlock(m, MC, MR), nc: byRows ? NC : evenBlock(n, NC, NR) };
-  const driver = driverCode({ batch, m, n, kk, inputs: inputs.length, outputs: outputs.length, productOut, packA: base, packB: base + 1, epilogue: epilogue ? base + 2 : -1, macro, runs: !byRows, ...sizes });
+  const sizes = { mc: fused?.rows ?? (byRows ? MC : evenBlock(m, MC, MR)), nc: byRows ? NC : evenBlock(n, NC, NR) };
+  const [allInputs, allOutputs] = fused !== undefined ? [inputs.length + fused.inputs, 1 + fused.outputs] : [inputs.length, outputs.length];
+  const driver = driverCode({ batch, m, n, kk, inputs: allInputs, packed: inputs.length, outputs: allOutputs, productOut, packA: base, packB: base + 1, epilogue: epilogue ? base + 2 : -1, macro, runs: !byRows, ...sizes });
   functions.push({ name: `k${k.id}`, code: driver });
   const blocks = sizeOf(batch) * Math.ceil(m / sizes.mc) * Math.ceil(n / sizes.nc);
   const kinds = (r: Read, w: WindowPlan | undefined): string =>
     w !== undefined ? `read in place through a table of ${w.table.length / (1 + 2 * w.guards.length)} rows over ${w.side === "p" ? "k" : "its rows"} (${w.guards.length} guards)` : r.kind === "load" && isAffine(r.offset) ? "strided" : "gathered";
-  const account = `matmul: ${sizeOf(batch)} × [${m}, ${kk}] · [${kk}, ${n}], A ${kinds(readA, windowsA)}, B ${kinds(readB, windowsB)}, blocks ${sizes.mc}×${sizes.nc}, k slices ≤ ${KC}, ${MR}×${NR} tiles${epilogue ? ", epilogue per block" : ""}`;
+  const account = `matmul: ${sizeOf(batch)} × [${m}, ${kk}] · [${kk}, ${n}], A ${kinds(readA, windowsA)}, B ${kinds(readB, windowsB)}, blocks ${sizes.mc}×${sizes.nc}, k slices ≤ ${KC}, ${MR}×${NR} tiles${fused !== undefined ? `, ${fused.account} per block` : epilogue ? ", epilogue per block" : ""}`;
   return { functions, range: blocks, work: Math.min(sizes.mc, m) * Math.min(sizes.nc, n) * Math.max(kk, 1), account };
+}
+
+/**
+ * An epilogue given by the caller instead of the kernel's own (a convolution
+ * with its pool, `conv-pool-kernel.ts`): its code, called as the kernel's
+ * own is, with `inputs` more inputs after the kernel's and `outputs` more
+ * outputs after the product, on blocks of `rows` rows.
+ */
+export interface FusedEpilogue {
+  readonly code: Code;
+  readonly rows: number;
+  readonly inputs: number;
+  readonly outputs: number;
+  readonly account: string;
 }
 
 interface DriverPlan {
@@ -134,6 +149,8 @@ interface DriverPlan {
   readonly n: number;
   readonly kk: number;
   readonly inputs: number;
+  /** The first inputs, which the packers read. */
+  readonly packed: number;
   readonly outputs: number;
   readonly productOut: number;
   readonly packA: number;
@@ -240,7 +257,7 @@ function driverCode(d: DriverPlan): Code {
           // packB(b, p0, kc, j0, nc, dst, in…); packA(b, i0, mc, p0, kc, dst, in…)
           const packB = () => {
             f.local_get(b).local_get(p0).local_get(kc).local_get(j0).local_get(nc).local_get(sliceB);
-            for (let i = 0; i < d.inputs; i++) f.local_get(inAt(i));
+            for (let i = 0; i < d.packed; i++) f.local_get(inAt(i));
             f.call(d.packB);
           };
           if (panel) {
@@ -249,7 +266,7 @@ function driverCode(d: DriverPlan): Code {
           } else packB();
           eachBlock(() => {
             f.local_get(b).local_get(i0).local_get(mc).local_get(p0).local_get(kc).local_get(scratch);
-            for (let i = 0; i < d.inputs; i++) f.local_get(inAt(i));
+            for (let i = 0; i < d.packed; i++) f.local_get(inAt(i));
             f.call(d.packA);
             // macro(a, b, c, mc, nc, kc, ldc, accumulate, tile)
             f.local_get(scratch).local_get(sliceB).local_get(block).local_get(mc).local_get(nc).local_get(kc).i32_const(d.n).local_get(p0).i32_const(0).i32_ne().local_get(tile).call(d.macro);
