@@ -4,8 +4,8 @@
  * index expressions become i32 arithmetic on them (`expr`), and a read
  * (`reads.ts`) becomes a load at the address its offset gives, a constant,
  * an index, or, through a pad or concat, a choice made lane by lane
- * (`scalar`). Kernel functions (`space-kernel.ts`, `matmul-kernel.ts`)
- * build on it.
+ * (`scalar`). Kernel functions (`space-kernel.ts` through
+ * `vector-access.ts`, `matmul-kernel.ts`) build on it.
  */
 import type { DType } from "../../../ir/ops.js";
 import type { Expr } from "../../../kernel/index-expr.js";

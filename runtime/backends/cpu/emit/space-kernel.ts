@@ -19,18 +19,25 @@
  * is kept (a column: a bias's gradient), each lane is a row of its own.
  * Either way every row is reduced by one thread in a fixed order, so results
  * do not depend on how many threads run.
+ *
+ * The writer stands on two layers of its own: the loops (`kernel-loops.ts`)
+ * and the reads and stores of four lanes (`vector-access.ts`). What is here
+ * is the kernel's analysis (where each op lives, what it reads, its level,
+ * the passes) and the emission of its ops and reductions.
  */
 import type { DType, OpAttrs, Shape } from "../../../ir/ops.js";
 import { sizeOf } from "../../../ir/shape.js";
 import { INDEXED, isProperReduction, reducedShape, VIEWS, type Anatomy } from "../../../kernel/anatomy.js";
 import type { Kernel } from "../../../kernel/graph.js";
-import { coefficientOf, constant, exprKey, flatten, isAffine, mentions, type Bounds, type Expr } from "../../../kernel/index-expr.js";
+import { constant, flatten, type Bounds, type Expr } from "../../../kernel/index-expr.js";
 import { alignedCoords, readAt, zeros, type Read } from "../../../kernel/reads.js";
 import { Code, I32, V128 } from "../wasm.js";
-import { LoopCode } from "./loop-code.js";
-import { loopNest, type LoopAxis } from "./loop-axes.js";
+import { KernelLoops } from "./kernel-loops.js";
+import { loopNest } from "./loop-axes.js";
 import { emitPointwise } from "./pointwise.js";
 import type { MathContext } from "./simd-math.js";
+
+export { readKey } from "./vector-access.js";
 
 /** Functions of the module a kernel function calls. */
 export interface ModuleRefs {
@@ -105,22 +112,16 @@ export function emitEpilogue(k: Kernel, anatomy: Anatomy, inputs: readonly Typed
   return new SpaceKernelWriter(k, anatomy, inputs, refs, true).writeEpilogue();
 }
 
-class SpaceKernelWriter extends LoopCode {
-  private readonly ops;
+/** Writes one kernel's function: its analysis, then its ops and reductions inside the loops of `KernelLoops`. */
+class SpaceKernelWriter extends KernelLoops {
   private readonly spaces: readonly Space[];
   private readonly domain: Shape;
   private readonly reducedAxes: ReadonlySet<number>;
   private readonly computed: boolean[];
-  private readonly outputOps: number[];
   private readonly cx: MathContext;
-  private axes: readonly LoopAxis[] = [];
   private plan!: Analysis;
-  private readonly val: number[] = [];
   private readonly acc: number[] = [];
   private readonly level: number[] = [];
-  private readonly outAddr: number[];
-  /** Reads already in a local in the code being emitted, by key (reset where a loop's body begins). */
-  private hoisted = new Map<string, number>();
 
   constructor(
     private readonly k: Kernel,
@@ -133,15 +134,14 @@ class SpaceKernelWriter extends LoopCode {
     const outputOps = [k.ops.length - 1, ...(k.extraOutputs ?? []).map((e) => e.op)];
     const first = epilogue ? 6 : 2;
     const f = new Code(new Array(first + inputs.length + outputOps.length).fill(I32));
-    super(f, inputs.map((i) => i.dtype), inputs.map((_, i) => first + i), [], 0);
-    this.ops = k.ops;
+    const inAddr = inputs.map((_, i) => first + i);
+    const outAddr = outputOps.map((_, i) => first + inputs.length + i);
+    super(f, inputs.map((i) => i.dtype), inAddr, k.ops, outputOps, outAddr);
     this.spaces = anatomy.spaces;
     this.domain = anatomy.domain;
     this.reducedAxes = new Set(anatomy.axes);
     this.computed = computedOps(k, anatomy);
-    this.outputOps = outputOps;
     this.cx = { f: this.f, imports: refs.imports };
-    this.outAddr = this.outputOps.map((_, i) => first + inputs.length + i);
   }
 
   /** The coordinates, in an op's own shape, of the element the loops are at, for an op living in `space`. */
@@ -191,43 +191,27 @@ class SpaceKernelWriter extends LoopCode {
     return out;
   }
 
+  /** Analyses the kernel at the loops' coordinates `coords`: what its ops read and where its outputs go. */
+  private planAt(coords: readonly Expr[]): void {
+    this.plan = this.analyse(coords, this.axes.map((x) => x.dim));
+    this.outputOffsets = this.plan.outputs;
+  }
+
   write(): KernelFunction {
     const nest = loopNest(this.domain, this.reducedAxes, (coords, bounds) => this.allExprs(this.analyse(coords, bounds)));
-    this.axes = nest.axes.length > 0 ? nest.axes : [{ dim: 1, reduced: false }];
-    const bounds = this.axes.map((x) => x.dim);
-    this.plan = this.analyse(nest.coords, bounds);
+    this.setLoops(nest.axes.length > 0 ? nest.axes : [{ dim: 1, reduced: false }]);
+    this.planAt(nest.coords);
     const f = this.f;
-    for (let a = 0; a < this.axes.length; a++) this.coord.push(f.local(I32));
-    this.lane = this.axes.length - 1;
     this.ops.forEach((_, j) => {
       this.val[j] = this.computed[j] ? f.local(V128) : -1;
       this.acc[j] = this.isReduction(j) ? f.local(V128) : -1;
     });
     this.computeLevels();
-
-    const laneAxis = this.axes[this.lane]!;
-    const rowMode = laneAxis.reduced;
-    // Outer loops: the kept axes other than the lane axis.
-    const outer = this.axes.map((_, a) => a).filter((a) => !this.axes[a]!.reduced && a !== this.lane);
-    const rows = outer.reduce((n, a) => n * this.axes[a]!.dim, 1);
-    const perRow = sizeOf(this.domain) / Math.max(rows, 1);
+    const rowMode = this.axes[this.lane]!.reduced;
+    const perRow = sizeOf(this.domain) / Math.max(this.positions(this.outerLoops()), 1);
     // Scalars: once, before any loop.
     this.emitSpaceOps("scalar", -1);
-    let range: number;
-    let unit = 1;
-    if (outer.length > 0) {
-      range = rows;
-      this.forRange(outer, () => (rowMode ? this.rowBody() : this.laneLoop(0, laneAxis.dim, this.columnBody())));
-    } else if (!rowMode) {
-      // One kept loop: the range is its elements, in whole vectors.
-      range = laneAxis.dim;
-      unit = 4;
-      this.laneLoopRange(this.columnBody());
-    } else {
-      range = 1;
-      f.local_get(0).local_get(1).i32_lt_u();
-      f.if(() => this.rowBody());
-    }
+    const { range, unit } = this.rangeLoops(() => this.rowBody(), (tail) => this.columnBody(tail));
     // Scalar outputs are written by whichever thread runs position 0.
     this.outputOps.forEach((j, o) => {
       if (this.spaces[j] !== "scalar") return;
@@ -239,71 +223,20 @@ class SpaceKernelWriter extends LoopCode {
     return { code: f, range, unit, work: perRow * Math.max(1, this.passes()), account };
   }
 
-  /** Pushes the four lanes of the product at `r`'s offset (param 5 is its address). */
-  private productLoad(r: Read & { kind: "load" }, tail: number): void {
-    const f = this.f;
-    const lane = this.lane;
-    if (isAffine(r.offset) && coefficientOf(r.offset, lane) === 1 && tail === 4) {
-      this.address(5, r.offset);
-      f.v128_load();
-      return;
-    }
-    const out = f.local(V128);
-    f.v128_zero().local_set(out);
-    for (let l = 0; l < 4; l++) {
-      f.local_get(out).local_get(5);
-      this.expr(r.offset, () => this.laneCoord(l, tail));
-      f.i32_const(4).i32_mul().i32_add().f32_load().f32x4_replace_lane(l).local_set(out);
-    }
-    f.local_get(out);
-  }
-
   writeEpilogue(): Code {
     const nb = this.domain.length - 2;
     const pinned = new Set([nb, nb + 1]);
     const nest = loopNest(this.domain, new Set(), (coords, bounds) => this.allExprs(this.analyse(coords, bounds)), pinned);
-    this.axes = nest.axes;
-    const bounds = this.axes.map((x) => x.dim);
-    this.plan = this.analyse(nest.coords, bounds);
+    this.setLoops(nest.axes);
+    this.planAt(nest.coords);
     const f = this.f;
-    for (let a = 0; a < this.axes.length; a++) this.coord.push(f.local(I32));
-    const rows = this.axes.length - 2;
-    this.lane = this.axes.length - 1;
     this.ops.forEach((_, j) => {
       this.val[j] = this.computed[j] ? f.local(V128) : -1;
       this.acc[j] = -1;
     });
     this.computeLevels();
     this.emitSpaceOps("scalar", -1);
-    // Batch coordinates from b (param 0); rows i0 ‥ i1 − 1 (params 1, 2); columns j0 ‥ j1 − 1 (params 3, 4) in lanes.
-    const batch = this.axes.map((_, a) => a).slice(0, rows);
-    this.decode(batch, () => f.local_get(0));
-    const i = this.coord[rows]!;
-    const c = this.coord[this.lane]!;
-    const body = this.columnBody();
-    f.local_get(1).local_set(i);
-    f.block(() =>
-      f.loop(() => {
-        f.local_get(i).local_get(2).i32_ge_u().br_if(1);
-        this.hoisted = new Map();
-        f.local_get(3).local_set(c);
-        f.block(() =>
-          f.loop(() => {
-            f.local_get(c).i32_const(4).i32_add().local_get(4).i32_gt_u().br_if(1);
-            body(4);
-            f.local_get(c).i32_const(4).i32_add().local_set(c);
-            f.br(0);
-          }),
-        );
-        for (const t of [1, 2, 3]) {
-          f.local_get(4).local_get(c).i32_sub().i32_const(t).i32_eq();
-          f.if(() => body(t));
-        }
-        this.hoisted = new Map();
-        f.local_get(i).i32_const(1).i32_add().local_set(i);
-        f.br(0);
-      }),
-    );
+    this.epilogueLoops((tail) => this.columnBody(tail));
     return f;
   }
 
@@ -360,125 +293,22 @@ class SpaceKernelWriter extends LoopCode {
     return [...need].sort((a, b) => a - b);
   }
 
-  // ---- loops ----
-
-  /** Decodes position `pos` (an i32 pushed by `push`) into the coordinates of loop axes `axes` (row-major). */
-  private decode(axes: readonly number[], push: () => void): void {
-    const f = this.f;
-    let stride = axes.reduce((n, a) => n * this.axes[a]!.dim, 1);
-    axes.forEach((a, i) => {
-      const dim = this.axes[a]!.dim;
-      stride /= dim;
-      push();
-      if (stride > 1) f.i32_const(stride).i32_div_u();
-      if (i > 0 && dim !== 1) f.i32_const(dim).i32_rem_u();
-      if (dim === 1) f.drop().i32_const(0);
-      f.local_set(this.coord[a]!);
-    });
-  }
-
-  /** for pos in [start, end): decode into `axes`, body. */
-  private forRange(axes: readonly number[], body: () => void): void {
-    const f = this.f;
-    const pos = f.local(I32);
-    f.local_get(0).local_set(pos);
-    f.block(() =>
-      f.loop(() => {
-        f.local_get(pos).local_get(1).i32_ge_u().br_if(1);
-        this.decode(axes, () => f.local_get(pos));
-        body();
-        f.local_get(pos).i32_const(1).i32_add().local_set(pos);
-        f.br(0);
-      }),
-    );
-  }
-
-  /** for pos in [0, count): decode into `axes`, body (no loop when count is 1). */
-  private forAll(axes: readonly number[], body: () => void): void {
-    const count = axes.reduce((n, a) => n * this.axes[a]!.dim, 1);
-    if (axes.length === 0 || count === 1) {
-      for (const a of axes) this.f.i32_const(0).local_set(this.coord[a]!);
-      body();
-      return;
-    }
-    const f = this.f;
-    const pos = f.local(I32);
-    f.i32_const(0).local_set(pos);
-    f.loop(() => {
-      this.decode(axes, () => f.local_get(pos));
-      body();
-      f.local_get(pos).i32_const(1).i32_add().local_tee(pos).i32_const(count).i32_lt_u().br_if(0);
-    });
-  }
-
-  /**
-   * The lane loop over [lo, hi) of the lane axis (constants): whole vectors,
-   * then a tail of hi − lo mod 4 lanes. `body(tail)` computes the lanes at
-   * the lane coordinate; values it hoists are computed once before.
-   */
-  private laneLoop(lo: number, hi: number, body: (tail: number) => void): void {
-    const f = this.f;
-    const c = this.coord[this.lane]!;
-    const whole = lo + Math.floor((hi - lo) / 4) * 4;
-    this.hoisted = new Map();
-    if (whole > lo) {
-      f.i32_const(lo).local_set(c);
-      f.loop(() => {
-        body(4);
-        f.local_get(c).i32_const(4).i32_add().local_tee(c).i32_const(whole).i32_lt_u().br_if(0);
-      });
-    }
-    if (hi > whole) {
-      f.i32_const(whole).local_set(c);
-      body(hi - whole);
-    }
-    this.hoisted = new Map();
-  }
-
-  /** The lane loop over [start, end) (the function's range, multiples of 4 but the last). */
-  private laneLoopRange(body: (tail: number) => void): void {
-    const f = this.f;
-    const c = this.coord[this.lane]!;
-    this.hoisted = new Map();
-    f.local_get(0).local_set(c);
-    f.block(() =>
-      f.loop(() => {
-        f.local_get(c).i32_const(4).i32_add().local_get(1).i32_gt_u().br_if(1);
-        body(4);
-        f.local_get(c).i32_const(4).i32_add().local_set(c);
-        f.br(0);
-      }),
-    );
-    f.local_get(c).local_get(1).i32_lt_u();
-    f.if(() => {
-      // Tails of 1, 2 or 3 lanes.
-      for (const t of [1, 2, 3]) {
-        f.local_get(1).local_get(c).i32_sub().i32_const(t).i32_eq();
-        f.if(() => body(t));
-      }
-    });
-    this.hoisted = new Map();
-  }
-
   // ---- bodies ----
 
   /** A row of a reduce kernel whose lanes run along the reduced row: its passes. */
   private rowBody(): void {
     const f = this.f;
-    const reducedLoops = this.axes.map((_, a) => a).filter((a) => this.axes[a]!.reduced && a !== this.lane);
     this.emitSpaceOps("reduced", 0);
     const passes = this.passes();
     for (let p = 0; p < passes; p++) {
       const reductions = this.reductionsOf(p);
       for (const j of reductions) this.initAccumulator(j);
       const ops = this.passOps(p);
-      this.forAll(reducedLoops, () =>
-        this.laneLoop(0, this.axes[this.lane]!.dim, (tail) => {
-          this.emitOps(ops, tail);
-          for (const j of reductions) this.accumulate(j, tail, true);
-          this.storeFull(p, tail);
-        }),
-      );
+      this.rowLoops((tail) => {
+        this.emitOps(ops, tail);
+        for (const j of reductions) this.accumulate(j, tail, true);
+        this.storeFull(p, tail);
+      });
       // Lanes combined in a fixed order: (0 ⊕ 1) ⊕ (2 ⊕ 3).
       for (const j of reductions) this.combineLanes(j);
       this.emitSpaceOps("reduced", p + 1);
@@ -489,31 +319,27 @@ class SpaceKernelWriter extends LoopCode {
   }
 
   /** Four lanes of kept positions (a map, or a reduce kernel's rows side by side): passes over the reduced axes for each. */
-  private columnBody(): (tail: number) => void {
-    return (tail: number) => {
-      const reducedLoops = this.axes.map((_, a) => a).filter((a) => this.axes[a]!.reduced);
-      this.emitSpaceOps("reduced", 0, tail);
-      const passes = Math.max(1, this.passes());
-      for (let p = 0; p < passes; p++) {
-        const reductions = this.reductionsOf(p);
-        for (const j of reductions) this.initAccumulator(j);
-        const ops = this.anatomy.kind === "reduce" ? this.passOps(p) : this.ops.map((_, j) => j).filter((j) => this.computed[j] && this.spaces[j] === "full");
-        this.forAll(reducedLoops, () => {
-          // Inside reduced loops, reads depend on their coordinates: nothing hoisted from before.
-          const saved = this.hoisted;
-          if (reducedLoops.length > 0) this.hoisted = new Map();
-          this.emitOps(ops, tail);
-          for (const j of reductions) this.accumulate(j, tail, false);
-          this.storeFull(p, tail);
-          this.hoisted = saved;
-        });
-        for (const j of reductions) this.f.local_get(this.acc[j]!).local_set(this.val[j]!);
-        this.emitSpaceOps("reduced", p + 1, tail);
-      }
-      this.outputOps.forEach((j, o) => {
-        if (this.spaces[j] === "reduced") this.storeVector(o, j, tail);
+  private columnBody(tail: number): void {
+    this.emitSpaceOps("reduced", 0, tail);
+    const passes = Math.max(1, this.passes());
+    for (let p = 0; p < passes; p++) {
+      const reductions = this.reductionsOf(p);
+      for (const j of reductions) this.initAccumulator(j);
+      const ops = this.anatomy.kind === "reduce" ? this.passOps(p) : this.ops.map((_, j) => j).filter((j) => this.computed[j] && this.spaces[j] === "full");
+      this.columnLoops(() => {
+        this.emitOps(ops, tail);
+        for (const j of reductions) this.accumulate(j, tail, false);
+        this.storeFull(p, tail);
       });
-    };
+      for (const j of reductions) this.f.local_get(this.acc[j]!).local_set(this.val[j]!);
+      this.emitSpaceOps("reduced", p + 1, tail);
+    }
+    this.storeOutputs(tail, (j) => this.spaces[j] === "reduced");
+  }
+
+  /** Stores the full outputs of level `p`. */
+  private storeFull(p: number, tail: number): void {
+    this.storeOutputs(tail, (j) => this.spaces[j] === "full" && this.level[j] === p);
   }
 
   private reductionsOf(p: number): number[] {
@@ -637,105 +463,5 @@ class SpaceKernelWriter extends LoopCode {
     if (fl) f.f32x4_splat();
     else f.i32x4_splat();
     f.local_set(this.val[j]!);
-  }
-
-  // ---- stores ----
-
-  /** Stores the full outputs of level `p`. */
-  private storeFull(p: number, tail: number): void {
-    this.outputOps.forEach((j, o) => {
-      if (this.spaces[j] === "full" && this.level[j] === p) this.storeVector(o, j, tail);
-    });
-  }
-
-  /** Stores the lanes of op j's value to output o: a vector store where the lanes are neighbours, else lane by lane. */
-  private storeVector(o: number, j: number, tail: number): void {
-    const f = this.f;
-    const offset = this.plan.outputs[o]!;
-    const c = coefficientOf(offset, this.lane);
-    if (tail === 4 && isAffine(offset) && c === 1) {
-      this.address(this.outAddr[o]!, offset);
-      f.local_get(this.val[j]!).v128_store();
-      return;
-    }
-    for (let lane = 0; lane < tail; lane++) this.storeLane(o, j, lane, () => this.laneCoord(lane, tail));
-  }
-
-  protected override opLane(op: number, lane: number): void {
-    this.f.local_get(this.val[op]!);
-    if (this.ops[op]!.dtype === "f32") this.f.f32x4_extract_lane(lane);
-    else this.f.i32x4_extract_lane(lane);
-  }
-
-  /** Stores lane `lane` of op j's value to output o, the lane coordinate pushed by `laneAt`. */
-  private storeLane(o: number, j: number, lane: number, laneAt: () => void): void {
-    const f = this.f;
-    f.local_get(this.outAddr[o]!);
-    this.expr(this.plan.outputs[o]!, laneAt);
-    f.i32_const(4).i32_mul().i32_add();
-    f.local_get(this.val[j]!);
-    if (this.ops[j]!.dtype === "f32") f.f32x4_extract_lane(lane).f32_store();
-    else f.i32x4_extract_lane(lane).i32_store();
-  }
-
-  // ---- reads ----
-
-  /** A local holding the four lanes of read `r` (dtype `dtype`) at the current position. */
-  private vector(r: Read, dtype: DType, tail: number): number {
-    const f = this.f;
-    if (r.kind === "op") return this.val[r.op]!;
-    const key = `${dtype}:${readKey(r)}:${tail}`;
-    const known = this.hoisted.get(key);
-    if (known !== undefined) return known;
-    const out = f.local(V128);
-    const lane = this.lane;
-    if (r.kind === "const") {
-      const v = r.value;
-      if (dtype === "f32") f.v128_const_f32([v, v, v, v]);
-      else f.v128_const_i32([v, v, v, v]);
-    } else if (r.kind === "load" && !mentions(r.offset, lane)) {
-      this.address(this.inAddr[r.input]!, r.offset);
-      f.v128_load32_splat();
-    } else if (r.kind === "load" && isAffine(r.offset) && coefficientOf(r.offset, lane) === 1 && tail === 4) {
-      this.address(this.inAddr[r.input]!, r.offset);
-      f.v128_load();
-    } else if (r.kind === "index" && isAffine(r.expr)) {
-      const c = coefficientOf(r.expr, lane);
-      this.expr(r.expr);
-      f.i32x4_splat();
-      f.v128_const_i32([0, 1, 2, 3].map((l) => c * Math.min(l, tail - 1)) as [number, number, number, number]).i32x4_add();
-      if (dtype === "f32") f.f32x4_convert_i32x4_s();
-    } else {
-      // Lane by lane.
-      f.v128_zero().local_set(out);
-      for (let l = 0; l < 4; l++) {
-        f.local_get(out);
-        this.scalar(r, dtype, l, tail);
-        if (dtype === "f32") f.f32x4_replace_lane(l);
-        else f.i32x4_replace_lane(l);
-        f.local_set(out);
-      }
-      this.hoisted.set(key, out);
-      return out;
-    }
-    f.local_set(out);
-    this.hoisted.set(key, out);
-    return out;
-  }
-}
-
-/** A text key of a read: equal reads have equal keys. */
-export function readKey(r: Read): string {
-  switch (r.kind) {
-    case "load":
-      return `L${r.input}[${exprKey(r.offset)}]`;
-    case "const":
-      return `C${Object.is(r.value, -0) ? "-0" : r.value}`;
-    case "index":
-      return `I[${exprKey(r.expr)}]`;
-    case "op":
-      return `O${r.op}`;
-    case "select":
-      return `S(${r.when.map((c) => `${exprKey(c.expr)}∈${c.lo}..${c.hi}/${c.step}`).join("&")}?${readKey(r.then)}:${readKey(r.otherwise)})`;
   }
 }
