@@ -36,6 +36,7 @@ import { MAKERS, type Arr, type Routine, type Slot } from "./kernels.js";
 import { emitMatmulKernel, MATMUL_SCRATCH_BYTES } from "./emit/matmul-kernel.js";
 import { convPoolEpilogue } from "./emit/conv-pool-kernel.js";
 import { convPoolAt, type ConvPoolPlan } from "./emit/conv-pool-plan.js";
+import { poolChainsEndingAt } from "../../kernel/pool-chains.js";
 import { emitAttention, planAttention, type AttentionPlan } from "./emit/attention-kernel.js";
 import { macroKernelCode } from "./emit/macro-kernel.js";
 import { normalCode, philoxWordCode, uniformCode } from "./emit/philox.js";
@@ -145,8 +146,13 @@ export function generateProgram(graph: KernelGraph, options: GeneratedOptions): 
   // Convolutions whose map and pool run inside them, and those map and pool kernels, which then have no unit of their own.
   const convPools = new Map<number, ConvPoolPlan>();
   for (const k of graph.kernels) {
-    const plan = (k.kind === "conv" || k.kind === "matmul") && !convPools.has(k.id - 1) && !convPools.has(k.id - 2) ? convPoolAt(graph, k.id) : null;
-    if (plan !== null && emittable(k, k.inputs.map(value))?.kind === "matmul") convPools.set(k.id, plan);
+    // A 1×1 convolution's product reads no windows: the planner calls it a matmul.
+    for (const chain of poolChainsEndingAt(graph, k, (p) => p.kind === "conv" || p.kind === "matmul")) {
+      const plan = convPoolAt(graph, chain);
+      if (plan === null || emittable(plan.conv, plan.conv.inputs.map(value))?.kind !== "matmul") continue;
+      convPools.set(plan.conv.id, plan);
+      break;
+    }
   }
   const fusedAway = new Map([...convPools.values()].flatMap((p) => [[p.map.id, p.conv.id] as const, [p.pool.id, p.conv.id] as const]));
   for (const k of graph.kernels.flatMap(computedKernels)) {

@@ -20,7 +20,8 @@
  * supported yet")`.
  */
 import { sizeOf, stridesOf } from "../../ir/shape.js";
-import type { Kernel, KernelGraph } from "../../kernel/graph.js";
+import { kernelOutputs, type Kernel, type KernelGraph } from "../../kernel/graph.js";
+import { poolChainsEndingAt } from "../../kernel/pool-chains.js";
 import { MAX_BINDINGS, planShaderGroups, viewOfValue, type FusedGroup, type ShaderGroupOptions, type View } from "./shader-groups.js";
 import { primitiveGraph } from "./primitive-graph.js";
 import { evaluator, fusedBody, fusedValue } from "./wgsl-fused.js";
@@ -402,19 +403,11 @@ function attentionKernels(fused: KernelGraph, graph: KernelGraph, partition: rea
  */
 function convPools(fused: KernelGraph, graph: KernelGraph, partition: readonly number[]): Map<number, RenderedConvPool & { kernels: readonly number[] }> {
   const found = new Map<number, RenderedConvPool & { kernels: readonly number[] }>();
-  const graphOutputs = new Set(fused.outputs.map((o) => o.value));
   for (const c of fused.kernels) {
-    if (c.kind !== "reduce") continue;
-    for (const chain of [[c.id - 2, c.id - 1, c.id], [c.id - 1, c.id]]) {
-      if (chain[0]! < 0 || fused.kernels[chain[0]!]!.kind !== "conv" || (chain.length === 3 && fused.kernels[chain[1]!]!.kind !== "map")) continue;
+    for (const { kernels: chain, readOutside } of poolChainsEndingAt(fused, c, (k) => k.kind === "conv")) {
       const ids = new Set(chain);
-      const extras: number[] = [];
-      for (const id of chain) {
-        const k = fused.kernels[id]!;
-        for (const v of id === c.id ? (k.extraOutputs ?? []).map((e) => e.value) : [k.output, ...(k.extraOutputs ?? []).map((e) => e.value)]) {
-          if (graphOutputs.has(v) || fused.kernels.some((q) => !ids.has(q.id) && q.inputs.includes(v))) extras.push(v);
-        }
-      }
+      // The pool's result is the dispatch's first output; the rest that is read elsewhere is written too.
+      const extras = chain.flatMap((id) => (id === c.id ? kernelOutputs(c).slice(1) : kernelOutputs(fused.kernels[id]!))).filter((v) => readOutside.has(v));
       const members = graph.kernels.filter((k) => ids.has(partition[k.id]!)).map((k) => k.id);
       const r = renderConvPool(graph, members, distinctInputs(graph, members), [c.output, ...extras], MAX_BINDINGS);
       if (r === null) continue;

@@ -12,7 +12,8 @@
  * written only where something besides the pool reads it (a backward pass);
  * P stays where the matmul accumulates it.
  *
- * `convPoolAt` takes only what it can check: the map reads P at Y's element
+ * `convPoolAt` takes a candidate chain (`kernel/pool-chains.ts`) and only
+ * what it can check: the map reads P at Y's element
  * and its other inputs through views, computes lane ops of Y's shape, and the
  * pool reads one of its results at the s² pixels of each window, which tile
  * the image. Anything else returns null, and the kernels run as planned.
@@ -21,6 +22,7 @@ import type { Shape } from "../../../ir/ops.js";
 import { sizeOf } from "../../../ir/shape.js";
 import { INDEXED, VIEWS } from "../../../kernel/anatomy.js";
 import type { Kernel, KernelGraph } from "../../../kernel/graph.js";
+import type { PoolChain } from "../../../kernel/pool-chains.js";
 import { coefficientOf, constant, coord, flatten, isAffine, mentions, unflatten, type Expr } from "../../../kernel/index-expr.js";
 import { readAt, type Read } from "../../../kernel/reads.js";
 import { MC } from "./matmul-kernel.js";
@@ -58,14 +60,10 @@ export interface ConvPoolPlan {
   readonly rows: number;
 }
 
-/** The plan for the conv kernel `c` of `graph` and the two kernels after it, or null where they are not a pooled convolution this fusion takes. */
-export function convPoolAt(graph: KernelGraph, c: number): ConvPoolPlan | null {
-  const conv = graph.kernels[c];
-  const map = graph.kernels[c + 1];
-  const pool = graph.kernels[c + 2];
-  if (conv === undefined || map === undefined || pool === undefined) return null;
-  // A 1×1 convolution's product reads no windows: the planner calls it a matmul.
-  if ((conv.kind !== "conv" && conv.kind !== "matmul") || map.kind !== "map" || pool.kind !== "reduce") return null;
+/** The plan for a candidate chain of `graph` (`kernel/pool-chains.ts`), or null where it is not a pooled convolution this fusion takes. */
+export function convPoolAt(graph: KernelGraph, chain: PoolChain): ConvPoolPlan | null {
+  if (chain.kernels.length !== 3) return null;
+  const [conv, map, pool] = chain.kernels.map((id) => graph.kernels[id]!) as [Kernel, Kernel, Kernel];
   const root = conv.ops[conv.ops.length - 1]!;
   if (root.op !== "matmul" || conv.extraOutputs !== undefined || conv.shape.length !== 2 || conv.dtype !== "f32") return null;
   const [m, filters] = conv.shape as [number, number];
@@ -154,9 +152,8 @@ export function convPoolAt(graph: KernelGraph, c: number): ConvPoolPlan | null {
     }
   }
 
-  // Results written: those read by a kernel besides the pool, or by the graph.
-  const readElsewhere = (v: number): boolean => graph.outputs.some((o) => o.value === v) || graph.kernels.some((k) => k !== pool && k.inputs.includes(v));
-  const writes = outputs.filter((o) => readElsewhere(o.value));
+  // Results written: those read outside the chain, or by the graph.
+  const writes = outputs.filter((o) => chain.readOutside.has(o.value));
   // One kernel now writes P, the written results and the pool while reading every input: no buffer may serve two of them.
   const written = [conv.output, ...writes.map((o) => o.value), ...poolWrites.map((o) => o.value)].map((v) => graph.values[v]!.buffer);
   const read = [...conv.inputs, ...map.inputs.filter((_, i) => !productInputs.has(i))].map((v) => graph.values[v]!.buffer);
