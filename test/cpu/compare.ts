@@ -11,6 +11,11 @@ import type { Graph } from "../../runtime/ir/node.js";
 import { planKernelGraph } from "../../runtime/kernel/plan.js";
 import type { KernelGraph } from "../../runtime/kernel/graph.js";
 
+/** Each output's bits, copied (outputs are views of memory the next run reuses): equal bits for runs that must agree exactly. */
+export function outputBits(out: Record<string, TensorValue>): Record<string, Int32Array> {
+  return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, new Int32Array(Float32Array.from(v.data).buffer)]));
+}
+
 /** The worst error of `got` against `want`, relative to 1 + the largest |want|; NaN and ±∞ must match exactly. */
 export function relativeError(got: ArrayLike<number>, want: ArrayLike<number>): number {
   let scale = 1;

@@ -13,14 +13,14 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { grad } from "../../compiler/autodiff/grad.js";
 import { conv2d, pool } from "../../compiler/lower/layers-conv.js";
-import type { TensorFeeds, TensorValue } from "../../runtime/backends/backend.js";
+import type { TensorFeeds } from "../../runtime/backends/backend.js";
 import { compileCpu, CPU_PLAN } from "../../runtime/backends/cpu/index.js";
 import { compileReference } from "../../runtime/backends/reference/executor.js";
 import "../../runtime/node.js";
 import { IRBuilder } from "../../runtime/ir/builder.js";
 import { sizeOf } from "../../runtime/ir/shape.js";
 import { planKernelGraph } from "../../runtime/kernel/plan.js";
-import { expectOutputsAgree, numbers } from "./compare.js";
+import { expectOutputsAgree, numbers, outputBits } from "./compare.js";
 
 interface PoolCase {
   readonly batch: number;
@@ -70,11 +70,6 @@ function poolGraph(c: PoolCase) {
   return { graph, feeds, names: ["y", ...Object.keys(outputs)] };
 }
 
-/** The bits of each output, copied (outputs are views of memory the next run reuses). */
-function bits(out: Record<string, TensorValue>): Record<string, Int32Array> {
-  return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, new Int32Array(Float32Array.from(v.data).buffer)]));
-}
-
 describe("a convolution with its pool fused on the CPU", () => {
   it("agrees with the reference on random shapes, fused where the windows tile the image; 1 and 2 threads give the same bits", () => {
     let fused = 0;
@@ -97,7 +92,7 @@ describe("a convolution with its pool fused on the CPU", () => {
         }
         const got = one.run(feeds, {});
         expectOutputsAgree("cpu", names, got, compileReference(kg).run(feeds, {}), 2e-5);
-        expect(bits(compileCpu(kg, { threads: 2 }).run(feeds, {}))).toEqual(bits(got));
+        expect(outputBits(compileCpu(kg, { threads: 2 }).run(feeds, {}))).toEqual(outputBits(got));
         cases++;
       }),
       { numRuns: 60, seed: 31 },

@@ -12,7 +12,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { grad } from "../../compiler/autodiff/grad.js";
 import { conv2d, convTranspose2d, pool } from "../../compiler/lower/layers-conv.js";
-import type { TensorFeeds, TensorValue } from "../../runtime/backends/backend.js";
+import type { TensorFeeds } from "../../runtime/backends/backend.js";
 import { compileCpu } from "../../runtime/backends/cpu/index.js";
 import { compileReference } from "../../runtime/backends/reference/executor.js";
 // Worker threads, as users get them: the Node entry installs them.
@@ -21,7 +21,7 @@ import { IRBuilder } from "../../runtime/ir/builder.js";
 import { sizeOf } from "../../runtime/ir/shape.js";
 import type { KernelGraph } from "../../runtime/kernel/graph.js";
 import { planKernelGraph } from "../../runtime/kernel/plan.js";
-import { expectOutputsAgree, numbers } from "./compare.js";
+import { expectOutputsAgree, numbers, outputBits } from "./compare.js";
 
 interface ConvCase {
   readonly batch: number;
@@ -51,11 +51,6 @@ const convCase: fc.Arbitrary<ConvCase> = fc
   })
   // A `valid` window must fit the image.
   .map((c) => (c.padding === "valid" && !c.transposed ? { ...c, h: Math.max(c.h, c.k), w: Math.max(c.w, c.k) } : c));
-
-/** The bits of each output, copied (outputs are views of memory the next run reuses). */
-function bits(out: Record<string, TensorValue>): Record<string, Int32Array> {
-  return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, new Int32Array(Float32Array.from(v.data).buffer)]));
-}
 
 /** The graph of a case: y = relu(conv(x, w)) (then a 2×2 max pool), and the gradients of Σ y · dy with respect to x and w. */
 function convGraph(c: ConvCase) {
@@ -99,9 +94,9 @@ describe("implicit-GEMM convolution on the CPU", () => {
         const want = compileReference(kg).run(feeds, {});
         const got = one.run(feeds, {});
         expectOutputsAgree("cpu", ["y", "dx", "dw"], got, want, 2e-5);
-        const gotBits = bits(got);
+        const gotBits = outputBits(got);
         const two = compileCpu(kg, { threads: 2 });
-        expect(bits(two.run(feeds, {}))).toEqual(gotBits);
+        expect(outputBits(two.run(feeds, {}))).toEqual(gotBits);
         cases++;
       }),
       { numRuns: 40, seed: 12 },

@@ -22,12 +22,7 @@ import { sizeOf } from "../../runtime/ir/shape.js";
 import type { KernelGraph, NamedValue } from "../../runtime/kernel/graph.js";
 import { planKernelGraph } from "../../runtime/kernel/plan.js";
 import { examplePrograms } from "../gradients/helpers.js";
-import { expectOutputsAgree, numbers } from "./compare.js";
-
-/** Each output's bits, copied (outputs are views of buffers the next run reuses). */
-function bits(out: Record<string, TensorValue>): Record<string, Int32Array> {
-  return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, new Int32Array(Float32Array.from(v.data).buffer)]));
-}
+import { expectOutputsAgree, numbers, outputBits } from "./compare.js";
 
 /** Kernel calls split among threads, over the checks so far. */
 let splits = 0;
@@ -35,11 +30,11 @@ let splits = 0;
 /** Runs `kg` on 1, 2 and 3 threads; expects the same bits from each, and returns the 1-thread outputs. */
 function expectSameBits(kg: KernelGraph, feeds: TensorFeeds, params: TensorFeeds): Record<string, TensorValue> {
   const one = compileCpu(kg, { threads: 1 });
-  const want = bits(one.run(feeds, params));
+  const want = outputBits(one.run(feeds, params));
   for (const threads of [2, 3]) {
     const exe = compileCpu(kg, { threads });
     expect(exe.threads).toBe(threads);
-    const got = bits(exe.run(feeds, params));
+    const got = outputBits(exe.run(feeds, params));
     splits += exe.splitCalls ?? 0;
     for (const name of Object.keys(want)) expect(got[name], `${name} on ${threads} threads`).toEqual(want[name]);
   }
