@@ -37,19 +37,21 @@ interface PoolCase {
 
 const poolCase: fc.Arbitrary<PoolCase> = fc
   .record({
-  batch: fc.integer({ min: 1, max: 3 }),
-  cin: fc.integer({ min: 1, max: 4 }),
-  cout: fc.constantFrom(4, 8, 12, 6),
-  h: fc.integer({ min: 2, max: 12 }),
-  w: fc.integer({ min: 2, max: 12 }),
-  k: fc.constantFrom(1, 3),
-  s: fc.constantFrom(2, 2, 3, 4),
-  kind: fc.constantFrom("max" as const, "avg" as const),
-  activation: fc.constantFrom("relu" as const, "tanh" as const),
-  gradients: fc.boolean(),
-})
+    batch: fc.integer({ min: 1, max: 3 }),
+    cin: fc.integer({ min: 1, max: 4 }),
+    cout: fc.constantFrom(4, 8, 12, 6),
+    h: fc.integer({ min: 2, max: 12 }),
+    w: fc.integer({ min: 2, max: 12 }),
+    k: fc.constantFrom(1, 3),
+    s: fc.constantFrom(2, 2, 3, 4),
+    kind: fc.constantFrom("max" as const, "avg" as const),
+    activation: fc.constantFrom("relu" as const, "tanh" as const),
+    gradients: fc.boolean(),
+  })
   // A window must fit the image; most images are whole windows (else the kernels run as planned).
-  .chain((c) => fc.constantFrom(true, true, false).map((tiled) => (tiled ? { ...c, h: c.s * Math.ceil(c.h / c.s), w: c.s * Math.ceil(c.w / c.s) } : { ...c, h: Math.max(c.h, c.s), w: Math.max(c.w, c.s) })));
+  .chain((c) =>
+    fc.constantFrom(true, true, false).map((tiled) => (tiled ? { ...c, h: c.s * Math.ceil(c.h / c.s), w: c.s * Math.ceil(c.w / c.s) } : { ...c, h: Math.max(c.h, c.s), w: Math.max(c.w, c.s) })),
+  );
 
 /** Whether the fusion should take the case: windows tile the image, filters in fours, a band of s rows within a block (64 rows). */
 const fusable = (c: PoolCase): boolean => c.h % c.s === 0 && c.w % c.s === 0 && c.cout % 4 === 0 && c.s * c.w <= 64;
@@ -62,7 +64,8 @@ function poolGraph(c: PoolCase) {
   const pre = b.add(conv2d(b, x, w, 1, "same"), b.reshape(bias, [c.cout, 1, 1]));
   const y = pool(b, c.activation === "relu" ? b.relu(pre) : b.tanh(pre), c.kind, c.s, c.s);
   const dy = b.input("dy", y.shape);
-  const outputs = c.gradients ? Object.fromEntries(["dx", "dw", "dbias"].map((n, i) => [n, grad(b, b.sum(b.mul(y, dy)), [x, w, bias])[i]!])) : {};
+  const gradients = c.gradients ? grad(b, b.sum(b.mul(y, dy)), [x, w, bias]) : [];
+  const outputs = Object.fromEntries(gradients.map((g, i) => [["dx", "dw", "dbias"][i]!, g!]));
   const graph = b.graph({ y, ...outputs });
   const feeds: TensorFeeds = Object.fromEntries(
     ([["x", x], ["w", w], ["bias", bias], ["dy", dy]] as const).map(([name, n], i) => [name, { shape: [...n.shape], data: numbers(sizeOf(n.shape), 5 * i + c.h + 3 * c.w) }]),
