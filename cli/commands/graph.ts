@@ -8,9 +8,11 @@ import { stepLowering } from "../../compiler/lower/steps.js";
 import { lowerTrainStep } from "../../compiler/lower/step-graph.js";
 import type { Graph } from "../../runtime/ir/node.js";
 import { printDot, printGraph } from "../../runtime/ir/print.js";
-import { printKernelGraph } from "../../runtime/kernel/graph.js";
+import { printKernelGraph, type KernelGraph } from "../../runtime/kernel/graph.js";
+import { poolChainsEndingAt } from "../../runtime/kernel/pool-chains.js";
 import { planKernelGraph } from "../../runtime/kernel/plan.js";
 import { CPU_PLAN } from "../../runtime/backends/cpu/index.js";
+import { convPoolAt } from "../../runtime/backends/cpu/emit/conv-pool-plan.js";
 import { formatShape } from "../../runtime/ir/shape.js";
 import { readTextFile } from "../files.js";
 import { ExitCode, UserError } from "../errors.js";
@@ -97,13 +99,25 @@ function describeMode(mode: Mode): string {
 }
 
 /**
+ * The kernel graph's pooled convolutions, one line each: a convolution, its
+ * epilogue's map and its pool's reduce (`kernel/pool-chains.ts`) that the
+ * CPU backend runs as one kernel (`conv-pool-plan.ts`); WebGPU renders such
+ * chains as one dispatch too.
+ */
+function pooledConvolutions(kg: KernelGraph): string {
+  const taken = kg.kernels.flatMap((k) => poolChainsEndingAt(kg, k, (p) => p.kind === "conv" || p.kind === "matmul").filter((c) => convPoolAt(kg, c) !== null));
+  return taken.map((c) => `pooled convolution: ${c.kernels.map((id) => `k${id}`).join(", ")} (${c.kernels.map((id) => kg.kernels[id]!.kind).join(", ")}), one kernel on the CPU\n`).join("");
+}
+
+/**
  * `repr graph FILE`: prints the tensor IR of a model's forward pass (its
  * losses and its prediction), or with `--pipeline P --step N` one step of a
  * pipeline — for `pretrain` and `adapt` the whole training step, in which
  * frozen parts have no gradient and no update — as text, or as Graphviz with
  * `--format dot`. With `--kernels` it prints the kernel graph every backend
  * runs instead: the fused kernels (`--no-fuse`: one per primitive), the ops
- * inside each, the buffer each value lives in and the memory plan's peak.
+ * inside each, the buffer each value lives in, the memory plan's peak and
+ * the pooled convolutions the CPU runs as one kernel.
  */
 export function graphCommand(file: string, options: GraphOptions): number {
   const format = oneOf("--format", options.format, ["text", "dot"] as const, "text");
@@ -126,7 +140,7 @@ export function graphCommand(file: string, options: GraphOptions): number {
   const { lowered, graph, title } = result;
   if (options.kernels) {
     const kg = planKernelGraph(graph, { fuse: options.fuse !== false, ...(target === "cpu" ? CPU_PLAN : { attention: target === "webgpu", wideViews: target === "webgpu" }) });
-    process.stdout.write(`${header(title, lowered, graph)}\n${printKernelGraph(kg)}`);
+    process.stdout.write(`${header(title, lowered, graph)}\n${printKernelGraph(kg)}${pooledConvolutions(kg)}`);
     return ExitCode.ok;
   }
   const text = format === "dot" ? printDot(graph, { renumber: true }) : `${header(title, lowered, graph)}\n${printGraph(graph, { renumber: true })}`;

@@ -63,6 +63,15 @@ describe("repr graph", () => {
     expect(users("W.weight")).toBeGreaterThan(1);
   });
 
+  it("--kernels names colorization's pooled convolutions (a conv, its epilogue's map and the pool's reduce), for every target", () => {
+    for (const args of [[], ["--for", "cpu"], ["--for", "webgpu"]]) {
+      const r = runCli(["graph", "examples/colorization.repr", "--kernels", "--batch", "2", ...args]);
+      expect(r.status, r.stderr).toBe(0);
+      const lines = r.stdout.split("\n").filter((l) => l.startsWith("pooled convolution: "));
+      expect(lines).toEqual(["pooled convolution: k0, k1, k2 (conv, map, reduce), one kernel on the CPU", "pooled convolution: k3, k4, k5 (conv, map, reduce), one kernel on the CPU"]);
+    }
+  });
+
   it("--kernels --for webgpu (or cpu) joins tiny-gpt's attention into attention kernels; the shared plan keeps them apart", () => {
     const count = (args: string[]): number => {
       const r = runCli(["graph", "examples/tiny-gpt.repr", "--kernels", "--batch", "1", "--mode", "eval", ...args]);
