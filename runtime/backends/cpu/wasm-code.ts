@@ -389,6 +389,10 @@ export class Code {
   v128_any_true(): this {
     return this.simd(0x53);
   }
+  /** 1 where every i32 lane is nonzero. */
+  i32x4_all_true(): this {
+    return this.simd(0xa3);
+  }
   v128_not(): this {
     return this.simd(0x4d);
   }
@@ -437,6 +441,9 @@ export class Code {
   }
   i32x4_gt_s(): this {
     return this.simd(0x3b);
+  }
+  i32x4_ge_s(): this {
+    return this.simd(0x3f);
   }
   f32x4_eq(): this {
     return this.simd(0x41);

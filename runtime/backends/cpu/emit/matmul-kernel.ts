@@ -37,7 +37,7 @@ import { Code, I32, V128 } from "../wasm.js";
 import { LoopCode } from "./loop-code.js";
 import { MR, NR } from "./macro-kernel.js";
 import { emitEpilogue, type ModuleRefs, type Typed } from "./space-kernel.js";
-import { windowPacker } from "./window-pack.js";
+import { sliceBoundsTable, windowPacker } from "./window-pack.js";
 import { windowPlan, type WindowPlan } from "./window-plan.js";
 
 /** Rows of a block of C. */
@@ -105,8 +105,14 @@ export function emitMatmulKernel(k: Kernel, anatomy: Anatomy, inputs: readonly T
     return windowPlan(k, mm.args[which === "A" ? 0 : 1]!, which, which === "A" ? m : n, Math.max(kk, 1), inShapes, (i) => dtypes[i] === "f32", follow);
   };
   const [windowsA, windowsB] = [windows(readA, "A"), windows(readB, "B")];
-  const packA = windowsA !== undefined ? windowPacker(windowsA, "A", table!(windowsA.table), inputs.length) : packer(readA, dtypes as ("f32" | "i32")[], batch, "A");
-  const packB = windowsB !== undefined ? windowPacker(windowsB, "B", table!(windowsB.table), inputs.length) : packer(readB, dtypes as ("f32" | "i32")[], batch, "B");
+  const windowPack = (w: WindowPlan, which: "A" | "B"): Code => {
+    const at = table!(w.table);
+    // Over k, the driver's slices of k: per slice the bounds its guards hold within, for strips that need none.
+    const bounds = w.side === "p" && w.guards.length > 0 && kk > 0 ? { sliceK: sliceOf(kk), at: table!(sliceBoundsTable(w, kk, sliceOf(kk))) } : undefined;
+    return windowPacker(w, which, at, inputs.length, bounds);
+  };
+  const packA = windowsA !== undefined ? windowPack(windowsA, "A") : packer(readA, dtypes as ("f32" | "i32")[], batch, "A");
+  const packB = windowsB !== undefined ? windowPack(windowsB, "B") : packer(readB, dtypes as ("f32" | "i32")[], batch, "B");
   const epilogue = fused !== undefined || anatomy.matmul !== k.ops.length - 1;
   const functions = [
     { name: `k${k.id}_packA`, code: packA },
@@ -164,6 +170,11 @@ interface DriverPlan {
   readonly nc: number;
 }
 
+/** The k of each slice (the last may be shorter): as few slices of at most KC as cover k, of equal size, so the last is no sliver. */
+function sliceOf(kk: number): number {
+  return Math.ceil(kk / Math.max(1, Math.ceil(kk / KC)));
+}
+
 /** The side of equal blocks (a multiple of `step`, at most `most`) that cut `size` into as few as blocks of `most` would. */
 function evenBlock(size: number, most: number, step: number): number {
   const count = Math.max(1, Math.ceil(size / most));
@@ -191,8 +202,7 @@ function driverCode(d: DriverPlan): Code {
   const [MCd, NCd] = [d.mc, d.nc];
   const mBlocks = Math.ceil(d.m / MCd);
   const nBlocks = Math.ceil(d.n / NCd);
-  const slices = Math.max(1, Math.ceil(d.kk / KC));
-  const sliceK = Math.ceil(d.kk / slices);
+  const sliceK = sliceOf(d.kk);
   const panel = d.kk * Math.ceil(Math.min(NCd, d.n) / NR) * NR <= KC * NC;
   const [key, held, padded, sliceB] = Array.from({ length: 4 }, () => f.local(I32));
   f.local_get(scratch).i32_const(MC * KC * 4).i32_add().local_set(packedB);

@@ -12,14 +12,52 @@
  * and guard bounds, T's digits give the rest; the guards make a lane mask,
  * masked lanes load the image's first element (always in bounds) and are
  * replaced by the fill. Where the four lanes are neighbours in the image and
- * all inside, they are one vector load.
+ * all inside, they are one vector load. Where the table runs over k, a strip
+ * whose lanes are neighbours and lie within the bounds every guard of the
+ * slice holds (`SliceBounds`: most strips, away from the image's border)
+ * skips the guards altogether: per k one table offset and one vector load.
  */
 import { Code, I32, V128 } from "../wasm.js";
 import { MR, NR } from "./macro-kernel.js";
 import type { WindowPlan } from "./window-plan.js";
 
-/** The packer of `plan` for operand `which`, its table at byte address `tableAt`, in a kernel of `inputs` inputs. */
-export function windowPacker(plan: WindowPlan, which: "A" | "B", tableAt: number, inputs: number): Code {
+/**
+ * Where the table runs over k: the slices of k the driver packs (`sliceK`
+ * each) and, per slice, the bounds every one of its k's guards holds within
+ * (a row of [L, U] per guard at byte address `at`: L the largest lo, U the
+ * smallest lo + wide). A strip of neighbours whose lanes all lie within them
+ * needs no guard for any k of the slice: one vector load per k.
+ */
+export interface SliceBounds {
+  readonly sliceK: number;
+  readonly at: number;
+}
+
+/** The per-slice guard bounds of a table over k (`SliceBounds`), as i32 rows [L₀, U₀, L₁, U₁, …]. */
+export function sliceBoundsTable(plan: WindowPlan, kk: number, sliceK: number): Int32Array {
+  const guards = plan.guards.length;
+  const rowWords = 1 + 2 * guards;
+  const slices = Math.ceil(kk / sliceK);
+  const out = new Int32Array(slices * 2 * guards);
+  const clamp = (v: number) => Math.max(-(2 ** 31), Math.min(2 ** 31 - 1, v));
+  for (let j = 0; j < slices; j++) {
+    for (let g = 0; g < guards; g++) {
+      let [lo, hi] = [-Infinity, Infinity];
+      for (let p = j * sliceK; p < Math.min(kk, (j + 1) * sliceK); p++) {
+        // The guard holds where fg − lo < wide, unsigned: lo ≤ fg < lo + wide.
+        const [l, wide] = [plan.table[p * rowWords + 1 + 2 * g]!, plan.table[p * rowWords + 2 + 2 * g]! >>> 0];
+        lo = Math.max(lo, l);
+        hi = Math.min(hi, l + wide);
+      }
+      out[(j * guards + g) * 2] = clamp(lo);
+      out[(j * guards + g) * 2 + 1] = clamp(hi);
+    }
+  }
+  return out;
+}
+
+/** The packer of `plan` for operand `which`, its table at byte address `tableAt`, in a kernel of `inputs` inputs; `bounds` where the table runs over k. */
+export function windowPacker(plan: WindowPlan, which: "A" | "B", tableAt: number, inputs: number, bounds?: SliceBounds): Code {
   const f = new Code(new Array(6 + inputs).fill(I32));
   const [outer0, outerCount, p0, kc, dst] = which === "A" ? [1, 2, 3, 4, 5] : [3, 4, 1, 2, 5];
   const inAddr = 6 + plan.input;
@@ -99,7 +137,9 @@ export function windowPacker(plan: WindowPlan, which: "A" | "B", tableAt: number
   if (plan.side === "p") {
     // Lanes are rows (columns) of T: their digits once per strip; the table row per k.
     const fg = Array.from({ length: guards }, vec);
-    const [offS, ...bounds] = [f.local(V128), ...Array.from({ length: 2 * guards }, () => f.local(V128))];
+    const [offS, ...bounds_] = [f.local(V128), ...Array.from({ length: 2 * guards }, () => f.local(V128))];
+    const [sliceAt, step] = [f.local(I32), f.local(I32)];
+    const starts = Array.from({ length: vectors }, () => f.local(I32));
     addOffsets = () => f.local_get(offS).i32x4_add();
     f.block(() =>
       f.loop(() => {
@@ -124,14 +164,15 @@ export function windowPacker(plan: WindowPlan, which: "A" | "B", tableAt: number
         }
         f.local_get(p0).i32_const(rowBytes).i32_mul().i32_const(tableAt).i32_add().local_set(row);
         f.i32_const(0).local_set(p);
+        if (bounds !== undefined) cleanStrip(bounds, fg, starts, sliceAt, step);
         f.block(() =>
           f.loop(() => {
             f.local_get(p).local_get(kc).i32_ge_u().br_if(1);
             f.local_get(row).i32_load().i32x4_splat().local_set(offS);
-            bounds.forEach((b, i) => f.local_get(row).i32_const(4 * (1 + i)).i32_add().i32_load().i32x4_splat().local_set(b));
+            bounds_.forEach((b, i) => f.local_get(row).i32_const(4 * (1 + i)).i32_add().i32_load().i32x4_splat().local_set(b));
             for (let k = 0; k < vectors; k++) {
               f.local_get(edge[k]!);
-              for (let g = 0; g < guards; g++) f.local_get(fg[g]![k]!).local_get(bounds[2 * g]!).i32x4_sub().local_get(bounds[2 * g + 1]!).i32x4_lt_u().v128_and();
+              for (let g = 0; g < guards; g++) f.local_get(fg[g]![k]!).local_get(bounds_[2 * g]!).i32x4_sub().local_get(bounds_[2 * g + 1]!).i32x4_lt_u().v128_and();
               f.local_set(mask);
               storeVector(k);
             }
@@ -198,6 +239,38 @@ export function windowPacker(plan: WindowPlan, which: "A" | "B", tableAt: number
     );
   }
   return f;
+
+  /**
+   * Where every vector of the strip is neighbours inside the matrix and every
+   * lane within the slice's guard bounds: the whole slice as one vector load
+   * per vector and k, leaving p = kc (so the general loop after it does nothing).
+   */
+  function cleanStrip(b: SliceBounds, fg: readonly number[][], starts: readonly number[], sliceAt: number, step: number): void {
+    f.local_get(p0).i32_const(b.sliceK).i32_div_u().i32_const(8 * guards).i32_mul().i32_const(b.at).i32_add().local_set(sliceAt);
+    f.i32_const(1);
+    for (let k = 0; k < vectors; k++) {
+      f.local_get(contiguous[k]!).i32_and();
+      f.local_get(edge[k]!).i32x4_all_true().i32_and();
+      for (let g = 0; g < guards; g++) {
+        f.local_get(fg[g]![k]!).local_get(sliceAt).i32_load(8 * g).i32x4_splat().i32x4_ge_s();
+        f.local_get(fg[g]![k]!).local_get(sliceAt).i32_load(8 * g + 4).i32x4_splat().i32x4_lt_s().v128_and().i32x4_all_true().i32_and();
+      }
+    }
+    f.if(() => {
+      for (let k = 0; k < vectors; k++) f.local_get(offsets[k]!).i32x4_extract_lane(0).i32_const(4).i32_mul().local_get(inAddr).i32_add().local_set(starts[k]!);
+      f.block(() =>
+        f.loop(() => {
+          f.local_get(p).local_get(kc).i32_ge_u().br_if(1);
+          f.local_get(row).i32_load().i32_const(4).i32_mul().local_set(step);
+          for (let k = 0; k < vectors; k++) f.local_get(at).local_get(starts[k]!).local_get(step).i32_add().v128_load().v128_store(16 * k);
+          f.local_get(at).i32_const(width * 4).i32_add().local_set(at);
+          f.local_get(row).i32_const(rowBytes).i32_add().local_set(row);
+          f.local_get(p).i32_const(1).i32_add().local_set(p);
+          f.br(0);
+        }),
+      );
+    });
+  }
 
   /** Lanes of vector k inside the matrix: all ones. */
   function edgeMask(k: number): void {
