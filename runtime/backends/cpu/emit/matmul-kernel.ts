@@ -37,6 +37,7 @@ import { Code, I32, V128 } from "../wasm.js";
 import { LoopCode } from "./loop-code.js";
 import { MR, NR } from "./macro-kernel.js";
 import { emitEpilogue, type ModuleRefs, type Typed } from "./space-kernel.js";
+import { transpose4 } from "./transpose4.js";
 import { sliceBoundsTable, windowPacker } from "./window-pack.js";
 import { windowPlan, type WindowPlan } from "./window-plan.js";
 
@@ -494,22 +495,15 @@ class PackCode extends LoopCode {
     const f = this.f;
     const [r0, r1, r2, r3, a0, a1, a2, a3] = Array.from({ length: 8 }, () => f.local(V128));
     const rows = [r0, r1, r2, r3];
-    const shuffle = (u: number, v: number, lanes: [number, number, number, number], to: number) => f.local_get(u).local_get(v).i32x4_shuffle(lanes).local_set(to);
     f.block(() =>
       f.loop(() => {
         f.local_get(x.p).i32_const(4).i32_add().local_get(x.kc).i32_gt_u().br_if(1);
         for (let vec = 0; vec < x.width / 4; vec++) {
           rows.forEach((r, lane) => f.local_get(ptr[vec * 4 + lane]!).v128_load().local_set(r));
-          // a0 = (r0[0], r1[0], r0[1], r1[1]), a1 = (r0[2], r1[2], r0[3], r1[3]); a2, a3 likewise of r2, r3.
-          shuffle(r0, r1, [0, 4, 1, 5], a0);
-          shuffle(r0, r1, [2, 6, 3, 7], a1);
-          shuffle(r2, r3, [0, 4, 1, 5], a2);
-          shuffle(r2, r3, [2, 6, 3, 7], a3);
-          // k + q's vector: (r0[q], r1[q], r2[q], r3[q]).
-          const ks: [number, number, [number, number, number, number]][] = [[a0, a2, [0, 1, 4, 5]], [a0, a2, [2, 3, 6, 7]], [a1, a3, [0, 1, 4, 5]], [a1, a3, [2, 3, 6, 7]]];
-          ks.forEach(([u, v, lanes], q) => {
+          transpose4(f, rows, [a0, a1, a2, a3], (q, push) => {
             f.local_get(x.at);
-            f.local_get(u).local_get(v).i32x4_shuffle(lanes).local_get(masks[vec]!).v128_and();
+            push();
+            f.local_get(masks[vec]!).v128_and();
             f.v128_store(q * x.width * 4 + 16 * vec);
           });
         }

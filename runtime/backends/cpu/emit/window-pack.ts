@@ -16,9 +16,14 @@
  * whose lanes are neighbours and lie within the bounds every guard of the
  * slice holds (`SliceBounds`: most strips, away from the image's border)
  * skips the guards altogether: per k one table offset and one vector load.
+ * Where the table runs over the strip's rows, each lane's next four k are
+ * often four neighbours in memory (a row of the image): where every guard
+ * admits them, they are one vector load per lane and a 4×4 transpose
+ * (`transpose4.ts`) instead of sixteen scalar loads (`Quads`).
  */
 import { Code, I32, V128 } from "../wasm.js";
 import { MR, NR } from "./macro-kernel.js";
+import { transpose4 } from "./transpose4.js";
 import type { WindowPlan } from "./window-plan.js";
 
 /**
@@ -56,6 +61,26 @@ export function sliceBoundsTable(plan: WindowPlan, kk: number, sliceK: number): 
   return out;
 }
 
+/**
+ * Where the table runs over the strip's rows, how four k at once are read:
+ * T's last digit steps by one with k (stride 1, every other digit's stride a
+ * multiple of its size) and moves the offset by one element, so while it does
+ * not wrap (below `lastDim` − 3) four k are four neighbours in memory; each
+ * guard moves by `guardStep` per k.
+ */
+interface Quads {
+  readonly lastDim: number;
+  readonly guardStep: readonly number[];
+}
+
+function quadsOf(plan: WindowPlan): Quads | undefined {
+  const n = plan.digits.length;
+  if (n === 0) return undefined;
+  const last = plan.digits[n - 1]!;
+  if (last.stride !== 1 || plan.offset[n - 1] !== 1 || (n > 1 && last.dim < 4) || plan.digits.some((d, i) => i < n - 1 && d.stride % last.dim !== 0)) return undefined;
+  return { lastDim: n > 1 ? last.dim : Infinity, guardStep: plan.guards.map((g) => g[n - 1]!) };
+}
+
 /** The packer of `plan` for operand `which`, its table at byte address `tableAt`, in a kernel of `inputs` inputs; `bounds` where the table runs over k. */
 export function windowPacker(plan: WindowPlan, which: "A" | "B", tableAt: number, inputs: number, bounds?: SliceBounds): Code {
   const f = new Code(new Array(6 + inputs).fill(I32));
@@ -71,6 +96,10 @@ export function windowPacker(plan: WindowPlan, which: "A" | "B", tableAt: number
   const edge = vec();
   const contiguous = Array.from({ length: vectors }, () => f.local(I32));
   const [mask, addr, v, base] = [f.local(V128), f.local(V128), f.local(V128), f.local(V128)];
+  const quads = plan.side === "outer" ? quadsOf(plan) : undefined;
+  // The four rows of a quad and the transpose's scratch.
+  const vec4 = () => Array.from({ length: 4 }, () => f.local(V128));
+  const [rows, scratch] = quads === undefined ? [[], []] : [vec4(), vec4()];
 
   /** digit_d = ⌊t / stride_d⌋ mod dim_d (no mod for the first). */
   const digitsOfT = () => {
@@ -222,14 +251,22 @@ export function windowPacker(plan: WindowPlan, which: "A" | "B", tableAt: number
               affine(g);
               f.i32x4_splat().local_set(fg[i]!);
             });
-            for (let k = 0; k < vectors; k++) {
-              f.local_get(edge[k]!);
-              for (let g = 0; g < guards; g++) f.local_get(fg[g]!).local_get(lo[g]![k]!).i32x4_sub().local_get(wide[g]![k]!).i32x4_lt_u().v128_and();
-              f.local_set(mask);
-              storeVector(k);
+            const one = () => {
+              for (let k = 0; k < vectors; k++) {
+                f.local_get(edge[k]!);
+                for (let g = 0; g < guards; g++) f.local_get(fg[g]!).local_get(lo[g]![k]!).i32x4_sub().local_get(wide[g]![k]!).i32x4_lt_u().v128_and();
+                f.local_set(mask);
+                storeVector(k);
+              }
+              f.local_get(at).i32_const(width * 4).i32_add().local_set(at);
+              f.local_get(p).i32_const(1).i32_add().local_set(p);
+            };
+            if (quads === undefined) one();
+            else {
+              // Four k at once where each lane's four elements are neighbours in memory and inside every guard.
+              quadClean(quads, fg, lo, wide);
+              f.ifElse(() => quadLoad(offT), one);
             }
-            f.local_get(at).i32_const(width * 4).i32_add().local_set(at);
-            f.local_get(p).i32_const(1).i32_add().local_set(p);
             f.br(0);
           }),
         );
@@ -270,6 +307,42 @@ export function windowPacker(plan: WindowPlan, which: "A" | "B", tableAt: number
         }),
       );
     });
+  }
+
+  /**
+   * Pushes 1 where the next four k (p ‥ p + 3, T's last digit not wrapping)
+   * read, for every lane, four neighbours in memory that every guard admits
+   * (checked at the first and the last of them: guards are affine in k there).
+   */
+  function quadClean(q: Quads, fg: readonly number[], lo: readonly number[][], wide: readonly number[][]): void {
+    f.local_get(p).i32_const(4).i32_add().local_get(kc).i32_le_u();
+    if (plan.digits.length > 1) f.local_get(digit[plan.digits.length - 1]!).i32_const(q.lastDim - 3).i32_lt_u().i32_and();
+    for (let k = 0; k < vectors; k++) {
+      f.local_get(edge[k]!);
+      for (let g = 0; g < guards; g++) {
+        for (const shift of [0, 3 * q.guardStep[g]!]) {
+          f.local_get(fg[g]!);
+          if (shift !== 0) f.i32_const(shift).i32x4_splat().i32x4_add();
+          f.local_get(lo[g]![k]!).i32x4_sub().local_get(wide[g]![k]!).i32x4_lt_u().v128_and();
+        }
+      }
+      f.i32x4_all_true().i32_and();
+    }
+  }
+
+  /** Packs k = p ‥ p + 3: per lane one vector of its four k, transposed into a vector per k; p and `at` move past them. */
+  function quadLoad(offT: number): void {
+    for (let k = 0; k < vectors; k++) {
+      f.local_get(offsets[k]!).local_get(offT).i32x4_add().i32_const(2).i32x4_shl().local_get(base).i32x4_add().local_set(addr);
+      rows.forEach((r, lane) => f.local_get(addr).i32x4_extract_lane(lane).v128_load().local_set(r));
+      transpose4(f, rows, scratch, (q, push) => {
+        f.local_get(at);
+        push();
+        f.v128_store(q * width * 4 + 16 * k);
+      });
+    }
+    f.local_get(at).i32_const(4 * width * 4).i32_add().local_set(at);
+    f.local_get(p).i32_const(4).i32_add().local_set(p);
   }
 
   /** Lanes of vector k inside the matrix: all ones. */
