@@ -104,6 +104,22 @@ describe("a convolution with its pool fused on the CPU", () => {
     expect(fused).toBeGreaterThan(20);
   });
 
+  it("leaves the kernels as planned where an op after the pool reads another input (a skip connection), and still agrees", () => {
+    const b = new IRBuilder();
+    const x = b.input("x", [2, 3, 8, 8]);
+    const w = b.input("w", [4, 3, 3, 3]);
+    // Read through a reshape, as a flattened skip connection is.
+    const skip = b.input("skip", [2, 64]);
+    const y = b.add(pool(b, b.relu(conv2d(b, x, w, 1, "same")), "avg", 2, 2), b.reshape(skip, [2, 4, 4, 4]));
+    const kg = planKernelGraph(b.graph({ y }), CPU_PLAN);
+    const exe = compileCpu(kg, { threads: 2 });
+    // The skip connection joined the pool's kernel, after its fold: not a read the fusion takes.
+    expect(kg.kernels.find((k) => k.kind === "reduce")!.inputs.length).toBeGreaterThan(1);
+    expect(exe.account.kernels.join("\n")).not.toMatch(/pool \d×\d of k\d+'s map/);
+    const feeds: TensorFeeds = { x: { shape: [2, 3, 8, 8], data: numbers(384, 1) }, w: { shape: [4, 3, 3, 3], data: numbers(108, 2) }, skip: { shape: [2, 64], data: numbers(128, 3) } };
+    expectOutputsAgree("cpu", ["y"], exe.run(feeds, {}), compileReference(kg).run(feeds, {}), 2e-5);
+  });
+
   it("takes the colorization encoder's shapes: 28×28 and 14×14 images in bands of 56 rows, writing the activation for the backward pass", () => {
     for (const [h, cin, cout] of [
       [28, 1, 32],

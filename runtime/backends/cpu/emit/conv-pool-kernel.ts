@@ -18,10 +18,10 @@
  */
 import type { DType } from "../../../ir/ops.js";
 import { VIEWS } from "../../../kernel/anatomy.js";
-import { constant, mentions, type Expr } from "../../../kernel/index-expr.js";
+import { mentions, type Expr } from "../../../kernel/index-expr.js";
 import { readAt, type Read } from "../../../kernel/reads.js";
 import { Code, I32, V128 } from "../wasm.js";
-import { mapCoords, type ConvPoolPlan } from "./conv-pool-plan.js";
+import { mapCoords, readAfterFold, type ConvPoolPlan } from "./conv-pool-plan.js";
 import { LoopCode } from "./loop-code.js";
 import { emitPointwise } from "./pointwise.js";
 import type { MathContext } from "./simd-math.js";
@@ -37,6 +37,7 @@ const FIRST = 6;
 
 class ConvPoolWriter extends LoopCode {
   private readonly cx: MathContext;
+  /** The first output's parameter: the product's, then the map's written results and the pool's. */
   private readonly outputs: number;
   private readonly val = new Map<number, number>();
   private readonly hoisted = new Map<string, number>();
@@ -54,6 +55,7 @@ class ConvPoolWriter extends LoopCode {
     const dtypes = plan.map.inputs.map((_, i) => (mapInputAt[i]! < 0 ? "f32" : inputs[mapInputAt[i]!]!.dtype));
     // Coordinates of Y: image, filter (the lane coordinate), row, column.
     const coords = [f.local(I32), f.local(I32), f.local(I32), f.local(I32)];
+    // The product is never read through an address (its vector is `x`): its slot names any parameter.
     super(f, dtypes, mapInputAt.map((at) => FIRST + Math.max(0, at)), coords, 1);
     this.cx = { f, imports: refs.imports };
     this.outputs = FIRST + inputs.length;
@@ -161,7 +163,7 @@ class ConvPoolWriter extends LoopCode {
     for (const j of after) {
       const o = pool.ops[j]!;
       const operands = o.args.map((arg) => {
-        const r = readAt(pool, arg as { op: number }, o.shape.map(() => constant(0)), o.shape, [], (p) => pool.ops[p]!.op === "reshape" || pool.ops[p]!.op === "expand");
+        const r = readAfterFold(pool, arg, o.shape, this.plan.poolInputShapes);
         if (r.kind === "op") return vals.get(r.op)!;
         const v = f.local(V128);
         f.v128_const_f32([0, 1, 2, 3].map(() => (r as { value: number }).value) as [number, number, number, number]).local_set(v);

@@ -21,7 +21,7 @@
 import type { Shape } from "../../../ir/ops.js";
 import { sizeOf } from "../../../ir/shape.js";
 import { INDEXED, VIEWS } from "../../../kernel/anatomy.js";
-import type { Kernel, KernelGraph } from "../../../kernel/graph.js";
+import type { Kernel, KernelArg, KernelGraph } from "../../../kernel/graph.js";
 import type { PoolChain } from "../../../kernel/pool-chains.js";
 import { coefficientOf, constant, coord, flatten, isAffine, mentions, unflatten, type Expr } from "../../../kernel/index-expr.js";
 import { readAt, type Read } from "../../../kernel/reads.js";
@@ -48,8 +48,9 @@ export interface ConvPoolPlan {
   readonly poolWrites: readonly { readonly op: number; readonly value: number }[];
   /** The window's pixels (row, column within it) in the order the pool folds them. */
   readonly window: readonly (readonly [number, number])[];
-  /** The shapes of the map's inputs. */
+  /** The shapes of the map's inputs, and of the pool's. */
   readonly inputShapes: readonly Shape[];
+  readonly poolInputShapes: readonly Shape[];
   /** The map's inputs that are the product. */
   readonly productInputs: ReadonlySet<number>;
   /** The map's op whose value the pool folds. */
@@ -75,6 +76,7 @@ export function convPoolAt(graph: KernelGraph, chain: PoolChain): ConvPoolPlan |
   if (red === undefined || red.dtype !== "f32") return null;
   if ((red.attrs as { axes: readonly number[] }).axes.join() !== "2") return null;
   if (!pool.ops.slice(0, reduction).every((o) => VIEWS.has(o.op) || o.op === "const")) return null;
+  const poolInputShapes = pool.inputs.map((v) => graph.values[v]!.shape);
   const after: number[] = [];
   for (let j = reduction + 1; j < pool.ops.length; j++) {
     const o = pool.ops[j]!;
@@ -82,7 +84,7 @@ export function convPoolAt(graph: KernelGraph, chain: PoolChain): ConvPoolPlan |
     if (o.op === "const" || o.op === "expand" || o.op === "reshape") continue;
     if (!isLaneOp(o.op) || o.dtype !== "f32") return null;
     for (const arg of o.args) {
-      const r = "input" in arg ? null : readAt(pool, arg, o.shape.map(() => constant(0)), o.shape, [], (p) => pool.ops[p]!.op === "reshape" || pool.ops[p]!.op === "expand");
+      const r = "input" in arg ? null : readAfterFold(pool, arg, o.shape, poolInputShapes);
       if (r === null || (r.kind !== "const" && !(r.kind === "op" && r.op >= reduction))) return null;
     }
     after.push(j);
@@ -103,9 +105,8 @@ export function convPoolAt(graph: KernelGraph, chain: PoolChain): ConvPoolPlan |
   const [batch, , , ph, pw] = xs as [number, number, number, number, number];
   const [h, w] = [ph * s, pw * s];
   const window: [number, number][] = [];
-  const poolShapes = pool.inputs.map((v) => graph.values[v]!.shape);
   for (let e = 0; e < s * s; e++) {
-    const r = readAt(pool, red.args[0]!, [coord(0), coord(1), constant(e), coord(3), coord(4)], xs, poolShapes, () => true);
+    const r = readAt(pool, red.args[0]!, [coord(0), coord(1), constant(e), coord(3), coord(4)], xs, poolInputShapes, () => true);
     if (r.kind !== "load" || !isAffine(r.offset) || mentions(r.offset, 2)) return null;
     const want = [filters * h * w, h * w, 0, s * w, s];
     // Axes of one element may have been simplified away.
@@ -158,7 +159,16 @@ export function convPoolAt(graph: KernelGraph, chain: PoolChain): ConvPoolPlan |
   const written = [conv.output, ...writes.map((o) => o.value), ...poolWrites.map((o) => o.value)].map((v) => graph.values[v]!.buffer);
   const read = [...conv.inputs, ...map.inputs.filter((_, i) => !productInputs.has(i))].map((v) => graph.values[v]!.buffer);
   if (new Set(written).size !== written.length || written.some((b) => read.includes(b))) return null;
-  return { conv, map, pool, batch, filters, h, w, s, fold: red.op as "max" | "sum", reduction, after, poolWrites, window, inputShapes: inShapes, productInputs, pooled: pooledOutput.op, writes, rows };
+  return { conv, map, pool, batch, filters, h, w, s, fold: red.op as "max" | "sum", reduction, after, poolWrites, window, inputShapes: inShapes, poolInputShapes, productInputs, pooled: pooledOutput.op, writes, rows };
+}
+
+/**
+ * What an op after the pool's fold reads for operand `arg` (shape `shape`):
+ * through reshapes and expands, a constant or a computed op; anything else
+ * (an input) is a read the fusion does not take.
+ */
+export function readAfterFold(pool: Kernel, arg: KernelArg, shape: Shape, inputShapes: readonly Shape[]): Read {
+  return readAt(pool, arg, shape.map(() => constant(0)), shape, inputShapes, (p) => pool.ops[p]!.op === "reshape" || pool.ops[p]!.op === "expand");
 }
 
 /**
