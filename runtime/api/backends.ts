@@ -15,7 +15,7 @@ import { referenceBackend } from "../backends/reference/executor.js";
 import { createOnnxBackend, type OnnxBackend } from "../backends/onnx/index.js";
 import { createWebGpuBackend, type WebGpuBackend } from "../backends/webgpu/index.js";
 import { instantiateBatchGraph, type BatchGraph } from "../ir/batch-graph.js";
-import { topoSort } from "../ir/node.js";
+import { topoSort, type Node } from "../ir/node.js";
 import { MissingPackageError } from "../optional-packages.js";
 import { ReprError } from "./errors.js";
 import type { TensorHome } from "./home.js";
@@ -54,42 +54,67 @@ export interface StepGraph {
 /**
  * Whether ONNX Runtime suits these training steps better than the CPU
  * backend. Measured side by side (bench/onnx.ts; bench/RESULTS.md,
- * 2026-12-08): ONNX Runtime ran every example's training step and the
- * autoencoder's encoder faster than the CPU backend with its threads, except
- * skip-gram's, whose step is gathers and scatters of embedding tables with
- * no matrix product: ONNX Runtime copies a whole table at every ScatterND
- * (bench/onnx-profile.ts), where the CPU backend adds rows in place. So a
- * step suits it unless the elements its scatters write outnumber a
- * thousandth of its matmuls' flops (skip-gram: 1.5 M elements, no flops;
- * the masked autoencoder and tiny-gpt, which scatter into their embeddings
- * too: 18,000 and 51,000 flops per element).
+ * 2026-12-08): ONNX Runtime ran the dense examples' training steps and the
+ * autoencoder's encoder faster than the CPU backend with its threads, but
+ * not two kinds of step:
+ * - skip-gram's, gathers and scatters of embedding tables with no matrix
+ *   product: ONNX Runtime copies a whole table at every ScatterND
+ *   (bench/onnx-profile.ts), where the CPU backend adds rows in place. So a
+ *   step suits it only while the elements its scatters write are at most a
+ *   thousandth of its matmuls' flops (skip-gram: 1.5 M elements, no flops;
+ *   the masked autoencoder and tiny-gpt, which scatter into their
+ *   embeddings too: 18,000 and 51,000 flops per element);
+ * - steps made mostly of convolutions, whose windows the CPU backend's
+ *   implicit GEMMs read in place: colorization's (79% of its matmul flops
+ *   read windows) ran 0.81× as fast on ONNX Runtime, contrastive's (47%)
+ *   1.00× and byol's (50%) 1.07×. So a step suits it only while at most
+ *   two thirds of its matmul flops read windows.
  */
 export function onnxSuits(steps: readonly StepGraph[]): boolean {
-  let [flops, scattered] = [0, 0];
+  let [flops, windowed, scattered] = [0, 0, 0];
   for (const s of steps) {
     const w = work(s);
     flops += w.flops;
+    windowed += w.windowed;
     scattered += w.scattered;
   }
-  return scattered * 1000 <= flops;
+  return scattered * 1000 <= flops && windowed * 3 <= flops * 2;
 }
 
-/** Per step graph and batch: its matmuls' flops and the elements its scatters write. */
-const worked = new WeakMap<BatchGraph, Map<number, { flops: number; scattered: number }>>();
+/** A step's matmul flops, those of them that read an image's windows, and the elements its scatters write. */
+interface StepWork {
+  readonly flops: number;
+  readonly windowed: number;
+  readonly scattered: number;
+}
 
-function work(s: StepGraph): { flops: number; scattered: number } {
+/** Per step graph and batch, its work. */
+const worked = new WeakMap<BatchGraph, Map<number, StepWork>>();
+
+function work(s: StepGraph): StepWork {
   const byBatch = worked.get(s.graph) ?? worked.set(s.graph, new Map()).get(s.graph)!;
   const known = byBatch.get(s.batch);
   if (known !== undefined) return known;
-  const w = { flops: 0, scattered: 0 };
+  let [flops, windowed, scattered] = [0, 0, 0];
   const g = instantiateBatchGraph(s.graph, s.batch);
   for (const n of topoSort(g.outputs.map((o) => o.node))) {
     const size = n.shape.reduce((a, d) => a * d, 1);
-    if (n.op === "matmul") w.flops += 2 * size * (n.inputs[0]!.shape.at(-1) ?? 1);
-    else if (n.op === "scatter_add") w.scattered += size;
+    if (n.op === "matmul") {
+      const f = 2 * size * (n.inputs[0]!.shape.at(-1) ?? 1);
+      flops += f;
+      if (n.inputs.some(readsWindows)) windowed += f;
+    } else if (n.op === "scatter_add") scattered += size;
   }
+  const w = { flops, windowed, scattered };
   byBatch.set(s.batch, w);
   return w;
+}
+
+/** Whether a matmul operand is an image's windows: through reshapes and permutes, a concat of slices (a convolution's columns). */
+function readsWindows(n: Node): boolean {
+  const under = (x: Node): Node => (x.op === "reshape" || x.op === "permute" ? under(x.inputs[0]!) : x);
+  const cols = under(n);
+  return cols.op === "concat" && cols.inputs.every((x) => under(x).op === "slice");
 }
 
 /**
