@@ -21,11 +21,11 @@ import { VIEWS } from "../../../kernel/anatomy.js";
 import { mentions, type Expr } from "../../../kernel/index-expr.js";
 import { readAt, type Read } from "../../../kernel/reads.js";
 import { Code, I32, V128 } from "../wasm.js";
-import { mapCoords, readAfterFold, type ConvPoolPlan } from "./conv-pool-plan.js";
-import { LoopCode } from "./loop-code.js";
+import { isComputed, mapCoords, readAfterFold, type ConvPoolPlan } from "./conv-pool-plan.js";
 import { emitPointwise } from "./pointwise.js";
 import type { MathContext } from "./simd-math.js";
-import { readKey, type ModuleRefs, type Typed } from "./space-kernel.js";
+import type { ModuleRefs, Typed } from "./space-kernel.js";
+import { VectorAccess } from "./vector-access.js";
 
 /** The epilogue's code; `inputs` are every input of the fused kernel, `mapInputAt` the position among them of each of the map's inputs (−1 for the product). */
 export function convPoolEpilogue(plan: ConvPoolPlan, inputs: readonly Typed[], mapInputAt: readonly number[], refs: ModuleRefs): Code {
@@ -35,12 +35,10 @@ export function convPoolEpilogue(plan: ConvPoolPlan, inputs: readonly Typed[], m
 /** Parameters before the inputs: b, i0, i1, j0, j1, c. */
 const FIRST = 6;
 
-class ConvPoolWriter extends LoopCode {
+class ConvPoolWriter extends VectorAccess {
   private readonly cx: MathContext;
   /** The first output's parameter: the product's, then the map's written results and the pool's. */
   private readonly outputs: number;
-  private readonly val = new Map<number, number>();
-  private readonly hoisted = new Map<string, number>();
   /** The product's vector at the pixel the window loop is at. */
   private readonly x: number;
 
@@ -53,10 +51,12 @@ class ConvPoolWriter extends LoopCode {
     const outputs = 1 + plan.writes.length + plan.poolWrites.length;
     const f = new Code(new Array(FIRST + inputs.length + outputs).fill(I32));
     const dtypes = plan.map.inputs.map((_, i) => (mapInputAt[i]! < 0 ? "f32" : inputs[mapInputAt[i]!]!.dtype));
+    // The product is never read through an address (its vector is `x`): its slot names any parameter. The
+    // writes go through `storeLanes`, not the base class's outputs.
+    super(f, dtypes, mapInputAt.map((at) => FIRST + Math.max(0, at)), plan.map.ops, [], []);
     // Coordinates of Y: image, filter (the lane coordinate), row, column.
-    const coords = [f.local(I32), f.local(I32), f.local(I32), f.local(I32)];
-    // The product is never read through an address (its vector is `x`): its slot names any parameter.
-    super(f, dtypes, mapInputAt.map((at) => FIRST + Math.max(0, at)), coords, 1);
+    for (let a = 0; a < 4; a++) this.coord.push(f.local(I32));
+    this.lane = 1;
     this.cx = { f, imports: refs.imports };
     this.outputs = FIRST + inputs.length;
     this.x = f.local(V128);
@@ -93,11 +93,14 @@ class ConvPoolWriter extends LoopCode {
             loop(
               () => f.local_get(filter).local_get(4).i32_ge_u(),
               () => {
-                this.hoisted.clear();
+                // Reads the same at every pixel of the window, loaded once; each pixel starts from them.
+                this.hoisted = new Map();
                 this.hoistWindowReads();
+                const windowReads = this.hoisted;
                 const init = fold === "max" ? -Infinity : 0;
                 f.v128_const_f32([init, init, init, init]).local_set(acc);
                 for (const [dy, dx] of window) {
+                  this.hoisted = new Map(windowReads);
                   f.local_get(h0).i32_const(dy).i32_add().local_set(yRow);
                   f.local_get(pCol).i32_const(s).i32_mul().i32_const(dx).i32_add().local_set(yCol);
                   // The product's row: the band's first plus the pixel's place in it.
@@ -111,9 +114,9 @@ class ConvPoolWriter extends LoopCode {
                     f.local_get(this.outputs + 1 + n);
                     f.local_get(img).i32_const(filters).i32_mul().local_get(filter).i32_add().i32_const(h).i32_mul().local_get(yRow).i32_add();
                     f.i32_const(w).i32_mul().local_get(yCol).i32_add().i32_const(4).i32_mul().i32_add().local_set(at);
-                    this.storeLanes(at, this.val.get(op)!, this.plan.map.ops[op]!.dtype, h * w);
+                    this.storeLanes(at, this.val[op]!, this.plan.map.ops[op]!.dtype, h * w);
                   });
-                  f.local_get(acc).local_get(this.val.get(this.plan.pooled)!);
+                  f.local_get(acc).local_get(this.val[this.plan.pooled]!);
                   if (fold === "max") f.f32x4_max();
                   else f.f32x4_add();
                   f.local_set(acc);
@@ -146,12 +149,11 @@ class ConvPoolWriter extends LoopCode {
     const map = this.plan.map;
     map.ops.forEach((o, j) => {
       if (!this.computed(j)) return;
-      const operands = this.argReads(j).map((r, a) => this.vector(r, this.argDtype(j, a)));
+      const operands = this.argReads(j).map((r, a) => this.vector(r, this.argDtype(j, a), 4));
       const dtype = o.op === "where" ? this.argDtype(j, 1) : this.argDtype(j, 0);
       emitPointwise(this.cx, o.op, operands, dtype, o.dtype);
-      const out = this.val.get(j) ?? f.local(V128);
-      f.local_set(out);
-      this.val.set(j, out);
+      this.val[j] ??= f.local(V128);
+      f.local_set(this.val[j]!);
     });
   }
 
@@ -182,14 +184,13 @@ class ConvPoolWriter extends LoopCode {
     this.plan.map.ops.forEach((_, j) => {
       if (!this.computed(j)) return;
       this.argReads(j).forEach((r, a) => {
-        if (r.kind !== "op" && !this.isProduct(r) && !mentionsPixel(r)) this.vector(r, this.argDtype(j, a));
+        if (r.kind !== "op" && !this.isProduct(r) && !mentionsPixel(r)) this.vector(r, this.argDtype(j, a), 4);
       });
     });
   }
 
   private computed(j: number): boolean {
-    const op = this.plan.map.ops[j]!.op;
-    return !VIEWS.has(op) && op !== "const" && op !== "iota";
+    return isComputed(this.plan.map, j);
   }
 
   /** What op j's operands read at Y's element: a computed op directly, or through views to an input, a constant or an index. */
@@ -214,33 +215,9 @@ class ConvPoolWriter extends LoopCode {
     return r.kind === "load" && this.plan.productInputs.has(r.input);
   }
 
-  /** A v128 local holding read `r` for the four filters. */
-  private vector(r: Read, dtype: DType): number {
-    const f = this.f;
-    if (r.kind === "op") return this.val.get(r.op)!;
-    if (this.isProduct(r)) return this.x;
-    const key = `${dtype}:${readKey(r)}`;
-    const known = this.hoisted.get(key);
-    if (known !== undefined) return known;
-    const out = f.local(V128);
-    if (r.kind === "const") {
-      if (dtype === "f32") f.v128_const_f32([r.value, r.value, r.value, r.value]);
-      else f.v128_const_i32([r.value, r.value, r.value, r.value]);
-    } else if (r.kind === "load" && !mentions(r.offset, this.lane)) {
-      this.address(this.inAddr[r.input]!, r.offset);
-      f.v128_load32_splat();
-    } else {
-      f.v128_zero();
-      for (let l = 0; l < 4; l++) {
-        this.scalar(r, dtype, l, 4);
-        if (dtype === "f32") f.f32x4_replace_lane(l);
-        else f.i32x4_replace_lane(l);
-      }
-    }
-    f.local_set(out);
-    // Reads that depend on the pixel are read again at the next one.
-    if (!mentionsPixel(r)) this.hoisted.set(key, out);
-    return out;
+  /** A local holding read `r` for the four filters: the product's vector, else as every kernel reads. */
+  protected override vector(r: Read, dtype: DType, tail: number): number {
+    return this.isProduct(r) ? this.x : super.vector(r, dtype, tail);
   }
 
   /** Stores the four lanes of `v` at byte address `at` and `stride` elements apart. */

@@ -123,7 +123,7 @@ export function convPoolAt(graph: KernelGraph, chain: PoolChain): ConvPoolPlan |
   const productInputs = new Set(map.inputs.flatMap((v, i) => (v === conv.output ? [i] : [])));
   if (productInputs.size === 0) return null;
   const outputs = [{ op: map.ops.length - 1, value: map.output }, ...(map.extraOutputs ?? []).map((e) => ({ op: e.op, value: e.value }))];
-  const computed = (j: number): boolean => !VIEWS.has(map.ops[j]!.op) && !INDEXED.has(map.ops[j]!.op);
+  const computed = (j: number): boolean => isComputed(map, j);
   for (const { op } of outputs) if (!computed(op)) return null;
   const yCoords = mapCoords(ys, [batch, filters, h, w]);
   const inShapes = map.inputs.map((v) => graph.values[v]!.shape);
@@ -160,6 +160,12 @@ export function convPoolAt(graph: KernelGraph, chain: PoolChain): ConvPoolPlan |
   const read = [...conv.inputs, ...map.inputs.filter((_, i) => !productInputs.has(i))].map((v) => graph.values[v]!.buffer);
   if (new Set(written).size !== written.length || written.some((b) => read.includes(b))) return null;
   return { conv, map, pool, batch, filters, h, w, s, fold: red.op as "max" | "sum", reduction, after, poolWrites, window, inputShapes: inShapes, poolInputShapes, productInputs, pooled: pooledOutput.op, writes, rows };
+}
+
+/** Whether op j of kernel `k` is computed (not a view, a constant or an iota, which reads follow). */
+export function isComputed(k: Kernel, j: number): boolean {
+  const op = k.ops[j]!.op;
+  return !VIEWS.has(op) && !INDEXED.has(op);
 }
 
 /**
