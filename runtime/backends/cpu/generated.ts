@@ -144,22 +144,24 @@ export function generateProgram(graph: KernelGraph, options: GeneratedOptions): 
   const attention = new Map<Unit, AttentionPlan>();
   let stripBytes = 0;
   // Convolutions whose map and pool run inside them, and those map and pool kernels, which then have no unit of their own.
-  const convPools = new Map<number, ConvPoolPlan>();
+  const convPools = new Map<number, { plan: ConvPoolPlan; anatomy: Anatomy }>();
   for (const k of graph.kernels) {
     // A 1×1 convolution's product reads no windows: the planner calls it a matmul.
     for (const chain of poolChainsEndingAt(graph, k, (p) => p.kind === "conv" || p.kind === "matmul")) {
       const plan = convPoolAt(graph, chain);
-      if (plan === null || emittable(plan.conv, plan.conv.inputs.map(value))?.kind !== "matmul") continue;
-      convPools.set(plan.conv.id, plan);
+      const anatomy = plan === null ? undefined : emittable(plan.conv, plan.conv.inputs.map(value));
+      if (plan === null || anatomy?.kind !== "matmul") continue;
+      convPools.set(plan.conv.id, { plan, anatomy });
       break;
     }
   }
-  const fusedAway = new Map([...convPools.values()].flatMap((p) => [[p.map.id, p.conv.id] as const, [p.pool.id, p.conv.id] as const]));
+  const fusedAway = new Map([...convPools.values()].flatMap(({ plan: p }) => [[p.map.id, p.conv.id] as const, [p.pool.id, p.conv.id] as const]));
   for (const k of graph.kernels.flatMap(computedKernels)) {
     if (fusedAway.has(k.id)) continue;
     const inputs = k.inputs.map(value);
-    const cp = convPools.get(k.id);
-    if (cp !== undefined) {
+    const fused = convPools.get(k.id);
+    if (fused !== undefined) {
+      const cp = fused.plan;
       // The conv kernel's inputs, then the map's others; the product, the map's written results, then the pool.
       const extra = cp.map.inputs.flatMap((v, i) => (cp.productInputs.has(i) ? [] : [v]));
       let next = k.inputs.length;
@@ -167,7 +169,7 @@ export function generateProgram(graph: KernelGraph, options: GeneratedOptions): 
       const all = [...k.inputs, ...extra];
       const outs = [k.output, ...cp.writes.map((w) => w.value), ...cp.poolWrites.map((w) => w.value)];
       const unit: Unit = { kernel: k, inputs: all.map(value), inAddr: all.map((v) => addresses[v]!), outAddr: outs.map((v) => addresses[v]!), from: k.id, convPool: { plan: cp, mapInputAt } };
-      anatomies.set(unit, emittable(k, inputs)!);
+      anatomies.set(unit, fused.anatomy);
       units.push(unit);
       continue;
     }
