@@ -7,9 +7,15 @@ import { expect } from "vitest";
 import type { TensorFeeds, TensorValue } from "../../runtime/backends/backend.js";
 import { compileCpu, type CpuOptions } from "../../runtime/backends/cpu/index.js";
 import { compileReference } from "../../runtime/backends/reference/executor.js";
-import type { Graph } from "../../runtime/ir/node.js";
+import type { Graph, Node } from "../../runtime/ir/node.js";
+import { sizeOf } from "../../runtime/ir/shape.js";
 import { planKernelGraph } from "../../runtime/kernel/plan.js";
 import type { KernelGraph } from "../../runtime/kernel/graph.js";
+
+/** Feeds of the graph inputs `inputs`, by name: pseudo-random numbers in [−2, 2), input i's from seed `seed + step · i`. */
+export function numberFeeds(inputs: Readonly<Record<string, Node>>, seed: number, step: number): TensorFeeds {
+  return Object.fromEntries(Object.entries(inputs).map(([name, n], i) => [name, { shape: [...n.shape], data: numbers(sizeOf(n.shape), seed + step * i) }]));
+}
 
 /** Each output's bits, copied (outputs are views of memory the next run reuses): equal bits for runs that must agree exactly. */
 export function outputBits(out: Record<string, TensorValue>): Record<string, Int32Array> {

@@ -13,14 +13,12 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { grad } from "../../compiler/autodiff/grad.js";
 import { conv2d, pool } from "../../compiler/lower/layers-conv.js";
-import type { TensorFeeds } from "../../runtime/backends/backend.js";
 import { compileCpu, CPU_PLAN } from "../../runtime/backends/cpu/index.js";
 import { compileReference } from "../../runtime/backends/reference/executor.js";
 import "../../runtime/node.js";
 import { IRBuilder } from "../../runtime/ir/builder.js";
-import { sizeOf } from "../../runtime/ir/shape.js";
 import { planKernelGraph } from "../../runtime/kernel/plan.js";
-import { expectOutputsAgree, numbers, outputBits } from "./compare.js";
+import { expectOutputsAgree, numberFeeds, outputBits } from "./compare.js";
 
 interface PoolCase {
   readonly batch: number;
@@ -67,9 +65,7 @@ function poolGraph(c: PoolCase) {
   const gradients = c.gradients ? grad(b, b.sum(b.mul(y, dy)), [x, w, bias]) : [];
   const outputs = Object.fromEntries(gradients.map((g, i) => [["dx", "dw", "dbias"][i]!, g!]));
   const graph = b.graph({ y, ...outputs });
-  const feeds: TensorFeeds = Object.fromEntries(
-    ([["x", x], ["w", w], ["bias", bias], ["dy", dy]] as const).map(([name, n], i) => [name, { shape: [...n.shape], data: numbers(sizeOf(n.shape), 5 * i + c.h + 3 * c.w) }]),
-  );
+  const feeds = numberFeeds({ x, w, bias, dy }, c.h + 3 * c.w, 5);
   return { graph, feeds, names: ["y", ...Object.keys(outputs)] };
 }
 
@@ -116,7 +112,7 @@ describe("a convolution with its pool fused on the CPU", () => {
     // The skip connection joined the pool's kernel, after its fold: not a read the fusion takes.
     expect(kg.kernels.find((k) => k.kind === "reduce")!.inputs.length).toBeGreaterThan(1);
     expect(exe.account.kernels.join("\n")).not.toMatch(/pool \d×\d of k\d+'s map/);
-    const feeds: TensorFeeds = { x: { shape: [2, 3, 8, 8], data: numbers(384, 1) }, w: { shape: [4, 3, 3, 3], data: numbers(108, 2) }, skip: { shape: [2, 64], data: numbers(128, 3) } };
+    const feeds = numberFeeds({ x, w, skip }, 1, 1);
     expectOutputsAgree("cpu", ["y"], exe.run(feeds, {}), compileReference(kg).run(feeds, {}), 2e-5);
   });
 

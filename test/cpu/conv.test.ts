@@ -12,16 +12,14 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { grad } from "../../compiler/autodiff/grad.js";
 import { conv2d, convTranspose2d, pool } from "../../compiler/lower/layers-conv.js";
-import type { TensorFeeds } from "../../runtime/backends/backend.js";
 import { compileCpu } from "../../runtime/backends/cpu/index.js";
 import { compileReference } from "../../runtime/backends/reference/executor.js";
 // Worker threads, as users get them: the Node entry installs them.
 import "../../runtime/node.js";
 import { IRBuilder } from "../../runtime/ir/builder.js";
-import { sizeOf } from "../../runtime/ir/shape.js";
 import type { KernelGraph } from "../../runtime/kernel/graph.js";
 import { planKernelGraph } from "../../runtime/kernel/plan.js";
-import { expectOutputsAgree, numbers, outputBits } from "./compare.js";
+import { expectOutputsAgree, numberFeeds, outputBits } from "./compare.js";
 
 interface ConvCase {
   readonly batch: number;
@@ -62,9 +60,7 @@ function convGraph(c: ConvCase) {
   const dy = b.input("dy", y.shape);
   const [dx, dw] = grad(b, b.sum(b.mul(y, dy)), [x, w]);
   const graph = b.graph({ y, dx: dx!, dw: dw! });
-  const feeds: TensorFeeds = Object.fromEntries(
-    ([["x", x], ["w", w], ["dy", dy]] as const).map(([name, n], i) => [name, { shape: [...n.shape], data: numbers(sizeOf(n.shape), 7 * i + c.h + c.w) }]),
-  );
+  const feeds = numberFeeds({ x, w, dy }, c.h + c.w, 7);
   return { graph, feeds };
 }
 
