@@ -166,7 +166,7 @@ export function windowPacker(plan: WindowPlan, which: "A" | "B", tableAt: number
   if (plan.side === "p") {
     // Lanes are rows (columns) of T: their digits once per strip; the table row per k.
     const fg = Array.from({ length: guards }, vec);
-    const [offS, ...bounds_] = [f.local(V128), ...Array.from({ length: 2 * guards }, () => f.local(V128))];
+    const [offS, ...guardBounds] = [f.local(V128), ...Array.from({ length: 2 * guards }, () => f.local(V128))];
     const [sliceAt, step] = [f.local(I32), f.local(I32)];
     const starts = Array.from({ length: vectors }, () => f.local(I32));
     addOffsets = () => f.local_get(offS).i32x4_add();
@@ -198,10 +198,10 @@ export function windowPacker(plan: WindowPlan, which: "A" | "B", tableAt: number
           f.loop(() => {
             f.local_get(p).local_get(kc).i32_ge_u().br_if(1);
             f.local_get(row).i32_load().i32x4_splat().local_set(offS);
-            bounds_.forEach((b, i) => f.local_get(row).i32_const(4 * (1 + i)).i32_add().i32_load().i32x4_splat().local_set(b));
+            guardBounds.forEach((b, i) => f.local_get(row).i32_const(4 * (1 + i)).i32_add().i32_load().i32x4_splat().local_set(b));
             for (let k = 0; k < vectors; k++) {
               f.local_get(edge[k]!);
-              for (let g = 0; g < guards; g++) f.local_get(fg[g]![k]!).local_get(bounds_[2 * g]!).i32x4_sub().local_get(bounds_[2 * g + 1]!).i32x4_lt_u().v128_and();
+              for (let g = 0; g < guards; g++) admitted(() => f.local_get(fg[g]![k]!), guardBounds[2 * g]!, guardBounds[2 * g + 1]!);
               f.local_set(mask);
               storeVector(k);
             }
@@ -254,7 +254,7 @@ export function windowPacker(plan: WindowPlan, which: "A" | "B", tableAt: number
             const one = () => {
               for (let k = 0; k < vectors; k++) {
                 f.local_get(edge[k]!);
-                for (let g = 0; g < guards; g++) f.local_get(fg[g]!).local_get(lo[g]![k]!).i32x4_sub().local_get(wide[g]![k]!).i32x4_lt_u().v128_and();
+                for (let g = 0; g < guards; g++) admitted(() => f.local_get(fg[g]!), lo[g]![k]!, wide[g]![k]!);
                 f.local_set(mask);
                 storeVector(k);
               }
@@ -321,9 +321,7 @@ export function windowPacker(plan: WindowPlan, which: "A" | "B", tableAt: number
       f.local_get(edge[k]!);
       for (let g = 0; g < guards; g++) {
         for (const shift of [0, 3 * q.guardStep[g]!]) {
-          f.local_get(fg[g]!);
-          if (shift !== 0) f.i32_const(shift).i32x4_splat().i32x4_add();
-          f.local_get(lo[g]![k]!).i32x4_sub().local_get(wide[g]![k]!).i32x4_lt_u().v128_and();
+          admitted(() => (shift === 0 ? f.local_get(fg[g]!) : f.local_get(fg[g]!).i32_const(shift).i32x4_splat().i32x4_add()), lo[g]![k]!, wide[g]![k]!);
         }
       }
       f.i32x4_all_true().i32_and();
@@ -343,6 +341,12 @@ export function windowPacker(plan: WindowPlan, which: "A" | "B", tableAt: number
     }
     f.local_get(at).i32_const(4 * width * 4).i32_add().local_set(at);
     f.local_get(p).i32_const(4).i32_add().local_set(p);
+  }
+
+  /** ANDs into the mask on the stack the lanes whose guard value (pushed by `value`) lies in [lo, lo + wide): lo and wide are v128 locals. */
+  function admitted(value: () => void, lo: number, wide: number): void {
+    value();
+    f.local_get(lo).i32x4_sub().local_get(wide).i32x4_lt_u().v128_and();
   }
 
   /** Lanes of vector k inside the matrix: all ones. */
