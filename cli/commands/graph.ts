@@ -9,10 +9,9 @@ import { lowerTrainStep } from "../../compiler/lower/step-graph.js";
 import type { Graph } from "../../runtime/ir/node.js";
 import { printDot, printGraph } from "../../runtime/ir/print.js";
 import { printKernelGraph, type KernelGraph } from "../../runtime/kernel/graph.js";
-import { poolChainsEndingAt } from "../../runtime/kernel/pool-chains.js";
 import { planKernelGraph } from "../../runtime/kernel/plan.js";
 import { CPU_PLAN } from "../../runtime/backends/cpu/index.js";
-import { convPoolAt } from "../../runtime/backends/cpu/emit/conv-pool-plan.js";
+import { convPoolsOf } from "../../runtime/backends/cpu/emit/conv-pool-plan.js";
 import { formatShape } from "../../runtime/ir/shape.js";
 import { readTextFile } from "../files.js";
 import { ExitCode, UserError } from "../errors.js";
@@ -105,8 +104,9 @@ function describeMode(mode: Mode): string {
  * chains as one dispatch too.
  */
 function pooledConvolutions(kg: KernelGraph): string {
-  const taken = kg.kernels.flatMap((k) => poolChainsEndingAt(kg, k, (p) => p.kind === "conv" || p.kind === "matmul").filter((c) => convPoolAt(kg, c) !== null));
-  return taken.map((c) => `pooled convolution: ${c.kernels.map((id) => `k${id}`).join(", ")} (${c.kernels.map((id) => kg.kernels[id]!.kind).join(", ")}), one kernel on the CPU\n`).join("");
+  return convPoolsOf(kg)
+    .map(({ conv, map, pool }) => `pooled convolution: ${[conv, map, pool].map((k) => `k${k.id}`).join(", ")} (${[conv, map, pool].map((k) => k.kind).join(", ")}), one kernel on the CPU\n`)
+    .join("");
 }
 
 /**

@@ -35,8 +35,7 @@ import { kernelOutputs, type Kernel, type KernelGraph, type KernelOp } from "../
 import { MAKERS, type Arr, type Routine, type Slot } from "./kernels.js";
 import { emitMatmulKernel, MATMUL_SCRATCH_BYTES } from "./emit/matmul-kernel.js";
 import { convPoolEpilogue } from "./emit/conv-pool-kernel.js";
-import { convPoolAt, type ConvPoolPlan } from "./emit/conv-pool-plan.js";
-import { poolChainsEndingAt } from "../../kernel/pool-chains.js";
+import { convPoolsOf, type ConvPoolPlan } from "./emit/conv-pool-plan.js";
 import { emitAttention, planAttention, type AttentionPlan } from "./emit/attention-kernel.js";
 import { macroKernelCode } from "./emit/macro-kernel.js";
 import { normalCode, philoxWordCode, uniformCode } from "./emit/philox.js";
@@ -145,15 +144,9 @@ export function generateProgram(graph: KernelGraph, options: GeneratedOptions): 
   let stripBytes = 0;
   // Convolutions whose map and pool run inside them, and those map and pool kernels, which then have no unit of their own.
   const convPools = new Map<number, { plan: ConvPoolPlan; anatomy: Anatomy }>();
-  for (const k of graph.kernels) {
-    // A 1×1 convolution's product reads no windows: the planner calls it a matmul.
-    for (const chain of poolChainsEndingAt(graph, k, (p) => p.kind === "conv" || p.kind === "matmul")) {
-      const plan = convPoolAt(graph, chain);
-      const anatomy = plan === null ? undefined : emittable(plan.conv, plan.conv.inputs.map(value));
-      if (plan === null || anatomy?.kind !== "matmul") continue;
-      convPools.set(plan.conv.id, { plan, anatomy });
-      break;
-    }
+  for (const plan of convPoolsOf(graph)) {
+    const anatomy = emittable(plan.conv, plan.conv.inputs.map(value));
+    if (anatomy?.kind === "matmul") convPools.set(plan.conv.id, { plan, anatomy });
   }
   const fusedAway = new Map([...convPools.values()].flatMap(({ plan: p }) => [[p.map.id, p.conv.id] as const, [p.pool.id, p.conv.id] as const]));
   for (const k of graph.kernels.flatMap(computedKernels)) {

@@ -22,7 +22,7 @@ import type { Shape } from "../../../ir/ops.js";
 import { sizeOf } from "../../../ir/shape.js";
 import { INDEXED, VIEWS } from "../../../kernel/anatomy.js";
 import type { Kernel, KernelArg, KernelGraph } from "../../../kernel/graph.js";
-import type { PoolChain } from "../../../kernel/pool-chains.js";
+import { poolChainsEndingAt, type PoolChain } from "../../../kernel/pool-chains.js";
 import { coefficientOf, constant, coord, flatten, isAffine, mentions, unflatten, type Expr } from "../../../kernel/index-expr.js";
 import { readAt, type Read } from "../../../kernel/reads.js";
 import { MC } from "./matmul-kernel.js";
@@ -59,6 +59,13 @@ export interface ConvPoolPlan {
   readonly writes: readonly { readonly op: number; readonly value: number }[];
   /** Rows of the product per block: whole bands of s image rows. */
   readonly rows: number;
+}
+
+/** The plans of every pooled convolution in `graph` this fusion takes, in kernel order. */
+export function convPoolsOf(graph: KernelGraph): ConvPoolPlan[] {
+  // A 1×1 convolution's product reads no windows: the planner calls it a matmul.
+  const chains = graph.kernels.flatMap((k) => poolChainsEndingAt(graph, k, (p) => p.kind === "conv" || p.kind === "matmul"));
+  return chains.flatMap((c) => convPoolAt(graph, c) ?? []);
 }
 
 /** The plan for a candidate chain of `graph` (`kernel/pool-chains.ts`), or null where it is not a pooled convolution this fusion takes. */
